@@ -1,0 +1,97 @@
+-- The standard training loop. Each batch is one C call (model:step); Lua
+-- owns shuffling, batching, validation, the history and the progress line,
+-- so a lesson can write its own loop when it needs something else.
+local T = require "aelab.tensor"
+local sys = require "aelab.sys"
+local Progress = require "aelab.progress"
+
+local function check(cond, msg, level)
+  if not cond then error(msg, (level or 1) + 1) end
+end
+
+local function is_tensor(v) return getmetatable(v) == debug.getregistry()["aelab.Tensor"] end
+
+-- fit(model, x, opts) → history
+--   opts.epochs (10), opts.batch (32), opts.loss ("mse"|"bce"), opts.optimizer,
+--   opts.target (default x: an autoencoder), opts.validation (tensor, or
+--   {x=, target=}), opts.shuffle (true), opts.verbose (true),
+--   opts.on_epoch(epoch, history) called after each epoch.
+local function fit(model, x, opts)
+  opts = opts or {}
+  check(is_tensor(x), "fit: argument #1 must be a tensor of training samples, got " .. type(x), 2)
+  local epochs, batch = opts.epochs or 10, opts.batch or 32
+  check(math.type(epochs) == "integer" and epochs >= 1, "fit: epochs must be a positive integer", 2)
+  check(math.type(batch) == "integer" and batch >= 1, "fit: batch must be a positive integer", 2)
+  local target = opts.target or x
+  check(is_tensor(target), "fit: target must be a tensor", 2)
+  local N = x:size(1)
+  check(target:size(1) == N, string.format("fit: %d samples but %d targets", N, target:size(1)), 2)
+  check(N >= 1, "fit: no training samples", 2)
+  if opts.loss or opts.optimizer then model:compile { loss = opts.loss, optimizer = opts.optimizer } end
+  check(model:optimizer(), "fit: no optimizer: pass optimizer = ae.optim.Adam{} (or call compile)", 2)
+  local vx, vt
+  if opts.validation then
+    if is_tensor(opts.validation) then vx, vt = opts.validation, opts.validation
+    else vx, vt = opts.validation.x, opts.validation.target or opts.validation.x end
+  end
+
+  batch = math.min(batch, N)
+  local shape = x:size()
+  shape[1] = batch
+  local xb = T.zeros(shape)
+  local tb = xb
+  local autoenc = rawequal(target, x)
+  if not autoenc then
+    local ts = target:size()
+    ts[1] = batch
+    tb = T.zeros(ts)
+  end
+  -- the last, shorter batch reuses the front of the buffers
+  local tail = N % batch
+  local xt, tt = xb, tb
+  if tail > 0 then
+    xt = xb:narrow(1, tail)
+    tt = autoenc and xt or tb:narrow(1, tail)
+  end
+
+  local history = { loss = {}, val_loss = {}, seconds = {}, samples_per_s = {}, epochs = 0, batch = batch,
+    samples = N }
+  local verbose = opts.verbose ~= false
+  local progress = verbose and Progress.new { epochs = epochs, samples = N, out = opts.out } or nil
+  local shuffle = opts.shuffle ~= false
+  local order = shuffle and nil or T.tensor((function() local t = {} for i = 1, N do t[i] = i end return t end)())
+  local t_start = sys.clock()
+  for epoch = 1, epochs do
+    if progress then progress:epoch_start(epoch) end
+    local perm = shuffle and T.randperm(N) or order
+    local t0 = sys.clock()
+    local sum, count = 0.0, 0
+    for start = 1, N, batch do
+      local n = math.min(batch, N - start + 1)
+      local xs, ts = xb, tb
+      if n < batch then xs, ts = xt, tt end
+      x:rows(perm, start, n, xs)
+      if not autoenc then target:rows(perm, start, n, ts) end
+      local loss = model:step(xs, ts)
+      sum, count = sum + loss * n, count + n
+      if progress then progress:batch(count, sum / count) end
+    end
+    local train_seconds = sys.clock() - t0
+    local loss = sum / count
+    local val = vx and model:evaluate(vx, vt) or nil
+    history.loss[epoch] = loss
+    history.val_loss[epoch] = val
+    history.seconds[epoch] = train_seconds
+    history.samples_per_s[epoch] = N / math.max(train_seconds, 1e-9)
+    history.epochs = epoch
+    if loss ~= loss then
+      error(string.format("fit: the loss became NaN in epoch %d; try a smaller learning rate", epoch), 2)
+    end
+    if progress then progress:epoch_end(loss, val, train_seconds) end
+    if opts.on_epoch then opts.on_epoch(epoch, history) end
+  end
+  history.total_seconds = sys.clock() - t_start
+  return history
+end
+
+return fit

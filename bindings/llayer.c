@@ -1,0 +1,235 @@
+/* aelab.Layer: every layer type behind one userdata, Torch7-style:
+ * forward(x), backward(x, dout) → din (accumulating parameter gradients),
+ * zeroGrad(), parameters() → {weights}, {gradients}. */
+#include "glue.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  ae_layer_t *l; /* NULL once closed */
+} llayer_t;
+
+ae_layer_t *ae_lua_checklayer(lua_State *L, int arg) {
+  llayer_t *u = luaL_checkudata(L, arg, AE_LAYER_MT);
+  if (!u->l) luaL_argerror(L, arg, "layer was closed");
+  return u->l;
+}
+
+static void push_layer(lua_State *L, ae_layer_t *l, const ae_error_t *e) {
+  if (!l) {
+    ae_lua_raise(L, e);
+    return;
+  }
+  llayer_t *u = lua_newuserdatauv(L, sizeof *u, 0);
+  u->l = NULL;
+  luaL_setmetatable(L, AE_LAYER_MT);
+  u->l = l;
+}
+
+static int opt_init(lua_State *L, int arg, int def) {
+  if (!lua_istable(L, arg)) return def;
+  lua_getfield(L, arg, "init");
+  const char *s = luaL_optstring(L, -1, NULL);
+  int init = def;
+  if (s) {
+    if (strcmp(s, "glorot") == 0 || strcmp(s, "xavier") == 0) init = AE_INIT_GLOROT;
+    else if (strcmp(s, "he") == 0 || strcmp(s, "kaiming") == 0) init = AE_INIT_HE;
+    else luaL_error(L, "Dense: unknown init '%s' (use 'glorot' or 'he')", s);
+  }
+  lua_pop(L, 1);
+  return init;
+}
+
+static int l_dense(lua_State *L) {
+  lua_Integer in = luaL_checkinteger(L, 1), out = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, in >= 1 && in <= (1 << 24), 1, "input size must be a positive integer");
+  luaL_argcheck(L, out >= 1 && out <= (1 << 24), 2, "output size must be a positive integer");
+  ae_error_t e;
+  push_layer(L, ae_dense_new((int)in, (int)out, opt_init(L, 3, AE_INIT_GLOROT), ae_lua_rng(), &e), &e);
+  return 1;
+}
+
+static int act(lua_State *L, int kind, float slope) {
+  ae_error_t e;
+  push_layer(L, ae_activation_new(kind, slope, &e), &e);
+  return 1;
+}
+static int l_relu(lua_State *L) { return act(L, AE_ACT_RELU, 0.0f); }
+static int l_leaky(lua_State *L) { return act(L, AE_ACT_LEAKY_RELU, (float)luaL_optnumber(L, 1, 0.01)); }
+static int l_sigmoid(lua_State *L) { return act(L, AE_ACT_SIGMOID, 0.0f); }
+static int l_tanh(lua_State *L) { return act(L, AE_ACT_TANH, 0.0f); }
+static int l_identity(lua_State *L) { return act(L, AE_ACT_IDENTITY, 0.0f); }
+static int l_softmax(lua_State *L) { return act(L, AE_ACT_SOFTMAX, 0.0f); }
+
+/* Per-sample shape of x: rows first; a 1-D tensor is one sample. */
+static void sample_shape(const ae_tensor_t *x, ae_shape_t *s, int *B) {
+  if (x->ndim == 1) {
+    s->nd = 1;
+    s->d[0] = x->shape[0];
+    *B = 1;
+    return;
+  }
+  s->nd = x->ndim - 1;
+  for (int i = 1; i < x->ndim; i++) s->d[i - 1] = x->shape[i];
+  *B = x->shape[0];
+}
+
+static ae_tensor_t *new_batch(int B, const ae_shape_t *s, ae_error_t *e) {
+  int shape[AE_MAXDIM] = {B};
+  for (int i = 0; i < s->nd; i++) shape[i + 1] = s->d[i];
+  return ae_tensor_new(s->nd + 1, shape, e);
+}
+
+static int m_forward(lua_State *L) {
+  ae_layer_t *l = ae_lua_checklayer(L, 1);
+  ae_tensor_t *x = ae_lua_checktensor(L, 2);
+  ae_shape_t in, out;
+  int B;
+  ae_error_t e;
+  sample_shape(x, &in, &B);
+  if (l->ops->infer(l, &in, &out, &e)) return ae_lua_raise(L, &e);
+  ae_tensor_t *y = new_batch(B, &out, &e);
+  if (y) l->ops->forward(l, ae_tensor_data(y), ae_tensor_data(x), &in, B);
+  ae_lua_pushtensor(L, y, &e);
+  return 1;
+}
+
+/* backward(x, dout) → din; runs forward again for the output it needs. */
+static int m_backward(lua_State *L) {
+  ae_layer_t *l = ae_lua_checklayer(L, 1);
+  ae_tensor_t *x = ae_lua_checktensor(L, 2), *dout = ae_lua_checktensor(L, 3);
+  ae_shape_t in, out;
+  int B;
+  ae_error_t e;
+  sample_shape(x, &in, &B);
+  if (l->ops->infer(l, &in, &out, &e)) return ae_lua_raise(L, &e);
+  if (ae_tensor_numel(dout) != (size_t)B * ae_shape_numel(&out)) {
+    char a[64], b[64];
+    return luaL_error(L, "%s backward: gradient has %d values, output is %d×%s", ae_layer_name(l, a, sizeof a),
+                      (int)ae_tensor_numel(dout), B, ae_shape_str(&out, b, sizeof b));
+  }
+  ae_tensor_t *y = new_batch(B, &out, &e);
+  if (!y) return ae_lua_raise(L, &e);
+  l->ops->forward(l, ae_tensor_data(y), ae_tensor_data(x), &in, B);
+  ae_tensor_t *din = new_batch(B, &in, &e);
+  if (din) l->ops->backward(l, ae_tensor_data(din), ae_tensor_data(dout), ae_tensor_data(x), ae_tensor_data(y), &in, B);
+  ae_tensor_free(y);
+  ae_lua_pushtensor(L, din, &e);
+  return 1;
+}
+
+static int m_zero_grad(lua_State *L) {
+  ae_layer_t *l = ae_lua_checklayer(L, 1);
+  for (int i = 0; i < l->nparams; i++) ae_tensor_fill(l->grad[i], 0.0f);
+  return 0;
+}
+
+static void push_views(lua_State *L, ae_tensor_t **ts, int n) {
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    ae_error_t e;
+    ae_lua_pushtensor(L, ae_tensor_view(ts[i], 0, ts[i]->ndim, ts[i]->shape, &e), &e);
+    lua_seti(L, -2, i + 1);
+  }
+}
+
+/* parameters() → {weight, bias}, {dweight, dbias}: views that share storage. */
+static int m_parameters(lua_State *L) {
+  ae_layer_t *l = ae_lua_checklayer(L, 1);
+  push_views(L, l->param, l->nparams);
+  push_views(L, l->grad, l->nparams);
+  return 2;
+}
+
+static int m_param_names(lua_State *L) {
+  ae_layer_t *l = ae_lua_checklayer(L, 1);
+  lua_createtable(L, l->nparams, 0);
+  for (int i = 0; i < l->nparams; i++) {
+    lua_pushstring(L, l->param_name[i]);
+    lua_seti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+static int m_param_count(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)ae_layer_param_count(ae_lua_checklayer(L, 1)));
+  return 1;
+}
+
+static int m_reset(lua_State *L) {
+  ae_layer_t *l = ae_lua_checklayer(L, 1);
+  if (l->ops->reset) l->ops->reset(l, ae_lua_rng());
+  return 0;
+}
+
+/* output_shape({784}) → {32} */
+static int m_output_shape(lua_State *L) {
+  ae_layer_t *l = ae_lua_checklayer(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  ae_shape_t in = {(int)luaL_len(L, 2), {0}}, out;
+  luaL_argcheck(L, in.nd >= 1 && in.nd <= 3, 2, "a shape of 1 to 3 sizes");
+  for (int i = 0; i < in.nd; i++) {
+    lua_geti(L, 2, i + 1);
+    in.d[i] = (int)luaL_checkinteger(L, -1);
+    lua_pop(L, 1);
+  }
+  ae_error_t e;
+  if (l->ops->infer(l, &in, &out, &e)) return ae_lua_raise(L, &e);
+  lua_createtable(L, out.nd, 0);
+  for (int i = 0; i < out.nd; i++) {
+    lua_pushinteger(L, out.d[i]);
+    lua_seti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+static int m_kind(lua_State *L) {
+  ae_layer_t *l = ae_lua_checklayer(L, 1);
+  char buf[64];
+  ae_layer_name(l, buf, sizeof buf);
+  buf[strcspn(buf, "(")] = '\0';
+  lua_pushstring(L, buf);
+  return 1;
+}
+
+static int mm_tostring(lua_State *L) {
+  llayer_t *u = luaL_checkudata(L, 1, AE_LAYER_MT);
+  char buf[96];
+  if (u->l) lua_pushstring(L, ae_layer_name(u->l, buf, sizeof buf));
+  else lua_pushliteral(L, "Layer (closed)");
+  return 1;
+}
+
+static int mm_gc(lua_State *L) {
+  llayer_t *u = luaL_checkudata(L, 1, AE_LAYER_MT);
+  ae_layer_free(u->l);
+  u->l = NULL;
+  return 0;
+}
+
+static const luaL_Reg methods[] = {
+    {"forward", m_forward},       {"backward", m_backward},         {"zeroGrad", m_zero_grad},
+    {"parameters", m_parameters}, {"parameter_names", m_param_names}, {"param_count", m_param_count},
+    {"reset", m_reset},           {"output_shape", m_output_shape}, {"kind", m_kind},
+    {NULL, NULL},
+};
+
+static const luaL_Reg metamethods[] = {
+    {"__index", NULL}, {"__gc", mm_gc}, {"__close", mm_gc}, {"__tostring", mm_tostring}, {NULL, NULL},
+};
+
+static const luaL_Reg functions[] = {
+    {"Dense", l_dense},       {"ReLU", l_relu},         {"LeakyReLU", l_leaky}, {"Sigmoid", l_sigmoid},
+    {"Tanh", l_tanh},         {"Identity", l_identity}, {"Softmax", l_softmax}, {NULL, NULL},
+};
+
+int luaopen_aelab_layer(lua_State *L) {
+  luaL_newmetatable(L, AE_LAYER_MT);
+  luaL_setfuncs(L, metamethods, 0);
+  luaL_newlib(L, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+  luaL_newlib(L, functions);
+  return 1;
+}

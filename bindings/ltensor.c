@@ -1,0 +1,506 @@
+/* aelab.Tensor: full userdata holding one reference to a core tensor.
+ * Indices seen from Lua are 1-based. */
+#include "glue.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "blas.h"
+
+typedef struct {
+  ae_tensor_t *t; /* NULL once closed */
+} ltensor_t;
+
+int ae_lua_raise(lua_State *L, const ae_error_t *e) { return luaL_error(L, "%s", e->msg); }
+
+ae_tensor_t *ae_lua_totensor(lua_State *L, int arg) {
+  ltensor_t *u = luaL_testudata(L, arg, AE_TENSOR_MT);
+  return u ? u->t : NULL;
+}
+
+ae_tensor_t *ae_lua_checktensor(lua_State *L, int arg) {
+  ltensor_t *u = luaL_checkudata(L, arg, AE_TENSOR_MT);
+  if (!u->t) luaL_argerror(L, arg, "tensor was closed");
+  return u->t;
+}
+
+void ae_lua_pushtensor(lua_State *L, ae_tensor_t *t, const ae_error_t *e) {
+  if (!t) {
+    ae_lua_raise(L, e);
+    return;
+  }
+  ltensor_t *u = lua_newuserdatauv(L, sizeof *u, 0);
+  u->t = NULL;
+  luaL_setmetatable(L, AE_TENSOR_MT);
+  u->t = t;
+}
+
+/* Reads a shape from arguments arg.. (numbers) or a table at arg. */
+static int check_shape(lua_State *L, int arg, int shape[AE_MAXDIM]) {
+  int nd = 0;
+  if (lua_istable(L, arg)) {
+    nd = (int)luaL_len(L, arg);
+    luaL_argcheck(L, nd >= 1 && nd <= AE_MAXDIM, arg, "shape needs 1 to 4 sizes");
+    for (int i = 0; i < nd; i++) {
+      lua_geti(L, arg, i + 1);
+      shape[i] = (int)luaL_checkinteger(L, -1);
+      lua_pop(L, 1);
+    }
+  } else {
+    int top = lua_gettop(L);
+    for (int i = arg; i <= top && lua_type(L, i) == LUA_TNUMBER; i++) {
+      luaL_argcheck(L, nd < AE_MAXDIM, i, "at most 4 dimensions");
+      shape[nd++] = (int)luaL_checkinteger(L, i);
+    }
+    luaL_argcheck(L, nd >= 1, arg, "expected sizes (numbers or a table)");
+  }
+  for (int i = 0; i < nd; i++) luaL_argcheck(L, shape[i] >= 0, arg, "sizes must not be negative");
+  return nd;
+}
+
+static int t_zeros(lua_State *L) {
+  int shape[AE_MAXDIM], nd = check_shape(L, 1, shape);
+  ae_error_t e;
+  ae_lua_pushtensor(L, ae_tensor_new(nd, shape, &e), &e);
+  return 1;
+}
+
+static int t_full(lua_State *L) {
+  float v = (float)luaL_checknumber(L, 1);
+  int shape[AE_MAXDIM], nd = check_shape(L, 2, shape);
+  ae_error_t e;
+  ae_tensor_t *t = ae_tensor_new(nd, shape, &e);
+  if (t) ae_tensor_fill(t, v);
+  ae_lua_pushtensor(L, t, &e);
+  return 1;
+}
+
+static int t_rand(lua_State *L) {
+  int shape[AE_MAXDIM], nd = check_shape(L, 1, shape);
+  ae_error_t e;
+  ae_tensor_t *t = ae_tensor_new(nd, shape, &e);
+  if (t) ae_rng_fill_uniform(ae_lua_rng(), ae_tensor_data(t), ae_tensor_numel(t), 0.0f, 1.0f);
+  ae_lua_pushtensor(L, t, &e);
+  return 1;
+}
+
+static int t_randn(lua_State *L) {
+  int shape[AE_MAXDIM], nd = check_shape(L, 1, shape);
+  ae_error_t e;
+  ae_tensor_t *t = ae_tensor_new(nd, shape, &e);
+  if (t) ae_rng_fill_normal(ae_lua_rng(), ae_tensor_data(t), ae_tensor_numel(t), 0.0f, 1.0f);
+  ae_lua_pushtensor(L, t, &e);
+  return 1;
+}
+
+/* randperm(n): the numbers 1..n in random order, as a 1-D tensor. */
+static int t_randperm(lua_State *L) {
+  lua_Integer n = luaL_checkinteger(L, 1);
+  luaL_argcheck(L, n >= 0 && n <= (1 << 24), 1, "n must be in 0..2^24");
+  int shape[1] = {(int)n};
+  ae_error_t e;
+  ae_tensor_t *t = ae_tensor_new(1, shape, &e);
+  if (!t) return ae_lua_raise(L, &e);
+  float *d = ae_tensor_data(t);
+  for (int i = 0; i < n; i++) d[i] = (float)(i + 1);
+  for (int i = (int)n - 1; i > 0; i--) {
+    int j = (int)ae_rng_below(ae_lua_rng(), (uint32_t)i + 1);
+    float tmp = d[i];
+    d[i] = d[j];
+    d[j] = tmp;
+  }
+  ae_lua_pushtensor(L, t, &e);
+  return 1;
+}
+
+/* Nested tables of numbers → tensor: {1,2,3} or {{1,2},{3,4}}. */
+static int t_from_table(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  int shape[AE_MAXDIM], nd = 0;
+  lua_pushvalue(L, 1);
+  while (lua_istable(L, -1)) {
+    luaL_argcheck(L, nd < AE_MAXDIM, 1, "at most 4 levels of nesting");
+    shape[nd++] = (int)luaL_len(L, -1);
+    if (shape[nd - 1] == 0) break;
+    lua_geti(L, -1, 1);
+  }
+  lua_settop(L, 1);
+  ae_error_t e;
+  ae_tensor_t *t = ae_tensor_new(nd, shape, &e);
+  if (!t) return ae_lua_raise(L, &e);
+  ae_lua_pushtensor(L, t, &e); /* on the stack first, so an error below frees it */
+  float *d = ae_tensor_data(t);
+  size_t n = ae_tensor_numel(t);
+  for (size_t k = 0; k < n; k++) {
+    size_t rem = k;
+    int idx[AE_MAXDIM];
+    for (int i = nd - 1; i >= 0; i--) {
+      idx[i] = (int)(rem % (size_t)shape[i]);
+      rem /= (size_t)shape[i];
+    }
+    lua_pushvalue(L, 1);
+    for (int i = 0; i < nd; i++) {
+      if (lua_geti(L, -1, idx[i] + 1) == LUA_TNIL || (i < nd - 1 && !lua_istable(L, -1)))
+        return luaL_error(L, "tensor{}: ragged table: element %d at level %d is missing or not a table", idx[i] + 1,
+                          i + 1);
+      lua_remove(L, -2);
+    }
+    int ok;
+    lua_Number v = lua_tonumberx(L, -1, &ok);
+    if (!ok) return luaL_error(L, "tensor{}: element %zu is not a number", k + 1);
+    d[k] = (float)v;
+    lua_pop(L, 1);
+  }
+  return 1;
+}
+
+static int t_load_npy(lua_State *L) {
+  ae_error_t e;
+  ae_tensor_t *t = ae_tensor_load_npy(luaL_checkstring(L, 1), &e);
+  if (!t) {
+    luaL_pushfail(L);
+    lua_pushstring(L, e.msg);
+    return 2;
+  }
+  ae_lua_pushtensor(L, t, &e);
+  return 1;
+}
+
+/* ---- methods ---- */
+
+static int m_size(lua_State *L) {
+  ae_tensor_t *t = ae_lua_checktensor(L, 1);
+  if (!lua_isnoneornil(L, 2)) {
+    lua_Integer d = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, d >= 1 && d <= t->ndim, 2, "dimension out of range");
+    lua_pushinteger(L, t->shape[d - 1]);
+    return 1;
+  }
+  lua_createtable(L, t->ndim, 0);
+  for (int i = 0; i < t->ndim; i++) {
+    lua_pushinteger(L, t->shape[i]);
+    lua_seti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+static int m_dim(lua_State *L) {
+  lua_pushinteger(L, ae_lua_checktensor(L, 1)->ndim);
+  return 1;
+}
+
+static int m_numel(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)ae_tensor_numel(ae_lua_checktensor(L, 1)));
+  return 1;
+}
+
+static int m_len(lua_State *L) {
+  lua_pushinteger(L, ae_lua_checktensor(L, 1)->shape[0]);
+  return 1;
+}
+
+/* Flat offset of 1-based indices at arg.. */
+static size_t offset_of(lua_State *L, const ae_tensor_t *t, int arg) {
+  int nargs = lua_gettop(L) - arg + 1;
+  if (nargs != t->ndim) luaL_error(L, "tensor index: %d indices for a %d-D tensor", nargs, t->ndim);
+  size_t off = 0;
+  for (int i = 0; i < t->ndim; i++) {
+    lua_Integer k = luaL_checkinteger(L, arg + i);
+    if (k < 1 || k > t->shape[i]) luaL_error(L, "tensor index %d is %d, outside 1..%d", i + 1, (int)k, t->shape[i]);
+    off = off * (size_t)t->shape[i] + (size_t)(k - 1);
+  }
+  return off;
+}
+
+static int m_get(lua_State *L) {
+  ae_tensor_t *t = ae_lua_checktensor(L, 1);
+  lua_pushnumber(L, ae_tensor_data(t)[offset_of(L, t, 2)]);
+  return 1;
+}
+
+static int m_set(lua_State *L) {
+  ae_tensor_t *t = ae_lua_checktensor(L, 1);
+  lua_Number v = luaL_checknumber(L, lua_gettop(L));
+  lua_pop(L, 1);
+  ae_tensor_data(t)[offset_of(L, t, 2)] = (float)v;
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* narrow(start, count): rows start..start+count-1, a view. */
+static int m_narrow(lua_State *L) {
+  ae_tensor_t *t = ae_lua_checktensor(L, 1);
+  lua_Integer start = luaL_checkinteger(L, 2), count = luaL_checkinteger(L, 3);
+  ae_error_t e;
+  ae_lua_pushtensor(L, ae_tensor_narrow(t, (int)start - 1, (int)count, &e), &e);
+  return 1;
+}
+
+static int m_reshape(lua_State *L) {
+  ae_tensor_t *t = ae_lua_checktensor(L, 1);
+  int shape[AE_MAXDIM], nd = check_shape(L, 2, shape);
+  ae_error_t e;
+  ae_lua_pushtensor(L, ae_tensor_reshape(t, nd, shape, &e), &e);
+  return 1;
+}
+
+static int m_clone(lua_State *L) {
+  ae_error_t e;
+  ae_lua_pushtensor(L, ae_tensor_clone(ae_lua_checktensor(L, 1), &e), &e);
+  return 1;
+}
+
+static int m_copy(lua_State *L) {
+  ae_error_t e;
+  if (ae_tensor_copy(ae_lua_checktensor(L, 1), ae_lua_checktensor(L, 2), &e)) return ae_lua_raise(L, &e);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int m_fill(lua_State *L) {
+  ae_tensor_fill(ae_lua_checktensor(L, 1), (float)luaL_checknumber(L, 2));
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* rows(idx [, start, count [, into]]): rows idx[start..] (1-based) gathered
+ * into a new tensor or into `into`. */
+static int m_rows(lua_State *L) {
+  ae_tensor_t *src = ae_lua_checktensor(L, 1);
+  ae_error_t e;
+  ae_tensor_t *idx = ae_lua_totensor(L, 2);
+  int owned_idx = 0;
+  if (!idx) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    int n = (int)luaL_len(L, 2), shape[1] = {n};
+    idx = ae_tensor_new(1, shape, &e);
+    if (!idx) return ae_lua_raise(L, &e);
+    for (int i = 0; i < n; i++) {
+      lua_geti(L, 2, i + 1);
+      ae_tensor_data(idx)[i] = (float)lua_tonumber(L, -1);
+      lua_pop(L, 1);
+    }
+    owned_idx = 1;
+  }
+  int total = (int)ae_tensor_numel(idx);
+  int start = (int)luaL_optinteger(L, 3, 1), count = (int)luaL_optinteger(L, 4, total - start + 1);
+  if (start < 1 || count < 0 || start - 1 + count > total) {
+    if (owned_idx) ae_tensor_free(idx);
+    return luaL_error(L, "rows: indices %d..%d outside the %d given", start, start + count - 1, total);
+  }
+  ae_tensor_t *dst = ae_lua_totensor(L, 5);
+  int made = 0;
+  if (!dst) {
+    int shape[AE_MAXDIM];
+    memcpy(shape, src->shape, sizeof shape);
+    shape[0] = count;
+    dst = ae_tensor_new(src->ndim, shape, &e);
+    made = 1;
+  }
+  int rc = dst ? ae_tensor_gather_rows(dst, src, ae_tensor_data(idx) + start - 1, count, 1, &e) : e.code;
+  if (owned_idx) ae_tensor_free(idx);
+  if (rc) {
+    if (made) ae_tensor_free(dst);
+    return ae_lua_raise(L, &e);
+  }
+  if (made) ae_lua_pushtensor(L, dst, &e);
+  else lua_pushvalue(L, 5);
+  return 1;
+}
+
+static int m_t(lua_State *L) {
+  ae_error_t e;
+  ae_lua_pushtensor(L, ae_tensor_transpose(ae_lua_checktensor(L, 1), &e), &e);
+  return 1;
+}
+
+static int m_matmul(lua_State *L) {
+  ae_error_t e;
+  ae_lua_pushtensor(L, ae_tensor_matmul(ae_lua_checktensor(L, 1), ae_lua_checktensor(L, 2), &e), &e);
+  return 1;
+}
+
+static int m_sum(lua_State *L) {
+  lua_pushnumber(L, ae_tensor_sum(ae_lua_checktensor(L, 1)));
+  return 1;
+}
+
+static int m_mean(lua_State *L) {
+  ae_tensor_t *t = ae_lua_checktensor(L, 1);
+  if (lua_toboolean(L, 2)) { /* mean(1): over rows */
+    ae_error_t e;
+    ae_lua_pushtensor(L, ae_tensor_mean_rows(t, &e), &e);
+    return 1;
+  }
+  size_t n = ae_tensor_numel(t);
+  lua_pushnumber(L, n ? ae_tensor_sum(t) / (double)n : 0.0);
+  return 1;
+}
+
+static int m_min(lua_State *L) {
+  lua_pushnumber(L, ae_tensor_min(ae_lua_checktensor(L, 1)));
+  return 1;
+}
+
+static int m_max(lua_State *L) {
+  lua_pushnumber(L, ae_tensor_max(ae_lua_checktensor(L, 1)));
+  return 1;
+}
+
+static int m_argmax(lua_State *L) {
+  ae_error_t e;
+  ae_tensor_t *t = ae_tensor_argmax_rows(ae_lua_checktensor(L, 1), &e);
+  if (t) ae_tensor_scalar_op(t, t, 1.0f, AE_OP_ADD, 0); /* 1-based for Lua */
+  ae_lua_pushtensor(L, t, &e);
+  return 1;
+}
+
+/* totable(): nested Lua tables. */
+static void push_table(lua_State *L, const float *d, const int *shape, int nd) {
+  lua_createtable(L, shape[0], 0);
+  size_t inner = 1;
+  for (int i = 1; i < nd; i++) inner *= (size_t)shape[i];
+  for (int i = 0; i < shape[0]; i++) {
+    if (nd == 1) lua_pushnumber(L, d[i]);
+    else push_table(L, d + (size_t)i * inner, shape + 1, nd - 1);
+    lua_seti(L, -2, i + 1);
+  }
+}
+
+static int m_totable(lua_State *L) {
+  ae_tensor_t *t = ae_lua_checktensor(L, 1);
+  push_table(L, ae_tensor_data(t), t->shape, t->ndim);
+  return 1;
+}
+
+/* tobytes(): the raw little-endian float32 values, for gnuplot's binary input. */
+static int m_tobytes(lua_State *L) {
+  ae_tensor_t *t = ae_lua_checktensor(L, 1);
+  lua_pushlstring(L, (const char *)ae_tensor_data(t), ae_tensor_numel(t) * sizeof(float));
+  return 1;
+}
+
+static int m_save_npy(lua_State *L) {
+  ae_error_t e;
+  if (ae_tensor_save_npy(ae_lua_checktensor(L, 1), luaL_checkstring(L, 2), &e)) {
+    luaL_pushfail(L);
+    lua_pushstring(L, e.msg);
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int arith(lua_State *L, int op) {
+  ae_tensor_t *a = ae_lua_totensor(L, 1), *b = ae_lua_totensor(L, 2);
+  ae_error_t e;
+  if (a && b) {
+    ae_tensor_t *o = ae_tensor_new(a->ndim, a->shape, &e);
+    if (o && ae_tensor_binop(o, a, b, op, &e)) {
+      ae_tensor_free(o);
+      return ae_lua_raise(L, &e);
+    }
+    ae_lua_pushtensor(L, o, &e);
+    return 1;
+  }
+  ae_tensor_t *t = a ? a : b;
+  if (!t) return luaL_error(L, "tensor arithmetic needs a tensor");
+  float s = (float)luaL_checknumber(L, a ? 2 : 1);
+  ae_tensor_t *o = ae_tensor_new(t->ndim, t->shape, &e);
+  if (o) ae_tensor_scalar_op(o, t, s, op, !a);
+  ae_lua_pushtensor(L, o, &e);
+  return 1;
+}
+
+static int mm_add(lua_State *L) { return arith(L, AE_OP_ADD); }
+static int mm_sub(lua_State *L) { return arith(L, AE_OP_SUB); }
+static int mm_mul(lua_State *L) { return arith(L, AE_OP_MUL); }
+static int mm_div(lua_State *L) { return arith(L, AE_OP_DIV); }
+
+static int mm_unm(lua_State *L) {
+  ae_tensor_t *t = ae_lua_checktensor(L, 1);
+  ae_error_t e;
+  ae_tensor_t *o = ae_tensor_new(t->ndim, t->shape, &e);
+  if (o) ae_tensor_scalar_op(o, t, -1.0f, AE_OP_MUL, 0);
+  ae_lua_pushtensor(L, o, &e);
+  return 1;
+}
+
+/* "Tensor[60000×784] {0, 0, 0.0039, ... } min 0 max 1" */
+static int mm_tostring(lua_State *L) {
+  ltensor_t *u = luaL_checkudata(L, 1, AE_TENSOR_MT);
+  if (!u->t) {
+    lua_pushliteral(L, "Tensor (closed)");
+    return 1;
+  }
+  ae_tensor_t *t = u->t;
+  char shape[96];
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  lua_pushfstring(L, "Tensor%s", ae_tensor_shape_str(t, shape, sizeof shape));
+  luaL_addvalue(&b);
+  size_t n = ae_tensor_numel(t);
+  const float *d = ae_tensor_data(t);
+  luaL_addstring(&b, " {");
+  size_t show = n <= 8 ? n : 6;
+  for (size_t i = 0; i < show; i++) {
+    char num[32];
+    snprintf(num, sizeof num, "%s%.4g", i ? ", " : "", (double)d[i]);
+    luaL_addstring(&b, num);
+  }
+  if (show < n) luaL_addstring(&b, ", …");
+  luaL_addstring(&b, "}");
+  if (n > 8) {
+    char stats[96];
+    snprintf(stats, sizeof stats, " min %.4g max %.4g mean %.4g", (double)ae_tensor_min(t), (double)ae_tensor_max(t),
+             ae_tensor_sum(t) / (double)n);
+    luaL_addstring(&b, stats);
+  }
+  luaL_pushresult(&b);
+  return 1;
+}
+
+static int mm_gc(lua_State *L) {
+  ltensor_t *u = luaL_checkudata(L, 1, AE_TENSOR_MT);
+  ae_tensor_free(u->t);
+  u->t = NULL;
+  return 0;
+}
+
+static int mm_eq(lua_State *L) {
+  ae_tensor_t *a = ae_lua_totensor(L, 1), *b = ae_lua_totensor(L, 2);
+  int eq = a && b && ae_tensor_same_shape(a, b) &&
+           memcmp(ae_tensor_data(a), ae_tensor_data(b), ae_tensor_numel(a) * sizeof(float)) == 0;
+  lua_pushboolean(L, eq);
+  return 1;
+}
+
+static const luaL_Reg methods[] = {
+    {"size", m_size},       {"shape", m_size},      {"dim", m_dim},         {"numel", m_numel},
+    {"get", m_get},         {"set", m_set},         {"narrow", m_narrow},   {"reshape", m_reshape},
+    {"view", m_reshape},    {"clone", m_clone},     {"copy", m_copy},       {"fill", m_fill},
+    {"rows", m_rows},       {"t", m_t},             {"matmul", m_matmul},   {"sum", m_sum},
+    {"mean", m_mean},       {"min", m_min},         {"max", m_max},         {"argmax", m_argmax},
+    {"totable", m_totable}, {"tobytes", m_tobytes}, {"save_npy", m_save_npy}, {NULL, NULL},
+};
+
+static const luaL_Reg metamethods[] = {
+    {"__index", NULL},      {"__gc", mm_gc},   {"__close", mm_gc}, {"__tostring", mm_tostring},
+    {"__len", m_len},       {"__add", mm_add}, {"__sub", mm_sub},  {"__mul", mm_mul},
+    {"__div", mm_div},      {"__unm", mm_unm}, {"__eq", mm_eq},    {NULL, NULL},
+};
+
+static const luaL_Reg functions[] = {
+    {"zeros", t_zeros}, {"full", t_full},         {"rand", t_rand},         {"randn", t_randn},
+    {"randperm", t_randperm}, {"tensor", t_from_table}, {"load_npy", t_load_npy}, {NULL, NULL},
+};
+
+int luaopen_aelab_tensor(lua_State *L) {
+  luaL_newmetatable(L, AE_TENSOR_MT);
+  luaL_setfuncs(L, metamethods, 0);
+  luaL_newlib(L, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+  luaL_newlib(L, functions);
+  return 1;
+}

@@ -1,0 +1,325 @@
+/* The aelab host: a loader in the manner of Lua's lua.c. It chooses BLIS'
+ * kernels and the thread count, creates the Lua state, preloads the C
+ * modules, points package.path at the Lua half of aelab, then runs a script,
+ * a -e chunk or the REPL. Lua owns the experiment. */
+#include <limits.h>
+#include <lualib.h>
+#include <readline/history.h>
+#include <readline/readline.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "blas.h"
+#include "glue.h"
+
+#define AELAB_VERSION "0.1.0"
+
+static const char *usage =
+    "usage: aelab [options] [script.lua [args...]]\n"
+    "\n"
+    "  script.lua     run a Lua script (its arguments are in `arg`, as with lua)\n"
+    "  -e 'code'      run a chunk of Lua\n"
+    "  (nothing)      an interactive REPL: `ae` is aelab, expressions print their value\n"
+    "\n"
+    "options:\n"
+    "  --threads N    threads for aelab's own loops (default: all cores)\n"
+    "  --seed N       seed of the random generator (default 42)\n"
+    "  --quick        ask lessons for a small, fast run (used by the tests)\n"
+    "  --out DIR      where lessons write their folders (default: out)\n"
+    "  --blis NAME    BLIS kernel set: auto (default), skx, haswell, zen3, generic\n"
+    "  --version      versions, BLIS kernels and threads in use\n"
+    "  --help         this text\n"
+    "\n"
+    "environment: BLIS_ARCH_TYPE (numeric BLIS arch id) overrides the automatic kernel\n"
+    "choice; BLIS_NUM_THREADS gives BLIS' GEMMs their own threads (default 1).\n";
+
+/* Folder holding the binary: the Lua half of aelab sits beside it. */
+static void exe_dir(char *buf, size_t n) {
+  const char *home = getenv("AELAB_HOME");
+  if (home && *home) {
+    snprintf(buf, n, "%s", home);
+    return;
+  }
+  ssize_t len = readlink("/proc/self/exe", buf, n - 1);
+  if (len <= 0) {
+    snprintf(buf, n, ".");
+    return;
+  }
+  buf[len] = '\0';
+  char *slash = strrchr(buf, '/');
+  if (slash) *slash = '\0';
+}
+
+static int msghandler(lua_State *L) {
+  const char *msg = lua_tostring(L, 1);
+  if (!msg) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+    msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  }
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+/* Calls the function below its nargs arguments with a traceback handler. */
+static int docall(lua_State *L, int nargs, int nres) {
+  int base = lua_gettop(L) - nargs;
+  lua_pushcfunction(L, msghandler);
+  lua_insert(L, base);
+  int status = lua_pcall(L, nargs, nres, base);
+  lua_remove(L, base);
+  return status;
+}
+
+static int report(lua_State *L, int status) {
+  if (status != LUA_OK) {
+    fprintf(stderr, "aelab: %s\n", lua_tostring(L, -1));
+    fflush(stderr);
+    lua_pop(L, 1);
+  }
+  return status;
+}
+
+typedef struct {
+  int threads, quick, seed_set;
+  long seed;
+  const char *out, *blis, *chunk;
+  int script; /* index in argv of the script, 0 if none */
+  int version, help;
+} options_t;
+
+static int parse(int argc, char **argv, options_t *o) {
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (a[0] != '-' || strcmp(a, "-") == 0) {
+      o->script = i;
+      return 0;
+    }
+    if (strcmp(a, "--") == 0) {
+      if (i + 1 < argc) o->script = i + 1;
+      return 0;
+    }
+    const char *val = NULL;
+    if (strcmp(a, "--threads") == 0 || strcmp(a, "--seed") == 0 || strcmp(a, "--out") == 0 ||
+        strcmp(a, "--blis") == 0 || strcmp(a, "-e") == 0) {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "aelab: %s needs a value\n%s", a, usage);
+        return -1;
+      }
+      val = argv[++i];
+    }
+    if (strcmp(a, "--threads") == 0) {
+      char *end;
+      long n = strtol(val, &end, 10);
+      if (*end || n < 1 || n > 256) {
+        fprintf(stderr, "aelab: --threads wants a number from 1 to 256, got '%s'\n", val);
+        return -1;
+      }
+      o->threads = (int)n;
+    } else if (strcmp(a, "--seed") == 0) {
+      char *end;
+      o->seed = strtol(val, &end, 10);
+      if (*end) {
+        fprintf(stderr, "aelab: --seed wants an integer, got '%s'\n", val);
+        return -1;
+      }
+      o->seed_set = 1;
+    } else if (strcmp(a, "--out") == 0) o->out = val;
+    else if (strcmp(a, "--blis") == 0) o->blis = val;
+    else if (strcmp(a, "-e") == 0) o->chunk = val;
+    else if (strcmp(a, "--quick") == 0) o->quick = 1;
+    else if (strcmp(a, "--version") == 0 || strcmp(a, "-v") == 0) o->version = 1;
+    else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) o->help = 1;
+    else {
+      fprintf(stderr, "aelab: unknown option '%s'\n%s", a, usage);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static void preload(lua_State *L, const char *name, lua_CFunction f) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_pushcfunction(L, f);
+  lua_setfield(L, -2, name);
+  lua_pop(L, 1);
+}
+
+static void setup_state(lua_State *L, const options_t *o, int argc, char **argv) {
+  luaL_openlibs(L);
+  preload(L, "aelab.tensor", luaopen_aelab_tensor);
+  preload(L, "aelab.layer", luaopen_aelab_layer);
+  preload(L, "aelab.model", luaopen_aelab_model);
+  preload(L, "aelab.optim", luaopen_aelab_optim);
+  preload(L, "aelab.data", luaopen_aelab_data);
+  preload(L, "aelab.sys", luaopen_aelab_sys);
+  /* package.path: aelab's own Lua first, then the usual places */
+  char dir[PATH_MAX];
+  exe_dir(dir, sizeof dir);
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "path");
+  lua_pushfstring(L, "%s/bindings/?.lua;%s/?.lua;%s/?/init.lua;%s", dir, dir, dir, lua_tostring(L, -1));
+  lua_setfield(L, -3, "path");
+  lua_pop(L, 1);
+  lua_pop(L, 1);
+  /* what the host was told, for the Lua side (lessons read quick and out) */
+  lua_createtable(L, 0, 6);
+  lua_pushboolean(L, o->quick);
+  lua_setfield(L, -2, "quick");
+  lua_pushstring(L, o->out ? o->out : "out");
+  lua_setfield(L, -2, "out");
+  lua_pushinteger(L, o->seed);
+  lua_setfield(L, -2, "seed");
+  lua_pushinteger(L, ae_threads());
+  lua_setfield(L, -2, "threads");
+  lua_pushstring(L, dir);
+  lua_setfield(L, -2, "home");
+  lua_pushstring(L, AELAB_VERSION);
+  lua_setfield(L, -2, "version");
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -2, "aelab.options");
+  lua_pop(L, 2);
+  /* arg, as lua.c builds it: the script at 0, its arguments from 1 */
+  int s = o->script ? o->script : argc;
+  lua_createtable(L, argc - s, s + 1);
+  for (int i = 0; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_seti(L, -2, i - s);
+  }
+  lua_setglobal(L, "arg");
+}
+
+static void print_version(void) {
+  printf("aelab %s (%s, BLIS %s)\n", AELAB_VERSION, LUA_RELEASE, ae_blas_version());
+  printf("BLIS kernels: %s (%s)\n", ae_blas_arch(), ae_blas_reason());
+  const char *bt = getenv("BLIS_NUM_THREADS");
+  printf("threads: %d for aelab's loops, %s for BLIS GEMMs\n", ae_threads(), bt ? bt : "1");
+}
+
+/* ---- REPL ---- */
+
+static int incomplete(lua_State *L, int status) {
+  if (status == LUA_ERRSYNTAX) {
+    size_t lmsg;
+    const char *msg = lua_tolstring(L, -1, &lmsg);
+    if (lmsg >= 5 && strcmp(msg + lmsg - 5, "<eof>") == 0) {
+      lua_pop(L, 1);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static void print_results(lua_State *L, int base) {
+  int n = lua_gettop(L) - base;
+  if (n <= 0) return;
+  lua_getglobal(L, "print");
+  lua_insert(L, base + 1);
+  if (lua_pcall(L, n, 0, 0) != LUA_OK) report(L, 1);
+}
+
+static void repl(lua_State *L) {
+  char hist[PATH_MAX] = "";
+  const char *home = getenv("HOME");
+  if (home) snprintf(hist, sizeof hist, "%s/.aelab_history", home);
+  using_history();
+  if (*hist) read_history(hist);
+  /* `ae` ready at the prompt */
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "aelab");
+  if (report(L, docall(L, 1, 1)) == LUA_OK) lua_setglobal(L, "ae");
+  printf("aelab %s — Lua 5.4 REPL. `ae` is aelab; try ae.help(). Ctrl-D quits.\n", AELAB_VERSION);
+  for (;;) {
+    char *line = readline("ae> ");
+    if (!line) break;
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, line);
+    luaL_pushresult(&b);
+    free(line);
+    int base = lua_gettop(L) - 1;
+    int status;
+    for (;;) {
+      /* first as an expression, so `x` prints x */
+      const char *code = lua_tostring(L, -1);
+      const char *ret = lua_pushfstring(L, "return %s;", code);
+      status = luaL_loadbuffer(L, ret, strlen(ret), "=stdin");
+      lua_remove(L, -2);
+      if (status == LUA_OK) break;
+      lua_pop(L, 1);
+      status = luaL_loadbuffer(L, code, strlen(code), "=stdin");
+      if (!incomplete(L, status)) break;
+      char *more = readline(">> ");
+      if (!more) break;
+      lua_pushfstring(L, "%s\n%s", lua_tostring(L, -1), more);
+      lua_remove(L, -2);
+      free(more);
+    }
+    const char *src = lua_tostring(L, base + 1);
+    if (src && *src) {
+      add_history(src);
+      if (*hist) append_history(1, hist);
+    }
+    lua_remove(L, base + 1); /* the source; the chunk or error stays */
+    if (status == LUA_OK) status = docall(L, 0, LUA_MULTRET);
+    if (status == LUA_OK) print_results(L, base);
+    else report(L, status);
+    lua_settop(L, base);
+  }
+  printf("\n");
+}
+
+int main(int argc, char **argv) {
+  options_t o = {0};
+  o.seed = 42;
+  if (parse(argc, argv, &o)) return 2;
+  if (o.help) {
+    fputs(usage, stdout);
+    return 0;
+  }
+  ae_error_t e;
+  if (ae_blas_setup(o.blis, &e)) {
+    fprintf(stderr, "aelab: %s\n", e.msg);
+    return 2;
+  }
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  ae_set_threads(o.threads ? o.threads : (int)(cores > 0 ? cores : 1));
+  if (o.version) {
+    print_version();
+    return 0;
+  }
+  lua_State *L = luaL_newstate();
+  if (!L) {
+    fprintf(stderr, "aelab: cannot create the Lua state (out of memory)\n");
+    return 1;
+  }
+  ae_rng_seed(ae_lua_rng(), (uint64_t)o.seed);
+  setup_state(L, &o, argc, argv);
+  int status = LUA_OK;
+  if (o.chunk) {
+    status = luaL_loadbuffer(L, o.chunk, strlen(o.chunk), "=(command line)");
+    if (status == LUA_OK) status = docall(L, 0, 0);
+    report(L, status);
+  } else if (o.script) {
+    const char *fname = strcmp(argv[o.script], "-") == 0 ? NULL : argv[o.script];
+    status = luaL_loadfile(L, fname);
+    if (status == LUA_OK) {
+      int n = argc - o.script - 1;
+      luaL_checkstack(L, n + 3, "too many arguments to script");
+      for (int i = 1; i <= n; i++) lua_pushstring(L, argv[o.script + i]);
+      status = docall(L, n, 0);
+    }
+    report(L, status);
+  } else if (isatty(0)) {
+    repl(L);
+  } else {
+    status = luaL_loadfile(L, NULL);
+    if (status == LUA_OK) status = docall(L, 0, 0);
+    report(L, status);
+  }
+  lua_close(L);
+  fflush(stdout);
+  return status == LUA_OK ? 0 : 1;
+}

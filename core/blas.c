@@ -1,0 +1,112 @@
+/* BLIS set-up and GEMM.
+ *
+ * Debian's BLIS 0.9.0 does not know AMD Zen 5 and falls back to its slow
+ * `generic` kernels. BLIS reads BLIS_ARCH_TYPE (a numeric arch_t id; a name is
+ * silently read as 0) once, when it initializes, so the choice is made here,
+ * before the first BLIS call. The `knl` kernels crash on Zen 5: never picked. */
+#include "blas.h"
+
+#include <assert.h>
+#include <blis.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int setup_done;       /* BLIS is initialized */
+static char arch_reason[96]; /* why this kernel set */
+
+static const struct {
+  const char *name;
+  arch_t id;
+} arches[] = {
+    {"skx", BLIS_ARCH_SKX},         {"haswell", BLIS_ARCH_HASWELL}, {"zen3", BLIS_ARCH_ZEN3},
+    {"zen2", BLIS_ARCH_ZEN2},       {"zen", BLIS_ARCH_ZEN},         {"sandybridge", BLIS_ARCH_SANDYBRIDGE},
+    {"generic", BLIS_ARCH_GENERIC},
+};
+
+static int arch_by_name(const char *name) {
+  for (size_t i = 0; i < sizeof arches / sizeof arches[0]; i++)
+    if (strcmp(arches[i].name, name) == 0) return (int)arches[i].id;
+  return -1;
+}
+
+int ae_blas_setup(const char *request, ae_error_t *e) {
+  if (setup_done) return ae_fail(e, AE_ESTATE, "BLIS is already initialized; choose its kernels first");
+  int id = -1;
+  const char *env = getenv("BLIS_ARCH_TYPE");
+  if (request && *request && strcmp(request, "auto") != 0) {
+    id = arch_by_name(request);
+    if (id < 0)
+      return ae_fail(e, AE_EARG, "unknown BLIS kernel set '%s' (try skx, haswell, zen3, generic or auto)",
+                     request);
+    snprintf(arch_reason, sizeof arch_reason, "asked for");
+  } else if (env && *env) {
+    char *end;
+    long v = strtol(env, &end, 10);
+    if (*end || end == env || v < 0 || v >= BLIS_NUM_ARCHS) {
+      /* A name here would silently become 0 (skx) inside BLIS: say so instead. */
+      id = arch_by_name(env);
+      if (id < 0)
+        return ae_fail(e, AE_EARG, "BLIS_ARCH_TYPE='%s' is neither an arch id (0..%d) nor a known name", env,
+                       BLIS_NUM_ARCHS - 1);
+    } else {
+      id = (int)v;
+    }
+    snprintf(arch_reason, sizeof arch_reason, "BLIS_ARCH_TYPE=%s", env);
+  } else {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) {
+      id = BLIS_ARCH_SKX;
+      snprintf(arch_reason, sizeof arch_reason, "auto: CPU has AVX-512");
+    } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+      id = BLIS_ARCH_HASWELL;
+      snprintf(arch_reason, sizeof arch_reason, "auto: CPU has AVX2 and FMA");
+    } else {
+      snprintf(arch_reason, sizeof arch_reason, "auto: left to BLIS");
+    }
+  }
+  if (id >= 0) {
+    char buf[16];
+    snprintf(buf, sizeof buf, "%d", id);
+    setenv("BLIS_ARCH_TYPE", buf, 1);
+  }
+  /* BLIS threads only where asked for: the openmp build would otherwise take
+   * OMP_NUM_THREADS, and aelab runs its own loops on those threads. */
+  if (!getenv("BLIS_NUM_THREADS")) setenv("BLIS_NUM_THREADS", "1", 1);
+  bli_init();
+  setup_done = 1;
+  return AE_OK;
+}
+
+const char *ae_blas_arch(void) { return bli_arch_string(bli_arch_query_id()); }
+const char *ae_blas_reason(void) { return arch_reason[0] ? arch_reason : "BLIS default"; }
+const char *ae_blas_version(void) { return bli_info_get_version_str(); }
+
+void ae_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+             const float *B, int ldb, float beta, float *C, int ldc) {
+  assert(M >= 0 && N >= 0 && K >= 0);
+  assert(ldc >= N && lda >= (ta ? M : K) && ldb >= (tb ? K : N));
+  if (M == 0 || N == 0) return;
+  /* Row-major with strides: a transpose is a swap of row and column strides. */
+  inc_t rsa = ta ? 1 : lda, csa = ta ? lda : 1;
+  inc_t rsb = tb ? 1 : ldb, csb = tb ? ldb : 1;
+  bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, M, N, K, &alpha, (float *)A, rsa, csa, (float *)B, rsb,
+            csb, &beta, C, ldc, 1);
+}
+
+void ae_gemm_naive(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                   const float *B, int ldb, float beta, float *C, int ldc) {
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < N; j++) {
+      double s = 0;
+      for (int k = 0; k < K; k++) {
+        float a = ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+        float b = tb ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+        s += (double)a * b;
+      }
+      float *c = &C[(size_t)i * ldc + j];
+      *c = (float)(alpha * s + (beta == 0.0f ? 0.0 : (double)beta * *c));
+    }
+}

@@ -1,0 +1,27 @@
+/* The one door to BLIS: kernel-set choice at start-up and a row-major GEMM. */
+#ifndef AE_BLAS_H
+#define AE_BLAS_H
+
+#include "ae.h"
+
+/* Chooses BLIS' kernel set before BLIS initializes. `request` is NULL/"auto"
+ * (pick from the CPU: AVX-512 → skx, AVX2+FMA → haswell, else BLIS' own
+ * choice), or a name such as "skx", "haswell", "zen3", "generic".
+ * BLIS_ARCH_TYPE in the environment (a number) wins over "auto".
+ * Must be called before any other BLIS use; later calls fail. */
+int ae_blas_setup(const char *request, ae_error_t *e);
+/* The kernel set BLIS is using ("skx") and why ("auto: AVX-512"). */
+const char *ae_blas_arch(void);
+const char *ae_blas_reason(void);
+const char *ae_blas_version(void);
+
+/* C[M×N] = alpha·op(A)·op(B) + beta·C, all row-major.
+ * op(A) is M×K: A is M×K (lda ≥ K) or, when ta, K×M (lda ≥ M). Same for B.
+ * Sizes are checked by the callers (layers); this asserts them. */
+void ae_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+             const float *B, int ldb, float beta, float *C, int ldc);
+/* Plain triple loop with the same contract, the reference the tests compare to. */
+void ae_gemm_naive(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                   const float *B, int ldb, float beta, float *C, int ldc);
+
+#endif

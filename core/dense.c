@@ -1,0 +1,104 @@
+/* Dense (fully connected) layer: out = in · Wᵀ + b.
+ *
+ *   in   (B, IN)     weight (OUT, IN)   (PyTorch's layout)
+ *   out  (B, OUT)    bias   (OUT)
+ *
+ * Forward writes the bias into out and lets the GEMM add the product on top
+ * (beta = 1): one pass over out instead of two. */
+#include "blas.h"
+#include "layer.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int dense_infer(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *out, ae_error_t *e) {
+  size_t n = ae_shape_numel(in);
+  if (in->nd != 1 || n != (size_t)l->in_features) {
+    char s[64];
+    return ae_fail(e, AE_ESHAPE, "Dense(%d→%d): input has %s %zu %s, expected %d", l->in_features,
+                   l->out_features, in->nd == 1 ? "" : ae_shape_str(in, s, sizeof s), n,
+                   in->nd == 1 ? "columns" : "values per sample (add a Flatten)", l->in_features);
+  }
+  out->nd = 1;
+  out->d[0] = l->out_features;
+  return AE_OK;
+}
+
+static void dense_forward(ae_layer_t *l, float *out, const float *in, const ae_shape_t *in_shape, int B) {
+  (void)in_shape;
+  int IN = l->in_features, OUT = l->out_features;
+  const float *w = ae_tensor_data(l->param[0]), *b = ae_tensor_data(l->param[1]);
+  for (int i = 0; i < B; i++) memcpy(out + (size_t)i * OUT, b, (size_t)OUT * sizeof(float));
+  ae_gemm(0, 1, B, OUT, IN, 1.0f, in, IN, w, IN, 1.0f, out, OUT);
+}
+
+static void dense_backward(ae_layer_t *l, float *din, const float *dout, const float *in, const float *out,
+                           const ae_shape_t *in_shape, int B) {
+  (void)out;
+  (void)in_shape;
+  int IN = l->in_features, OUT = l->out_features;
+  const float *w = ae_tensor_data(l->param[0]);
+  float *dw = ae_tensor_data(l->grad[0]), *db = ae_tensor_data(l->grad[1]);
+  /* dW (OUT, IN) += doutᵀ (OUT, B) · in (B, IN) */
+  ae_gemm(1, 0, OUT, IN, B, 1.0f, dout, OUT, in, IN, 1.0f, dw, IN);
+  /* db += column sums of dout */
+  for (int i = 0; i < B; i++)
+    for (int j = 0; j < OUT; j++) db[j] += dout[(size_t)i * OUT + j];
+  /* din (B, IN) = dout (B, OUT) · W (OUT, IN) */
+  if (din) ae_gemm(0, 0, B, IN, OUT, 1.0f, dout, OUT, w, IN, 0.0f, din, IN);
+}
+
+static void dense_describe(const ae_layer_t *l, char *buf, size_t n) {
+  snprintf(buf, n, "Dense(%d→%d)", l->in_features, l->out_features);
+}
+
+/* Glorot-uniform (Keras' default): U(±√(6/(IN+OUT))). He-normal for ReLU
+ * stacks: N(0, √(2/IN)). Biases start at zero. */
+static void dense_reset(ae_layer_t *l, ae_rng_t *rng) {
+  int IN = l->in_features, OUT = l->out_features;
+  float *w = ae_tensor_data(l->param[0]);
+  size_t n = (size_t)IN * OUT;
+  if (l->init == AE_INIT_HE) {
+    ae_rng_fill_normal(rng, w, n, 0.0f, sqrtf(2.0f / (float)IN));
+  } else {
+    float limit = sqrtf(6.0f / (float)(IN + OUT));
+    ae_rng_fill_uniform(rng, w, n, -limit, limit);
+  }
+  ae_tensor_fill(l->param[1], 0.0f);
+}
+
+static const ae_layer_ops_t dense_ops = {
+    .kind = "Dense",
+    .infer = dense_infer,
+    .forward = dense_forward,
+    .backward = dense_backward,
+    .describe = dense_describe,
+    .reset = dense_reset,
+    .destroy = NULL,
+};
+
+ae_layer_t *ae_dense_new(int in, int out, int init, ae_rng_t *rng, ae_error_t *e) {
+  if (in < 1 || out < 1) return ae_fail(e, AE_EARG, "Dense(%d→%d): sizes must be positive", in, out), NULL;
+  ae_layer_t *l = calloc(1, sizeof *l);
+  if (!l) return ae_fail(e, AE_ENOMEM, "out of memory"), NULL;
+  l->ops = &dense_ops;
+  l->in_features = in;
+  l->out_features = out;
+  l->init = init;
+  l->nparams = 2;
+  l->param_name[0] = "weight";
+  l->param_name[1] = "bias";
+  l->param[0] = ae_tensor_new2(out, in, e);
+  l->grad[0] = ae_tensor_new2(out, in, e);
+  int bshape[1] = {out};
+  l->param[1] = ae_tensor_new(1, bshape, e);
+  l->grad[1] = ae_tensor_new(1, bshape, e);
+  if (!l->param[0] || !l->grad[0] || !l->param[1] || !l->grad[1]) {
+    ae_layer_free(l);
+    return NULL;
+  }
+  dense_reset(l, rng);
+  return l;
+}

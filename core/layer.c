@@ -1,0 +1,40 @@
+/* What all layers share: shapes, naming, freeing. */
+#include "layer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+size_t ae_shape_numel(const ae_shape_t *s) {
+  size_t n = 1;
+  for (int i = 0; i < s->nd; i++) n *= (size_t)s->d[i];
+  return n;
+}
+
+const char *ae_shape_str(const ae_shape_t *s, char *buf, size_t n) {
+  size_t used = (size_t)snprintf(buf, n, "(");
+  for (int i = 0; i < s->nd && used < n; i++)
+    used += (size_t)snprintf(buf + used, n - used, i ? "×%d" : "%d", s->d[i]);
+  if (used < n) snprintf(buf + used, n - used, ")");
+  return buf;
+}
+
+void ae_layer_free(ae_layer_t *l) {
+  if (!l) return;
+  for (int i = 0; i < l->nparams; i++) {
+    ae_tensor_free(l->param[i]);
+    ae_tensor_free(l->grad[i]);
+  }
+  if (l->ops->destroy) l->ops->destroy(l);
+  free(l);
+}
+
+size_t ae_layer_param_count(const ae_layer_t *l) {
+  size_t n = 0;
+  for (int i = 0; i < l->nparams; i++) n += ae_tensor_numel(l->param[i]);
+  return n;
+}
+
+const char *ae_layer_name(const ae_layer_t *l, char *buf, size_t n) {
+  l->ops->describe(l, buf, n);
+  return buf;
+}

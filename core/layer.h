@@ -1,0 +1,69 @@
+/* The layer contract.
+ *
+ * Every layer type lives in its own file with forward and backward side by
+ * side and fills in an ae_layer_ops_t. Arguments always come in one order:
+ * outputs, inputs, dims. Shapes are per sample (the batch B is separate):
+ *   in  (B, IN...)   out (B, OUT...)   same for dout, din.
+ * backward accumulates (+=) into parameter gradients; zeroing is the
+ * model's job. din may be NULL (the first layer needs no input gradient).
+ * forward/backward never allocate and never fail: shapes were checked by
+ * infer() when the model was built or the batch shape changed. */
+#ifndef AE_LAYER_H
+#define AE_LAYER_H
+
+#include "ae.h"
+#include "rng.h"
+#include "tensor.h"
+
+typedef struct ae_shape {
+  int nd;   /* 1 to 3 */
+  int d[3]; /* per-sample dimensions, e.g. {784} or {C, H, W} */
+} ae_shape_t;
+
+size_t ae_shape_numel(const ae_shape_t *s);
+const char *ae_shape_str(const ae_shape_t *s, char *buf, size_t n); /* "(784)" */
+
+typedef struct ae_layer ae_layer_t;
+
+typedef struct ae_layer_ops {
+  const char *kind; /* "Dense", "ReLU", ... */
+  /* Output shape for an input shape, or an error naming both. */
+  int (*infer)(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *out, ae_error_t *e);
+  void (*forward)(ae_layer_t *l, float *out, const float *in, const ae_shape_t *in_shape, int B);
+  void (*backward)(ae_layer_t *l, float *din, const float *dout, const float *in, const float *out,
+                   const ae_shape_t *in_shape, int B);
+  /* "Dense(784→32)" */
+  void (*describe)(const ae_layer_t *l, char *buf, size_t n);
+  /* Draws fresh parameters (NULL when the layer has none). */
+  void (*reset)(ae_layer_t *l, ae_rng_t *rng);
+  void (*destroy)(ae_layer_t *l); /* frees the layer's own state (not params) */
+} ae_layer_ops_t;
+
+#define AE_MAXPARAM 2
+
+enum { AE_ACT_IDENTITY, AE_ACT_RELU, AE_ACT_LEAKY_RELU, AE_ACT_SIGMOID, AE_ACT_TANH, AE_ACT_SOFTMAX };
+enum { AE_INIT_GLOROT, AE_INIT_HE };
+
+struct ae_layer {
+  const ae_layer_ops_t *ops;
+  int nparams;
+  ae_tensor_t *param[AE_MAXPARAM]; /* views into a model's arena once packed */
+  ae_tensor_t *grad[AE_MAXPARAM];  /* same layout as param */
+  const char *param_name[AE_MAXPARAM];
+  /* Layer-specific settings, kept flat so every layer fits one struct. */
+  int in_features, out_features; /* Dense */
+  int init;                      /* Dense: AE_INIT_* */
+  int act;                       /* activations: AE_ACT_* */
+  float slope;                   /* LeakyReLU */
+};
+
+ae_layer_t *ae_dense_new(int in, int out, int init, ae_rng_t *rng, ae_error_t *e);
+ae_layer_t *ae_activation_new(int act, float slope, ae_error_t *e);
+void ae_layer_free(ae_layer_t *l);
+size_t ae_layer_param_count(const ae_layer_t *l);
+/* The name for messages: "Dense(784→32)". */
+const char *ae_layer_name(const ae_layer_t *l, char *buf, size_t n);
+/* True for layers that map each element on its own (fusable with a loss). */
+int ae_layer_is_act(const ae_layer_t *l, int act);
+
+#endif

@@ -1,0 +1,59 @@
+/* Models: a chain of layers with one parameter arena.
+ *
+ * A Sequential is a model whose `code` index is n (no decoder); an
+ * Autoencoder is the encoder's layers followed by the decoder's, with `code`
+ * the index of the first decoder layer. Layers are borrowed: whoever made
+ * them (the Lua side) keeps them alive while the model lives.
+ *
+ * All parameters sit in one contiguous arena and all gradients in a second
+ * of the same layout; layers hold views into them, so an optimizer is one
+ * flat loop. Workspaces are sized by ae_model_reserve() and then reused: a
+ * training step allocates nothing once warmed up. */
+#ifndef AE_MODEL_H
+#define AE_MODEL_H
+
+#include "layer.h"
+#include "loss.h"
+#include "optim.h"
+
+typedef struct ae_model {
+  int n;               /* layers */
+  ae_layer_t **layers; /* borrowed */
+  int code;            /* first decoder layer; n for a plain chain */
+  ae_shape_t *shape;   /* shape[i]: per-sample input of layer i; shape[n]: output */
+  int loss;            /* AE_LOSS_* used by step/evaluate */
+  ae_tensor_t *params; /* arena, 1-D */
+  ae_tensor_t *grads;  /* arena, 1-D, same layout */
+  int cap;             /* batch rows the workspaces hold */
+  float **act;         /* act[i], i = 1..n: output of layer i-1, (cap, shape[i]) */
+  float *gbuf[2];      /* gradient ping-pong, (cap, max shape) */
+} ae_model_t;
+
+/* input: the per-sample input shape, or NULL to take it from the first layer. */
+ae_model_t *ae_model_new(ae_layer_t **layers, int n, int code, const ae_shape_t *input, ae_error_t *e);
+void ae_model_free(ae_model_t *m);
+size_t ae_model_param_count(const ae_model_t *m);
+
+/* Makes sure the arena holds every layer's parameters (after a layer was
+ * packed into another model, say). */
+int ae_model_pack(ae_model_t *m, ae_error_t *e);
+int ae_model_reserve(ae_model_t *m, int B, ae_error_t *e);
+void ae_model_zero_grad(ae_model_t *m);
+
+/* out (N, shape[to]) = layers [from, to) applied to x (N, shape[from]),
+ * in chunks of at most `chunk` rows (0: 256). */
+int ae_model_forward(ae_model_t *m, ae_tensor_t *out, const ae_tensor_t *x, int from, int to, int chunk,
+                     ae_error_t *e);
+/* One training step: forward, loss against target, backward, update.
+ * *loss gets the batch loss when want_loss. */
+int ae_model_step(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *target, ae_optim_t *opt,
+                  int want_loss, double *loss, ae_error_t *e);
+/* Mean loss over all rows of x against target, in chunks. */
+int ae_model_evaluate(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *target, int chunk, double *loss,
+                      ae_error_t *e);
+/* Forward then backward of one batch without an update: gradients end up in
+ * m->grads (zeroed first), the input gradient in dx when not NULL. */
+int ae_model_gradient(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *target, ae_tensor_t *dx,
+                      double *loss, ae_error_t *e);
+
+#endif

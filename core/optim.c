@@ -1,0 +1,79 @@
+#include "optim.h"
+#include "vmath.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static ae_optim_t *optim_new(int kind, float lr, ae_error_t *e) {
+  if (!(lr > 0.0f)) return ae_fail(e, AE_EARG, "optimizer: learning rate must be positive, got %g", (double)lr), NULL;
+  ae_optim_t *o = calloc(1, sizeof *o);
+  if (!o) return ae_fail(e, AE_ENOMEM, "out of memory"), NULL;
+  o->kind = kind;
+  o->lr = lr;
+  return o;
+}
+
+ae_optim_t *ae_optim_sgd_new(float lr, float momentum, int nesterov, float weight_decay, ae_error_t *e) {
+  if (momentum < 0.0f || momentum >= 1.0f)
+    return ae_fail(e, AE_EARG, "SGD: momentum must be in [0, 1), got %g", (double)momentum), NULL;
+  if (nesterov && momentum == 0.0f) return ae_fail(e, AE_EARG, "SGD: Nesterov needs a momentum > 0"), NULL;
+  ae_optim_t *o = optim_new(AE_OPTIM_SGD, lr, e);
+  if (!o) return NULL;
+  o->momentum = momentum;
+  o->nesterov = nesterov;
+  o->weight_decay = weight_decay;
+  return o;
+}
+
+ae_optim_t *ae_optim_adam_new(float lr, float beta1, float beta2, float eps, float weight_decay,
+                              ae_error_t *e) {
+  if (beta1 < 0.0f || beta1 >= 1.0f || beta2 < 0.0f || beta2 >= 1.0f)
+    return ae_fail(e, AE_EARG, "Adam: betas must be in [0, 1), got %g and %g", (double)beta1, (double)beta2), NULL;
+  if (!(eps > 0.0f)) return ae_fail(e, AE_EARG, "Adam: eps must be positive, got %g", (double)eps), NULL;
+  ae_optim_t *o = optim_new(AE_OPTIM_ADAM, lr, e);
+  if (!o) return NULL;
+  o->beta1 = beta1;
+  o->beta2 = beta2;
+  o->eps = eps;
+  o->weight_decay = weight_decay;
+  return o;
+}
+
+void ae_optim_free(ae_optim_t *o) {
+  if (!o) return;
+  free(o->m);
+  free(o->v);
+  free(o);
+}
+
+void ae_optim_reset(ae_optim_t *o) {
+  o->t = 0;
+  if (o->m) memset(o->m, 0, o->n * sizeof(float));
+  if (o->v) memset(o->v, 0, o->n * sizeof(float));
+}
+
+int ae_optim_step(ae_optim_t *o, float *w, const float *g, size_t n, ae_error_t *e) {
+  int need_m = o->kind == AE_OPTIM_ADAM || o->momentum > 0.0f, need_v = o->kind == AE_OPTIM_ADAM;
+  if (o->n != n || o->owner != w || (need_m && !o->m)) {
+    free(o->m);
+    free(o->v);
+    o->m = need_m ? calloc(n ? n : 1, sizeof(float)) : NULL;
+    o->v = need_v ? calloc(n ? n : 1, sizeof(float)) : NULL;
+    if ((need_m && !o->m) || (need_v && !o->v)) {
+      o->n = 0;
+      return ae_fail(e, AE_ENOMEM, "optimizer: out of memory for %zu parameters", n);
+    }
+    o->n = n;
+    o->owner = w;
+    o->t = 0;
+  }
+  o->t++;
+  if (o->kind == AE_OPTIM_ADAM) {
+    float bc1 = 1.0f - powf(o->beta1, (float)o->t), bc2 = 1.0f - powf(o->beta2, (float)o->t);
+    ae_v_adam(w, g, o->m, o->v, n, o->lr, o->beta1, o->beta2, o->eps, bc1, bc2, o->weight_decay);
+  } else {
+    ae_v_sgd(w, g, o->m, n, o->lr, o->momentum, o->nesterov, o->weight_decay);
+  }
+  return AE_OK;
+}

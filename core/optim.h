@@ -1,0 +1,33 @@
+/* Optimizers over one flat parameter array (a model's arena).
+ * State (moments) is sized on the first step and kept; it starts over when
+ * the optimizer is handed a different arena. */
+#ifndef AE_OPTIM_H
+#define AE_OPTIM_H
+
+#include "ae.h"
+#include <stddef.h>
+
+enum { AE_OPTIM_SGD, AE_OPTIM_ADAM };
+
+typedef struct ae_optim {
+  int kind;
+  float lr;
+  float momentum; /* SGD */
+  int nesterov;   /* SGD */
+  float beta1, beta2, eps; /* Adam */
+  float weight_decay;      /* L2, added to the gradient */
+  long t;                  /* steps taken */
+  size_t n;                /* length of the state arrays */
+  const float *owner;      /* the arena the state belongs to */
+  float *m, *v;            /* Adam moments; SGD velocity in m */
+} ae_optim_t;
+
+ae_optim_t *ae_optim_sgd_new(float lr, float momentum, int nesterov, float weight_decay, ae_error_t *e);
+ae_optim_t *ae_optim_adam_new(float lr, float beta1, float beta2, float eps, float weight_decay,
+                              ae_error_t *e);
+void ae_optim_free(ae_optim_t *o);
+/* One update of w (n floats) from its gradient g. */
+int ae_optim_step(ae_optim_t *o, float *w, const float *g, size_t n, ae_error_t *e);
+void ae_optim_reset(ae_optim_t *o);
+
+#endif

@@ -1,0 +1,402 @@
+/* Tensors: storage, views, copies, simple math and .npy files. */
+#include "tensor.h"
+#include "blas.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* 64-byte alignment: one cache line, and what AVX-512 loads like. */
+static ae_storage_t *storage_new(size_t size, ae_error_t *e) {
+  ae_storage_t *s = malloc(sizeof *s);
+  if (!s) return ae_fail(e, AE_ENOMEM, "out of memory"), NULL;
+  size_t bytes = (size ? size : 1) * sizeof(float);
+  bytes = (bytes + 63) & ~(size_t)63;
+  s->data = aligned_alloc(64, bytes);
+  if (!s->data) {
+    free(s);
+    ae_fail(e, AE_ENOMEM, "out of memory allocating %zu floats", size);
+    return NULL;
+  }
+  memset(s->data, 0, bytes);
+  s->size = size;
+  s->refs = 1;
+  return s;
+}
+
+static int check_shape(int ndim, const int *shape, size_t *numel, ae_error_t *e) {
+  if (ndim < 1 || ndim > AE_MAXDIM)
+    return ae_fail(e, AE_EARG, "tensor: %d dimensions, expected 1 to %d", ndim, AE_MAXDIM);
+  size_t n = 1;
+  for (int i = 0; i < ndim; i++) {
+    if (shape[i] < 0) return ae_fail(e, AE_EARG, "tensor: dimension %d is negative (%d)", i + 1, shape[i]);
+    n *= (size_t)shape[i];
+  }
+  *numel = n;
+  return AE_OK;
+}
+
+ae_tensor_t *ae_tensor_new(int ndim, const int *shape, ae_error_t *e) {
+  size_t n = 0;
+  if (check_shape(ndim, shape, &n, e)) return NULL;
+  ae_tensor_t *t = calloc(1, sizeof *t);
+  if (!t) return ae_fail(e, AE_ENOMEM, "out of memory"), NULL;
+  t->storage = storage_new(n, e);
+  if (!t->storage) {
+    free(t);
+    return NULL;
+  }
+  t->ndim = ndim;
+  memcpy(t->shape, shape, ndim * sizeof(int));
+  return t;
+}
+
+ae_tensor_t *ae_tensor_new2(int rows, int cols, ae_error_t *e) {
+  int shape[2] = {rows, cols};
+  return ae_tensor_new(2, shape, e);
+}
+
+ae_tensor_t *ae_tensor_view(const ae_tensor_t *base, size_t offset, int ndim, const int *shape,
+                            ae_error_t *e) {
+  size_t n = 0;
+  if (check_shape(ndim, shape, &n, e)) return NULL;
+  if (base->offset + offset + n > base->storage->size)
+    return ae_fail(e, AE_ESHAPE, "tensor view: %zu elements at offset %zu exceed storage of %zu", n,
+                   offset, base->storage->size), NULL;
+  ae_tensor_t *t = calloc(1, sizeof *t);
+  if (!t) return ae_fail(e, AE_ENOMEM, "out of memory"), NULL;
+  t->storage = base->storage;
+  t->storage->refs++;
+  t->offset = base->offset + offset;
+  t->ndim = ndim;
+  memcpy(t->shape, shape, ndim * sizeof(int));
+  return t;
+}
+
+void ae_tensor_free(ae_tensor_t *t) {
+  if (!t) return;
+  if (--t->storage->refs == 0) {
+    free(t->storage->data);
+    free(t->storage);
+  }
+  free(t);
+}
+
+size_t ae_tensor_numel(const ae_tensor_t *t) {
+  size_t n = 1;
+  for (int i = 0; i < t->ndim; i++) n *= (size_t)t->shape[i];
+  return n;
+}
+
+size_t ae_tensor_rowsize(const ae_tensor_t *t) {
+  size_t n = 1;
+  for (int i = 1; i < t->ndim; i++) n *= (size_t)t->shape[i];
+  return n;
+}
+
+const char *ae_tensor_shape_str(const ae_tensor_t *t, char *buf, size_t n) {
+  size_t used = (size_t)snprintf(buf, n, "[");
+  for (int i = 0; i < t->ndim && used < n; i++)
+    used += (size_t)snprintf(buf + used, n - used, i ? "×%d" : "%d", t->shape[i]);
+  if (used < n) snprintf(buf + used, n - used, "]");
+  return buf;
+}
+
+int ae_tensor_same_shape(const ae_tensor_t *a, const ae_tensor_t *b) {
+  if (a->ndim != b->ndim) return 0;
+  for (int i = 0; i < a->ndim; i++)
+    if (a->shape[i] != b->shape[i]) return 0;
+  return 1;
+}
+
+ae_tensor_t *ae_tensor_narrow(const ae_tensor_t *t, int start, int count, ae_error_t *e) {
+  if (start < 0 || count < 0 || start + count > t->shape[0])
+    return ae_fail(e, AE_EARG, "narrow: rows %d..%d outside 1..%d", start + 1, start + count,
+                   t->shape[0]), NULL;
+  int shape[AE_MAXDIM];
+  memcpy(shape, t->shape, sizeof shape);
+  shape[0] = count;
+  return ae_tensor_view(t, (size_t)start * ae_tensor_rowsize(t), t->ndim, shape, e);
+}
+
+ae_tensor_t *ae_tensor_reshape(const ae_tensor_t *t, int ndim, const int *shape, ae_error_t *e) {
+  size_t n = 0;
+  if (check_shape(ndim, shape, &n, e)) return NULL;
+  if (n != ae_tensor_numel(t)) {
+    char a[64];
+    return ae_fail(e, AE_ESHAPE, "reshape: %s has %zu elements, the new shape %zu",
+                   ae_tensor_shape_str(t, a, sizeof a), ae_tensor_numel(t), n), NULL;
+  }
+  return ae_tensor_view(t, 0, ndim, shape, e);
+}
+
+ae_tensor_t *ae_tensor_clone(const ae_tensor_t *t, ae_error_t *e) {
+  ae_tensor_t *c = ae_tensor_new(t->ndim, t->shape, e);
+  if (c) memcpy(ae_tensor_data(c), ae_tensor_data(t), ae_tensor_numel(t) * sizeof(float));
+  return c;
+}
+
+int ae_tensor_copy(ae_tensor_t *dst, const ae_tensor_t *src, ae_error_t *e) {
+  if (ae_tensor_numel(dst) != ae_tensor_numel(src)) {
+    char a[64], b[64];
+    return ae_fail(e, AE_ESHAPE, "copy: %s into %s: element counts differ",
+                   ae_tensor_shape_str(src, a, sizeof a), ae_tensor_shape_str(dst, b, sizeof b));
+  }
+  memmove(ae_tensor_data(dst), ae_tensor_data(src), ae_tensor_numel(src) * sizeof(float));
+  return AE_OK;
+}
+
+int ae_tensor_gather_rows(ae_tensor_t *dst, const ae_tensor_t *src, const float *idx, int n, int base,
+                          ae_error_t *e) {
+  size_t row = ae_tensor_rowsize(src);
+  if (ae_tensor_rowsize(dst) != row || n > dst->shape[0]) {
+    char a[64], b[64];
+    return ae_fail(e, AE_ESHAPE, "gather: %d rows of %s do not fit into %s", n,
+                   ae_tensor_shape_str(src, a, sizeof a), ae_tensor_shape_str(dst, b, sizeof b));
+  }
+  for (int i = 0; i < n; i++) {
+    long r = (long)idx[i] - base;
+    if (r < 0 || r >= src->shape[0] || (float)(r + base) != idx[i])
+      return ae_fail(e, AE_EARG, "gather: row index %g outside %d..%d", (double)idx[i], base, src->shape[0] - 1 + base);
+  }
+  const float *s = ae_tensor_data(src);
+  float *d = ae_tensor_data(dst);
+  for (int i = 0; i < n; i++)
+    memcpy(d + (size_t)i * row, s + ((size_t)idx[i] - (size_t)base) * row, row * sizeof(float));
+  return AE_OK;
+}
+
+ae_tensor_t *ae_tensor_transpose(const ae_tensor_t *t, ae_error_t *e) {
+  if (t->ndim != 2) return ae_fail(e, AE_ESHAPE, "transpose: needs a 2-D tensor, got %d-D", t->ndim), NULL;
+  int R = t->shape[0], C = t->shape[1];
+  ae_tensor_t *o = ae_tensor_new2(C, R, e);
+  if (!o) return NULL;
+  const float *s = ae_tensor_data(t);
+  float *d = ae_tensor_data(o);
+  for (int i = 0; i < R; i++)
+    for (int j = 0; j < C; j++) d[(size_t)j * R + i] = s[(size_t)i * C + j];
+  return o;
+}
+
+ae_tensor_t *ae_tensor_matmul(const ae_tensor_t *a, const ae_tensor_t *b, ae_error_t *e) {
+  if (a->ndim != 2 || b->ndim != 2 || a->shape[1] != b->shape[0]) {
+    char sa[64], sb[64];
+    return ae_fail(e, AE_ESHAPE, "matmul: %s · %s: inner dimensions differ",
+                   ae_tensor_shape_str(a, sa, sizeof sa), ae_tensor_shape_str(b, sb, sizeof sb)), NULL;
+  }
+  int M = a->shape[0], K = a->shape[1], N = b->shape[1];
+  ae_tensor_t *c = ae_tensor_new2(M, N, e);
+  if (!c) return NULL;
+  ae_gemm(0, 0, M, N, K, 1.0f, ae_tensor_data(a), K, ae_tensor_data(b), N, 0.0f, ae_tensor_data(c), N);
+  return c;
+}
+
+void ae_tensor_fill(ae_tensor_t *t, float v) {
+  float *d = ae_tensor_data(t);
+  size_t n = ae_tensor_numel(t);
+  for (size_t i = 0; i < n; i++) d[i] = v;
+}
+
+static float apply(float x, float y, int op) {
+  switch (op) {
+  case AE_OP_ADD: return x + y;
+  case AE_OP_SUB: return x - y;
+  case AE_OP_MUL: return x * y;
+  default: return x / y;
+  }
+}
+
+int ae_tensor_binop(ae_tensor_t *out, const ae_tensor_t *a, const ae_tensor_t *b, int op,
+                    ae_error_t *e) {
+  size_t n = ae_tensor_numel(a), nb = ae_tensor_numel(b), row = ae_tensor_rowsize(a);
+  int full = ae_tensor_same_shape(a, b);
+  if (!full && nb != 1 && !(nb == row && (b->ndim == 1 || b->shape[0] == 1))) {
+    char sa[64], sb[64];
+    return ae_fail(e, AE_ESHAPE, "element-wise %s: shapes %s and %s do not match",
+                   (const char *[]){"+", "-", "*", "/"}[op], ae_tensor_shape_str(a, sa, sizeof sa),
+                   ae_tensor_shape_str(b, sb, sizeof sb));
+  }
+  const float *x = ae_tensor_data(a), *y = ae_tensor_data(b);
+  float *o = ae_tensor_data(out);
+  for (size_t i = 0; i < n; i++) o[i] = apply(x[i], y[full ? i : nb == 1 ? 0 : i % row], op);
+  return AE_OK;
+}
+
+void ae_tensor_scalar_op(ae_tensor_t *out, const ae_tensor_t *a, float s, int op, int reversed) {
+  size_t n = ae_tensor_numel(a);
+  const float *x = ae_tensor_data(a);
+  float *o = ae_tensor_data(out);
+  for (size_t i = 0; i < n; i++) o[i] = reversed ? apply(s, x[i], op) : apply(x[i], s, op);
+}
+
+double ae_tensor_sum(const ae_tensor_t *t) {
+  const float *d = ae_tensor_data(t);
+  size_t n = ae_tensor_numel(t);
+  double s = 0;
+  for (size_t i = 0; i < n; i++) s += d[i];
+  return s;
+}
+
+float ae_tensor_min(const ae_tensor_t *t) {
+  const float *d = ae_tensor_data(t);
+  size_t n = ae_tensor_numel(t);
+  float m = n ? d[0] : NAN;
+  for (size_t i = 1; i < n; i++) m = d[i] < m ? d[i] : m;
+  return m;
+}
+
+float ae_tensor_max(const ae_tensor_t *t) {
+  const float *d = ae_tensor_data(t);
+  size_t n = ae_tensor_numel(t);
+  float m = n ? d[0] : NAN;
+  for (size_t i = 1; i < n; i++) m = d[i] > m ? d[i] : m;
+  return m;
+}
+
+ae_tensor_t *ae_tensor_mean_rows(const ae_tensor_t *t, ae_error_t *e) {
+  int R = t->shape[0];
+  size_t C = ae_tensor_rowsize(t);
+  int shape[2] = {1, (int)C};
+  ae_tensor_t *m = ae_tensor_new(2, shape, e);
+  if (!m) return NULL;
+  double *acc = calloc(C ? C : 1, sizeof *acc);
+  if (!acc) {
+    ae_tensor_free(m);
+    return ae_fail(e, AE_ENOMEM, "out of memory"), NULL;
+  }
+  const float *d = ae_tensor_data(t);
+  for (int i = 0; i < R; i++)
+    for (size_t j = 0; j < C; j++) acc[j] += d[(size_t)i * C + j];
+  for (size_t j = 0; j < C; j++) ae_tensor_data(m)[j] = R ? (float)(acc[j] / R) : 0.0f;
+  free(acc);
+  return m;
+}
+
+ae_tensor_t *ae_tensor_argmax_rows(const ae_tensor_t *t, ae_error_t *e) {
+  int R = t->shape[0];
+  size_t C = ae_tensor_rowsize(t);
+  int shape[1] = {R};
+  ae_tensor_t *o = ae_tensor_new(1, shape, e);
+  if (!o) return NULL;
+  const float *d = ae_tensor_data(t);
+  for (int i = 0; i < R; i++) {
+    size_t best = 0;
+    for (size_t j = 1; j < C; j++)
+      if (d[(size_t)i * C + j] > d[(size_t)i * C + best]) best = j;
+    ae_tensor_data(o)[i] = (float)best;
+  }
+  return o;
+}
+
+/* ---- .npy (format version 1.0) ---- */
+
+int ae_tensor_save_npy(const ae_tensor_t *t, const char *path, ae_error_t *e) {
+  char header[256], dims[128] = "";
+  size_t used = 0;
+  for (int i = 0; i < t->ndim; i++)
+    used += (size_t)snprintf(dims + used, sizeof dims - used, "%d,%s", t->shape[i],
+                             (t->ndim > 1 && i < t->ndim - 1) ? " " : "");
+  if (t->ndim > 1) dims[used - 1] = '\0'; /* "(3, 4)" not "(3, 4,)"; 1-D keeps "(3,)" */
+  int len = snprintf(header, sizeof header, "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }",
+                     dims);
+  int total = 10 + len + 1;
+  int pad = (64 - total % 64) % 64; /* header padded so data starts 64-aligned */
+  FILE *f = fopen(path, "wb");
+  if (!f) return ae_fail(e, AE_EIO, "save_npy: cannot open '%s' for writing", path);
+  unsigned short hlen = (unsigned short)(len + pad + 1);
+  fwrite("\x93NUMPY\x01\x00", 1, 8, f);
+  unsigned char hl[2] = {(unsigned char)(hlen & 0xff), (unsigned char)(hlen >> 8)};
+  fwrite(hl, 1, 2, f);
+  fwrite(header, 1, (size_t)len, f);
+  for (int i = 0; i < pad; i++) fputc(' ', f);
+  fputc('\n', f);
+  size_t n = ae_tensor_numel(t);
+  size_t w = fwrite(ae_tensor_data(t), sizeof(float), n, f);
+  if (fclose(f) != 0 || w != n) return ae_fail(e, AE_EIO, "save_npy: write to '%s' failed", path);
+  return AE_OK;
+}
+
+ae_tensor_t *ae_tensor_load_npy(const char *path, ae_error_t *e) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return ae_fail(e, AE_EIO, "load_npy: cannot open '%s'", path), NULL;
+  unsigned char pre[10];
+  ae_tensor_t *t = NULL;
+  char *header = NULL;
+  if (fread(pre, 1, 10, f) != 10 || memcmp(pre, "\x93NUMPY", 6) != 0) {
+    ae_fail(e, AE_EFORMAT, "load_npy: '%s' is not a .npy file (bad magic)", path);
+    goto done;
+  }
+  size_t hlen = pre[8] | (size_t)pre[9] << 8;
+  if (pre[6] >= 2) { /* version 2/3: 4-byte header length */
+    unsigned char more[2];
+    if (fread(more, 1, 2, f) != 2) goto truncated;
+    hlen |= (size_t)more[0] << 16 | (size_t)more[1] << 24;
+  }
+  header = malloc(hlen + 1);
+  if (!header) {
+    ae_fail(e, AE_ENOMEM, "out of memory");
+    goto done;
+  }
+  if (fread(header, 1, hlen, f) != hlen) goto truncated;
+  header[hlen] = '\0';
+  int elsize;
+  if (strstr(header, "'<f4'")) elsize = 4;
+  else if (strstr(header, "'<f8'")) elsize = 8;
+  else if (strstr(header, "'|u1'")) elsize = 1;
+  else {
+    ae_fail(e, AE_EFORMAT, "load_npy: '%s': only float32, float64 and uint8 are supported", path);
+    goto done;
+  }
+  if (strstr(header, "'fortran_order': True")) {
+    ae_fail(e, AE_EFORMAT, "load_npy: '%s' is in Fortran order; save it C-contiguous", path);
+    goto done;
+  }
+  const char *s = strstr(header, "'shape': (");
+  if (!s) {
+    ae_fail(e, AE_EFORMAT, "load_npy: '%s': header has no shape", path);
+    goto done;
+  }
+  s += 10;
+  int shape[AE_MAXDIM], nd = 0;
+  while (*s && *s != ')') {
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s) break;
+    if (nd == AE_MAXDIM) {
+      ae_fail(e, AE_EFORMAT, "load_npy: '%s' has more than %d dimensions", path, AE_MAXDIM);
+      goto done;
+    }
+    shape[nd++] = (int)v;
+    s = end;
+    while (*s == ',' || *s == ' ') s++;
+  }
+  if (nd == 0) shape[nd++] = 1; /* a 0-d array */
+  t = ae_tensor_new(nd, shape, e);
+  if (!t) goto done;
+  size_t n = ae_tensor_numel(t);
+  float *d = ae_tensor_data(t);
+  if (elsize == 4) {
+    if (fread(d, 4, n, f) != n) goto truncated;
+  } else {
+    unsigned char buf[8];
+    for (size_t i = 0; i < n; i++) {
+      if (fread(buf, (size_t)elsize, 1, f) != 1) goto truncated;
+      if (elsize == 1) d[i] = buf[0];
+      else {
+        double v;
+        memcpy(&v, buf, 8);
+        d[i] = (float)v;
+      }
+    }
+  }
+  goto done;
+truncated:
+  ae_fail(e, AE_EFORMAT, "load_npy: '%s' is truncated", path);
+  ae_tensor_free(t);
+  t = NULL;
+done:
+  free(header);
+  fclose(f);
+  return t;
+}

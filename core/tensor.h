@@ -1,0 +1,77 @@
+/* Tensors: float32, row-major, contiguous, up to 4-D.
+ *
+ * Storage is reference-counted: a view (narrow along the first dimension,
+ * reshape) shares its base's storage and keeps it alive. Refcounts are not
+ * atomic: tensors are created and freed from one thread (the Lua state). */
+#ifndef AE_TENSOR_H
+#define AE_TENSOR_H
+
+#include "ae.h"
+#include <stdint.h>
+
+#define AE_MAXDIM 4
+
+typedef struct ae_storage {
+  float *data;
+  size_t size; /* in floats */
+  int refs;
+} ae_storage_t;
+
+typedef struct ae_tensor {
+  ae_storage_t *storage;
+  size_t offset; /* in floats, into storage->data */
+  int ndim;
+  int shape[AE_MAXDIM];
+} ae_tensor_t;
+
+ae_tensor_t *ae_tensor_new(int ndim, const int *shape, ae_error_t *e); /* zero-filled */
+ae_tensor_t *ae_tensor_new2(int rows, int cols, ae_error_t *e);
+ae_tensor_t *ae_tensor_view(const ae_tensor_t *base, size_t offset, int ndim,
+                            const int *shape, ae_error_t *e);
+void ae_tensor_free(ae_tensor_t *t);
+
+static inline float *ae_tensor_data(const ae_tensor_t *t) {
+  return t->storage->data + t->offset;
+}
+size_t ae_tensor_numel(const ae_tensor_t *t);
+/* Elements per row (product of all but the first dimension). */
+size_t ae_tensor_rowsize(const ae_tensor_t *t);
+/* "[256×784]" into buf; returns buf. */
+const char *ae_tensor_shape_str(const ae_tensor_t *t, char *buf, size_t n);
+int ae_tensor_same_shape(const ae_tensor_t *a, const ae_tensor_t *b);
+
+/* Views. */
+ae_tensor_t *ae_tensor_narrow(const ae_tensor_t *t, int start, int count, ae_error_t *e);
+ae_tensor_t *ae_tensor_reshape(const ae_tensor_t *t, int ndim, const int *shape, ae_error_t *e);
+
+/* Copies. */
+ae_tensor_t *ae_tensor_clone(const ae_tensor_t *t, ae_error_t *e);
+int ae_tensor_copy(ae_tensor_t *dst, const ae_tensor_t *src, ae_error_t *e);
+/* dst row i = src row idx[i] − base, i < n. Indices are floats (exact up to
+ * 2^24 rows) so a Lua-made permutation tensor serves directly. */
+int ae_tensor_gather_rows(ae_tensor_t *dst, const ae_tensor_t *src, const float *idx, int n, int base,
+                          ae_error_t *e);
+ae_tensor_t *ae_tensor_transpose(const ae_tensor_t *t, ae_error_t *e); /* 2-D only */
+/* C = A·B for 2-D tensors. */
+ae_tensor_t *ae_tensor_matmul(const ae_tensor_t *a, const ae_tensor_t *b, ae_error_t *e);
+
+/* Element-wise and reductions. */
+void ae_tensor_fill(ae_tensor_t *t, float v);
+enum { AE_OP_ADD, AE_OP_SUB, AE_OP_MUL, AE_OP_DIV };
+/* out = a op b; b broadcasts when it is a single row of a's row size or a scalar tensor. */
+int ae_tensor_binop(ae_tensor_t *out, const ae_tensor_t *a, const ae_tensor_t *b, int op,
+                    ae_error_t *e);
+void ae_tensor_scalar_op(ae_tensor_t *out, const ae_tensor_t *a, float s, int op, int reversed);
+double ae_tensor_sum(const ae_tensor_t *t);
+float ae_tensor_min(const ae_tensor_t *t);
+float ae_tensor_max(const ae_tensor_t *t);
+/* Mean over the first dimension: a [1×rowsize] tensor. */
+ae_tensor_t *ae_tensor_mean_rows(const ae_tensor_t *t, ae_error_t *e);
+/* Index of the largest value in each row (0-based), as floats [N]. */
+ae_tensor_t *ae_tensor_argmax_rows(const ae_tensor_t *t, ae_error_t *e);
+
+/* numpy .npy files (little-endian float32, C order; loads float64 and uint8 too). */
+int ae_tensor_save_npy(const ae_tensor_t *t, const char *path, ae_error_t *e);
+ae_tensor_t *ae_tensor_load_npy(const char *path, ae_error_t *e);
+
+#endif
