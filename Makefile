@@ -68,3 +68,7 @@ clean:
 	rm -rf build build-asan build-debug aelab aelab-asan
 
 -include $(OBJ:.o=.d)
+
+# The element-wise kernels: without trapping math GCC may if-convert and
+# vectorize them; NaN and Inf still behave (no -ffinite-math-only).
+$(BUILD)/core/vmath.o: CFLAGS += -fno-trapping-math -fno-math-errno

@@ -195,7 +195,8 @@ static void print_version(void) {
   printf("aelab %s (%s, BLIS %s)\n", AELAB_VERSION, LUA_RELEASE, ae_blas_version());
   printf("BLIS kernels: %s (%s)\n", ae_blas_arch(), ae_blas_reason());
   const char *bt = getenv("BLIS_NUM_THREADS");
-  printf("threads: %d for aelab's loops, %s for BLIS GEMMs\n", ae_threads(), bt ? bt : "1");
+  printf("threads: %d (element-wise loops), GEMMs split over %d, %s BLIS thread%s per GEMM call\n", ae_threads(),
+         ae_gemm_threads(), bt ? bt : "1", bt && strcmp(bt, "1") ? "s" : "");
 }
 
 /* ---- REPL ---- */
@@ -286,6 +287,9 @@ int main(int argc, char **argv) {
   }
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   ae_set_threads(o.threads ? o.threads : (int)(cores > 0 ? cores : 1));
+  /* GEMMs split over the same threads unless AELAB_GEMM_THREADS says otherwise */
+  const char *gt = getenv("AELAB_GEMM_THREADS");
+  ae_set_gemm_threads(gt && atoi(gt) > 0 ? atoi(gt) : ae_threads());
   if (o.version) {
     print_version();
     return 0;

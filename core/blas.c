@@ -84,16 +84,43 @@ const char *ae_blas_arch(void) { return bli_arch_string(bli_arch_query_id()); }
 const char *ae_blas_reason(void) { return arch_reason[0] ? arch_reason : "BLIS default"; }
 const char *ae_blas_version(void) { return bli_info_get_version_str(); }
 
+static void gemm1(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                  int ldb, float beta, float *C, int ldc) {
+  /* Row-major with strides: a transpose is a swap of row and column strides. */
+  inc_t rsa = ta ? 1 : lda, csa = ta ? lda : 1;
+  inc_t rsb = tb ? 1 : ldb, csb = tb ? ldb : 1;
+  bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, M, N, K, &alpha, (float *)A, rsa, csa, (float *)B, rsb, csb,
+            &beta, C, ldc, 1);
+}
+
+/* Below this many multiply-adds a GEMM stays on one thread. */
+#define SPLIT_MIN (1 << 18)
+
 void ae_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
              const float *B, int ldb, float beta, float *C, int ldc) {
   assert(M >= 0 && N >= 0 && K >= 0);
   assert(ldc >= N && lda >= (ta ? M : K) && ldb >= (tb ? K : N));
   if (M == 0 || N == 0) return;
-  /* Row-major with strides: a transpose is a swap of row and column strides. */
-  inc_t rsa = ta ? 1 : lda, csa = ta ? lda : 1;
-  inc_t rsb = tb ? 1 : ldb, csb = tb ? ldb : 1;
-  bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, M, N, K, &alpha, (float *)A, rsa, csa, (float *)B, rsb,
-            csb, &beta, C, ldc, 1);
+  int nt = ae_gemm_threads();
+  if (nt <= 1 || (double)M * N * K < SPLIT_MIN) {
+    gemm1(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  /* BLIS' own threading is built for large shapes; on the small ones of a
+   * training step it pays more to split C into nt slabs along its longer
+   * side and run one single-threaded BLIS call per slab. */
+  int split_m = M >= N;
+  int len = split_m ? M : N, per = ((len + nt - 1) / nt + 15) / 16 * 16;
+#pragma omp parallel for num_threads(nt) schedule(static, 1)
+  for (int t = 0; t < nt; t++) {
+    int lo = t * per, n = len - lo < per ? len - lo : per;
+    if (n <= 0) continue;
+    if (split_m)
+      gemm1(ta, tb, n, N, K, alpha, ta ? A + lo : A + (size_t)lo * lda, lda, B, ldb, beta, C + (size_t)lo * ldc,
+            ldc);
+    else
+      gemm1(ta, tb, M, n, K, alpha, A, lda, tb ? B + (size_t)lo * ldb : B + lo, ldb, beta, C + lo, ldc);
+  }
 }
 
 void ae_gemm_naive(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,

@@ -151,21 +151,42 @@ void ae_v_relu_backward(float *dx, const float *x, const float *dy, size_t n, fl
   }
 }
 
+/* One exp per element serves both the gradient and the loss:
+ * e = exp(−|z|), σ(z) = 1/(1+e) for z ≥ 0 and e/(1+e) below,
+ * loss = max(z,0) − z·t + log(1+e). */
 CLONES static void bce_logits_grad_k(float *dz, const float *z, const float *t, size_t n, float scale) {
-  for (size_t i = 0; i < n; i++) dz[i] = scale * (1.0f / (1.0f + vexp(-z[i])) - t[i]);
+  for (size_t i = 0; i < n; i++) {
+    float e = vexp(-fabsf(z[i])), inv = 1.0f / (1.0f + e);
+    dz[i] = scale * ((z[i] >= 0.0f ? inv : e * inv) - t[i]);
+  }
 }
-/* Sums below use 16 lanes so GCC vectorizes them without -ffast-math. */
-static inline float bce_logit_term(float z, float t) {
-  float a = z > 0.0f ? z : -z;
-  float pos = z > 0.0f ? z : 0.0f;
-  return pos - z * t + vlog(1.0f + vexp(-a));
+/* Sums use 16 lanes so GCC vectorizes them without -ffast-math. */
+CLONES static float bce_logits_both_k(float *dz, const float *z, const float *t, size_t n, float scale) {
+  float acc[16] = {0}, s = 0.0f;
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int j = 0; j < 16; j++) {
+      float zi = z[i + j], e = vexp(-fabsf(zi)), inv = 1.0f / (1.0f + e);
+      dz[i + j] = scale * ((zi >= 0.0f ? inv : e * inv) - t[i + j]);
+      acc[j] += (zi > 0.0f ? zi : 0.0f) - zi * t[i + j] + vlog(1.0f + e);
+    }
+  for (; i < n; i++) {
+    float e = vexp(-fabsf(z[i])), inv = 1.0f / (1.0f + e);
+    dz[i] = scale * ((z[i] >= 0.0f ? inv : e * inv) - t[i]);
+    s += (z[i] > 0.0f ? z[i] : 0.0f) - z[i] * t[i] + vlog(1.0f + e);
+  }
+  for (int j = 0; j < 16; j++) s += acc[j];
+  return s;
 }
 CLONES static float bce_logits_loss_k(const float *z, const float *t, size_t n) {
   float acc[16] = {0}, s = 0.0f;
   size_t i = 0;
   for (; i + 16 <= n; i += 16)
-    for (int j = 0; j < 16; j++) acc[j] += bce_logit_term(z[i + j], t[i + j]);
-  for (; i < n; i++) s += bce_logit_term(z[i], t[i]);
+    for (int j = 0; j < 16; j++) {
+      float zi = z[i + j];
+      acc[j] += (zi > 0.0f ? zi : 0.0f) - zi * t[i + j] + vlog(1.0f + vexp(-fabsf(zi)));
+    }
+  for (; i < n; i++) s += (z[i] > 0.0f ? z[i] : 0.0f) - z[i] * t[i] + vlog(1.0f + vexp(-fabsf(z[i])));
   for (int j = 0; j < 16; j++) s += acc[j];
   return s;
 }
@@ -177,13 +198,16 @@ double ae_v_bce_logits(float *dz, const float *z, const float *t, size_t n, floa
   {
     size_t lo, hi;
     share(n, &lo, &hi);
-    if (dz) bce_logits_grad_k(dz + lo, z + lo, t + lo, hi - lo, scale);
-    if (want_loss) {
-      /* Rows of 1024 floats summed in float, the rows in double: accurate
-       * enough and still vectorized. */
+    if (!want_loss) {
+      if (dz) bce_logits_grad_k(dz + lo, z + lo, t + lo, hi - lo, scale);
+    } else {
+      /* Blocks of 1024 summed in float, the blocks in double. */
       double s = 0;
       for (size_t i = lo; i < hi; i += 1024)
-        s += bce_logits_loss_k(z + i, t + i, (hi - i) < 1024 ? hi - i : 1024);
+      {
+        size_t k = (hi - i) < 1024 ? hi - i : 1024;
+        s += dz ? bce_logits_both_k(dz + i, z + i, t + i, k, scale) : bce_logits_loss_k(z + i, t + i, k);
+      }
 #ifdef _OPENMP
       part[omp_get_thread_num() % MAXT] = s;
 #else
