@@ -62,7 +62,7 @@ debug:
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	scripts/bench-dense.sh
+	scripts/bench-dense.sh $(BENCH_ARGS)
 
 clean:
 	rm -rf build build-asan build-debug aelab aelab-asan

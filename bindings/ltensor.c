@@ -147,7 +147,7 @@ static int t_from_table(lua_State *L) {
     }
     int ok;
     lua_Number v = lua_tonumberx(L, -1, &ok);
-    if (!ok) return luaL_error(L, "tensor{}: element %zu is not a number", k + 1);
+    if (!ok) return luaL_error(L, "tensor{}: element %I is not a number", (lua_Integer)(k + 1));
     d[k] = (float)v;
     lua_pop(L, 1);
   }
@@ -227,10 +227,12 @@ static int m_set(lua_State *L) {
   return 1;
 }
 
-/* narrow(start, count): rows start..start+count-1, a view. */
+/* narrow(dim, start, count): rows start..start+count-1, a view (Torch's
+ * argument order; only dimension 1 narrows without a copy). */
 static int m_narrow(lua_State *L) {
   ae_tensor_t *t = ae_lua_checktensor(L, 1);
-  lua_Integer start = luaL_checkinteger(L, 2), count = luaL_checkinteger(L, 3);
+  lua_Integer dim = luaL_checkinteger(L, 2), start = luaL_checkinteger(L, 3), count = luaL_checkinteger(L, 4);
+  luaL_argcheck(L, dim == 1, 2, "only dimension 1 (rows) can be narrowed");
   ae_error_t e;
   ae_lua_pushtensor(L, ae_tensor_narrow(t, (int)start - 1, (int)count, &e), &e);
   return 1;
@@ -317,6 +319,34 @@ static int m_t(lua_State *L) {
 static int m_matmul(lua_State *L) {
   ae_error_t e;
   ae_lua_pushtensor(L, ae_tensor_matmul(ae_lua_checktensor(L, 1), ae_lua_checktensor(L, 2), &e), &e);
+  return 1;
+}
+
+static int map(lua_State *L, int fn) {
+  ae_tensor_t *t = ae_lua_checktensor(L, 1);
+  ae_error_t e;
+  ae_tensor_t *o = ae_tensor_new(t->ndim, t->shape, &e);
+  if (o) ae_tensor_map(o, t, fn);
+  ae_lua_pushtensor(L, o, &e);
+  return 1;
+}
+static int m_log(lua_State *L) { return map(L, AE_FN_LOG); }
+static int m_exp(lua_State *L) { return map(L, AE_FN_EXP); }
+static int m_abs(lua_State *L) { return map(L, AE_FN_ABS); }
+static int m_sqrt(lua_State *L) { return map(L, AE_FN_SQRT); }
+static int m_sigmoid(lua_State *L) { return map(L, AE_FN_SIGMOID); }
+static int m_tanh(lua_State *L) { return map(L, AE_FN_TANH); }
+static int m_relu(lua_State *L) { return map(L, AE_FN_RELU); }
+
+/* clamp(lo, hi): a new tensor */
+static int m_clamp(lua_State *L) {
+  ae_tensor_t *t = ae_lua_checktensor(L, 1);
+  float lo = (float)luaL_checknumber(L, 2), hi = (float)luaL_checknumber(L, 3);
+  luaL_argcheck(L, lo <= hi, 3, "clamp: lo must not exceed hi");
+  ae_error_t e;
+  ae_tensor_t *o = ae_tensor_new(t->ndim, t->shape, &e);
+  if (o) ae_tensor_clamp(o, t, lo, hi);
+  ae_lua_pushtensor(L, o, &e);
   return 1;
 }
 
@@ -481,6 +511,8 @@ static const luaL_Reg methods[] = {
     {"view", m_reshape},    {"clone", m_clone},     {"copy", m_copy},       {"fill", m_fill},
     {"rows", m_rows},       {"t", m_t},             {"matmul", m_matmul},   {"sum", m_sum},
     {"mean", m_mean},       {"min", m_min},         {"max", m_max},         {"argmax", m_argmax},
+    {"log", m_log},         {"exp", m_exp},         {"abs", m_abs},         {"sqrt", m_sqrt},
+    {"sigmoid", m_sigmoid}, {"tanh", m_tanh},       {"relu", m_relu},       {"clamp", m_clamp},
     {"totable", m_totable}, {"tobytes", m_tobytes}, {"save_npy", m_save_npy}, {NULL, NULL},
 };
 

@@ -17,9 +17,11 @@ static int dense_infer(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *ou
   size_t n = ae_shape_numel(in);
   if (in->nd != 1 || n != (size_t)l->in_features) {
     char s[64];
-    return ae_fail(e, AE_ESHAPE, "Dense(%d→%d): input has %s %zu %s, expected %d", l->in_features,
-                   l->out_features, in->nd == 1 ? "" : ae_shape_str(in, s, sizeof s), n,
-                   in->nd == 1 ? "columns" : "values per sample (add a Flatten)", l->in_features);
+    if (in->nd == 1)
+      return ae_fail(e, AE_ESHAPE, "Dense(%d→%d): input has %zu columns, expected %d", l->in_features,
+                     l->out_features, n, l->in_features);
+    return ae_fail(e, AE_ESHAPE, "Dense(%d→%d): input has %s %zu values per sample (add a Flatten), expected %d",
+                   l->in_features, l->out_features, ae_shape_str(in, s, sizeof s), n, l->in_features);
   }
   out->nd = 1;
   out->d[0] = l->out_features;

@@ -255,6 +255,8 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
     dout = din;
     din = tmp;
   }
+  /* A lone Sigmoid fused into BCE runs no layer backward: the loss gradient is dx. */
+  if (last == 0 && dx) memcpy(dx, dout, n_out * sizeof(float));
   return AE_OK;
 }
 

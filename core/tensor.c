@@ -230,6 +230,31 @@ void ae_tensor_scalar_op(ae_tensor_t *out, const ae_tensor_t *a, float s, int op
   for (size_t i = 0; i < n; i++) o[i] = reversed ? apply(s, x[i], op) : apply(x[i], s, op);
 }
 
+void ae_tensor_map(ae_tensor_t *out, const ae_tensor_t *a, int fn) {
+  size_t n = ae_tensor_numel(a);
+  const float *x = ae_tensor_data(a);
+  float *o = ae_tensor_data(out);
+  for (size_t i = 0; i < n; i++) {
+    float v = x[i];
+    switch (fn) {
+    case AE_FN_LOG: o[i] = logf(v); break;
+    case AE_FN_EXP: o[i] = expf(v); break;
+    case AE_FN_ABS: o[i] = fabsf(v); break;
+    case AE_FN_SQRT: o[i] = sqrtf(v); break;
+    case AE_FN_SIGMOID: o[i] = 1.0f / (1.0f + expf(-v)); break;
+    case AE_FN_TANH: o[i] = tanhf(v); break;
+    default: o[i] = v > 0.0f ? v : 0.0f;
+    }
+  }
+}
+
+void ae_tensor_clamp(ae_tensor_t *out, const ae_tensor_t *a, float lo, float hi) {
+  size_t n = ae_tensor_numel(a);
+  const float *x = ae_tensor_data(a);
+  float *o = ae_tensor_data(out);
+  for (size_t i = 0; i < n; i++) o[i] = x[i] < lo ? lo : x[i] > hi ? hi : x[i];
+}
+
 double ae_tensor_sum(const ae_tensor_t *t) {
   const float *d = ae_tensor_data(t);
   size_t n = ae_tensor_numel(t);

@@ -62,6 +62,11 @@ enum { AE_OP_ADD, AE_OP_SUB, AE_OP_MUL, AE_OP_DIV };
 int ae_tensor_binop(ae_tensor_t *out, const ae_tensor_t *a, const ae_tensor_t *b, int op,
                     ae_error_t *e);
 void ae_tensor_scalar_op(ae_tensor_t *out, const ae_tensor_t *a, float s, int op, int reversed);
+enum { AE_FN_LOG, AE_FN_EXP, AE_FN_ABS, AE_FN_SQRT, AE_FN_SIGMOID, AE_FN_TANH, AE_FN_RELU };
+/* out = fn(a) element-wise (out may be a). */
+void ae_tensor_map(ae_tensor_t *out, const ae_tensor_t *a, int fn);
+/* out = min(max(a, lo), hi) */
+void ae_tensor_clamp(ae_tensor_t *out, const ae_tensor_t *a, float lo, float hi);
 double ae_tensor_sum(const ae_tensor_t *t);
 float ae_tensor_min(const ae_tensor_t *t);
 float ae_tensor_max(const ae_tensor_t *t);

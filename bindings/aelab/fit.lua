@@ -50,8 +50,8 @@ local function fit(model, x, opts)
   local tail = N % batch
   local xt, tt = xb, tb
   if tail > 0 then
-    xt = xb:narrow(1, tail)
-    tt = autoenc and xt or tb:narrow(1, tail)
+    xt = xb:narrow(1, 1, tail)
+    tt = autoenc and xt or tb:narrow(1, 1, tail)
   end
 
   local history = { loss = {}, val_loss = {}, seconds = {}, samples_per_s = {}, epochs = 0, batch = batch,

@@ -1,0 +1,81 @@
+-- Lesson 01 — an undercomplete autoencoder.
+--
+-- Question: how much of a 28×28 image survives when it must pass through a
+-- code of only 32 numbers? A dense 784-32-784 autoencoder (ReLU code, sigmoid
+-- output) learns to copy Fashion-MNIST images through that bottleneck,
+-- trained with binary cross-entropy and Adam, as in the Keras tutorial.
+--
+--   ./aelab lessons/01_undercomplete.lua [epochs]      (default 20 epochs)
+--   ./aelab --quick lessons/01_undercomplete.lua       (a few seconds)
+local ae = require "aelab"
+
+local L = ae.Lesson.new {
+  name = "01_undercomplete",
+  title = "Lesson 01 — an undercomplete autoencoder (784 → 32 → 784)",
+  question = "How much of an image survives a 32-number bottleneck? The code is 24.5 times\n" ..
+    "smaller than the image, so the network must learn what matters in clothing pictures.",
+}
+
+local quick = ae.options.quick
+local epochs = tonumber(arg and arg[1]) or (quick and 3 or 20)
+local code_size, batch = 32, 256
+
+L:say("Loading Fashion-MNIST (Debian package dataset-fashion-mnist)...")
+local train, test = ae.data.fashion_mnist(quick and { limit = 6000, test_limit = 1000 } or nil)
+L:say("  train %s, test %s, pixels scaled to [0, 1]", train.x:size(1), test.x:size(1))
+
+local net = ae.Autoencoder {
+  encoder = { ae.Dense(784, code_size), ae.ReLU() },
+  decoder = { ae.Dense(code_size, 784), ae.Sigmoid() },
+}
+net:compile { loss = "bce", optimizer = ae.optim.Adam { lr = 1e-3 } }
+L:say("\nThe model (Glorot-uniform weights, zero biases; Adam lr 1e-3; batch %d; BCE):", batch)
+L:say(tostring(net))
+
+L:say("\nTraining for %d epochs; the loss is binary cross-entropy per pixel.", epochs)
+local history = net:fit(train.x, { epochs = epochs, batch = batch, validation = test.x })
+
+local last = history.epochs
+local samples_per_s = {}
+for i, r in ipairs(history.samples_per_s) do samples_per_s[i] = r end
+table.sort(samples_per_s)
+local median_rate = samples_per_s[(#samples_per_s + 1) // 2]
+-- The floor: no model can beat the pixels' own entropy, −p·log p − (1−p)·log(1−p).
+local p = test.x:clamp(1e-7, 1 - 1e-7)
+local floor = -(p * p:log() + (1 - p) * (1 - p):log()):mean()
+p = nil
+L:say("\nAfter %d epochs: train loss %.4f, validation loss %.4f (the pixels' own entropy, %.3f, is the floor).",
+  last, history.loss[last], history.val_loss[last], floor)
+
+L:say("\nFigures:")
+L:figure("loss.png", "Training and validation loss (BCE per pixel) by epoch",
+  ae.plot.history(history, { out = L:path("loss.png"), title = "784-32-784 autoencoder on Fashion-MNIST",
+    ylabel = "binary cross-entropy per pixel" }))
+L:figure("reconstructions.png", "Ten test images (top) and their reconstructions from 32 numbers (bottom)",
+  ae.plot.reconstructions(test.x, net, { out = L:path("reconstructions.png"), n = 10,
+    title = "Test images and their reconstructions" }))
+local codes = net:encode(test.x)
+L:figure("latent.png", "The 32-number codes of the test images, projected on their two principal directions, coloured by class",
+  ae.plot.latent(codes, test.y, { out = L:path("latent.png"), classes = test.classes,
+    title = "Codes of the test set (first two principal directions)" }))
+
+local dataset_bytes = (train.x:numel() + test.x:numel() + train.y:numel() + test.y:numel()) * 4
+local params = net:param_count()
+L:metric("train_loss", history.loss[last], "final training loss (BCE per pixel)")
+L:metric("val_loss", history.val_loss[last], "final validation loss (BCE per pixel)")
+L:metric("entropy_floor", floor, "pixel entropy of the test set (no model goes below)")
+L:metric("epochs", last, "epochs")
+L:metric("seconds", history.total_seconds, "training seconds (with validation)")
+L:metric("samples_per_s", median_rate, "training samples per second (median over epochs)")
+L:metric("parameters", params, "trainable parameters")
+L:metric("train_samples", train.x:size(1), "training images")
+L:metric("dataset_bytes", dataset_bytes, "bytes of data in memory (float32)")
+L:metric("model_bytes", params * 4 * 4, "bytes of model: weights, gradients, two Adam moments")
+L:metric("peak_rss_bytes", ae.peak_rss(), "peak resident memory of the process")
+local rows = { "| epoch | train loss | validation loss | samples/s |", "|---:|---:|---:|---:|" }
+for e = 1, last do
+  rows[#rows + 1] = string.format("| %d | %.4f | %.4f | %s |", e, history.loss[e], history.val_loss[e],
+    ae.commas(math.floor(history.samples_per_s[e])))
+end
+L:section("Training by epoch", table.concat(rows, "\n"))
+L:finish()

@@ -1,0 +1,393 @@
+-- Figures through a gnuplot pipe. One function per kind of figure; each
+-- takes tensors and an options table {out=, title=, terminal=, size={w,h}}.
+-- Data goes inline through the pipe (datablocks for text, binary for
+-- images). Beside every figure go its .gp script and data, so it can be
+-- restyled by hand: `gnuplot figure.gp`. Without gnuplot the run goes on:
+-- one notice, no figures, everything else still written.
+local ae = require "aelab"
+
+local P = {}
+
+-- Colours for up to ten classes (matplotlib's tab10: tell classes apart).
+P.colors = { "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+  "#bcbd22", "#17becf" }
+
+local available -- nil: not checked yet
+local warned = false
+
+function P.available()
+  if available == nil then
+    local cmd = os.getenv("AELAB_GNUPLOT") or "gnuplot"
+    local ok = os.execute("command -v " .. cmd .. " >/dev/null 2>&1")
+    available = ok and true or false
+  end
+  return available
+end
+
+-- Tests use this to pretend gnuplot is missing.
+function P._set_available(v) available = v end
+
+local function skip_notice()
+  if not warned then
+    io.stderr:write("note: gnuplot not found, figures are skipped (install it: sudo apt-get install gnuplot-nox)\n")
+    warned = true
+  end
+end
+
+local function dirname(path) return path:match("^(.*)/[^/]*$") or "." end
+local function stem(path) return (path:gsub("%.[^./]*$", "")) end
+
+local function terminal_for(o)
+  local w, h = table.unpack(o.size or { 800, 600 })
+  local term = o.terminal
+  if not term and o.out then
+    local ext = o.out:match("%.(%w+)$")
+    term = ({ png = "pngcairo", svg = "svg", pdf = "pdfcairo" })[ext] or "pngcairo"
+  end
+  if term == "pngcairo" then
+    return string.format("set terminal pngcairo size %d,%d enhanced font 'DejaVu Sans,11'", w, h)
+  elseif term == "svg" then
+    return string.format("set terminal svg size %d,%d enhanced font 'DejaVu Sans,11' background '#ffffff'", w, h)
+  elseif term == "pdfcairo" then
+    return string.format("set terminal pdfcairo size %gin,%gin enhanced font 'DejaVu Sans,9'", w / 100, h / 100)
+  elseif term then
+    return "set terminal " .. term
+  end
+  -- no file: a window when there is a display, text in the terminal otherwise
+  if os.getenv("DISPLAY") and os.getenv("DISPLAY") ~= "" then return "set terminal qt persist" end
+  local cols = 100
+  return string.format("set terminal dumb size %d,%d", cols, 30)
+end
+
+---------------------------------------------------------------------------
+-- A figure under construction: commands, text datablocks and binary sources.
+---------------------------------------------------------------------------
+local Figure = {}
+Figure.__index = Figure
+
+function P.figure(o)
+  return setmetatable({ o = o or {}, lines = {}, blocks = {}, binaries = {} }, Figure)
+end
+
+function Figure:cmd(fmt, ...)
+  self.lines[#self.lines + 1] = select("#", ...) > 0 and string.format(fmt, ...) or fmt
+end
+
+-- A text datablock $name with the given lines.
+function Figure:block(name, rows)
+  self.blocks[#self.blocks + 1] = { name = name, rows = rows }
+end
+
+-- A binary source; returns a token to put in a plot command where the file
+-- name goes ('-' in the pipe, a .bin file in the saved script).
+function Figure:binary(bytes)
+  self.binaries[#self.binaries + 1] = bytes
+  return "@BIN" .. #self.binaries .. "@"
+end
+
+local function quote(s) return "'" .. tostring(s):gsub("'", "''") .. "'" end
+P.quote = quote
+
+-- The script, for the pipe (inline binary) or for the .gp file (data files).
+function Figure:script(for_file, base)
+  local out = {}
+  for _, b in ipairs(self.blocks) do
+    out[#out + 1] = "$" .. b.name .. " << EOD"
+    for _, r in ipairs(b.rows) do out[#out + 1] = r end
+    out[#out + 1] = "EOD"
+  end
+  for _, l in ipairs(self.lines) do
+    out[#out + 1] = (l:gsub("@BIN(%d+)@", function(i)
+      if for_file then return quote(base .. ".data" .. i .. ".bin") end
+      return "'-'"
+    end))
+  end
+  return table.concat(out, "\n") .. "\n"
+end
+
+-- Renders through gnuplot; writes figure.gp (+ data) beside o.out.
+-- Returns the output path, or nil and a reason.
+function Figure:render()
+  local o = self.o
+  if o.out then
+    os.execute(string.format("mkdir -p %q", dirname(o.out)))
+    local base = stem(o.out)
+    local gp = io.open(base .. ".gp", "w")
+    if gp then
+      local name = base:match("[^/]*$")
+      gp:write("# Re-render with: gnuplot ", name, ".gp (from this folder)\n")
+      gp:write(terminal_for(o), "\n", "set output ", quote(o.out:match("[^/]*$")), "\n")
+      gp:write(self:script(true, name), "unset output\n")
+      gp:close()
+      for i, bytes in ipairs(self.binaries) do
+        local f = io.open(base .. ".data" .. i .. ".bin", "wb")
+        if f then f:write(bytes) f:close() end
+      end
+    end
+  end
+  if not P.available() then
+    skip_notice()
+    return nil, "gnuplot is not installed"
+  end
+  local errfile = os.tmpname()
+  local pipe = io.popen((os.getenv("AELAB_GNUPLOT") or "gnuplot") .. " 2>" .. errfile, "w")
+  if not pipe then
+    os.remove(errfile)
+    return nil, "cannot start gnuplot"
+  end
+  pipe:write(terminal_for(o), "\n")
+  if o.out then pipe:write("set output ", quote(o.out), "\n") end
+  -- binary data follows the plot command that reads it, in order
+  local script = self:script(false)
+  local i = 0
+  for line in script:gmatch("([^\n]*)\n") do
+    pipe:write(line, "\n")
+    for _ in line:gmatch("'%-' binary") do
+      i = i + 1
+      pipe:write(self.binaries[i])
+    end
+  end
+  if o.out then pipe:write("unset output\n") end
+  pipe:write("exit\n")
+  local ok, _, code = pipe:close()
+  local f = io.open(errfile)
+  local err = f and f:read("a") or ""
+  if f then f:close() end
+  os.remove(errfile)
+  if not ok then
+    error(string.format("gnuplot failed (exit %s) drawing %s:\n%s", tostring(code), o.out or "a figure", err), 3)
+  end
+  return o.out or true
+end
+
+local function common(fig, o)
+  if o.title then fig:cmd("set title %s noenhanced", quote(o.title)) end
+  for i, c in ipairs(P.colors) do fig:cmd("set linetype %d lc rgb '%s' lw 2 pt 7", i, c) end
+end
+
+---------------------------------------------------------------------------
+-- history: loss curves. `runs` is a history, or a list of {label=, history=}.
+---------------------------------------------------------------------------
+function P.history(runs, o)
+  o = o or {}
+  if runs.loss then runs = { { label = o.label or "", history = runs } } end
+  local fig = P.figure(o)
+  common(fig, o)
+  fig:cmd("set xlabel 'epoch'")
+  fig:cmd("set ylabel %s", quote(o.ylabel or "loss"))
+  fig:cmd("set grid")
+  fig:cmd("set key top right")
+  if o.logscale then fig:cmd("set logscale y") end
+  local plots = {}
+  for r, run in ipairs(runs) do
+    local h = run.history
+    local rows = {}
+    for e = 1, #h.loss do
+      rows[e] = string.format("%d %.8g %s", e, h.loss[e], h.val_loss[e] and string.format("%.8g", h.val_loss[e]) or "NaN")
+    end
+    fig:block("run" .. r, rows)
+    local label = (run.label and run.label ~= "") and (run.label .. ", ") or ""
+    local lt = (r - 1) % #P.colors + 1
+    plots[#plots + 1] = string.format("$run%d using 1:2 with linespoints lt %d dt 2 title %s", r, lt,
+      quote(label .. "train"))
+    if h.val_loss[1] then
+      plots[#plots + 1] = string.format("$run%d using 1:3 with linespoints lt %d dt 1 title %s", r, lt,
+        quote(label .. "validation"))
+    end
+  end
+  local epochs = #runs[1].history.loss
+  if epochs == 1 then fig:cmd("set xrange [0.5:1.5]") end
+  fig:cmd("set xtics %d", math.max(1, epochs // 10))
+  fig:cmd("plot " .. table.concat(plots, ", \\\n     "))
+  return fig:render()
+end
+
+---------------------------------------------------------------------------
+-- Image mosaics
+---------------------------------------------------------------------------
+
+-- Tiles images (rows of a [N×H·W] tensor) into a mosaic tensor, nrow×ncol
+-- with `pad` pixels of `bg` between them. Cells past N stay background.
+function P.mosaic(images, H, W, ncol, o)
+  o = o or {}
+  local pad, bg = o.pad or 2, o.background or 1.0
+  local N = images:size(1)
+  local nrow = math.ceil(N / ncol)
+  local MH, MW = nrow * H + (nrow + 1) * pad, ncol * W + (ncol + 1) * pad
+  local m = ae.full(bg, MH, MW)
+  local flat = images:reshape(N, H * W)
+  for k = 0, N - 1 do
+    local r, c = k // ncol, k % ncol
+    local y0, x0 = pad + r * (H + pad), pad + c * (W + pad)
+    for i = 1, H do
+      for j = 1, W do m:set(y0 + i, x0 + j, flat:get(k + 1, (i - 1) * W + j)) end
+    end
+  end
+  return m
+end
+
+-- Draws a mosaic tensor [MH×MW] as a grey image, 0 = black, 1 = white
+-- unless o.invert (ink on paper: 1 = black).
+local function draw_mosaic(fig, m, o)
+  local MH, MW = m:size(1), m:size(2)
+  fig:cmd("unset border; unset tics; unset key; unset colorbox")
+  fig:cmd("set size ratio -1")
+  fig:cmd("set margins 0,0,0,%d", o.title and 2 or 0)
+  fig:cmd("set xrange [-0.5:%g]; set yrange [-0.5:%g]", MW - 0.5, MH - 0.5)
+  if o.invert then fig:cmd("set palette gray negative") else fig:cmd("set palette gray") end
+  fig:cmd("set cbrange [%g:%g]", o.vmin or 0, o.vmax or 1)
+  local src = fig:binary(m:tobytes())
+  local labels = o.labels or {}
+  for _, l in ipairs(labels) do
+    fig:cmd("set label %s at %g,%g %s front textcolor rgb '%s' font ',%d'", quote(l.text), l.x, l.y,
+      l.align or "left", l.color or "#c00000", l.size or 10)
+  end
+  fig:cmd("plot %s binary array=(%d,%d) format='%%float' flipy with image notitle", src, MW, MH)
+end
+
+-- images(x, {image={H,W}, ncol=, captions={...}}): a grid of images.
+function P.images(x, o)
+  o = o or {}
+  local H, W = table.unpack(o.image or { 28, 28 })
+  local N = x:size(1)
+  local ncol = o.ncol or math.min(N, 10)
+  local m = P.mosaic(x, H, W, ncol, o)
+  local scale = o.scale or math.max(1, math.floor(900 / m:size(2)))
+  o.size = o.size or { m:size(2) * scale, m:size(1) * scale + (o.title and 30 or 0) }
+  local fig = P.figure(o)
+  common(fig, o)
+  draw_mosaic(fig, m, o)
+  return fig:render()
+end
+
+-- reconstructions(x, recon_or_model, {image=, n=10, noisy=}): originals over
+-- reconstructions (over noisy inputs first when given), one column each.
+function P.reconstructions(x, recon, o)
+  o = o or {}
+  local n = math.min(o.n or 10, x:size(1))
+  x = x:narrow(1, 1, n)
+  if type(recon) ~= "userdata" or not ae.is_tensor(recon) then recon = recon:reconstruct(x) end
+  recon = recon:narrow(1, 1, n)
+  local rows = { x }
+  local names = { "original" }
+  if o.noisy then
+    rows[#rows + 1] = o.noisy:narrow(1, 1, n)
+    names[#names + 1] = "noisy"
+  end
+  rows[#rows + 1] = recon
+  names[#names + 1] = o.recon_label or "reconstruction"
+  local H, W = table.unpack(o.image or { 28, 28 })
+  local all = ae.zeros(#rows * n, H * W)
+  for r, t in ipairs(rows) do all:narrow(1, (r - 1) * n + 1, n):copy(t:reshape(n, H * W)) end
+  local pad = o.pad or 2
+  local m = P.mosaic(all, H, W, n, { pad = pad, background = o.background or 1.0 })
+  -- room on the left for row names
+  local left = 150
+  local scale = o.scale or math.max(2, math.floor(900 / m:size(2)))
+  o.size = o.size or { m:size(2) * scale + left, m:size(1) * scale + (o.title and 40 or 10) }
+  local fig = P.figure(o)
+  common(fig, o)
+  fig:cmd("unset border; unset tics; unset key; unset colorbox")
+  fig:cmd("set lmargin at screen %g", left / o.size[1])
+  fig:cmd("set rmargin at screen 0.99")
+  fig:cmd("set tmargin at screen %g", 1 - (o.title and 40 or 10) / o.size[2])
+  fig:cmd("set bmargin at screen 0.01")
+  fig:cmd("set xrange [-0.5:%g]; set yrange [-0.5:%g]", m:size(2) - 0.5, m:size(1) - 0.5)
+  fig:cmd("set palette gray")
+  fig:cmd("set cbrange [0:1]")
+  for r, name in ipairs(names) do
+    local y = m:size(1) - (pad + (r - 1) * (H + pad) + H / 2)
+    fig:cmd("set label %s at graph -0.01, first %g right font ',11'", quote(name), y)
+  end
+  local src = fig:binary(m:tobytes())
+  fig:cmd("plot %s binary array=(%d,%d) format='%%float' flipy with image notitle", src, m:size(2), m:size(1))
+  return fig:render()
+end
+
+---------------------------------------------------------------------------
+-- latent: 2-D scatter of codes coloured by class.
+---------------------------------------------------------------------------
+
+-- Top-k principal directions of the rows of z by power iteration with
+-- deflation on the covariance (codes are narrow: d is small).
+function P.principal_axes(z, k)
+  local N, d = z:size(1), z:size(2)
+  local mean = z:mean(true)
+  local zc = z - mean
+  local C = zc:t():matmul(zc) / math.max(N - 1, 1)
+  local axes = {}
+  for a = 1, k do
+    local v = ae.full(1, d, 1)
+    for i = 1, d do v:set(i, 1, 1 + 0.01 * i) end
+    for _ = 1, 300 do
+      v = C:matmul(v)
+      local norm = math.sqrt((v * v):sum())
+      if norm == 0 then break end
+      v = v / norm
+    end
+    -- sign fixed: largest component positive, so figures repeat
+    local big, at = 0, 1
+    for i = 1, d do if math.abs(v:get(i, 1)) > big then big, at = math.abs(v:get(i, 1)), i end end
+    if v:get(at, 1) < 0 then v = -v end
+    local lambda = (v:t():matmul(C:matmul(v))):get(1, 1)
+    axes[a] = v
+    C = C - v:matmul(v:t()) * lambda
+  end
+  local V = ae.zeros(d, k)
+  for a = 1, k do for i = 1, d do V:set(i, a, axes[a]:get(i, 1)) end end
+  return V, mean
+end
+
+-- Projects codes to 2-D (PCA when wider); returns [N×2], and how.
+function P.to2d(z)
+  if z:size(2) == 2 then return z, "code" end
+  if z:size(2) == 1 then
+    local two = ae.zeros(z:size(1), 2)
+    for i = 1, z:size(1) do two:set(i, 1, z:get(i, 1)) end
+    return two, "code"
+  end
+  local V, mean = P.principal_axes(z, 2)
+  return (z - mean):matmul(V), "PC"
+end
+
+-- latent(z, labels, {classes={names}, text={per-point labels}, ...})
+function P.latent(z, labels, o)
+  o = o or {}
+  local xy, how = P.to2d(z)
+  local fig = P.figure(o)
+  common(fig, o)
+  fig:cmd("set xlabel %s", quote(how .. " 1"))
+  fig:cmd("set ylabel %s", quote(how .. " 2"))
+  fig:cmd("set grid")
+  fig:cmd("set key outside right top")
+  local N = xy:size(1)
+  local rows = {}
+  local classes = o.classes
+  local ids = {}
+  for i = 1, N do
+    local c = labels and math.floor(labels:get(i)) or 0
+    ids[c] = true
+    rows[i] = string.format("%.6g %.6g %d", xy:get(i, 1), xy:get(i, 2), c)
+  end
+  fig:block("codes", rows)
+  local plots = {}
+  local ps = o.pointsize or (N > 2000 and 0.3 or 0.8)
+  local sorted = {}
+  for c in pairs(ids) do sorted[#sorted + 1] = c end
+  table.sort(sorted)
+  for _, c in ipairs(sorted) do
+    local name = classes and classes[c + 1] or (labels and tostring(c) or "codes")
+    plots[#plots + 1] = string.format("$codes using ($3==%d?$1:NaN):($3==%d?$2:NaN) with points pt 7 ps %g lt %d title %s",
+      c, c, ps, c % #P.colors + 1, quote(name))
+  end
+  if o.text then
+    local trows = {}
+    for i = 1, N do trows[i] = string.format("%.6g %.6g %s", xy:get(i, 1), xy:get(i, 2), string.format("%q", o.text[i])) end
+    fig:block("text", trows)
+    plots[#plots + 1] = "$text using 1:2:3 with labels offset 0.8,0.8 font ',12' notitle"
+  end
+  fig:cmd("plot " .. table.concat(plots, ", \\\n     "))
+  return fig:render()
+end
+
+return P

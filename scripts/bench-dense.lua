@@ -1,0 +1,72 @@
+-- aelab against PyTorch on the lesson-01 model (784-32-784, BCE, Adam,
+-- batch 256, Fashion-MNIST), same data, in one run. Rounds alternate
+-- between the contenders so drifts of this VM hit both alike; each round
+-- is a fresh process training E epochs; a contender's figure is the median
+-- over all its epochs. PyTorch gets BLIS (Debian's libblas is BLIS here) with
+-- 2 threads, with the skx kernels and with zen3's, and is credited with the
+-- faster of the two.
+--   ./aelab scripts/bench-dense.lua [rounds=3] [epochs=5]
+local ae = require "aelab"
+local rounds, epochs = tonumber(arg[1]) or 3, tonumber(arg[2]) or 5
+local home = ae.options.home
+local blis = "/usr/lib/x86_64-linux-gnu/blis-openmp"
+local torch = "/usr/bin/python3 " .. home .. "/scripts/torch_dense_ae.py --threads 2 --json --epochs " .. epochs
+local contenders = {
+  { name = "aelab (2 threads)", cmd = string.format("%q %s/scripts/aelab_dense_ae.lua --json --epochs %d",
+      home .. "/aelab", home, epochs) },
+  { name = "PyTorch, BLIS skx, 2 threads", cmd = "LD_LIBRARY_PATH=" .. blis ..
+      " BLIS_ARCH_TYPE=0 BLIS_NUM_THREADS=2 " .. torch, torch = true },
+  { name = "PyTorch, BLIS zen3, 2 threads", cmd = "LD_LIBRARY_PATH=" .. blis ..
+      " BLIS_ARCH_TYPE=6 BLIS_NUM_THREADS=2 " .. torch, torch = true },
+}
+
+local function median(t)
+  local s = {}
+  for i, v in ipairs(t) do s[i] = v end
+  table.sort(s)
+  local n = #s
+  if n == 0 then return 0 / 0 end
+  return n % 2 == 1 and s[(n + 1) // 2] or (s[n // 2] + s[n // 2 + 1]) / 2
+end
+
+local function numbers(list)
+  local out = {}
+  for v in list:gmatch("[%d%.eE%+%-]+") do out[#out + 1] = tonumber(v) end
+  return out
+end
+
+print(string.format("Dense 784-32-784 autoencoder, Fashion-MNIST 60,000 images, batch 256: %d rounds × %d epochs",
+  rounds, epochs))
+for _, c in ipairs(contenders) do c.rates, c.bce = {}, nil end
+for r = 1, rounds do
+  for _, c in ipairs(contenders) do
+    local p = io.popen(c.cmd .. " 2>&1")
+    local out = p:read("a")
+    local ok = p:close()
+    local line = out:match("(%{[^\n]*\"median_samples_per_s\"[^\n]*%})")
+    if not ok or not line then
+      error(string.format("%s failed:\n%s\n(%s)", c.name, out, c.cmd))
+    end
+    for _, v in ipairs(numbers(line:match('"samples_per_s":%s*(%b[])'))) do c.rates[#c.rates + 1] = v end
+    c.bce = numbers(line:match('"test_bce":%s*(%b[])'))
+    io.write(string.format("  round %d  %-32s median %8.0f samples/s\n", r, c.name,
+      median(numbers(line:match('"samples_per_s":%s*(%b[])')))))
+    io.stdout:flush()
+  end
+end
+
+print()
+print(string.format("%-32s %14s %12s", "contender", "samples/s", "test BCE"))
+local best_torch
+for _, c in ipairs(contenders) do
+  c.median = median(c.rates)
+  print(string.format("%-32s %14.0f %12.4f", c.name, c.median, c.bce[#c.bce]))
+  if c.torch and (not best_torch or c.median > best_torch.median) then best_torch = c end
+end
+local ratio = contenders[1].median / best_torch.median
+print()
+print(string.format("ratio aelab / fastest PyTorch (%s): %.2f×", best_torch.name, ratio))
+print(string.format("test BCE by epoch  aelab: %s", table.concat((function()
+  local t = {} for i, v in ipairs(contenders[1].bce) do t[i] = string.format("%.4f", v) end return t end)(), " ")))
+print(string.format("test BCE by epoch  torch: %s", table.concat((function()
+  local t = {} for i, v in ipairs(best_torch.bce) do t[i] = string.format("%.4f", v) end return t end)(), " ")))

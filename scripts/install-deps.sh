@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the Debian packages aelab needs, only those missing. Quiet when
+# everything is there; uses sudo when not root. Safe to run again and again.
+set -euo pipefail
+
+packages=(
+  build-essential   # gcc, make
+  liblua5.4-dev     # Lua 5.4 headers and library
+  libblis-dev       # BLIS (the OpenMP build below is what aelab links)
+  libblis4-openmp
+  gnuplot-nox       # figures: pngcairo, pdfcairo, svg, dumb
+  libsndfile1-dev   # audio in
+  lua-unit          # LuaUnit for the tests
+  zlib1g-dev        # gzip'd IDX files
+  libreadline-dev   # the REPL
+  dataset-fashion-mnist
+  fonts-dejavu-core # the fonts figures use
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null; then sudo="sudo"; else
+    echo "install-deps: missing packages: ${missing[*]}" >&2
+    echo "install-deps: not root and no sudo; install them as root: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine has no package lists yet; refresh them once if an install fails.
+if ! $sudo apt-get install -y -qq "${missing[@]}" >/tmp/aelab-apt.log 2>&1; then
+  $sudo apt-get update -qq >>/tmp/aelab-apt.log 2>&1 || true
+  if ! $sudo apt-get install -y -qq "${missing[@]}" >>/tmp/aelab-apt.log 2>&1; then
+    echo "install-deps: apt-get failed; the last lines of /tmp/aelab-apt.log:" >&2
+    tail -20 /tmp/aelab-apt.log >&2
+    exit 1
+  fi
+fi
+echo "install-deps: done"

@@ -1,0 +1,119 @@
+-- Shared test helpers: finite-difference gradient checks.
+local ae = require "aelab"
+local H = {}
+
+-- Central differences in float32: eps ~1e-3, tolerance ~1e-2 relative.
+H.EPS = 1e-3
+H.RTOL = 2e-2
+H.ATOL = 2e-4
+H.SEED = 1234
+
+-- Largest violation of |a-b| <= ATOL + RTOL*max(|a|,|b|) between two tensors; 0 when all fit.
+function H.worst(a, b, rtol, atol)
+  rtol, atol = rtol or H.RTOL, atol or H.ATOL
+  local ta, tb = a:reshape(a:numel()), b:reshape(b:numel())
+  local worst, at = 0, nil
+  for i = 1, ta:numel() do
+    local x, y = ta:get(i), tb:get(i)
+    local excess = math.abs(x - y) - (atol + rtol * math.max(math.abs(x), math.abs(y)))
+    if excess > worst then worst, at = excess, i end
+  end
+  return worst, at
+end
+
+-- Numerical gradient of scalar f() with respect to every entry of tensor p
+-- (changed in place and restored).
+function H.numeric_grad(f, p, eps)
+  eps = eps or H.EPS
+  local flat = p:reshape(p:numel())
+  local g = ae.zeros(p:numel())
+  for i = 1, flat:numel() do
+    local v = flat:get(i)
+    flat:set(i, v + eps)
+    local fp = f()
+    flat:set(i, v - eps)
+    local fm = f()
+    flat:set(i, v)
+    g:set(i, (fp - fm) / (2 * eps))
+  end
+  return g:reshape(p:size())
+end
+
+-- Checks a layer's input gradient and parameter gradients against finite
+-- differences of L = sum(forward(x) * w) for a fixed random w.
+function H.check_layer(lu, layer, x, label)
+  local y = layer:forward(x)
+  local w = ae.randn(y:size())
+  local function loss() return (layer:forward(x) * w):sum() end
+  layer:zeroGrad()
+  local dx = layer:backward(x, w)
+  local num_dx = H.numeric_grad(loss, x)
+  local bad, at = H.worst(dx, num_dx)
+  lu.assertEquals(bad, 0, string.format("%s: input gradient differs at %s (analytic %s, numeric %s)", label,
+    tostring(at), at and dx:reshape(dx:numel()):get(at), at and num_dx:reshape(num_dx:numel()):get(at)))
+  local params, grads = layer:parameters()
+  for k, p in ipairs(params) do
+    local num = H.numeric_grad(loss, p)
+    local bad2, at2 = H.worst(grads[k], num)
+    lu.assertEquals(bad2, 0, string.format("%s: gradient of parameter %d differs at %s", label, k, tostring(at2)))
+  end
+end
+
+-- Runs fn(...) expecting an error; returns the message (fails the test when
+-- fn succeeds or the message lacks `plain` as a plain substring).
+function H.error_containing(lu, plain, fn, ...)
+  local ok, err = pcall(fn, ...)
+  lu.assertFalse(ok, "expected an error containing: " .. plain)
+  err = tostring(err)
+  lu.assertTrue(err:find(plain, 1, true) ~= nil,
+    string.format("error message %q does not contain %q", err, plain))
+  return err
+end
+
+-- A fresh temporary directory (removed with H.rmdir).
+function H.tmpdir()
+  local name = os.tmpname()
+  os.remove(name)
+  assert(os.execute("mkdir -p '" .. name .. "'"), "cannot create " .. name)
+  return name
+end
+
+function H.rmdir(dir)
+  if dir and dir:match("^/tmp/") then os.execute("rm -rf '" .. dir .. "'") end
+end
+
+function H.write_file(path, bytes)
+  local f = assert(io.open(path, "wb"))
+  f:write(bytes)
+  f:close()
+end
+
+-- Runs a shell command; returns its stdout, stderr and exit code.
+function H.run(cmd)
+  local err = os.tmpname()
+  local p = assert(io.popen(cmd .. " 2>'" .. err .. "'", "r"))
+  local out = p:read("a")
+  local _, _, code = p:close()
+  local f = io.open(err, "rb")
+  local stderr = f and f:read("a") or ""
+  if f then f:close() end
+  os.remove(err)
+  return out, stderr, code
+end
+
+-- Shell quoting for one argument.
+function H.q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+-- Seeds the generator and says so, so a failing gradient check can be replayed.
+local announced = {}
+function H.seed(what, seed)
+  seed = seed or H.SEED
+  ae.seed(seed)
+  if not announced[what] then
+    announced[what] = true
+    io.write(string.format("[%s: seed %d] ", what, seed))
+  end
+  return seed
+end
+
+return H
