@@ -104,16 +104,14 @@ end
 -- Shell quoting for one argument.
 function H.q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
--- Seeds the generator and says so, so a failing gradient check can be replayed.
-local announced = {}
-function H.seed(what, seed)
+-- Seeds the generator (H.SEED unless told), so a failing check can be replayed.
+function H.seed(seed)
   seed = seed or H.SEED
   ae.seed(seed)
-  if not announced[what] then
-    announced[what] = true
-    io.write(string.format("[%s: seed %d] ", what, seed))
-  end
   return seed
 end
+
+-- Says which seed a file's checks use (once, as the file loads).
+function H.announce_seed(file) print(string.format("%s: seed %d (helpers.SEED)", file, H.SEED)) end
 
 return H

@@ -9,19 +9,21 @@ local H = require "helpers"
 -- derivative straddles the kink (eps is H.EPS = 1e-3).
 local KINK_GAP = 0.05
 
+H.announce_seed("test_layers")
+
 -- x with every |x| < KINK_GAP moved out to ±KINK_GAP (keeping its sign).
 local function away_from_zero(x)
   local flat = x:reshape(x:numel())
   for i = 1, flat:numel() do
     local v = flat:get(i)
-    if math.abs(v) < KINK_GAP then flat:set(i, v < 0 and -KINK_GAP - v or KINK_GAP + v) end
+    if math.abs(v) < KINK_GAP then flat:set(i, v < 0 and v - KINK_GAP or v + KINK_GAP) end
   end
   return x
 end
 
 TestLayerGradients = {}
 
-function TestLayerGradients:setUp() H.seed("layer gradient checks") end
+function TestLayerGradients:setUp() H.seed() end
 
 function TestLayerGradients:testDenseBatch1Glorot()
   H.check_layer(lu, ae.Dense(4, 3), ae.randn(1, 4), "Dense(4→3) glorot, batch 1")
@@ -87,7 +89,7 @@ end
 
 TestLayerForward = {}
 
-function TestLayerForward:setUp() H.seed("layer forward") end
+function TestLayerForward:setUp() H.seed() end
 
 function TestLayerForward:testDenseAgainstNaive()
   local d = ae.Dense(5, 3)
@@ -152,7 +154,7 @@ end
 
 TestLayerContract = {}
 
-function TestLayerContract:setUp() H.seed("layer contract") end
+function TestLayerContract:setUp() H.seed() end
 
 function TestLayerContract:testBackwardAccumulates()
   local d = ae.Dense(4, 3)
