@@ -21,7 +21,9 @@ LUA_INC  ?= /usr/include/lua5.4
 WARN     = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter
 CPPFLAGS = -D_GNU_SOURCE -Icore -isystem $(BLIS_INC) -isystem $(LUA_INC)
 CFLAGS   = -std=c11 $(OPT) -g -fopenmp $(WARN) -MMD -MP
-LDLIBS   = -L$(BLIS_LIB) -Wl,-rpath,$(BLIS_LIB) -lblis -llua5.4 -lreadline -lz -lm -fopenmp
+# BLIS linked statically: only libblis.a exports the per-arch context
+# initializers (bli_cntx_init_skx/zen3) that core/blas.c uses.
+LDLIBS   = $(BLIS_LIB)/libblis.a -llua5.4 -lreadline -lz -lm -lpthread -fopenmp
 
 BUILD   ?= build
 BIN     ?= aelab

@@ -6,6 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <stdlib.h>
+
 #include "blas.h"
 
 static ae_rng_t rng; /* the process' one generator */
@@ -64,7 +66,33 @@ static int l_peak_rss(lua_State *L) {
   return 1;
 }
 
+/* gemm_gflops(M, N, K, ta, tb, reps) → GFLOPS of ae_gemm on that shape
+ * (row-major, random data), for benchmarks of kernel sets and splits. */
+static int l_gemm_gflops(lua_State *L) {
+  int M = (int)luaL_checkinteger(L, 1), N = (int)luaL_checkinteger(L, 2), K = (int)luaL_checkinteger(L, 3);
+  int ta = lua_toboolean(L, 4), tb = lua_toboolean(L, 5), reps = (int)luaL_optinteger(L, 6, 100);
+  luaL_argcheck(L, M > 0 && N > 0 && K > 0 && reps > 0, 1, "sizes and reps must be positive");
+  float *a = malloc(sizeof(float) * (size_t)M * K), *b = malloc(sizeof(float) * (size_t)K * N),
+        *c = calloc((size_t)M * N, sizeof(float));
+  if (!a || !b || !c) {
+    free(a), free(b), free(c);
+    return luaL_error(L, "gemm_gflops: out of memory");
+  }
+  ae_rng_fill_uniform(&rng, a, (size_t)M * K, -1, 1);
+  ae_rng_fill_uniform(&rng, b, (size_t)K * N, -1, 1);
+  ae_gemm(ta, tb, M, N, K, 1.0f, a, ta ? M : K, b, tb ? K : N, 0.0f, c, N); /* warm up */
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (int r = 0; r < reps; r++) ae_gemm(ta, tb, M, N, K, 1.0f, a, ta ? M : K, b, tb ? K : N, 1.0f, c, N);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+  free(a), free(b), free(c);
+  lua_pushnumber(L, 2.0 * M * N * K * reps / s / 1e9);
+  return 1;
+}
+
 static const luaL_Reg functions[] = {
+    {"gemm_gflops", l_gemm_gflops},
     {"seed", l_seed},     {"threads", l_threads}, {"blas", l_blas}, {"clock", l_clock},
     {"isatty", l_isatty}, {"peak_rss", l_peak_rss}, {NULL, NULL},
 };
