@@ -85,7 +85,8 @@ function Figure:binary(bytes)
   return "@BIN" .. #self.binaries .. "@"
 end
 
-local function quote(s) return "'" .. tostring(s):gsub("'", "''") .. "'" end
+-- A gnuplot string literal: double quotes, with \ and " escaped.
+local function quote(s) return '"' .. tostring(s):gsub('[\\"]', "\\%0") .. '"' end
 P.quote = quote
 
 -- The script, for the pipe (inline binary) or for the .gp file (data files).
@@ -239,23 +240,37 @@ local function draw_mosaic(fig, m, o)
   local src = fig:binary(m:tobytes())
   local labels = o.labels or {}
   for _, l in ipairs(labels) do
-    fig:cmd("set label %s at %g,%g %s front textcolor rgb '%s' font ',%d'", quote(l.text), l.x, l.y,
+    fig:cmd("set label %s at %g,%g %s front noenhanced textcolor rgb '%s' font ',%d'", quote(l.text), l.x, l.y,
       l.align or "left", l.color or "#c00000", l.size or 10)
   end
   fig:cmd("plot %s binary array=(%d,%d) format='%%float' flipy with image notitle", src, MW, MH)
 end
 
--- images(x, {image={H,W}, ncol=, captions={...}}): a grid of images.
+-- images(x, {image={H,W}, ncol=, captions={...}, invert=}): a grid of
+-- images (rows of x), each with an optional caption under it.
 function P.images(x, o)
   o = o or {}
   local H, W = table.unpack(o.image or { 28, 28 })
   local N = x:size(1)
   local ncol = o.ncol or math.min(N, 10)
-  local m = P.mosaic(x, H, W, ncol, o)
-  local scale = o.scale or math.max(1, math.floor(900 / m:size(2)))
-  o.size = o.size or { m:size(2) * scale, m:size(1) * scale + (o.title and 30 or 0) }
+  local pad = o.pad or (o.captions and math.max(2, math.floor(H * 0.45)) or 2)
+  local m = P.mosaic(x, H, W, ncol, { pad = pad, background = o.background or (o.invert and 0.0 or 1.0) })
+  local MH, MW = m:size(1), m:size(2)
+  local scale = o.scale or math.max(1, math.floor(900 / MW))
+  o.size = o.size or { MW * scale, MH * scale + (o.title and 30 or 0) }
   local fig = P.figure(o)
   common(fig, o)
+  if o.captions then
+    local labels = {}
+    for k = 1, N do
+      local r, c = (k - 1) // ncol, (k - 1) % ncol
+      -- below the tile; image rows count from the top (flipy)
+      labels[k] = { text = tostring(o.captions[k] or ""), x = pad + c * (W + pad) + W / 2 - 0.5,
+        y = MH - (pad + r * (H + pad) + H) - pad / 2 - 0.5, align = "center", color = o.caption_color or "#000000",
+        size = o.caption_size or 9 }
+    end
+    o.labels = labels
+  end
   draw_mosaic(fig, m, o)
   return fig:render()
 end
@@ -387,6 +402,168 @@ function P.latent(z, labels, o)
     plots[#plots + 1] = "$text using 1:2:3 with labels offset 0.8,0.8 font ',12' notitle"
   end
   fig:cmd("plot " .. table.concat(plots, ", \\\n     "))
+  return fig:render()
+end
+
+
+---------------------------------------------------------------------------
+-- Decoding the latent plane
+---------------------------------------------------------------------------
+
+-- The decoder of a model, as a function of codes.
+local function decoder_of(m)
+  if type(m) == "function" then return m end
+  return function(z) return m:decode(z) end
+end
+
+-- manifold(model, {xrange={-3,3}, yrange={-3,3}, n=15, image={H,W}}):
+-- decodes a regular n×n grid over a 2-D latent rectangle into one mosaic;
+-- y grows upwards, as on the scatter of codes.
+function P.manifold(model, o)
+  o = o or {}
+  local n = o.n or 15
+  local xr, yr = o.xrange or { -3, 3 }, o.yrange or { -3, 3 }
+  local z = ae.zeros(n * n, 2)
+  for r = 1, n do
+    for c = 1, n do
+      local k = (r - 1) * n + c
+      z:set(k, 1, xr[1] + (xr[2] - xr[1]) * (c - 1) / math.max(n - 1, 1))
+      z:set(k, 2, yr[2] - (yr[2] - yr[1]) * (r - 1) / math.max(n - 1, 1))
+    end
+  end
+  local imgs = decoder_of(model)(z)
+  local H, W = table.unpack(o.image or { 28, 28 })
+  local m = P.mosaic(imgs, H, W, n, { pad = o.pad or 1, background = o.background or 0.5 })
+  local MH, MW = m:size(1), m:size(2)
+  local side = o.pixels or 800
+  o.size = o.size or { side + 100, math.floor(side * MH / MW) + 110 }
+  local fig = P.figure(o)
+  common(fig, o)
+  fig:cmd("unset key; unset colorbox")
+  fig:cmd("set size ratio %g", MH / MW) -- the mosaic keeps square pixels
+  if o.invert then fig:cmd("set palette gray negative") else fig:cmd("set palette gray") end
+  fig:cmd("set cbrange [0:1]")
+  -- axes in code units: the image spans the rectangle plus half a cell
+  local dx = (xr[2] - xr[1]) / math.max(n - 1, 1)
+  local dy = (yr[2] - yr[1]) / math.max(n - 1, 1)
+  fig:cmd("set xrange [%g:%g]; set yrange [%g:%g]", xr[1] - dx / 2, xr[2] + dx / 2, yr[1] - dy / 2, yr[2] + dy / 2)
+  fig:cmd("set xlabel %s; set ylabel %s", quote(o.xlabel or "code 1"), quote(o.ylabel or "code 2"))
+  fig:cmd("set tics out nomirror")
+  local src = fig:binary(m:tobytes())
+  fig:cmd("plot %s binary array=(%d,%d) format='%%float' flipy dx=%g dy=%g origin=(%g,%g) with image notitle", src,
+    MW, MH, (xr[2] - xr[1] + dx) / MW, (yr[2] - yr[1] + dy) / MH, xr[1] - dx / 2, yr[1] - dy / 2)
+  return fig:render()
+end
+
+-- interpolation(model, z1, z2, {steps=10, image=}): decodings of the codes
+-- on the segment from z1 to z2 (1×d tensors or tables), as one strip.
+function P.interpolation(model, z1, z2, o)
+  o = o or {}
+  if not ae.is_tensor(z1) then z1 = ae.tensor({ z1 }) end
+  if not ae.is_tensor(z2) then z2 = ae.tensor({ z2 }) end
+  local steps = o.steps or 10
+  local d = z1:numel()
+  local z = ae.zeros(steps, d)
+  local a, b = z1:reshape(d), z2:reshape(d)
+  local captions = {}
+  for s = 1, steps do
+    local t = (s - 1) / math.max(steps - 1, 1)
+    for j = 1, d do z:set(s, j, (1 - t) * a:get(j) + t * b:get(j)) end
+    captions[s] = string.format("%.2g", t)
+  end
+  local imgs = decoder_of(model)(z)
+  o.ncol = steps
+  o.captions = o.captions or captions
+  return P.images(imgs, o)
+end
+
+---------------------------------------------------------------------------
+-- compare: two 2-D embeddings side by side on one canvas
+---------------------------------------------------------------------------
+function P.compare(a, b, labels, o)
+  o = o or {}
+  local names = o.names or { "A", "B" }
+  o.size = o.size or { 1300, 560 }
+  local fig = P.figure(o)
+  for i, c in ipairs(P.colors) do fig:cmd("set linetype %d lc rgb '%s' lw 2 pt 7", i, c) end
+  local ids, sorted = {}, {}
+  local data = {}
+  for which, t in ipairs { a, b } do
+    local xy, how = P.to2d(t)
+    local rows = {}
+    for i = 1, xy:size(1) do
+      local c = labels and math.floor(labels:get(i)) or 0
+      ids[c] = true
+      rows[i] = string.format("%.6g %.6g %d", xy:get(i, 1), xy:get(i, 2), c)
+    end
+    fig:block("emb" .. which, rows)
+    data[which] = how
+  end
+  for c in pairs(ids) do sorted[#sorted + 1] = c end
+  table.sort(sorted)
+  local ps = o.pointsize or ((a:size(1) > 2000) and 0.3 or 0.7)
+  fig:cmd("set multiplot layout 1,2 %s", o.title and ("title " .. quote(o.title) .. " noenhanced") or "")
+  for which = 1, 2 do
+    fig:cmd("set title %s noenhanced", quote(names[which]))
+    fig:cmd("set xlabel %s; set ylabel %s", quote(data[which] .. " 1"), quote(data[which] .. " 2"))
+    fig:cmd("set grid")
+    if which == 2 then fig:cmd("set key outside right top") else fig:cmd("unset key") end
+    local plots = {}
+    for _, c in ipairs(sorted) do
+      local name = o.classes and o.classes[c + 1] or tostring(c)
+      plots[#plots + 1] = string.format(
+        "$emb%d using ($3==%d?$1:NaN):($3==%d?$2:NaN) with points pt 7 ps %g lt %d title %s", which, c, c, ps,
+        c % #P.colors + 1, quote(name))
+    end
+    fig:cmd("plot " .. table.concat(plots, ", \\\n     "))
+  end
+  fig:cmd("unset multiplot")
+  return fig:render()
+end
+
+---------------------------------------------------------------------------
+-- histogram of values (a tensor or a table of numbers)
+---------------------------------------------------------------------------
+function P.histogram(values, o)
+  o = o or {}
+  local list = {}
+  if ae.is_tensor(values) then
+    local flat = values:reshape(values:numel())
+    for i = 1, flat:numel() do list[i] = flat:get(i) end
+  else
+    for i, v in ipairs(values) do list[i] = v end
+  end
+  if #list == 0 then error("histogram: no values", 2) end
+  local lo, hi = math.huge, -math.huge
+  for _, v in ipairs(list) do lo, hi = math.min(lo, v), math.max(hi, v) end
+  if o.range then lo, hi = o.range[1], o.range[2] end
+  if hi <= lo then hi = lo + 1 end
+  local bins = o.bins or 30
+  local w = (hi - lo) / bins
+  local counts = {}
+  for b = 1, bins do counts[b] = 0 end
+  for _, v in ipairs(list) do
+    local b = math.floor((v - lo) / w) + 1
+    if b == bins + 1 then b = bins end
+    if b >= 1 and b <= bins then counts[b] = counts[b] + 1 end
+  end
+  local rows = {}
+  for b = 1, bins do rows[b] = string.format("%.8g %d", lo + (b - 0.5) * w, counts[b]) end
+  local fig = P.figure(o)
+  common(fig, o)
+  fig:block("hist", rows)
+  fig:cmd("set xlabel %s; set ylabel %s", quote(o.xlabel or "value"), quote(o.ylabel or "count"))
+  fig:cmd("set style fill solid 0.7 border lc rgb '#333333'")
+  fig:cmd("set boxwidth %g", w * 0.95)
+  fig:cmd("set grid ytics")
+  fig:cmd("unset key")
+  fig:cmd("set yrange [0:*]")
+  local extra = ""
+  if o.mark then
+    fig:cmd("set arrow from %g, graph 0 to %g, graph 1 nohead lw 2 lc rgb '#d62728' dt 2", o.mark, o.mark)
+    if o.mark_label then fig:cmd("set label %s at %g, graph 0.95 left offset 0.5,0 tc rgb '#d62728'", quote(o.mark_label), o.mark) end
+  end
+  fig:cmd("plot $hist using 1:2 with boxes lt 1" .. extra)
   return fig:render()
 end
 
