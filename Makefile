@@ -22,8 +22,9 @@ WARN     = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wno-
 CPPFLAGS = -D_GNU_SOURCE -Icore -isystem $(BLIS_INC) -isystem $(LUA_INC)
 CFLAGS   = -std=c11 $(OPT) -g -fopenmp $(WARN) -MMD -MP
 # BLIS linked statically: only libblis.a exports the per-arch context
-# initializers (bli_cntx_init_skx/zen3) that core/blas.c uses.
-LDLIBS   = $(BLIS_LIB)/libblis.a -llua5.4 -lreadline -lz -lm -lpthread -fopenmp
+# initializers (bli_cntx_init_skx/zen3) that core/blas.c uses. LAPACK (PCA's
+# ssyevr) is libflame's, static too, so its BLAS calls land in that libblis.a.
+LDLIBS   = -l:libflame.a $(BLIS_LIB)/libblis.a -llua5.4 -lreadline -lz -lm -lpthread -fopenmp
 
 BUILD   ?= build
 BIN     ?= aelab

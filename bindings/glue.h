@@ -17,6 +17,7 @@
 #define AE_LAYER_MT "aelab.Layer"
 #define AE_MODEL_MT "aelab.Model"
 #define AE_OPTIM_MT "aelab.Optimizer"
+#define AE_PCA_MT "aelab.PCA"
 
 /* Raises a core error as a Lua error (the message never used as a format). */
 int ae_lua_raise(lua_State *L, const ae_error_t *e);
@@ -37,5 +38,6 @@ int luaopen_aelab_model(lua_State *L);
 int luaopen_aelab_optim(lua_State *L);
 int luaopen_aelab_data(lua_State *L);
 int luaopen_aelab_sys(lua_State *L);
+int luaopen_aelab_pca(lua_State *L);
 
 #endif

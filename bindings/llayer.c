@@ -208,6 +208,15 @@ static int mm_gc(lua_State *L) {
   return 0;
 }
 
+/* `local d <close> = ae.Dense(...)` must not free a layer a model still
+ * uses: then __gc frees it, and Lua runs the model's __gc first (finalizers
+ * run in reverse order of creation, and the model keeps its layers alive). */
+static int mm_close(lua_State *L) {
+  llayer_t *u = luaL_checkudata(L, 1, AE_LAYER_MT);
+  if (u->l && u->l->users > 0) return 0;
+  return mm_gc(L);
+}
+
 static const luaL_Reg methods[] = {
     {"forward", m_forward},       {"backward", m_backward},         {"zeroGrad", m_zero_grad},
     {"parameters", m_parameters}, {"parameter_names", m_param_names}, {"param_count", m_param_count},
@@ -216,7 +225,7 @@ static const luaL_Reg methods[] = {
 };
 
 static const luaL_Reg metamethods[] = {
-    {"__index", NULL}, {"__gc", mm_gc}, {"__close", mm_gc}, {"__tostring", mm_tostring}, {NULL, NULL},
+    {"__index", NULL}, {"__gc", mm_gc}, {"__close", mm_close}, {"__tostring", mm_tostring}, {NULL, NULL},
 };
 
 static const luaL_Reg functions[] = {

@@ -2,6 +2,7 @@
  * Indices seen from Lua are 1-based. */
 #include "glue.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,14 +44,18 @@ static int check_shape(lua_State *L, int arg, int shape[AE_MAXDIM]) {
     luaL_argcheck(L, nd >= 1 && nd <= AE_MAXDIM, arg, "shape needs 1 to 4 sizes");
     for (int i = 0; i < nd; i++) {
       lua_geti(L, arg, i + 1);
-      shape[i] = (int)luaL_checkinteger(L, -1);
+      lua_Integer v = luaL_checkinteger(L, -1);
+      luaL_argcheck(L, v <= INT_MAX, arg, "size too large");
+      shape[i] = (int)v;
       lua_pop(L, 1);
     }
   } else {
     int top = lua_gettop(L);
     for (int i = arg; i <= top && lua_type(L, i) == LUA_TNUMBER; i++) {
       luaL_argcheck(L, nd < AE_MAXDIM, i, "at most 4 dimensions");
-      shape[nd++] = (int)luaL_checkinteger(L, i);
+      lua_Integer v = luaL_checkinteger(L, i);
+      luaL_argcheck(L, v <= INT_MAX, i, "size too large");
+      shape[nd++] = (int)v;
     }
     luaL_argcheck(L, nd >= 1, arg, "expected sizes (numbers or a table)");
   }

@@ -154,6 +154,7 @@ static void setup_state(lua_State *L, const options_t *o, int argc, char **argv)
   preload(L, "aelab.optim", luaopen_aelab_optim);
   preload(L, "aelab.data", luaopen_aelab_data);
   preload(L, "aelab.sys", luaopen_aelab_sys);
+  preload(L, "aelab.pca", luaopen_aelab_pca);
   /* package.path: aelab's own Lua first, then the usual places */
   char dir[PATH_MAX];
   exe_dir(dir, sizeof dir);

@@ -50,7 +50,8 @@ static void act_forward(ae_layer_t *l, float *out, const float *in, const ae_sha
   case AE_ACT_TANH: ae_v_tanh(out, in, n); break;
   case AE_ACT_SOFTMAX: {
     size_t C = (size_t)in_shape->d[in_shape->nd - 1];
-    softmax_forward(out, in, n / C, C);
+    if (C > 0) /* rows of width 0: nothing to do (and no division by 0) */
+      softmax_forward(out, in, n / C, C);
     break;
   }
   default:
@@ -69,7 +70,8 @@ static void act_backward(ae_layer_t *l, float *din, const float *dout, const flo
   case AE_ACT_TANH: ae_v_tanh_backward(din, out, dout, n); break;
   case AE_ACT_SOFTMAX: {
     size_t C = (size_t)in_shape->d[in_shape->nd - 1];
-    softmax_backward(din, dout, out, n / C, C);
+    if (C > 0) /* rows of width 0: nothing to do (and no division by 0) */
+      softmax_backward(din, dout, out, n / C, C);
     break;
   }
   default:

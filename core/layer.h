@@ -55,6 +55,7 @@ struct ae_layer {
   int init;                      /* Dense: AE_INIT_* */
   int act;                       /* activations: AE_ACT_* */
   float slope;                   /* LeakyReLU */
+  int users; /* models borrowing this layer: it must outlive them (see llayer.c __close) */
 };
 
 ae_layer_t *ae_dense_new(int in, int out, int init, ae_rng_t *rng, ae_error_t *e);

@@ -22,7 +22,7 @@ ae_model_t *ae_model_new(ae_layer_t **layers, int n, int code, const ae_shape_t 
   m->n = n;
   m->code = code;
   m->loss = AE_LOSS_MSE;
-  m->layers = malloc((size_t)n * sizeof *m->layers);
+  m->layers = calloc((size_t)n, sizeof *m->layers); /* NULL entries are not counted as users */
   m->shape = calloc((size_t)n + 1, sizeof *m->shape);
   m->act = calloc((size_t)n + 1, sizeof *m->act);
   if (!m->layers || !m->shape || !m->act) {
@@ -30,6 +30,7 @@ ae_model_t *ae_model_new(ae_layer_t **layers, int n, int code, const ae_shape_t 
     return ae_fail(e, AE_ENOMEM, "out of memory"), NULL;
   }
   memcpy(m->layers, layers, (size_t)n * sizeof *layers);
+  for (int i = 0; i < n; i++) layers[i]->users++;
   if (input) {
     m->shape[0] = *input;
   } else {
@@ -74,6 +75,9 @@ void ae_model_free(ae_model_t *m) {
   if (m->act) free_workspace(m);
   ae_tensor_free(m->params);
   ae_tensor_free(m->grads);
+  if (m->layers)
+    for (int i = 0; i < m->n; i++)
+      if (m->layers[i]) m->layers[i]->users--;
   free(m->layers);
   free(m->shape);
   free(m->act);

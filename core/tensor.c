@@ -2,6 +2,7 @@
 #include "tensor.h"
 #include "blas.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,9 @@ static int check_shape(int ndim, const int *shape, size_t *numel, ae_error_t *e)
   size_t n = 1;
   for (int i = 0; i < ndim; i++) {
     if (shape[i] < 0) return ae_fail(e, AE_EARG, "tensor: dimension %d is negative (%d)", i + 1, shape[i]);
+    /* the byte count must fit a size_t, or the allocation would wrap around */
+    if (shape[i] > 0 && n > SIZE_MAX / sizeof(float) / 64 / (size_t)shape[i])
+      return ae_fail(e, AE_EARG, "tensor: %d dimensions up to %d hold more elements than memory can", ndim, shape[i]);
     n *= (size_t)shape[i];
   }
   *numel = n;
@@ -156,8 +160,9 @@ int ae_tensor_gather_rows(ae_tensor_t *dst, const ae_tensor_t *src, const float 
                    ae_tensor_shape_str(src, a, sizeof a), ae_tensor_shape_str(dst, b, sizeof b));
   }
   for (int i = 0; i < n; i++) {
-    long r = (long)idx[i] - base;
-    if (r < 0 || r >= src->shape[0] || (float)(r + base) != idx[i])
+    /* Range first, in float: casting an out-of-range float to an integer is undefined. */
+    float f = idx[i];
+    if (!(f >= (float)base && f <= (float)(src->shape[0] - 1 + base)) || f != (float)(long)f)
       return ae_fail(e, AE_EARG, "gather: row index %g outside %d..%d", (double)idx[i], base, src->shape[0] - 1 + base);
   }
   const float *s = ae_tensor_data(src);
@@ -393,6 +398,10 @@ ae_tensor_t *ae_tensor_load_npy(const char *path, ae_error_t *e) {
     if (end == s) break;
     if (nd == AE_MAXDIM) {
       ae_fail(e, AE_EFORMAT, "load_npy: '%s' has more than %d dimensions", path, AE_MAXDIM);
+      goto done;
+    }
+    if (v < 0 || v > INT_MAX) {
+      ae_fail(e, AE_EFORMAT, "load_npy: '%s' has a dimension of %ld", path, v);
       goto done;
     }
     shape[nd++] = (int)v;

@@ -180,6 +180,7 @@ function P.history(runs, o)
   fig:cmd("set key top right")
   if o.logscale then fig:cmd("set logscale y") end
   local plots = {}
+  local style = #runs[1].history.loss > 20 and "lines" or "linespoints"
   for r, run in ipairs(runs) do
     local h = run.history
     local rows = {}
@@ -189,10 +190,10 @@ function P.history(runs, o)
     fig:block("run" .. r, rows)
     local label = (run.label and run.label ~= "") and (run.label .. ", ") or ""
     local lt = (r - 1) % #P.colors + 1
-    plots[#plots + 1] = string.format("$run%d using 1:2 with linespoints lt %d dt 2 title %s", r, lt,
+    plots[#plots + 1] = string.format("$run%d using 1:2 with %s lt %d dt 2 title %s", r, style, lt,
       quote(label .. "train"))
     if h.val_loss[1] then
-      plots[#plots + 1] = string.format("$run%d using 1:3 with linespoints lt %d dt 1 title %s", r, lt,
+      plots[#plots + 1] = string.format("$run%d using 1:3 with %s lt %d dt 1 title %s", r, style, lt,
         quote(label .. "validation"))
     end
   end
@@ -275,48 +276,54 @@ function P.images(x, o)
   return fig:render()
 end
 
+-- image_rows({{name, images}, ...}, {image={H,W}, n=}): rows of images, each
+-- row named on the left (originals over reconstructions, or snapshots).
+function P.image_rows(rows, o)
+  o = o or {}
+  local n = o.n or 10
+  for _, r in ipairs(rows) do n = math.min(n, r[2]:size(1)) end
+  local H, W = table.unpack(o.image or { 28, 28 })
+  local all = ae.zeros(#rows * n, H * W)
+  for r, row in ipairs(rows) do all:narrow(1, (r - 1) * n + 1, n):copy(row[2]:narrow(1, 1, n):reshape(n, H * W)) end
+  local pad = o.pad or 2
+  local m = P.mosaic(all, H, W, n, { pad = pad, background = o.background or 1.0 })
+  local left = o.left or 150
+  local scale = o.scale or math.max(2, math.floor(900 / m:size(2)))
+  local top = o.title and 40 or 10
+  o.size = o.size or { m:size(2) * scale + left, m:size(1) * scale + top }
+  local fig = P.figure(o)
+  common(fig, o)
+  fig:cmd("unset border; unset tics; unset key; unset colorbox")
+  fig:cmd("set lmargin at screen %g", left / o.size[1])
+  fig:cmd("set rmargin at screen 0.99")
+  fig:cmd("set tmargin at screen %g", 1 - top / o.size[2])
+  fig:cmd("set bmargin at screen 0.01")
+  fig:cmd("set xrange [-0.5:%g]; set yrange [-0.5:%g]", m:size(2) - 0.5, m:size(1) - 0.5)
+  if o.invert then fig:cmd("set palette gray negative") else fig:cmd("set palette gray") end
+  fig:cmd("set cbrange [0:1]")
+  for r, row in ipairs(rows) do
+    local y = m:size(1) - (pad + (r - 1) * (H + pad) + H / 2)
+    fig:cmd("set label %s at graph -0.01, first %g right noenhanced font ',11'", quote(row[1]), y)
+  end
+  local src = fig:binary(m:tobytes())
+  fig:cmd("plot %s binary array=(%d,%d) format='%%float' flipy with image notitle", src, m:size(2), m:size(1))
+  return fig:render()
+end
+
 -- reconstructions(x, recon_or_model, {image=, n=10, noisy=}): originals over
 -- reconstructions (over noisy inputs first when given), one column each.
 function P.reconstructions(x, recon, o)
   o = o or {}
   local n = math.min(o.n or 10, x:size(1))
   x = x:narrow(1, 1, n)
-  if type(recon) ~= "userdata" or not ae.is_tensor(recon) then recon = recon:reconstruct(x) end
-  recon = recon:narrow(1, 1, n)
-  local rows = { x }
-  local names = { "original" }
-  if o.noisy then
-    rows[#rows + 1] = o.noisy:narrow(1, 1, n)
-    names[#names + 1] = "noisy"
+  if not ae.is_tensor(recon) then
+    recon = recon:reconstruct(o.noisy and o.noisy:narrow(1, 1, n) or x)
   end
-  rows[#rows + 1] = recon
-  names[#names + 1] = o.recon_label or "reconstruction"
-  local H, W = table.unpack(o.image or { 28, 28 })
-  local all = ae.zeros(#rows * n, H * W)
-  for r, t in ipairs(rows) do all:narrow(1, (r - 1) * n + 1, n):copy(t:reshape(n, H * W)) end
-  local pad = o.pad or 2
-  local m = P.mosaic(all, H, W, n, { pad = pad, background = o.background or 1.0 })
-  -- room on the left for row names
-  local left = 150
-  local scale = o.scale or math.max(2, math.floor(900 / m:size(2)))
-  o.size = o.size or { m:size(2) * scale + left, m:size(1) * scale + (o.title and 40 or 10) }
-  local fig = P.figure(o)
-  common(fig, o)
-  fig:cmd("unset border; unset tics; unset key; unset colorbox")
-  fig:cmd("set lmargin at screen %g", left / o.size[1])
-  fig:cmd("set rmargin at screen 0.99")
-  fig:cmd("set tmargin at screen %g", 1 - (o.title and 40 or 10) / o.size[2])
-  fig:cmd("set bmargin at screen 0.01")
-  fig:cmd("set xrange [-0.5:%g]; set yrange [-0.5:%g]", m:size(2) - 0.5, m:size(1) - 0.5)
-  fig:cmd("set palette gray")
-  fig:cmd("set cbrange [0:1]")
-  for r, name in ipairs(names) do
-    local y = m:size(1) - (pad + (r - 1) * (H + pad) + H / 2)
-    fig:cmd("set label %s at graph -0.01, first %g right font ',11'", quote(name), y)
-  end
-  local src = fig:binary(m:tobytes())
-  fig:cmd("plot %s binary array=(%d,%d) format='%%float' flipy with image notitle", src, m:size(2), m:size(1))
-  return fig:render()
+  local rows = { { "original", x } }
+  if o.noisy then rows[#rows + 1] = { "noisy", o.noisy } end
+  rows[#rows + 1] = { o.recon_label or "reconstruction", recon }
+  o.n = n
+  return P.image_rows(rows, o)
 end
 
 ---------------------------------------------------------------------------

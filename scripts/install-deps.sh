@@ -8,6 +8,7 @@ packages=(
   liblua5.4-dev     # Lua 5.4 headers and library
   libblis-dev       # BLIS (the OpenMP build below is what aelab links)
   libblis4-openmp
+  libflame-dev      # LAPACK (PCA's eigensolver), BLIS' own; linked statically
   gnuplot-nox       # figures: pngcairo, pdfcairo, svg, dumb
   libsndfile1-dev   # audio in
   lua-unit          # LuaUnit for the tests

@@ -90,6 +90,20 @@ function TestErrorsLayers:testClosedLayer()
   lu.assertEquals(tostring(d), "Layer (closed)")
 end
 
+function TestErrorsLayers:testClosingALayerAModelUses()
+  -- `<close>` on a layer inside a model must not free what the model uses
+  local m
+  do
+    local d <close> = ae.Dense(3, 2)
+    m = ae.Sequential { d, ae.Tanh() }
+  end
+  collectgarbage()
+  lu.assertEquals(m:forward(ae.full(1, 1, 3)):size(), { 1, 2 })
+  lu.assertEquals(tostring(m:layers()[1]), "Dense(3→2)")
+  m:compile { loss = "mse", optimizer = ae.optim.SGD {} }
+  lu.assertTrue(m:step(ae.full(1, 4, 3), ae.zeros(4, 2)) > 0)
+end
+
 TestErrorsTensor = {}
 
 function TestErrorsTensor:testIndexOutOfRange()
@@ -123,6 +137,10 @@ function TestErrorsTensor:testBadShapeArguments()
   err_has(lu, "at most 4 dimensions", ae.zeros, 1, 1, 1, 1, 1)
   err_has(lu, "expected sizes", ae.zeros)
   err_has(lu, "sizes must not be negative", ae.zeros, 3, -2)
+  -- sizes beyond an int were once truncated silently (2^32 + 2 became 2)
+  err_has(lu, "size too large", ae.zeros, 2 ^ 32 + 2)
+  err_has(lu, "size too large", ae.zeros, { 2, 2 ^ 31 })
+  err_has(lu, "more elements than memory can", ae.zeros, 2 ^ 31 - 1, 2 ^ 31 - 1, 2 ^ 31 - 1, 2 ^ 31 - 1)
   err_has(lu, "only dimension 1 (rows) can be narrowed", function() return ae.zeros(2, 2):narrow(2, 1, 1) end)
 end
 

@@ -146,6 +146,13 @@ function TestLayerForward:testActivationValues()
   for j = 1, 3 do lu.assertAlmostEquals(sm[2][j], 1 / 3, 1e-6) end -- no overflow
 end
 
+function TestLayerForward:testSoftmaxOfEmptyRows()
+  -- rows of width 0 once divided by zero (SIGFPE)
+  local s = ae.Softmax()
+  lu.assertEquals(s:forward(ae.zeros(2, 0)):size(), { 2, 0 })
+  lu.assertEquals(s:backward(ae.zeros(2, 0), ae.zeros(2, 0)):size(), { 2, 0 })
+end
+
 function TestLayerForward:testSigmoidSaturates()
   local y = ae.Sigmoid():forward(ae.tensor { -200, 200 })
   lu.assertEquals(y:get(1, 1) >= 0 and y:get(1, 1) < 1e-30, true)

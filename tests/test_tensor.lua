@@ -316,6 +316,10 @@ function TestTensorRows:testBadIndices()
   H.error_containing(lu, "outside 1..3", x.rows, x, { 1, 4 })
   H.error_containing(lu, "outside 1..3", x.rows, x, { 0 })
   H.error_containing(lu, "outside 1..3", x.rows, x, ae.tensor { 1.5 })
+  -- far out of range and NaN: checked before any float-to-integer cast
+  H.error_containing(lu, "outside 1..3", x.rows, x, ae.tensor { 1e30 })
+  H.error_containing(lu, "outside 1..3", x.rows, x, ae.tensor { -1e30 })
+  H.error_containing(lu, "outside 1..3", x.rows, x, ae.tensor { 0 / 0 })
   H.error_containing(lu, "outside the 2 given", x.rows, x, { 1, 2 }, 2, 5)
 end
 
@@ -477,6 +481,42 @@ function TestTensorNpy:testTruncated()
   os.remove(path)
   lu.assertNil(t)
   lu.assertStrContains(err, "truncated")
+end
+
+local function write_npy(path, header, data)
+  H.write_file(path, "\x93NUMPY\x01\x00" .. string.pack("<I2", #header) .. header .. (data or ""))
+end
+
+function TestTensorNpy:testOtherDtypes()
+  local path = os.tmpname()
+  write_npy(path, "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }\n", string.pack("<dd", 1.5, -2))
+  lu.assertEquals(ae.load_npy(path):totable(), { 1.5, -2 })
+  write_npy(path, "{'descr': '|u1', 'fortran_order': False, 'shape': (1, 2), }\n", "\1\255")
+  lu.assertEquals(ae.load_npy(path):totable(), { { 1, 255 } })
+  write_npy(path, "{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }\n", "\0\0\0\0")
+  local t, err = ae.load_npy(path)
+  lu.assertNil(t)
+  lu.assertStrContains(err, "only float32, float64 and uint8")
+  write_npy(path, "{'descr': '<f4', 'fortran_order': True, 'shape': (1, 1), }\n", "\0\0\0\0")
+  t, err = ae.load_npy(path)
+  lu.assertNil(t)
+  lu.assertStrContains(err, "Fortran order")
+  os.remove(path)
+end
+
+function TestTensorNpy:testBadDimensions()
+  local path = os.tmpname()
+  -- 2^32 + 2 once became a silent 2
+  write_npy(path, "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967298,), }\n", string.rep("\0", 8))
+  local t, err = ae.load_npy(path)
+  lu.assertNil(t)
+  lu.assertStrContains(err, "has a dimension of 4294967298")
+  write_npy(path, "{'descr': '<f4', 'fortran_order': False, 'shape': (-5, 3), }\n")
+  t, err = ae.load_npy(path)
+  lu.assertNil(t)
+  lu.assertStrContains(err, "has a dimension of -5")
+  lu.assertStrContains(err, path)
+  os.remove(path)
 end
 
 function TestTensorNpy:testSaveToBadPath()

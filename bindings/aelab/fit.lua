@@ -15,7 +15,8 @@ local function is_tensor(v) return getmetatable(v) == debug.getregistry()["aelab
 --   opts.epochs (10), opts.batch (32), opts.loss ("mse"|"bce"), opts.optimizer,
 --   opts.target (default x: an autoencoder), opts.validation (tensor, or
 --   {x=, target=}), opts.shuffle (true), opts.verbose (true),
---   opts.on_epoch(epoch, history) called after each epoch.
+--   opts.on_epoch(epoch, history) called after each epoch,
+--   opts.summary_every (1): keep a printed line every k epochs only.
 local function fit(model, x, opts)
   opts = opts or {}
   check(is_tensor(x), "fit: argument #1 must be a tensor of training samples, got " .. type(x), 2)
@@ -57,7 +58,8 @@ local function fit(model, x, opts)
   local history = { loss = {}, val_loss = {}, seconds = {}, samples_per_s = {}, epochs = 0, batch = batch,
     samples = N }
   local verbose = opts.verbose ~= false
-  local progress = verbose and Progress.new { epochs = epochs, samples = N, out = opts.out } or nil
+  local progress = verbose and Progress.new { epochs = epochs, samples = N, out = opts.out,
+    every = opts.summary_every } or nil
   local shuffle = opts.shuffle ~= false
   local order = shuffle and nil or T.tensor((function() local t = {} for i = 1, N do t[i] = i end return t end)())
   local t_start = sys.clock()

@@ -139,7 +139,8 @@ function Lesson:update_index()
       local jf = io.open(self.root .. "/" .. name .. "/metrics.json")
       local headline = jf and jf:read("a") or ""
       if jf then jf:close() end
-      local val = headline:match('"val_loss":%s*([%d%.e%-]+)')
+      local val = headline:match('"val_loss":%s*([%d%.e%-]+)') or headline:match('val_loss":%s*([%d%.e%-]+)')
+      if val then val = string.format("%.4f", tonumber(val)) end
       entries[#entries + 1] = { name = name, title = title, fig = fig, val = val }
     end
   end

@@ -20,9 +20,12 @@ local function fmt_rate(r)
 end
 Progress.fmt_rate = fmt_rate
 
--- new{epochs=, samples=, out=io.stdout, tty=bool}
+-- new{epochs=, samples=, out=io.stdout, tty=bool, every=1}: a line is kept
+-- for every `every`-th epoch (and the last); on a terminal the others are
+-- only drawn in place.
 function Progress.new(o)
   local self = setmetatable({}, Progress)
+  self.every = o.every or 1
   self.epochs, self.samples = o.epochs, o.samples
   self.out = o.out or io.stdout
   if o.tty == nil then self.tty = sys.isatty(1) else self.tty = o.tty end
@@ -62,8 +65,9 @@ function Progress:epoch_end(loss, val_loss, train_seconds)
   local line = string.format("epoch %d/%d  loss %.4f%s  %.1fs  %s samples/s%s", self.epoch, self.epochs, loss,
     val_loss and string.format("  val_loss %.4f", val_loss) or "", el, fmt_rate(rate),
     self.epoch < self.epochs and ("  ETA " .. fmt_time(left)) or "")
+  local keep = self.epoch % self.every == 0 or self.epoch == self.epochs or self.epoch == 1
   if self.tty then self.out:write("\r\27[K") end
-  self.out:write(line, "\n")
+  if keep then self.out:write(line, "\n") elseif self.tty then self.out:write(line) end
   self.out:flush()
   return el, rate
 end
