@@ -30,7 +30,12 @@ ae.clock = sys.clock
 ae.peak_rss = sys.peak_rss
 
 ae.optim = optim
+
+-- PCA(x, k): exact PCA in the core (covariance by BLIS, LAPACK eigensolver).
+ae.pca = require "aelab.pca"
+ae.PCA = ae.pca.fit
 ae.json = require "aelab.json"
+ae.linalg = require "aelab.linalg"
 
 ---------------------------------------------------------------------------
 -- Models

@@ -497,6 +497,7 @@ function P.compare(a, b, labels, o)
   local data = {}
   for which, t in ipairs { a, b } do
     local xy, how = P.to2d(t)
+    if o.axes and o.axes[which] then how = o.axes[which] end
     local rows = {}
     for i = 1, xy:size(1) do
       local c = labels and math.floor(labels:get(i)) or 0
@@ -525,6 +526,30 @@ function P.compare(a, b, labels, o)
     fig:cmd("plot " .. table.concat(plots, ", \\\n     "))
   end
   fig:cmd("unset multiplot")
+  return fig:render()
+end
+
+---------------------------------------------------------------------------
+-- series: lines of y against x, several on one canvas.
+--   series({{label=, x={...}, y={...}}, ...}, {xlabel=, ylabel=, points=true})
+---------------------------------------------------------------------------
+function P.series(list, o)
+  o = o or {}
+  local fig = P.figure(o)
+  common(fig, o)
+  fig:cmd("set xlabel %s; set ylabel %s", quote(o.xlabel or "x"), quote(o.ylabel or "y"))
+  fig:cmd("set grid")
+  fig:cmd("set key %s", o.key or "top left")
+  if o.logscale then fig:cmd("set logscale %s", o.logscale) end
+  local plots = {}
+  for k, sr in ipairs(list) do
+    local rows = {}
+    for i = 1, #sr.y do rows[i] = string.format("%.8g %.8g", sr.x and sr.x[i] or i, sr.y[i]) end
+    fig:block("s" .. k, rows)
+    plots[k] = string.format("$s%d using 1:2 with %s lt %d title %s", k, o.points == false and "lines" or "linespoints",
+      (k - 1) % #P.colors + 1, quote(sr.label or ""))
+  end
+  fig:cmd("plot " .. table.concat(plots, ", \\\n     "))
   return fig:render()
 end
 
