@@ -88,10 +88,9 @@ static void column_means(double *mean, double *part, const float *x, int N, int 
   }
 }
 
-/* Lower triangle of (x − mean)ᵀ(x − mean) into sum (D, D), row-major.
+/* Lower triangle of (x − mean)ᵀ(x − mean) into acc's first (D, D), row-major.
  * Per thread: buf (CHUNK, D) floats, c (D, D) floats, acc (D, D) doubles. */
-static void scatter(double *sum, const float *x, const float *mean, int N, int D, int nt, float *buf, float *c,
-                    double *acc) {
+static void scatter(double *acc, const float *x, const float *mean, int N, int D, int nt, float *buf, float *c) {
   int nchunks = (N + CHUNK - 1) / CHUNK;
 #pragma omp parallel for num_threads(nt) schedule(static, 1)
   for (int t = 0; t < nt; t++) {
@@ -113,12 +112,9 @@ static void scatter(double *sum, const float *x, const float *mean, int N, int D
         for (int j = 0; j <= i; j++) at[(size_t)i * D + j] += ct[(size_t)i * D + j];
     }
   }
-  for (int i = 0; i < D; i++)
-    for (int j = 0; j <= i; j++) {
-      double s = 0;
-      for (int t = 0; t < nt; t++) s += acc[(size_t)t * D * D + (size_t)i * D + j];
-      sum[(size_t)i * D + j] = s;
-    }
+  for (int t = 1; t < nt; t++)
+    for (int i = 0; i < D; i++)
+      for (int j = 0; j <= i; j++) acc[(size_t)i * D + j] += acc[(size_t)t * D * D + (size_t)i * D + j];
 }
 
 /* Top k eigenpairs of the symmetric cov (D, D) (destroyed): values w (D)
@@ -160,29 +156,30 @@ ae_pca_t *ae_pca_fit(const ae_tensor_t *x, int k, ae_error_t *e) {
   int N = x->shape[0], D = (int)rowsize;
   if (k < 1) return ae_fail(e, AE_EARG, "PCA: asked for %d components; ask for at least 1", k), NULL;
   if (k > D) return ae_fail(e, AE_EARG, "PCA: asked for %d components of %d-dimensional data", k, D), NULL;
-  if (N < 2) return ae_fail(e, AE_ESHAPE, "PCA: %d sample%s; the covariance needs at least 2", N, N == 1 ? "" : "s"), NULL;
+  if (N < 2)
+    return ae_fail(e, AE_ESHAPE, "PCA: %d sample%s; the covariance needs at least 2", N, N == 1 ? "" : "s"), NULL;
   int nt = ae_gemm_threads();
   int chunks = (N + CHUNK - 1) / CHUNK;
   if (nt > chunks) nt = chunks;
   size_t DD = (size_t)D * D;
   ae_pca_t *p = pca_new(D, k, e);
-  double *sum = malloc(sizeof(double) * DD), *acc = malloc(sizeof(double) * DD * nt);
+  double *acc = malloc(sizeof(double) * DD * nt); /* its first D×D ends up holding the sum */
   double *mean = malloc(sizeof(double) * D * (size_t)(nt + 1));
   float *c = malloc(sizeof(float) * DD * nt), *buf = malloc(sizeof(float) * (size_t)CHUNK * D * nt);
   float *w = malloc(sizeof(float) * D), *z = malloc(sizeof(float) * (size_t)k * D);
-  if (!p || !sum || !acc || !mean || !c || !buf || !w || !z) {
+  if (!p || !acc || !mean || !c || !buf || !w || !z) {
     if (p)
       ae_fail(e, AE_ENOMEM, "PCA(%d → %d): out of memory for the %d×%d covariance (%.2f GB with %d thread%s)", D, k,
-              D, D, (double)DD * (12.0 * nt + 8.0) / 1e9, nt, nt == 1 ? "" : "s");
+              D, D, ((double)DD * 12.0 + (double)CHUNK * D * 4.0) * nt / 1e9, nt, nt == 1 ? "" : "s");
     goto fail;
   }
   const float *xd = ae_tensor_data(x);
   column_means(mean, mean + D, xd, N, D, nt);
   for (int j = 0; j < D; j++) p->mean[j] = (float)mean[j];
-  scatter(sum, xd, p->mean, N, D, nt, buf, c, acc);
+  scatter(acc, xd, p->mean, N, D, nt, buf, c);
   /* NaN or Inf anywhere in x reaches the diagonal: stop before LAPACK sees it */
   double trace = 0;
-  for (int i = 0; i < D; i++) trace += sum[(size_t)i * D + i];
+  for (int i = 0; i < D; i++) trace += acc[(size_t)i * D + i];
   if (!isfinite(trace)) {
     ae_fail(e, AE_EARG, "PCA(%d → %d): the data holds NaN or Inf", D, k);
     goto fail;
@@ -192,7 +189,7 @@ ae_pca_t *ae_pca_fit(const ae_tensor_t *x, int k, ae_error_t *e) {
   /* the covariance, both triangles, into c's first D×D (float, for LAPACK) */
   for (int i = 0; i < D; i++)
     for (int j = 0; j <= i; j++)
-      c[(size_t)i * D + j] = c[(size_t)j * D + i] = (float)(sum[(size_t)i * D + j] / (N - 1));
+      c[(size_t)i * D + j] = c[(size_t)j * D + i] = (float)(acc[(size_t)i * D + j] / (N - 1));
   if (top_eigen(c, D, k, w, z, e)) goto fail;
   for (int i = 0; i < k; i++) {
     int src = k - 1 - i; /* ssyevr sorts ascending */
@@ -208,10 +205,10 @@ ae_pca_t *ae_pca_fit(const ae_tensor_t *x, int k, ae_error_t *e) {
     p->explained_variance[i] = ev;
     p->explained_variance_ratio[i] = p->total_variance > 0 ? (float)(ev / p->total_variance) : 0.0f;
   }
-  free(sum), free(acc), free(mean), free(c), free(buf), free(w), free(z);
+  free(acc), free(mean), free(c), free(buf), free(w), free(z);
   return p;
 fail:
-  free(sum), free(acc), free(mean), free(c), free(buf), free(w), free(z);
+  free(acc), free(mean), free(c), free(buf), free(w), free(z);
   ae_pca_free(p);
   return NULL;
 }

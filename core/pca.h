@@ -23,9 +23,10 @@ typedef struct ae_pca {
   double total_variance;            /* trace of the covariance */
 } ae_pca_t;
 
-/* Fits k components (1 ≤ k ≤ D) to x, N ≥ 2. Memory besides the result: two
- * D×D covariances (float and double) and a 1024×D block per thread; x is never
- * copied whole. Uses ae_gemm_threads() threads. NULL and a message on error. */
+/* Fits k components (1 ≤ k ≤ D) to x, N ≥ 2, on ae_gemm_threads() threads.
+ * Memory besides the result, per thread: a D×D float and a D×D double
+ * covariance and a 1024×D block (11 MB for D = 784); x is never copied whole.
+ * NULL and a message on error. */
 ae_pca_t *ae_pca_fit(const ae_tensor_t *x, int k, ae_error_t *e);
 /* out (N, k) = (x − mean) · componentsᵀ; x has N rows of D values. */
 int ae_pca_transform(const ae_pca_t *p, const ae_tensor_t *x, ae_tensor_t *out, ae_error_t *e);

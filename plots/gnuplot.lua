@@ -406,7 +406,7 @@ function P.latent(z, labels, o)
     local trows = {}
     for i = 1, N do trows[i] = string.format("%.6g %.6g %s", xy:get(i, 1), xy:get(i, 2), string.format("%q", o.text[i])) end
     fig:block("text", trows)
-    plots[#plots + 1] = "$text using 1:2:3 with labels offset 0.8,0.8 font ',12' notitle"
+    plots[#plots + 1] = "$text using 1:2:3 with labels offset 0.8,0.8 font ',12' noenhanced notitle"
   end
   fig:cmd("plot " .. table.concat(plots, ", \\\n     "))
   return fig:render()
