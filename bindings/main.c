@@ -3,6 +3,7 @@
  * modules, points package.path at the Lua half of aelab, then runs a script,
  * a -e chunk or the REPL. Lua owns the experiment. */
 #include <limits.h>
+#include <signal.h>
 #include <lualib.h>
 #include <readline/history.h>
 #include <readline/readline.h>
@@ -276,6 +277,9 @@ static void repl(lua_State *L) {
 int main(int argc, char **argv) {
   options_t o = {0};
   o.seed = 42;
+  /* A gnuplot that quits early must not kill us with SIGPIPE: the write
+   * fails instead and the plot library reports gnuplot's message. */
+  signal(SIGPIPE, SIG_IGN);
   if (parse(argc, argv, &o)) return 2;
   if (o.help) {
     fputs(usage, stdout);

@@ -163,6 +163,7 @@ end
 
 local function common(fig, o)
   if o.title then fig:cmd("set title %s noenhanced", quote(o.title)) end
+  fig:cmd("set key noenhanced") -- run labels and class names are data, drawn as written
   for i, c in ipairs(P.colors) do fig:cmd("set linetype %d lc rgb '%s' lw 2 pt 7", i, c) end
 end
 
@@ -183,6 +184,7 @@ function P.history(runs, o)
   local style = #runs[1].history.loss > 20 and "lines" or "linespoints"
   for r, run in ipairs(runs) do
     local h = run.history
+    h.val_loss = h.val_loss or {}
     local rows = {}
     for e = 1, #h.loss do
       rows[e] = string.format("%d %.8g %s", e, h.loss[e], h.val_loss[e] and string.format("%.8g", h.val_loss[e]) or "NaN")
@@ -492,6 +494,7 @@ function P.compare(a, b, labels, o)
   local names = o.names or { "A", "B" }
   o.size = o.size or { 1300, 560 }
   local fig = P.figure(o)
+  fig:cmd("set key noenhanced")
   for i, c in ipairs(P.colors) do fig:cmd("set linetype %d lc rgb '%s' lw 2 pt 7", i, c) end
   local ids, sorted = {}, {}
   local data = {}

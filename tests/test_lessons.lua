@@ -77,3 +77,176 @@ function TestLesson01:testWithoutGnuplotStillWritesMetrics()
   lu.assertStrContains(read(dir .. "report.md"), "skipped")
   os.execute(string.format("rm -rf %q", out))
 end
+
+---------------------------------------------------------------------------
+-- Lessons 02–04 in --quick mode. A helper runs a lesson into an out folder
+-- and checks what every lesson promises: exit 0, each figure it names in
+-- its narration a valid PNG of the size its .gp script asks for (the script
+-- beside it), report.md with the figures and metric keys, metrics.json, and
+-- out/README.md listing every lesson in that folder.
+--
+-- OMP_WAIT_POLICY=passive: on a busy machine (other jobs on every core)
+-- OpenMP's spinning workers make a quick lesson 5-10 times slower; the
+-- numbers are the same either way.
+---------------------------------------------------------------------------
+
+-- metrics.json is a flat object: numbers, strings and booleans.
+local function read_metrics(path)
+  local s = read(path)
+  if not s then return nil end
+  local m = {}
+  for key, raw in s:gmatch('"([^"]+)":%s*([^,\n}]+)') do
+    raw = raw:gsub("%s+$", "")
+    if raw == "true" or raw == "false" then m[key] = raw == "true"
+    elseif raw:sub(1, 1) == '"' then m[key] = raw:sub(2, -2)
+    else m[key] = tonumber(raw) end
+  end
+  return m
+end
+
+local function finite_positive(v) return type(v) == "number" and v > 0 and v < math.huge and v == v end
+
+-- Runs lesson `name` with --quick into `out`; returns its folder, narration, metrics.
+local function run_lesson(name, out)
+  local t0 = os.time()
+  local ok, text = run(string.format("OMP_WAIT_POLICY=passive %s --quick --out %q lessons/%s.lua", bin, out, name))
+  lu.assertTrue(ok, "lesson " .. name .. " failed:\n" .. text)
+  local dir = out .. "/" .. name .. "/"
+  lu.assertStrContains(text, "[--quick: a small, fast run]")
+  lu.assertStrContains(text, "Report: " .. dir .. "report.md")
+  -- every figure the narration names
+  local figures = {}
+  for path in text:gmatch("figure: (%S+%.png) ") do
+    lu.assertEquals(path:sub(1, #dir), dir, "figure outside the lesson folder: " .. path)
+    local w, h = png_size(path)
+    lu.assertNotNil(w, path .. " is missing or not a PNG")
+    lu.assertTrue(w >= 200 and h >= 100, string.format("%s is only %dx%d", path, w, h))
+    local gp = read(path:gsub("%.png$", ".gp"))
+    lu.assertNotNil(gp, path .. " has no .gp script beside it")
+    local gw, gh = gp:match("set terminal pngcairo size (%d+),(%d+)")
+    lu.assertEquals({ w, h }, { tonumber(gw), tonumber(gh) }, path .. ": not the size its script asks for")
+    figures[#figures + 1] = path:sub(#dir + 1)
+  end
+  -- the report shows each figure and names each metric
+  local report = read(dir .. "report.md")
+  lu.assertNotNil(report, "no report.md")
+  for _, f in ipairs(figures) do lu.assertStrContains(report, "](" .. f .. ")") end
+  lu.assertNotStrContains(report, "skipped (gnuplot was not available)")
+  local metrics = read_metrics(dir .. "metrics.json")
+  lu.assertNotNil(metrics, "no metrics.json")
+  for key in pairs(metrics) do lu.assertStrContains(report, "`" .. key .. "`") end
+  lu.assertEquals(metrics.quick, true)
+  lu.assertTrue(finite_positive(metrics.seconds_total))
+  lu.assertTrue(metrics.seconds_total <= os.time() - t0 + 2)
+  -- the index lists every lesson that has run into this out folder, each
+  -- with a headline figure that exists
+  local index = read(out .. "/README.md")
+  lu.assertNotNil(index, "no README.md in " .. out)
+  local p = io.popen(string.format("ls %q/*/metrics.json", out))
+  local n = 0
+  for m in p:lines() do
+    local lesson = m:match("([^/]+)/metrics%.json$")
+    lu.assertStrContains(index, "(" .. lesson .. "/report.md)")
+    n = n + 1
+  end
+  p:close()
+  local _, rows = index:gsub("\n| %[", "")
+  lu.assertEquals(rows, n, "one row per lesson in README.md:\n" .. index)
+  for fig in index:gmatch("!%[%]%(([^)]+)%)") do
+    lu.assertNotNil(png_size(out .. "/" .. fig), "README.md shows a missing figure: " .. fig)
+  end
+  return dir, text, metrics, figures
+end
+
+local function assert_figures(figures, expected)
+  table.sort(figures)
+  table.sort(expected)
+  lu.assertEquals(figures, expected)
+end
+
+TestLesson02 = {}
+
+function TestLesson02:testQuickRun()
+  local out = tmpdir()
+  run_lesson("03_letters", out) -- a second lesson in the same out folder: the index lists both
+  local dir, _, m, figures = run_lesson("02_linear_vs_pca", out)
+  assert_figures(figures, { "pca_vs_linear.png", "pca_vs_relu.png", "angles.png", "reconstructions.png", "loss.png" })
+  for _, k in ipairs { 2, 32 } do
+    for _, model in ipairs { "pca", "linear", "relu" } do
+      local key = model .. "_mse_k" .. k
+      lu.assertTrue(finite_positive(m[key]), key .. " = " .. tostring(m[key]))
+    end
+    local max, median = m["max_angle_k" .. k], m["median_angle_k" .. k]
+    lu.assertTrue(type(max) == "number" and max >= 0 and max <= 90.001, "max_angle_k" .. k .. " = " .. tostring(max))
+    lu.assertTrue(type(median) == "number" and median >= 0 and median <= max + 1e-9,
+      "median_angle_k" .. k .. " = " .. tostring(median))
+  end
+  -- more components, less error: PCA is optimal for each k (the autoencoders
+  -- of a quick run are not trained long enough to be compared with it)
+  lu.assertTrue(m.pca_mse_k32 < m.pca_mse_k2, string.format("PCA: k=32 %g, k=2 %g", m.pca_mse_k32, m.pca_mse_k2))
+  lu.assertEquals(m.epochs, 3)
+  local report = read(dir .. "report.md")
+  lu.assertStrContains(report, "## Test reconstruction error")
+  lu.assertStrContains(report, "## Principal angles between the subspaces")
+  lu.assertStrContains(read(out .. "/README.md"), "(03_letters/report.md)")
+  os.execute(string.format("rm -rf %q", out))
+end
+
+TestLesson03 = {}
+
+function TestLesson03:testQuickRun()
+  local out = tmpdir()
+  local dir, text, m, figures = run_lesson("03_letters", out)
+  local expected = { "loss.png", "latent.png", "manifold.png", "reconstructions.png" }
+  lu.assertEquals(type(m.new_letter), "string")
+  if m.new_letter ~= "none" then
+    lu.assertStrMatches(m.new_letter, "%a|%a")
+    expected[#expected + 1] = "interpolation.png"
+    expected[#expected + 1] = "new_letter.png"
+    lu.assertStrContains(text, "A new symbol")
+  end
+  assert_figures(figures, expected)
+  lu.assertEquals(math.type(m.worst_pixel_errors), "integer")
+  lu.assertEquals(math.type(m.total_pixel_errors), "integer")
+  lu.assertTrue(m.worst_pixel_errors >= 0 and m.worst_pixel_errors <= 35)
+  lu.assertTrue(m.worst_pixel_errors <= m.total_pixel_errors and m.total_pixel_errors <= 32 * 35)
+  -- even the quick run (800 full-batch epochs) codes the font nearly perfectly
+  lu.assertTrue(m.total_pixel_errors <= 32, "wrong pixels in all: " .. m.total_pixel_errors)
+  lu.assertEquals(m.best_architecture, "35-30-20-2")
+  lu.assertEquals(m.parameters, 3517)
+  lu.assertEquals(m.epochs, 800)
+  lu.assertTrue(finite_positive(m.train_loss) and m.train_loss < 0.69)
+  lu.assertStrContains(read(dir .. "report.md"), "## Architectures tried")
+  -- the font's symbols label the scatter, as plain text
+  local gp = read(dir .. "latent.gp")
+  lu.assertStrContains(gp, "noenhanced notitle")
+  lu.assertStrContains(gp, '"{"')
+  os.execute(string.format("rm -rf %q", out))
+end
+
+TestLesson04 = {}
+
+function TestLesson04:testQuickRun()
+  local out = tmpdir()
+  run_lesson("03_letters", out)
+  local dir, text, m, figures = run_lesson("04_deep", out)
+  assert_figures(figures, { "mnist_reconstructions.png", "mnist_loss.png", "fashion_reconstructions.png",
+    "fashion_loss.png" })
+  for _, key in ipairs { "mnist_shallow_val_loss", "mnist_deep_val_loss", "fashion_shallow_val_loss",
+    "fashion_deep_val_loss" } do
+    lu.assertTrue(finite_positive(m[key]) and m[key] < 0.69, key .. " = " .. tostring(m[key]) ..
+      " (not below a constant 0.5 prediction)")
+  end
+  lu.assertEquals(m.epochs, 4)
+  lu.assertStrContains(text, "train 3000, test 500 images")
+  -- snapshots after 2, 3 and 4 epochs for both models, under the originals
+  local gp = read(dir .. "mnist_reconstructions.gp")
+  for _, row in ipairs { '"original"', '"shallow, 2 ep."', '"shallow, 4 ep."', '"deep, 3 ep."', '"deep, 4 ep."' } do
+    lu.assertStrContains(gp, row)
+  end
+  lu.assertStrContains(read(dir .. "report.md"), "## Validation loss (BCE per pixel) at the snapshots")
+  local index = read(out .. "/README.md")
+  lu.assertStrContains(index, "(04_deep/report.md)")
+  lu.assertStrContains(index, "(03_letters/report.md)")
+  os.execute(string.format("rm -rf %q", out))
+end
