@@ -113,7 +113,8 @@ static int m_backward(lua_State *L) {
   if (!y) return ae_lua_raise(L, &e);
   l->ops->forward(l, ae_tensor_data(y), ae_tensor_data(x), &in, B);
   ae_tensor_t *din = new_batch(B, &in, &e);
-  if (din) l->ops->backward(l, ae_tensor_data(din), ae_tensor_data(dout), ae_tensor_data(x), ae_tensor_data(y), &in, B);
+  if (din) l->ops->backward(l, ae_tensor_data(din), ae_tensor_data(dout), ae_tensor_data(x), ae_tensor_data(y), &in, B,
+                                    NULL);
   ae_tensor_free(y);
   ae_lua_pushtensor(L, din, &e);
   return 1;

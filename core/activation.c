@@ -60,7 +60,8 @@ static void act_forward(ae_layer_t *l, float *out, const float *in, const ae_sha
 }
 
 static void act_backward(ae_layer_t *l, float *din, const float *dout, const float *in, const float *out,
-                         const ae_shape_t *in_shape, int B) {
+                         const ae_shape_t *in_shape, int B, float *const *dparam) {
+  (void)dparam; /* no parameters */
   if (!din) return;
   size_t n = (size_t)B * ae_shape_numel(in_shape);
   switch (l->act) {

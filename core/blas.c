@@ -9,6 +9,11 @@
 #include <assert.h>
 #include <blis.h>
 #include <ctype.h>
+#ifdef _OPENMP
+#include <omp.h>
+#else
+static int omp_in_parallel(void) { return 0; }
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +124,9 @@ void ae_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, i
   assert(ldc >= N && lda >= (ta ? M : K) && ldb >= (tb ? K : N));
   if (M == 0 || N == 0) return;
   int nt = ae_gemm_threads();
-  if (nt <= 1 || (double)M * N * K < SPLIT_MIN) {
+  /* inside a parallel region (a model splitting its batch) each thread
+   * already has its own GEMM: no second split */
+  if (nt <= 1 || (double)M * N * K < SPLIT_MIN || omp_in_parallel()) {
     gemm1(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }

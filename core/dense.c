@@ -37,12 +37,13 @@ static void dense_forward(ae_layer_t *l, float *out, const float *in, const ae_s
 }
 
 static void dense_backward(ae_layer_t *l, float *din, const float *dout, const float *in, const float *out,
-                           const ae_shape_t *in_shape, int B) {
+                           const ae_shape_t *in_shape, int B, float *const *dparam) {
   (void)out;
   (void)in_shape;
   int IN = l->in_features, OUT = l->out_features;
   const float *w = ae_tensor_data(l->param[0]);
-  float *dw = ae_tensor_data(l->grad[0]), *db = ae_tensor_data(l->grad[1]);
+  float *dw = dparam ? dparam[0] : ae_tensor_data(l->grad[0]);
+  float *db = dparam ? dparam[1] : ae_tensor_data(l->grad[1]);
   /* dW (OUT, IN) += doutᵀ (OUT, B) · in (B, IN) */
   ae_gemm(1, 0, OUT, IN, B, 1.0f, dout, OUT, in, IN, 1.0f, dw, IN);
   /* db += column sums of dout */

@@ -30,8 +30,10 @@ typedef struct ae_layer_ops {
   /* Output shape for an input shape, or an error naming both. */
   int (*infer)(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *out, ae_error_t *e);
   void (*forward)(ae_layer_t *l, float *out, const float *in, const ae_shape_t *in_shape, int B);
+  /* dparam[j]: where parameter j's gradient accumulates (NULL: l->grad[j]);
+   * the model hands each thread its own copy when it splits a batch. */
   void (*backward)(ae_layer_t *l, float *din, const float *dout, const float *in, const float *out,
-                   const ae_shape_t *in_shape, int B);
+                   const ae_shape_t *in_shape, int B, float *const *dparam);
   /* "Dense(784→32)" */
   void (*describe)(const ae_layer_t *l, char *buf, size_t n);
   /* Draws fresh parameters (NULL when the layer has none). */

@@ -11,10 +11,12 @@
 
 enum { AE_LOSS_MSE, AE_LOSS_BCE };
 
-/* dy = ∂loss/∂y (may be NULL); returns the loss when want_loss, else 0. */
-double ae_loss_mse(float *dy, const float *y, const float *t, size_t n, int want_loss);
-double ae_loss_bce(float *dy, const float *p, const float *t, size_t n, int want_loss);
-double ae_loss_bce_logits(float *dz, const float *z, const float *t, size_t n, int want_loss);
+/* Over n elements, averaged over `norm` elements (n, or the whole batch when
+ * a thread does part of it): dy = ∂loss/∂y (may be NULL); returns the loss
+ * when want_loss, else 0. */
+double ae_loss_mse(float *dy, const float *y, const float *t, size_t n, double norm, int want_loss);
+double ae_loss_bce(float *dy, const float *p, const float *t, size_t n, double norm, int want_loss);
+double ae_loss_bce_logits(float *dz, const float *z, const float *t, size_t n, double norm, int want_loss);
 const char *ae_loss_name(int kind);
 
 #endif

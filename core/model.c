@@ -1,6 +1,13 @@
 /* Models: shape inference, the parameter arena, workspaces and the step. */
 #include "model.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#else
+static int omp_get_thread_num(void) { return 0; }
+static int omp_get_num_threads(void) { return 1; }
+#endif
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,7 +155,8 @@ int ae_model_reserve(ae_model_t *m, int B, ae_error_t *e) {
     m->act[i] = aligned_alloc(64, ((size_t)B * ae_shape_numel(&m->shape[i]) * sizeof(float) + 63) & ~(size_t)63);
     if (!m->act[i]) goto oom;
   }
-  size_t g = ((size_t)B * max_numel(m) * sizeof(float) + 63) & ~(size_t)63;
+  m->gbuf_row = max_numel(m);
+  size_t g = ((size_t)B * m->gbuf_row * sizeof(float) + 63) & ~(size_t)63;
   m->gbuf[0] = aligned_alloc(64, g);
   m->gbuf[1] = aligned_alloc(64, g);
   if (!m->gbuf[0] || !m->gbuf[1]) goto oom;
@@ -220,11 +228,13 @@ static int fused_bce(const ae_model_t *m) {
   return m->loss == AE_LOSS_BCE && ae_layer_is_act(m->layers[m->n - 1], AE_ACT_SIGMOID);
 }
 
-/* Loss of the batch's output y (the logits when fused) against t; dy may be NULL. */
-static double loss_of(const ae_model_t *m, float *dy, const float *y, const float *t, size_t n, int want) {
-  if (fused_bce(m)) return ae_loss_bce_logits(dy, y, t, n, want);
-  if (m->loss == AE_LOSS_BCE) return ae_loss_bce(dy, y, t, n, want);
-  return ae_loss_mse(dy, y, t, n, want);
+/* Loss of n outputs y (the logits when fused) against t, averaged over norm
+ * elements; dy may be NULL. */
+static double loss_of(const ae_model_t *m, float *dy, const float *y, const float *t, size_t n, double norm,
+                      int want) {
+  if (fused_bce(m)) return ae_loss_bce_logits(dy, y, t, n, norm, want);
+  if (m->loss == AE_LOSS_BCE) return ae_loss_bce(dy, y, t, n, norm, want);
+  return ae_loss_mse(dy, y, t, n, norm, want);
 }
 
 static int check_target(const ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *t, ae_error_t *e) {
@@ -237,36 +247,110 @@ static int check_target(const ae_model_t *m, const ae_tensor_t *x, const ae_tens
   return AE_OK;
 }
 
-/* Forward + loss + backward of one batch into m->grads (accumulating). */
+/* Forward, loss and backward of rows [lo, hi) of a batch of B rows, with
+ * the slices of the workspaces that belong to those rows. Parameter
+ * gradients accumulate into the arena-shaped block G; the loss is averaged
+ * over the whole batch so the thread parts add up. */
+static double rows_forward_backward(ae_model_t *m, const float *x, const float *t, float *dx, int lo, int hi,
+                                    int B, float *G, int want) {
+  int n = hi - lo, last = fused_bce(m) ? m->n - 1 : m->n; /* layers run in forward */
+  const float *xin = x + (size_t)lo * ae_shape_numel(&m->shape[0]);
+  const float *cur = xin;
+  for (int i = 0; i < last; i++) {
+    float *out = m->act[i + 1] + (size_t)lo * ae_shape_numel(&m->shape[i + 1]);
+    m->layers[i]->ops->forward(m->layers[i], out, cur, &m->shape[i], n);
+    cur = out;
+  }
+  size_t out_row = ae_shape_numel(&m->shape[m->n]);
+  /* the ping-pong buffers are sized for the widest layer: this slice starts at lo·widest */
+  size_t widest = m->gbuf_row;
+  float *dout = m->gbuf[0] + (size_t)lo * widest, *din = m->gbuf[1] + (size_t)lo * widest;
+  double l = loss_of(m, dout, cur, t + (size_t)lo * out_row, (size_t)n * out_row, (double)B * out_row, want);
+  float *dparam[AE_MAXPARAM];
+  for (int i = last - 1; i >= 0; i--) {
+    ae_layer_t *layer = m->layers[i];
+    const float *in = i == 0 ? xin : m->act[i] + (size_t)lo * ae_shape_numel(&m->shape[i]);
+    const float *out = m->act[i + 1] + (size_t)lo * ae_shape_numel(&m->shape[i + 1]);
+    float *d = i == 0 ? (dx ? dx + (size_t)lo * ae_shape_numel(&m->shape[0]) : NULL) : din;
+    for (int j = 0; j < layer->nparams; j++) dparam[j] = G + (layer->grad[j]->offset - m->grads->offset);
+    layer->ops->backward(layer, d, dout, in, out, &m->shape[i], n, dparam);
+    float *tmp = dout;
+    dout = din;
+    din = tmp;
+  }
+  /* A lone Sigmoid fused into BCE runs no layer backward: the loss gradient is dx. */
+  if (last == 0 && dx)
+    memcpy(dx + (size_t)lo * out_row, dout, (size_t)n * out_row * sizeof(float));
+  return l;
+}
+
+/* Extra gradient blocks for threads 1..nt-1, each the arena's length. */
+static int reserve_replicas(ae_model_t *m, int nt, ae_error_t *e) {
+  size_t P = ae_tensor_numel(m->grads), need = (size_t)(nt - 1) * P;
+  if (m->replica_len >= need && (need == 0 || m->replica_param_len == P)) return AE_OK;
+  free(m->replicas);
+  m->replicas = malloc((need ? need : 1) * sizeof(float));
+  m->replica_len = m->replicas ? need : 0;
+  m->replica_param_len = P;
+  if (!m->replicas) return ae_fail(e, AE_ENOMEM, "model: out of memory for %d gradient copies", nt - 1);
+  return AE_OK;
+}
+
+/* Rows per thread below which a batch is not worth splitting. */
+#define SPLIT_MIN_ROWS 16
+#define MAXT 64
+
+/* Forward + loss + backward of one batch into m->grads (zeroed first).
+ *
+ * With several threads the batch is split by rows: each thread runs the
+ * whole chain on its rows (its GEMMs single-threaded), accumulating into its
+ * own gradient block; the blocks are then summed in a fixed order. One
+ * fork and one barrier per step instead of one per GEMM and element-wise
+ * pass, and each thread's work is large and contiguous. */
 static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *target, float *dx,
                             int want_loss, double *loss, ae_error_t *e) {
   if (check_input(m, 0, x, e) || check_target(m, x, target, e)) return e->code;
   if (ae_model_pack(m, e)) return e->code;
   int B = rows_of(x);
   if (ae_model_reserve(m, B, e)) return e->code;
-  int last = fused_bce(m) ? m->n - 1 : m->n; /* layers run in forward */
-  const float *y = run(m, ae_tensor_data(x), 0, last, B);
-  if (last == 0) y = ae_tensor_data(x);
-  size_t n_out = (size_t)B * ae_shape_numel(&m->shape[m->n]);
-  float *dout = m->gbuf[0], *din = m->gbuf[1];
-  double l = loss_of(m, dout, y, ae_tensor_data(target), n_out, want_loss);
-  if (loss) *loss = l;
-  for (int i = last - 1; i >= 0; i--) {
-    const float *in = i == 0 ? ae_tensor_data(x) : m->act[i];
-    float *d = i == 0 ? dx : din;
-    m->layers[i]->ops->backward(m->layers[i], d, dout, in, m->act[i + 1], &m->shape[i], B);
-    float *tmp = dout;
-    dout = din;
-    din = tmp;
+  int nt = ae_threads();
+  if (nt > MAXT) nt = MAXT;
+  if (nt > B / SPLIT_MIN_ROWS) nt = B / SPLIT_MIN_ROWS;
+  if (nt < 1) nt = 1;
+  float *G0 = ae_tensor_data(m->grads);
+  size_t P = ae_tensor_numel(m->grads);
+  const float *xd = ae_tensor_data(x), *td = ae_tensor_data(target);
+  if (nt == 1) {
+    memset(G0, 0, P * sizeof(float));
+    double l = rows_forward_backward(m, xd, td, dx, 0, B, B, G0, want_loss);
+    if (loss) *loss = l;
+    return AE_OK;
   }
-  /* A lone Sigmoid fused into BCE runs no layer backward: the loss gradient is dx. */
-  if (last == 0 && dx) memcpy(dx, dout, n_out * sizeof(float));
+  if (reserve_replicas(m, nt, e)) return e->code;
+  double part[MAXT];
+#pragma omp parallel num_threads(nt)
+  {
+    int t = omp_get_thread_num(), T = omp_get_num_threads();
+    int lo = (int)((long)B * t / T), hi = (int)((long)B * (t + 1) / T);
+    float *G = t == 0 ? G0 : m->replicas + (size_t)(t - 1) * P;
+    memset(G, 0, P * sizeof(float));
+    part[t] = rows_forward_backward(m, xd, td, dx, lo, hi, B, G, want_loss);
+#pragma omp barrier
+    /* sum the blocks, each thread over its share of the parameters */
+    size_t plo = P * (size_t)t / (size_t)T, phi = P * (size_t)(t + 1) / (size_t)T;
+    for (int r = 1; r < T; r++) {
+      const float *R = m->replicas + (size_t)(r - 1) * P;
+      for (size_t i = plo; i < phi; i++) G0[i] += R[i];
+    }
+  }
+  double l = 0;
+  for (int t = 0; t < nt; t++) l += part[t];
+  if (loss) *loss = l;
   return AE_OK;
 }
 
 int ae_model_step(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *target, ae_optim_t *opt,
                   int want_loss, double *loss, ae_error_t *e) {
-  ae_model_zero_grad(m);
   if (forward_backward(m, x, target, NULL, want_loss, loss, e)) return e->code;
   return ae_optim_step(opt, ae_tensor_data(m->params), ae_tensor_data(m->grads), ae_tensor_numel(m->params), e);
 }
@@ -276,7 +360,6 @@ int ae_model_gradient(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *ta
   if (dx && ae_tensor_numel(dx) != ae_tensor_numel(x))
     return ae_fail(e, AE_ESHAPE, "model: input-gradient tensor has %zu values, input %zu", ae_tensor_numel(dx),
                    ae_tensor_numel(x));
-  ae_model_zero_grad(m);
   return forward_backward(m, x, target, dx ? ae_tensor_data(dx) : NULL, 1, loss, e);
 }
 
@@ -295,7 +378,7 @@ int ae_model_evaluate(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *ta
     const float *src = ae_tensor_data(x) + (size_t)r * in_row;
     const float *y = last ? run(m, src, 0, last, B) : src;
     size_t n = (size_t)B * out_row;
-    sum += loss_of(m, NULL, y, ae_tensor_data(target) + (size_t)r * out_row, n, 1) * (double)n;
+    sum += loss_of(m, NULL, y, ae_tensor_data(target) + (size_t)r * out_row, n, (double)n, 1) * (double)n;
   }
   *loss = N ? sum / ((double)N * out_row) : 0.0;
   return AE_OK;

@@ -26,7 +26,10 @@ typedef struct ae_model {
   ae_tensor_t *grads;  /* arena, 1-D, same layout */
   int cap;             /* batch rows the workspaces hold */
   float **act;         /* act[i], i = 1..n: output of layer i-1, (cap, shape[i]) */
-  float *gbuf[2];      /* gradient ping-pong, (cap, max shape) */
+  float *gbuf[2];      /* gradient ping-pong, (cap, gbuf_row) */
+  size_t gbuf_row;     /* floats per row of gbuf: the widest shape */
+  float *replicas;     /* (threads-1, params): other threads' gradients */
+  size_t replica_len, replica_param_len;
 } ae_model_t;
 
 /* input: the per-sample input shape, or NULL to take it from the first layer. */
