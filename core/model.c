@@ -82,6 +82,7 @@ void ae_model_free(ae_model_t *m) {
   if (m->act) free_workspace(m);
   ae_tensor_free(m->params);
   ae_tensor_free(m->grads);
+  free(m->replicas);
   if (m->layers)
     for (int i = 0; i < m->n; i++)
       if (m->layers[i]) m->layers[i]->users--;
