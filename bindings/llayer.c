@@ -90,7 +90,12 @@ static int m_forward(lua_State *L) {
   sample_shape(x, &in, &B);
   if (l->ops->infer(l, &in, &out, &e)) return ae_lua_raise(L, &e);
   ae_tensor_t *y = new_batch(B, &out, &e);
-  if (y) l->ops->forward(l, ae_tensor_data(y), ae_tensor_data(x), &in, B);
+  ae_pass_t pass = {0, 0, 0, ae_rng_u64(ae_lua_rng())};
+  if (y && l->ops->reserve && l->ops->reserve(l, &in, B, 1, &e)) {
+    ae_tensor_free(y);
+    return ae_lua_raise(L, &e);
+  }
+  if (y) l->ops->forward(l, ae_tensor_data(y), ae_tensor_data(x), &in, B, &pass);
   ae_lua_pushtensor(L, y, &e);
   return 1;
 }
@@ -111,10 +116,15 @@ static int m_backward(lua_State *L) {
   }
   ae_tensor_t *y = new_batch(B, &out, &e);
   if (!y) return ae_lua_raise(L, &e);
-  l->ops->forward(l, ae_tensor_data(y), ae_tensor_data(x), &in, B);
+  ae_pass_t pass = {0, 0, 0, ae_rng_u64(ae_lua_rng())};
+  if (l->ops->reserve && l->ops->reserve(l, &in, B, 1, &e)) {
+    ae_tensor_free(y);
+    return ae_lua_raise(L, &e);
+  }
+  l->ops->forward(l, ae_tensor_data(y), ae_tensor_data(x), &in, B, &pass);
   ae_tensor_t *din = new_batch(B, &in, &e);
   if (din) l->ops->backward(l, ae_tensor_data(din), ae_tensor_data(dout), ae_tensor_data(x), ae_tensor_data(y), &in, B,
-                                    NULL);
+                                    NULL, &pass);
   ae_tensor_free(y);
   ae_lua_pushtensor(L, din, &e);
   return 1;

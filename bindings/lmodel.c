@@ -51,6 +51,7 @@ static int l_new(lua_State *L) {
   ae_error_t e;
   u->m = ae_model_new(layers, n, code, input.nd ? &input : NULL, &e);
   if (!u->m) return ae_lua_raise(L, &e);
+  u->m->rng = ae_lua_rng();
   lua_settop(L, ud);
   return 1;
 }

@@ -41,7 +41,9 @@ static void softmax_backward(float *din, const float *dout, const float *out, si
   }
 }
 
-static void act_forward(ae_layer_t *l, float *out, const float *in, const ae_shape_t *in_shape, int B) {
+static void act_forward(ae_layer_t *l, float *out, const float *in, const ae_shape_t *in_shape, int B,
+                        const ae_pass_t *pass) {
+  (void)pass;
   size_t n = (size_t)B * ae_shape_numel(in_shape);
   switch (l->act) {
   case AE_ACT_RELU: ae_v_relu(out, in, n, 0.0f); break;
@@ -60,8 +62,9 @@ static void act_forward(ae_layer_t *l, float *out, const float *in, const ae_sha
 }
 
 static void act_backward(ae_layer_t *l, float *din, const float *dout, const float *in, const float *out,
-                         const ae_shape_t *in_shape, int B, float *const *dparam) {
+                         const ae_shape_t *in_shape, int B, float *const *dparam, const ae_pass_t *pass) {
   (void)dparam; /* no parameters */
+  (void)pass;
   if (!din) return;
   size_t n = (size_t)B * ae_shape_numel(in_shape);
   switch (l->act) {

@@ -28,8 +28,10 @@ static int dense_infer(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *ou
   return AE_OK;
 }
 
-static void dense_forward(ae_layer_t *l, float *out, const float *in, const ae_shape_t *in_shape, int B) {
+static void dense_forward(ae_layer_t *l, float *out, const float *in, const ae_shape_t *in_shape, int B,
+                          const ae_pass_t *pass) {
   (void)in_shape;
+  (void)pass;
   int IN = l->in_features, OUT = l->out_features;
   const float *w = ae_tensor_data(l->param[0]), *b = ae_tensor_data(l->param[1]);
   for (int i = 0; i < B; i++) memcpy(out + (size_t)i * OUT, b, (size_t)OUT * sizeof(float));
@@ -37,8 +39,9 @@ static void dense_forward(ae_layer_t *l, float *out, const float *in, const ae_s
 }
 
 static void dense_backward(ae_layer_t *l, float *din, const float *dout, const float *in, const float *out,
-                           const ae_shape_t *in_shape, int B, float *const *dparam) {
+                           const ae_shape_t *in_shape, int B, float *const *dparam, const ae_pass_t *pass) {
   (void)out;
+  (void)pass;
   (void)in_shape;
   int IN = l->in_features, OUT = l->out_features;
   const float *w = ae_tensor_data(l->param[0]);

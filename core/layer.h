@@ -15,6 +15,8 @@
 #include "rng.h"
 #include "tensor.h"
 
+#include <stdint.h>
+
 typedef struct ae_shape {
   int nd;   /* 1 to 3 */
   int d[3]; /* per-sample dimensions, e.g. {784} or {C, H, W} */
@@ -25,15 +27,29 @@ const char *ae_shape_str(const ae_shape_t *s, char *buf, size_t n); /* "(784)" *
 
 typedef struct ae_layer ae_layer_t;
 
+/* What a forward/backward call may need to know beyond its rows. */
+typedef struct ae_pass {
+  int row0;      /* batch row of the first row given (rows are split over threads) */
+  int thread;    /* 0..threads-1: which per-thread workspace to use */
+  int training;  /* 1 in a training step (Dropout drops), 0 otherwise */
+  uint64_t seed; /* per-step random seed: draw masks from (seed, row0 + row) so
+                    results do not depend on how rows are split */
+} ae_pass_t;
+
 typedef struct ae_layer_ops {
   const char *kind; /* "Dense", "ReLU", ... */
   /* Output shape for an input shape, or an error naming both. */
   int (*infer)(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *out, ae_error_t *e);
-  void (*forward)(ae_layer_t *l, float *out, const float *in, const ae_shape_t *in_shape, int B);
+  void (*forward)(ae_layer_t *l, float *out, const float *in, const ae_shape_t *in_shape, int B,
+                  const ae_pass_t *pass);
   /* dparam[j]: where parameter j's gradient accumulates (NULL: l->grad[j]);
    * the model hands each thread its own copy when it splits a batch. */
   void (*backward)(ae_layer_t *l, float *din, const float *dout, const float *in, const float *out,
-                   const ae_shape_t *in_shape, int B, float *const *dparam);
+                   const ae_shape_t *in_shape, int B, float *const *dparam, const ae_pass_t *pass);
+  /* Optional: size per-thread workspaces for batches of up to B rows (split
+   * over `threads`) of this input shape. Called before forward, never in it. */
+  int (*reserve)(ae_layer_t *l, const ae_shape_t *in, int B, int threads, ae_error_t *e);
+  int random; /* 1 if forward draws from pass->seed (the model then draws one per step) */
   /* "Dense(784→32)" */
   void (*describe)(const ae_layer_t *l, char *buf, size_t n);
   /* Draws fresh parameters (NULL when the layer has none). */
@@ -57,6 +73,7 @@ struct ae_layer {
   int init;                      /* Dense: AE_INIT_* */
   int act;                       /* activations: AE_ACT_* */
   float slope;                   /* LeakyReLU */
+  void *state;                   /* layer-specific state and workspaces (freed by destroy) */
   int users; /* models borrowing this layer: it must outlive them (see llayer.c __close) */
 };
 

@@ -162,6 +162,9 @@ int ae_model_reserve(ae_model_t *m, int B, ae_error_t *e) {
   m->gbuf[1] = aligned_alloc(64, g);
   if (!m->gbuf[0] || !m->gbuf[1]) goto oom;
   m->cap = B;
+  for (int i = 0; i < m->n; i++)
+    if (m->layers[i]->ops->reserve && m->layers[i]->ops->reserve(m->layers[i], &m->shape[i], B, 1, e))
+      return e->code;
   return AE_OK;
 oom:
   free_workspace(m);
@@ -197,7 +200,8 @@ static int rows_of(const ae_tensor_t *x) { return x->ndim == 1 ? 1 : x->shape[0]
 static const float *run(ae_model_t *m, const float *in, int from, int to, int B) {
   const float *cur = in;
   for (int i = from; i < to; i++) {
-    m->layers[i]->ops->forward(m->layers[i], m->act[i + 1], cur, &m->shape[i], B);
+    ae_pass_t pass = {0, 0, 0, 0};
+    m->layers[i]->ops->forward(m->layers[i], m->act[i + 1], cur, &m->shape[i], B, &pass);
     cur = m->act[i + 1];
   }
   return cur;
@@ -253,13 +257,13 @@ static int check_target(const ae_model_t *m, const ae_tensor_t *x, const ae_tens
  * gradients accumulate into the arena-shaped block G; the loss is averaged
  * over the whole batch so the thread parts add up. */
 static double rows_forward_backward(ae_model_t *m, const float *x, const float *t, float *dx, int lo, int hi,
-                                    int B, float *G, int want) {
+                                    int B, float *G, int want, const ae_pass_t *pass) {
   int n = hi - lo, last = fused_bce(m) ? m->n - 1 : m->n; /* layers run in forward */
   const float *xin = x + (size_t)lo * ae_shape_numel(&m->shape[0]);
   const float *cur = xin;
   for (int i = 0; i < last; i++) {
     float *out = m->act[i + 1] + (size_t)lo * ae_shape_numel(&m->shape[i + 1]);
-    m->layers[i]->ops->forward(m->layers[i], out, cur, &m->shape[i], n);
+    m->layers[i]->ops->forward(m->layers[i], out, cur, &m->shape[i], n, pass);
     cur = out;
   }
   size_t out_row = ae_shape_numel(&m->shape[m->n]);
@@ -274,7 +278,7 @@ static double rows_forward_backward(ae_model_t *m, const float *x, const float *
     const float *out = m->act[i + 1] + (size_t)lo * ae_shape_numel(&m->shape[i + 1]);
     float *d = i == 0 ? (dx ? dx + (size_t)lo * ae_shape_numel(&m->shape[0]) : NULL) : din;
     for (int j = 0; j < layer->nparams; j++) dparam[j] = G + (layer->grad[j]->offset - m->grads->offset);
-    layer->ops->backward(layer, d, dout, in, out, &m->shape[i], n, dparam);
+    layer->ops->backward(layer, d, dout, in, out, &m->shape[i], n, dparam, pass);
     float *tmp = dout;
     dout = din;
     din = tmp;
@@ -321,9 +325,21 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
   float *G0 = ae_tensor_data(m->grads);
   size_t P = ae_tensor_numel(m->grads);
   const float *xd = ae_tensor_data(x), *td = ae_tensor_data(target);
+  for (int i = 0; i < m->n; i++)
+    if (m->layers[i]->ops->reserve && m->layers[i]->ops->reserve(m->layers[i], &m->shape[i], B, nt, e))
+      return e->code;
+  /* one draw per step, and only for models that need it, so adding noise
+   * to one model does not change another's shuffles */
+  uint64_t seed = 0;
+  for (int i = 0; i < m->n; i++)
+    if (m->layers[i]->ops->random && m->rng) {
+      seed = ae_rng_u64(m->rng);
+      break;
+    }
   if (nt == 1) {
     memset(G0, 0, P * sizeof(float));
-    double l = rows_forward_backward(m, xd, td, dx, 0, B, B, G0, want_loss);
+    ae_pass_t pass = {0, 0, 1, seed};
+    double l = rows_forward_backward(m, xd, td, dx, 0, B, B, G0, want_loss, &pass);
     if (loss) *loss = l;
     return AE_OK;
   }
@@ -335,7 +351,8 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
     int lo = (int)((long)B * t / T), hi = (int)((long)B * (t + 1) / T);
     float *G = t == 0 ? G0 : m->replicas + (size_t)(t - 1) * P;
     memset(G, 0, P * sizeof(float));
-    part[t] = rows_forward_backward(m, xd, td, dx, lo, hi, B, G, want_loss);
+    ae_pass_t pass = {lo, t, 1, seed};
+    part[t] = rows_forward_backward(m, xd, td, dx, lo, hi, B, G, want_loss, &pass);
 #pragma omp barrier
     /* sum the blocks, each thread over its share of the parameters */
     size_t plo = P * (size_t)t / (size_t)T, phi = P * (size_t)(t + 1) / (size_t)T;

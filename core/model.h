@@ -29,6 +29,7 @@ typedef struct ae_model {
   float *gbuf[2];      /* gradient ping-pong, (cap, gbuf_row) */
   size_t gbuf_row;     /* floats per row of gbuf: the widest shape */
   float *replicas;     /* (threads-1, params): other threads' gradients */
+  ae_rng_t *rng;       /* borrowed: seeds each training step (Dropout, noise) */
   size_t replica_len, replica_param_len;
 } ae_model_t;
 
