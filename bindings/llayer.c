@@ -90,7 +90,7 @@ static int m_forward(lua_State *L) {
   sample_shape(x, &in, &B);
   if (l->ops->infer(l, &in, &out, &e)) return ae_lua_raise(L, &e);
   ae_tensor_t *y = new_batch(B, &out, &e);
-  ae_pass_t pass = {0, 0, 0, ae_rng_u64(ae_lua_rng())};
+  ae_pass_t pass = {0, 0, 0, l->ops->random ? ae_rng_u64(ae_lua_rng()) : 0};
   if (y && l->ops->reserve && l->ops->reserve(l, &in, B, 1, &e)) {
     ae_tensor_free(y);
     return ae_lua_raise(L, &e);
@@ -116,7 +116,7 @@ static int m_backward(lua_State *L) {
   }
   ae_tensor_t *y = new_batch(B, &out, &e);
   if (!y) return ae_lua_raise(L, &e);
-  ae_pass_t pass = {0, 0, 0, ae_rng_u64(ae_lua_rng())};
+  ae_pass_t pass = {0, 0, 0, l->ops->random ? ae_rng_u64(ae_lua_rng()) : 0};
   if (l->ops->reserve && l->ops->reserve(l, &in, B, 1, &e)) {
     ae_tensor_free(y);
     return ae_lua_raise(L, &e);
