@@ -10,13 +10,7 @@ size_t ae_shape_numel(const ae_shape_t *s) {
   return n;
 }
 
-const char *ae_shape_str(const ae_shape_t *s, char *buf, size_t n) {
-  size_t used = (size_t)snprintf(buf, n, "(");
-  for (int i = 0; i < s->nd && used < n; i++)
-    used += (size_t)snprintf(buf + used, n - used, i ? "×%d" : "%d", s->d[i]);
-  if (used < n) snprintf(buf + used, n - used, ")");
-  return buf;
-}
+const char *ae_shape_str(const ae_shape_t *s, char *buf, size_t n) { return ae_dims_str(s->d, s->nd, '(', ')', buf, n); }
 
 void ae_layer_free(ae_layer_t *l) {
   if (!l) return;

@@ -99,12 +99,15 @@ size_t ae_tensor_rowsize(const ae_tensor_t *t) {
   return n;
 }
 
-const char *ae_tensor_shape_str(const ae_tensor_t *t, char *buf, size_t n) {
-  size_t used = (size_t)snprintf(buf, n, "[");
-  for (int i = 0; i < t->ndim && used < n; i++)
-    used += (size_t)snprintf(buf + used, n - used, i ? "×%d" : "%d", t->shape[i]);
-  if (used < n) snprintf(buf + used, n - used, "]");
+const char *ae_dims_str(const int *d, int nd, char open, char close, char *buf, size_t n) {
+  size_t used = (size_t)snprintf(buf, n, "%c", open);
+  for (int i = 0; i < nd && used < n; i++) used += (size_t)snprintf(buf + used, n - used, i ? "×%d" : "%d", d[i]);
+  if (used < n) snprintf(buf + used, n - used, "%c", close);
   return buf;
+}
+
+const char *ae_tensor_shape_str(const ae_tensor_t *t, char *buf, size_t n) {
+  return ae_dims_str(t->shape, t->ndim, '[', ']', buf, n);
 }
 
 int ae_tensor_same_shape(const ae_tensor_t *a, const ae_tensor_t *b) {

@@ -36,6 +36,8 @@ static inline float *ae_tensor_data(const ae_tensor_t *t) {
 size_t ae_tensor_numel(const ae_tensor_t *t);
 /* Elements per row (product of all but the first dimension). */
 size_t ae_tensor_rowsize(const ae_tensor_t *t);
+/* "(1×28×28)" or "[256×784]": dims joined by × between open and close. */
+const char *ae_dims_str(const int *d, int nd, char open, char close, char *buf, size_t n);
 /* "[256×784]" into buf; returns buf. */
 const char *ae_tensor_shape_str(const ae_tensor_t *t, char *buf, size_t n);
 int ae_tensor_same_shape(const ae_tensor_t *a, const ae_tensor_t *b);
