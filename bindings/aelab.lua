@@ -35,6 +35,9 @@ ae.optim = optim
 ae.pca = require "aelab.pca"
 ae.PCA = ae.pca.fit
 ae.json = require "aelab.json"
+-- Noise, schedules and penalties (aelab/regularize.lua).
+local regularize = require "aelab.regularize"
+ae.noise, ae.schedule, ae.penalty = regularize.noise, regularize.schedule, regularize.penalty
 ae.linalg = require "aelab.linalg"
 
 ---------------------------------------------------------------------------
@@ -103,6 +106,20 @@ function methods:decode(z)
 end
 
 function methods:reconstruct(x) return self:forward(x) end
+
+-- Torch-style modes. A step (fit) always trains, with Dropout dropping;
+-- forward, reconstruct and validation evaluate (Dropout is the identity)
+-- unless training() was called: then forward drops too, until evaluate().
+-- evaluate(x [, target]) with arguments is still the loss on x.
+local evaluate_loss = methods.evaluate
+function methods:training() self:set_training(true) return self end
+function methods:evaluate(x, ...)
+  if x == nil then
+    self:set_training(false)
+    return self
+  end
+  return evaluate_loss(self, x, ...)
+end
 
 -- compile{loss = "bce"|"mse", optimizer = ae.optim.Adam{...}}
 function methods:compile(o)

@@ -8,6 +8,7 @@
 
 typedef struct {
   ae_layer_t *l; /* NULL once closed */
+  int training;  /* forward/backward of this layer alone in training mode (Dropout drops) */
 } llayer_t;
 
 ae_layer_t *ae_lua_checklayer(lua_State *L, int arg) {
@@ -23,8 +24,15 @@ static void push_layer(lua_State *L, ae_layer_t *l, const ae_error_t *e) {
   }
   llayer_t *u = lua_newuserdatauv(L, sizeof *u, 0);
   u->l = NULL;
+  u->training = 0;
   luaL_setmetatable(L, AE_LAYER_MT);
   u->l = l;
+}
+
+void ae_lua_pushlayer(lua_State *L, ae_layer_t *l, const ae_error_t *e) { push_layer(L, l, e); }
+
+static int layer_training(lua_State *L, int arg) {
+  return ((llayer_t *)luaL_checkudata(L, arg, AE_LAYER_MT))->training;
 }
 
 static int opt_init(lua_State *L, int arg, int def) {
@@ -47,6 +55,22 @@ static int l_dense(lua_State *L) {
   luaL_argcheck(L, out >= 1 && out <= (1 << 24), 2, "output size must be a positive integer");
   ae_error_t e;
   push_layer(L, ae_dense_new((int)in, (int)out, opt_init(L, 3, AE_INIT_GLOROT), ae_lua_rng(), &e), &e);
+  return 1;
+}
+
+/* DenseTied(dense): a decoder layer using dense's weight transposed; its
+ * user value keeps dense alive. */
+static int l_dense_tied(lua_State *L) {
+  ae_layer_t *enc = ae_lua_checklayer(L, 1);
+  ae_error_t e;
+  ae_layer_t *l = ae_dense_tied_new(enc, &e);
+  if (!l) return ae_lua_raise(L, &e);
+  llayer_t *u = lua_newuserdatauv(L, sizeof *u, 1);
+  u->l = NULL;
+  luaL_setmetatable(L, AE_LAYER_MT);
+  u->l = l;
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);
   return 1;
 }
 
@@ -90,7 +114,7 @@ static int m_forward(lua_State *L) {
   sample_shape(x, &in, &B);
   if (l->ops->infer(l, &in, &out, &e)) return ae_lua_raise(L, &e);
   ae_tensor_t *y = new_batch(B, &out, &e);
-  ae_pass_t pass = {0, 0, 0, l->ops->random ? ae_rng_u64(ae_lua_rng()) : 0};
+  ae_pass_t pass = {0, 0, layer_training(L, 1), l->ops->random ? ae_rng_u64(ae_lua_rng()) : 0};
   if (y && l->ops->reserve && l->ops->reserve(l, &in, B, 1, &e)) {
     ae_tensor_free(y);
     return ae_lua_raise(L, &e);
@@ -116,7 +140,7 @@ static int m_backward(lua_State *L) {
   }
   ae_tensor_t *y = new_batch(B, &out, &e);
   if (!y) return ae_lua_raise(L, &e);
-  ae_pass_t pass = {0, 0, 0, l->ops->random ? ae_rng_u64(ae_lua_rng()) : 0};
+  ae_pass_t pass = {0, 0, layer_training(L, 1), l->ops->random ? ae_rng_u64(ae_lua_rng()) : 0};
   if (l->ops->reserve && l->ops->reserve(l, &in, B, 1, &e)) {
     ae_tensor_free(y);
     return ae_lua_raise(L, &e);
@@ -129,6 +153,17 @@ static int m_backward(lua_State *L) {
   ae_lua_pushtensor(L, din, &e);
   return 1;
 }
+
+/* training() / evaluate(): the mode of this layer's own forward/backward
+ * (a model's step always trains, its forward always evaluates); returns self. */
+static int set_mode(lua_State *L, int training) {
+  ae_lua_checklayer(L, 1);
+  ((llayer_t *)lua_touserdata(L, 1))->training = training;
+  lua_settop(L, 1);
+  return 1;
+}
+static int m_training(lua_State *L) { return set_mode(L, 1); }
+static int m_evaluate(lua_State *L) { return set_mode(L, 0); }
 
 static int m_zero_grad(lua_State *L) {
   ae_layer_t *l = ae_lua_checklayer(L, 1);
@@ -232,6 +267,7 @@ static const luaL_Reg methods[] = {
     {"forward", m_forward},       {"backward", m_backward},         {"zeroGrad", m_zero_grad},
     {"parameters", m_parameters}, {"parameter_names", m_param_names}, {"param_count", m_param_count},
     {"reset", m_reset},           {"output_shape", m_output_shape}, {"kind", m_kind},
+    {"training", m_training},     {"evaluate", m_evaluate},
     {NULL, NULL},
 };
 
@@ -240,7 +276,7 @@ static const luaL_Reg metamethods[] = {
 };
 
 static const luaL_Reg functions[] = {
-    {"Dense", l_dense},       {"ReLU", l_relu},         {"LeakyReLU", l_leaky}, {"Sigmoid", l_sigmoid},
+    {"Dense", l_dense},       {"DenseTied", l_dense_tied},       {"ReLU", l_relu},         {"LeakyReLU", l_leaky}, {"Sigmoid", l_sigmoid},
     {"Tanh", l_tanh},         {"Identity", l_identity}, {"Softmax", l_softmax}, {NULL, NULL},
 };
 
@@ -251,5 +287,6 @@ int luaopen_aelab_layer(lua_State *L) {
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
   luaL_newlib(L, functions);
+  luaL_setfuncs(L, ae_lua_conv_functions, 0);
   return 1;
 }

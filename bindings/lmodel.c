@@ -86,6 +86,13 @@ static int m_set_loss(lua_State *L) {
   return 0;
 }
 
+/* set_training(bool): whether forward/evaluate run Dropout as in training
+ * (steps always do); aelab.lua's training()/evaluate() call it. */
+static int m_set_training(lua_State *L) {
+  check_model(L, 1)->training = lua_toboolean(L, 2);
+  return 0;
+}
+
 static int m_loss(lua_State *L) {
   lua_pushstring(L, ae_loss_name(check_model(L, 1)->loss));
   return 1;
@@ -204,6 +211,59 @@ static int m_code_index(lua_State *L) {
   return 2;
 }
 
+/* Noise and penalties: the kind by name, then its numbers. */
+static const char *const noise_kinds[] = {"none", "gaussian", "masking", "salt_pepper", NULL};
+static const char *const penalty_kinds[] = {"none", "l1", "kl_sparsity", "contractive", NULL};
+
+static ae_noise_t check_noise(lua_State *L, int arg) {
+  ae_noise_t n = {luaL_checkoption(L, arg, "none", noise_kinds), (float)luaL_optnumber(L, arg + 1, 0),
+                  (float)luaL_optnumber(L, arg + 2, 0), (float)luaL_optnumber(L, arg + 3, 1)};
+  return n;
+}
+
+/* set_noise(kind, level [, lo=0, hi=1]): corrupt the input of each training step */
+static int m_set_noise(lua_State *L) {
+  ae_model_t *m = check_model(L, 1);
+  ae_noise_t n = check_noise(L, 2);
+  ae_error_t e;
+  if (ae_model_set_noise(m, &n, &e)) return ae_lua_raise(L, &e);
+  return 0;
+}
+
+/* set_penalty(kind, lambda_or_beta [, layer=0 (the code), rho]) */
+static int m_set_penalty(lua_State *L) {
+  ae_model_t *m = check_model(L, 1);
+  ae_penalty_t p = {luaL_checkoption(L, 2, "none", penalty_kinds), (int)luaL_optinteger(L, 4, 0),
+                    (float)luaL_optnumber(L, 3, 0), (float)luaL_optnumber(L, 5, 0.05)};
+  ae_error_t e;
+  if (ae_model_set_penalty(m, &p, &e)) return ae_lua_raise(L, &e);
+  return 0;
+}
+
+/* penalty() → kind, layer (nil when none) */
+static int m_penalty(lua_State *L) {
+  ae_model_t *m = check_model(L, 1);
+  if (m->penalty.kind == AE_PENALTY_NONE) return 0;
+  lua_pushstring(L, penalty_kinds[m->penalty.kind]);
+  lua_pushinteger(L, m->penalty.layer);
+  return 2;
+}
+
+/* corrupt(x, kind, level [, lo, hi]) → a corrupted copy of x, from the one RNG */
+static int l_corrupt(lua_State *L) {
+  ae_tensor_t *x = ae_lua_checktensor(L, 1);
+  ae_noise_t n = check_noise(L, 2);
+  ae_error_t e;
+  if (ae_noise_check(&n, &e)) return ae_lua_raise(L, &e);
+  ae_tensor_t *y = ae_tensor_new(x->ndim, x->shape, &e);
+  if (!y) return ae_lua_raise(L, &e);
+  int B = rows(x);
+  ae_noise_apply(&n, ae_tensor_data(y), ae_tensor_data(x), B, B ? ae_tensor_numel(x) / (size_t)B : 0,
+                 ae_rng_u64(ae_lua_rng()), 0);
+  ae_lua_pushtensor(L, y, &e);
+  return 1;
+}
+
 static int mm_gc(lua_State *L) {
   lmodel_t *u = luaL_checkudata(L, 1, AE_MODEL_MT);
   ae_model_free(u->m);
@@ -213,10 +273,12 @@ static int mm_gc(lua_State *L) {
 
 static const luaL_Reg methods[] = {
     {"forward", m_forward},       {"set_loss", m_set_loss},       {"loss", m_loss},
+    {"set_training", m_set_training},
     {"set_optimizer", m_set_optimizer}, {"optimizer", m_optimizer}, {"step", m_step},
     {"evaluate", m_evaluate},     {"gradient", m_gradient},       {"parameters", m_parameters},
     {"zeroGrad", m_zero_grad},    {"param_count", m_param_count}, {"layers", m_layers},
-    {"shapes", m_shapes},         {"code_index", m_code_index},   {NULL, NULL},
+    {"shapes", m_shapes},         {"code_index", m_code_index},   {"set_noise", m_set_noise},
+    {"set_penalty", m_set_penalty}, {"penalty", m_penalty},       {NULL, NULL},
 };
 
 static const luaL_Reg metamethods[] = {
@@ -231,6 +293,8 @@ int luaopen_aelab_model(lua_State *L) {
   lua_createtable(L, 0, 2);
   lua_pushcfunction(L, l_new);
   lua_setfield(L, -2, "new");
+  lua_pushcfunction(L, l_corrupt);
+  lua_setfield(L, -2, "corrupt");
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, "metatable"); /* the pure-Lua part adds methods and __tostring */
   lua_remove(L, -2);

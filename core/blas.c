@@ -115,6 +115,17 @@ static void gemm1(int ta, int tb, int M, int N, int K, float alpha, const float 
                &beta, C, ldc, 1, cntx, NULL);
 }
 
+void ae_gemm_avx2(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+                  float beta, float *C, int ldc) {
+  assert(M >= 0 && N >= 0 && K >= 0);
+  assert(ldc >= N && lda >= (ta ? M : K) && ldb >= (tb ? K : N));
+  if (M == 0 || N == 0) return;
+  inc_t rsa = ta ? 1 : lda, csa = ta ? lda : 1;
+  inc_t rsb = tb ? 1 : ldb, csb = tb ? ldb : 1;
+  bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, M, N, K, &alpha, (float *)A, rsa, csa, (float *)B, rsb, csb,
+               &beta, C, ldc, 1, mixed ? &cntx_zen3 : NULL, NULL);
+}
+
 /* Below this many multiply-adds a GEMM stays on one thread. */
 #define SPLIT_MIN (1 << 18)
 

@@ -24,7 +24,8 @@ void ae_layer_free(ae_layer_t *l) {
 
 size_t ae_layer_param_count(const ae_layer_t *l) {
   size_t n = 0;
-  for (int i = 0; i < l->nparams; i++) n += ae_tensor_numel(l->param[i]);
+  for (int i = 0; i < l->nparams; i++)
+    if (!(l->tie && i == 0)) n += ae_tensor_numel(l->param[i]); /* a tied weight is its Dense's */
   return n;
 }
 

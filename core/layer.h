@@ -75,10 +75,15 @@ struct ae_layer {
   float slope;                   /* LeakyReLU */
   void *state;                   /* layer-specific state and workspaces (freed by destroy) */
   int users; /* models borrowing this layer: it must outlive them (see llayer.c __close) */
+  struct ae_layer *tie; /* DenseTied: the Dense whose weight (transposed) it shares */
 };
 
 ae_layer_t *ae_dense_new(int in, int out, int init, ae_rng_t *rng, ae_error_t *e);
 ae_layer_t *ae_activation_new(int act, float slope, ae_error_t *e);
+/* A decoder Dense that uses enc's weight transposed (see dense_tied.c). */
+ae_layer_t *ae_dense_tied_new(ae_layer_t *enc, ae_error_t *e);
+/* Re-points a DenseTied's weight at its Dense's current weight (after a pack). */
+void ae_dense_tied_sync(ae_layer_t *l);
 void ae_layer_free(ae_layer_t *l);
 size_t ae_layer_param_count(const ae_layer_t *l);
 /* The name for messages: "Dense(784→32)". */

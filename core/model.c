@@ -59,6 +59,17 @@ ae_model_t *ae_model_new(ae_layer_t **layers, int n, int code, const ae_shape_t 
       return NULL;
     }
   }
+  for (int i = 0; i < n; i++) {
+    int found = !layers[i]->tie;
+    for (int k = 0; k < i && !found; k++) found = layers[k] == layers[i]->tie;
+    if (!found) {
+      char a[64], b[64];
+      ae_fail(e, AE_EARG, "model: layer %d, %s, shares the weight of %s, which is not among layers 1..%d", i + 1,
+              ae_layer_name(layers[i], a, sizeof a), ae_layer_name(layers[i]->tie, b, sizeof b), i);
+      ae_model_free(m);
+      return NULL;
+    }
+  }
   if (ae_model_pack(m, e)) {
     ae_model_free(m);
     return NULL;
@@ -73,7 +84,9 @@ static void free_workspace(ae_model_t *m) {
   }
   free(m->gbuf[0]);
   free(m->gbuf[1]);
+  free(m->noisy);
   m->gbuf[0] = m->gbuf[1] = NULL;
+  m->noisy = NULL;
   m->cap = 0;
 }
 
@@ -83,6 +96,7 @@ void ae_model_free(ae_model_t *m) {
   ae_tensor_free(m->params);
   ae_tensor_free(m->grads);
   free(m->replicas);
+  free(m->pen_buf);
   if (m->layers)
     for (int i = 0; i < m->n; i++)
       if (m->layers[i]) m->layers[i]->users--;
@@ -119,6 +133,7 @@ int ae_model_pack(ae_model_t *m, ae_error_t *e) {
     for (int j = 0; j < l->nparams; j++) {
       ae_tensor_t *p = l->param[j];
       if (p->storage == P->storage) continue; /* the same layer twice: shared */
+      if (l->tie && j == 0) continue;         /* a tied weight: its Dense's slot, synced below */
       size_t k = ae_tensor_numel(p);
       ae_tensor_t *pv = ae_tensor_view(P, off, p->ndim, p->shape, e);
       ae_tensor_t *gv = ae_tensor_view(G, off, p->ndim, p->shape, e);
@@ -138,6 +153,7 @@ int ae_model_pack(ae_model_t *m, ae_error_t *e) {
       off += k;
     }
   }
+  for (int i = 0; i < m->n; i++) ae_dense_tied_sync(m->layers[i]);
   ae_tensor_free(m->params);
   ae_tensor_free(m->grads);
   /* Trim: shared layers make the used part shorter than the sum. */
@@ -200,7 +216,9 @@ static int rows_of(const ae_tensor_t *x) { return x->ndim == 1 ? 1 : x->shape[0]
 static const float *run(ae_model_t *m, const float *in, int from, int to, int B) {
   const float *cur = in;
   for (int i = from; i < to; i++) {
-    ae_pass_t pass = {0, 0, 0, 0};
+    /* steps always train; a forward evaluates unless training() was asked for */
+    int train = m->training && m->layers[i]->ops->random;
+    ae_pass_t pass = {0, 0, train, train && m->rng ? ae_rng_u64(m->rng) : 0};
     m->layers[i]->ops->forward(m->layers[i], m->act[i + 1], cur, &m->shape[i], B, &pass);
     cur = m->act[i + 1];
   }
@@ -252,25 +270,77 @@ static int check_target(const ae_model_t *m, const ae_tensor_t *x, const ae_tens
   return AE_OK;
 }
 
-/* Forward, loss and backward of rows [lo, hi) of a batch of B rows, with
- * the slices of the workspaces that belong to those rows. Parameter
- * gradients accumulate into the arena-shaped block G; the loss is averaged
- * over the whole batch so the thread parts add up. */
-static double rows_forward_backward(ae_model_t *m, const float *x, const float *t, float *dx, int lo, int hi,
-                                    int B, float *G, int want, const ae_pass_t *pass) {
-  int n = hi - lo, last = fused_bce(m) ? m->n - 1 : m->n; /* layers run in forward */
-  const float *xin = x + (size_t)lo * ae_shape_numel(&m->shape[0]);
+/* Rows [lo, hi) of the step's input: x itself, or its corruption into
+ * m->noisy when the model has noise (each row from (seed, row)). */
+#define NOISE_SALT 0x6e6f697365ull /* noise and Dropout draw from different streams */
+static const float *rows_input(ae_model_t *m, const float *x, int lo, int hi, const ae_pass_t *pass) {
+  size_t D = ae_shape_numel(&m->shape[0]);
+  const float *xin = x + (size_t)lo * D;
+  if (m->noise.kind == AE_NOISE_NONE) return xin;
+  float *y = m->noisy + (size_t)lo * D;
+  ae_noise_apply(&m->noise, y, xin, hi - lo, D, pass->seed ^ NOISE_SALT, lo);
+  return y;
+}
+
+/* Forward of rows [lo, hi) through the layers that run (all but a Sigmoid
+ * fused into BCE), into their slices of the workspaces; returns the output. */
+static const float *rows_forward(ae_model_t *m, const float *xin, int lo, int hi, const ae_pass_t *pass) {
+  int n = hi - lo, last = fused_bce(m) ? m->n - 1 : m->n;
   const float *cur = xin;
   for (int i = 0; i < last; i++) {
     float *out = m->act[i + 1] + (size_t)lo * ae_shape_numel(&m->shape[i + 1]);
     m->layers[i]->ops->forward(m->layers[i], out, cur, &m->shape[i], n, pass);
     cur = out;
   }
+  return cur;
+}
+
+/* The penalty's part at the activations of layer P for rows [lo, hi):
+ * adds to da, the gradient at those activations (L1 and KL). */
+static double activity_penalty(ae_model_t *m, float *da, int lo, int hi, int B) {
+  int P = m->penalty.layer, H = (int)ae_shape_numel(&m->shape[P]);
+  const float *a = m->act[P] + (size_t)lo * H;
+  if (m->penalty.kind == AE_PENALTY_L1) return ae_penalty_l1(da, a, hi - lo, H, B, m->penalty.lambda);
+  if (m->penalty.kind == AE_PENALTY_KL) ae_penalty_kl_backward(da, m->pen_buf, hi - lo, H);
+  return 0; /* KL's value is the batch's, added once by prepare_penalty */
+}
+
+/* Contractive part for rows [lo, hi): dz is the gradient at the Dense's
+ * output (layer P-1), dW the Dense's weight gradient in this thread's block. */
+static double contractive_penalty(ae_model_t *m, float *dz, float *dW, int lo, int hi, int B, int thread) {
+  int P = m->penalty.layer, H = (int)ae_shape_numel(&m->shape[P]);
+  const ae_layer_t *dense = m->layers[P - 2], *act = m->layers[P - 1];
+  return ae_penalty_contractive(dz, dW, m->pen_buf + (size_t)(1 + thread) * H, m->act[P - 1] + (size_t)lo * H,
+                                m->act[P] + (size_t)lo * H, ae_tensor_data(dense->param[0]), m->pen_buf, hi - lo, H,
+                                dense->in_features, B, act->act, act->slope, m->penalty.lambda);
+}
+
+/* What the penalty needs from the whole batch before any backward: KL's ρ̂
+ * (from every row's forward), the contractive weight-row norms. Returns the
+ * batch-level part of the penalty. */
+static double prepare_penalty(ae_model_t *m, int B) {
+  int P = m->penalty.layer, H = P ? (int)ae_shape_numel(&m->shape[P]) : 0;
+  if (m->penalty.kind == AE_PENALTY_KL)
+    return ae_penalty_kl_prepare(m->pen_buf, NULL, m->act[P], B, H, m->penalty.rho, m->penalty.lambda);
+  if (m->penalty.kind == AE_PENALTY_CONTRACTIVE)
+    ae_penalty_contractive_norms(m->pen_buf, ae_tensor_data(m->layers[P - 2]->param[0]), H,
+                                 m->layers[P - 2]->in_features);
+  return 0;
+}
+
+/* Loss and backward of rows [lo, hi) of a batch of B rows whose forward
+ * has run (y: their output), with the slices of the workspaces that belong
+ * to those rows. Parameter gradients accumulate into the arena-shaped block
+ * G; the loss is averaged over the whole batch so the thread parts add up. */
+static double rows_backward(ae_model_t *m, const float *xin, const float *y, const float *t, float *dx, int lo,
+                            int hi, int B, float *G, int want, const ae_pass_t *pass) {
+  int n = hi - lo, last = fused_bce(m) ? m->n - 1 : m->n; /* layers run in forward */
+  int P = m->penalty.kind != AE_PENALTY_NONE ? m->penalty.layer : -1;
   size_t out_row = ae_shape_numel(&m->shape[m->n]);
   /* the ping-pong buffers are sized for the widest layer: this slice starts at lo·widest */
   size_t widest = m->gbuf_row;
   float *dout = m->gbuf[0] + (size_t)lo * widest, *din = m->gbuf[1] + (size_t)lo * widest;
-  double l = loss_of(m, dout, cur, t + (size_t)lo * out_row, (size_t)n * out_row, (double)B * out_row, want);
+  double l = loss_of(m, dout, y, t + (size_t)lo * out_row, (size_t)n * out_row, (double)B * out_row, want);
   float *dparam[AE_MAXPARAM];
   for (int i = last - 1; i >= 0; i--) {
     ae_layer_t *layer = m->layers[i];
@@ -278,10 +348,15 @@ static double rows_forward_backward(ae_model_t *m, const float *x, const float *
     const float *out = m->act[i + 1] + (size_t)lo * ae_shape_numel(&m->shape[i + 1]);
     float *d = i == 0 ? (dx ? dx + (size_t)lo * ae_shape_numel(&m->shape[0]) : NULL) : din;
     for (int j = 0; j < layer->nparams; j++) dparam[j] = G + (layer->grad[j]->offset - m->grads->offset);
+    if (i + 1 == P && m->penalty.kind != AE_PENALTY_CONTRACTIVE) l += activity_penalty(m, dout, lo, hi, B);
     layer->ops->backward(layer, d, dout, in, out, &m->shape[i], n, dparam, pass);
     float *tmp = dout;
     dout = din;
     din = tmp;
+    if (i + 1 == P && m->penalty.kind == AE_PENALTY_CONTRACTIVE) {
+      const ae_layer_t *dense = m->layers[i - 1];
+      l += contractive_penalty(m, dout, G + (dense->grad[0]->offset - m->grads->offset), lo, hi, B, pass->thread);
+    }
   }
   /* A lone Sigmoid fused into BCE runs no layer backward: the loss gradient is dx. */
   if (last == 0 && dx)
@@ -301,6 +376,24 @@ static int reserve_replicas(ae_model_t *m, int nt, ae_error_t *e) {
   return AE_OK;
 }
 
+/* The noisy-input buffer and the penalty's scratch, once their sizes are known. */
+static int reserve_extras(ae_model_t *m, int nt, ae_error_t *e) {
+  if (m->noise.kind != AE_NOISE_NONE && !m->noisy) {
+    m->noisy = malloc((size_t)m->cap * ae_shape_numel(&m->shape[0]) * sizeof(float) + 1);
+    if (!m->noisy) return ae_fail(e, AE_ENOMEM, "model: out of memory for noisy inputs of batch %d", m->cap);
+  }
+  if (m->penalty.kind != AE_PENALTY_NONE) {
+    size_t need = (size_t)(1 + nt) * ae_shape_numel(&m->shape[m->penalty.layer]);
+    if (need > m->pen_len) {
+      free(m->pen_buf);
+      m->pen_buf = malloc(need * sizeof(float));
+      m->pen_len = m->pen_buf ? need : 0;
+      if (!m->pen_buf) return ae_fail(e, AE_ENOMEM, "model: out of memory for the penalty's workspace");
+    }
+  }
+  return AE_OK;
+}
+
 /* Rows per thread below which a batch is not worth splitting. */
 #define SPLIT_MIN_ROWS 16
 #define MAXT 64
@@ -311,7 +404,15 @@ static int reserve_replicas(ae_model_t *m, int nt, ae_error_t *e) {
  * whole chain on its rows (its GEMMs single-threaded), accumulating into its
  * own gradient block; the blocks are then summed in a fixed order. One
  * fork and one barrier per step instead of one per GEMM and element-wise
- * pass, and each thread's work is large and contiguous. */
+ * pass, and each thread's work is large and contiguous.
+ *
+ * Noise corrupts each thread's rows into m->noisy (per-row streams, so the
+ * split does not matter). A KL sparsity penalty needs ρ̂, the mean code over
+ * the WHOLE batch, before any backward: the threads meet at one extra
+ * barrier after their forward and one of them sums the columns in row
+ * order. Measured at 784-256-784, batch 256, 2 threads: a KL step costs
+ * 0.95-0.98× a plain one (scripts/bench-regularize.lua), so the barrier is
+ * kept rather than sending KL models down the single-thread path. */
 static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *target, float *dx,
                             int want_loss, double *loss, ae_error_t *e) {
   if (check_input(m, 0, x, e) || check_target(m, x, target, e)) return e->code;
@@ -331,16 +432,21 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
   /* one draw per step, and only for models that need it, so adding noise
    * to one model does not change another's shuffles */
   uint64_t seed = 0;
-  for (int i = 0; i < m->n; i++)
-    if (m->layers[i]->ops->random && m->rng) {
-      seed = ae_rng_u64(m->rng);
-      break;
-    }
+  int random = m->noise.kind != AE_NOISE_NONE;
+  for (int i = 0; i < m->n; i++) random |= m->layers[i]->ops->random;
+  if (random && m->rng) seed = ae_rng_u64(m->rng);
+  if (reserve_extras(m, nt, e)) return e->code;
+  int kl = m->penalty.kind == AE_PENALTY_KL;
+  /* the contractive weight norms need no forward: computed once, before the split */
+  double batch_penalty = kl ? 0 : prepare_penalty(m, B);
   if (nt == 1) {
     memset(G0, 0, P * sizeof(float));
     ae_pass_t pass = {0, 0, 1, seed};
-    double l = rows_forward_backward(m, xd, td, dx, 0, B, B, G0, want_loss, &pass);
-    if (loss) *loss = l;
+    const float *xin = rows_input(m, xd, 0, B, &pass);
+    const float *y = rows_forward(m, xin, 0, B, &pass);
+    if (kl) batch_penalty = prepare_penalty(m, B);
+    double l = rows_backward(m, xin, y, td, dx, 0, B, B, G0, want_loss, &pass);
+    if (loss) *loss = l + batch_penalty;
     return AE_OK;
   }
   if (reserve_replicas(m, nt, e)) return e->code;
@@ -352,7 +458,16 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
     float *G = t == 0 ? G0 : m->replicas + (size_t)(t - 1) * P;
     memset(G, 0, P * sizeof(float));
     ae_pass_t pass = {lo, t, 1, seed};
-    part[t] = rows_forward_backward(m, xd, td, dx, lo, hi, B, G, want_loss, &pass);
+    const float *xin = rows_input(m, xd, lo, hi, &pass);
+    const float *y = rows_forward(m, xin, lo, hi, &pass);
+    if (kl) {
+      /* ρ̂ needs every row's forward: one more barrier, one thread sums the
+       * columns in row order (the same result for any split) */
+#pragma omp barrier
+#pragma omp single
+      batch_penalty = prepare_penalty(m, B);
+    }
+    part[t] = rows_backward(m, xin, y, td, dx, lo, hi, B, G, want_loss, &pass);
 #pragma omp barrier
     /* sum the blocks, each thread over its share of the parameters */
     size_t plo = P * (size_t)t / (size_t)T, phi = P * (size_t)(t + 1) / (size_t)T;
@@ -361,7 +476,7 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
       for (size_t i = plo; i < phi; i++) G0[i] += R[i];
     }
   }
-  double l = 0;
+  double l = batch_penalty;
   for (int t = 0; t < nt; t++) l += part[t];
   if (loss) *loss = l;
   return AE_OK;
@@ -399,5 +514,54 @@ int ae_model_evaluate(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *ta
     sum += loss_of(m, NULL, y, ae_tensor_data(target) + (size_t)r * out_row, n, (double)n, 1) * (double)n;
   }
   *loss = N ? sum / ((double)N * out_row) : 0.0;
+  return AE_OK;
+}
+
+int ae_model_set_noise(ae_model_t *m, const ae_noise_t *noise, ae_error_t *e) {
+  if (ae_noise_check(noise, e)) return e->code;
+  m->noise = *noise;
+  return AE_OK;
+}
+
+static int is_elementwise(const ae_layer_t *l) {
+  return ae_layer_is_act(l, AE_ACT_SIGMOID) || ae_layer_is_act(l, AE_ACT_TANH) || ae_layer_is_act(l, AE_ACT_RELU) ||
+         ae_layer_is_act(l, AE_ACT_LEAKY_RELU) || ae_layer_is_act(l, AE_ACT_IDENTITY);
+}
+
+int ae_model_set_penalty(ae_model_t *m, const ae_penalty_t *p, ae_error_t *e) {
+  char name[96], a[64], b[64];
+  ae_penalty_name(p, name, sizeof name);
+  if (p->kind == AE_PENALTY_NONE) {
+    m->penalty = *p;
+    return AE_OK;
+  }
+  if (p->kind < AE_PENALTY_NONE || p->kind > AE_PENALTY_CONTRACTIVE)
+    return ae_fail(e, AE_EARG, "penalty: unknown kind %d", p->kind);
+  ae_penalty_t q = *p;
+  if (q.layer == 0) {
+    if (m->code >= m->n)
+      return ae_fail(e, AE_EARG, "penalty %s: the model has no code (not an autoencoder); give layer = 1..%d", name,
+                     m->n - 1);
+    q.layer = m->code;
+  }
+  if (q.layer < 1 || q.layer > m->n - 1)
+    return ae_fail(e, AE_EARG, "penalty %s: layer %d outside 1..%d (the output is not penalized)", name, q.layer,
+                   m->n - 1);
+  if (!(q.lambda >= 0.0f)) return ae_fail(e, AE_EARG, "penalty %s: the weight must be ≥ 0", name);
+  const ae_layer_t *at = m->layers[q.layer - 1];
+  if (q.kind == AE_PENALTY_KL) {
+    if (!(q.rho > 0.0f && q.rho < 1.0f)) return ae_fail(e, AE_EARG, "penalty %s: rho must be in (0, 1)", name);
+    if (!ae_layer_is_act(at, AE_ACT_SIGMOID))
+      return ae_fail(e, AE_EARG, "penalty %s: layer %d is %s; KL sparsity needs activations in (0, 1), a Sigmoid",
+                     name, q.layer, ae_layer_name(at, a, sizeof a));
+  }
+  if (q.kind == AE_PENALTY_CONTRACTIVE) {
+    if (q.layer < 2 || strcmp(m->layers[q.layer - 2]->ops->kind, "Dense") != 0 || !is_elementwise(at))
+      return ae_fail(e, AE_EARG,
+                     "penalty %s: layer %d must be an element-wise activation after a Dense (got %s after %s)", name,
+                     q.layer, ae_layer_name(at, a, sizeof a),
+                     q.layer >= 2 ? ae_layer_name(m->layers[q.layer - 2], b, sizeof b) : "the input");
+  }
+  m->penalty = q;
   return AE_OK;
 }

@@ -14,7 +14,9 @@
 
 #include "layer.h"
 #include "loss.h"
+#include "noise.h"
 #include "optim.h"
+#include "penalty.h"
 
 typedef struct ae_model {
   int n;               /* layers */
@@ -30,7 +32,13 @@ typedef struct ae_model {
   size_t gbuf_row;     /* floats per row of gbuf: the widest shape */
   float *replicas;     /* (threads-1, params): other threads' gradients */
   ae_rng_t *rng;       /* borrowed: seeds each training step (Dropout, noise) */
+  int training;        /* 1: forward/evaluate also run Dropout as in training (Lua's training()) */
   size_t replica_len, replica_param_len;
+  ae_noise_t noise;     /* corrupts the input of training steps (kind NONE: off) */
+  ae_penalty_t penalty; /* on one layer's activations (kind NONE: off) */
+  float *noisy;         /* (cap, shape[0]): the corrupted inputs of a step */
+  float *pen_buf;       /* (1 + threads, H): KL's ∂/∂a or the weight-row norms, then per-thread sums */
+  size_t pen_len;
 } ae_model_t;
 
 /* input: the per-sample input shape, or NULL to take it from the first layer. */
@@ -52,6 +60,14 @@ int ae_model_forward(ae_model_t *m, ae_tensor_t *out, const ae_tensor_t *x, int 
  * *loss gets the batch loss when want_loss. */
 int ae_model_step(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *target, ae_optim_t *opt,
                   int want_loss, double *loss, ae_error_t *e);
+/* Noise and penalty apply in step() and gradient(): the loss they report
+ * includes the penalty, evaluate()'s is the reconstruction loss alone.
+ * set_penalty checks the layer (1..n-1; 0: the code) and what the kind
+ * needs there: KL a Sigmoid, contractive a Dense then an element-wise
+ * activation. */
+int ae_model_set_noise(ae_model_t *m, const ae_noise_t *noise, ae_error_t *e);
+int ae_model_set_penalty(ae_model_t *m, const ae_penalty_t *p, ae_error_t *e);
+
 /* Mean loss over all rows of x against target, in chunks. */
 int ae_model_evaluate(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *target, int chunk, double *loss,
                       ae_error_t *e);

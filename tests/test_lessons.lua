@@ -250,3 +250,86 @@ function TestLesson04:testQuickRun()
   lu.assertStrContains(index, "(03_letters/report.md)")
   os.execute(string.format("rm -rf %q", out))
 end
+
+TestLesson08 = {}
+
+function TestLesson08:testQuickRun()
+  local out = tmpdir()
+  local dir, text, m, figures = run_lesson("08_convolutional", out)
+  assert_figures(figures, { "mnist_reconstructions.png", "mnist_loss.png", "mnist_filters.png",
+    "fashion_reconstructions.png", "fashion_loss.png", "fashion_filters.png", "denoising.png", "denoising_loss.png" })
+  for _, key in ipairs { "mnist_conv_val_loss", "mnist_dense_val_loss", "fashion_conv_val_loss", "fashion_dense_val_loss",
+    "denoising_val_loss" } do
+    lu.assertTrue(finite_positive(m[key]) and m[key] < 0.69, key .. " = " .. tostring(m[key]) ..
+      " (not below a constant 0.5 prediction)")
+  end
+  lu.assertEquals(m.epochs, 2)
+  lu.assertStrContains(text, "convolutional autoencoder (4,385 parameters)")
+  lu.assertStrContains(text, "train 2000, test 500 images")
+  lu.assertStrContains(read(dir .. "denoising.gp"), '"noisy input"')
+  lu.assertStrContains(read(dir .. "report.md"), "## Validation loss (BCE per pixel) after each epoch")
+  os.execute(string.format("rm -rf %q", out))
+end
+
+---------------------------------------------------------------------------
+-- Lessons 05–07: the regularized autoencoders (issue 4).
+---------------------------------------------------------------------------
+TestLesson05 = {}
+
+function TestLesson05:testQuickRun()
+  local out = tmpdir()
+  local dir, _, m, figures = run_lesson("05_denoising", out)
+  assert_figures(figures, { "letters_denoised.png", "fashion_denoised.png", "error_vs_noise.png", "psnr_vs_noise.png",
+    "schedule_loss.png" })
+  for _, key in ipairs { "fashion_mse_plain_test0.5", "fashion_mse_dae0.5_test0.5", "fashion_mse_dae0.2_test0.2",
+    "fashion_mse_schedule_test0.5", "fashion_mse_noisy_input_0.5", "fashion_mse_dae0.5_saltpepper0.2" } do
+    lu.assertTrue(finite_positive(m[key]), key .. " = " .. tostring(m[key]))
+  end
+  -- trained at 0.5, it beats the plain AE on 0.5 noise and removes most of it
+  lu.assertTrue(m["fashion_mse_dae0.5_test0.5"] < m["fashion_mse_plain_test0.5"])
+  lu.assertTrue(m["fashion_mse_dae0.5_test0.5"] < 0.5 * m["fashion_mse_noisy_input_0.5"])
+  lu.assertTrue(m["letters_wrong_px_dae0.5_test0.5"] <= m["letters_wrong_px_plain_test0.5"])
+  local report = read(dir .. "report.md")
+  lu.assertStrContains(report, "by test noise level")
+  lu.assertStrContains(report, "another kind than the training noise")
+  os.execute(string.format("rm -rf %q", out))
+end
+
+TestLesson06 = {}
+
+function TestLesson06:testQuickRun()
+  local out = tmpdir()
+  local _, _, m, figures = run_lesson("06_sparse", out)
+  local expected = { "reconstructions.png" }
+  for _, k in ipairs { "plain", "l1", "kl0.05", "kl0.2" } do
+    expected[#expected + 1] = "activations_" .. k .. ".png"
+    expected[#expected + 1] = "filters_" .. k .. ".png"
+    lu.assertTrue(finite_positive(m["val_bce_" .. k]), "val_bce_" .. k)
+  end
+  assert_figures(figures, expected)
+  lu.assertEquals(m.hidden, 1024)
+  -- the KL penalty holds the mean activations near ρ even in a short run
+  lu.assertTrue(math.abs(m["mean_activation_kl0.2"] - 0.2) < 0.2 * 0.2, "ρ=0.2: " .. m["mean_activation_kl0.2"])
+  lu.assertTrue(math.abs(m["mean_activation_kl0.05"] - 0.05) < 0.5 * 0.05, "ρ=0.05: " .. m["mean_activation_kl0.05"])
+  lu.assertTrue(m["within20_kl0.2"] > 0.8)
+  lu.assertTrue(m["active_per_image_kl0.05"] < m["active_per_image_l1"])
+  lu.assertTrue(m["active_per_image_l1"] < m["active_per_image_plain"])
+  os.execute(string.format("rm -rf %q", out))
+end
+
+TestLesson07 = {}
+
+function TestLesson07:testQuickRun()
+  local out = tmpdir()
+  local _, _, m, figures = run_lesson("07_contractive", out)
+  assert_figures(figures, { "code_change.png", "contraction.png", "jacobian_hist.png", "reconstructions.png" })
+  for _, k in ipairs { "plain", "dae", "cae" } do
+    lu.assertTrue(finite_positive(m["jacobian_" .. k]), "jacobian_" .. k)
+    lu.assertTrue(m["jacobian_check_" .. k] < 1e-2, "closed form against finite differences, " .. k)
+  end
+  lu.assertTrue(m.jacobian_cae < 0.5 * m.jacobian_plain, string.format("‖J‖: CAE %g, plain %g", m.jacobian_cae,
+    m.jacobian_plain))
+  lu.assertTrue(m.jacobian_cae < m.jacobian_dae)
+  lu.assertTrue(m.contraction_cae < m.contraction_plain)
+  os.execute(string.format("rm -rf %q", out))
+end

@@ -16,7 +16,10 @@ local function is_tensor(v) return getmetatable(v) == debug.getregistry()["aelab
 --   opts.target (default x: an autoencoder), opts.validation (tensor, or
 --   {x=, target=}), opts.shuffle (true), opts.verbose (true),
 --   opts.on_epoch(epoch, history) called after each epoch,
---   opts.summary_every (1): keep a printed line every k epochs only.
+--   opts.summary_every (1): keep a printed line every k epochs only,
+--   opts.noise (ae.noise.*: the input of each step is corrupted, the target
+--   stays clean; its level may be a schedule, read every batch),
+--   opts.penalty (ae.penalty.*). Both are taken off the model at the end.
 local function fit(model, x, opts)
   opts = opts or {}
   check(is_tensor(x), "fit: argument #1 must be a tensor of training samples, got " .. type(x), 2)
@@ -35,6 +38,15 @@ local function fit(model, x, opts)
     if is_tensor(opts.validation) then vx, vt = opts.validation, opts.validation
     else vx, vt = opts.validation.x, opts.validation.target or opts.validation.x end
   end
+
+  local noise, penalty = opts.noise, opts.penalty
+  local reg = require "aelab.regularize"
+  check(noise == nil or reg.is_noise(noise), "fit: noise must be made by ae.noise.gaussian/masking/salt_pepper", 2)
+  check(penalty == nil or reg.is_penalty(penalty), "fit: penalty must be made by ae.penalty.l1/kl_sparsity/contractive", 2)
+  if penalty then penalty:attach(model) else model:set_penalty("none") end
+  model:set_noise("none")
+  local noise_lo, noise_hi, noise_level
+  if noise then noise_lo, noise_hi = noise:range(x) end
 
   batch = math.min(batch, N)
   local shape = x:size()
@@ -56,7 +68,7 @@ local function fit(model, x, opts)
   end
 
   local history = { loss = {}, val_loss = {}, seconds = {}, samples_per_s = {}, epochs = 0, batch = batch,
-    samples = N }
+    samples = N, noise_level = noise and {} or nil }
   local verbose = opts.verbose ~= false
   local progress = verbose and Progress.new { epochs = epochs, samples = N, out = opts.out,
     every = opts.summary_every } or nil
@@ -70,6 +82,13 @@ local function fit(model, x, opts)
     local sum, count = 0.0, 0
     for start = 1, N, batch do
       local n = math.min(batch, N - start + 1)
+      if noise then
+        local level = noise:level_at(epoch, (start - 1) // batch + 1)
+        if level ~= noise_level then
+          model:set_noise(noise.kind, level, noise_lo, noise_hi)
+          noise_level = level
+        end
+      end
       local xs, ts = xb, tb
       if n < batch then xs, ts = xt, tt end
       x:rows(perm, start, n, xs)
@@ -86,12 +105,15 @@ local function fit(model, x, opts)
     history.seconds[epoch] = train_seconds
     history.samples_per_s[epoch] = N / math.max(train_seconds, 1e-9)
     history.epochs = epoch
+    if noise then history.noise_level[epoch] = noise_level end
     if loss ~= loss then
       error(string.format("fit: the loss became NaN in epoch %d; try a smaller learning rate", epoch), 2)
     end
     if progress then progress:epoch_end(loss, val, train_seconds) end
     if opts.on_epoch then opts.on_epoch(epoch, history) end
   end
+  model:set_noise("none")
+  model:set_penalty("none")
   history.total_seconds = sys.clock() - t_start
   return history
 end

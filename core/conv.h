@@ -1,0 +1,56 @@
+/* Convolutional layers and their shape helpers.
+ *
+ * Per-sample tensors are C×H×W (ae_shape_t with nd = 3), batches N×C×H×W.
+ * Conv2D, MaxPool2D, UpSampling2D, ConvTranspose2D, Reshape/Flatten and
+ * Dropout each live in their own file; this header is their public face. */
+#ifndef AE_CONV_H
+#define AE_CONV_H
+
+#include "layer.h"
+
+enum { AE_PAD_VALID = 0, AE_PAD_SAME = 1 };
+
+
+/* Output length along one axis of a convolution or pooling with window k,
+ * stride s, Keras/TensorFlow padding ('same': ceil(n/s), the extra rows
+ * split with the smaller half before; 'valid': floor((n-k)/s)+1). Returns 0
+ * when the window does not fit ('valid' with n < k). */
+int ae_conv_out_len(int n, int k, int s, int pad, int *pad_before);
+
+/* col (C·kh·kw, Ho·Wo) ← patches of x (C, H, W); zeros where the window
+ * hangs over the border. */
+void ae_im2col(float *col, const float *x, int C, int H, int W, int kh, int kw, int s, int pt, int pl, int Ho,
+               int Wo);
+/* x (C, H, W) += the patches in col, the adjoint of ae_im2col. */
+void ae_col2im(float *x, const float *col, int C, int H, int W, int kh, int kw, int s, int pt, int pl, int Ho,
+               int Wo);
+
+/* Per-thread workspaces of a layer: buf[t] holds `per` floats for thread t.
+ * Grows only (a model reserves for its largest batch and thread count). */
+#define AE_WS_MAXT 64
+typedef struct ae_ws {
+  int threads;
+  size_t per;
+  float *buf[AE_WS_MAXT];
+} ae_ws_t;
+int ae_ws_reserve(ae_ws_t *w, size_t per, int threads, const char *who, ae_error_t *e);
+void ae_ws_free(ae_ws_t *w);
+
+/* Kernels of Conv2D: AUTO picks per call from the shapes (see conv2d.c);
+ * the others force one, for tests and measurements. NAIVE is the direct-loop
+ * reference; DIRECT needs stride 1 (GEMM runs otherwise). */
+enum { AE_CONV_AUTO = 0, AE_CONV_NAIVE = 1, AE_CONV_GEMM = 2, AE_CONV_DIRECT = 3 };
+ae_layer_t *ae_conv2d_new(int cin, int cout, int k, int stride, int pad, int init, int kernel, ae_rng_t *rng,
+                          ae_error_t *e);
+/* kernel: AE_CONV_NAIVE for the reference loops, anything else im2col + GEMM. */
+ae_layer_t *ae_conv_transpose2d_new(int cin, int cout, int k, int stride, int pad, int init, int kernel,
+                                    ae_rng_t *rng, ae_error_t *e);
+ae_layer_t *ae_maxpool2d_new(int k, int stride, int pad, ae_error_t *e);
+ae_layer_t *ae_upsample2d_new(int scale, ae_error_t *e);
+/* Reshape to `to` (one size may be -1: whatever makes the count fit);
+ * Flatten is Reshape to {-1}. */
+ae_layer_t *ae_reshape_new(const ae_shape_t *to, ae_error_t *e);
+/* rng draws the layer's salt (see dropout.c). */
+ae_layer_t *ae_dropout_new(float p, ae_rng_t *rng, ae_error_t *e);
+
+#endif

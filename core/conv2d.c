@@ -1,0 +1,565 @@
+/* Conv2D: out = W ∗ in + b, cross-correlation as in Keras and PyTorch.
+ *
+ *   in   (B, C, H, W)        weight (OC, C, KH, KW)   (PyTorch's layout)
+ *   out  (B, OC, HO, WO)     bias   (OC)
+ *   HO, WO from ae_conv_out_len (stride S, 'same' or 'valid' padding PT/PL)
+ *
+ * Kernels, chosen per call from the shapes alone (choose(), so results are
+ * reproducible), each per sample with per-thread workspaces sized in reserve:
+ *  - im2col + GEMM: col (C·K·K, pixels) holds the patches, out_b (OC, pixels)
+ *    = W · col, so the long side of every GEMM is the pixel count; backward
+ *    dW += dout_b · colᵀ, dcol = Wᵀ · dout_b, din_b = col2im(dcol). For
+ *    stride 1 the patches are taken from a zero-padded copy of the input in
+ *    its padded row width ("wide"), one contiguous run per patch row.
+ *  - direct (stride 1, at most DIRECT_MAX_OC output channels): no patch
+ *    matrix; each tap is one long multiply-add over the padded planes.
+ *  - naive: the direct loops the tests compare the others against.
+ * GEMMs use BLIS' AVX2 (zen3) kernels (ae_gemm_avx2): on this CPU its skx
+ * kernels run these few-channel shapes slower (the whole model: 3.5k against
+ * 2.4k samples per CPU-second). Measured per layer (µs/sample, forward +
+ * backward, 1 thread): 16→1 on 28×28 direct 83 against GEMM 97-108; 1→16
+ * GEMM 35 against direct 58; 16→8 on 14×14 GEMM 44-58 against direct 124. */
+#include "blas.h"
+#include "conv.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  int cin, cout, k, stride, pad;
+  int kernel; /* AE_CONV_AUTO (chosen per call from the shapes) or a forced AE_CONV_* */
+  ae_ws_t ws; /* per thread: col and dcol, each (C·K·K, HO·WO) */
+} conv_t;
+
+int ae_conv_out_len(int n, int k, int s, int pad, int *pad_before) {
+  if (pad == AE_PAD_SAME) {
+    int out = (n + s - 1) / s, total = (out - 1) * s + k - n;
+    if (total < 0) total = 0;
+    if (pad_before) *pad_before = total / 2;
+    return out;
+  }
+  if (pad_before) *pad_before = 0;
+  return n < k ? 0 : (n - k) / s + 1;
+}
+
+int ae_ws_reserve(ae_ws_t *w, size_t per, int threads, const char *who, ae_error_t *e) {
+  if (threads > AE_WS_MAXT) threads = AE_WS_MAXT;
+  if (per <= w->per && threads <= w->threads) return AE_OK;
+  if (per < w->per) per = w->per;
+  if (threads < w->threads) threads = w->threads;
+  ae_ws_free(w);
+  size_t bytes = (per * sizeof(float) + 63) & ~(size_t)63;
+  for (int t = 0; t < threads; t++) {
+    w->buf[t] = aligned_alloc(64, bytes ? bytes : 64);
+    if (!w->buf[t]) {
+      ae_ws_free(w);
+      return ae_fail(e, AE_ENOMEM, "%s: out of memory for a workspace of %zu floats", who, per);
+    }
+  }
+  w->per = per;
+  w->threads = threads;
+  return AE_OK;
+}
+
+void ae_ws_free(ae_ws_t *w) {
+  for (int t = 0; t < AE_WS_MAXT; t++) {
+    free(w->buf[t]);
+    w->buf[t] = NULL;
+  }
+  w->per = 0;
+  w->threads = 0;
+}
+
+void ae_im2col(float *col, const float *x, int C, int H, int W, int kh, int kw, int s, int pt, int pl, int Ho,
+               int Wo) {
+  for (int c = 0; c < C; c++)
+    for (int i = 0; i < kh; i++)
+      for (int j = 0; j < kw; j++) {
+        float *dst = col + ((size_t)(c * kh + i) * kw + j) * Ho * Wo;
+        const float *xc = x + (size_t)c * H * W;
+        for (int oy = 0; oy < Ho; oy++) {
+          int y = oy * s + i - pt;
+          float *d = dst + (size_t)oy * Wo;
+          if (y < 0 || y >= H) {
+            for (int ox = 0; ox < Wo; ox++) d[ox] = 0.0f;
+            continue;
+          }
+          const float *row = xc + (size_t)y * W;
+          if (s == 1) {
+            /* the in-range run of ox is contiguous: x = ox + j - pl */
+            int lo = pl - j > 0 ? pl - j : 0, hi = W + pl - j < Wo ? W + pl - j : Wo;
+            if (hi < lo) hi = lo;
+            for (int ox = 0; ox < lo; ox++) d[ox] = 0.0f;
+            /* rows are short (4 to 28 values): an inline loop beats a memcpy call */
+            const float *r = row + j - pl;
+            for (int ox = lo; ox < hi; ox++) d[ox] = r[ox];
+            for (int ox = hi; ox < Wo; ox++) d[ox] = 0.0f;
+          } else {
+            for (int ox = 0; ox < Wo; ox++) {
+              int xx = ox * s + j - pl;
+              d[ox] = xx >= 0 && xx < W ? row[xx] : 0.0f;
+            }
+          }
+        }
+      }
+}
+
+void ae_col2im(float *x, const float *col, int C, int H, int W, int kh, int kw, int s, int pt, int pl, int Ho,
+               int Wo) {
+  for (int c = 0; c < C; c++)
+    for (int i = 0; i < kh; i++)
+      for (int j = 0; j < kw; j++) {
+        const float *src = col + ((size_t)(c * kh + i) * kw + j) * Ho * Wo;
+        float *xc = x + (size_t)c * H * W;
+        for (int oy = 0; oy < Ho; oy++) {
+          int y = oy * s + i - pt;
+          if (y < 0 || y >= H) continue;
+          const float *d = src + (size_t)oy * Wo;
+          float *row = xc + (size_t)y * W;
+          /* the ox whose column xx = ox·s + j − pl lies in 0..W−1: a plain
+           * run the compiler vectorizes when s = 1 */
+          int lo = pl - j > 0 ? (pl - j + s - 1) / s : 0, hi = (W - 1 + pl - j) / s + 1;
+          if (W - 1 + pl - j < 0) hi = 0;
+          if (hi > Wo) hi = Wo;
+          if (s == 1) {
+            float *r = row + j - pl;
+            for (int ox = lo; ox < hi; ox++) r[ox] += d[ox];
+          } else {
+            for (int ox = lo; ox < hi; ox++) row[ox * s + j - pl] += d[ox];
+          }
+        }
+      }
+}
+
+/* Geometry of one call, from the layer and the input shape. */
+typedef struct {
+  int C, H, W, OC, K, S, HO, WO, PT, PL;
+} geom_t;
+
+static geom_t geom(const conv_t *c, const ae_shape_t *in) {
+  geom_t g = {c->cin, in->d[1], in->d[2], c->cout, c->k, c->stride, 0, 0, 0, 0};
+  g.HO = ae_conv_out_len(g.H, g.K, g.S, c->pad, &g.PT);
+  g.WO = ae_conv_out_len(g.W, g.K, g.S, c->pad, &g.PL);
+  return g;
+}
+
+/* Which kernel runs a call: a function of the shapes only, so the same seed
+ * and thread count give the same losses. Direct for stride 1 with at most
+ * DIRECT_MAX_OC output channels; im2col + GEMM otherwise. */
+#define DIRECT_MAX_OC 2
+static int choose(const conv_t *c, const geom_t *g) {
+  if (c->kernel != AE_CONV_AUTO) return c->kernel == AE_CONV_DIRECT && g->S != 1 ? AE_CONV_GEMM : c->kernel;
+  return g->S == 1 && g->OC <= DIRECT_MAX_OC ? AE_CONV_DIRECT : AE_CONV_GEMM;
+}
+
+static const char *const kernel_suffix[] = {"", ", naive", ", gemm", ", direct"};
+
+static void conv_describe(const ae_layer_t *l, char *buf, size_t n) {
+  const conv_t *c = l->state;
+  char s[24] = "";
+  if (c->stride > 1) snprintf(s, sizeof s, ", stride %d", c->stride);
+  snprintf(buf, n, "Conv2D(%d→%d, %d×%d%s%s%s)", c->cin, c->cout, c->k, c->k, s,
+           c->pad == AE_PAD_SAME ? ", same" : "", kernel_suffix[c->kernel]);
+}
+
+static int conv_infer(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *out, ae_error_t *e) {
+  const conv_t *c = l->state;
+  char name[64], s[64];
+  conv_describe(l, name, sizeof name);
+  if (in->nd != 3)
+    return ae_fail(e, AE_ESHAPE, "%s: input %s is not C×H×W (give the model input={C,H,W} or add a Reshape)", name,
+                   ae_shape_str(in, s, sizeof s));
+  if (in->d[0] != c->cin)
+    return ae_fail(e, AE_ESHAPE, "%s: input %s has %d channel%s, expected %d", name, ae_shape_str(in, s, sizeof s),
+                   in->d[0], in->d[0] == 1 ? "" : "s", c->cin);
+  geom_t g = geom(c, in);
+  if (g.HO < 1 || g.WO < 1)
+    return ae_fail(e, AE_ESHAPE, "%s: input %s is smaller than the %d×%d window ('valid' padding)", name,
+                   ae_shape_str(in, s, sizeof s), c->k, c->k);
+  out->nd = 3;
+  out->d[0] = c->cout;
+  out->d[1] = g.HO;
+  out->d[2] = g.WO;
+  return AE_OK;
+}
+
+static size_t direct_ws(const geom_t *g);
+static size_t wide_ws(const geom_t *g);
+
+static int conv_reserve(ae_layer_t *l, const ae_shape_t *in, int B, int threads, ae_error_t *e) {
+  (void)B;
+  conv_t *c = l->state;
+  geom_t g = geom(c, in);
+  int kernel = choose(c, &g);
+  if (kernel == AE_CONV_NAIVE) return AE_OK;
+  char name[64];
+  conv_describe(l, name, sizeof name);
+  size_t need = kernel == AE_CONV_DIRECT ? direct_ws(&g)
+                : g.S == 1            ? wide_ws(&g)
+                                      : 2 * (size_t)g.C * g.K * g.K * g.HO * g.WO;
+  return ae_ws_reserve(&c->ws, need, threads, name, e);
+}
+
+/* The reference: out[o][y][x] = b[o] + Σ_{c,i,j} w[o][c][i][j] · in[c][y·S+i−PT][x·S+j−PL]. */
+static void conv_forward_naive(float *out, const float *in, const float *w, const float *b, geom_t g, int B) {
+  for (int n = 0; n < B; n++)
+    for (int o = 0; o < g.OC; o++)
+      for (int y = 0; y < g.HO; y++)
+        for (int x = 0; x < g.WO; x++) {
+          double sum = b[o];
+          for (int c = 0; c < g.C; c++)
+            for (int i = 0; i < g.K; i++)
+              for (int j = 0; j < g.K; j++) {
+                int yy = y * g.S + i - g.PT, xx = x * g.S + j - g.PL;
+                if (yy < 0 || yy >= g.H || xx < 0 || xx >= g.W) continue;
+                sum += (double)w[((o * g.C + c) * g.K + i) * g.K + j] *
+                       in[(((size_t)n * g.C + c) * g.H + yy) * g.W + xx];
+              }
+          out[(((size_t)n * g.OC + o) * g.HO + y) * g.WO + x] = (float)sum;
+        }
+}
+
+static void conv_backward_naive(float *din, float *dw, float *db, const float *dout, const float *in,
+                                const float *w, geom_t g, int B) {
+  if (din) memset(din, 0, (size_t)B * g.C * g.H * g.W * sizeof(float));
+  for (int n = 0; n < B; n++)
+    for (int o = 0; o < g.OC; o++)
+      for (int y = 0; y < g.HO; y++)
+        for (int x = 0; x < g.WO; x++) {
+          float d = dout[(((size_t)n * g.OC + o) * g.HO + y) * g.WO + x];
+          db[o] += d;
+          for (int c = 0; c < g.C; c++)
+            for (int i = 0; i < g.K; i++)
+              for (int j = 0; j < g.K; j++) {
+                int yy = y * g.S + i - g.PT, xx = x * g.S + j - g.PL;
+                if (yy < 0 || yy >= g.H || xx < 0 || xx >= g.W) continue;
+                size_t at = (((size_t)n * g.C + c) * g.H + yy) * g.W + xx;
+                size_t wi = (size_t)((o * g.C + c) * g.K + i) * g.K + j;
+                dw[wi] += d * in[at];
+                if (din) din[at] += d * w[wi];
+              }
+        }
+}
+
+/* Direct kernels, stride 1 only, one sample. The input is copied into a
+ * zero-padded plane xp (C, HP, WP) with HP = HO + K − 1, WP = WO + K − 1;
+ * the output is computed in the same row width WP (columns WO..WP−1 are
+ * junk, cropped afterwards). Then every tap (o, c, i, j) is ONE long
+ * multiply-add over L = (HO − 1)·WP + WO values at offset i·WP + j — no
+ * patch matrix, and loops long enough to vectorize well. For few channels
+ * (1→16, 16→1) this beats im2col, whose writes cost more than its GEMM saves
+ * (a 16→1 layer on 28×28 writes 144×784 patch values for 113k multiply-adds).
+ * Workspace (floats): xp C·HP·WP, then yp OC·HP·WP, then dxp C·HP·WP. */
+static size_t direct_ws(const geom_t *g) {
+  return (size_t)(2 * g->C + g->OC) * (g->HO + g->K - 1) * (g->WO + g->K - 1);
+}
+
+/* xp (C, HP, WP) ← x (C, H, W) placed at (PT, PL), zeros around. */
+static void pad_planes(float *xp, const float *x, const geom_t *g, int HP, int WP) {
+  /* stride 1: HP ≥ PT + H and WP ≥ PL + W, so the image always fits; only
+   * the border is zeroed */
+  for (int c = 0; c < g->C; c++)
+    for (int yy = 0; yy < HP; yy++) {
+      float *d = xp + ((size_t)c * HP + yy) * WP;
+      int y = yy - g->PT;
+      if (y < 0 || y >= g->H) {
+        for (int xx = 0; xx < WP; xx++) d[xx] = 0.0f;
+        continue;
+      }
+      const float *r = x + ((size_t)c * g->H + y) * g->W - g->PL;
+      for (int xx = 0; xx < g->PL; xx++) d[xx] = 0.0f;
+      for (int xx = g->PL; xx < g->PL + g->W; xx++) d[xx] = r[xx];
+      for (int xx = g->PL + g->W; xx < WP; xx++) d[xx] = 0.0f;
+    }
+}
+
+/* The build has no -march: these long loops are compiled for AVX-512, AVX2
+ * and baseline x86-64, picked at load time (as in vmath.c); measured here
+ * 1.3-1.4× faster than the baseline build. */
+#define DIRECT_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+DIRECT_CLONES
+static void conv_forward_direct(float *y, const float *x, const float *w, const float *b, geom_t g, float *ws) {
+  int HP = g.HO + g.K - 1, WP = g.WO + g.K - 1, L = (g.HO - 1) * WP + g.WO;
+  float *xp = ws, *yp = ws + (size_t)g.C * HP * WP;
+  pad_planes(xp, x, &g, HP, WP);
+  for (int o = 0; o < g.OC; o++) {
+    float *yo = yp + (size_t)o * HP * WP;
+    for (int q = 0; q < L; q++) yo[q] = b[o];
+    for (int c = 0; c < g.C; c++)
+      for (int i = 0; i < g.K; i++)
+        for (int j = 0; j < g.K; j++) {
+          float wv = w[((o * g.C + c) * g.K + i) * g.K + j];
+          const float *xs = xp + (size_t)c * HP * WP + i * WP + j;
+          for (int q = 0; q < L; q++) yo[q] += wv * xs[q];
+        }
+    for (int oy = 0; oy < g.HO; oy++)
+      memcpy(y + ((size_t)o * g.HO + oy) * g.WO, yo + (size_t)oy * WP, (size_t)g.WO * sizeof(float));
+  }
+}
+
+DIRECT_CLONES
+static void conv_backward_direct(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w,
+                                 geom_t g, float *ws) {
+  int HP = g.HO + g.K - 1, WP = g.WO + g.K - 1, L = (g.HO - 1) * WP + g.WO;
+  float *xp = ws, *dyp = ws + (size_t)g.C * HP * WP, *dxp = dyp + (size_t)g.OC * HP * WP;
+  pad_planes(xp, x, &g, HP, WP);
+  /* dout in the padded row width, zeros in the junk columns */
+  memset(dyp, 0, (size_t)g.OC * HP * WP * sizeof(float));
+  for (int o = 0; o < g.OC; o++) {
+    float s = 0.0f;
+    for (int oy = 0; oy < g.HO; oy++) {
+      const float *r = dy + ((size_t)o * g.HO + oy) * g.WO;
+      float *d = dyp + (size_t)o * HP * WP + (size_t)oy * WP;
+#pragma omp simd reduction(+ : s)
+      for (int ox = 0; ox < g.WO; ox++) {
+        d[ox] = r[ox];
+        s += r[ox];
+      }
+    }
+    db[o] += s;
+  }
+  if (dx) memset(dxp, 0, (size_t)g.C * HP * WP * sizeof(float));
+  for (int o = 0; o < g.OC; o++) {
+    const float *d = dyp + (size_t)o * HP * WP;
+    for (int c = 0; c < g.C; c++)
+      for (int i = 0; i < g.K; i++)
+        for (int j = 0; j < g.K; j++) {
+          size_t wi = (size_t)((o * g.C + c) * g.K + i) * g.K + j;
+          const float *xs = xp + (size_t)c * HP * WP + i * WP + j;
+          float acc = 0.0f;
+          /* a fixed-order SIMD reduction: vectorized, and the same every run */
+#pragma omp simd reduction(+ : acc)
+          for (int q = 0; q < L; q++) acc += d[q] * xs[q];
+          dw[wi] += acc;
+          if (dx) {
+            float wv = w[wi], *ds = dxp + (size_t)c * HP * WP + i * WP + j;
+            for (int q = 0; q < L; q++) ds[q] += wv * d[q];
+          }
+        }
+  }
+  if (dx)
+    for (int c = 0; c < g.C; c++)
+      for (int yy = 0; yy < g.H; yy++)
+        memcpy(dx + ((size_t)c * g.H + yy) * g.W, dxp + ((size_t)c * HP + yy + g.PT) * WP + g.PL,
+               (size_t)g.W * sizeof(float));
+}
+
+/* im2col + GEMM for stride 1 in the padded row width: with the input in a
+ * zero-padded plane xp (C, HP, WP), patch row (c, i, j) is the contiguous run
+ * xp[c] + i·WP + j of L = (HO − 1)·WP + WO values, one copy instead of HO
+ * short ones with border checks; outputs come out WP wide and are cropped.
+ * Workspace (floats): xp C·HP·WP, dxp C·HP·WP, col CK·L, yp OC·L. */
+static size_t wide_ws(const geom_t *g) {
+  size_t HP = (size_t)g->HO + g->K - 1, WP = (size_t)g->WO + g->K - 1, L = (g->HO - 1) * WP + g->WO;
+  return 2 * (size_t)g->C * HP * WP + ((size_t)g->C * g->K * g->K + g->OC) * L;
+}
+
+static void wide_cols(float *col, const float *xp, const geom_t *g, int HP, int WP, int L) {
+  for (int c = 0; c < g->C; c++)
+    for (int i = 0; i < g->K; i++)
+      for (int j = 0; j < g->K; j++)
+        memcpy(col + ((size_t)(c * g->K + i) * g->K + j) * L, xp + (size_t)c * HP * WP + i * WP + j,
+               (size_t)L * sizeof(float));
+}
+
+static void conv_forward_wide(float *y, const float *x, const float *w, const float *b, geom_t g, float *ws) {
+  int HP = g.HO + g.K - 1, WP = g.WO + g.K - 1, L = (g.HO - 1) * WP + g.WO, CK = g.C * g.K * g.K;
+  float *xp = ws, *col = ws + 2 * (size_t)g.C * HP * WP, *yp = col + (size_t)CK * L;
+  pad_planes(xp, x, &g, HP, WP);
+  wide_cols(col, xp, &g, HP, WP, L);
+  for (int o = 0; o < g.OC; o++)
+    for (int q = 0; q < L; q++) yp[(size_t)o * L + q] = b[o];
+  ae_gemm_avx2(0, 0, g.OC, L, CK, 1.0f, w, CK, col, L, 1.0f, yp, L);
+  for (int o = 0; o < g.OC; o++)
+    for (int oy = 0; oy < g.HO; oy++)
+      memcpy(y + ((size_t)o * g.HO + oy) * g.WO, yp + (size_t)o * L + (size_t)oy * WP, (size_t)g.WO * sizeof(float));
+}
+
+static void conv_backward_wide(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w,
+                               geom_t g, float *ws) {
+  int HP = g.HO + g.K - 1, WP = g.WO + g.K - 1, L = (g.HO - 1) * WP + g.WO, CK = g.C * g.K * g.K;
+  float *xp = ws, *dxp = xp + (size_t)g.C * HP * WP, *col = dxp + (size_t)g.C * HP * WP, *dyp = col + (size_t)CK * L;
+  pad_planes(xp, x, &g, HP, WP);
+  wide_cols(col, xp, &g, HP, WP, L);
+  /* dout in the padded row width, zeros in the junk columns */
+  memset(dyp, 0, (size_t)g.OC * L * sizeof(float));
+  for (int o = 0; o < g.OC; o++) {
+    float s = 0.0f;
+    for (int oy = 0; oy < g.HO; oy++) {
+      const float *r = dy + ((size_t)o * g.HO + oy) * g.WO;
+      float *d = dyp + (size_t)o * L + (size_t)oy * WP;
+#pragma omp simd reduction(+ : s)
+      for (int ox = 0; ox < g.WO; ox++) {
+        d[ox] = r[ox];
+        s += r[ox];
+      }
+    }
+    db[o] += s;
+  }
+  /* dW (OC, CK) += dyp (OC, L) · colᵀ (L, CK) */
+  ae_gemm_avx2(0, 1, g.OC, CK, L, 1.0f, dyp, L, col, L, 1.0f, dw, CK);
+  if (!dx) return;
+  /* dcol (CK, L) = Wᵀ (CK, OC) · dyp (OC, L), over col, then scattered back */
+  ae_gemm_avx2(1, 0, CK, L, g.OC, 1.0f, w, CK, dyp, L, 0.0f, col, L);
+  memset(dxp, 0, (size_t)g.C * HP * WP * sizeof(float));
+  for (int c = 0; c < g.C; c++)
+    for (int i = 0; i < g.K; i++)
+      for (int j = 0; j < g.K; j++) {
+        const float *src = col + ((size_t)(c * g.K + i) * g.K + j) * L;
+        float *d = dxp + (size_t)c * HP * WP + i * WP + j;
+        for (int q = 0; q < L; q++) d[q] += src[q];
+      }
+  for (int c = 0; c < g.C; c++)
+    for (int yy = 0; yy < g.H; yy++)
+      memcpy(dx + ((size_t)c * g.H + yy) * g.W, dxp + ((size_t)c * HP + yy + g.PT) * WP + g.PL,
+             (size_t)g.W * sizeof(float));
+}
+
+static void conv_forward(ae_layer_t *l, float *out, const float *in, const ae_shape_t *in_shape, int B,
+                         const ae_pass_t *pass) {
+  conv_t *c = l->state;
+  geom_t g = geom(c, in_shape);
+  const float *w = ae_tensor_data(l->param[0]), *b = ae_tensor_data(l->param[1]);
+  int kernel = choose(c, &g);
+  if (kernel == AE_CONV_NAIVE) {
+    conv_forward_naive(out, in, w, b, g, B);
+    return;
+  }
+  if (kernel == AE_CONV_DIRECT) {
+    for (int n = 0; n < B; n++)
+      conv_forward_direct(out + (size_t)n * g.OC * g.HO * g.WO, in + (size_t)n * g.C * g.H * g.W, w, b, g,
+                          c->ws.buf[pass->thread]);
+    return;
+  }
+  if (g.S == 1) {
+    for (int n = 0; n < B; n++)
+      conv_forward_wide(out + (size_t)n * g.OC * g.HO * g.WO, in + (size_t)n * g.C * g.H * g.W, w, b, g,
+                        c->ws.buf[pass->thread]);
+    return;
+  }
+  int CK = g.C * g.K * g.K, P = g.HO * g.WO;
+  float *col = c->ws.buf[pass->thread];
+  for (int n = 0; n < B; n++) {
+    const float *x = in + (size_t)n * g.C * g.H * g.W;
+    float *y = out + (size_t)n * g.OC * P;
+    ae_im2col(col, x, g.C, g.H, g.W, g.K, g.K, g.S, g.PT, g.PL, g.HO, g.WO);
+    for (int o = 0; o < g.OC; o++)
+      for (int p = 0; p < P; p++) y[(size_t)o * P + p] = b[o];
+    ae_gemm_avx2(0, 0, g.OC, P, CK, 1.0f, w, CK, col, P, 1.0f, y, P);
+  }
+}
+
+static void conv_backward(ae_layer_t *l, float *din, const float *dout, const float *in, const float *out,
+                          const ae_shape_t *in_shape, int B, float *const *dparam, const ae_pass_t *pass) {
+  (void)out;
+  conv_t *c = l->state;
+  geom_t g = geom(c, in_shape);
+  const float *w = ae_tensor_data(l->param[0]);
+  float *dw = dparam ? dparam[0] : ae_tensor_data(l->grad[0]);
+  float *db = dparam ? dparam[1] : ae_tensor_data(l->grad[1]);
+  int kernel = choose(c, &g);
+  if (kernel == AE_CONV_NAIVE) {
+    conv_backward_naive(din, dw, db, dout, in, w, g, B);
+    return;
+  }
+  if (kernel == AE_CONV_DIRECT) {
+    size_t isz = (size_t)g.C * g.H * g.W, osz = (size_t)g.OC * g.HO * g.WO;
+    for (int n = 0; n < B; n++)
+      conv_backward_direct(din ? din + n * isz : NULL, dw, db, dout + n * osz, in + n * isz, w, g,
+                           c->ws.buf[pass->thread]);
+    return;
+  }
+  if (g.S == 1) {
+    size_t isz = (size_t)g.C * g.H * g.W, osz = (size_t)g.OC * g.HO * g.WO;
+    for (int n = 0; n < B; n++)
+      conv_backward_wide(din ? din + n * isz : NULL, dw, db, dout + n * osz, in + n * isz, w, g,
+                         c->ws.buf[pass->thread]);
+    return;
+  }
+  int CK = g.C * g.K * g.K, P = g.HO * g.WO;
+  float *col = c->ws.buf[pass->thread], *dcol = col + (size_t)CK * P;
+  for (int n = 0; n < B; n++) {
+    const float *x = in + (size_t)n * g.C * g.H * g.W;
+    const float *dy = dout + (size_t)n * g.OC * P;
+    ae_im2col(col, x, g.C, g.H, g.W, g.K, g.K, g.S, g.PT, g.PL, g.HO, g.WO);
+    /* dW (OC, CK) += dy (OC, P) · colᵀ (P, CK) */
+    ae_gemm_avx2(0, 1, g.OC, CK, P, 1.0f, dy, P, col, P, 1.0f, dw, CK);
+    for (int o = 0; o < g.OC; o++) {
+      float s = 0.0f;
+      for (int p = 0; p < P; p++) s += dy[(size_t)o * P + p];
+      db[o] += s;
+    }
+    if (din) {
+      float *dx = din + (size_t)n * g.C * g.H * g.W;
+      /* dcol (CK, P) = Wᵀ (CK, OC) · dy (OC, P) */
+      ae_gemm_avx2(1, 0, CK, P, g.OC, 1.0f, w, CK, dy, P, 0.0f, dcol, P);
+      memset(dx, 0, (size_t)g.C * g.H * g.W * sizeof(float));
+      ae_col2im(dx, dcol, g.C, g.H, g.W, g.K, g.K, g.S, g.PT, g.PL, g.HO, g.WO);
+    }
+  }
+}
+
+/* Keras' glorot_uniform with fan_in = C·K·K, fan_out = OC·K·K; He-normal
+ * with fan_in. Biases start at zero. */
+static void conv_reset(ae_layer_t *l, ae_rng_t *rng) {
+  const conv_t *c = l->state;
+  float *w = ae_tensor_data(l->param[0]);
+  size_t n = ae_tensor_numel(l->param[0]);
+  float fan_in = (float)(c->cin * c->k * c->k), fan_out = (float)(c->cout * c->k * c->k);
+  if (l->init == AE_INIT_HE) ae_rng_fill_normal(rng, w, n, 0.0f, sqrtf(2.0f / fan_in));
+  else ae_rng_fill_uniform(rng, w, n, -sqrtf(6.0f / (fan_in + fan_out)), sqrtf(6.0f / (fan_in + fan_out)));
+  ae_tensor_fill(l->param[1], 0.0f);
+}
+
+static void conv_destroy(ae_layer_t *l) {
+  conv_t *c = l->state;
+  if (c) ae_ws_free(&c->ws);
+  free(c);
+  l->state = NULL;
+}
+
+static const ae_layer_ops_t conv_ops = {
+    .kind = "Conv2D",
+    .infer = conv_infer,
+    .forward = conv_forward,
+    .backward = conv_backward,
+    .reserve = conv_reserve,
+    .describe = conv_describe,
+    .reset = conv_reset,
+    .destroy = conv_destroy,
+};
+
+ae_layer_t *ae_conv2d_new(int cin, int cout, int k, int stride, int pad, int init, int kernel, ae_rng_t *rng,
+                          ae_error_t *e) {
+  if (cin < 1 || cout < 1 || k < 1 || stride < 1)
+    return ae_fail(e, AE_EARG, "Conv2D(%d→%d, %d×%d, stride %d): sizes must be positive", cin, cout, k, k, stride),
+           NULL;
+  ae_layer_t *l = calloc(1, sizeof *l);
+  conv_t *c = calloc(1, sizeof *c);
+  if (!l || !c) {
+    free(l);
+    free(c);
+    return ae_fail(e, AE_ENOMEM, "out of memory"), NULL;
+  }
+  *c = (conv_t){cin, cout, k, stride, pad, kernel, {0, 0, {NULL}}};
+  l->ops = &conv_ops;
+  l->state = c;
+  l->init = init;
+  l->nparams = 2;
+  l->param_name[0] = "weight";
+  l->param_name[1] = "bias";
+  int wshape[4] = {cout, cin, k, k}, bshape[1] = {cout};
+  l->param[0] = ae_tensor_new(4, wshape, e);
+  l->grad[0] = ae_tensor_new(4, wshape, e);
+  l->param[1] = ae_tensor_new(1, bshape, e);
+  l->grad[1] = ae_tensor_new(1, bshape, e);
+  if (!l->param[0] || !l->grad[0] || !l->param[1] || !l->grad[1]) {
+    ae_layer_free(l);
+    return NULL;
+  }
+  conv_reset(l, rng);
+  return l;
+}

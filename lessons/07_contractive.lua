@@ -1,0 +1,139 @@
+-- Lesson 07 — contractive autoencoders.
+--
+-- Question: the contractive penalty λ·‖J_f(x)‖²_F asks the encoder to change
+-- little when its input changes a little (J_f is the Jacobian of the code
+-- with respect to the input). Against a plain and a denoising autoencoder of
+-- the same size, is the contractive encoder really flatter around the data,
+-- and what does it cost in reconstruction?
+--
+--   ./aelab lessons/07_contractive.lua          (a few minutes)
+--   ./aelab --quick lessons/07_contractive.lua  (seconds)
+local ae = require "aelab"
+
+local L = ae.Lesson.new {
+  name = "07_contractive",
+  title = "Lesson 07 — contractive autoencoders",
+  question = "Does the contractive penalty make the code insensitive to small changes of the input,\n" ..
+    "compared with plain and denoising autoencoders of the same size? At what cost in reconstruction?",
+}
+
+local quick = ae.options.quick
+-- binary cross-entropy per pixel of reconstructions r against images x
+local function bce(r, x)
+  local p = r:clamp(1e-7, 1 - 1e-7)
+  return -(x * p:log() + (1 - x) * (1 - p):log()):mean()
+end
+local train, test = ae.data.fashion_mnist(quick and { limit = 4000, test_limit = 500 } or { limit = 20000, test_limit = 2000 })
+local epochs = quick and 4 or 20
+local Hn, lambda, std = 256, 0.01, 0.3
+L:say("Fashion-MNIST, %d training and %d test images; 784-%d-784 with a sigmoid code and output, BCE,",
+  train.x:size(1), test.x:size(1), Hn)
+L:say("Adam 1e-3, batch 128, %d epochs. Contractive λ = %g; the denoising AE sees Gaussian noise, std %g.", epochs,
+  lambda, std)
+L:say("For a Dense layer and a sigmoid, J = diag(h(1−h))·W, so ‖J‖²_F = Σ_j (h_j(1−h_j))² ‖W_j‖² exactly.")
+
+local runs = {
+  { key = "plain", name = "plain AE", short = "plain" },
+  { key = "dae", name = string.format("denoising AE (std %g)", std), short = "denoising",
+    noise = ae.noise.gaussian { std = std } },
+  { key = "cae", name = string.format("contractive AE (λ=%g)", lambda), short = "contractive",
+    penalty = ae.penalty.contractive { lambda = lambda } },
+}
+
+local function row_norms(t) -- [N×D] → [N×1] Euclidean norms of the rows
+  return (t * t):matmul(ae.full(1, t:size(2), 1)):sqrt()
+end
+
+-- ‖J_f(x)‖_F of each row of x, in closed form (sigmoid code).
+local function jacobian_norms(net, x)
+  local h = net:encode(x)
+  local s = h * (1 - h)
+  local W = net:layers()[1]:parameters()[1] -- (H, 784)
+  local wn = (W * W):matmul(ae.full(1, W:size(2), 1)) -- (H, 1): ‖W_j‖²
+  return (s * s):matmul(wn):sqrt()
+end
+
+-- The same Jacobian norm of one sample by central differences (a check).
+local function jacobian_norm_numeric(net, x1)
+  local eps = 1e-2
+  local D = x1:size(2)
+  local plus, minus = ae.zeros(D, D), ae.zeros(D, D)
+  for i = 1, D do
+    plus:narrow(1, i, 1):copy(x1)
+    minus:narrow(1, i, 1):copy(x1)
+    plus:set(i, i, x1:get(1, i) + eps)
+    minus:set(i, i, x1:get(1, i) - eps)
+  end
+  local d = (net:encode(plus) - net:encode(minus)) / (2 * eps)
+  return math.sqrt((d * d):sum())
+end
+
+local table_rows = { "| model | val. BCE | val. MSE | mean ‖J‖_F on test data | code change / input change at ‖δ‖≈8.4 | samples/s |",
+  "|---|---:|---:|---:|---:|---:|" }
+local sizes = { 0.01, 0.03, 0.1, 0.3, 0.6, 1.0 } -- per-pixel std of the perturbation
+local moves, ratios = {}, {}
+ae.seed(1)
+local perturb = ae.randn(test.x:size(1), 784) -- one direction per image, scaled below
+local dnorm = row_norms(perturb):mean()
+for _, r in ipairs(runs) do
+  ae.seed(ae.options.seed)
+  r.net = ae.Autoencoder { encoder = { ae.Dense(784, Hn), ae.Sigmoid() }, decoder = { ae.Dense(Hn, 784), ae.Sigmoid() } }
+  L:say("\nTraining the %s ...", r.name)
+  r.history = r.net:fit(train.x, { epochs = epochs, batch = 128, loss = "bce", optimizer = ae.optim.Adam { lr = 1e-3 },
+    noise = r.noise, penalty = r.penalty, verbose = false })
+  r.bce = bce(r.net:reconstruct(test.x), test.x)
+  local d = r.net:reconstruct(test.x) - test.x
+  r.mse = (d * d):mean()
+  r.jnorm = jacobian_norms(r.net, test.x):mean()
+  local check = jacobian_norm_numeric(r.net, test.x:narrow(1, 1, 1))
+  local closed = jacobian_norms(r.net, test.x:narrow(1, 1, 1)):get(1, 1)
+  local h0 = r.net:encode(test.x)
+  r.code_norm = row_norms(h0):mean() -- the scale the code moves against
+  local move = { label = r.name, x = {}, y = {} }
+  local ratio = { label = r.name, x = {}, y = {} }
+  for k, s in ipairs(sizes) do
+    local change = row_norms(r.net:encode(test.x + perturb * s) - h0):mean()
+    move.x[k], move.y[k] = s * dnorm, change
+    ratio.x[k], ratio.y[k] = s * dnorm, change / (s * dnorm)
+  end
+  moves[#moves + 1], ratios[#ratios + 1] = move, ratio
+  local rates = {}
+  for i, v in ipairs(r.history.samples_per_s) do rates[i] = v end
+  table.sort(rates)
+  r.rate = rates[(#rates + 1) // 2]
+  L:say("  validation BCE %.4f, MSE %.4f; mean ‖J‖_F on test data %.3f (first image: closed form %.4f,", r.bce,
+    r.mse, r.jnorm, closed)
+  L:say("  finite differences %.4f); code moves %.3f for an input step of norm %.2f (codes have norm %.2f)", check,
+    move.y[4], move.x[4], r.code_norm)
+  table_rows[#table_rows + 1] = string.format("| %s | %.4f | %.4f | %.3f | %.4f | %s |", r.name, r.bce, r.mse, r.jnorm,
+    ratio.y[4], ae.commas(math.floor(r.rate)))
+  L:metric("val_bce_" .. r.key, r.bce, "validation BCE per pixel, " .. r.name)
+  L:metric("val_mse_" .. r.key, r.mse, "validation MSE per pixel, " .. r.name)
+  L:metric("jacobian_" .. r.key, r.jnorm, "mean Frobenius norm of the encoder Jacobian on test data, " .. r.name)
+  L:metric("jacobian_check_" .. r.key, math.abs(check - closed) / closed,
+    "relative gap between the closed-form and finite-difference Jacobian norm (one image), " .. r.name)
+  L:metric("contraction_" .. r.key, ratio.y[4], "code change over input change at ‖δ‖ ≈ 8.4, " .. r.name)
+  L:metric("code_norm_" .. r.key, r.code_norm, "mean norm of the test codes, " .. r.name)
+  L:metric("samples_per_s_" .. r.key, r.rate, "training samples per second, " .. r.name)
+end
+L:section("The three encoders on the test set", table.concat(table_rows, "\n"))
+
+L:say("\nFigures:")
+L:figure("code_change.png", "How far the code moves, ‖f(x+δ) − f(x)‖, for random input perturbations δ of growing norm",
+  ae.plot.series(moves, { out = L:path("code_change.png"), xlabel = "‖δ‖ (input perturbation, Euclidean norm)",
+    ylabel = "mean ‖f(x+δ) − f(x)‖", logscale = "x", title = "Code change under small input perturbations" }))
+L:figure("contraction.png", "Contraction ratio ‖f(x+δ) − f(x)‖ / ‖δ‖: below the others means a flatter encoder",
+  ae.plot.series(ratios, { out = L:path("contraction.png"), xlabel = "‖δ‖ (input perturbation, Euclidean norm)",
+    ylabel = "‖f(x+δ) − f(x)‖ / ‖δ‖", key = "top right", logscale = "x", title = "Contraction ratio of each encoder" }))
+L:figure("jacobian_hist.png", "‖J_f(x)‖_F over the test images, contractive AE",
+  ae.plot.histogram(jacobian_norms(runs[3].net, test.x), { out = L:path("jacobian_hist.png"), bins = 40,
+    xlabel = "‖J_f(x)‖_F", ylabel = "test images", title = "Jacobian norms of the contractive encoder",
+    size = { 700, 420 } }))
+local rows = { { "original", test.x:narrow(1, 1, 10) } }
+for _, r in ipairs(runs) do rows[#rows + 1] = { r.short, r.net:reconstruct(test.x:narrow(1, 1, 10)) } end
+L:figure("reconstructions.png", "Test images and their reconstructions by each model",
+  ae.plot.image_rows(rows, { out = L:path("reconstructions.png"), n = 10, left = 110, title = "Reconstructions" }))
+
+L:metric("epochs", epochs, "epochs per model")
+L:metric("val_loss", runs[3].bce, "validation BCE of the contractive AE")
+L:finish()
