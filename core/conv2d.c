@@ -509,8 +509,7 @@ static void conv_reset(ae_layer_t *l, ae_rng_t *rng) {
   float *w = ae_tensor_data(l->param[0]);
   size_t n = ae_tensor_numel(l->param[0]);
   float fan_in = (float)(c->cin * c->k * c->k), fan_out = (float)(c->cout * c->k * c->k);
-  if (l->init == AE_INIT_HE) ae_rng_fill_normal(rng, w, n, 0.0f, sqrtf(2.0f / fan_in));
-  else ae_rng_fill_uniform(rng, w, n, -sqrtf(6.0f / (fan_in + fan_out)), sqrtf(6.0f / (fan_in + fan_out)));
+  ae_init_weights(w, n, l->init, fan_in, fan_out, rng);
   ae_tensor_fill(l->param[1], 0.0f);
 }
 

@@ -66,12 +66,7 @@ static void dense_reset(ae_layer_t *l, ae_rng_t *rng) {
   int IN = l->in_features, OUT = l->out_features;
   float *w = ae_tensor_data(l->param[0]);
   size_t n = (size_t)IN * OUT;
-  if (l->init == AE_INIT_HE) {
-    ae_rng_fill_normal(rng, w, n, 0.0f, sqrtf(2.0f / (float)IN));
-  } else {
-    float limit = sqrtf(6.0f / (float)(IN + OUT));
-    ae_rng_fill_uniform(rng, w, n, -limit, limit);
-  }
+  ae_init_weights(w, n, l->init, (float)IN, (float)OUT, rng);
   ae_tensor_fill(l->param[1], 0.0f);
 }
 

@@ -1,6 +1,7 @@
 /* What all layers share: shapes, naming, freeing. */
 #include "layer.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -32,4 +33,9 @@ size_t ae_layer_param_count(const ae_layer_t *l) {
 const char *ae_layer_name(const ae_layer_t *l, char *buf, size_t n) {
   l->ops->describe(l, buf, n);
   return buf;
+}
+
+void ae_init_weights(float *w, size_t n, int init, float fan_in, float fan_out, ae_rng_t *rng) {
+  if (init == AE_INIT_HE) ae_rng_fill_normal(rng, w, n, 0.0f, sqrtf(2.0f / fan_in));
+  else ae_rng_fill_uniform(rng, w, n, -sqrtf(6.0f / (fan_in + fan_out)), sqrtf(6.0f / (fan_in + fan_out)));
 }
