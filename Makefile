@@ -75,3 +75,4 @@ clean:
 # The element-wise kernels: without trapping math GCC may if-convert and
 # vectorize them; NaN and Inf still behave (no -ffinite-math-only).
 $(BUILD)/core/vmath.o: CFLAGS += -fno-trapping-math -fno-math-errno
+$(BUILD)/core/conv_direct.o: CFLAGS += -ffp-contract=fast

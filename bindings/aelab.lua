@@ -172,6 +172,21 @@ end
 
 model_mt.__tostring = function(m) return m:summary() end
 
+-- Where the training steps' time went, per layer (thread 0's rows): a table
+-- to print. reset = true starts the count over.
+function methods:profile(reset)
+  local secs, layers = self:layer_seconds(reset), self:layers()
+  local total = 0
+  for _, s in ipairs(secs) do total = total + s.forward + s.backward end
+  local lines = { string.format("  %-3s %-34s %10s %10s %7s", "#", "layer", "forward s", "backward s", "share") }
+  for i, s in ipairs(secs) do
+    lines[#lines + 1] = string.format("  %-3d %-34s %10.3f %10.3f %6.1f%%", i, tostring(layers[i]), s.forward,
+      s.backward, total > 0 and 100 * (s.forward + s.backward) / total or 0)
+  end
+  lines[#lines + 1] = string.format("  %-38s %21.3f s", "total", total)
+  return table.concat(lines, "\n")
+end
+
 ---------------------------------------------------------------------------
 -- Data
 ---------------------------------------------------------------------------

@@ -264,6 +264,23 @@ static int l_corrupt(lua_State *L) {
   return 1;
 }
 
+/* layer_seconds([reset]) → {{forward=s, backward=s}, ...}: wall time per
+ * layer in thread 0's rows of the training steps so far; reset: start over. */
+static int m_layer_seconds(lua_State *L) {
+  ae_model_t *m = check_model(L, 1);
+  lua_createtable(L, m->n, 0);
+  for (int i = 0; i < m->n; i++) {
+    lua_createtable(L, 0, 2);
+    lua_pushnumber(L, m->seconds[2 * i]);
+    lua_setfield(L, -2, "forward");
+    lua_pushnumber(L, m->seconds[2 * i + 1]);
+    lua_setfield(L, -2, "backward");
+    lua_rawseti(L, -2, i + 1);
+  }
+  if (lua_toboolean(L, 2)) ae_model_reset_seconds(m);
+  return 1;
+}
+
 static int mm_gc(lua_State *L) {
   lmodel_t *u = luaL_checkudata(L, 1, AE_MODEL_MT);
   ae_model_free(u->m);
@@ -278,7 +295,8 @@ static const luaL_Reg methods[] = {
     {"evaluate", m_evaluate},     {"gradient", m_gradient},       {"parameters", m_parameters},
     {"zeroGrad", m_zero_grad},    {"param_count", m_param_count}, {"layers", m_layers},
     {"shapes", m_shapes},         {"code_index", m_code_index},   {"set_noise", m_set_noise},
-    {"set_penalty", m_set_penalty}, {"penalty", m_penalty},       {NULL, NULL},
+    {"set_penalty", m_set_penalty}, {"penalty", m_penalty},       {"layer_seconds", m_layer_seconds},
+    {NULL, NULL},
 };
 
 static const luaL_Reg metamethods[] = {

@@ -25,6 +25,19 @@ void ae_im2col(float *col, const float *x, int C, int H, int W, int kh, int kw, 
 void ae_col2im(float *x, const float *col, int C, int H, int W, int kh, int kw, int s, int pt, int pl, int Ho,
                int Wo);
 
+/* Direct stride-1 kernels on wide planes (conv_direct.c): planes of row
+ * width WP with their zero padding in place, `IS`/`OS`/`DS`/`XS` floats
+ * apart, readable 16 floats past the end of the last one's window.
+ *   ae_corr: out[o][q] = bias[o] (0 when NULL) + Σ_{c,i,j} wt[((c·K + i)·K + j)·CO + o] · in[c][q + i·WP + j]
+ *            for q in [0, L rounded up to 16)
+ *   ae_corr_dw: dwv[(((o·CI + c)·K + i)·K + j)·16 + lane] += the lane's share
+ *            of Σ_q dy[o][q] · x[c][q + i·WP + j], q in [0, L rounded up),
+ *            where dy must be zero from L on. */
+void ae_corr(float *out, size_t OS, int CO, const float *in, size_t IS, int CI, const float *wt, const float *bias,
+             int K, int WP, int L);
+void ae_corr_dw(float *dwv, const float *dy, size_t DS, int CO, const float *x, size_t XS, int CI, int K, int WP,
+                int L);
+
 /* Per-thread workspaces of a layer: buf[t] holds `per` floats for thread t.
  * Grows only (a model reserves for its largest batch and thread count). */
 #define AE_WS_MAXT 64

@@ -146,12 +146,11 @@ static geom_t geom(const conv_t *c, const ae_shape_t *in) {
 }
 
 /* Which kernel runs a call: a function of the shapes only, so the same seed
- * and thread count give the same losses. Direct for stride 1 with at most
- * DIRECT_MAX_OC output channels; im2col + GEMM otherwise. */
-#define DIRECT_MAX_OC 2
+ * and thread count give the same losses. Direct for stride 1, im2col + GEMM
+ * otherwise. */
 static int choose(const conv_t *c, const geom_t *g) {
   if (c->kernel != AE_CONV_AUTO) return c->kernel == AE_CONV_DIRECT && g->S != 1 ? AE_CONV_GEMM : c->kernel;
-  return g->S == 1 && g->OC <= DIRECT_MAX_OC ? AE_CONV_DIRECT : AE_CONV_GEMM;
+  return g->S == 1 ? AE_CONV_DIRECT : AE_CONV_GEMM;
 }
 
 static const char *const kernel_suffix[] = {"", ", naive", ", gemm", ", direct"};
@@ -186,7 +185,6 @@ static int conv_infer(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *out
 }
 
 static size_t direct_ws(const geom_t *g);
-static size_t wide_ws(const geom_t *g);
 
 static int conv_reserve(ae_layer_t *l, const ae_shape_t *in, int B, int threads, ae_error_t *e) {
   (void)B;
@@ -196,9 +194,7 @@ static int conv_reserve(ae_layer_t *l, const ae_shape_t *in, int B, int threads,
   if (kernel == AE_CONV_NAIVE) return AE_OK;
   char name[64];
   conv_describe(l, name, sizeof name);
-  size_t need = kernel == AE_CONV_DIRECT ? direct_ws(&g)
-                : g.S == 1            ? wide_ws(&g)
-                                      : 2 * (size_t)g.C * g.K * g.K * g.HO * g.WO;
+  size_t need = kernel == AE_CONV_DIRECT ? direct_ws(&g) : 2 * (size_t)g.C * g.K * g.K * g.HO * g.WO;
   return ae_ws_reserve(&c->ws, need, threads, name, e);
 }
 
@@ -243,179 +239,133 @@ static void conv_backward_naive(float *din, float *dw, float *db, const float *d
         }
 }
 
-/* Direct kernels, stride 1 only, one sample. The input is copied into a
- * zero-padded plane xp (C, HP, WP) with HP = HO + K − 1, WP = WO + K − 1;
- * the output is computed in the same row width WP (columns WO..WP−1 are
- * junk, cropped afterwards). Then every tap (o, c, i, j) is ONE long
- * multiply-add over L = (HO − 1)·WP + WO values at offset i·WP + j — no
- * patch matrix, and loops long enough to vectorize well. For few channels
- * (1→16, 16→1) this beats im2col, whose writes cost more than its GEMM saves
- * (a 16→1 layer on 28×28 writes 144×784 patch values for 113k multiply-adds).
- * Workspace (floats): xp C·HP·WP, then yp OC·HP·WP, then dxp C·HP·WP. */
-static size_t direct_ws(const geom_t *g) {
-  return (size_t)(2 * g->C + g->OC) * (g->HO + g->K - 1) * (g->WO + g->K - 1);
+/* The direct path, stride 1 (kernels in conv_direct.c). Per sample the
+ * input goes into zero-padded wide planes xp (C, HP, WP), HP = HO + K − 1,
+ * WP = WO + K − 1; the output comes out WP wide and is cropped. Backward
+ * places dy in planes dyq (OC, HO + 2(K − 1), WP) at row and column K − 1,
+ * zeros around: its wide rows (dy, then K − 1 zeros) give the weight
+ * gradient, and a correlation of dyq with the flipped weights, read from row
+ * PT on, gives the input gradient in wide rows.
+ * Workspace (floats): xp C·XS | out max(OC·Lr, C·Lx) | dyq OC·DS |
+ * transposed weights OC·CK | weight-gradient lanes OC·CK·16. */
+typedef struct {
+  int HP, WP, L, Lr, Lx; /* L: outputs in wide rows; Lr, Lx: output and input-gradient runs rounded to 16 */
+  size_t XS, DS;         /* plane strides of xp and dyq, with zero slack the kernels may read */
+} wide_t;
+
+static int round16(int n) { return (n + 15) & ~15; }
+
+static wide_t wide(const geom_t *g) {
+  wide_t w;
+  w.HP = g->HO + g->K - 1;
+  w.WP = g->WO + g->K - 1;
+  w.L = (g->HO - 1) * w.WP + g->WO;
+  w.Lr = round16(w.L);
+  w.Lx = round16(g->H * w.WP);
+  w.XS = (size_t)round16(w.HP * w.WP + 16);
+  w.DS = (size_t)round16((g->HO + 2 * (g->K - 1)) * w.WP + g->K + 16);
+  return w;
 }
 
-/* xp (C, HP, WP) ← x (C, H, W) placed at (PT, PL), zeros around. */
-static void pad_planes(float *xp, const float *x, const geom_t *g, int HP, int WP) {
-  /* stride 1: HP ≥ PT + H and WP ≥ PL + W, so the image always fits; only
-   * the border is zeroed */
-  for (int c = 0; c < g->C; c++)
-    for (int yy = 0; yy < HP; yy++) {
-      float *d = xp + ((size_t)c * HP + yy) * WP;
+static size_t direct_ws(const geom_t *g) {
+  wide_t w = wide(g);
+  size_t CK = (size_t)g->C * g->K * g->K, outs = (size_t)g->OC * w.Lr, ins = (size_t)g->C * w.Lx;
+  return (size_t)g->C * w.XS + (outs > ins ? outs : ins) + (size_t)g->OC * w.DS + CK * g->OC * 17;
+}
+
+/* xp (C planes XS apart, HP × WP) ← x (C, H, W) placed at (PT, PL), zeros around and in the slack. */
+static void pad_planes(float *xp, const float *x, const geom_t *g, const wide_t *w) {
+  for (int c = 0; c < g->C; c++) {
+    float *p = xp + (size_t)c * w->XS;
+    for (int yy = 0; yy < w->HP; yy++) {
+      float *d = p + (size_t)yy * w->WP;
       int y = yy - g->PT;
       if (y < 0 || y >= g->H) {
-        for (int xx = 0; xx < WP; xx++) d[xx] = 0.0f;
+        for (int xx = 0; xx < w->WP; xx++) d[xx] = 0.0f;
         continue;
       }
       const float *r = x + ((size_t)c * g->H + y) * g->W - g->PL;
       for (int xx = 0; xx < g->PL; xx++) d[xx] = 0.0f;
       for (int xx = g->PL; xx < g->PL + g->W; xx++) d[xx] = r[xx];
-      for (int xx = g->PL + g->W; xx < WP; xx++) d[xx] = 0.0f;
+      for (int xx = g->PL + g->W; xx < w->WP; xx++) d[xx] = 0.0f;
+    }
+    for (size_t q = (size_t)w->HP * w->WP; q < w->XS; q++) p[q] = 0.0f;
+  }
+}
+
+/* out (n, R, cols) ← rows of `cols` values starting at src, `stride` apart
+ * within a plane and `ps` apart between planes. */
+static void crop(float *out, const float *src, int n, int R, int cols, int stride, size_t ps) {
+  for (int c = 0; c < n; c++)
+    for (int r = 0; r < R; r++) {
+      const float *s = src + (size_t)c * ps + (size_t)r * stride;
+      float *d = out + ((size_t)c * R + r) * cols;
+      for (int x = 0; x < cols; x++) d[x] = s[x];
     }
 }
 
-/* The build has no -march: these long loops are compiled for AVX-512, AVX2
- * and baseline x86-64, picked at load time (as in vmath.c); measured here
- * 1.3-1.4× faster than the baseline build. */
-#define DIRECT_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-
-DIRECT_CLONES
-static void conv_forward_direct(float *y, const float *x, const float *w, const float *b, geom_t g, float *ws) {
-  int HP = g.HO + g.K - 1, WP = g.WO + g.K - 1, L = (g.HO - 1) * WP + g.WO;
-  float *xp = ws, *yp = ws + (size_t)g.C * HP * WP;
-  pad_planes(xp, x, &g, HP, WP);
-  for (int o = 0; o < g.OC; o++) {
-    float *yo = yp + (size_t)o * HP * WP;
-    for (int q = 0; q < L; q++) yo[q] = b[o];
-    for (int c = 0; c < g.C; c++)
-      for (int i = 0; i < g.K; i++)
-        for (int j = 0; j < g.K; j++) {
-          float wv = w[((o * g.C + c) * g.K + i) * g.K + j];
-          const float *xs = xp + (size_t)c * HP * WP + i * WP + j;
-          for (int q = 0; q < L; q++) yo[q] += wv * xs[q];
-        }
-    for (int oy = 0; oy < g.HO; oy++)
-      memcpy(y + ((size_t)o * g.HO + oy) * g.WO, yo + (size_t)oy * WP, (size_t)g.WO * sizeof(float));
-  }
-}
-
-DIRECT_CLONES
-static void conv_backward_direct(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w,
-                                 geom_t g, float *ws) {
-  int HP = g.HO + g.K - 1, WP = g.WO + g.K - 1, L = (g.HO - 1) * WP + g.WO;
-  float *xp = ws, *dyp = ws + (size_t)g.C * HP * WP, *dxp = dyp + (size_t)g.OC * HP * WP;
-  pad_planes(xp, x, &g, HP, WP);
-  /* dout in the padded row width, zeros in the junk columns */
-  memset(dyp, 0, (size_t)g.OC * HP * WP * sizeof(float));
-  for (int o = 0; o < g.OC; o++) {
-    float s = 0.0f;
-    for (int oy = 0; oy < g.HO; oy++) {
-      const float *r = dy + ((size_t)o * g.HO + oy) * g.WO;
-      float *d = dyp + (size_t)o * HP * WP + (size_t)oy * WP;
-#pragma omp simd reduction(+ : s)
-      for (int ox = 0; ox < g.WO; ox++) {
-        d[ox] = r[ox];
-        s += r[ox];
-      }
-    }
-    db[o] += s;
-  }
-  if (dx) memset(dxp, 0, (size_t)g.C * HP * WP * sizeof(float));
-  for (int o = 0; o < g.OC; o++) {
-    const float *d = dyp + (size_t)o * HP * WP;
-    for (int c = 0; c < g.C; c++)
-      for (int i = 0; i < g.K; i++)
-        for (int j = 0; j < g.K; j++) {
-          size_t wi = (size_t)((o * g.C + c) * g.K + i) * g.K + j;
-          const float *xs = xp + (size_t)c * HP * WP + i * WP + j;
-          float acc = 0.0f;
-          /* a fixed-order SIMD reduction: vectorized, and the same every run */
-#pragma omp simd reduction(+ : acc)
-          for (int q = 0; q < L; q++) acc += d[q] * xs[q];
-          dw[wi] += acc;
-          if (dx) {
-            float wv = w[wi], *ds = dxp + (size_t)c * HP * WP + i * WP + j;
-            for (int q = 0; q < L; q++) ds[q] += wv * d[q];
-          }
-        }
-  }
-  if (dx)
-    for (int c = 0; c < g.C; c++)
-      for (int yy = 0; yy < g.H; yy++)
-        memcpy(dx + ((size_t)c * g.H + yy) * g.W, dxp + ((size_t)c * HP + yy + g.PT) * WP + g.PL,
-               (size_t)g.W * sizeof(float));
-}
-
-/* im2col + GEMM for stride 1 in the padded row width: with the input in a
- * zero-padded plane xp (C, HP, WP), patch row (c, i, j) is the contiguous run
- * xp[c] + i·WP + j of L = (HO − 1)·WP + WO values, one copy instead of HO
- * short ones with border checks; outputs come out WP wide and are cropped.
- * Workspace (floats): xp C·HP·WP, dxp C·HP·WP, col CK·L, yp OC·L. */
-static size_t wide_ws(const geom_t *g) {
-  size_t HP = (size_t)g->HO + g->K - 1, WP = (size_t)g->WO + g->K - 1, L = (g->HO - 1) * WP + g->WO;
-  return 2 * (size_t)g->C * HP * WP + ((size_t)g->C * g->K * g->K + g->OC) * L;
-}
-
-static void wide_cols(float *col, const float *xp, const geom_t *g, int HP, int WP, int L) {
-  for (int c = 0; c < g->C; c++)
-    for (int i = 0; i < g->K; i++)
-      for (int j = 0; j < g->K; j++)
-        memcpy(col + ((size_t)(c * g->K + i) * g->K + j) * L, xp + (size_t)c * HP * WP + i * WP + j,
-               (size_t)L * sizeof(float));
-}
-
-static void conv_forward_wide(float *y, const float *x, const float *w, const float *b, geom_t g, float *ws) {
-  int HP = g.HO + g.K - 1, WP = g.WO + g.K - 1, L = (g.HO - 1) * WP + g.WO, CK = g.C * g.K * g.K;
-  float *xp = ws, *col = ws + 2 * (size_t)g.C * HP * WP, *yp = col + (size_t)CK * L;
-  pad_planes(xp, x, &g, HP, WP);
-  wide_cols(col, xp, &g, HP, WP, L);
+static void conv_forward_direct(float *out, const float *in, const float *w, const float *b, geom_t g, int B,
+                                float *ws) {
+  wide_t v = wide(&g);
+  int CK = g.C * g.K * g.K;
+  float *xp = ws, *yw = xp + (size_t)g.C * v.XS, *wt = ws + direct_ws(&g) - (size_t)CK * g.OC * 17;
+  /* wt[(c·K + i)·K + j][o]: a weight row per tap, as ae_corr reads it */
   for (int o = 0; o < g.OC; o++)
-    for (int q = 0; q < L; q++) yp[(size_t)o * L + q] = b[o];
-  ae_gemm_avx2(0, 0, g.OC, L, CK, 1.0f, w, CK, col, L, 1.0f, yp, L);
-  for (int o = 0; o < g.OC; o++)
-    for (int oy = 0; oy < g.HO; oy++)
-      memcpy(y + ((size_t)o * g.HO + oy) * g.WO, yp + (size_t)o * L + (size_t)oy * WP, (size_t)g.WO * sizeof(float));
+    for (int t = 0; t < CK; t++) wt[(size_t)t * g.OC + o] = w[(size_t)o * CK + t];
+  for (int n = 0; n < B; n++) {
+    pad_planes(xp, in + (size_t)n * g.C * g.H * g.W, &g, &v);
+    ae_corr(yw, (size_t)v.Lr, g.OC, xp, v.XS, g.C, wt, b, g.K, v.WP, v.L);
+    crop(out + (size_t)n * g.OC * g.HO * g.WO, yw, g.OC, g.HO, g.WO, v.WP, (size_t)v.Lr);
+  }
 }
 
-static void conv_backward_wide(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w,
-                               geom_t g, float *ws) {
-  int HP = g.HO + g.K - 1, WP = g.WO + g.K - 1, L = (g.HO - 1) * WP + g.WO, CK = g.C * g.K * g.K;
-  float *xp = ws, *dxp = xp + (size_t)g.C * HP * WP, *col = dxp + (size_t)g.C * HP * WP, *dyp = col + (size_t)CK * L;
-  pad_planes(xp, x, &g, HP, WP);
-  wide_cols(col, xp, &g, HP, WP, L);
-  /* dout in the padded row width, zeros in the junk columns */
-  memset(dyp, 0, (size_t)g.OC * L * sizeof(float));
-  for (int o = 0; o < g.OC; o++) {
-    float s = 0.0f;
-    for (int oy = 0; oy < g.HO; oy++) {
-      const float *r = dy + ((size_t)o * g.HO + oy) * g.WO;
-      float *d = dyp + (size_t)o * L + (size_t)oy * WP;
-#pragma omp simd reduction(+ : s)
-      for (int ox = 0; ox < g.WO; ox++) {
-        d[ox] = r[ox];
-        s += r[ox];
+static void conv_backward_direct(float *din, float *dw, float *db, const float *dout, const float *in,
+                                 const float *w, geom_t g, int B, float *ws) {
+  wide_t v = wide(&g);
+  int K = g.K, CK = g.C * K * K;
+  size_t outs = (size_t)g.OC * v.Lr, ins = (size_t)g.C * v.Lx;
+  float *xp = ws, *dxw = xp + (size_t)g.C * v.XS, *dyq = dxw + (outs > ins ? outs : ins);
+  float *wt = dyq + (size_t)g.OC * v.DS, *dwv = wt + (size_t)CK * g.OC;
+  /* the input gradient correlates dy with the flipped weights, channels swapped:
+   * wt[(o·K + i)·K + j][c] = w[o][c][K−1−i][K−1−j] */
+  for (int o = 0; o < g.OC; o++)
+    for (int c = 0; c < g.C; c++)
+      for (int i = 0; i < K; i++)
+        for (int j = 0; j < K; j++)
+          wt[(((size_t)o * K + i) * K + j) * g.C + c] = w[(((size_t)o * g.C + c) * K + K - 1 - i) * K + K - 1 - j];
+  memset(dwv, 0, (size_t)CK * g.OC * 16 * sizeof(float));
+  size_t pre = (size_t)(K - 1) * v.WP + (K - 1);
+  for (int n = 0; n < B; n++) {
+    const float *dy = dout + (size_t)n * g.OC * g.HO * g.WO;
+    pad_planes(xp, in + (size_t)n * g.C * g.H * g.W, &g, &v);
+    for (int o = 0; o < g.OC; o++) {
+      float *p = dyq + (size_t)o * v.DS, s = 0.0f;
+      memset(p, 0, pre * sizeof(float));
+      for (int oy = 0; oy < g.HO; oy++) {
+        const float *r = dy + ((size_t)o * g.HO + oy) * g.WO;
+        float *d = p + pre + (size_t)oy * v.WP;
+        for (int ox = 0; ox < g.WO; ox++) {
+          d[ox] = r[ox];
+          s += r[ox];
+        }
+        for (int ox = g.WO; ox < v.WP; ox++) d[ox] = 0.0f;
       }
+      size_t used = pre + (size_t)g.HO * v.WP;
+      memset(p + used, 0, (v.DS - used) * sizeof(float));
+      db[o] += s;
     }
-    db[o] += s;
+    ae_corr_dw(dwv, dyq + pre, v.DS, g.OC, xp, v.XS, g.C, K, v.WP, v.L);
+    if (din) {
+      ae_corr(dxw, (size_t)v.Lx, g.C, dyq + (size_t)g.PT * v.WP, v.DS, g.OC, wt, NULL, K, v.WP, g.H * v.WP);
+      crop(din + (size_t)n * g.C * g.H * g.W, dxw + g.PL, g.C, g.H, g.W, v.WP, (size_t)v.Lx);
+    }
   }
-  /* dW (OC, CK) += dyp (OC, L) · colᵀ (L, CK) */
-  ae_gemm_avx2(0, 1, g.OC, CK, L, 1.0f, dyp, L, col, L, 1.0f, dw, CK);
-  if (!dx) return;
-  /* dcol (CK, L) = Wᵀ (CK, OC) · dyp (OC, L), over col, then scattered back */
-  ae_gemm_avx2(1, 0, CK, L, g.OC, 1.0f, w, CK, dyp, L, 0.0f, col, L);
-  memset(dxp, 0, (size_t)g.C * HP * WP * sizeof(float));
-  for (int c = 0; c < g.C; c++)
-    for (int i = 0; i < g.K; i++)
-      for (int j = 0; j < g.K; j++) {
-        const float *src = col + ((size_t)(c * g.K + i) * g.K + j) * L;
-        float *d = dxp + (size_t)c * HP * WP + i * WP + j;
-        for (int q = 0; q < L; q++) d[q] += src[q];
-      }
-  for (int c = 0; c < g.C; c++)
-    for (int yy = 0; yy < g.H; yy++)
-      memcpy(dx + ((size_t)c * g.H + yy) * g.W, dxp + ((size_t)c * HP + yy + g.PT) * WP + g.PL,
-             (size_t)g.W * sizeof(float));
+  /* the lanes, summed in a fixed order */
+  for (size_t t = 0; t < (size_t)CK * g.OC; t++) {
+    float s = 0.0f;
+    for (int k = 0; k < 16; k++) s += dwv[t * 16 + k];
+    dw[t] += s;
+  }
 }
 
 static void conv_forward(ae_layer_t *l, float *out, const float *in, const ae_shape_t *in_shape, int B,
@@ -429,15 +379,7 @@ static void conv_forward(ae_layer_t *l, float *out, const float *in, const ae_sh
     return;
   }
   if (kernel == AE_CONV_DIRECT) {
-    for (int n = 0; n < B; n++)
-      conv_forward_direct(out + (size_t)n * g.OC * g.HO * g.WO, in + (size_t)n * g.C * g.H * g.W, w, b, g,
-                          c->ws.buf[pass->thread]);
-    return;
-  }
-  if (g.S == 1) {
-    for (int n = 0; n < B; n++)
-      conv_forward_wide(out + (size_t)n * g.OC * g.HO * g.WO, in + (size_t)n * g.C * g.H * g.W, w, b, g,
-                        c->ws.buf[pass->thread]);
+    conv_forward_direct(out, in, w, b, g, B, c->ws.buf[pass->thread]);
     return;
   }
   int CK = g.C * g.K * g.K, P = g.HO * g.WO;
@@ -466,17 +408,7 @@ static void conv_backward(ae_layer_t *l, float *din, const float *dout, const fl
     return;
   }
   if (kernel == AE_CONV_DIRECT) {
-    size_t isz = (size_t)g.C * g.H * g.W, osz = (size_t)g.OC * g.HO * g.WO;
-    for (int n = 0; n < B; n++)
-      conv_backward_direct(din ? din + n * isz : NULL, dw, db, dout + n * osz, in + n * isz, w, g,
-                           c->ws.buf[pass->thread]);
-    return;
-  }
-  if (g.S == 1) {
-    size_t isz = (size_t)g.C * g.H * g.W, osz = (size_t)g.OC * g.HO * g.WO;
-    for (int n = 0; n < B; n++)
-      conv_backward_wide(din ? din + n * isz : NULL, dw, db, dout + n * osz, in + n * isz, w, g,
-                         c->ws.buf[pass->thread]);
+    conv_backward_direct(din, dw, db, dout, in, w, g, B, c->ws.buf[pass->thread]);
     return;
   }
   int CK = g.C * g.K * g.K, P = g.HO * g.WO;

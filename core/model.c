@@ -11,6 +11,7 @@ static int omp_get_num_threads(void) { return 1; }
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static size_t max_numel(const ae_model_t *m) {
   size_t mx = 1;
@@ -32,7 +33,8 @@ ae_model_t *ae_model_new(ae_layer_t **layers, int n, int code, const ae_shape_t 
   m->layers = calloc((size_t)n, sizeof *m->layers); /* NULL entries are not counted as users */
   m->shape = calloc((size_t)n + 1, sizeof *m->shape);
   m->act = calloc((size_t)n + 1, sizeof *m->act);
-  if (!m->layers || !m->shape || !m->act) {
+  m->seconds = calloc(2 * (size_t)n, sizeof *m->seconds);
+  if (!m->layers || !m->shape || !m->act || !m->seconds) {
     ae_model_free(m);
     return ae_fail(e, AE_ENOMEM, "out of memory"), NULL;
   }
@@ -103,7 +105,16 @@ void ae_model_free(ae_model_t *m) {
   free(m->layers);
   free(m->shape);
   free(m->act);
+  free(m->seconds);
   free(m);
+}
+
+void ae_model_reset_seconds(ae_model_t *m) { memset(m->seconds, 0, 2 * (size_t)m->n * sizeof *m->seconds); }
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 size_t ae_model_param_count(const ae_model_t *m) { return m->params ? ae_tensor_numel(m->params) : 0; }
@@ -287,10 +298,17 @@ static const float *rows_input(ae_model_t *m, const float *x, int lo, int hi, co
 static const float *rows_forward(ae_model_t *m, const float *xin, int lo, int hi, const ae_pass_t *pass) {
   int n = hi - lo, last = fused_bce(m) ? m->n - 1 : m->n;
   const float *cur = xin;
+  int timed = pass->thread == 0;
+  double t0 = timed ? now() : 0;
   for (int i = 0; i < last; i++) {
     float *out = m->act[i + 1] + (size_t)lo * ae_shape_numel(&m->shape[i + 1]);
     m->layers[i]->ops->forward(m->layers[i], out, cur, &m->shape[i], n, pass);
     cur = out;
+    if (timed) {
+      double t1 = now();
+      m->seconds[2 * i] += t1 - t0;
+      t0 = t1;
+    }
   }
   return cur;
 }
@@ -342,6 +360,8 @@ static double rows_backward(ae_model_t *m, const float *xin, const float *y, con
   float *dout = m->gbuf[0] + (size_t)lo * widest, *din = m->gbuf[1] + (size_t)lo * widest;
   double l = loss_of(m, dout, y, t + (size_t)lo * out_row, (size_t)n * out_row, (double)B * out_row, want);
   float *dparam[AE_MAXPARAM];
+  int timed = pass->thread == 0;
+  double t0 = timed ? now() : 0;
   for (int i = last - 1; i >= 0; i--) {
     ae_layer_t *layer = m->layers[i];
     const float *in = i == 0 ? xin : m->act[i] + (size_t)lo * ae_shape_numel(&m->shape[i]);
@@ -350,6 +370,11 @@ static double rows_backward(ae_model_t *m, const float *xin, const float *y, con
     for (int j = 0; j < layer->nparams; j++) dparam[j] = G + (layer->grad[j]->offset - m->grads->offset);
     if (i + 1 == P && m->penalty.kind != AE_PENALTY_CONTRACTIVE) l += activity_penalty(m, dout, lo, hi, B);
     layer->ops->backward(layer, d, dout, in, out, &m->shape[i], n, dparam, pass);
+    if (timed) {
+      double t1 = now();
+      m->seconds[2 * i + 1] += t1 - t0;
+      t0 = t1;
+    }
     float *tmp = dout;
     dout = din;
     din = tmp;

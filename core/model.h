@@ -39,6 +39,7 @@ typedef struct ae_model {
   float *noisy;         /* (cap, shape[0]): the corrupted inputs of a step */
   float *pen_buf;       /* (1 + threads, H): KL's ∂/∂a or the weight-row norms, then per-thread sums */
   size_t pen_len;
+  double *seconds; /* (n, 2): forward and backward seconds of each layer in thread 0's rows */
 } ae_model_t;
 
 /* input: the per-sample input shape, or NULL to take it from the first layer. */
@@ -75,5 +76,10 @@ int ae_model_evaluate(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *ta
  * m->grads (zeroed first), the input gradient in dx when not NULL. */
 int ae_model_gradient(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *target, ae_tensor_t *dx,
                       double *loss, ae_error_t *e);
+
+/* Where training time goes: m->seconds[2i] and [2i+1] sum the forward and
+ * backward wall time of layer i in the rows thread 0 ran, over the steps
+ * since the last reset (two clock reads per layer and pass, ~50 ns). */
+void ae_model_reset_seconds(ae_model_t *m);
 
 #endif

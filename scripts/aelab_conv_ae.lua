@@ -2,15 +2,17 @@
 -- the Keras tutorial's convolutional autoencoder (lesson 08's model), same
 -- data, batch, optimizer and epochs as scripts/torch_conv_ae.py. Prints one
 -- JSON line with --json.
---   ./aelab scripts/aelab_conv_ae.lua [--epochs N] [--batch B] [--limit N] [--json]
+--   ./aelab scripts/aelab_conv_ae.lua [--epochs N] [--batch B] [--limit N] [--json] [--profile]
+-- --profile prints the time each layer took.
 local ae = require "aelab"
-local epochs, batch, limit, as_json = 5, 256, nil, false
+local epochs, batch, limit, as_json, profile = 5, 256, nil, false, false
 local i = 1
 while arg[i] do
   if arg[i] == "--epochs" then epochs = tonumber(arg[i + 1]); i = i + 1
   elseif arg[i] == "--batch" then batch = tonumber(arg[i + 1]); i = i + 1
   elseif arg[i] == "--limit" then limit = tonumber(arg[i + 1]); i = i + 1
-  elseif arg[i] == "--json" then as_json = true end
+  elseif arg[i] == "--json" then as_json = true
+  elseif arg[i] == "--profile" then profile = true end
   i = i + 1
 end
 local train, test = ae.data.fashion_mnist(limit and { limit = limit, test_limit = 10000 } or nil)
@@ -24,6 +26,7 @@ local net = ae.Autoencoder {
 }
 local h = net:fit(train.x, { epochs = epochs, batch = batch, loss = "bce", validation = test.x,
   optimizer = ae.optim.Adam { lr = 1e-3, eps = 1e-7 }, verbose = not as_json })
+if profile then print(net:profile()) end
 local rates = {}
 for k, r in ipairs(h.samples_per_s) do rates[k] = r end
 table.sort(rates)

@@ -110,10 +110,30 @@ local function random_case(rng_i)
   return math.random(1, 4), math.random(1, 5), k, { stride = s, padding = pad }, { math.random(1, 3), 0, h, w }
 end
 
-local function compare(make, kernel)
+-- Cases as in lesson 08's model and wider, so the direct kernel's register
+-- tiles (8, 4, 2 and 1 output channels; several vectors per row; leftover
+-- vectors and channels) all run.
+local WIDE_CASES = {
+  { 1, 16, 3, { padding = "same" }, { 2, 1, 28, 28 } },
+  { 16, 8, 3, { padding = "same" }, { 2, 16, 14, 14 } },
+  { 8, 8, 3, { padding = "same" }, { 3, 8, 4, 4 } },
+  { 8, 16, 3, {}, { 2, 8, 16, 16 } },
+  { 16, 1, 3, { padding = "same" }, { 2, 16, 28, 28 } },
+  { 6, 15, 5, { padding = "same" }, { 2, 6, 13, 9 } },
+  { 9, 7, 2, { padding = "same" }, { 1, 9, 20, 17 } },
+}
+
+local function compare(make, kernel, cases)
   math.randomseed(H.SEED)
-  for _ = 1, 12 do
-    local cin, cout, k, o, shape = random_case()
+  for n = 1, cases and #cases or 12 do
+    local cin, cout, k, o, shape
+    if cases then
+      cin, cout, k, o, shape = table.unpack(cases[n])
+      o = { stride = o.stride, padding = o.padding }
+      shape = { table.unpack(shape) }
+    else
+      cin, cout, k, o, shape = random_case()
+    end
     shape[2] = cin
     o.kernel = kernel
     local fast = random_bias(make(cin, cout, k, o))
@@ -144,6 +164,8 @@ end
 function TestConvOracle:testConv2DGemmMatchesNaive() compare(ae.Conv2D, "gemm") end
 function TestConvOracle:testConv2DDirectMatchesNaive() compare(ae.Conv2D, "direct") end
 function TestConvOracle:testConv2DAutoMatchesNaive() compare(ae.Conv2D, "auto") end
+function TestConvOracle:testConv2DDirectMatchesNaiveOnWideShapes() compare(ae.Conv2D, "direct", WIDE_CASES) end
+function TestConvOracle:testConv2DGemmMatchesNaiveOnWideShapes() compare(ae.Conv2D, "gemm", WIDE_CASES) end
 function TestConvOracle:testConvTranspose2DFastMatchesNaive() compare(ae.ConvTranspose2D) end
 
 function TestConvOracle:testKernelChoiceIsNamed()
