@@ -178,12 +178,19 @@ function methods:profile(reset)
   local secs, layers = self:layer_seconds(reset), self:layers()
   local total = 0
   for _, s in ipairs(secs) do total = total + s.forward + s.backward end
-  local lines = { string.format("  %-3s %-34s %10s %10s %7s", "#", "layer", "forward s", "backward s", "share") }
-  for i, s in ipairs(secs) do
-    lines[#lines + 1] = string.format("  %-3d %-34s %10.3f %10.3f %6.1f%%", i, tostring(layers[i]), s.forward,
-      s.backward, total > 0 and 100 * (s.forward + s.backward) / total or 0)
+  local names, w = {}, #"layer"
+  for i, l in ipairs(layers) do
+    names[i] = tostring(l)
+    w = math.max(w, utf8.len(names[i]))
   end
-  lines[#lines + 1] = string.format("  %-38s %21.3f s", "total", total)
+  -- pad by characters, not bytes: the names hold → and ×
+  local function pad(s) return s .. string.rep(" ", w - utf8.len(s)) end
+  local lines = { string.format("  %-3s %s %10s %10s %7s", "#", pad("layer"), "forward s", "backward s", "share") }
+  for i, s in ipairs(secs) do
+    lines[#lines + 1] = string.format("  %-3d %s %10.3f %10.3f %6.1f%%", i, pad(names[i]), s.forward, s.backward,
+      total > 0 and 100 * (s.forward + s.backward) / total or 0)
+  end
+  lines[#lines + 1] = string.format("  %-3s %s %21.3f s", "", pad("total"), total)
   return table.concat(lines, "\n")
 end
 

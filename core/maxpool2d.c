@@ -5,8 +5,10 @@
  *   padding is never chosen, as in TensorFlow)
  *
  * Backward sends each dout to its window's arg-max (the first one on ties),
- * found again from the input instead of being stored: no workspace. The
- * loop is the direct one; there is no faster kernel to check against. */
+ * found again from the input instead of being stored: no workspace. 2×2
+ * windows with stride 2 (the common case) have their own loops, which write
+ * every input gradient once instead of clearing and scattering; the tests
+ * check both against a Lua loop. */
 #include "conv.h"
 
 #include <stdio.h>
@@ -78,18 +80,86 @@ static inline __attribute__((always_inline)) int argmax2(const float *x, const g
   return best;
 }
 
+/* The build has no -march: these loops are compiled for AVX2 and baseline
+ * x86-64, picked at load time (as in vmath.c). */
+#define CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+
+/* 2×2, stride 2 (then PT = PL = 0): the windows that lie wholly inside, by
+ * rows; a window cut off by an odd edge ('same') goes through argmax2. The
+ * max is taken as `b > m ? b : m`, the same first-maximum rule. */
+CLONES static void pool2_forward(float *y, const float *x, const geom_t *g, size_t planes) {
+  int fh = g->H / 2, fw = g->W / 2, W = g->W, WO = g->WO;
+  for (size_t pl = 0; pl < planes; pl++, x += (size_t)g->H * W, y += (size_t)g->HO * WO) {
+    for (int oy = 0; oy < fh; oy++) {
+      const float *r0 = x + (size_t)2 * oy * W, *r1 = r0 + W;
+      float *d = y + (size_t)oy * WO;
+      for (int ox = 0; ox < fw; ox++) {
+        float m = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], e = r1[2 * ox + 1];
+        m = b > m ? b : m;
+        m = c > m ? c : m;
+        d[ox] = e > m ? e : m;
+      }
+      if (fw < WO) d[fw] = x[argmax2(x, g, oy, fw)];
+    }
+    if (fh < g->HO)
+      for (int ox = 0; ox < WO; ox++) y[(size_t)fh * WO + ox] = x[argmax2(x, g, fh, ox)];
+  }
+}
+
+/* Its backward: every input gradient of a whole window written once (dy at
+ * the first maximum, zeros elsewhere); odd edges cleared, then the cut-off
+ * windows ('same') scattered through argmax2. */
+CLONES static void pool2_backward(float *dx, const float *dy, const float *x, const geom_t *g, size_t planes) {
+  int fh = g->H / 2, fw = g->W / 2, W = g->W, WO = g->WO;
+  size_t plane = (size_t)g->H * W;
+  for (size_t pl = 0; pl < planes; pl++, x += plane, dx += plane, dy += (size_t)g->HO * WO) {
+    for (int oy = 0; oy < fh; oy++) {
+      const float *r0 = x + (size_t)2 * oy * W, *r1 = r0 + W;
+      float *d0 = dx + (size_t)2 * oy * W, *d1 = d0 + W;
+      const float *gy = dy + (size_t)oy * WO;
+      for (int ox = 0; ox < fw; ox++) {
+        float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], e = r1[2 * ox + 1], gv = gy[ox];
+        /* the winner is the last to beat the running max; selects only, so
+         * the loop vectorizes */
+        int sb = b > a;
+        float m = sb ? b : a;
+        int sc = c > m;
+        m = sc ? c : m;
+        int se = e > m;
+        d1[2 * ox + 1] = se ? gv : 0.0f;
+        gv = se ? 0.0f : gv;
+        d1[2 * ox] = sc ? gv : 0.0f;
+        gv = sc ? 0.0f : gv;
+        d0[2 * ox + 1] = sb ? gv : 0.0f;
+        d0[2 * ox] = sb ? 0.0f : gv;
+      }
+      if (W % 2) d0[W - 1] = d1[W - 1] = 0.0f;
+    }
+    if (g->H % 2)
+      for (int xx = 0; xx < W; xx++) dx[(size_t)(g->H - 1) * W + xx] = 0.0f;
+    if (fw < WO)
+      for (int oy = 0; oy < fh; oy++) dx[argmax2(x, g, oy, fw)] += dy[(size_t)oy * WO + fw];
+    if (fh < g->HO)
+      for (int ox = 0; ox < WO; ox++) dx[argmax2(x, g, fh, ox)] += dy[(size_t)fh * WO + ox];
+  }
+}
+
 static void pool_forward(ae_layer_t *l, float *out, const float *in, const ae_shape_t *in_shape, int B,
                          const ae_pass_t *pass) {
   (void)pass;
   const pool_t *p = l->state;
   geom_t g = geom(p, in_shape);
   int two = p->k == 2 && p->stride == 2;
+  if (two) {
+    pool2_forward(out, in, &g, (size_t)B * g.C);
+    return;
+  }
   for (size_t pl = 0; pl < (size_t)B * g.C; pl++) {
     const float *x = in + pl * g.H * g.W;
     float *y = out + pl * g.HO * g.WO;
     for (int oy = 0; oy < g.HO; oy++)
       for (int ox = 0; ox < g.WO; ox++)
-        y[oy * g.WO + ox] = x[two ? argmax2(x, &g, oy, ox) : argmax(x, p, &g, oy, ox)];
+        y[oy * g.WO + ox] = x[argmax(x, p, &g, oy, ox)];
   }
 }
 
@@ -102,6 +172,10 @@ static void pool_backward(ae_layer_t *l, float *din, const float *dout, const fl
   const pool_t *p = l->state;
   geom_t g = geom(p, in_shape);
   int two = p->k == 2 && p->stride == 2;
+  if (two) {
+    pool2_backward(din, dout, in, &g, (size_t)B * g.C);
+    return;
+  }
   memset(din, 0, (size_t)B * g.C * g.H * g.W * sizeof(float));
   for (size_t pl = 0; pl < (size_t)B * g.C; pl++) {
     const float *x = in + pl * g.H * g.W;
@@ -109,7 +183,7 @@ static void pool_backward(ae_layer_t *l, float *din, const float *dout, const fl
     float *dx = din + pl * g.H * g.W;
     for (int oy = 0; oy < g.HO; oy++)
       for (int ox = 0; ox < g.WO; ox++)
-        dx[two ? argmax2(x, &g, oy, ox) : argmax(x, p, &g, oy, ox)] += dy[oy * g.WO + ox];
+        dx[argmax(x, p, &g, oy, ox)] += dy[oy * g.WO + ox];
   }
 }
 

@@ -216,6 +216,45 @@ function TestConvOracle:testMaxPoolAndUpsampleMatchLuaLoops()
   end end end end
 end
 
+-- MaxPool2D(2): its own loops, against Lua, on even and odd sizes, both
+-- paddings, and values with many ties (the gradient goes to the first
+-- maximum of each window in row order).
+function TestConvOracle:testMaxPool2x2MatchesLuaWithTies()
+  for _, case in ipairs { { 6, 8, "valid" }, { 7, 5, "valid" }, { 7, 5, "same" }, { 1, 3, "same" }, { 28, 28, "same" } } do
+    local Hh, W, pad = table.unpack(case)
+    local N, C = 2, 3
+    local vals = {}
+    for k = 1, N * C * Hh * W do vals[k] = math.random(-2, 2) end
+    local x = ae.tensor(vals):reshape(N, C, Hh, W)
+    local xf = flat(x)
+    local function at(n, c, yy, xx) return ((n * C + c) * Hh + yy) * W + xx + 1 end
+    local layer = ae.MaxPool2D(2, { padding = pad })
+    local y = flat(layer:forward(x))
+    local HO, WO = pad == "same" and (Hh + 1) // 2 or Hh // 2, pad == "same" and (W + 1) // 2 or W // 2
+    lu.assertEquals(y:numel(), N * C * HO * WO)
+    local dy = ae.randn(N, C, HO, WO)
+    local dyf = flat(dy)
+    local want = {}
+    for k = 1, x:numel() do want[k] = 0 end
+    local i = 0
+    for n = 0, N - 1 do for c = 0, C - 1 do for oy = 0, HO - 1 do for ox = 0, WO - 1 do
+      local best
+      for yy = 2 * oy, math.min(2 * oy + 1, Hh - 1) do for xx = 2 * ox, math.min(2 * ox + 1, W - 1) do
+        local k = at(n, c, yy, xx)
+        if not best or xf:get(k) > xf:get(best) then best = k end
+      end end
+      i = i + 1
+      local what = string.format("%d×%d %s, window %d", Hh, W, pad, i)
+      lu.assertEquals(y:get(i), xf:get(best), what .. ": value")
+      want[best] = want[best] + dyf:get(i)
+    end end end end
+    local dx = flat(layer:backward(x, dy))
+    for k = 1, x:numel() do
+      lu.assertAlmostEquals(dx:get(k), want[k], 1e-6, string.format("%d×%d %s: input gradient %d", Hh, W, pad, k))
+    end
+  end
+end
+
 TestDropout = {}
 function TestDropout:setUp() H.seed() end
 
@@ -306,6 +345,25 @@ function TestConvModel:testTrainsDeterministically()
   local net = small_cae()
   local x = ae.rand(3, 144)
   assert_close(net:forward(x), net:forward(x), "forward twice", 0, 0)
+end
+
+-- profile(): the training steps' time per layer; reset starts over.
+function TestConvModel:testProfileCountsLayerTimes()
+  H.seed()
+  local net = small_cae()
+  net:fit(ae.rand(64, 144), { epochs = 1, batch = 32, loss = "bce", optimizer = ae.optim.SGD { lr = 0.1 }, verbose = false })
+  local secs = net:layer_seconds(true)
+  lu.assertEquals(#secs, #net:layers())
+  local total = 0
+  for i, s in ipairs(secs) do
+    lu.assertTrue(s.forward >= 0 and s.backward >= 0, "layer " .. i)
+    total = total + s.forward + s.backward
+  end
+  lu.assertTrue(total > 0, "no time was counted")
+  for _, s in ipairs(net:layer_seconds()) do lu.assertEquals(s.forward + s.backward, 0, "reset") end
+  local text = net:profile()
+  lu.assertStrContains(text, "Conv2D(1→4, 3×3, same)")
+  lu.assertStrContains(text, "total")
 end
 
 -- Models: forward evaluates (Dropout off) unless training() was called.
