@@ -6,6 +6,7 @@
 #   make test-asan  the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make debug      ./aelab without optimization
 #   make bench      aelab against PyTorch on the lesson-01 model
+#   make bench-conv aelab against PyTorch on lesson 08's convolutional model
 #   make clean
 #
 # Knobs: CC, OPT (optimization flags), BLIS_INC/BLIS_LIB (Debian's OpenMP build
@@ -32,7 +33,7 @@ CORE     = $(wildcard core/*.c)
 GLUE     = $(wildcard bindings/*.c)
 OBJ      = $(patsubst %.c,$(BUILD)/%.o,$(CORE) $(GLUE))
 
-.PHONY: all deps demo test test-asan debug bench clean
+.PHONY: all deps demo test test-asan debug bench bench-conv clean
 
 all: $(BIN)
 
@@ -65,7 +66,11 @@ debug:
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	scripts/bench-dense.sh $(BENCH_ARGS)
+	scripts/bench.sh dense $(BENCH_ARGS)
+
+bench-conv: deps
+	@$(MAKE) --no-print-directory all
+	scripts/bench.sh conv $(BENCH_ARGS)
 
 clean:
 	rm -rf build build-asan build-debug aelab aelab-asan

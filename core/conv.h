@@ -33,10 +33,14 @@ void ae_col2im(float *x, const float *col, int C, int H, int W, int kh, int kw, 
  *   ae_corr_dw: dwv[(((o·CI + c)·K + i)·K + j)·16 + lane] += the lane's share
  *            of Σ_q dy[o][q] · x[c][q + i·WP + j], q in [0, L rounded up),
  *            where dy must be zero from L on. */
-void ae_corr(float *out, size_t OS, int CO, const float *in, size_t IS, int CI, const float *wt, const float *bias,
-             int K, int WP, int L);
-void ae_corr_dw(float *dwv, const float *dy, size_t DS, int CO, const float *x, size_t XS, int CI, int K, int WP,
-                int L);
+void ae_corr(int level, float *out, size_t OS, int CO, const float *in, size_t IS, int CI, const float *wt,
+             const float *bias, int K, int WP, int L);
+void ae_corr_dw(int level, float *dwv, const float *dy, size_t DS, int CO, const float *x, size_t XS, int CI, int K,
+                int WP, int L);
+/* `level` of the two above: 4 AVX-512, 3 AVX2, 1 baseline SSE2; this gives
+ * the CPU's, capped by the environment's AELAB_SIMD=sse2|avx2 (so the tests
+ * can run every level the machine has). */
+int ae_simd_level(void);
 
 /* Per-thread workspaces of a layer: buf[t] holds `per` floats for thread t.
  * Grows only (a model reserves for its largest batch and thread count). */

@@ -5,20 +5,19 @@
  *   HO, WO from ae_conv_out_len (stride S, 'same' or 'valid' padding PT/PL)
  *
  * Kernels, chosen per call from the shapes alone (choose(), so results are
- * reproducible), each per sample with per-thread workspaces sized in reserve:
- *  - im2col + GEMM: col (C·K·K, pixels) holds the patches, out_b (OC, pixels)
- *    = W · col, so the long side of every GEMM is the pixel count; backward
- *    dW += dout_b · colᵀ, dcol = Wᵀ · dout_b, din_b = col2im(dcol). For
- *    stride 1 the patches are taken from a zero-padded copy of the input in
- *    its padded row width ("wide"), one contiguous run per patch row.
- *  - direct (stride 1, at most DIRECT_MAX_OC output channels): no patch
- *    matrix; each tap is one long multiply-add over the padded planes.
- *  - naive: the direct loops the tests compare the others against.
- * GEMMs use BLIS' AVX2 (zen3) kernels (ae_gemm_avx2): on this CPU its skx
- * kernels run these few-channel shapes slower (the whole model: 3.5k against
- * 2.4k samples per CPU-second). Measured per layer (µs/sample, forward +
- * backward, 1 thread): 16→1 on 28×28 direct 83 against GEMM 97-108; 1→16
- * GEMM 35 against direct 58; 16→8 on 14×14 GEMM 44-58 against direct 124. */
+ * reproducible), with per-thread workspaces sized in reserve:
+ *  - direct, stride 1: register-tiled correlations on zero-padded "wide"
+ *    planes (conv_direct.c), for forward, input and weight gradients. No
+ *    patch matrix: with 1 to 16 channels its writes cost more than a GEMM
+ *    saves. Measured on lesson 08's model, 1 thread: 4.4-5.2k samples/s
+ *    against 2.7k for im2col + BLIS GEMM (AVX2 kernels) with a streaming
+ *    direct loop for the few-channel layers.
+ *  - im2col + GEMM, other strides: col (C·K·K, pixels) holds the patches,
+ *    out_b (OC, pixels) = W · col, so the long side of every GEMM is the
+ *    pixel count; backward dW += dout_b · colᵀ, dcol = Wᵀ · dout_b, din_b =
+ *    col2im(dcol). BLIS' AVX2 (zen3) kernels (ae_gemm_avx2): its skx
+ *    kernels run these few-channel shapes slower.
+ *  - naive: the direct loops the tests compare the others against. */
 #include "blas.h"
 #include "conv.h"
 
@@ -312,9 +311,10 @@ static void conv_forward_direct(float *out, const float *in, const float *w, con
   /* wt[(c·K + i)·K + j][o]: a weight row per tap, as ae_corr reads it */
   for (int o = 0; o < g.OC; o++)
     for (int t = 0; t < CK; t++) wt[(size_t)t * g.OC + o] = w[(size_t)o * CK + t];
+  int level = ae_simd_level();
   for (int n = 0; n < B; n++) {
     pad_planes(xp, in + (size_t)n * g.C * g.H * g.W, &g, &v);
-    ae_corr(yw, (size_t)v.Lr, g.OC, xp, v.XS, g.C, wt, b, g.K, v.WP, v.L);
+    ae_corr(level, yw, (size_t)v.Lr, g.OC, xp, v.XS, g.C, wt, b, g.K, v.WP, v.L);
     crop(out + (size_t)n * g.OC * g.HO * g.WO, yw, g.OC, g.HO, g.WO, v.WP, (size_t)v.Lr);
   }
 }
@@ -335,6 +335,7 @@ static void conv_backward_direct(float *din, float *dw, float *db, const float *
           wt[(((size_t)o * K + i) * K + j) * g.C + c] = w[(((size_t)o * g.C + c) * K + K - 1 - i) * K + K - 1 - j];
   memset(dwv, 0, (size_t)CK * g.OC * 16 * sizeof(float));
   size_t pre = (size_t)(K - 1) * v.WP + (K - 1);
+  int level = ae_simd_level();
   for (int n = 0; n < B; n++) {
     const float *dy = dout + (size_t)n * g.OC * g.HO * g.WO;
     pad_planes(xp, in + (size_t)n * g.C * g.H * g.W, &g, &v);
@@ -356,9 +357,9 @@ static void conv_backward_direct(float *din, float *dw, float *db, const float *
       memset(p + used, 0, (v.DS - used) * sizeof(float));
       db[o] += s;
     }
-    ae_corr_dw(dwv, dyq + pre, v.DS, g.OC, xp, v.XS, g.C, K, v.WP, v.L);
+    ae_corr_dw(level, dwv, dyq + pre, v.DS, g.OC, xp, v.XS, g.C, K, v.WP, v.L);
     if (din) {
-      ae_corr(dxw, (size_t)v.Lx, g.C, dyq + (size_t)g.PT * v.WP, v.DS, g.OC, wt, NULL, K, v.WP, g.H * v.WP);
+      ae_corr(level, dxw, (size_t)v.Lx, g.C, dyq + (size_t)g.PT * v.WP, v.DS, g.OC, wt, NULL, K, v.WP, g.H * v.WP);
       crop(din + (size_t)n * g.C * g.H * g.W, dxw + g.PL, g.C, g.H, g.W, v.WP, (size_t)v.Lx);
     }
   }

@@ -23,6 +23,7 @@
  * each call runs the widest the CPU has. */
 #include "conv.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #pragma GCC push_options
@@ -64,23 +65,31 @@
 #undef F_V
 #undef DW_OB
 
-void ae_corr(float *out, size_t OS, int CO, const float *in, size_t IS, int CI, const float *wt, const float *bias,
-             int K, int WP, int L) {
+int ae_simd_level(void) {
+  int cpu = __builtin_cpu_supports("x86-64-v4") ? 4 : __builtin_cpu_supports("x86-64-v3") ? 3 : 1;
+  const char *cap = getenv("AELAB_SIMD");
+  if (!cap) return cpu;
+  int want = !strcmp(cap, "sse2") ? 1 : !strcmp(cap, "avx2") ? 3 : 4;
+  return want < cpu ? want : cpu;
+}
+
+void ae_corr(int level, float *out, size_t OS, int CO, const float *in, size_t IS, int CI, const float *wt,
+             const float *bias, int K, int WP, int L) {
   int Lr = (L + 15) & ~15;
-  if (__builtin_cpu_supports("x86-64-v4"))
+  if (level >= 4)
     corr_v4(out, OS, CO, in, IS, CI, wt, bias, K, WP, Lr);
-  else if (__builtin_cpu_supports("x86-64-v3"))
+  else if (level == 3)
     corr_v3(out, OS, CO, in, IS, CI, wt, bias, K, WP, Lr);
   else
     corr_v1(out, OS, CO, in, IS, CI, wt, bias, K, WP, Lr);
 }
 
-void ae_corr_dw(float *dwv, const float *dy, size_t DS, int CO, const float *x, size_t XS, int CI, int K, int WP,
-                int L) {
+void ae_corr_dw(int level, float *dwv, const float *dy, size_t DS, int CO, const float *x, size_t XS, int CI, int K,
+                int WP, int L) {
   int Lr = (L + 15) & ~15;
-  if (__builtin_cpu_supports("x86-64-v4"))
+  if (level >= 4)
     corr_dw_v4(dwv, dy, DS, CO, x, XS, CI, K, WP, Lr);
-  else if (__builtin_cpu_supports("x86-64-v3"))
+  else if (level == 3)
     corr_dw_v3(dwv, dy, DS, CO, x, XS, CI, K, WP, Lr);
   else
     corr_dw_v1(dwv, dy, DS, CO, x, XS, CI, K, WP, Lr);

@@ -168,6 +168,19 @@ function TestConvOracle:testConv2DDirectMatchesNaiveOnWideShapes() compare(ae.Co
 function TestConvOracle:testConv2DGemmMatchesNaiveOnWideShapes() compare(ae.Conv2D, "gemm", WIDE_CASES) end
 function TestConvOracle:testConvTranspose2DFastMatchesNaive() compare(ae.ConvTranspose2D) end
 
+-- The direct kernel is compiled per vector width (AVX-512, AVX2, SSE2) and
+-- runs the widest the CPU has; the narrower ones run here in a child process
+-- with AELAB_SIMD capping the level.
+function TestConvOracle:testNarrowerVectorLevelsMatchNaive()
+  local bin = os.getenv("AELAB_BIN") or "./aelab"
+  for _, level in ipairs { "sse2", "avx2" } do
+    local out, err, code = H.run("AELAB_SIMD=" .. level .. " " .. H.q(bin) ..
+      " tests/run.lua -p TestConvOracle.testConv2DDirect </dev/null")
+    lu.assertEquals(code, 0, level .. ":\n" .. out .. err)
+    lu.assertStrContains(out, "2 passed, 0 failed")
+  end
+end
+
 function TestConvOracle:testKernelChoiceIsNamed()
   lu.assertEquals(tostring(ae.Conv2D(2, 3, 3, { kernel = "direct" })), "Conv2D(2→3, 3×3, direct)")
   lu.assertEquals(tostring(ae.Conv2D(2, 3, 3, { naive = true })), "Conv2D(2→3, 3×3, naive)")
