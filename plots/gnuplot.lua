@@ -34,6 +34,14 @@ local function skip_notice()
   end
 end
 
+-- A plot's own copy of the caller's options: it fills in sizes and
+-- captions, which must not leak into the table the caller reuses.
+local function own(o)
+  local c = {}
+  for k, v in pairs(o or {}) do c[k] = v end
+  return c
+end
+
 local function dirname(path) return path:match("^(.*)/[^/]*$") or "." end
 local function stem(path) return (path:gsub("%.[^./]*$", "")) end
 
@@ -171,7 +179,7 @@ end
 -- history: loss curves. `runs` is a history, or a list of {label=, history=}.
 ---------------------------------------------------------------------------
 function P.history(runs, o)
-  o = o or {}
+  o = own(o)
   if runs.loss then runs = { { label = o.label or "", history = runs } } end
   local fig = P.figure(o)
   common(fig, o)
@@ -213,7 +221,7 @@ end
 -- Tiles images (rows of a [N×H·W] tensor) into a mosaic tensor, nrow×ncol
 -- with `pad` pixels of `bg` between them. Cells past N stay background.
 function P.mosaic(images, H, W, ncol, o)
-  o = o or {}
+  o = own(o)
   local pad, bg = o.pad or 2, o.background or 1.0
   local N = images:size(1)
   local nrow = math.ceil(N / ncol)
@@ -252,7 +260,7 @@ end
 -- images(x, {image={H,W}, ncol=, captions={...}, invert=}): a grid of
 -- images (rows of x), each with an optional caption under it.
 function P.images(x, o)
-  o = o or {}
+  o = own(o)
   local H, W = table.unpack(o.image or { 28, 28 })
   local N = x:size(1)
   local ncol = o.ncol or math.min(N, 10)
@@ -281,7 +289,7 @@ end
 -- image_rows({{name, images}, ...}, {image={H,W}, n=}): rows of images, each
 -- row named on the left (originals over reconstructions, or snapshots).
 function P.image_rows(rows, o)
-  o = o or {}
+  o = own(o)
   local n = o.n or 10
   for _, r in ipairs(rows) do n = math.min(n, r[2]:size(1)) end
   local H, W = table.unpack(o.image or { 28, 28 })
@@ -315,7 +323,7 @@ end
 -- reconstructions(x, recon_or_model, {image=, n=10, noisy=}): originals over
 -- reconstructions (over noisy inputs first when given), one column each.
 function P.reconstructions(x, recon, o)
-  o = o or {}
+  o = own(o)
   local n = math.min(o.n or 10, x:size(1))
   x = x:narrow(1, 1, n)
   if not ae.is_tensor(recon) then
@@ -376,7 +384,7 @@ end
 
 -- latent(z, labels, {classes={names}, text={per-point labels}, ...})
 function P.latent(z, labels, o)
-  o = o or {}
+  o = own(o)
   local xy, how = P.to2d(z)
   local fig = P.figure(o)
   common(fig, o)
@@ -429,7 +437,7 @@ end
 -- decodes a regular n×n grid over a 2-D latent rectangle into one mosaic;
 -- y grows upwards, as on the scatter of codes.
 function P.manifold(model, o)
-  o = o or {}
+  o = own(o)
   local n = o.n or 15
   local xr, yr = o.xrange or { -3, 3 }, o.yrange or { -3, 3 }
   local z = ae.zeros(n * n, 2)
@@ -467,7 +475,7 @@ end
 -- interpolation(model, z1, z2, {steps=10, image=}): decodings of the codes
 -- on the segment from z1 to z2 (1×d tensors or tables), as one strip.
 function P.interpolation(model, z1, z2, o)
-  o = o or {}
+  o = own(o)
   if not ae.is_tensor(z1) then z1 = ae.tensor({ z1 }) end
   if not ae.is_tensor(z2) then z2 = ae.tensor({ z2 }) end
   local steps = o.steps or 10
@@ -490,7 +498,7 @@ end
 -- compare: two 2-D embeddings side by side on one canvas
 ---------------------------------------------------------------------------
 function P.compare(a, b, labels, o)
-  o = o or {}
+  o = own(o)
   local names = o.names or { "A", "B" }
   o.size = o.size or { 1300, 560 }
   local fig = P.figure(o)
@@ -537,7 +545,7 @@ end
 --   series({{label=, x={...}, y={...}}, ...}, {xlabel=, ylabel=, points=true})
 ---------------------------------------------------------------------------
 function P.series(list, o)
-  o = o or {}
+  o = own(o)
   local fig = P.figure(o)
   common(fig, o)
   fig:cmd("set xlabel %s; set ylabel %s", quote(o.xlabel or "x"), quote(o.ylabel or "y"))
@@ -560,7 +568,7 @@ end
 -- histogram of values (a tensor or a table of numbers)
 ---------------------------------------------------------------------------
 function P.histogram(values, o)
-  o = o or {}
+  o = own(o)
   local list = {}
   if ae.is_tensor(values) then
     local flat = values:reshape(values:numel())
