@@ -142,6 +142,17 @@ local function commas(n)
 end
 ae.commas = commas
 
+-- The median of a list of numbers (the mean of the middle two for an even
+-- count; NaN for none): what benchmarks and lessons quote.
+function ae.median(list)
+  local s = {}
+  for i, v in ipairs(list) do s[i] = v end
+  table.sort(s)
+  local n = #s
+  if n == 0 then return 0 / 0 end
+  return n % 2 == 1 and s[(n + 1) // 2] or (s[n // 2] + s[n // 2 + 1]) / 2
+end
+
 -- A Keras-like summary: layers, output shapes, parameter counts.
 function methods:summary()
   local code, n = self:code_index()
@@ -308,6 +319,7 @@ aelab — autoencoders in Lua on a C core.
   h = net:fit(train.x, {epochs = 2, batch = 256, loss = "bce",
                         optimizer = ae.optim.Adam{lr = 1e-3}, validation = test.x})
   z = net:encode(test.x); r = net:reconstruct(test.x)
+  print(net:profile())                    where the training time went, per layer
   ae.plot.history(h)                      figures (to the terminal here, or {out = "f.png"})
 Lessons: ./aelab lessons/01_undercomplete.lua   (writes to out/01_undercomplete/)]])
 end

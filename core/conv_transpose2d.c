@@ -226,15 +226,8 @@ ae_layer_t *ae_conv_transpose2d_new(int cin, int cout, int k, int stride, int pa
   l->ops = &convt_ops;
   l->state = c;
   l->init = init;
-  l->nparams = 2;
-  l->param_name[0] = "weight";
-  l->param_name[1] = "bias";
-  int wshape[4] = {cin, cout, k, k}, bshape[1] = {cout};
-  l->param[0] = ae_tensor_new(4, wshape, e);
-  l->grad[0] = ae_tensor_new(4, wshape, e);
-  l->param[1] = ae_tensor_new(1, bshape, e);
-  l->grad[1] = ae_tensor_new(1, bshape, e);
-  if (!l->param[0] || !l->grad[0] || !l->param[1] || !l->grad[1]) {
+  int wshape[4] = {cin, cout, k, k};
+  if (ae_layer_weight_bias(l, 4, wshape, cout, e)) {
     ae_layer_free(l);
     return NULL;
   }

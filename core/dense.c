@@ -88,15 +88,8 @@ ae_layer_t *ae_dense_new(int in, int out, int init, ae_rng_t *rng, ae_error_t *e
   l->in_features = in;
   l->out_features = out;
   l->init = init;
-  l->nparams = 2;
-  l->param_name[0] = "weight";
-  l->param_name[1] = "bias";
-  l->param[0] = ae_tensor_new2(out, in, e);
-  l->grad[0] = ae_tensor_new2(out, in, e);
-  int bshape[1] = {out};
-  l->param[1] = ae_tensor_new(1, bshape, e);
-  l->grad[1] = ae_tensor_new(1, bshape, e);
-  if (!l->param[0] || !l->grad[0] || !l->param[1] || !l->grad[1]) {
+  int wshape[2] = {out, in};
+  if (ae_layer_weight_bias(l, 2, wshape, out, e)) {
     ae_layer_free(l);
     return NULL;
   }

@@ -23,6 +23,18 @@ void ae_layer_free(ae_layer_t *l) {
   free(l);
 }
 
+int ae_layer_weight_bias(ae_layer_t *l, int nd, const int *wshape, int nbias, ae_error_t *e) {
+  int bshape[1] = {nbias};
+  l->nparams = 2;
+  l->param_name[0] = "weight";
+  l->param_name[1] = "bias";
+  l->param[0] = ae_tensor_new(nd, wshape, e);
+  l->grad[0] = ae_tensor_new(nd, wshape, e);
+  l->param[1] = ae_tensor_new(1, bshape, e);
+  l->grad[1] = ae_tensor_new(1, bshape, e);
+  return l->param[0] && l->grad[0] && l->param[1] && l->grad[1] ? AE_OK : AE_ENOMEM;
+}
+
 size_t ae_layer_param_count(const ae_layer_t *l) {
   size_t n = 0;
   for (int i = 0; i < l->nparams; i++)

@@ -85,6 +85,9 @@ ae_layer_t *ae_dense_tied_new(ae_layer_t *enc, ae_error_t *e);
 /* Re-points a DenseTied's weight at its Dense's current weight (after a pack). */
 void ae_dense_tied_sync(ae_layer_t *l);
 void ae_layer_free(ae_layer_t *l);
+/* Gives l its two parameters, "weight" (nd dims, wshape) and "bias"
+ * (nbias), with their gradients; on failure the caller frees l. */
+int ae_layer_weight_bias(ae_layer_t *l, int nd, const int *wshape, int nbias, ae_error_t *e);
 /* Fills n weights: Glorot-uniform U(±√(6/(fan_in+fan_out))) or, for
  * AE_INIT_HE, N(0, √(2/fan_in)). Shared by Dense and the convolutions. */
 void ae_init_weights(float *w, size_t n, int init, float fan_in, float fan_out, ae_rng_t *rng);

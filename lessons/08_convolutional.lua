@@ -46,12 +46,7 @@ local function dense_ae()
   }, "dense 784-128-784"
 end
 
-local function median(list)
-  local t = {}
-  for i, v in ipairs(list) do t[i] = v end
-  table.sort(t)
-  return t[(#t + 1) // 2]
-end
+local median = ae.median
 
 -- Filters (rows of [K×9]) stretched each to [0, 1] so their patterns show.
 local function normalized_filters(w)

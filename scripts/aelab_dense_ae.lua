@@ -18,10 +18,7 @@ local net = ae.Autoencoder {
 }
 local h = net:fit(train.x, { epochs = epochs, batch = batch, loss = "bce", validation = test.x,
   optimizer = ae.optim.Adam { lr = 1e-3, eps = 1e-7 }, verbose = not as_json })
-local rates = {}
-for k, r in ipairs(h.samples_per_s) do rates[k] = r end
-table.sort(rates)
-local median = #rates % 2 == 1 and rates[(#rates + 1) // 2] or (rates[#rates // 2] + rates[#rates // 2 + 1]) / 2
+local median = ae.median(h.samples_per_s)
 if as_json then
   print(ae.json.encode { epochs = epochs, test_bce = h.val_loss, samples_per_s = h.samples_per_s,
     median_samples_per_s = median, threads = ae.threads(), blas = ae.blas().arch })

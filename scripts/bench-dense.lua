@@ -23,14 +23,7 @@ if ae.blas().arch:find("skx", 1, true) then
       " BLIS_ARCH_TYPE=0 BLIS_NUM_THREADS=2 " .. torch, torch = true })
 end
 
-local function median(t)
-  local s = {}
-  for i, v in ipairs(t) do s[i] = v end
-  table.sort(s)
-  local n = #s
-  if n == 0 then return 0 / 0 end
-  return n % 2 == 1 and s[(n + 1) // 2] or (s[n // 2] + s[n // 2 + 1]) / 2
-end
+local median = ae.median
 
 local function numbers(list)
   local out = {}

@@ -53,12 +53,7 @@ for r = 1, repeats do
     rates[i][r] = steps * B / (ae.clock() - t0)
   end
 end
-local function median(t)
-  local c = {}
-  for i, v in ipairs(t) do c[i] = v end
-  table.sort(c)
-  return c[(#c + 1) // 2]
-end
+local median = ae.median
 print(string.format("784-%d-784, batch %d, %d threads, BLIS %s; median of %d runs of %d steps", Hn, B, ae.threads(),
   ae.blas().arch, repeats, steps))
 print("| option | samples/s (median) | min–max | time per step vs plain |")

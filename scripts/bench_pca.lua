@@ -24,14 +24,7 @@ local rounds, k = tonumber(arg[1]) or 5, tonumber(arg[2]) or 32
 local home = ae.options.home
 local sk_env = os.getenv("SKLEARN_ENV") or "BLIS_ARCH_TYPE=6 BLIS_NUM_THREADS=1 OMP_NUM_THREADS=1"
 
-local function median(t)
-  local s = {}
-  for i, v in ipairs(t) do s[i] = v end
-  table.sort(s)
-  local n = #s
-  if n == 0 then return 0 / 0 end
-  return n % 2 == 1 and s[(n + 1) // 2] or (s[n // 2] + s[n // 2 + 1]) / 2
-end
+local median = ae.median
 
 local function field(json, name)
   local v = json:match('"' .. name .. '":%s*([%w%.%+%-]+)')

@@ -82,6 +82,23 @@ function H.rmdir(dir)
   if dir and dir:match("^/tmp/") then os.execute("rm -rf '" .. dir .. "'") end
 end
 
+-- A file's bytes, or nil when it cannot be read.
+function H.read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- A PNG's width and height (8-byte signature, then the IHDR chunk with both,
+-- big-endian); nil when the file is missing or not a PNG.
+function H.png_size(path)
+  local s = H.read(path)
+  if not s or #s < 24 or s:sub(1, 8) ~= "\137PNG\r\n\26\n" or s:sub(13, 16) ~= "IHDR" then return nil end
+  return string.unpack(">I4", s, 17), string.unpack(">I4", s, 21)
+end
+
 function H.write_file(path, bytes)
   local f = assert(io.open(path, "wb"))
   f:write(bytes)

@@ -1,29 +1,10 @@
 -- Lessons run end to end in --quick mode, as a student would run them.
 local lu = require "luaunit"
 
+local H = require "helpers"
+
 local bin = os.getenv("AELAB_BIN") or "./aelab"
-
-local function tmpdir()
-  local p = io.popen("mktemp -d")
-  local d = p:read("l")
-  p:close()
-  return d
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
--- PNG: signature, then IHDR with width and height (big-endian).
-local function png_size(path)
-  local s = read(path)
-  if not s or s:sub(1, 8) ~= "\137PNG\r\n\26\n" then return nil end
-  return string.unpack(">I4", s, 17), string.unpack(">I4", s, 21)
-end
+local tmpdir, read, png_size = H.tmpdir, H.read, H.png_size
 
 local function run(cmd)
   local p = io.popen(cmd .. " 2>&1")

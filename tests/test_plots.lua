@@ -15,13 +15,7 @@ H.announce_seed("test_plots")
 local bin = os.getenv("AELAB_BIN") or "./aelab"
 local GNUPLOT = "gnuplot" -- re-rendering by hand, as the .gp header says
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read, png_size = H.read, H.png_size
 
 local function file_size(path)
   local f = io.open(path, "rb")
@@ -35,12 +29,6 @@ local function need_gnuplot()
   lu.skipIf(not P.available(), "gnuplot is not installed")
 end
 
--- PNG: 8-byte signature, then the IHDR chunk with width and height (big-endian).
-local function png_size(path)
-  local s = read(path)
-  if not s or #s < 24 or s:sub(1, 8) ~= "\137PNG\r\n\26\n" or s:sub(13, 16) ~= "IHDR" then return nil end
-  return string.unpack(">I4", s, 17), string.unpack(">I4", s, 21)
-end
 
 -- Asserts a valid PNG; of exactly w×h when given. Returns its size.
 local function assert_png(path, w, h)

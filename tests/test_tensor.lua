@@ -524,3 +524,15 @@ function TestTensorNpy:testSaveToBadPath()
   lu.assertNil(ok)
   lu.assertStrContains(err, "cannot open")
 end
+
+TestMedian = {}
+function TestMedian:testOddEvenEmptyAndUnsorted()
+  lu.assertEquals(ae.median { 3, 1, 2 }, 2)
+  lu.assertEquals(ae.median { 4, 1, 2, 3 }, 2.5)
+  lu.assertEquals(ae.median { 7 }, 7)
+  local nan = ae.median {}
+  lu.assertTrue(nan ~= nan, "no values: NaN")
+  local list = { 5, 9, 1 }
+  ae.median(list)
+  lu.assertEquals(list, { 5, 9, 1 }, "the list is left as given")
+end
