@@ -20,11 +20,7 @@ local epochs = quick and 3 or 30
 local train, test = ae.data.fashion_mnist(quick and { limit = 4000, test_limit = 1000 } or nil)
 L:say("Fashion-MNIST: train %d, test %d images of 784 pixels.", train.x:size(1), test.x:size(1))
 
--- mean squared error per pixel of a reconstruction
-local function mse(a, b)
-  local d = a - b
-  return (d * d):mean()
-end
+local mse = ae.mse -- per pixel of a reconstruction
 
 local function linear_ae(k)
   return ae.Autoencoder { encoder = { ae.Dense(784, k) }, decoder = { ae.Dense(k, 784) } }

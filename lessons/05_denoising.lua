@@ -22,10 +22,7 @@ local levels = { 0.2, 0.5 }          -- the course's two training levels
 local sweep = { 0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7 } -- test levels
 
 -- MSE against the clean images, and PSNR = 10·log10(range² / MSE) with range 1.
-local function mse(a, b)
-  local d = a - b
-  return (d * d):mean()
-end
+local mse = ae.mse
 local function psnr(e) return 10 * math.log(1 / math.max(e, 1e-12), 10) end
 
 -- The same corrupted test set for every model: noise drawn from a fixed seed.

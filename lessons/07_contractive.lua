@@ -18,11 +18,7 @@ local L = ae.Lesson.new {
 }
 
 local quick = ae.options.quick
--- binary cross-entropy per pixel of reconstructions r against images x
-local function bce(r, x)
-  local p = r:clamp(1e-7, 1 - 1e-7)
-  return -(x * p:log() + (1 - x) * (1 - p):log()):mean()
-end
+local bce = ae.bce -- per pixel, reconstructions against images
 local train, test = ae.data.fashion_mnist(quick and { limit = 4000, test_limit = 500 } or { limit = 20000, test_limit = 2000 })
 local epochs = quick and 4 or 20
 local Hn, lambda, std = 256, 0.01, 0.3

@@ -238,3 +238,17 @@ function TestLossBCELogits:testUnknownLossName()
   local m = identity_model(2, "mse")
   H.error_containing(lu, "invalid option 'hinge'", m.set_loss, m, "hinge")
 end
+
+-- ae.mse and ae.bce on tensors agree with a model's own loss.
+TestTensorLosses = {}
+function TestTensorLosses:testMatchModelLosses()
+  H.seed()
+  local net = ae.Sequential { ae.Dense(6, 5), ae.Sigmoid() }
+  local x, t = ae.randn(4, 6), ae.rand(4, 5)
+  local p = net:forward(x)
+  net:compile { loss = "bce", optimizer = ae.optim.SGD {} }
+  lu.assertAlmostEquals(ae.bce(p, t), net:evaluate(x, t), 1e-5)
+  net:compile { loss = "mse", optimizer = ae.optim.SGD {} }
+  lu.assertAlmostEquals(ae.mse(p, t), net:evaluate(x, t), 1e-6)
+  lu.assertEquals(ae.mse(t, t), 0)
+end
