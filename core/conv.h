@@ -53,6 +53,21 @@ typedef struct ae_ws {
 int ae_ws_reserve(ae_ws_t *w, size_t per, int threads, const char *who, ae_error_t *e);
 void ae_ws_free(ae_ws_t *w);
 
+/* What Conv2D and ConvTranspose2D keep (conv.c makes, initializes and
+ * frees both): sizes, the kernel (AE_CONV_AUTO, chosen per call from the
+ * shapes, or a forced AE_CONV_*), per-thread workspaces. */
+typedef struct ae_conv {
+  int cin, cout, k, stride, pad;
+  int kernel;
+  ae_ws_t ws;
+} ae_conv_t;
+/* A layer with these ops and state, a weight of shape wshape and a bias of
+ * cout values, initialized by ae_conv_reset. */
+ae_layer_t *ae_conv_layer_new(const ae_layer_ops_t *ops, ae_conv_t state, const int wshape[4], int init,
+                              ae_rng_t *rng, ae_error_t *e);
+void ae_conv_reset(ae_layer_t *l, ae_rng_t *rng);
+void ae_conv_destroy(ae_layer_t *l);
+
 /* Kernels of Conv2D: AUTO picks per call from the shapes (see conv2d.c);
  * the others force one, for tests and measurements. NAIVE is the direct-loop
  * reference; DIRECT needs stride 1 (GEMM runs otherwise). */

@@ -26,111 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-  int cin, cout, k, stride, pad;
-  int kernel; /* AE_CONV_AUTO (chosen per call from the shapes) or a forced AE_CONV_* */
-  ae_ws_t ws; /* per thread: col and dcol, each (C·K·K, HO·WO) */
-} conv_t;
-
-int ae_conv_out_len(int n, int k, int s, int pad, int *pad_before) {
-  if (pad == AE_PAD_SAME) {
-    int out = (n + s - 1) / s, total = (out - 1) * s + k - n;
-    if (total < 0) total = 0;
-    if (pad_before) *pad_before = total / 2;
-    return out;
-  }
-  if (pad_before) *pad_before = 0;
-  return n < k ? 0 : (n - k) / s + 1;
-}
-
-int ae_ws_reserve(ae_ws_t *w, size_t per, int threads, const char *who, ae_error_t *e) {
-  if (threads > AE_WS_MAXT) threads = AE_WS_MAXT;
-  if (per <= w->per && threads <= w->threads) return AE_OK;
-  if (per < w->per) per = w->per;
-  if (threads < w->threads) threads = w->threads;
-  ae_ws_free(w);
-  size_t bytes = (per * sizeof(float) + 63) & ~(size_t)63;
-  for (int t = 0; t < threads; t++) {
-    w->buf[t] = aligned_alloc(64, bytes ? bytes : 64);
-    if (!w->buf[t]) {
-      ae_ws_free(w);
-      return ae_fail(e, AE_ENOMEM, "%s: out of memory for a workspace of %zu floats", who, per);
-    }
-  }
-  w->per = per;
-  w->threads = threads;
-  return AE_OK;
-}
-
-void ae_ws_free(ae_ws_t *w) {
-  for (int t = 0; t < AE_WS_MAXT; t++) {
-    free(w->buf[t]);
-    w->buf[t] = NULL;
-  }
-  w->per = 0;
-  w->threads = 0;
-}
-
-void ae_im2col(float *col, const float *x, int C, int H, int W, int kh, int kw, int s, int pt, int pl, int Ho,
-               int Wo) {
-  for (int c = 0; c < C; c++)
-    for (int i = 0; i < kh; i++)
-      for (int j = 0; j < kw; j++) {
-        float *dst = col + ((size_t)(c * kh + i) * kw + j) * Ho * Wo;
-        const float *xc = x + (size_t)c * H * W;
-        for (int oy = 0; oy < Ho; oy++) {
-          int y = oy * s + i - pt;
-          float *d = dst + (size_t)oy * Wo;
-          if (y < 0 || y >= H) {
-            for (int ox = 0; ox < Wo; ox++) d[ox] = 0.0f;
-            continue;
-          }
-          const float *row = xc + (size_t)y * W;
-          if (s == 1) {
-            /* the in-range run of ox is contiguous: x = ox + j - pl */
-            int lo = pl - j > 0 ? pl - j : 0, hi = W + pl - j < Wo ? W + pl - j : Wo;
-            if (hi < lo) hi = lo;
-            for (int ox = 0; ox < lo; ox++) d[ox] = 0.0f;
-            /* rows are short (4 to 28 values): an inline loop beats a memcpy call */
-            const float *r = row + j - pl;
-            for (int ox = lo; ox < hi; ox++) d[ox] = r[ox];
-            for (int ox = hi; ox < Wo; ox++) d[ox] = 0.0f;
-          } else {
-            for (int ox = 0; ox < Wo; ox++) {
-              int xx = ox * s + j - pl;
-              d[ox] = xx >= 0 && xx < W ? row[xx] : 0.0f;
-            }
-          }
-        }
-      }
-}
-
-void ae_col2im(float *x, const float *col, int C, int H, int W, int kh, int kw, int s, int pt, int pl, int Ho,
-               int Wo) {
-  for (int c = 0; c < C; c++)
-    for (int i = 0; i < kh; i++)
-      for (int j = 0; j < kw; j++) {
-        const float *src = col + ((size_t)(c * kh + i) * kw + j) * Ho * Wo;
-        float *xc = x + (size_t)c * H * W;
-        for (int oy = 0; oy < Ho; oy++) {
-          int y = oy * s + i - pt;
-          if (y < 0 || y >= H) continue;
-          const float *d = src + (size_t)oy * Wo;
-          float *row = xc + (size_t)y * W;
-          /* the ox whose column xx = ox·s + j − pl lies in 0..W−1: a plain
-           * run the compiler vectorizes when s = 1 */
-          int lo = pl - j > 0 ? (pl - j + s - 1) / s : 0, hi = (W - 1 + pl - j) / s + 1;
-          if (W - 1 + pl - j < 0) hi = 0;
-          if (hi > Wo) hi = Wo;
-          if (s == 1) {
-            float *r = row + j - pl;
-            for (int ox = lo; ox < hi; ox++) r[ox] += d[ox];
-          } else {
-            for (int ox = lo; ox < hi; ox++) row[ox * s + j - pl] += d[ox];
-          }
-        }
-      }
-}
+typedef ae_conv_t conv_t;
 
 /* Geometry of one call, from the layer and the input shape. */
 typedef struct {
@@ -437,24 +333,6 @@ static void conv_backward(ae_layer_t *l, float *din, const float *dout, const fl
   }
 }
 
-/* Keras' glorot_uniform with fan_in = C·K·K, fan_out = OC·K·K; He-normal
- * with fan_in. Biases start at zero. */
-static void conv_reset(ae_layer_t *l, ae_rng_t *rng) {
-  const conv_t *c = l->state;
-  float *w = ae_tensor_data(l->param[0]);
-  size_t n = ae_tensor_numel(l->param[0]);
-  float fan_in = (float)(c->cin * c->k * c->k), fan_out = (float)(c->cout * c->k * c->k);
-  ae_init_weights(w, n, l->init, fan_in, fan_out, rng);
-  ae_tensor_fill(l->param[1], 0.0f);
-}
-
-static void conv_destroy(ae_layer_t *l) {
-  conv_t *c = l->state;
-  if (c) ae_ws_free(&c->ws);
-  free(c);
-  l->state = NULL;
-}
-
 static const ae_layer_ops_t conv_ops = {
     .kind = "Conv2D",
     .infer = conv_infer,
@@ -462,31 +340,12 @@ static const ae_layer_ops_t conv_ops = {
     .backward = conv_backward,
     .reserve = conv_reserve,
     .describe = conv_describe,
-    .reset = conv_reset,
-    .destroy = conv_destroy,
+    .reset = ae_conv_reset,
+    .destroy = ae_conv_destroy,
 };
 
 ae_layer_t *ae_conv2d_new(int cin, int cout, int k, int stride, int pad, int init, int kernel, ae_rng_t *rng,
                           ae_error_t *e) {
-  if (cin < 1 || cout < 1 || k < 1 || stride < 1)
-    return ae_fail(e, AE_EARG, "Conv2D(%d→%d, %d×%d, stride %d): sizes must be positive", cin, cout, k, k, stride),
-           NULL;
-  ae_layer_t *l = calloc(1, sizeof *l);
-  conv_t *c = calloc(1, sizeof *c);
-  if (!l || !c) {
-    free(l);
-    free(c);
-    return ae_fail(e, AE_ENOMEM, "out of memory"), NULL;
-  }
-  *c = (conv_t){cin, cout, k, stride, pad, kernel, {0, 0, {NULL}}};
-  l->ops = &conv_ops;
-  l->state = c;
-  l->init = init;
   int wshape[4] = {cout, cin, k, k};
-  if (ae_layer_weight_bias(l, 4, wshape, cout, e)) {
-    ae_layer_free(l);
-    return NULL;
-  }
-  conv_reset(l, rng);
-  return l;
+  return ae_conv_layer_new(&conv_ops, (ae_conv_t){cin, cout, k, stride, pad, kernel, {0}}, wshape, init, rng, e);
 }

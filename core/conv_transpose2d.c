@@ -20,10 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-  int cin, cout, k, stride, pad, naive;
-  ae_ws_t ws; /* per thread: one (OC·K·K, H·W) buffer */
-} convt_t;
+/* one fast kernel here: any kernel but AE_CONV_NAIVE means im2col + GEMM
+ * (ws per thread: one (OC·K·K, H·W) buffer) */
+typedef ae_conv_t convt_t;
 
 typedef struct {
   int C, H, W, OC, K, S, HO, WO, PT, PL;
@@ -48,7 +47,7 @@ static void convt_describe(const ae_layer_t *l, char *buf, size_t n) {
   char s[24] = "";
   if (c->stride > 1) snprintf(s, sizeof s, ", stride %d", c->stride);
   snprintf(buf, n, "ConvTranspose2D(%d→%d, %d×%d%s%s%s)", c->cin, c->cout, c->k, c->k, s,
-           c->pad == AE_PAD_SAME ? ", same" : "", c->naive ? ", naive" : "");
+           c->pad == AE_PAD_SAME ? ", same" : "", c->kernel == AE_CONV_NAIVE ? ", naive" : "");
 }
 
 static int convt_infer(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *out, ae_error_t *e) {
@@ -72,7 +71,7 @@ static int convt_infer(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *ou
 static int convt_reserve(ae_layer_t *l, const ae_shape_t *in, int B, int threads, ae_error_t *e) {
   (void)B;
   convt_t *c = l->state;
-  if (c->naive) return AE_OK;
+  if (c->kernel == AE_CONV_NAIVE) return AE_OK;
   geom_t g = geom(c, in);
   char name[80];
   convt_describe(l, name, sizeof name);
@@ -132,7 +131,7 @@ static void convt_forward(ae_layer_t *l, float *out, const float *in, const ae_s
   convt_t *c = l->state;
   geom_t g = geom(c, in_shape);
   const float *w = ae_tensor_data(l->param[0]), *b = ae_tensor_data(l->param[1]);
-  if (c->naive) {
+  if (c->kernel == AE_CONV_NAIVE) {
     convt_forward_naive(out, in, w, b, g, B);
     return;
   }
@@ -157,7 +156,7 @@ static void convt_backward(ae_layer_t *l, float *din, const float *dout, const f
   const float *w = ae_tensor_data(l->param[0]);
   float *dw = dparam ? dparam[0] : ae_tensor_data(l->grad[0]);
   float *db = dparam ? dparam[1] : ae_tensor_data(l->grad[1]);
-  if (c->naive) {
+  if (c->kernel == AE_CONV_NAIVE) {
     convt_backward_naive(din, dw, db, dout, in, w, g, B);
     return;
   }
@@ -179,24 +178,6 @@ static void convt_backward(ae_layer_t *l, float *din, const float *dout, const f
   }
 }
 
-/* Glorot-uniform over fan_in + fan_out = (C + OC)·K·K (the sum is the same
- * whichever side Keras calls "in"); He-normal with fan_in = C·K·K. */
-static void convt_reset(ae_layer_t *l, ae_rng_t *rng) {
-  const convt_t *c = l->state;
-  float *w = ae_tensor_data(l->param[0]);
-  size_t n = ae_tensor_numel(l->param[0]);
-  float fan_in = (float)(c->cin * c->k * c->k), fan_out = (float)(c->cout * c->k * c->k);
-  ae_init_weights(w, n, l->init, fan_in, fan_out, rng);
-  ae_tensor_fill(l->param[1], 0.0f);
-}
-
-static void convt_destroy(ae_layer_t *l) {
-  convt_t *c = l->state;
-  if (c) ae_ws_free(&c->ws);
-  free(c);
-  l->state = NULL;
-}
-
 static const ae_layer_ops_t convt_ops = {
     .kind = "ConvTranspose2D",
     .infer = convt_infer,
@@ -204,33 +185,12 @@ static const ae_layer_ops_t convt_ops = {
     .backward = convt_backward,
     .reserve = convt_reserve,
     .describe = convt_describe,
-    .reset = convt_reset,
-    .destroy = convt_destroy,
+    .reset = ae_conv_reset,
+    .destroy = ae_conv_destroy,
 };
 
 ae_layer_t *ae_conv_transpose2d_new(int cin, int cout, int k, int stride, int pad, int init, int kernel,
                                     ae_rng_t *rng, ae_error_t *e) {
-  if (cin < 1 || cout < 1 || k < 1 || stride < 1)
-    return ae_fail(e, AE_EARG, "ConvTranspose2D(%d→%d, %d×%d, stride %d): sizes must be positive", cin, cout, k, k,
-                   stride),
-           NULL;
-  ae_layer_t *l = calloc(1, sizeof *l);
-  convt_t *c = calloc(1, sizeof *c);
-  if (!l || !c) {
-    free(l);
-    free(c);
-    return ae_fail(e, AE_ENOMEM, "out of memory"), NULL;
-  }
-  /* one fast kernel here: any kernel but NAIVE means im2col + GEMM */
-  *c = (convt_t){cin, cout, k, stride, pad, kernel == AE_CONV_NAIVE, {0, 0, {NULL}}};
-  l->ops = &convt_ops;
-  l->state = c;
-  l->init = init;
   int wshape[4] = {cin, cout, k, k};
-  if (ae_layer_weight_bias(l, 4, wshape, cout, e)) {
-    ae_layer_free(l);
-    return NULL;
-  }
-  convt_reset(l, rng);
-  return l;
+  return ae_conv_layer_new(&convt_ops, (ae_conv_t){cin, cout, k, stride, pad, kernel, {0}}, wshape, init, rng, e);
 }
