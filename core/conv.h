@@ -39,7 +39,8 @@ void ae_corr_dw(int level, float *dwv, const float *dy, size_t DS, int CO, const
                 int WP, int L);
 /* `level` of the two above: 4 AVX-512, 3 AVX2, 1 baseline SSE2; this gives
  * the CPU's, capped by the environment's AELAB_SIMD=sse2|avx2 (so the tests
- * can run every level the machine has). */
+ * can run every level the machine has). AELAB_SIMD=avx512-tiles gives 2:
+ * AVX-512's tile sizes run on AVX2, for tests on machines without it. */
 int ae_simd_level(void);
 
 /* Per-thread workspaces of a layer: buf[t] holds `per` floats for thread t.

@@ -52,11 +52,33 @@
 #pragma GCC pop_options
 #undef VW
 #undef SUF
+#undef F_OB
+#undef F_V
+#undef DW_OB
+
+/* The AVX-512 tiling on AVX2 registers (each 16-float vector is two): slow,
+ * for the tests only (AELAB_SIMD=avx512-tiles), so that a machine without
+ * AVX-512 still checks the tile sizes and leftovers its CPUs run. */
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64-v3")
+#define VW 16
+#define SUF _v4e
+#define F_OB 8
+#define F_V 2
+#define DW_OB 4
+#include "conv_tiles.inc"
+#pragma GCC pop_options
+#undef VW
+#undef SUF
+#undef F_OB
+#undef F_V
 #undef DW_OB
 
 /* baseline x86-64 (SSE2): 4 floats, the AVX2 tiling */
 #define VW 4
 #define SUF _v1
+#define F_OB 4
+#define F_V 3
 #define DW_OB 2
 #include "conv_tiles.inc"
 #undef VW
@@ -69,6 +91,7 @@ int ae_simd_level(void) {
   int cpu = __builtin_cpu_supports("x86-64-v4") ? 4 : __builtin_cpu_supports("x86-64-v3") ? 3 : 1;
   const char *cap = getenv("AELAB_SIMD");
   if (!cap) return cpu;
+  if (!strcmp(cap, "avx512-tiles")) return cpu >= 3 ? 2 : cpu;
   int want = !strcmp(cap, "sse2") ? 1 : !strcmp(cap, "avx2") ? 3 : 4;
   return want < cpu ? want : cpu;
 }
@@ -80,6 +103,8 @@ void ae_corr(int level, float *out, size_t OS, int CO, const float *in, size_t I
     corr_v4(out, OS, CO, in, IS, CI, wt, bias, K, WP, Lr);
   else if (level == 3)
     corr_v3(out, OS, CO, in, IS, CI, wt, bias, K, WP, Lr);
+  else if (level == 2)
+    corr_v4e(out, OS, CO, in, IS, CI, wt, bias, K, WP, Lr);
   else
     corr_v1(out, OS, CO, in, IS, CI, wt, bias, K, WP, Lr);
 }
@@ -91,6 +116,8 @@ void ae_corr_dw(int level, float *dwv, const float *dy, size_t DS, int CO, const
     corr_dw_v4(dwv, dy, DS, CO, x, XS, CI, K, WP, Lr);
   else if (level == 3)
     corr_dw_v3(dwv, dy, DS, CO, x, XS, CI, K, WP, Lr);
+  else if (level == 2)
+    corr_dw_v4e(dwv, dy, DS, CO, x, XS, CI, K, WP, Lr);
   else
     corr_dw_v1(dwv, dy, DS, CO, x, XS, CI, K, WP, Lr);
 }

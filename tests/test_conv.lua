@@ -170,10 +170,11 @@ function TestConvOracle:testConvTranspose2DFastMatchesNaive() compare(ae.ConvTra
 
 -- The direct kernel is compiled per vector width (AVX-512, AVX2, SSE2) and
 -- runs the widest the CPU has; the narrower ones run here in a child process
--- with AELAB_SIMD capping the level.
+-- with AELAB_SIMD capping the level, and AVX-512's tile sizes on AVX2
+-- registers (avx512-tiles) where the CPU lacks AVX-512.
 function TestConvOracle:testNarrowerVectorLevelsMatchNaive()
   local bin = os.getenv("AELAB_BIN") or "./aelab"
-  for _, level in ipairs { "sse2", "avx2" } do
+  for _, level in ipairs { "sse2", "avx2", "avx512-tiles" } do
     local out, err, code = H.run("AELAB_SIMD=" .. level .. " " .. H.q(bin) ..
       " tests/run.lua -p TestConvOracle.testConv2DDirect </dev/null")
     lu.assertEquals(code, 0, level .. ":\n" .. out .. err)
