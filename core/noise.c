@@ -1,6 +1,7 @@
 /* Input corruption: Gaussian, masking, salt-and-pepper (see noise.h). */
 #include "noise.h"
 #include "rng.h"
+#include "vmath.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -31,23 +32,23 @@ const char *ae_noise_name(const ae_noise_t *n, char *buf, size_t len) {
 
 static float clip(float v, float lo, float hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-/* y = clip(x + std·N(0,1)) for D values: Marsaglia's polar method in float,
- * two normals per accepted pair, no trigonometry (ae_rng_normal's
- * double-precision Box-Muller made Gaussian noise cost 60% of a step). */
+/* y = clip(x + std·N(0,1)) for D values, in blocks: uniforms from the row's
+ * generator (two 24-bit ones per draw), then Box-Muller and the clip in
+ * vectorized loops (vmath.c). The scalar polar method cost a third of a
+ * 784-256-784 training step; this is a few times cheaper. */
+#define GBLOCK 128 /* pairs per block */
 static void gaussian_row(float *y, const float *x, size_t D, float std, float lo, float hi, ae_rng_t *g) {
-  size_t j = 0;
-  while (j < D) {
-    uint64_t r = ae_rng_u64(g);
-    float u = (float)(r >> 40) * 0x1.0p-23f - 1.0f, v = (float)((r >> 16) & 0xffffff) * 0x1.0p-23f - 1.0f;
-    float s = u * u + v * v;
-    if (s >= 1.0f || s == 0.0f) continue;
-    float k = sqrtf(-2.0f * logf(s) / s);
-    y[j] = clip(x[j] + std * u * k, lo, hi);
-    j++;
-    if (j < D) {
-      y[j] = clip(x[j] + std * v * k, lo, hi);
-      j++;
+  float u[GBLOCK], v[GBLOCK], z[2 * GBLOCK];
+  for (size_t j0 = 0; j0 < D; j0 += 2 * GBLOCK) {
+    size_t m = D - j0 < 2 * GBLOCK ? D - j0 : 2 * GBLOCK, pairs = (m + 1) / 2;
+    for (size_t k = 0; k < pairs; k++) {
+      uint64_t r = ae_rng_u64(g);
+      u[k] = (float)((r >> 40) + 1) * 0x1.0p-24f; /* (0, 1]: log stays finite */
+      v[k] = (float)((r >> 16) & 0xffffff) * 0x1.0p-24f;
     }
+    /* the block's first `pairs` values take the cosines, the rest the sines */
+    ae_v_box_muller(z, z + pairs, u, v, pairs);
+    ae_v_add_clip(y + j0, x + j0, z, m, std, lo, hi);
   }
 }
 

@@ -57,8 +57,47 @@ static inline float vlog(float x) {
   return (float)e * 0.69314718f + 2.0f * s * p;
 }
 
+/* sin and cos of x in [−π, π): folded into [−π/2, π/2] (sin(π − a) =
+ * sin a, cos(π − a) = −cos a), then Taylor series to x¹¹ and x¹², whose
+ * next terms are below 6e-8 there. Branch-free, so loops vectorize. */
+static inline void vsincos(float x, float *s, float *c) {
+  float a = x < 0.0f ? -x : x, sg = x < 0.0f ? -1.0f : 1.0f;
+  int fold = a > 1.57079633f;
+  float y = fold ? sg * (3.14159265f - a) : x, y2 = y * y;
+  float ps = 1.0f + y2 * (-1.6666667e-1f + y2 * (8.3333333e-3f + y2 * (-1.9841270e-4f +
+                                                                          y2 * (2.7557319e-6f + y2 * -2.5052108e-8f))));
+  float pc = 1.0f + y2 * (-0.5f + y2 * (4.1666667e-2f + y2 * (-1.3888889e-3f + y2 * (2.4801587e-5f +
+                                                                                  y2 * (-2.7557319e-7f + y2 * 2.0876757e-9f)))));
+  *s = y * ps;
+  *c = fold ? -pc : pc;
+}
+
 float ae_expf(float x) { return vexp(x); }
 float ae_logf(float x) { return vlog(x); }
+
+/* Box-Muller: two standard normals from u in (0, 1] and v in [0, 1). */
+CLONES static void box_muller_k(float *z0, float *z1, const float *u, const float *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    float r = sqrtf(-2.0f * vlog(u[i])), s, c;
+    vsincos(6.28318531f * v[i] - 3.14159265f, &s, &c);
+    z0[i] = r * c;
+    z1[i] = r * s;
+  }
+}
+
+void ae_v_box_muller(float *z0, float *z1, const float *u, const float *v, size_t n) { box_muller_k(z0, z1, u, v, n); }
+
+CLONES static void add_clip_k(float *y, const float *x, const float *z, size_t n, float scale, float lo, float hi) {
+  for (size_t i = 0; i < n; i++) {
+    float t = x[i] + scale * z[i];
+    t = t < lo ? lo : t;
+    y[i] = t > hi ? hi : t;
+  }
+}
+
+void ae_v_add_clip(float *y, const float *x, const float *z, size_t n, float scale, float lo, float hi) {
+  add_clip_k(y, x, z, n, scale, lo, hi);
+}
 
 /* This thread's share [lo, hi) of n elements, in 16-float blocks. */
 static void share(size_t n, size_t *lo, size_t *hi) {

@@ -19,6 +19,11 @@ void ae_v_tanh(float *y, const float *x, size_t n);
 void ae_v_sigmoid_backward(float *dx, const float *y, const float *dy, size_t n);
 void ae_v_tanh_backward(float *dx, const float *y, const float *dy, size_t n);
 void ae_v_relu(float *y, const float *x, size_t n, float slope);
+/* Box-Muller: z0[i] = r·cos θ, z1[i] = r·sin θ with r = √(−2 ln u[i]),
+ * θ = 2π·v[i] − π; u in (0, 1], v in [0, 1). One thread (callers split rows). */
+void ae_v_box_muller(float *z0, float *z1, const float *u, const float *v, size_t n);
+/* y = clip(x + scale·z, lo, hi); one thread. */
+void ae_v_add_clip(float *y, const float *x, const float *z, size_t n, float scale, float lo, float hi);
 void ae_v_relu_backward(float *dx, const float *x, const float *dy, size_t n, float slope);
 
 /* Binary cross-entropy from logits z against targets t:

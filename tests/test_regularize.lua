@@ -208,6 +208,28 @@ function TestNoise:testGaussianStatistics()
   lu.assertTrue(z:min() == 0 and z:max() == 1)
 end
 
+-- The normals themselves (Box-Muller on vectorized log, sin and cos): over
+-- 100,000 draws the moments and the share within one σ are the normal's.
+function TestNoise:testGaussianIsNormal()
+  local x = ae.full(0.5, 200, 500)
+  local d = (ae.noise.gaussian { std = 0.1, clip = { -10, 10 } }:apply(x) - x) * 10
+  local n = d:numel()
+  lu.assertTrue(math.abs(d:mean()) < 0.01, "mean " .. d:mean())
+  local d2 = d * d
+  local var = d2:mean()
+  lu.assertTrue(math.abs(var - 1) < 0.015, "variance " .. var)
+  local kurt = (d2 * d2):mean() / (var * var)
+  lu.assertTrue(math.abs(kurt - 3) < 0.08, "kurtosis " .. kurt)
+  local within, pos = 0, 0
+  for _, v in ipairs(d:reshape(n):totable()) do
+    if math.abs(v) < 1 then within = within + 1 end
+    if v > 0 then pos = pos + 1 end
+  end
+  lu.assertTrue(math.abs(within / n - 0.6827) < 0.006, "share within one sigma " .. within / n)
+  lu.assertTrue(math.abs(pos / n - 0.5) < 0.006, "share above the mean " .. pos / n)
+  lu.assertTrue(d:max() < 6 and d:min() > -6, "no value beyond 6 sigma")
+end
+
 function TestNoise:testMaskingAndSaltPepper()
   local x = ae.rand(300, 100) * 0.8 + 0.1 -- no value is 0 or 1 before the noise
   local y = ae.noise.masking { p = 0.3, clip = { 0, 1 } }:apply(x)
