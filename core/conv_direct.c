@@ -35,11 +35,6 @@
 #define DW_OB 4 /* 4×3 sums and 4 dy vectors */
 #include "conv_tiles.inc"
 #pragma GCC pop_options
-#undef VW
-#undef SUF
-#undef F_OB
-#undef F_V
-#undef DW_OB
 
 #pragma GCC push_options
 #pragma GCC target("arch=x86-64-v3")
@@ -50,11 +45,6 @@
 #define DW_OB 2 /* 2×3 sums, 2 dy vectors, the x vector */
 #include "conv_tiles.inc"
 #pragma GCC pop_options
-#undef VW
-#undef SUF
-#undef F_OB
-#undef F_V
-#undef DW_OB
 
 /* The AVX-512 tiling on AVX2 registers (each 16-float vector is two): slow,
  * for the tests only (AELAB_SIMD=avx512-tiles), so that a machine without
@@ -68,11 +58,6 @@
 #define DW_OB 4
 #include "conv_tiles.inc"
 #pragma GCC pop_options
-#undef VW
-#undef SUF
-#undef F_OB
-#undef F_V
-#undef DW_OB
 
 /* baseline x86-64 (SSE2): 4 floats, the AVX2 tiling */
 #define VW 4
@@ -81,11 +66,6 @@
 #define F_V 3
 #define DW_OB 2
 #include "conv_tiles.inc"
-#undef VW
-#undef SUF
-#undef F_OB
-#undef F_V
-#undef DW_OB
 
 int ae_simd_level(void) {
   int cpu = __builtin_cpu_supports("x86-64-v4") ? 4 : __builtin_cpu_supports("x86-64-v3") ? 3 : 1;
