@@ -162,10 +162,27 @@ static wide_t wide(const geom_t *g) {
   return w;
 }
 
+/* Where the workspace's parts start, in floats, in the order the comment
+ * above gives; the lanes hold 16 floats per weight (ae_corr_dw). */
+typedef struct {
+  size_t xp, out, dyq, wt, lanes, end;
+} parts_t;
+
+static parts_t direct_parts(const geom_t *g, const wide_t *w) {
+  size_t CK = (size_t)g->C * g->K * g->K, outs = (size_t)g->OC * w->Lr, ins = (size_t)g->C * w->Lx;
+  parts_t p;
+  p.xp = 0;
+  p.out = p.xp + (size_t)g->C * w->XS;
+  p.dyq = p.out + (outs > ins ? outs : ins);
+  p.wt = p.dyq + (size_t)g->OC * w->DS;
+  p.lanes = p.wt + CK * g->OC;
+  p.end = p.lanes + CK * g->OC * 16;
+  return p;
+}
+
 static size_t direct_ws(const geom_t *g) {
   wide_t w = wide(g);
-  size_t CK = (size_t)g->C * g->K * g->K, outs = (size_t)g->OC * w.Lr, ins = (size_t)g->C * w.Lx;
-  return (size_t)g->C * w.XS + (outs > ins ? outs : ins) + (size_t)g->OC * w.DS + CK * g->OC * 17;
+  return direct_parts(g, &w).end;
 }
 
 /* xp (C planes XS apart, HP × WP) ← x (C, H, W) placed at (PT, PL), zeros around and in the slack. */
@@ -203,7 +220,8 @@ static void conv_forward_direct(float *out, const float *in, const float *w, con
                                 float *ws) {
   wide_t v = wide(&g);
   int CK = g.C * g.K * g.K;
-  float *xp = ws, *yw = xp + (size_t)g.C * v.XS, *wt = ws + direct_ws(&g) - (size_t)CK * g.OC * 17;
+  parts_t at = direct_parts(&g, &v);
+  float *xp = ws + at.xp, *yw = ws + at.out, *wt = ws + at.wt;
   /* wt[(c·K + i)·K + j][o]: a weight row per tap, as ae_corr reads it */
   for (int o = 0; o < g.OC; o++)
     for (int t = 0; t < CK; t++) wt[(size_t)t * g.OC + o] = w[(size_t)o * CK + t];
@@ -219,9 +237,8 @@ static void conv_backward_direct(float *din, float *dw, float *db, const float *
                                  const float *w, geom_t g, int B, float *ws) {
   wide_t v = wide(&g);
   int K = g.K, CK = g.C * K * K;
-  size_t outs = (size_t)g.OC * v.Lr, ins = (size_t)g.C * v.Lx;
-  float *xp = ws, *dxw = xp + (size_t)g.C * v.XS, *dyq = dxw + (outs > ins ? outs : ins);
-  float *wt = dyq + (size_t)g.OC * v.DS, *dwv = wt + (size_t)CK * g.OC;
+  parts_t at = direct_parts(&g, &v);
+  float *xp = ws + at.xp, *dxw = ws + at.out, *dyq = ws + at.dyq, *wt = ws + at.wt, *dwv = ws + at.lanes;
   /* the input gradient correlates dy with the flipped weights, channels swapped:
    * wt[(o·K + i)·K + j][c] = w[o][c][K−1−i][K−1−j] */
   for (int o = 0; o < g.OC; o++)
