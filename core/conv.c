@@ -148,3 +148,26 @@ void ae_conv_destroy(ae_layer_t *l) {
   free(c);
   l->state = NULL;
 }
+
+static const char *const kernel_suffix[] = {"", ", naive", ", gemm", ", direct"};
+
+void ae_conv_describe(const ae_layer_t *l, char *buf, size_t n) {
+  const ae_conv_t *c = l->state;
+  char s[24] = "";
+  if (c->stride > 1) snprintf(s, sizeof s, ", stride %d", c->stride);
+  snprintf(buf, n, "%s(%d→%d, %d×%d%s%s%s)", l->ops->kind, c->cin, c->cout, c->k, c->k, s,
+           c->pad == AE_PAD_SAME ? ", same" : "", kernel_suffix[c->kernel]);
+}
+
+int ae_conv_check_input(const ae_layer_t *l, const ae_shape_t *in, ae_error_t *e) {
+  const ae_conv_t *c = l->state;
+  char name[80], s[64];
+  ae_conv_describe(l, name, sizeof name);
+  if (in->nd != 3)
+    return ae_fail(e, AE_ESHAPE, "%s: input %s is not C×H×W (give the model input={C,H,W} or add a Reshape)", name,
+                   ae_shape_str(in, s, sizeof s));
+  if (in->d[0] != c->cin)
+    return ae_fail(e, AE_ESHAPE, "%s: input %s has %d channel%s, expected %d", name, ae_shape_str(in, s, sizeof s),
+                   in->d[0], in->d[0] == 1 ? "" : "s", c->cin);
+  return AE_OK;
+}

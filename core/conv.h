@@ -68,6 +68,17 @@ ae_layer_t *ae_conv_layer_new(const ae_layer_ops_t *ops, ae_conv_t state, const 
                               ae_rng_t *rng, ae_error_t *e);
 void ae_conv_reset(ae_layer_t *l, ae_rng_t *rng);
 void ae_conv_destroy(ae_layer_t *l);
+/* "Conv2D(1→16, 3×3, stride 2, same, naive)": the kind, sizes, and what
+ * differs from the defaults. */
+void ae_conv_describe(const ae_layer_t *l, char *buf, size_t n);
+/* The input checks both share: C×H×W with cin channels. */
+int ae_conv_check_input(const ae_layer_t *l, const ae_shape_t *in, ae_error_t *e);
+
+/* Geometry of one call, from the layer and the input shape: channels in and
+ * out, input and output sizes, window, stride, padding before. */
+typedef struct {
+  int C, H, W, OC, K, S, HO, WO, PT, PL;
+} ae_conv_geom_t;
 
 /* Kernels of Conv2D: AUTO picks per call from the shapes (see conv2d.c);
  * the others force one, for tests and measurements. NAIVE is the direct-loop

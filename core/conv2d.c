@@ -28,10 +28,7 @@
 
 typedef ae_conv_t conv_t;
 
-/* Geometry of one call, from the layer and the input shape. */
-typedef struct {
-  int C, H, W, OC, K, S, HO, WO, PT, PL;
-} geom_t;
+typedef ae_conv_geom_t geom_t;
 
 static geom_t geom(const conv_t *c, const ae_shape_t *in) {
   geom_t g = {c->cin, in->d[1], in->d[2], c->cout, c->k, c->stride, 0, 0, 0, 0};
@@ -48,30 +45,15 @@ static int choose(const conv_t *c, const geom_t *g) {
   return g->S == 1 ? AE_CONV_DIRECT : AE_CONV_GEMM;
 }
 
-static const char *const kernel_suffix[] = {"", ", naive", ", gemm", ", direct"};
-
-static void conv_describe(const ae_layer_t *l, char *buf, size_t n) {
-  const conv_t *c = l->state;
-  char s[24] = "";
-  if (c->stride > 1) snprintf(s, sizeof s, ", stride %d", c->stride);
-  snprintf(buf, n, "Conv2D(%d→%d, %d×%d%s%s%s)", c->cin, c->cout, c->k, c->k, s,
-           c->pad == AE_PAD_SAME ? ", same" : "", kernel_suffix[c->kernel]);
-}
-
 static int conv_infer(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *out, ae_error_t *e) {
   const conv_t *c = l->state;
-  char name[64], s[64];
-  conv_describe(l, name, sizeof name);
-  if (in->nd != 3)
-    return ae_fail(e, AE_ESHAPE, "%s: input %s is not C×H×W (give the model input={C,H,W} or add a Reshape)", name,
-                   ae_shape_str(in, s, sizeof s));
-  if (in->d[0] != c->cin)
-    return ae_fail(e, AE_ESHAPE, "%s: input %s has %d channel%s, expected %d", name, ae_shape_str(in, s, sizeof s),
-                   in->d[0], in->d[0] == 1 ? "" : "s", c->cin);
+  if (ae_conv_check_input(l, in, e)) return e->code;
   geom_t g = geom(c, in);
-  if (g.HO < 1 || g.WO < 1)
-    return ae_fail(e, AE_ESHAPE, "%s: input %s is smaller than the %d×%d window ('valid' padding)", name,
-                   ae_shape_str(in, s, sizeof s), c->k, c->k);
+  if (g.HO < 1 || g.WO < 1) {
+    char name[80], s[64];
+    return ae_fail(e, AE_ESHAPE, "%s: input %s is smaller than the %d×%d window ('valid' padding)",
+                   ae_layer_name(l, name, sizeof name), ae_shape_str(in, s, sizeof s), c->k, c->k);
+  }
   out->nd = 3;
   out->d[0] = c->cout;
   out->d[1] = g.HO;
@@ -87,8 +69,8 @@ static int conv_reserve(ae_layer_t *l, const ae_shape_t *in, int B, int threads,
   geom_t g = geom(c, in);
   int kernel = choose(c, &g);
   if (kernel == AE_CONV_NAIVE) return AE_OK;
-  char name[64];
-  conv_describe(l, name, sizeof name);
+  char name[80];
+  ae_conv_describe(l, name, sizeof name);
   size_t need = kernel == AE_CONV_DIRECT ? direct_ws(&g) : 2 * (size_t)g.C * g.K * g.K * g.HO * g.WO;
   return ae_ws_reserve(&c->ws, need, threads, name, e);
 }
@@ -356,7 +338,7 @@ static const ae_layer_ops_t conv_ops = {
     .forward = conv_forward,
     .backward = conv_backward,
     .reserve = conv_reserve,
-    .describe = conv_describe,
+    .describe = ae_conv_describe,
     .reset = ae_conv_reset,
     .destroy = ae_conv_destroy,
 };

@@ -20,13 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* one fast kernel here: any kernel but AE_CONV_NAIVE means im2col + GEMM
- * (ws per thread: one (OC·K·K, H·W) buffer) */
+/* kernel: AE_CONV_NAIVE or AUTO (im2col + GEMM); ws per thread: one
+ * (OC·K·K, H·W) buffer */
 typedef ae_conv_t convt_t;
 
-typedef struct {
-  int C, H, W, OC, K, S, HO, WO, PT, PL;
-} geom_t;
+typedef ae_conv_geom_t geom_t;
 
 static int out_len(int n, int k, int s, int pad) {
   return pad == AE_PAD_SAME ? n * s : n * s + (k > s ? k - s : 0);
@@ -42,24 +40,9 @@ static geom_t geom(const convt_t *c, const ae_shape_t *in) {
   return g;
 }
 
-static void convt_describe(const ae_layer_t *l, char *buf, size_t n) {
-  const convt_t *c = l->state;
-  char s[24] = "";
-  if (c->stride > 1) snprintf(s, sizeof s, ", stride %d", c->stride);
-  snprintf(buf, n, "ConvTranspose2D(%d→%d, %d×%d%s%s%s)", c->cin, c->cout, c->k, c->k, s,
-           c->pad == AE_PAD_SAME ? ", same" : "", c->kernel == AE_CONV_NAIVE ? ", naive" : "");
-}
-
 static int convt_infer(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *out, ae_error_t *e) {
   const convt_t *c = l->state;
-  char name[80], s[64];
-  convt_describe(l, name, sizeof name);
-  if (in->nd != 3)
-    return ae_fail(e, AE_ESHAPE, "%s: input %s is not C×H×W (give the model input={C,H,W} or add a Reshape)", name,
-                   ae_shape_str(in, s, sizeof s));
-  if (in->d[0] != c->cin)
-    return ae_fail(e, AE_ESHAPE, "%s: input %s has %d channel%s, expected %d", name, ae_shape_str(in, s, sizeof s),
-                   in->d[0], in->d[0] == 1 ? "" : "s", c->cin);
+  if (ae_conv_check_input(l, in, e)) return e->code;
   geom_t g = geom(c, in);
   out->nd = 3;
   out->d[0] = c->cout;
@@ -74,7 +57,7 @@ static int convt_reserve(ae_layer_t *l, const ae_shape_t *in, int B, int threads
   if (c->kernel == AE_CONV_NAIVE) return AE_OK;
   geom_t g = geom(c, in);
   char name[80];
-  convt_describe(l, name, sizeof name);
+  ae_conv_describe(l, name, sizeof name);
   return ae_ws_reserve(&c->ws, (size_t)g.OC * g.K * g.K * g.H * g.W, threads, name, e);
 }
 
@@ -184,7 +167,7 @@ static const ae_layer_ops_t convt_ops = {
     .forward = convt_forward,
     .backward = convt_backward,
     .reserve = convt_reserve,
-    .describe = convt_describe,
+    .describe = ae_conv_describe,
     .reset = ae_conv_reset,
     .destroy = ae_conv_destroy,
 };
@@ -192,5 +175,7 @@ static const ae_layer_ops_t convt_ops = {
 ae_layer_t *ae_conv_transpose2d_new(int cin, int cout, int k, int stride, int pad, int init, int kernel,
                                     ae_rng_t *rng, ae_error_t *e) {
   int wshape[4] = {cin, cout, k, k};
-  return ae_conv_layer_new(&convt_ops, (ae_conv_t){cin, cout, k, stride, pad, kernel, {0}}, wshape, init, rng, e);
+  /* one fast kernel here: any choice but naive is im2col + GEMM, and is named as 'auto' */
+  int which = kernel == AE_CONV_NAIVE ? AE_CONV_NAIVE : AE_CONV_AUTO;
+  return ae_conv_layer_new(&convt_ops, (ae_conv_t){cin, cout, k, stride, pad, which, {0}}, wshape, init, rng, e);
 }
