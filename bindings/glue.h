@@ -29,6 +29,9 @@ void ae_lua_pushtensor(lua_State *L, ae_tensor_t *t, const ae_error_t *e);
 ae_layer_t *ae_lua_checklayer(lua_State *L, int arg);
 /* Pushes a new Layer userdata owning l; raises e's message when l is NULL. */
 void ae_lua_pushlayer(lua_State *L, ae_layer_t *l, const ae_error_t *e);
+/* opts.init ('glorot'/'xavier', default, or 'he'/'kaiming') of the options
+ * table at arg; errors name `who`. */
+int ae_lua_opt_init(lua_State *L, int arg, const char *who);
 /* The convolutional layers' constructors (lconv.c), added to aelab.layer. */
 extern const luaL_Reg ae_lua_conv_functions[];
 ae_optim_t *ae_lua_checkoptim(lua_State *L, int arg);

@@ -40,20 +40,6 @@ static int opt_padding(lua_State *L, int arg, const char *who, int def) {
   return pad;
 }
 
-static int opt_init(lua_State *L, int arg, const char *who) {
-  if (!lua_istable(L, arg)) return AE_INIT_GLOROT;
-  lua_getfield(L, arg, "init");
-  const char *s = luaL_optstring(L, -1, NULL);
-  int init = AE_INIT_GLOROT;
-  if (s) {
-    if (strcmp(s, "glorot") == 0 || strcmp(s, "xavier") == 0) init = AE_INIT_GLOROT;
-    else if (strcmp(s, "he") == 0 || strcmp(s, "kaiming") == 0) init = AE_INIT_HE;
-    else luaL_error(L, "%s: unknown init '%s' (use 'glorot' or 'he')", who, s);
-  }
-  lua_pop(L, 1);
-  return init;
-}
-
 static int checksize(lua_State *L, int arg, const char *what) {
   lua_Integer v = luaL_checkinteger(L, arg);
   if (v < 1 || v > (1 << 20)) luaL_argerror(L, arg, lua_pushfstring(L, "%s must be a positive integer", what));
@@ -83,7 +69,7 @@ static int conv_like(lua_State *L, conv_ctor make, const char *who) {
   if (!lua_isnoneornil(L, 4)) luaL_checktype(L, 4, LUA_TTABLE);
   int stride = opt_int(L, 4, "stride", 1);
   luaL_argcheck(L, stride >= 1, 4, "stride must be positive");
-  int pad = opt_padding(L, 4, who, AE_PAD_VALID), init = opt_init(L, 4, who), naive = opt_kernel(L, 4, who);
+  int pad = opt_padding(L, 4, who, AE_PAD_VALID), init = ae_lua_opt_init(L, 4, who), naive = opt_kernel(L, 4, who);
   ae_error_t e;
   ae_lua_pushlayer(L, make(cin, cout, k, stride, pad, init, naive, ae_lua_rng(), &e), &e);
   return 1;

@@ -17,33 +17,34 @@ ae_layer_t *ae_lua_checklayer(lua_State *L, int arg) {
   return u->l;
 }
 
-static void push_layer(lua_State *L, ae_layer_t *l, const ae_error_t *e) {
+/* nuv: user values the userdata carries (DenseTied keeps its Dense there) */
+static void push_layer(lua_State *L, ae_layer_t *l, int nuv, const ae_error_t *e) {
   if (!l) {
     ae_lua_raise(L, e);
     return;
   }
-  llayer_t *u = lua_newuserdatauv(L, sizeof *u, 0);
+  llayer_t *u = lua_newuserdatauv(L, sizeof *u, nuv);
   u->l = NULL;
   u->training = 0;
   luaL_setmetatable(L, AE_LAYER_MT);
   u->l = l;
 }
 
-void ae_lua_pushlayer(lua_State *L, ae_layer_t *l, const ae_error_t *e) { push_layer(L, l, e); }
+void ae_lua_pushlayer(lua_State *L, ae_layer_t *l, const ae_error_t *e) { push_layer(L, l, 0, e); }
 
 static int layer_training(lua_State *L, int arg) {
   return ((llayer_t *)luaL_checkudata(L, arg, AE_LAYER_MT))->training;
 }
 
-static int opt_init(lua_State *L, int arg, int def) {
-  if (!lua_istable(L, arg)) return def;
+int ae_lua_opt_init(lua_State *L, int arg, const char *who) {
+  if (!lua_istable(L, arg)) return AE_INIT_GLOROT;
   lua_getfield(L, arg, "init");
   const char *s = luaL_optstring(L, -1, NULL);
-  int init = def;
+  int init = AE_INIT_GLOROT;
   if (s) {
     if (strcmp(s, "glorot") == 0 || strcmp(s, "xavier") == 0) init = AE_INIT_GLOROT;
     else if (strcmp(s, "he") == 0 || strcmp(s, "kaiming") == 0) init = AE_INIT_HE;
-    else luaL_error(L, "Dense: unknown init '%s' (use 'glorot' or 'he')", s);
+    else luaL_error(L, "%s: unknown init '%s' (use 'glorot' or 'he')", who, s);
   }
   lua_pop(L, 1);
   return init;
@@ -54,7 +55,7 @@ static int l_dense(lua_State *L) {
   luaL_argcheck(L, in >= 1 && in <= (1 << 24), 1, "input size must be a positive integer");
   luaL_argcheck(L, out >= 1 && out <= (1 << 24), 2, "output size must be a positive integer");
   ae_error_t e;
-  push_layer(L, ae_dense_new((int)in, (int)out, opt_init(L, 3, AE_INIT_GLOROT), ae_lua_rng(), &e), &e);
+  push_layer(L, ae_dense_new((int)in, (int)out, ae_lua_opt_init(L, 3, "Dense"), ae_lua_rng(), &e), 0, &e);
   return 1;
 }
 
@@ -63,12 +64,7 @@ static int l_dense(lua_State *L) {
 static int l_dense_tied(lua_State *L) {
   ae_layer_t *enc = ae_lua_checklayer(L, 1);
   ae_error_t e;
-  ae_layer_t *l = ae_dense_tied_new(enc, &e);
-  if (!l) return ae_lua_raise(L, &e);
-  llayer_t *u = lua_newuserdatauv(L, sizeof *u, 1);
-  u->l = NULL;
-  luaL_setmetatable(L, AE_LAYER_MT);
-  u->l = l;
+  push_layer(L, ae_dense_tied_new(enc, &e), 1, &e);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
   return 1;
@@ -76,7 +72,7 @@ static int l_dense_tied(lua_State *L) {
 
 static int act(lua_State *L, int kind, float slope) {
   ae_error_t e;
-  push_layer(L, ae_activation_new(kind, slope, &e), &e);
+  push_layer(L, ae_activation_new(kind, slope, &e), 0, &e);
   return 1;
 }
 static int l_relu(lua_State *L) { return act(L, AE_ACT_RELU, 0.0f); }
