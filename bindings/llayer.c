@@ -111,7 +111,7 @@ static int m_forward(lua_State *L) {
   if (l->ops->infer(l, &in, &out, &e)) return ae_lua_raise(L, &e);
   ae_tensor_t *y = new_batch(B, &out, &e);
   ae_pass_t pass = {0, 0, layer_training(L, 1), l->ops->random ? ae_rng_u64(ae_lua_rng()) : 0};
-  if (y && l->ops->reserve && l->ops->reserve(l, &in, B, 1, &e)) {
+  if (y && ae_layer_reserve(l, &in, B, 1, &e)) {
     ae_tensor_free(y);
     return ae_lua_raise(L, &e);
   }
@@ -137,14 +137,16 @@ static int m_backward(lua_State *L) {
   ae_tensor_t *y = new_batch(B, &out, &e);
   if (!y) return ae_lua_raise(L, &e);
   ae_pass_t pass = {0, 0, layer_training(L, 1), l->ops->random ? ae_rng_u64(ae_lua_rng()) : 0};
-  if (l->ops->reserve && l->ops->reserve(l, &in, B, 1, &e)) {
+  if (ae_layer_reserve(l, &in, B, 1, &e)) {
     ae_tensor_free(y);
     return ae_lua_raise(L, &e);
   }
   l->ops->forward(l, ae_tensor_data(y), ae_tensor_data(x), &in, B, &pass);
   ae_tensor_t *din = new_batch(B, &in, &e);
+  float *dparam[AE_MAXPARAM];
+  for (int j = 0; j < l->nparams; j++) dparam[j] = ae_tensor_data(l->grad[j]);
   if (din) l->ops->backward(l, ae_tensor_data(din), ae_tensor_data(dout), ae_tensor_data(x), ae_tensor_data(y), &in, B,
-                                    NULL, &pass);
+                            dparam, &pass);
   ae_tensor_free(y);
   ae_lua_pushtensor(L, din, &e);
   return 1;

@@ -18,7 +18,7 @@ int ae_conv_out_len(int n, int k, int s, int pad, int *pad_before) {
   return n < k ? 0 : (n - k) / s + 1;
 }
 
-int ae_ws_reserve(ae_ws_t *w, size_t per, int threads, const char *who, ae_error_t *e) {
+int ae_ws_reserve(ae_ws_t *w, size_t per, int threads, const ae_layer_t *l, ae_error_t *e) {
   if (threads > AE_WS_MAXT) threads = AE_WS_MAXT;
   if (per <= w->per && threads <= w->threads) return AE_OK;
   if (per < w->per) per = w->per;
@@ -29,7 +29,9 @@ int ae_ws_reserve(ae_ws_t *w, size_t per, int threads, const char *who, ae_error
     w->buf[t] = aligned_alloc(64, bytes ? bytes : 64);
     if (!w->buf[t]) {
       ae_ws_free(w);
-      return ae_fail(e, AE_ENOMEM, "%s: out of memory for a workspace of %zu floats", who, per);
+      char name[80];
+      return ae_fail(e, AE_ENOMEM, "%s: out of memory for a workspace of %zu floats", ae_layer_name(l, name, sizeof name),
+                     per);
     }
   }
   w->per = per;

@@ -51,7 +51,7 @@ typedef struct ae_ws {
   size_t per;
   float *buf[AE_WS_MAXT];
 } ae_ws_t;
-int ae_ws_reserve(ae_ws_t *w, size_t per, int threads, const char *who, ae_error_t *e);
+int ae_ws_reserve(ae_ws_t *w, size_t per, int threads, const ae_layer_t *l, ae_error_t *e); /* l: named on failure */
 void ae_ws_free(ae_ws_t *w);
 
 /* What Conv2D and ConvTranspose2D keep (conv.c makes, initializes and

@@ -69,10 +69,8 @@ static int conv_reserve(ae_layer_t *l, const ae_shape_t *in, int B, int threads,
   geom_t g = geom(c, in);
   int kernel = choose(c, &g);
   if (kernel == AE_CONV_NAIVE) return AE_OK;
-  char name[80];
-  ae_conv_describe(l, name, sizeof name);
   size_t need = kernel == AE_CONV_DIRECT ? direct_ws(&g) : 2 * (size_t)g.C * g.K * g.K * g.HO * g.WO;
-  return ae_ws_reserve(&c->ws, need, threads, name, e);
+  return ae_ws_reserve(&c->ws, need, threads, l, e);
 }
 
 /* The reference: out[o][y][x] = b[o] + Σ_{c,i,j} w[o][c][i][j] · in[c][y·S+i−PT][x·S+j−PL]. */
@@ -298,8 +296,8 @@ static void conv_backward(ae_layer_t *l, float *din, const float *dout, const fl
   conv_t *c = l->state;
   geom_t g = geom(c, in_shape);
   const float *w = ae_tensor_data(l->param[0]);
-  float *dw = dparam ? dparam[0] : ae_tensor_data(l->grad[0]);
-  float *db = dparam ? dparam[1] : ae_tensor_data(l->grad[1]);
+  float *dw = dparam[0];
+  float *db = dparam[1];
   int kernel = choose(c, &g);
   if (kernel == AE_CONV_NAIVE) {
     conv_backward_naive(din, dw, db, dout, in, w, g, B);

@@ -56,9 +56,7 @@ static int convt_reserve(ae_layer_t *l, const ae_shape_t *in, int B, int threads
   convt_t *c = l->state;
   if (c->kernel == AE_CONV_NAIVE) return AE_OK;
   geom_t g = geom(c, in);
-  char name[80];
-  ae_conv_describe(l, name, sizeof name);
-  return ae_ws_reserve(&c->ws, (size_t)g.OC * g.K * g.K * g.H * g.W, threads, name, e);
+  return ae_ws_reserve(&c->ws, (size_t)g.OC * g.K * g.K * g.H * g.W, threads, l, e);
 }
 
 /* The reference: every input pixel scatters a K×K stamp.
@@ -137,8 +135,8 @@ static void convt_backward(ae_layer_t *l, float *din, const float *dout, const f
   convt_t *c = l->state;
   geom_t g = geom(c, in_shape);
   const float *w = ae_tensor_data(l->param[0]);
-  float *dw = dparam ? dparam[0] : ae_tensor_data(l->grad[0]);
-  float *db = dparam ? dparam[1] : ae_tensor_data(l->grad[1]);
+  float *dw = dparam[0];
+  float *db = dparam[1];
   if (c->kernel == AE_CONV_NAIVE) {
     convt_backward_naive(din, dw, db, dout, in, w, g, B);
     return;

@@ -45,8 +45,8 @@ static void dense_backward(ae_layer_t *l, float *din, const float *dout, const f
   (void)in_shape;
   int IN = l->in_features, OUT = l->out_features;
   const float *w = ae_tensor_data(l->param[0]);
-  float *dw = dparam ? dparam[0] : ae_tensor_data(l->grad[0]);
-  float *db = dparam ? dparam[1] : ae_tensor_data(l->grad[1]);
+  float *dw = dparam[0];
+  float *db = dparam[1];
   /* dW (OUT, IN) += doutᵀ (OUT, B) · in (B, IN) */
   ae_gemm(1, 0, OUT, IN, B, 1.0f, dout, OUT, in, IN, 1.0f, dw, IN);
   /* db += column sums of dout */

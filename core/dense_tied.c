@@ -41,8 +41,8 @@ static void tied_backward(ae_layer_t *l, float *din, const float *dout, const fl
   (void)pass;
   int H = l->in_features, IN = l->out_features;
   const float *w = ae_tensor_data(l->param[0]);
-  float *dw = dparam ? dparam[0] : ae_tensor_data(l->grad[0]);
-  float *db = dparam ? dparam[1] : ae_tensor_data(l->grad[1]);
+  float *dw = dparam[0];
+  float *db = dparam[1];
   /* dW (H, IN) += inᵀ (H, B) · dout (B, IN) */
   ae_gemm(1, 0, H, IN, B, 1.0f, in, H, dout, IN, 1.0f, dw, IN);
   for (int i = 0; i < B; i++)

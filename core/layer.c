@@ -35,6 +35,10 @@ int ae_layer_weight_bias(ae_layer_t *l, int nd, const int *wshape, int nbias, ae
   return l->param[0] && l->grad[0] && l->param[1] && l->grad[1] ? AE_OK : AE_ENOMEM;
 }
 
+int ae_layer_reserve(ae_layer_t *l, const ae_shape_t *in, int B, int threads, ae_error_t *e) {
+  return l->ops->reserve ? l->ops->reserve(l, in, B, threads, e) : AE_OK;
+}
+
 size_t ae_layer_param_count(const ae_layer_t *l) {
   size_t n = 0;
   for (int i = 0; i < l->nparams; i++)

@@ -42,8 +42,8 @@ typedef struct ae_layer_ops {
   int (*infer)(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *out, ae_error_t *e);
   void (*forward)(ae_layer_t *l, float *out, const float *in, const ae_shape_t *in_shape, int B,
                   const ae_pass_t *pass);
-  /* dparam[j]: where parameter j's gradient accumulates (NULL: l->grad[j]);
-   * the model hands each thread its own copy when it splits a batch. */
+  /* dparam[j]: where parameter j's gradient accumulates (l->grad[j], or
+   * the thread's own copy when the model splits a batch). */
   void (*backward)(ae_layer_t *l, float *din, const float *dout, const float *in, const float *out,
                    const ae_shape_t *in_shape, int B, float *const *dparam, const ae_pass_t *pass);
   /* Optional: size per-thread workspaces for batches of up to B rows (split
@@ -85,6 +85,9 @@ ae_layer_t *ae_dense_tied_new(ae_layer_t *enc, ae_error_t *e);
 /* Re-points a DenseTied's weight at its Dense's current weight (after a pack). */
 void ae_dense_tied_sync(ae_layer_t *l);
 void ae_layer_free(ae_layer_t *l);
+/* The layer's workspaces for batches of B rows over `threads` threads (a
+ * no-op for layers without any). */
+int ae_layer_reserve(ae_layer_t *l, const ae_shape_t *in, int B, int threads, ae_error_t *e);
 /* Gives l its two parameters, "weight" (nd dims, wshape) and "bias"
  * (nbias), with their gradients; on failure the caller frees l. */
 int ae_layer_weight_bias(ae_layer_t *l, int nd, const int *wshape, int nbias, ae_error_t *e);

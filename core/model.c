@@ -176,6 +176,14 @@ int ae_model_pack(ae_model_t *m, ae_error_t *e) {
   return (m->params && m->grads) ? AE_OK : e->code;
 }
 
+/* Every layer's workspaces, for B rows over nt threads (cheap when they
+ * are big enough already: a training step calls it each time). */
+static int reserve_layers(ae_model_t *m, int B, int nt, ae_error_t *e) {
+  for (int i = 0; i < m->n; i++)
+    if (ae_layer_reserve(m->layers[i], &m->shape[i], B, nt, e)) return e->code;
+  return AE_OK;
+}
+
 int ae_model_reserve(ae_model_t *m, int B, ae_error_t *e) {
   if (B <= m->cap) return AE_OK;
   free_workspace(m);
@@ -189,10 +197,7 @@ int ae_model_reserve(ae_model_t *m, int B, ae_error_t *e) {
   m->gbuf[1] = aligned_alloc(64, g);
   if (!m->gbuf[0] || !m->gbuf[1]) goto oom;
   m->cap = B;
-  for (int i = 0; i < m->n; i++)
-    if (m->layers[i]->ops->reserve && m->layers[i]->ops->reserve(m->layers[i], &m->shape[i], B, 1, e))
-      return e->code;
-  return AE_OK;
+  return reserve_layers(m, B, 1, e);
 oom:
   free_workspace(m);
   return ae_fail(e, AE_ENOMEM, "model: out of memory for workspaces of batch %d", B);
@@ -451,9 +456,7 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
   float *G0 = ae_tensor_data(m->grads);
   size_t P = ae_tensor_numel(m->grads);
   const float *xd = ae_tensor_data(x), *td = ae_tensor_data(target);
-  for (int i = 0; i < m->n; i++)
-    if (m->layers[i]->ops->reserve && m->layers[i]->ops->reserve(m->layers[i], &m->shape[i], B, nt, e))
-      return e->code;
+  if (reserve_layers(m, B, nt, e)) return e->code;
   /* one draw per step, and only for models that need it, so adding noise
    * to one model does not change another's shuffles */
   uint64_t seed = 0;
