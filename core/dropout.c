@@ -73,11 +73,6 @@ static void drop_backward(ae_layer_t *l, float *din, const float *dout, const fl
   if (din) apply(l, din, dout, in_shape, B, pass);
 }
 
-static void drop_destroy(ae_layer_t *l) {
-  free(l->state);
-  l->state = NULL;
-}
-
 static const ae_layer_ops_t drop_ops = {
     .kind = "Dropout",
     .infer = drop_infer,
@@ -85,7 +80,6 @@ static const ae_layer_ops_t drop_ops = {
     .backward = drop_backward,
     .random = 1,
     .describe = drop_describe,
-    .destroy = drop_destroy,
 };
 
 ae_layer_t *ae_dropout_new(float p, ae_rng_t *rng, ae_error_t *e) {

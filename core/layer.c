@@ -20,6 +20,7 @@ void ae_layer_free(ae_layer_t *l) {
     ae_tensor_free(l->grad[i]);
   }
   if (l->ops->destroy) l->ops->destroy(l);
+  else free(l->state); /* a plain block, or NULL */
   free(l);
 }
 

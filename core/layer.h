@@ -54,7 +54,7 @@ typedef struct ae_layer_ops {
   void (*describe)(const ae_layer_t *l, char *buf, size_t n);
   /* Draws fresh parameters (NULL when the layer has none). */
   void (*reset)(ae_layer_t *l, ae_rng_t *rng);
-  void (*destroy)(ae_layer_t *l); /* frees the layer's own state (not params) */
+  void (*destroy)(ae_layer_t *l); /* frees the layer's own state (not params); NULL: free(state) */
 } ae_layer_ops_t;
 
 #define AE_MAXPARAM 2
@@ -73,7 +73,7 @@ struct ae_layer {
   int init;                      /* Dense: AE_INIT_* */
   int act;                       /* activations: AE_ACT_* */
   float slope;                   /* LeakyReLU */
-  void *state;                   /* layer-specific state and workspaces (freed by destroy) */
+  void *state;                   /* layer-specific state and workspaces (freed by destroy, or free) */
   int users; /* models borrowing this layer: it must outlive them (see llayer.c __close) */
   struct ae_layer *tie; /* DenseTied: the Dense whose weight (transposed) it shares */
 };

@@ -187,18 +187,12 @@ static void pool_backward(ae_layer_t *l, float *din, const float *dout, const fl
   }
 }
 
-static void pool_destroy(ae_layer_t *l) {
-  free(l->state);
-  l->state = NULL;
-}
-
 static const ae_layer_ops_t pool_ops = {
     .kind = "MaxPool2D",
     .infer = pool_infer,
     .forward = pool_forward,
     .backward = pool_backward,
     .describe = pool_describe,
-    .destroy = pool_destroy,
 };
 
 ae_layer_t *ae_maxpool2d_new(int k, int stride, int pad, ae_error_t *e) {

@@ -56,18 +56,12 @@ static void reshape_backward(ae_layer_t *l, float *din, const float *dout, const
   if (din && din != dout) memcpy(din, dout, (size_t)B * ae_shape_numel(in_shape) * sizeof(float));
 }
 
-static void reshape_destroy(ae_layer_t *l) {
-  free(l->state);
-  l->state = NULL;
-}
-
 static const ae_layer_ops_t reshape_ops = {
     .kind = "Reshape",
     .infer = reshape_infer,
     .forward = reshape_forward,
     .backward = reshape_backward,
     .describe = reshape_describe,
-    .destroy = reshape_destroy,
 };
 
 ae_layer_t *ae_reshape_new(const ae_shape_t *to, ae_error_t *e) {
