@@ -16,9 +16,8 @@ static void reshape_describe(const ae_layer_t *l, char *buf, size_t n) {
     snprintf(buf, n, "Flatten()");
     return;
   }
-  size_t used = (size_t)snprintf(buf, n, "Reshape(");
-  for (int i = 0; i < to->nd && used < n; i++) used += (size_t)snprintf(buf + used, n - used, i ? "×%d" : "%d", to->d[i]);
-  if (used < n) snprintf(buf + used, n - used, ")");
+  char dims[64];
+  snprintf(buf, n, "Reshape%s", ae_shape_str(to, dims, sizeof dims));
 }
 
 static int reshape_infer(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *out, ae_error_t *e) {
