@@ -30,8 +30,8 @@ int ae_ws_reserve(ae_ws_t *w, size_t per, int threads, const ae_layer_t *l, ae_e
     if (!w->buf[t]) {
       ae_ws_free(w);
       char name[80];
-      return ae_fail(e, AE_ENOMEM, "%s: out of memory for a workspace of %zu floats", ae_layer_name(l, name, sizeof name),
-                     per);
+      return ae_fail(e, AE_ENOMEM, "%s: out of memory for a workspace of %zu floats",
+                     ae_layer_name(l, name, sizeof name), per);
     }
   }
   w->per = per;

@@ -14,15 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t mix(uint64_t z) { /* splitmix64's finalizer */
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 /* 1 when value j of batch row r is kept. */
 static int kept(uint64_t row_key, size_t j, uint32_t threshold) {
-  return (uint32_t)(mix(row_key + (uint64_t)j * 0x9e3779b97f4a7c15ULL) >> 32) >= threshold;
+  return (uint32_t)(ae_rng_mix(row_key + (uint64_t)j * 0x9e3779b97f4a7c15ULL) >> 32) >= threshold;
 }
 
 typedef struct {
@@ -52,7 +47,8 @@ static void apply(const ae_layer_t *l, float *out, const float *in, const ae_sha
   uint32_t threshold = p >= 1.0f ? UINT32_MAX : (uint32_t)((double)p * 4294967296.0);
   float scale = p >= 1.0f ? 0.0f : 1.0f / (1.0f - p);
   for (int r = 0; r < B; r++) {
-    uint64_t key = mix(pass->seed ^ mix(((const drop_t *)l->state)->salt + (uint64_t)(pass->row0 + r) + 1));
+    uint64_t salt = ((const drop_t *)l->state)->salt;
+    uint64_t key = ae_rng_mix(pass->seed ^ ae_rng_mix(salt + (uint64_t)(pass->row0 + r) + 1));
     const float *x = in + (size_t)r * N;
     float *y = out + (size_t)r * N;
     for (size_t j = 0; j < N; j++) y[j] = kept(key, j, threshold) ? x[j] * scale : 0.0f;

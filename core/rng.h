@@ -5,6 +5,14 @@
 
 #include <stdint.h>
 
+/* splitmix64's finalizer: a 64-bit hash, for seeding and for masks that
+ * are a function of their position (Dropout). */
+static inline uint64_t ae_rng_mix(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
 typedef struct ae_rng {
   uint64_t s[4];
   int has_spare; /* Box-Muller makes normals in pairs */
