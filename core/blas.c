@@ -104,15 +104,21 @@ const char *ae_blas_arch(void) { return mixed ? "skx+zen3" : bli_arch_string(bli
 const char *ae_blas_reason(void) { return arch_reason[0] ? arch_reason : "BLIS default"; }
 const char *ae_blas_version(void) { return bli_info_get_version_str(); }
 
-static void gemm1(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
-                  int ldb, float beta, float *C, int ldc) {
+/* One BLIS call in context cntx (NULL: BLIS' global choice). */
+static void gemm_in(cntx_t *cntx, int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                    const float *B, int ldb, float beta, float *C, int ldc) {
   /* Row-major with strides: a transpose is a swap of row and column strides. */
   inc_t rsa = ta ? 1 : lda, csa = ta ? lda : 1;
   inc_t rsb = tb ? 1 : ldb, csb = tb ? ldb : 1;
-  cntx_t *cntx = NULL; /* NULL: BLIS' global choice */
-  if (mixed) cntx = K <= MIXED_SKX_MAX_K ? &cntx_skx : &cntx_zen3;
   bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, M, N, K, &alpha, (float *)A, rsa, csa, (float *)B, rsb, csb,
                &beta, C, ldc, 1, cntx, NULL);
+}
+
+/* One BLIS call; with mixed kernels, skx or zen3 by K. */
+static void gemm1(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                  int ldb, float beta, float *C, int ldc) {
+  cntx_t *cntx = mixed ? (K <= MIXED_SKX_MAX_K ? &cntx_skx : &cntx_zen3) : NULL;
+  gemm_in(cntx, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void ae_gemm_avx2(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
@@ -120,10 +126,7 @@ void ae_gemm_avx2(int ta, int tb, int M, int N, int K, float alpha, const float 
   assert(M >= 0 && N >= 0 && K >= 0);
   assert(ldc >= N && lda >= (ta ? M : K) && ldb >= (tb ? K : N));
   if (M == 0 || N == 0) return;
-  inc_t rsa = ta ? 1 : lda, csa = ta ? lda : 1;
-  inc_t rsb = tb ? 1 : ldb, csb = tb ? ldb : 1;
-  bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, M, N, K, &alpha, (float *)A, rsa, csa, (float *)B, rsb, csb,
-               &beta, C, ldc, 1, mixed ? &cntx_zen3 : NULL, NULL);
+  gemm_in(mixed ? &cntx_zen3 : NULL, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 /* Below this many multiply-adds a GEMM stays on one thread. */
