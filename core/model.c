@@ -394,6 +394,23 @@ static double rows_backward(ae_model_t *m, const float *xin, const float *y, con
   return l;
 }
 
+/* One thread's part of a step: its rows' input, forward and backward into
+ * G. With KL, ρ̂ needs every row's forward: the threads meet at one more
+ * barrier and one of them sums the columns in row order (the same result
+ * for any split). Outside a parallel region (one thread) the barrier and
+ * single bind to that thread alone. */
+static double thread_rows(ae_model_t *m, const float *xd, const float *td, float *dx, int lo, int hi, int B,
+                          float *G, int want, const ae_pass_t *pass, int kl, double *batch_penalty) {
+  const float *xin = rows_input(m, xd, lo, hi, pass);
+  const float *y = rows_forward(m, xin, lo, hi, pass);
+  if (kl) {
+#pragma omp barrier
+#pragma omp single
+    *batch_penalty = prepare_penalty(m, B);
+  }
+  return rows_backward(m, xin, y, td, dx, lo, hi, B, G, want, pass);
+}
+
 /* Extra gradient blocks for threads 1..nt-1, each the arena's length. */
 static int reserve_replicas(ae_model_t *m, int nt, ae_error_t *e) {
   size_t P = ae_tensor_numel(m->grads), need = (size_t)(nt - 1) * P;
@@ -470,10 +487,7 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
   if (nt == 1) {
     memset(G0, 0, P * sizeof(float));
     ae_pass_t pass = {0, 0, 1, seed};
-    const float *xin = rows_input(m, xd, 0, B, &pass);
-    const float *y = rows_forward(m, xin, 0, B, &pass);
-    if (kl) batch_penalty = prepare_penalty(m, B);
-    double l = rows_backward(m, xin, y, td, dx, 0, B, B, G0, want_loss, &pass);
+    double l = thread_rows(m, xd, td, dx, 0, B, B, G0, want_loss, &pass, kl, &batch_penalty);
     if (loss) *loss = l + batch_penalty;
     return AE_OK;
   }
@@ -486,16 +500,7 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
     float *G = t == 0 ? G0 : m->replicas + (size_t)(t - 1) * P;
     memset(G, 0, P * sizeof(float));
     ae_pass_t pass = {lo, t, 1, seed};
-    const float *xin = rows_input(m, xd, lo, hi, &pass);
-    const float *y = rows_forward(m, xin, lo, hi, &pass);
-    if (kl) {
-      /* ρ̂ needs every row's forward: one more barrier, one thread sums the
-       * columns in row order (the same result for any split) */
-#pragma omp barrier
-#pragma omp single
-      batch_penalty = prepare_penalty(m, B);
-    }
-    part[t] = rows_backward(m, xin, y, td, dx, lo, hi, B, G, want_loss, &pass);
+    part[t] = thread_rows(m, xd, td, dx, lo, hi, B, G, want_loss, &pass, kl, &batch_penalty);
 #pragma omp barrier
     /* sum the blocks, each thread over its share of the parameters */
     size_t plo = P * (size_t)t / (size_t)T, phi = P * (size_t)(t + 1) / (size_t)T;
