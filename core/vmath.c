@@ -193,11 +193,16 @@ void ae_v_relu_backward(float *dx, const float *x, const float *dy, size_t n, fl
 /* One exp per element serves both the gradient and the loss:
  * e = exp(−|z|), σ(z) = 1/(1+e) for z ≥ 0 and e/(1+e) below,
  * loss = max(z,0) − z·t + log(1+e). */
+/* With e = e^−|z|: ∂/∂z of BCE from the logit, σ(z) − t, with σ from e on
+ * both sides of 0 (no overflow); and the loss term max(z, 0) − z·t + log(1 + e). */
+static inline float bce_grad(float z, float t, float e) {
+  float inv = 1.0f / (1.0f + e);
+  return (z >= 0.0f ? inv : e * inv) - t;
+}
+static inline float bce_term(float z, float t, float e) { return (z > 0.0f ? z : 0.0f) - z * t + vlog(1.0f + e); }
+
 CLONES static void bce_logits_grad_k(float *dz, const float *z, const float *t, size_t n, float scale) {
-  for (size_t i = 0; i < n; i++) {
-    float e = vexp(-fabsf(z[i])), inv = 1.0f / (1.0f + e);
-    dz[i] = scale * ((z[i] >= 0.0f ? inv : e * inv) - t[i]);
-  }
+  for (size_t i = 0; i < n; i++) dz[i] = scale * bce_grad(z[i], t[i], vexp(-fabsf(z[i])));
 }
 /* Sums use 16 lanes so GCC vectorizes them without -ffast-math. */
 CLONES static float bce_logits_both_k(float *dz, const float *z, const float *t, size_t n, float scale) {
@@ -205,14 +210,14 @@ CLONES static float bce_logits_both_k(float *dz, const float *z, const float *t,
   size_t i = 0;
   for (; i + 16 <= n; i += 16)
     for (int j = 0; j < 16; j++) {
-      float zi = z[i + j], e = vexp(-fabsf(zi)), inv = 1.0f / (1.0f + e);
-      dz[i + j] = scale * ((zi >= 0.0f ? inv : e * inv) - t[i + j]);
-      acc[j] += (zi > 0.0f ? zi : 0.0f) - zi * t[i + j] + vlog(1.0f + e);
+      float e = vexp(-fabsf(z[i + j]));
+      dz[i + j] = scale * bce_grad(z[i + j], t[i + j], e);
+      acc[j] += bce_term(z[i + j], t[i + j], e);
     }
   for (; i < n; i++) {
-    float e = vexp(-fabsf(z[i])), inv = 1.0f / (1.0f + e);
-    dz[i] = scale * ((z[i] >= 0.0f ? inv : e * inv) - t[i]);
-    s += (z[i] > 0.0f ? z[i] : 0.0f) - z[i] * t[i] + vlog(1.0f + e);
+    float e = vexp(-fabsf(z[i]));
+    dz[i] = scale * bce_grad(z[i], t[i], e);
+    s += bce_term(z[i], t[i], e);
   }
   for (int j = 0; j < 16; j++) s += acc[j];
   return s;
@@ -221,11 +226,8 @@ CLONES static float bce_logits_loss_k(const float *z, const float *t, size_t n) 
   float acc[16] = {0}, s = 0.0f;
   size_t i = 0;
   for (; i + 16 <= n; i += 16)
-    for (int j = 0; j < 16; j++) {
-      float zi = z[i + j];
-      acc[j] += (zi > 0.0f ? zi : 0.0f) - zi * t[i + j] + vlog(1.0f + vexp(-fabsf(zi)));
-    }
-  for (; i < n; i++) s += (z[i] > 0.0f ? z[i] : 0.0f) - z[i] * t[i] + vlog(1.0f + vexp(-fabsf(z[i])));
+    for (int j = 0; j < 16; j++) acc[j] += bce_term(z[i + j], t[i + j], vexp(-fabsf(z[i + j])));
+  for (; i < n; i++) s += bce_term(z[i], t[i], vexp(-fabsf(z[i])));
   for (int j = 0; j < 16; j++) s += acc[j];
   return s;
 }
