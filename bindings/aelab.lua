@@ -145,15 +145,8 @@ ae.commas = commas
 -- Mean losses per value between tensors of the same size, as the models
 -- report them: squared error, and binary cross-entropy of probabilities p
 -- against targets t (p clamped to [1e-7, 1 − 1e-7], as Keras does).
-function ae.mse(a, b)
-  local d = a - b
-  return (d * d):mean()
-end
-
-function ae.bce(p, t)
-  local q = p:clamp(1e-7, 1 - 1e-7)
-  return -(t * q:log() + (1 - t) * (1 - q):log()):mean()
-end
+function ae.mse(a, b) return Model.loss("mse", a, b) end
+function ae.bce(p, t) return Model.loss("bce", p, t) end
 
 -- The median of a list of numbers (the mean of the middle two for an even
 -- count; NaN for none): what benchmarks and lessons quote.

@@ -281,6 +281,22 @@ static int m_layer_seconds(lua_State *L) {
   return 1;
 }
 
+/* loss(kind, y, t) → the mean loss per value of y against t, as a model
+ * computes it (BCE on probabilities, clamped as Keras does) */
+static int l_loss(lua_State *L) {
+  static const char *const kinds[] = {"mse", "bce", NULL};
+  int kind = luaL_checkoption(L, 1, NULL, kinds);
+  ae_tensor_t *y = ae_lua_checktensor(L, 2), *t = ae_lua_checktensor(L, 3);
+  size_t n = ae_tensor_numel(y);
+  if (ae_tensor_numel(t) != n)
+    return luaL_error(L, "%s: the tensors have %d and %d values", kinds[kind], (int)n, (int)ae_tensor_numel(t));
+  const float *yd = ae_tensor_data(y), *td = ae_tensor_data(t);
+  lua_pushnumber(L, n == 0 ? 0.0 / 0.0
+                 : kind == AE_LOSS_MSE ? ae_loss_mse(NULL, yd, td, n, (double)n, 1)
+                                       : ae_loss_bce(NULL, yd, td, n, (double)n, 1));
+  return 1;
+}
+
 static int mm_gc(lua_State *L) {
   lmodel_t *u = luaL_checkudata(L, 1, AE_MODEL_MT);
   ae_model_free(u->m);
@@ -313,6 +329,8 @@ int luaopen_aelab_model(lua_State *L) {
   lua_setfield(L, -2, "new");
   lua_pushcfunction(L, l_corrupt);
   lua_setfield(L, -2, "corrupt");
+  lua_pushcfunction(L, l_loss);
+  lua_setfield(L, -2, "loss");
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, "metatable"); /* the pure-Lua part adds methods and __tostring */
   lua_remove(L, -2);
