@@ -101,6 +101,21 @@ static ae_tensor_t *new_batch(int B, const ae_shape_t *s, ae_error_t *e) {
   return ae_tensor_new(s->nd + 1, shape, e);
 }
 
+/* y = layer l (the Layer at stack index 1) applied to x in one pass of its
+ * own (its training flag, a fresh seed when it draws); NULL with e set when
+ * memory runs out. */
+static ae_tensor_t *run_forward(lua_State *L, ae_layer_t *l, const ae_tensor_t *x, const ae_shape_t *in,
+                                const ae_shape_t *out, int B, ae_pass_t *pass, ae_error_t *e) {
+  ae_tensor_t *y = new_batch(B, out, e);
+  *pass = (ae_pass_t){0, 0, layer_training(L, 1), l->ops->random ? ae_rng_u64(ae_lua_rng()) : 0};
+  if (y && ae_layer_reserve(l, in, B, 1, e)) {
+    ae_tensor_free(y);
+    return NULL;
+  }
+  if (y) l->ops->forward(l, ae_tensor_data(y), ae_tensor_data(x), in, B, pass);
+  return y;
+}
+
 static int m_forward(lua_State *L) {
   ae_layer_t *l = ae_lua_checklayer(L, 1);
   ae_tensor_t *x = ae_lua_checktensor(L, 2);
@@ -109,14 +124,8 @@ static int m_forward(lua_State *L) {
   ae_error_t e;
   sample_shape(x, &in, &B);
   if (l->ops->infer(l, &in, &out, &e)) return ae_lua_raise(L, &e);
-  ae_tensor_t *y = new_batch(B, &out, &e);
-  ae_pass_t pass = {0, 0, layer_training(L, 1), l->ops->random ? ae_rng_u64(ae_lua_rng()) : 0};
-  if (y && ae_layer_reserve(l, &in, B, 1, &e)) {
-    ae_tensor_free(y);
-    return ae_lua_raise(L, &e);
-  }
-  if (y) l->ops->forward(l, ae_tensor_data(y), ae_tensor_data(x), &in, B, &pass);
-  ae_lua_pushtensor(L, y, &e);
+  ae_pass_t pass;
+  ae_lua_pushtensor(L, run_forward(L, l, x, &in, &out, B, &pass, &e), &e);
   return 1;
 }
 
@@ -134,14 +143,9 @@ static int m_backward(lua_State *L) {
     return luaL_error(L, "%s backward: gradient has %d values, output is %d×%s", ae_layer_name(l, a, sizeof a),
                       (int)ae_tensor_numel(dout), B, ae_shape_str(&out, b, sizeof b));
   }
-  ae_tensor_t *y = new_batch(B, &out, &e);
+  ae_pass_t pass;
+  ae_tensor_t *y = run_forward(L, l, x, &in, &out, B, &pass, &e);
   if (!y) return ae_lua_raise(L, &e);
-  ae_pass_t pass = {0, 0, layer_training(L, 1), l->ops->random ? ae_rng_u64(ae_lua_rng()) : 0};
-  if (ae_layer_reserve(l, &in, B, 1, &e)) {
-    ae_tensor_free(y);
-    return ae_lua_raise(L, &e);
-  }
-  l->ops->forward(l, ae_tensor_data(y), ae_tensor_data(x), &in, B, &pass);
   ae_tensor_t *din = new_batch(B, &in, &e);
   float *dparam[AE_MAXPARAM];
   for (int j = 0; j < l->nparams; j++) dparam[j] = ae_tensor_data(l->grad[j]);
