@@ -23,7 +23,7 @@ function Lesson.new(o)
   self.root = ae.options.out or "out"
   self.dir = self.root .. "/" .. o.name
   mkdir(self.dir)
-  self.figures, self.metrics, self.order, self.sections = {}, {}, {}, {}
+  self.figures, self.metrics, self.order, self.sections, self.descriptions = {}, {}, {}, {}, {}
   self.t0 = ae.clock()
   local rule = string.rep("─", 72)
   print(rule)
@@ -33,7 +33,7 @@ function Lesson.new(o)
   return self
 end
 
--- Narration: printed now, kept for the report.
+-- Narration: printed now (the report holds metrics, sections and figures).
 function Lesson:say(fmt, ...)
   local text = select("#", ...) > 0 and string.format(fmt, ...) or fmt
   print(text)
@@ -53,7 +53,6 @@ end
 function Lesson:metric(key, value, description)
   if self.metrics[key] == nil then self.order[#self.order + 1] = key end
   self.metrics[key] = value
-  self.descriptions = self.descriptions or {}
   self.descriptions[key] = description or key
 end
 
@@ -139,6 +138,7 @@ function Lesson:update_index()
       local jf = io.open(self.root .. "/" .. name .. "/metrics.json")
       local headline = jf and jf:read("a") or ""
       if jf then jf:close() end
+      -- the lesson's own "val_loss", else the first key ending in val_loss
       local val = headline:match('"val_loss":%s*([%d%.e%-]+)') or headline:match('val_loss":%s*([%d%.e%-]+)')
       if val then val = string.format("%.4f", tonumber(val)) end
       entries[#entries + 1] = { name = name, title = title, fig = fig, val = val }
