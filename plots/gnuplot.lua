@@ -12,13 +12,15 @@ local P = {}
 P.colors = { "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
   "#bcbd22", "#17becf" }
 
+-- the gnuplot to run: AELAB_GNUPLOT, for tests and odd installs
+local function gnuplot_cmd() return os.getenv("AELAB_GNUPLOT") or "gnuplot" end
+
 local available -- nil: not checked yet
 local warned = false
 
 function P.available()
   if available == nil then
-    local cmd = os.getenv("AELAB_GNUPLOT") or "gnuplot"
-    local ok = os.execute("command -v " .. cmd .. " >/dev/null 2>&1")
+    local ok = os.execute("command -v " .. gnuplot_cmd() .. " >/dev/null 2>&1")
     available = ok and true or false
   end
   return available
@@ -139,7 +141,7 @@ function Figure:render()
     return nil, "gnuplot is not installed"
   end
   local errfile = os.tmpname()
-  local pipe = io.popen((os.getenv("AELAB_GNUPLOT") or "gnuplot") .. " 2>" .. errfile, "w")
+  local pipe = io.popen(gnuplot_cmd() .. " 2>" .. errfile, "w")
   if not pipe then
     os.remove(errfile)
     return nil, "cannot start gnuplot"
@@ -569,13 +571,8 @@ end
 ---------------------------------------------------------------------------
 function P.histogram(values, o)
   o = own(o)
-  local list = {}
-  if ae.is_tensor(values) then
-    local flat = values:reshape(values:numel())
-    for i = 1, flat:numel() do list[i] = flat:get(i) end
-  else
-    for i, v in ipairs(values) do list[i] = v end
-  end
+  local list = values
+  if ae.is_tensor(values) then list = values:reshape(values:numel()):totable() end
   if #list == 0 then error("histogram: no values", 2) end
   local lo, hi = math.huge, -math.huge
   for _, v in ipairs(list) do lo, hi = math.min(lo, v), math.max(hi, v) end
@@ -601,12 +598,11 @@ function P.histogram(values, o)
   fig:cmd("set grid ytics")
   fig:cmd("unset key")
   fig:cmd("set yrange [0:*]")
-  local extra = ""
   if o.mark then
     fig:cmd("set arrow from %g, graph 0 to %g, graph 1 nohead lw 2 lc rgb '#d62728' dt 2", o.mark, o.mark)
     if o.mark_label then fig:cmd("set label %s at %g, graph 0.95 left offset 0.5,0 tc rgb '#d62728'", quote(o.mark_label), o.mark) end
   end
-  fig:cmd("plot $hist using 1:2 with boxes lt 1" .. extra)
+  fig:cmd("plot $hist using 1:2 with boxes lt 1")
   return fig:render()
 end
 

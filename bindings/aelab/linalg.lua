@@ -5,15 +5,7 @@ local T = require "aelab.tensor"
 
 local linalg = {}
 
-local function to_rows(t)
-  local n, m = t:size(1), t:size(2)
-  local a = {}
-  for i = 1, n do
-    a[i] = {}
-    for j = 1, m do a[i][j] = t:get(i, j) end
-  end
-  return a, n, m
-end
+local function to_rows(t) return t:totable(), t:size(1), t:size(2) end
 
 -- Eigenvalues of a symmetric k×k tensor, in decreasing order (a table).
 function linalg.symmetric_eigenvalues(t)
