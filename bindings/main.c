@@ -294,7 +294,8 @@ int main(int argc, char **argv) {
   ae_set_threads(o.threads ? o.threads : (int)(cores > 0 ? cores : 1));
   /* GEMMs split over the same threads unless AELAB_GEMM_THREADS says otherwise */
   const char *gt = getenv("AELAB_GEMM_THREADS");
-  ae_set_gemm_threads(gt && atoi(gt) > 0 ? atoi(gt) : ae_threads());
+  int gemm_threads = gt ? atoi(gt) : 0;
+  ae_set_gemm_threads(gemm_threads > 0 ? gemm_threads : ae_threads());
   if (o.version) {
     print_version();
     return 0;
