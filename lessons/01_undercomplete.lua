@@ -36,14 +36,10 @@ L:say("\nTraining for %d epochs; the loss is binary cross-entropy per pixel.", e
 local history = net:fit(train.x, { epochs = epochs, batch = batch, validation = test.x })
 
 local last = history.epochs
-local samples_per_s = {}
-for i, r in ipairs(history.samples_per_s) do samples_per_s[i] = r end
-table.sort(samples_per_s)
-local median_rate = samples_per_s[(#samples_per_s + 1) // 2]
--- The floor: no model can beat the pixels' own entropy, −p·log p − (1−p)·log(1−p).
-local p = test.x:clamp(1e-7, 1 - 1e-7)
-local floor = -(p * p:log() + (1 - p) * (1 - p):log()):mean()
-p = nil
+local median_rate = ae.median(history.samples_per_s)
+-- The floor: no model can beat the pixels' own entropy, −p·log p − (1−p)·log(1−p),
+-- which is the BCE of the images against themselves.
+local floor = ae.bce(test.x, test.x)
 L:say("\nAfter %d epochs: train loss %.4f, validation loss %.4f (the pixels' own entropy, %.3f, is the floor).",
   last, history.loss[last], history.val_loss[last], floor)
 

@@ -69,11 +69,8 @@ for _, ds in ipairs(datasets) do
     runs[#runs + 1] = { label = label, history = h }
     local vals = {}
     for i, e in ipairs(snapshots) do vals[i] = string.format("%.4f", h.val_loss[e]) end
-    local rates = {}
-    for i, r in ipairs(h.samples_per_s) do rates[i] = r end
-    table.sort(rates)
     table_rows[#table_rows + 1] = string.format("| %s | %s | %s | %s | %s |", ds.name, label,
-      ae.commas(net:param_count()), table.concat(vals, " | "), ae.commas(math.floor(rates[(#rates + 1) // 2])))
+      ae.commas(net:param_count()), table.concat(vals, " | "), ae.commas(math.floor(ae.median(h.samples_per_s))))
     L:metric(ds.key .. "_" .. label:match("^%a+") .. "_val_loss", h.val_loss[epochs],
       string.format("%s, %s: validation loss after %d epochs", ds.name, label:match("^%a+"), epochs))
   end

@@ -58,12 +58,8 @@ for _, r in ipairs(runs) do
   for _, v in ipairs(codes:reshape(codes:numel()):totable()) do if v > 0.5 then active = active + 1 end end
   active = active / codes:size(1)
   local recon = r.net:reconstruct(test.x)
-  local d = recon - test.x
-  r.bce, r.mse = bce(recon, test.x), (d * d):mean()
-  local rates = {}
-  for i, v in ipairs(r.history.samples_per_s) do rates[i] = v end
-  table.sort(rates)
-  r.rate = rates[(#rates + 1) // 2]
+  r.bce, r.mse = bce(recon, test.x), ae.mse(recon, test.x)
+  r.rate = ae.median(r.history.samples_per_s)
   L:say("  validation BCE %.4f, MSE %.4f; mean activation %.3f%s; %.0f of %d units above 0.5 per image",
     r.bce, r.mse, mean, r.rho and string.format(" (target %.2f; %d of %d units within 20%%)", r.rho, within, hidden) or "",
     active, hidden)

@@ -77,10 +77,10 @@ for _, r in ipairs(runs) do
   L:say("\nTraining the %s ...", r.name)
   r.history = r.net:fit(train.x, { epochs = epochs, batch = 128, loss = "bce", optimizer = ae.optim.Adam { lr = 1e-3 },
     noise = r.noise, penalty = r.penalty, verbose = false })
-  r.bce = bce(r.net:reconstruct(test.x), test.x)
-  local d = r.net:reconstruct(test.x) - test.x
-  r.mse = (d * d):mean()
-  r.jnorm = jacobian_norms(r.net, test.x):mean()
+  local recon = r.net:reconstruct(test.x)
+  r.bce, r.mse = bce(recon, test.x), ae.mse(recon, test.x)
+  r.jnorms = jacobian_norms(r.net, test.x)
+  r.jnorm = r.jnorms:mean()
   local check = jacobian_norm_numeric(r.net, test.x:narrow(1, 1, 1))
   local closed = jacobian_norms(r.net, test.x:narrow(1, 1, 1)):get(1, 1)
   local h0 = r.net:encode(test.x)
@@ -93,10 +93,7 @@ for _, r in ipairs(runs) do
     ratio.x[k], ratio.y[k] = s * dnorm, change / (s * dnorm)
   end
   moves[#moves + 1], ratios[#ratios + 1] = move, ratio
-  local rates = {}
-  for i, v in ipairs(r.history.samples_per_s) do rates[i] = v end
-  table.sort(rates)
-  r.rate = rates[(#rates + 1) // 2]
+  r.rate = ae.median(r.history.samples_per_s)
   L:say("  validation BCE %.4f, MSE %.4f; mean ‖J‖_F on test data %.3f (first image: closed form %.4f,", r.bce,
     r.mse, r.jnorm, closed)
   L:say("  finite differences %.4f); code moves %.3f for an input step of norm %.2f (codes have norm %.2f)", check,
@@ -122,7 +119,7 @@ L:figure("contraction.png", "Contraction ratio ‖f(x+δ) − f(x)‖ / ‖δ‖
   ae.plot.series(ratios, { out = L:path("contraction.png"), xlabel = "‖δ‖ (input perturbation, Euclidean norm)",
     ylabel = "‖f(x+δ) − f(x)‖ / ‖δ‖", key = "top right", logscale = "x", title = "Contraction ratio of each encoder" }))
 L:figure("jacobian_hist.png", "‖J_f(x)‖_F over the test images, contractive AE",
-  ae.plot.histogram(jacobian_norms(runs[3].net, test.x), { out = L:path("jacobian_hist.png"), bins = 40,
+  ae.plot.histogram(runs[3].jnorms, { out = L:path("jacobian_hist.png"), bins = 40,
     xlabel = "‖J_f(x)‖_F", ylabel = "test images", title = "Jacobian norms of the contractive encoder",
     size = { 700, 420 } }))
 local rows = { { "original", test.x:narrow(1, 1, 10) } }
