@@ -70,6 +70,9 @@ function H.error_containing(lu, plain, fn, ...)
   return err
 end
 
+-- The aelab binary the subprocess tests run (the sanitizer run sets AELAB_BIN).
+H.BIN = os.getenv("AELAB_BIN") or "./aelab"
+
 -- A fresh temporary directory (removed with H.rmdir).
 function H.tmpdir()
   local name = os.tmpname()

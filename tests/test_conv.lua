@@ -173,9 +173,8 @@ function TestConvOracle:testConvTranspose2DFastMatchesNaive() compare(ae.ConvTra
 -- with AELAB_SIMD capping the level, and AVX-512's tile sizes on AVX2
 -- registers (avx512-tiles) where the CPU lacks AVX-512.
 function TestConvOracle:testNarrowerVectorLevelsMatchNaive()
-  local bin = os.getenv("AELAB_BIN") or "./aelab"
   for _, level in ipairs { "sse2", "avx2", "avx512-tiles" } do
-    local out, err, code = H.run("AELAB_SIMD=" .. level .. " " .. H.q(bin) ..
+    local out, err, code = H.run("AELAB_SIMD=" .. level .. " " .. H.q(H.BIN) ..
       " tests/run.lua -p TestConvOracle.testConv2DDirect </dev/null")
     lu.assertEquals(code, 0, level .. ":\n" .. out .. err)
     lu.assertStrContains(out, "2 passed, 0 failed")

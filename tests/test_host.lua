@@ -5,7 +5,7 @@
 local lu = require "luaunit"
 local H = require "helpers"
 
-local bin = os.getenv("AELAB_BIN") or "./aelab"
+local bin = H.BIN
 
 -- Runs the host with a shell-quoted argument list; returns stdout, stderr, exit code.
 local function aelab(...)

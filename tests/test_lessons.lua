@@ -3,14 +3,13 @@ local lu = require "luaunit"
 
 local H = require "helpers"
 
-local bin = os.getenv("AELAB_BIN") or "./aelab"
+local bin = H.BIN
 local tmpdir, read, png_size = H.tmpdir, H.read, H.png_size
 
+-- Runs a command: success, and its stdout then stderr.
 local function run(cmd)
-  local p = io.popen(cmd .. " 2>&1")
-  local out = p:read("a")
-  local ok = p:close()
-  return ok, out
+  local out, err, code = H.run(cmd)
+  return code == 0, out .. err
 end
 
 TestLesson01 = {}

@@ -12,7 +12,7 @@ local P = ae.plot
 
 H.announce_seed("test_plots")
 
-local bin = os.getenv("AELAB_BIN") or "./aelab"
+local bin = H.BIN
 local GNUPLOT = "gnuplot" -- re-rendering by hand, as the .gp header says
 
 local read, png_size = H.read, H.png_size
