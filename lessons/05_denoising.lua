@@ -223,12 +223,6 @@ L:figure("psnr_vs_noise.png", "The same as PSNR (dB, higher is better)",
   ae.plot.series(psnr_curves, { out = L:path("psnr_vs_noise.png"), xlabel = "test noise (Gaussian std)",
     ylabel = "PSNR (dB)", key = "top right", title = "PSNR of the reconstruction against noise level" }))
 local sched = models[4]
-local lv = { label = "schedule 0.1→0.5", x = {}, y = {} }
-local fixed = { label = "fixed 0.5", x = {}, y = {} }
-for e = 1, epochs do
-  lv.x[e], lv.y[e] = e, sched.history.noise_level[e]
-  fixed.x[e], fixed.y[e] = e, 0.5
-end
 L:figure("schedule_loss.png", "Training loss (BCE on noisy inputs, dashed) and validation loss (test images with noise " ..
   "0.5 against the clean ones, solid) of the fixed-0.5 DAE and the scheduled one",
   ae.plot.history({ { label = "fixed 0.5", history = models[3].history }, { label = "schedule 0.1→0.5", history = sched.history } },

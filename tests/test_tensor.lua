@@ -4,7 +4,6 @@ local ae = require "aelab"
 local H = require "helpers"
 
 -- float32 round-off allowed when comparing against Lua's doubles
-local FTOL = 1e-5
 
 local function naive_matmul(a, b)
   local M, K, N = a:size(1), a:size(2), b:size(2)
