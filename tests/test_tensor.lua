@@ -3,8 +3,6 @@ local lu = require "luaunit"
 local ae = require "aelab"
 local H = require "helpers"
 
--- float32 round-off allowed when comparing against Lua's doubles
-
 local function naive_matmul(a, b)
   local M, K, N = a:size(1), a:size(2), b:size(2)
   local A, B = a:totable(), b:totable()
