@@ -78,13 +78,7 @@ L:section("The four models on the test set", table.concat(table_rows, "\n"))
 -- range (the first 100 units).
 local function filters(net, n)
   local W = net:layers()[1]:parameters()[1] -- (1024, 784)
-  local out = ae.zeros(n, 784)
-  for i = 1, n do
-    local w = W:narrow(1, i, 1)
-    local lo, hi = w:min(), w:max()
-    out:narrow(1, i, 1):copy((w - lo) / math.max(hi - lo, 1e-12))
-  end
-  return out
+  return ae.plot.stretch_rows(W:narrow(1, 1, n))
 end
 
 L:say("\nFigures:")

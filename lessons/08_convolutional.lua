@@ -48,18 +48,6 @@ end
 
 local median = ae.median
 
--- Filters (rows of [K×9]) stretched each to [0, 1] so their patterns show.
-local function normalized_filters(w)
-  local K = w:size(1)
-  local f = w:reshape(K, w:numel() // K):clone()
-  for k = 1, K do
-    local row = f:narrow(1, k, 1)
-    local lo, hi = row:min(), row:max()
-    row:copy((row - lo) / math.max(hi - lo, 1e-12))
-  end
-  return f
-end
-
 local val_rows = { "| data | model | parameters | " ..
   table.concat((function() local t = {} for e = 1, epochs do t[e] = "ep. " .. e end return t end)(), " | ") ..
   " | samples/s |", "|---|---|---:|" .. string.rep("---:|", epochs + 1) }
@@ -117,7 +105,7 @@ for _, ds in ipairs(datasets) do
         ylabel = "binary cross-entropy per pixel" }))
   local w = cnet:layers()[1]:parameters()[1]
   L:figure(ds.key .. "_filters.png", ds.name .. ": the 16 learned 3×3 filters of the first layer, each stretched to black-white",
-    ae.plot.images(normalized_filters(w), { image = { 3, 3 }, ncol = 8, scale = 40, pad = 1, background = 0.5,
+    ae.plot.images(ae.plot.stretch_rows(w), { image = { 3, 3 }, ncol = 8, scale = 40, pad = 1, background = 0.5,
       out = L:path(ds.key .. "_filters.png"), title = ds.name .. ": first-layer filters" }))
 end
 

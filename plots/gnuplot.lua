@@ -222,6 +222,20 @@ end
 
 -- Tiles images (rows of a [N×H·W] tensor) into a mosaic tensor, nrow×ncol
 -- with `pad` pixels of `bg` between them. Cells past N stay background.
+-- A copy of x with each row (sample) stretched to [0, 1] on its own range:
+-- learned weights shown as images, where each filter's pattern matters and
+-- not its scale.
+function P.stretch_rows(x)
+  local n = x:size(1)
+  local f = x:reshape(n, x:numel() // n):clone()
+  for k = 1, n do
+    local row = f:narrow(1, k, 1)
+    local lo, hi = row:min(), row:max()
+    row:copy((row - lo) / math.max(hi - lo, 1e-12))
+  end
+  return f
+end
+
 function P.mosaic(images, H, W, ncol, o)
   o = own(o)
   local pad, bg = o.pad or 2, o.background or 1.0

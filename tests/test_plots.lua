@@ -615,3 +615,12 @@ function TestPlotGnuplot:testNoOutputNoDisplayDrawsText()
   lu.assertStrContains(out, "epoch")
   lu.assertStrContains(out, "dumb")
 end
+
+-- stretch_rows: each row on its own range [0, 1]; a constant row stays finite.
+function TestPlots:testStretchRows()
+  local x = ae.tensor { { 1, 3, 2 }, { -4, -4, -4 }, { 0, 10, 5 } }
+  local s = P.stretch_rows(x)
+  lu.assertEquals(s:totable(), { { 0, 1, 0.5 }, { 0, 0, 0 }, { 0, 1, 0.5 } })
+  lu.assertEquals(x:get(1, 2), 3, "the input is left alone")
+  lu.assertEquals(P.stretch_rows(ae.randn(4, 1, 3, 3)):size(), { 4, 9 })
+end
