@@ -16,38 +16,11 @@ local contenders = {
     torch = true },
 }
 
-local median = ae.median
-
-local function numbers(list)
-  local out = {}
-  for v in list:gmatch("[%d%.eE%+%-]+") do out[#out + 1] = tonumber(v) end
-  return out
-end
+local race = require "scripts.race"
 
 print(string.format("Convolutional autoencoder (Keras tutorial), Fashion-MNIST %d images, batch 256: %d rounds × %d epochs",
   limit, rounds, epochs))
-for _, c in ipairs(contenders) do c.rates, c.bce = {}, nil end
-for r = 1, rounds do
-  for _, c in ipairs(contenders) do
-    local p = io.popen(c.cmd .. " 2>&1")
-    local out = p:read("a")
-    local ok = p:close()
-    local line = out:match("(%{[^\n]*\"median_samples_per_s\"[^\n]*%})")
-    if not ok or not line then error(string.format("%s failed:\n%s\n(%s)", c.name, out, c.cmd)) end
-    local rates = numbers(line:match('"samples_per_s":%s*(%b[])'))
-    for _, v in ipairs(rates) do c.rates[#c.rates + 1] = v end
-    c.bce = numbers(line:match('"test_bce":%s*(%b[])'))
-    io.write(string.format("  round %d  %-30s median %8.0f samples/s\n", r, c.name, median(rates)))
-    io.stdout:flush()
-  end
-end
-
-print()
-print(string.format("%-30s %14s %12s", "contender", "samples/s", "test BCE"))
-for _, c in ipairs(contenders) do
-  c.median = median(c.rates)
-  print(string.format("%-30s %14.0f %12.4f", c.name, c.median, c.bce[#c.bce]))
-end
+race(contenders, rounds, 30)
 print()
 print(string.format("ratio aelab / PyTorch: %.2f×", contenders[1].median / contenders[2].median))
 for _, c in ipairs(contenders) do

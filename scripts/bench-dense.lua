@@ -23,40 +23,13 @@ if ae.blas().arch:find("skx", 1, true) then
       " BLIS_ARCH_TYPE=0 BLIS_NUM_THREADS=2 " .. torch, torch = true })
 end
 
-local median = ae.median
-
-local function numbers(list)
-  local out = {}
-  for v in list:gmatch("[%d%.eE%+%-]+") do out[#out + 1] = tonumber(v) end
-  return out
-end
+local race = require "scripts.race"
 
 print(string.format("Dense 784-32-784 autoencoder, Fashion-MNIST 60,000 images, batch 256: %d rounds × %d epochs",
   rounds, epochs))
-for _, c in ipairs(contenders) do c.rates, c.bce = {}, nil end
-for r = 1, rounds do
-  for _, c in ipairs(contenders) do
-    local p = io.popen(c.cmd .. " 2>&1")
-    local out = p:read("a")
-    local ok = p:close()
-    local line = out:match("(%{[^\n]*\"median_samples_per_s\"[^\n]*%})")
-    if not ok or not line then
-      error(string.format("%s failed:\n%s\n(%s)", c.name, out, c.cmd))
-    end
-    for _, v in ipairs(numbers(line:match('"samples_per_s":%s*(%b[])'))) do c.rates[#c.rates + 1] = v end
-    c.bce = numbers(line:match('"test_bce":%s*(%b[])'))
-    io.write(string.format("  round %d  %-32s median %8.0f samples/s\n", r, c.name,
-      median(numbers(line:match('"samples_per_s":%s*(%b[])')))))
-    io.stdout:flush()
-  end
-end
-
-print()
-print(string.format("%-32s %14s %12s", "contender", "samples/s", "test BCE"))
+race(contenders, rounds, 32)
 local best_torch
 for _, c in ipairs(contenders) do
-  c.median = median(c.rates)
-  print(string.format("%-32s %14.0f %12.4f", c.name, c.median, c.bce[#c.bce]))
   if c.torch and (not best_torch or c.median > best_torch.median) then best_torch = c end
 end
 local ratio = contenders[1].median / best_torch.median

@@ -1,0 +1,40 @@
+-- The race both benchmarks run (bench-dense.lua, bench-conv.lua): rounds
+-- alternate between the contenders so drifts of this VM hit them alike;
+-- each round is a fresh process that prints one JSON line with its
+-- samples_per_s and test_bce per epoch. A contender's figure is the median
+-- over all its epochs.
+local ae = require "aelab"
+
+local function numbers(list)
+  local out = {}
+  for v in list:gmatch("[%d%.eE%+%-]+") do out[#out + 1] = tonumber(v) end
+  return out
+end
+
+-- contenders: { name =, cmd = }...; width: the name column. Prints each
+-- round and then the table; fills c.rates, c.bce (the last round's, by
+-- epoch) and c.median.
+return function(contenders, rounds, width)
+  for _, c in ipairs(contenders) do c.rates, c.bce = {}, nil end
+  for r = 1, rounds do
+    for _, c in ipairs(contenders) do
+      local p = io.popen(c.cmd .. " 2>&1")
+      local out = p:read("a")
+      local ok = p:close()
+      local line = out:match("(%{[^\n]*\"median_samples_per_s\"[^\n]*%})")
+      if not ok or not line then error(string.format("%s failed:\n%s\n(%s)", c.name, out, c.cmd)) end
+      local rates = numbers(line:match('"samples_per_s":%s*(%b[])'))
+      for _, v in ipairs(rates) do c.rates[#c.rates + 1] = v end
+      c.bce = numbers(line:match('"test_bce":%s*(%b[])'))
+      io.write(string.format("  round %d  %-" .. width .. "s median %8.0f samples/s\n", r, c.name, ae.median(rates)))
+      io.stdout:flush()
+    end
+  end
+  print()
+  print(string.format("%-" .. width .. "s %14s %12s", "contender", "samples/s", "test BCE"))
+  for _, c in ipairs(contenders) do
+    c.median = ae.median(c.rates)
+    print(string.format("%-" .. width .. "s %14.0f %12.4f", c.name, c.median, c.bce[#c.bce]))
+  end
+  return contenders
+end
