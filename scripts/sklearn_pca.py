@@ -25,34 +25,17 @@ threads with BLIS_NUM_THREADS (the bench sets 2, as many as aelab uses).
 """
 
 import argparse
-import gzip
 import json
 import re
-import struct
 import sys
 import time
 
 import numpy as np
 from sklearn.decomposition import PCA
 
+from idx import read_idx_images
+
 DEFAULT_DATA = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
-
-
-def read_idx_images(path):
-    """A (possibly gzip'd) IDX3 ubyte image file -> float32 N x (rows*cols) in [0,1]."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        raw = f.read()
-    if len(raw) < 16:
-        raise ValueError(f"{path}: too short for an IDX3 header ({len(raw)} bytes)")
-    magic, n, rows, cols = struct.unpack(">IIII", raw[:16])
-    if magic != 0x00000803:
-        raise ValueError(f"{path}: bad IDX3 magic 0x{magic:08x}, expected 0x00000803")
-    if len(raw) != 16 + n * rows * cols:
-        raise ValueError(f"{path}: {len(raw)} bytes, expected {16 + n * rows * cols}")
-    pix = np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(n, rows * cols)
-    # the same float32 values as aelab's loader: byte / 255
-    return pix.astype(np.float32) / np.float32(255.0)
 
 
 def blas_libraries():

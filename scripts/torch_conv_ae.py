@@ -24,7 +24,7 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_dense_ae import DEFAULT_DATA, read_idx_images  # noqa: E402
+from torch_dense_ae import DEFAULT_DATA, evaluate_bce, read_idx_images  # noqa: E402
 
 
 def build_model():
@@ -44,18 +44,6 @@ def build_model():
         conv(1, 16), nn.ReLU(), pool(), conv(16, 8), nn.ReLU(), pool(), conv(8, 8), nn.ReLU(), pool(),
         conv(8, 8), nn.ReLU(), up(), conv(8, 8), nn.ReLU(), up(), conv(8, 16, padding=0), nn.ReLU(), up(),
         conv(16, 1))
-
-
-def evaluate_bce(model, x, chunk=2500):
-    model.eval()
-    crit = nn.BCEWithLogitsLoss(reduction="sum")
-    total = 0.0
-    with torch.no_grad():
-        for i in range(0, x.shape[0], chunk):
-            xb = x[i:i + chunk]
-            total += crit(model(xb), xb).item()
-    model.train()
-    return total / x.numel()
 
 
 def main():

@@ -23,12 +23,10 @@ The libblas actually mapped into the process is reported (field "blas").
 """
 
 import argparse
-import gzip
 import json
 import os
 import re
 import statistics
-import struct
 import subprocess
 import sys
 import time
@@ -37,24 +35,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from idx import read_idx_images  # noqa: F401 (torch_conv_ae.py imports it from here)
+
 DEFAULT_DATA = "/usr/share/datasets/fashion-mnist"
-
-
-def read_idx_images(path):
-    """Read a (possibly gzip'd) IDX3 ubyte image file -> float32 array N x (rows*cols) in [0,1]."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        raw = f.read()
-    if len(raw) < 16:
-        raise ValueError(f"{path}: too short for an IDX3 header ({len(raw)} bytes)")
-    magic, n, rows, cols = struct.unpack(">IIII", raw[:16])
-    if magic != 0x00000803:
-        raise ValueError(f"{path}: bad IDX3 magic 0x{magic:08x}, expected 0x00000803")
-    expected = 16 + n * rows * cols
-    if len(raw) != expected:
-        raise ValueError(f"{path}: {len(raw)} bytes, expected {expected} for {n}x{rows}x{cols}")
-    pix = np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(n, rows * cols)
-    return pix.astype(np.float32) / np.float32(255.0)
 
 
 def glorot_uniform_(linear):
@@ -81,7 +64,7 @@ def evaluate_bce(model, x, chunk=2500):
             xb = x[i:i + chunk]
             total += crit(model(xb), xb).item()
     model.train()
-    return total / (x.shape[0] * x.shape[1])
+    return total / x.numel()
 
 
 def mapped_blas_libs():
