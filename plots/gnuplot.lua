@@ -356,34 +356,15 @@ end
 -- latent: 2-D scatter of codes coloured by class.
 ---------------------------------------------------------------------------
 
--- Top-k principal directions of the rows of z by power iteration with
--- deflation on the covariance (codes are narrow: d is small).
+-- Top-k principal directions of the rows of z (d×k) and their mean (1×d).
 function P.principal_axes(z, k)
-  local N, d = z:size(1), z:size(2)
-  local mean = z:mean(true)
-  local zc = z - mean
-  local C = zc:t():matmul(zc) / math.max(N - 1, 1)
-  local axes = {}
-  for a = 1, k do
-    local v = ae.full(1, d, 1)
-    for i = 1, d do v:set(i, 1, 1 + 0.01 * i) end
-    for _ = 1, 300 do
-      v = C:matmul(v)
-      local norm = math.sqrt((v * v):sum())
-      if norm == 0 then break end
-      v = v / norm
-    end
-    -- sign fixed: largest component positive, so figures repeat
-    local big, at = 0, 1
-    for i = 1, d do if math.abs(v:get(i, 1)) > big then big, at = math.abs(v:get(i, 1)), i end end
-    if v:get(at, 1) < 0 then v = -v end
-    local lambda = (v:t():matmul(C:matmul(v))):get(1, 1)
-    axes[a] = v
-    C = C - v:matmul(v:t()) * lambda
+  if z:size(1) < 2 then -- one point: no spread to find axes in, any axes project it to 0
+    local V = ae.zeros(z:size(2), k)
+    for a = 1, k do V:set(a, a, 1) end
+    return V, z:mean(true)
   end
-  local V = ae.zeros(d, k)
-  for a = 1, k do for i = 1, d do V:set(i, a, axes[a]:get(i, 1)) end end
-  return V, mean
+  local pca = ae.PCA(z, k) -- the core's exact PCA, signs fixed so figures repeat
+  return pca:components():t(), pca:mean()
 end
 
 -- Projects codes to 2-D (PCA when wider); returns [N×2], and how.
