@@ -11,9 +11,6 @@ if [ ! -f "scripts/bench-$name.lua" ]; then
   echo "bench: no benchmark '$name' (there are: dense, conv)" >&2
   exit 2
 fi
-if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
-  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  echo "bench: installing python3-torch (Debian) for the comparison"
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-torch python3-numpy >/dev/null
-fi
+. scripts/need-python.sh
+need_python torch python3-torch python3-numpy
 exec ./aelab "scripts/bench-$name.lua" "$@"
