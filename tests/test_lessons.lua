@@ -4,7 +4,15 @@ local lu = require "luaunit"
 local H = require "helpers"
 
 local bin = H.BIN
-local tmpdir, read, png_size = H.tmpdir, H.read, H.png_size
+local read, png_size = H.read, H.png_size
+
+-- Each test writes into a fresh folder (self.out), removed afterwards even
+-- when the test fails.
+local function outdir(class)
+  function class:setUp() self.out = H.tmpdir() end
+  function class:tearDown() H.rmdir(self.out) end
+  return class
+end
 
 -- Runs a command: success, and its stdout then stderr.
 local function run(cmd)
@@ -12,10 +20,10 @@ local function run(cmd)
   return code == 0, out .. err
 end
 
-TestLesson01 = {}
+TestLesson01 = outdir {}
 
 function TestLesson01:testQuickRunWritesEverything()
-  local out = tmpdir()
+  local out = self.out
   local ok, text = run(string.format("%s --quick --out %q lessons/01_undercomplete.lua", bin, out))
   lu.assertTrue(ok, "lesson 01 failed:\n" .. text)
   local dir = out .. "/01_undercomplete/"
@@ -40,11 +48,10 @@ function TestLesson01:testQuickRunWritesEverything()
   lu.assertStrContains(read(out .. "/README.md"), "01_undercomplete/report.md")
   -- the narration tells where things went
   lu.assertStrContains(text, "Report: " .. dir .. "report.md")
-  os.execute(string.format("rm -rf %q", out))
 end
 
 function TestLesson01:testWithoutGnuplotStillWritesMetrics()
-  local out = tmpdir()
+  local out = self.out
   local ok, text = run(string.format("AELAB_GNUPLOT=/nonexistent/gnuplot %s --quick --out %q lessons/01_undercomplete.lua",
     bin, out))
   lu.assertTrue(ok, "lesson 01 failed without gnuplot:\n" .. text)
@@ -55,7 +62,6 @@ function TestLesson01:testWithoutGnuplotStillWritesMetrics()
   local _, notices = text:gsub("gnuplot not found", "")
   lu.assertEquals(notices, 1, "the missing gnuplot is said exactly once")
   lu.assertStrContains(read(dir .. "report.md"), "skipped")
-  os.execute(string.format("rm -rf %q", out))
 end
 
 ---------------------------------------------------------------------------
@@ -144,10 +150,10 @@ local function assert_figures(figures, expected)
   lu.assertEquals(figures, expected)
 end
 
-TestLesson02 = {}
+TestLesson02 = outdir {}
 
 function TestLesson02:testQuickRun()
-  local out = tmpdir()
+  local out = self.out
   run_lesson("03_letters", out) -- a second lesson in the same out folder: the index lists both
   local dir, _, m, figures = run_lesson("02_linear_vs_pca", out)
   assert_figures(figures, { "pca_vs_linear.png", "pca_vs_relu.png", "angles.png", "reconstructions.png", "loss.png" })
@@ -169,13 +175,12 @@ function TestLesson02:testQuickRun()
   lu.assertStrContains(report, "## Test reconstruction error")
   lu.assertStrContains(report, "## Principal angles between the subspaces")
   lu.assertStrContains(read(out .. "/README.md"), "(03_letters/report.md)")
-  os.execute(string.format("rm -rf %q", out))
 end
 
-TestLesson03 = {}
+TestLesson03 = outdir {}
 
 function TestLesson03:testQuickRun()
-  local out = tmpdir()
+  local out = self.out
   local dir, text, m, figures = run_lesson("03_letters", out)
   local expected = { "loss.png", "latent.png", "manifold.png", "reconstructions.png" }
   lu.assertEquals(type(m.new_letter), "string")
@@ -201,13 +206,12 @@ function TestLesson03:testQuickRun()
   local gp = read(dir .. "latent.gp")
   lu.assertStrContains(gp, "noenhanced notitle")
   lu.assertStrContains(gp, '"{"')
-  os.execute(string.format("rm -rf %q", out))
 end
 
-TestLesson04 = {}
+TestLesson04 = outdir {}
 
 function TestLesson04:testQuickRun()
-  local out = tmpdir()
+  local out = self.out
   run_lesson("03_letters", out)
   local dir, text, m, figures = run_lesson("04_deep", out)
   assert_figures(figures, { "mnist_reconstructions.png", "mnist_loss.png", "fashion_reconstructions.png",
@@ -228,13 +232,12 @@ function TestLesson04:testQuickRun()
   local index = read(out .. "/README.md")
   lu.assertStrContains(index, "(04_deep/report.md)")
   lu.assertStrContains(index, "(03_letters/report.md)")
-  os.execute(string.format("rm -rf %q", out))
 end
 
-TestLesson08 = {}
+TestLesson08 = outdir {}
 
 function TestLesson08:testQuickRun()
-  local out = tmpdir()
+  local out = self.out
   local dir, text, m, figures = run_lesson("08_convolutional", out)
   assert_figures(figures, { "mnist_reconstructions.png", "mnist_loss.png", "mnist_filters.png",
     "fashion_reconstructions.png", "fashion_loss.png", "fashion_filters.png", "denoising.png", "denoising_loss.png" })
@@ -248,16 +251,15 @@ function TestLesson08:testQuickRun()
   lu.assertStrContains(text, "train 2000, test 500 images")
   lu.assertStrContains(read(dir .. "denoising.gp"), '"noisy input"')
   lu.assertStrContains(read(dir .. "report.md"), "## Validation loss (BCE per pixel) after each epoch")
-  os.execute(string.format("rm -rf %q", out))
 end
 
 ---------------------------------------------------------------------------
 -- Lessons 05–07: the regularized autoencoders (issue 4).
 ---------------------------------------------------------------------------
-TestLesson05 = {}
+TestLesson05 = outdir {}
 
 function TestLesson05:testQuickRun()
-  local out = tmpdir()
+  local out = self.out
   local dir, _, m, figures = run_lesson("05_denoising", out)
   assert_figures(figures, { "letters_denoised.png", "fashion_denoised.png", "error_vs_noise.png", "psnr_vs_noise.png",
     "schedule_loss.png" })
@@ -272,13 +274,12 @@ function TestLesson05:testQuickRun()
   local report = read(dir .. "report.md")
   lu.assertStrContains(report, "by test noise level")
   lu.assertStrContains(report, "another kind than the training noise")
-  os.execute(string.format("rm -rf %q", out))
 end
 
-TestLesson06 = {}
+TestLesson06 = outdir {}
 
 function TestLesson06:testQuickRun()
-  local out = tmpdir()
+  local out = self.out
   local _, _, m, figures = run_lesson("06_sparse", out)
   local expected = { "reconstructions.png" }
   for _, k in ipairs { "plain", "l1", "kl0.05", "kl0.2" } do
@@ -294,13 +295,12 @@ function TestLesson06:testQuickRun()
   lu.assertTrue(m["within20_kl0.2"] > 0.8)
   lu.assertTrue(m["active_per_image_kl0.05"] < m["active_per_image_l1"])
   lu.assertTrue(m["active_per_image_l1"] < m["active_per_image_plain"])
-  os.execute(string.format("rm -rf %q", out))
 end
 
-TestLesson07 = {}
+TestLesson07 = outdir {}
 
 function TestLesson07:testQuickRun()
-  local out = tmpdir()
+  local out = self.out
   local _, _, m, figures = run_lesson("07_contractive", out)
   assert_figures(figures, { "code_change.png", "contraction.png", "jacobian_hist.png", "reconstructions.png" })
   for _, k in ipairs { "plain", "dae", "cae" } do
@@ -311,5 +311,4 @@ function TestLesson07:testQuickRun()
     m.jacobian_plain))
   lu.assertTrue(m.jacobian_cae < m.jacobian_dae)
   lu.assertTrue(m.contraction_cae < m.contraction_plain)
-  os.execute(string.format("rm -rf %q", out))
 end
