@@ -70,6 +70,22 @@ function H.error_containing(lu, plain, fn, ...)
   return err
 end
 
+-- An input x = draw() whose activations after layers 1..layer of model m
+-- all keep `gap` away from 0, where a ReLU-like kink would spoil finite
+-- differences; redraws up to `tries` times.
+function H.clear_of_kinks(m, draw, layer, gap, tries)
+  for _ = 1, tries do
+    local x = draw()
+    local pre = m:forward(x, 1, layer)
+    local ok = true
+    for _, v in ipairs(pre:reshape(pre:numel()):totable()) do
+      if math.abs(v) < gap then ok = false break end
+    end
+    if ok then return x end
+  end
+  error(string.format("no input clear of the kink in %d draws", tries), 2)
+end
+
 -- The aelab binary the subprocess tests run (the sanitizer run sets AELAB_BIN).
 H.BIN = os.getenv("AELAB_BIN") or "./aelab"
 

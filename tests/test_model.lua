@@ -29,16 +29,7 @@ end
 
 -- x whose ReLU pre-activations (the output of layer 3) keep clear of 0.
 local function input_clear_of_kinks(m, B)
-  for _ = 1, 50 do
-    local x = ae.rand(B, 6)
-    local pre = m:forward(x, 1, 3)
-    local ok = true
-    for _, v in ipairs(pre:reshape(pre:numel()):totable()) do
-      if math.abs(v) < KINK_GAP then ok = false break end
-    end
-    if ok then return x end
-  end
-  error("no input clear of the ReLU kink in 50 draws")
+  return H.clear_of_kinks(m, function() return ae.rand(B, 6) end, 3, KINK_GAP, 50)
 end
 
 local function check_model_gradients(m, x, t, label)
@@ -80,16 +71,7 @@ function TestModelGradient:testSequentialLeakySoftmax()
   local m = ae.Sequential { ae.Dense(5, 4, { init = "he" }), ae.LeakyReLU(0.1), ae.Dense(4, 3), ae.Softmax() }
   m:set_loss("mse")
   -- inputs in [0.5, 1]: LeakyReLU kinks only matter for pre-activations near 0, checked below
-  local x
-  for _ = 1, 50 do
-    x = ae.rand(4, 5) + 0.5
-    local pre = m:forward(x, 1, 1)
-    local ok = true
-    for _, v in ipairs(pre:reshape(pre:numel()):totable()) do
-      if math.abs(v) < KINK_GAP then ok = false end
-    end
-    if ok then break end
-  end
+  local x = H.clear_of_kinks(m, function() return ae.rand(4, 5) + 0.5 end, 1, KINK_GAP, 50)
   check_model_gradients(m, x, ae.rand(4, 3), "Dense-LeakyReLU-Dense-Softmax MSE, batch 4")
 end
 

@@ -38,16 +38,7 @@ end
 
 -- rows whose pre-activations at layer 1 keep clear of 0
 local function clear_of_kinks(m, B, IN)
-  for _ = 1, 100 do
-    local x = ae.rand(B, IN)
-    local pre = m:forward(x, 1, 1)
-    local ok = true
-    for _, v in ipairs(pre:reshape(pre:numel()):totable()) do
-      if math.abs(v) < KINK_GAP then ok = false break end
-    end
-    if ok then return x end
-  end
-  error("no input clear of the kink in 100 draws")
+  return H.clear_of_kinks(m, function() return ae.rand(B, IN) end, 1, KINK_GAP, 100)
 end
 
 TestPenaltyGradients = {}
