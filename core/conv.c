@@ -173,3 +173,16 @@ int ae_conv_check_input(const ae_layer_t *l, const ae_shape_t *in, ae_error_t *e
                    in->d[0], in->d[0] == 1 ? "" : "s", c->cin);
   return AE_OK;
 }
+
+void ae_bias_planes(float *y, const float *b, int C, size_t P) {
+  for (int c = 0; c < C; c++)
+    for (size_t p = 0; p < P; p++) y[(size_t)c * P + p] = b[c];
+}
+
+void ae_bias_grad_planes(float *db, const float *dy, int C, size_t P) {
+  for (int c = 0; c < C; c++) {
+    float s = 0.0f;
+    for (size_t p = 0; p < P; p++) s += dy[(size_t)c * P + p];
+    db[c] += s;
+  }
+}

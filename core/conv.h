@@ -74,6 +74,10 @@ void ae_conv_describe(const ae_layer_t *l, char *buf, size_t n);
 /* The input checks both share: C×H×W with cin channels. */
 int ae_conv_check_input(const ae_layer_t *l, const ae_shape_t *in, ae_error_t *e);
 
+/* y (C planes of P values) = each plane's bias; db[c] += Σ of plane c of dy. */
+void ae_bias_planes(float *y, const float *b, int C, size_t P);
+void ae_bias_grad_planes(float *db, const float *dy, int C, size_t P);
+
 /* Geometry of one call, from the layer and the input shape: channels in and
  * out, input and output sizes, window, stride, padding before. */
 typedef struct {

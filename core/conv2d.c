@@ -284,8 +284,7 @@ static void conv_forward(ae_layer_t *l, float *out, const float *in, const ae_sh
     const float *x = in + (size_t)n * g.C * g.H * g.W;
     float *y = out + (size_t)n * g.OC * P;
     ae_im2col(col, x, g.C, g.H, g.W, g.K, g.K, g.S, g.PT, g.PL, g.HO, g.WO);
-    for (int o = 0; o < g.OC; o++)
-      for (int p = 0; p < P; p++) y[(size_t)o * P + p] = b[o];
+    ae_bias_planes(y, b, g.OC, (size_t)P);
     ae_gemm_avx2(0, 0, g.OC, P, CK, 1.0f, w, CK, col, P, 1.0f, y, P);
   }
 }
@@ -315,11 +314,7 @@ static void conv_backward(ae_layer_t *l, float *din, const float *dout, const fl
     ae_im2col(col, x, g.C, g.H, g.W, g.K, g.K, g.S, g.PT, g.PL, g.HO, g.WO);
     /* dW (OC, CK) += dy (OC, P) · colᵀ (P, CK) */
     ae_gemm_avx2(0, 1, g.OC, CK, P, 1.0f, dy, P, col, P, 1.0f, dw, CK);
-    for (int o = 0; o < g.OC; o++) {
-      float s = 0.0f;
-      for (int p = 0; p < P; p++) s += dy[(size_t)o * P + p];
-      db[o] += s;
-    }
+    ae_bias_grad_planes(db, dy, g.OC, (size_t)P);
     if (din) {
       float *dx = din + (size_t)n * g.C * g.H * g.W;
       /* dcol (CK, P) = Wᵀ (CK, OC) · dy (OC, P) */

@@ -123,8 +123,7 @@ static void convt_forward(ae_layer_t *l, float *out, const float *in, const ae_s
     float *y = out + (size_t)n * g.OC * PO;
     /* dcol (OC·K·K, P) = Wᵀ (OC·K·K, C) · x (C, P) */
     ae_gemm_avx2(1, 0, OK, P, g.C, 1.0f, w, OK, x, P, 0.0f, dcol, P);
-    for (int o = 0; o < g.OC; o++)
-      for (int p = 0; p < PO; p++) y[(size_t)o * PO + p] = b[o];
+    ae_bias_planes(y, b, g.OC, (size_t)PO);
     ae_col2im(y, dcol, g.OC, g.HO, g.WO, g.K, g.K, g.S, g.PT, g.PL, g.H, g.W);
   }
 }
@@ -149,11 +148,7 @@ static void convt_backward(ae_layer_t *l, float *din, const float *dout, const f
     ae_im2col(col, dy, g.OC, g.HO, g.WO, g.K, g.K, g.S, g.PT, g.PL, g.H, g.W);
     /* dW (C, OC·K·K) += x (C, P) · colᵀ (P, OC·K·K) */
     ae_gemm_avx2(0, 1, g.C, OK, P, 1.0f, x, P, col, P, 1.0f, dw, OK);
-    for (int o = 0; o < g.OC; o++) {
-      float s = 0.0f;
-      for (int p = 0; p < PO; p++) s += dy[(size_t)o * PO + p];
-      db[o] += s;
-    }
+    ae_bias_grad_planes(db, dy, g.OC, (size_t)PO);
     /* din (C, P) = W (C, OC·K·K) · col (OC·K·K, P) */
     if (din) ae_gemm_avx2(0, 0, g.C, P, OK, 1.0f, w, OK, col, P, 0.0f, din + (size_t)n * g.C * P, P);
   }
