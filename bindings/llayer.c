@@ -107,7 +107,7 @@ static ae_tensor_t *new_batch(int B, const ae_shape_t *s, ae_error_t *e) {
 static ae_tensor_t *run_forward(lua_State *L, ae_layer_t *l, const ae_tensor_t *x, const ae_shape_t *in,
                                 const ae_shape_t *out, int B, ae_pass_t *pass, ae_error_t *e) {
   ae_tensor_t *y = new_batch(B, out, e);
-  *pass = (ae_pass_t){0, 0, layer_training(L, 1), l->ops->random ? ae_rng_u64(ae_lua_rng()) : 0};
+  *pass = (ae_pass_t){0, 0, layer_training(L, 1), l->ops->random ? ae_rng_u64(ae_lua_rng()) : 0, B};
   if (y && ae_layer_reserve(l, in, B, 1, e)) {
     ae_tensor_free(y);
     return NULL;

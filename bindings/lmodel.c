@@ -4,6 +4,7 @@
  * 2 = the optimizer used by step(). */
 #include "glue.h"
 
+#include <limits.h>
 #include <string.h>
 
 typedef struct {
@@ -81,8 +82,8 @@ static int m_forward(lua_State *L) {
 
 static int m_set_loss(lua_State *L) {
   ae_model_t *m = check_model(L, 1);
-  static const char *const names[] = {"mse", "bce", NULL};
-  m->loss = luaL_checkoption(L, 2, NULL, names) == 0 ? AE_LOSS_MSE : AE_LOSS_BCE;
+  ae_error_t e;
+  if (ae_model_set_loss(m, ae_loss_names[luaL_checkoption(L, 2, NULL, ae_loss_names)], &e)) return ae_lua_raise(L, &e);
   return 0;
 }
 
@@ -94,7 +95,7 @@ static int m_set_training(lua_State *L) {
 }
 
 static int m_loss(lua_State *L) {
-  lua_pushstring(L, ae_loss_name(check_model(L, 1)->loss));
+  lua_pushstring(L, check_model(L, 1)->loss.ops->name);
   return 1;
 }
 
@@ -213,7 +214,6 @@ static int m_code_index(lua_State *L) {
 
 /* Noise and penalties: the kind by name, then its numbers. */
 static const char *const noise_kinds[] = {"none", "gaussian", "masking", "salt_pepper", NULL};
-static const char *const penalty_kinds[] = {"none", "l1", "kl_sparsity", "contractive", NULL};
 
 static ae_noise_t check_noise(lua_State *L, int arg) {
   ae_noise_t n = {luaL_checkoption(L, arg, "none", noise_kinds), (float)luaL_optnumber(L, arg + 1, 0),
@@ -233,18 +233,21 @@ static int m_set_noise(lua_State *L) {
 /* set_penalty(kind, lambda_or_beta [, layer=0 (the code), rho]) */
 static int m_set_penalty(lua_State *L) {
   ae_model_t *m = check_model(L, 1);
-  ae_penalty_t p = {luaL_checkoption(L, 2, "none", penalty_kinds), (int)luaL_optinteger(L, 4, 0),
-                    (float)luaL_optnumber(L, 3, 0), (float)luaL_optnumber(L, 5, 0.05)};
+  const char *kind = luaL_optstring(L, 2, "none");
+  ae_penalty_t p = {ae_penalty_find(kind), (int)luaL_optinteger(L, 4, 0), (float)luaL_optnumber(L, 3, 0),
+                    (float)luaL_optnumber(L, 5, 0.05), 0};
+  if (!p.ops && strcmp(kind, "none") != 0)
+    return luaL_argerror(L, 2, lua_pushfstring(L, "unknown penalty '%s' (l1, kl_sparsity, contractive or none)", kind));
   ae_error_t e;
-  if (ae_model_set_penalty(m, &p, &e)) return ae_lua_raise(L, &e);
+  if (ae_penalty_attach(m, &p, &e)) return ae_lua_raise(L, &e);
   return 0;
 }
 
 /* penalty() → kind, layer (nil when none) */
 static int m_penalty(lua_State *L) {
   ae_model_t *m = check_model(L, 1);
-  if (m->penalty.kind == AE_PENALTY_NONE) return 0;
-  lua_pushstring(L, penalty_kinds[m->penalty.kind]);
+  if (!m->penalty.ops) return 0;
+  lua_pushstring(L, m->penalty.ops->name);
   lua_pushinteger(L, m->penalty.layer);
   return 2;
 }
@@ -284,16 +287,14 @@ static int m_layer_seconds(lua_State *L) {
 /* loss(kind, y, t) → the mean loss per value of y against t, as a model
  * computes it (BCE on probabilities, clamped as Keras does) */
 static int l_loss(lua_State *L) {
-  static const char *const kinds[] = {"mse", "bce", NULL};
-  int kind = luaL_checkoption(L, 1, NULL, kinds);
+  const ae_loss_ops_t *loss = ae_loss_find(ae_loss_names[luaL_checkoption(L, 1, NULL, ae_loss_names)]);
   ae_tensor_t *y = ae_lua_checktensor(L, 2), *t = ae_lua_checktensor(L, 3);
   size_t n = ae_tensor_numel(y);
   if (ae_tensor_numel(t) != n)
-    return luaL_error(L, "%s: the tensors have %d and %d values", kinds[kind], (int)n, (int)ae_tensor_numel(t));
-  const float *yd = ae_tensor_data(y), *td = ae_tensor_data(t);
-  lua_pushnumber(L, n == 0 ? 0.0 / 0.0
-                 : kind == AE_LOSS_MSE ? ae_loss_mse(NULL, yd, td, n, (double)n, 1)
-                                       : ae_loss_bce(NULL, yd, td, n, (double)n, 1));
+    return luaL_error(L, "%s: the tensors have %d and %d values", loss->name, (int)n, (int)ae_tensor_numel(t));
+  if (n > (size_t)INT_MAX) return luaL_error(L, "%s: %zu values, more than one call takes", loss->name, n);
+  ae_loss_t self = {loss}; /* all values as one row: the mean over them */
+  lua_pushnumber(L, n == 0 ? 0.0 / 0.0 : loss->value(&self, NULL, ae_tensor_data(y), ae_tensor_data(t), 1, (int)n, 1, 1));
   return 1;
 }
 

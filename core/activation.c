@@ -5,13 +5,18 @@
  * Element-wise ones work on B·N values at once; Softmax works on rows of the
  * last dimension. Sigmoid and Tanh differentiate through their output, the
  * ReLUs through their input. */
-#include "layer.h"
+#include "layers.h"
 #include "vmath.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+typedef struct {
+  int act;     /* AE_ACT_* */
+  float slope; /* LeakyReLU's for x < 0 */
+} act_t;
 
 static int act_infer(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *out, ae_error_t *e) {
   (void)l;
@@ -44,10 +49,11 @@ static void softmax_backward(float *din, const float *dout, const float *out, si
 static void act_forward(ae_layer_t *l, float *out, const float *in, const ae_shape_t *in_shape, int B,
                         const ae_pass_t *pass) {
   (void)pass;
+  const act_t *a = l->state;
   size_t n = (size_t)B * ae_shape_numel(in_shape);
-  switch (l->act) {
+  switch (a->act) {
   case AE_ACT_RELU: ae_v_relu(out, in, n, 0.0f); break;
-  case AE_ACT_LEAKY_RELU: ae_v_relu(out, in, n, l->slope); break;
+  case AE_ACT_LEAKY_RELU: ae_v_relu(out, in, n, a->slope); break;
   case AE_ACT_SIGMOID: ae_v_sigmoid(out, in, n); break;
   case AE_ACT_TANH: ae_v_tanh(out, in, n); break;
   case AE_ACT_SOFTMAX: {
@@ -66,10 +72,11 @@ static void act_backward(ae_layer_t *l, float *din, const float *dout, const flo
   (void)dparam; /* no parameters */
   (void)pass;
   if (!din) return;
+  const act_t *a = l->state;
   size_t n = (size_t)B * ae_shape_numel(in_shape);
-  switch (l->act) {
+  switch (a->act) {
   case AE_ACT_RELU: ae_v_relu_backward(din, in, dout, n, 0.0f); break;
-  case AE_ACT_LEAKY_RELU: ae_v_relu_backward(din, in, dout, n, l->slope); break;
+  case AE_ACT_LEAKY_RELU: ae_v_relu_backward(din, in, dout, n, a->slope); break;
   case AE_ACT_SIGMOID: ae_v_sigmoid_backward(din, out, dout, n); break;
   case AE_ACT_TANH: ae_v_tanh_backward(din, out, dout, n); break;
   case AE_ACT_SOFTMAX: {
@@ -86,8 +93,9 @@ static void act_backward(ae_layer_t *l, float *din, const float *dout, const flo
 static const char *act_names[] = {"Identity", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax"};
 
 static void act_describe(const ae_layer_t *l, char *buf, size_t n) {
-  if (l->act == AE_ACT_LEAKY_RELU) snprintf(buf, n, "LeakyReLU(%g)", (double)l->slope);
-  else snprintf(buf, n, "%s", act_names[l->act]);
+  const act_t *a = l->state;
+  if (a->act == AE_ACT_LEAKY_RELU) snprintf(buf, n, "LeakyReLU(%g)", (double)a->slope);
+  else snprintf(buf, n, "%s", act_names[a->act]);
 }
 
 static const ae_layer_ops_t activation_ops = {
@@ -96,18 +104,20 @@ static const ae_layer_ops_t activation_ops = {
     .forward = act_forward,
     .backward = act_backward,
     .describe = act_describe,
-    .reset = NULL,
-    .destroy = NULL,
 };
 
 ae_layer_t *ae_activation_new(int act, float slope, ae_error_t *e) {
   if (act < AE_ACT_IDENTITY || act > AE_ACT_SOFTMAX) return ae_fail(e, AE_EARG, "unknown activation %d", act), NULL;
-  ae_layer_t *l = calloc(1, sizeof *l);
-  if (!l) return ae_fail(e, AE_ENOMEM, "out of memory"), NULL;
-  l->ops = &activation_ops;
-  l->act = act;
-  l->slope = slope;
+  ae_layer_t *l = ae_layer_alloc(&activation_ops, sizeof(act_t), e);
+  if (l) *(act_t *)l->state = (act_t){act, slope};
   return l;
 }
 
-int ae_layer_is_act(const ae_layer_t *l, int act) { return l->ops == &activation_ops && l->act == act; }
+int ae_activation_kind(const ae_layer_t *l, float *slope) {
+  if (l->ops != &activation_ops) return -1;
+  const act_t *a = l->state;
+  if (slope) *slope = a->slope;
+  return a->act;
+}
+
+int ae_layer_is_act(const ae_layer_t *l, int act) { return ae_activation_kind(l, NULL) == act; }

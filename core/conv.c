@@ -115,17 +115,10 @@ ae_layer_t *ae_conv_layer_new(const ae_layer_ops_t *ops, ae_conv_t state, const 
     return ae_fail(e, AE_EARG, "%s(%d→%d, %d×%d, stride %d): sizes must be positive", ops->kind, state.cin,
                    state.cout, state.k, state.k, state.stride),
            NULL;
-  ae_layer_t *l = calloc(1, sizeof *l);
-  ae_conv_t *c = calloc(1, sizeof *c);
-  if (!l || !c) {
-    free(l);
-    free(c);
-    return ae_fail(e, AE_ENOMEM, "out of memory"), NULL;
-  }
-  *c = state;
-  l->ops = ops;
-  l->state = c;
-  l->init = init;
+  ae_layer_t *l = ae_layer_alloc(ops, sizeof(ae_conv_t), e);
+  if (!l) return NULL;
+  state.init = init;
+  *(ae_conv_t *)l->state = state;
   if (ae_layer_weight_bias(l, 4, wshape, state.cout, e)) {
     ae_layer_free(l);
     return NULL;
@@ -140,15 +133,13 @@ ae_layer_t *ae_conv_layer_new(const ae_layer_ops_t *ops, ae_conv_t state, const 
 void ae_conv_reset(ae_layer_t *l, ae_rng_t *rng) {
   const ae_conv_t *c = l->state;
   float fan_in = (float)(c->cin * c->k * c->k), fan_out = (float)(c->cout * c->k * c->k);
-  ae_init_weights(ae_tensor_data(l->param[0]), ae_tensor_numel(l->param[0]), l->init, fan_in, fan_out, rng);
+  ae_init_weights(ae_tensor_data(l->param[0]), ae_tensor_numel(l->param[0]), c->init, fan_in, fan_out, rng);
   ae_tensor_fill(l->param[1], 0.0f);
 }
 
 void ae_conv_destroy(ae_layer_t *l) {
   ae_conv_t *c = l->state;
-  if (c) ae_ws_free(&c->ws);
-  free(c);
-  l->state = NULL;
+  ae_ws_free(&c->ws);
 }
 
 static const char *const kernel_suffix[] = {"", ", naive", ", gemm", ", direct"};

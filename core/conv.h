@@ -1,15 +1,12 @@
-/* Convolutional layers and their shape helpers.
+/* What the image layers share (conv.c, conv_direct.c): shape arithmetic,
+ * im2col, the direct kernels, per-thread workspaces, and the state and
+ * set-up of Conv2D and ConvTranspose2D. Their constructors are in layers.h.
  *
- * Per-sample tensors are C×H×W (ae_shape_t with nd = 3), batches N×C×H×W.
- * Conv2D, MaxPool2D, UpSampling2D, ConvTranspose2D, Reshape/Flatten and
- * Dropout each live in their own file; this header is their public face. */
+ * Per-sample tensors are C×H×W (ae_shape_t with nd = 3), batches N×C×H×W. */
 #ifndef AE_CONV_H
 #define AE_CONV_H
 
-#include "layer.h"
-
-enum { AE_PAD_VALID = 0, AE_PAD_SAME = 1 };
-
+#include "layers.h"
 
 /* Output length along one axis of a convolution or pooling with window k,
  * stride s, Keras/TensorFlow padding ('same': ceil(n/s), the extra rows
@@ -60,6 +57,7 @@ void ae_ws_free(ae_ws_t *w);
 typedef struct ae_conv {
   int cin, cout, k, stride, pad;
   int kernel;
+  int init; /* AE_INIT_*, for reset */
   ae_ws_t ws;
 } ae_conv_t;
 /* A layer with these ops and state, a weight of shape wshape and a bias of
@@ -83,22 +81,5 @@ void ae_bias_grad_planes(float *db, const float *dy, int C, size_t P);
 typedef struct {
   int C, H, W, OC, K, S, HO, WO, PT, PL;
 } ae_conv_geom_t;
-
-/* Kernels of Conv2D: AUTO picks per call from the shapes (see conv2d.c);
- * the others force one, for tests and measurements. NAIVE is the direct-loop
- * reference; DIRECT needs stride 1 (GEMM runs otherwise). */
-enum { AE_CONV_AUTO = 0, AE_CONV_NAIVE = 1, AE_CONV_GEMM = 2, AE_CONV_DIRECT = 3 };
-ae_layer_t *ae_conv2d_new(int cin, int cout, int k, int stride, int pad, int init, int kernel, ae_rng_t *rng,
-                          ae_error_t *e);
-/* kernel: AE_CONV_NAIVE for the reference loops, anything else im2col + GEMM. */
-ae_layer_t *ae_conv_transpose2d_new(int cin, int cout, int k, int stride, int pad, int init, int kernel,
-                                    ae_rng_t *rng, ae_error_t *e);
-ae_layer_t *ae_maxpool2d_new(int k, int stride, int pad, ae_error_t *e);
-ae_layer_t *ae_upsample2d_new(int scale, ae_error_t *e);
-/* Reshape to `to` (one size may be -1: whatever makes the count fit);
- * Flatten is Reshape to {-1}. */
-ae_layer_t *ae_reshape_new(const ae_shape_t *to, ae_error_t *e);
-/* rng draws the layer's salt (see dropout.c). */
-ae_layer_t *ae_dropout_new(float p, ae_rng_t *rng, ae_error_t *e);
 
 #endif

@@ -6,25 +6,32 @@
  * Forward writes the bias into out and lets the GEMM add the product on top
  * (beta = 1): one pass over out instead of two. */
 #include "blas.h"
-#include "layer.h"
+#include "layers.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+typedef struct {
+  int in, out; /* IN, OUT */
+  int init;    /* AE_INIT_*, for reset */
+} dense_t;
+
+static const dense_t *dense_of(const ae_layer_t *l) { return l->state; }
+
 static int dense_infer(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *out, ae_error_t *e) {
   size_t n = ae_shape_numel(in);
-  if (in->nd != 1 || n != (size_t)l->in_features) {
+  if (in->nd != 1 || n != (size_t)dense_of(l)->in) {
     char s[64];
     if (in->nd == 1)
-      return ae_fail(e, AE_ESHAPE, "Dense(%d→%d): input has %zu columns, expected %d", l->in_features,
-                     l->out_features, n, l->in_features);
+      return ae_fail(e, AE_ESHAPE, "Dense(%d→%d): input has %zu columns, expected %d", dense_of(l)->in,
+                     dense_of(l)->out, n, dense_of(l)->in);
     return ae_fail(e, AE_ESHAPE, "Dense(%d→%d): input has %s %zu values per sample (add a Flatten), expected %d",
-                   l->in_features, l->out_features, ae_shape_str(in, s, sizeof s), n, l->in_features);
+                   dense_of(l)->in, dense_of(l)->out, ae_shape_str(in, s, sizeof s), n, dense_of(l)->in);
   }
   out->nd = 1;
-  out->d[0] = l->out_features;
+  out->d[0] = dense_of(l)->out;
   return AE_OK;
 }
 
@@ -32,7 +39,7 @@ static void dense_forward(ae_layer_t *l, float *out, const float *in, const ae_s
                           const ae_pass_t *pass) {
   (void)in_shape;
   (void)pass;
-  int IN = l->in_features, OUT = l->out_features;
+  int IN = dense_of(l)->in, OUT = dense_of(l)->out;
   const float *w = ae_tensor_data(l->param[0]), *b = ae_tensor_data(l->param[1]);
   for (int i = 0; i < B; i++) memcpy(out + (size_t)i * OUT, b, (size_t)OUT * sizeof(float));
   ae_gemm(0, 1, B, OUT, IN, 1.0f, in, IN, w, IN, 1.0f, out, OUT);
@@ -43,7 +50,7 @@ static void dense_backward(ae_layer_t *l, float *din, const float *dout, const f
   (void)out;
   (void)pass;
   (void)in_shape;
-  int IN = l->in_features, OUT = l->out_features;
+  int IN = dense_of(l)->in, OUT = dense_of(l)->out;
   const float *w = ae_tensor_data(l->param[0]);
   float *dw = dparam[0];
   float *db = dparam[1];
@@ -57,17 +64,22 @@ static void dense_backward(ae_layer_t *l, float *din, const float *dout, const f
 }
 
 static void dense_describe(const ae_layer_t *l, char *buf, size_t n) {
-  snprintf(buf, n, "Dense(%d→%d)", l->in_features, l->out_features);
+  snprintf(buf, n, "Dense(%d→%d)", dense_of(l)->in, dense_of(l)->out);
 }
 
 /* Glorot-uniform (Keras' default): U(±√(6/(IN+OUT))). He-normal for ReLU
  * stacks: N(0, √(2/IN)). Biases start at zero. */
 static void dense_reset(ae_layer_t *l, ae_rng_t *rng) {
-  int IN = l->in_features, OUT = l->out_features;
+  int IN = dense_of(l)->in, OUT = dense_of(l)->out;
   float *w = ae_tensor_data(l->param[0]);
   size_t n = (size_t)IN * OUT;
-  ae_init_weights(w, n, l->init, (float)IN, (float)OUT, rng);
+  ae_init_weights(w, n, dense_of(l)->init, (float)IN, (float)OUT, rng);
   ae_tensor_fill(l->param[1], 0.0f);
+}
+
+static int dense_input(const ae_layer_t *l, ae_shape_t *in) {
+  *in = (ae_shape_t){1, {dense_of(l)->in}};
+  return 1;
 }
 
 static const ae_layer_ops_t dense_ops = {
@@ -77,17 +89,14 @@ static const ae_layer_ops_t dense_ops = {
     .backward = dense_backward,
     .describe = dense_describe,
     .reset = dense_reset,
-    .destroy = NULL,
+    .input_shape = dense_input,
 };
 
 ae_layer_t *ae_dense_new(int in, int out, int init, ae_rng_t *rng, ae_error_t *e) {
   if (in < 1 || out < 1) return ae_fail(e, AE_EARG, "Dense(%d→%d): sizes must be positive", in, out), NULL;
-  ae_layer_t *l = calloc(1, sizeof *l);
-  if (!l) return ae_fail(e, AE_ENOMEM, "out of memory"), NULL;
-  l->ops = &dense_ops;
-  l->in_features = in;
-  l->out_features = out;
-  l->init = init;
+  ae_layer_t *l = ae_layer_alloc(&dense_ops, sizeof(dense_t), e);
+  if (!l) return NULL;
+  *(dense_t *)l->state = (dense_t){in, out, init};
   int wshape[2] = {out, in};
   if (ae_layer_weight_bias(l, 2, wshape, out, e)) {
     ae_layer_free(l);
@@ -96,3 +105,5 @@ ae_layer_t *ae_dense_new(int in, int out, int init, ae_rng_t *rng, ae_error_t *e
   dense_reset(l, rng);
   return l;
 }
+
+int ae_dense_in_features(const ae_layer_t *l) { return l->ops == &dense_ops ? dense_of(l)->in : 0; }

@@ -3,23 +3,27 @@
  *   enc: Dense(IN→H), weight W (H, IN)
  *   in   (B, H)     out (B, IN) = in · W + b     bias b (IN), its own
  *
- * param[0]/grad[0] are views of the encoder's weight and gradient: in a
- * model's arena both layers point at one slot, so the gradients of the two
- * uses accumulate (+=) into the one matrix, also in the per-thread blocks. */
+ * param[0]/grad[0] are views of the encoder's weight and gradient (so they
+ * follow it into a model's arena): both layers point at one slot, and the
+ * gradients of the two uses accumulate (+=) into the one matrix, also in the
+ * per-thread blocks. The sizes are read off that weight: no state. */
 #include "blas.h"
-#include "layer.h"
+#include "layers.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+static int tied_h(const ae_layer_t *l) { return l->param[0]->shape[0]; }  /* H: the input */
+static int tied_in(const ae_layer_t *l) { return l->param[0]->shape[1]; } /* IN: the output */
+
 static int tied_infer(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *out, ae_error_t *e) {
   size_t n = ae_shape_numel(in);
-  if (in->nd != 1 || n != (size_t)l->in_features)
-    return ae_fail(e, AE_ESHAPE, "DenseTied(%d→%d): input has %zu values per sample, expected %d", l->in_features,
-                   l->out_features, n, l->in_features);
+  if (in->nd != 1 || n != (size_t)tied_h(l))
+    return ae_fail(e, AE_ESHAPE, "DenseTied(%d→%d): input has %zu values per sample, expected %d", tied_h(l),
+                   tied_in(l), n, tied_h(l));
   out->nd = 1;
-  out->d[0] = l->out_features;
+  out->d[0] = tied_in(l);
   return AE_OK;
 }
 
@@ -27,7 +31,7 @@ static void tied_forward(ae_layer_t *l, float *out, const float *in, const ae_sh
                          const ae_pass_t *pass) {
   (void)in_shape;
   (void)pass;
-  int H = l->in_features, IN = l->out_features;
+  int H = tied_h(l), IN = tied_in(l);
   const float *w = ae_tensor_data(l->param[0]), *b = ae_tensor_data(l->param[1]);
   for (int i = 0; i < B; i++) memcpy(out + (size_t)i * IN, b, (size_t)IN * sizeof(float));
   /* out (B, IN) += in (B, H) · W (H, IN) */
@@ -39,7 +43,7 @@ static void tied_backward(ae_layer_t *l, float *din, const float *dout, const fl
   (void)out;
   (void)in_shape;
   (void)pass;
-  int H = l->in_features, IN = l->out_features;
+  int H = tied_h(l), IN = tied_in(l);
   const float *w = ae_tensor_data(l->param[0]);
   float *dw = dparam[0];
   float *db = dparam[1];
@@ -52,7 +56,7 @@ static void tied_backward(ae_layer_t *l, float *din, const float *dout, const fl
 }
 
 static void tied_describe(const ae_layer_t *l, char *buf, size_t n) {
-  snprintf(buf, n, "DenseTied(%d→%d)", l->in_features, l->out_features);
+  snprintf(buf, n, "DenseTied(%d→%d)", tied_h(l), tied_in(l));
 }
 
 static void tied_reset(ae_layer_t *l, ae_rng_t *rng) {
@@ -61,7 +65,12 @@ static void tied_reset(ae_layer_t *l, ae_rng_t *rng) {
 }
 
 static void tied_destroy(ae_layer_t *l) {
-  if (l->tie) l->tie->users--;
+  if (l->borrows) l->borrows->users--;
+}
+
+static int tied_input(const ae_layer_t *l, ae_shape_t *in) {
+  *in = (ae_shape_t){1, {tied_h(l)}};
+  return 1;
 }
 
 static const ae_layer_ops_t dense_tied_ops = {
@@ -72,52 +81,32 @@ static const ae_layer_ops_t dense_tied_ops = {
     .describe = tied_describe,
     .reset = tied_reset,
     .destroy = tied_destroy,
+    .input_shape = tied_input,
 };
 
-void ae_dense_tied_sync(ae_layer_t *l) {
-  if (!l->tie) return;
-  ae_tensor_t *w = l->tie->param[0], *g = l->tie->grad[0];
-  if (l->param[0]->storage == w->storage && l->param[0]->offset == w->offset && l->grad[0]->storage == g->storage &&
-      l->grad[0]->offset == g->offset)
-    return;
-  ae_tensor_t *pv = ae_tensor_view(w, 0, w->ndim, w->shape, NULL), *gv = ae_tensor_view(g, 0, g->ndim, g->shape, NULL);
-  if (!pv || !gv) { /* out of memory: keep the old views (the model's pack reports it) */
-    ae_tensor_free(pv);
-    ae_tensor_free(gv);
-    return;
-  }
-  ae_tensor_free(l->param[0]);
-  ae_tensor_free(l->grad[0]);
-  l->param[0] = pv;
-  l->grad[0] = gv;
-}
-
 ae_layer_t *ae_dense_tied_new(ae_layer_t *enc, ae_error_t *e) {
-  if (!enc || strcmp(enc->ops->kind, "Dense") != 0) {
+  if (!enc || !ae_dense_in_features(enc)) {
     char buf[64];
     return ae_fail(e, AE_EARG, "DenseTied: needs a Dense layer to share a weight with, got %s",
                    enc ? ae_layer_name(enc, buf, sizeof buf) : "nothing"),
            NULL;
   }
-  ae_layer_t *l = calloc(1, sizeof *l);
-  if (!l) return ae_fail(e, AE_ENOMEM, "out of memory"), NULL;
-  l->ops = &dense_tied_ops;
-  l->in_features = enc->out_features;
-  l->out_features = enc->in_features;
+  ae_layer_t *l = ae_layer_alloc(&dense_tied_ops, 0, e);
+  if (!l) return NULL;
   l->nparams = 2;
   l->param_name[0] = "weight";
   l->param_name[1] = "bias";
   ae_tensor_t *w = enc->param[0], *g = enc->grad[0];
   l->param[0] = ae_tensor_view(w, 0, w->ndim, w->shape, e);
   l->grad[0] = ae_tensor_view(g, 0, g->ndim, g->shape, e);
-  int bshape[1] = {enc->in_features};
+  int bshape[1] = {ae_dense_in_features(enc)};
   l->param[1] = ae_tensor_new(1, bshape, e);
   l->grad[1] = ae_tensor_new(1, bshape, e);
   if (!l->param[0] || !l->grad[0] || !l->param[1] || !l->grad[1]) {
     ae_layer_free(l);
     return NULL;
   }
-  l->tie = enc;
+  l->borrows = enc;
   enc->users++;
   return l;
 }

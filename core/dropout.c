@@ -8,7 +8,7 @@
  * it, and backward recomputes the mask instead of storing it. The salt (drawn
  * when the layer is made) keeps two Dropout layers of one model, which see
  * the same step seed, from dropping the same positions. */
-#include "conv.h"
+#include "layers.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,15 +80,7 @@ static const ae_layer_ops_t drop_ops = {
 
 ae_layer_t *ae_dropout_new(float p, ae_rng_t *rng, ae_error_t *e) {
   if (!(p >= 0.0f && p < 1.0f)) return ae_fail(e, AE_EARG, "Dropout(%g): the rate must be in [0, 1)", (double)p), NULL;
-  ae_layer_t *l = calloc(1, sizeof *l);
-  drop_t *d = malloc(sizeof *d);
-  if (!l || !d) {
-    free(l);
-    free(d);
-    return ae_fail(e, AE_ENOMEM, "out of memory"), NULL;
-  }
-  *d = (drop_t){p, ae_rng_u64(rng)};
-  l->ops = &drop_ops;
-  l->state = d;
+  ae_layer_t *l = ae_layer_alloc(&drop_ops, sizeof(drop_t), e);
+  if (l) *(drop_t *)l->state = (drop_t){p, ae_rng_u64(rng)};
   return l;
 }

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 size_t ae_shape_numel(const ae_shape_t *s) {
   size_t n = 1;
@@ -13,6 +14,19 @@ size_t ae_shape_numel(const ae_shape_t *s) {
 
 const char *ae_shape_str(const ae_shape_t *s, char *buf, size_t n) { return ae_dims_str(s->d, s->nd, '(', ')', buf, n); }
 
+ae_layer_t *ae_layer_alloc(const ae_layer_ops_t *ops, size_t state_size, ae_error_t *e) {
+  ae_layer_t *l = calloc(1, sizeof *l);
+  void *state = state_size ? calloc(1, state_size) : NULL;
+  if (!l || (state_size && !state)) {
+    free(l);
+    free(state);
+    return ae_fail(e, AE_ENOMEM, "%s: out of memory", ops->kind), NULL;
+  }
+  l->ops = ops;
+  l->state = state;
+  return l;
+}
+
 void ae_layer_free(ae_layer_t *l) {
   if (!l) return;
   for (int i = 0; i < l->nparams; i++) {
@@ -20,8 +34,20 @@ void ae_layer_free(ae_layer_t *l) {
     ae_tensor_free(l->grad[i]);
   }
   if (l->ops->destroy) l->ops->destroy(l);
-  else free(l->state); /* a plain block, or NULL */
+  free(l->state);
   free(l);
+}
+
+int ae_layer_set_param(ae_layer_t *l, int j, const float *v, size_t n, ae_error_t *e) {
+  char name[64], a[64];
+  if (j < 0 || j >= l->nparams)
+    return ae_fail(e, AE_EARG, "%s: no parameter %d (it has %d)", ae_layer_name(l, name, sizeof name), j + 1,
+                   l->nparams);
+  if (n != ae_tensor_numel(l->param[j]))
+    return ae_fail(e, AE_ESHAPE, "%s: %s is %s (%zu values), got %zu values", ae_layer_name(l, name, sizeof name),
+                   l->param_name[j], ae_tensor_shape_str(l->param[j], a, sizeof a), ae_tensor_numel(l->param[j]), n);
+  memcpy(ae_tensor_data(l->param[j]), v, n * sizeof(float));
+  return AE_OK;
 }
 
 int ae_layer_weight_bias(ae_layer_t *l, int nd, const int *wshape, int nbias, ae_error_t *e) {
@@ -43,7 +69,7 @@ int ae_layer_reserve(ae_layer_t *l, const ae_shape_t *in, int B, int threads, ae
 size_t ae_layer_param_count(const ae_layer_t *l) {
   size_t n = 0;
   for (int i = 0; i < l->nparams; i++)
-    if (!(l->tie && i == 0)) n += ae_tensor_numel(l->param[i]); /* a tied weight is its Dense's */
+    if (!(l->borrows && i == 0)) n += ae_tensor_numel(l->param[i]); /* a borrowed weight is counted by its owner */
   return n;
 }
 

@@ -1,11 +1,13 @@
 /* The layer contract.
  *
  * Every layer type lives in its own file with forward and backward side by
- * side and fills in an ae_layer_ops_t. Arguments always come in one order:
- * outputs, inputs, dims. Shapes are per sample (the batch B is separate):
+ * side and fills in an ae_layer_ops_t. Arguments come in one order: what
+ * the call writes (out, or din), what it reads (dout, in, out), the input's
+ * per-sample shape and the rows B; backward's dparam and the pass last.
+ * Shapes are per sample (the batch B is separate):
  *   in  (B, IN...)   out (B, OUT...)   same for dout, din.
  * backward accumulates (+=) into parameter gradients; zeroing is the
- * model's job. din may be NULL (the first layer needs no input gradient).
+ * caller's job. din may be NULL (the first layer needs no input gradient).
  * forward/backward never allocate and never fail: shapes were checked by
  * infer() when the model was built or the batch shape changed. */
 #ifndef AE_LAYER_H
@@ -34,10 +36,11 @@ typedef struct ae_pass {
   int training;  /* 1 in a training step (Dropout drops), 0 otherwise */
   uint64_t seed; /* per-step random seed: draw masks from (seed, row0 + row) so
                     results do not depend on how rows are split */
+  int batch;     /* rows of the whole batch (terms averaged over it) */
 } ae_pass_t;
 
 typedef struct ae_layer_ops {
-  const char *kind; /* "Dense", "ReLU", ... */
+  const char *kind; /* "Dense", "ReLU", ...: for messages only, never to tell kinds apart */
   /* Output shape for an input shape, or an error naming both. */
   int (*infer)(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *out, ae_error_t *e);
   void (*forward)(ae_layer_t *l, float *out, const float *in, const ae_shape_t *in_shape, int B,
@@ -54,7 +57,18 @@ typedef struct ae_layer_ops {
   void (*describe)(const ae_layer_t *l, char *buf, size_t n);
   /* Draws fresh parameters (NULL when the layer has none). */
   void (*reset)(ae_layer_t *l, ae_rng_t *rng);
-  void (*destroy)(ae_layer_t *l); /* frees the layer's own state (not params); NULL: free(state) */
+  /* Optional: frees what the state points to (workspaces); the state block
+   * itself and the parameters are freed by ae_layer_free. */
+  void (*destroy)(ae_layer_t *l);
+  /* Optional: the per-sample input this layer needs whatever comes before it
+   * (Dense: its input features); 0 when it takes any shape. A model without
+   * an explicit input shape takes it from the first layer that knows. */
+  int (*input_shape)(const ae_layer_t *l, ae_shape_t *in);
+  /* Optional: a loss term of the layer's own (a VAE's KL on its input), on
+   * the n rows of a part of a batch of pass->batch rows: returns that part's
+   * share of the batch loss. backward adds the term's gradient to din. */
+  double (*loss_term)(const ae_layer_t *l, const float *in, const float *out, const ae_shape_t *in_shape, int n,
+                      const ae_pass_t *pass);
 } ae_layer_ops_t;
 
 #define AE_MAXPARAM 2
@@ -62,28 +76,28 @@ typedef struct ae_layer_ops {
 enum { AE_ACT_IDENTITY, AE_ACT_RELU, AE_ACT_LEAKY_RELU, AE_ACT_SIGMOID, AE_ACT_TANH, AE_ACT_SOFTMAX };
 enum { AE_INIT_GLOROT, AE_INIT_HE };
 
+/* The generic face of a layer: its kind's ops, its parameters, and the
+ * kind's own state struct (see each layer's file), which only that file
+ * reads. What the model needs from a kind it asks through the ops or an
+ * accessor in layers.h. */
 struct ae_layer {
   const ae_layer_ops_t *ops;
   int nparams;
-  ae_tensor_t *param[AE_MAXPARAM]; /* views into a model's arena once packed */
-  ae_tensor_t *grad[AE_MAXPARAM];  /* same layout as param */
+  /* Each param[j] spans a storage of its own; a model moves that storage
+   * into its arena (ae_tensor_move), so views of it follow. */
+  ae_tensor_t *param[AE_MAXPARAM];
+  ae_tensor_t *grad[AE_MAXPARAM]; /* same layout as param */
   const char *param_name[AE_MAXPARAM];
-  /* Layer-specific settings, kept flat so every layer fits one struct. */
-  int in_features, out_features; /* Dense */
-  int init;                      /* Dense: AE_INIT_* */
-  int act;                       /* activations: AE_ACT_* */
-  float slope;                   /* LeakyReLU */
-  void *state;                   /* layer-specific state and workspaces (freed by destroy, or free) */
-  int users; /* models borrowing this layer: it must outlive them (see llayer.c __close) */
-  struct ae_layer *tie; /* DenseTied: the Dense whose weight (transposed) it shares */
+  void *state; /* the kind's own struct, zeroed at creation, freed by ae_layer_free */
+  int users;   /* models borrowing this layer: it must outlive them (see llayer.c __close) */
+  /* The layer whose param[0] this one shares (DenseTied: its Dense's weight,
+   * transposed): counted and packed there, not here. */
+  struct ae_layer *borrows;
 };
 
-ae_layer_t *ae_dense_new(int in, int out, int init, ae_rng_t *rng, ae_error_t *e);
-ae_layer_t *ae_activation_new(int act, float slope, ae_error_t *e);
-/* A decoder Dense that uses enc's weight transposed (see dense_tied.c). */
-ae_layer_t *ae_dense_tied_new(ae_layer_t *enc, ae_error_t *e);
-/* Re-points a DenseTied's weight at its Dense's current weight (after a pack). */
-void ae_dense_tied_sync(ae_layer_t *l);
+/* A layer of this kind with a zeroed state block of state_size bytes and no
+ * parameters yet: what every constructor starts from. */
+ae_layer_t *ae_layer_alloc(const ae_layer_ops_t *ops, size_t state_size, ae_error_t *e);
 void ae_layer_free(ae_layer_t *l);
 /* The layer's workspaces for batches of B rows over `threads` threads (a
  * no-op for layers without any). */
@@ -94,10 +108,11 @@ int ae_layer_weight_bias(ae_layer_t *l, int nd, const int *wshape, int nbias, ae
 /* Fills n weights: Glorot-uniform U(±√(6/(fan_in+fan_out))) or, for
  * AE_INIT_HE, N(0, √(2/fan_in)). Shared by Dense and the convolutions. */
 void ae_init_weights(float *w, size_t n, int init, float fan_in, float fan_out, ae_rng_t *rng);
+/* Parameters this layer owns (a borrowed weight is not counted). */
 size_t ae_layer_param_count(const ae_layer_t *l);
 /* The name for messages: "Dense(784→32)". */
 const char *ae_layer_name(const ae_layer_t *l, char *buf, size_t n);
-/* True for layers that map each element on its own (fusable with a loss). */
-int ae_layer_is_act(const ae_layer_t *l, int act);
+/* Copies values into parameter j, which must have n values; views of it see them. */
+int ae_layer_set_param(ae_layer_t *l, int j, const float *v, size_t n, ae_error_t *e);
 
 #endif

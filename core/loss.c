@@ -1,6 +1,9 @@
-/* Losses: thin wrappers that fix the averaging over the vectorized kernels. */
+/* Losses: the element-wise kernels with their averaging, and the kinds. */
 #include "loss.h"
+#include "layers.h"
 #include "vmath.h"
+
+#include <string.h>
 
 double ae_loss_mse(float *dy, const float *y, const float *t, size_t n, double norm, int want_loss) {
   if (n == 0) return 0.0;
@@ -17,4 +20,33 @@ double ae_loss_bce_logits(float *dz, const float *z, const float *t, size_t n, d
   return ae_v_bce_logits(dz, z, t, n, (float)(1.0 / norm), want_loss) / norm;
 }
 
-const char *ae_loss_name(int kind) { return kind == AE_LOSS_BCE ? "bce" : "mse"; }
+/* The kinds: rows of `cols` values of a batch of B rows, averaged per element. */
+static double mse_value(const ae_loss_t *loss, float *dy, const float *y, const float *t, int rows, int cols, int B,
+                        int want) {
+  (void)loss;
+  return ae_loss_mse(dy, y, t, (size_t)rows * cols, (double)B * cols, want);
+}
+
+static double bce_value(const ae_loss_t *loss, float *dy, const float *p, const float *t, int rows, int cols, int B,
+                        int want) {
+  (void)loss;
+  return ae_loss_bce(dy, p, t, (size_t)rows * cols, (double)B * cols, want);
+}
+
+static double bce_fused(const ae_loss_t *loss, float *dz, const float *z, const float *t, int rows, int cols, int B,
+                        int want) {
+  (void)loss;
+  return ae_loss_bce_logits(dz, z, t, (size_t)rows * cols, (double)B * cols, want);
+}
+
+static const ae_loss_ops_t mse_ops = {.name = "mse", .value = mse_value, .fuses = -1};
+static const ae_loss_ops_t bce_ops = {.name = "bce", .value = bce_value, .fuses = AE_ACT_SIGMOID, .fused = bce_fused};
+
+static const ae_loss_ops_t *const catalogue[] = {&mse_ops, &bce_ops};
+const char *const ae_loss_names[] = {"mse", "bce", NULL};
+
+const ae_loss_ops_t *ae_loss_find(const char *name) {
+  for (size_t i = 0; i < sizeof catalogue / sizeof *catalogue; i++)
+    if (strcmp(catalogue[i]->name, name) == 0) return catalogue[i];
+  return NULL;
+}

@@ -1,22 +1,48 @@
-/* Losses, averaged over every element (Keras' and Torch's default).
+/* Losses: a small interface, one entry per kind, found by name.
  *
- *   y, t, dy: (B, N)   loss = 1/(B·N) Σ ℓ(y, t)
+ *   y, t, dy: (rows, cols) — rows of a batch of B rows (a thread may hold a
+ *   part); a kind averages over the whole batch, so the parts add up.
  *
+ * MSE and BCE average over every element (Keras' and Torch's default).
  * BCE from logits is what a model that ends in Sigmoid trains with: it never
- * takes log(0) and its gradient, σ(z) − t, needs no division. */
+ * takes log(0) and its gradient, σ(z) − t, needs no division. A new kind
+ * (softmax cross-entropy, say) is one more ae_loss_ops_t and a line in the
+ * catalogue in loss.c; the model's step calls it through this interface. */
 #ifndef AE_LOSS_H
 #define AE_LOSS_H
 
 #include <stddef.h>
 
-enum { AE_LOSS_MSE, AE_LOSS_BCE };
+typedef struct ae_loss ae_loss_t;
 
-/* Over n elements, averaged over `norm` elements (n, or the whole batch when
- * a thread does part of it): dy = ∂loss/∂y (may be NULL); returns the loss
- * when want_loss, else 0. */
+typedef struct ae_loss_ops {
+  const char *name; /* "mse": what Lua passes */
+  /* dy = ∂(batch loss)/∂y for these rows (dy may be NULL); returns their
+   * share of the batch loss when want, else 0. */
+  double (*value)(const ae_loss_t *loss, float *dy, const float *y, const float *t, int rows, int cols, int B,
+                  int want);
+  /* The activation (AE_ACT_*) of a last layer this loss takes over, or -1:
+   * the model then skips that layer in training and calls `fused` on its
+   * input (BCE on a Sigmoid's logits). */
+  int fuses;
+  double (*fused)(const ae_loss_t *loss, float *dz, const float *z, const float *t, int rows, int cols, int B,
+                  int want);
+} ae_loss_ops_t;
+
+/* A loss as a model holds it: its kind and, later, the kind's own options. */
+struct ae_loss {
+  const ae_loss_ops_t *ops;
+};
+
+/* The catalogue: the kind named `name`, or NULL. */
+const ae_loss_ops_t *ae_loss_find(const char *name);
+/* Its names, NULL-terminated (for luaL_checkoption). */
+extern const char *const ae_loss_names[];
+
+/* The element-wise kernels the kinds are made of, over n elements averaged
+ * over `norm` (n, or the whole batch's count when a thread does part). */
 double ae_loss_mse(float *dy, const float *y, const float *t, size_t n, double norm, int want_loss);
 double ae_loss_bce(float *dy, const float *p, const float *t, size_t n, double norm, int want_loss);
 double ae_loss_bce_logits(float *dz, const float *z, const float *t, size_t n, double norm, int want_loss);
-const char *ae_loss_name(int kind);
 
 #endif

@@ -198,15 +198,7 @@ static const ae_layer_ops_t pool_ops = {
 ae_layer_t *ae_maxpool2d_new(int k, int stride, int pad, ae_error_t *e) {
   if (k < 1 || stride < 1)
     return ae_fail(e, AE_EARG, "MaxPool2D(%d×%d, stride %d): sizes must be positive", k, k, stride), NULL;
-  ae_layer_t *l = calloc(1, sizeof *l);
-  pool_t *p = calloc(1, sizeof *p);
-  if (!l || !p) {
-    free(l);
-    free(p);
-    return ae_fail(e, AE_ENOMEM, "out of memory"), NULL;
-  }
-  *p = (pool_t){k, stride, pad};
-  l->ops = &pool_ops;
-  l->state = p;
+  ae_layer_t *l = ae_layer_alloc(&pool_ops, sizeof(pool_t), e);
+  if (l) *(pool_t *)l->state = (pool_t){k, stride, pad};
   return l;
 }

@@ -1,4 +1,5 @@
-/* Models: shape inference, the parameter arena, workspaces and the step. */
+/* Models: the chain, the parameter arena, workspaces and the threaded step.
+ * Layers, losses and penalties are reached through their ops only. */
 #include "model.h"
 
 #ifdef _OPENMP
@@ -29,7 +30,7 @@ ae_model_t *ae_model_new(ae_layer_t **layers, int n, int code, const ae_shape_t 
   if (!m) return ae_fail(e, AE_ENOMEM, "out of memory"), NULL;
   m->n = n;
   m->code = code;
-  m->loss = AE_LOSS_MSE;
+  m->loss.ops = ae_loss_find("mse");
   m->layers = calloc((size_t)n, sizeof *m->layers); /* NULL entries are not counted as users */
   m->shape = calloc((size_t)n + 1, sizeof *m->shape);
   m->act = calloc((size_t)n + 1, sizeof *m->act);
@@ -43,14 +44,12 @@ ae_model_t *ae_model_new(ae_layer_t **layers, int n, int code, const ae_shape_t 
   if (input) {
     m->shape[0] = *input;
   } else {
-    int i = 0;
-    while (i < n && layers[i]->in_features == 0) i++;
+    int i = 0; /* the first layer that knows the input it needs (a Dense) */
+    while (i < n && !(layers[i]->ops->input_shape && layers[i]->ops->input_shape(layers[i], &m->shape[0]))) i++;
     if (i == n) {
       ae_model_free(m);
       return ae_fail(e, AE_EARG, "model: cannot tell the input size (no Dense layer); give it explicitly"), NULL;
     }
-    m->shape[0].nd = 1;
-    m->shape[0].d[0] = layers[i]->in_features;
   }
   for (int i = 0; i < n; i++) {
     if (layers[i]->ops->infer(layers[i], &m->shape[i], &m->shape[i + 1], e)) {
@@ -62,12 +61,12 @@ ae_model_t *ae_model_new(ae_layer_t **layers, int n, int code, const ae_shape_t 
     }
   }
   for (int i = 0; i < n; i++) {
-    int found = !layers[i]->tie;
-    for (int k = 0; k < i && !found; k++) found = layers[k] == layers[i]->tie;
+    int found = !layers[i]->borrows;
+    for (int k = 0; k < i && !found; k++) found = layers[k] == layers[i]->borrows;
     if (!found) {
       char a[64], b[64];
       ae_fail(e, AE_EARG, "model: layer %d, %s, shares the weight of %s, which is not among layers 1..%d", i + 1,
-              ae_layer_name(layers[i], a, sizeof a), ae_layer_name(layers[i]->tie, b, sizeof b), i);
+              ae_layer_name(layers[i], a, sizeof a), ae_layer_name(layers[i]->borrows, b, sizeof b), i);
       ae_model_free(m);
       return NULL;
     }
@@ -119,61 +118,57 @@ static double now(void) {
 
 size_t ae_model_param_count(const ae_model_t *m) { return m->params ? ae_tensor_numel(m->params) : 0; }
 
+/* The parameters a model packs: each layer once (a layer may appear twice),
+ * a borrowed weight (DenseTied's) where its owner is. */
+static int packs(const ae_model_t *m, int i, int j) {
+  for (int k = 0; k < i; k++)
+    if (m->layers[k] == m->layers[i]) return 0;
+  return !(m->layers[i]->borrows && j == 0);
+}
+
 static int is_packed(const ae_model_t *m) {
   if (!m->params) return 0;
   for (int i = 0; i < m->n; i++)
     for (int j = 0; j < m->layers[i]->nparams; j++)
-      if (m->layers[i]->param[j]->storage != m->params->storage) return 0;
+      if (m->layers[i]->param[j]->storage->base != m->params->storage) return 0;
   return 1;
 }
 
+/* Allocates the two arenas first, then moves each parameter and gradient in
+ * (ae_tensor_move, which allocates nothing): a failure leaves the model and
+ * its layers as they were. */
 int ae_model_pack(ae_model_t *m, ae_error_t *e) {
   if (is_packed(m)) return AE_OK;
   size_t total = 0;
-  for (int i = 0; i < m->n; i++) total += ae_layer_param_count(m->layers[i]);
+  for (int i = 0; i < m->n; i++)
+    for (int j = 0; j < m->layers[i]->nparams; j++)
+      if (packs(m, i, j)) total += ae_tensor_numel(m->layers[i]->param[j]);
+  if (total > (size_t)1 << 31)
+    return ae_fail(e, AE_EARG, "model: %zu parameters, more than one arena holds", total);
   int shape[1] = {(int)total};
-  ae_tensor_t *P = ae_tensor_new(1, shape, e), *G = ae_tensor_new(1, shape, e);
+  ae_tensor_t *P = ae_tensor_new(1, shape, e), *G = P ? ae_tensor_new(1, shape, e) : NULL;
   if (!P || !G) {
     ae_tensor_free(P);
-    ae_tensor_free(G);
     return e->code;
   }
   size_t off = 0;
   for (int i = 0; i < m->n; i++) {
     ae_layer_t *l = m->layers[i];
     for (int j = 0; j < l->nparams; j++) {
-      ae_tensor_t *p = l->param[j];
-      if (p->storage == P->storage) continue; /* the same layer twice: shared */
-      if (l->tie && j == 0) continue;         /* a tied weight: its Dense's slot, synced below */
-      size_t k = ae_tensor_numel(p);
-      ae_tensor_t *pv = ae_tensor_view(P, off, p->ndim, p->shape, e);
-      ae_tensor_t *gv = ae_tensor_view(G, off, p->ndim, p->shape, e);
-      if (!pv || !gv) {
-        /* Layers already moved keep valid views: their storage lives on. */
-        ae_tensor_free(pv);
-        ae_tensor_free(gv);
-        ae_tensor_free(P);
+      if (!packs(m, i, j)) continue;
+      if (ae_tensor_move(l->param[j], P, off, e) || ae_tensor_move(l->grad[j], G, off, e)) {
+        ae_tensor_free(P); /* what moved already keeps P alive; the next call packs anew */
         ae_tensor_free(G);
         return e->code;
       }
-      memcpy(ae_tensor_data(pv), ae_tensor_data(p), k * sizeof(float));
-      ae_tensor_free(l->param[j]);
-      ae_tensor_free(l->grad[j]);
-      l->param[j] = pv;
-      l->grad[j] = gv;
-      off += k;
+      off += ae_tensor_numel(l->param[j]);
     }
   }
-  for (int i = 0; i < m->n; i++) ae_dense_tied_sync(m->layers[i]);
   ae_tensor_free(m->params);
   ae_tensor_free(m->grads);
-  /* Trim: shared layers make the used part shorter than the sum. */
-  int used[1] = {(int)off};
-  m->params = ae_tensor_view(P, 0, 1, used, e);
-  m->grads = ae_tensor_view(G, 0, 1, used, e);
-  ae_tensor_free(P);
-  ae_tensor_free(G);
-  return (m->params && m->grads) ? AE_OK : e->code;
+  m->params = P;
+  m->grads = G;
+  return AE_OK;
 }
 
 /* Every layer's workspaces, for B rows over nt threads (cheap when they
@@ -234,7 +229,7 @@ static const float *run(ae_model_t *m, const float *in, int from, int to, int B)
   for (int i = from; i < to; i++) {
     /* steps always train; a forward evaluates unless training() was asked for */
     int train = m->training && m->layers[i]->ops->random;
-    ae_pass_t pass = {0, 0, train, train && m->rng ? ae_rng_u64(m->rng) : 0};
+    ae_pass_t pass = {0, 0, train, train && m->rng ? ae_rng_u64(m->rng) : 0, B};
     m->layers[i]->ops->forward(m->layers[i], m->act[i + 1], cur, &m->shape[i], B, &pass);
     cur = m->act[i + 1];
   }
@@ -262,18 +257,32 @@ int ae_model_forward(ae_model_t *m, ae_tensor_t *out, const ae_tensor_t *x, int 
   return AE_OK;
 }
 
-/* A model ending in Sigmoid trained with BCE takes the loss on the logits. */
-static int fused_bce(const ae_model_t *m) {
-  return m->loss == AE_LOSS_BCE && ae_layer_is_act(m->layers[m->n - 1], AE_ACT_SIGMOID);
+/* Layers that run before the loss: all but a last layer the loss takes
+ * over (a Sigmoid under BCE, which then gets the logits). */
+static int loss_from(const ae_model_t *m) {
+  int f = m->loss.ops->fuses;
+  return f >= 0 && ae_layer_is_act(m->layers[m->n - 1], f) ? m->n - 1 : m->n;
 }
 
-/* Loss of n outputs y (the logits when fused) against t, averaged over norm
- * elements; dy may be NULL. */
-static double loss_of(const ae_model_t *m, float *dy, const float *y, const float *t, size_t n, double norm,
-                      int want) {
-  if (fused_bce(m)) return ae_loss_bce_logits(dy, y, t, n, norm, want);
-  if (m->loss == AE_LOSS_BCE) return ae_loss_bce(dy, y, t, n, norm, want);
-  return ae_loss_mse(dy, y, t, n, norm, want);
+/* The loss of rows of the last layer run (y) against t, a part of a batch
+ * of B rows; dy may be NULL. */
+static double loss_of(const ae_model_t *m, float *dy, const float *y, const float *t, int rows, int B, int want) {
+  const ae_loss_ops_t *ops = m->loss.ops;
+  int cols = (int)ae_shape_numel(&m->shape[m->n]);
+  if (loss_from(m) < m->n) return ops->fused(&m->loss, dy, y, t, rows, cols, B, want);
+  return ops->value(&m->loss, dy, y, t, rows, cols, B, want);
+}
+
+int ae_model_set_loss(ae_model_t *m, const char *name, ae_error_t *e) {
+  const ae_loss_ops_t *ops = ae_loss_find(name);
+  if (!ops) {
+    char list[128] = "";
+    for (int i = 0; ae_loss_names[i]; i++)
+      snprintf(list + strlen(list), sizeof list - strlen(list), "%s'%s'", i ? ", " : "", ae_loss_names[i]);
+    return ae_fail(e, AE_EARG, "model: unknown loss '%s' (the losses are %s)", name, list);
+  }
+  m->loss.ops = ops;
+  return AE_OK;
 }
 
 static int check_target(const ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *t, ae_error_t *e) {
@@ -301,7 +310,7 @@ static const float *rows_input(ae_model_t *m, const float *x, int lo, int hi, co
 /* Forward of rows [lo, hi) through the layers that run (all but a Sigmoid
  * fused into BCE), into their slices of the workspaces; returns the output. */
 static const float *rows_forward(ae_model_t *m, const float *xin, int lo, int hi, const ae_pass_t *pass) {
-  int n = hi - lo, last = fused_bce(m) ? m->n - 1 : m->n;
+  int n = hi - lo, last = loss_from(m);
   const float *cur = xin;
   int timed = pass->thread == 0;
   double t0 = timed ? now() : 0;
@@ -318,52 +327,19 @@ static const float *rows_forward(ae_model_t *m, const float *xin, int lo, int hi
   return cur;
 }
 
-/* The penalty's part at the activations of layer P for rows [lo, hi):
- * adds to da, the gradient at those activations (L1 and KL). */
-static double activity_penalty(ae_model_t *m, float *da, int lo, int hi, int B) {
-  int P = m->penalty.layer, H = (int)ae_shape_numel(&m->shape[P]);
-  const float *a = m->act[P] + (size_t)lo * H;
-  if (m->penalty.kind == AE_PENALTY_L1) return ae_penalty_l1(da, a, hi - lo, H, B, m->penalty.lambda);
-  if (m->penalty.kind == AE_PENALTY_KL) ae_penalty_kl_backward(da, m->pen_buf, hi - lo, H);
-  return 0; /* KL's value is the batch's, added once by prepare_penalty */
-}
-
-/* Contractive part for rows [lo, hi): dz is the gradient at the Dense's
- * output (layer P-1), dW the Dense's weight gradient in this thread's block. */
-static double contractive_penalty(ae_model_t *m, float *dz, float *dW, int lo, int hi, int B, int thread) {
-  int P = m->penalty.layer, H = (int)ae_shape_numel(&m->shape[P]);
-  const ae_layer_t *dense = m->layers[P - 2], *act = m->layers[P - 1];
-  return ae_penalty_contractive(dz, dW, m->pen_buf + (size_t)(1 + thread) * H, m->act[P - 1] + (size_t)lo * H,
-                                m->act[P] + (size_t)lo * H, ae_tensor_data(dense->param[0]), m->pen_buf, hi - lo, H,
-                                dense->in_features, B, act->act, act->slope, m->penalty.lambda);
-}
-
-/* What the penalty needs from the whole batch before any backward: KL's ρ̂
- * (from every row's forward), the contractive weight-row norms. Returns the
- * batch-level part of the penalty. */
-static double prepare_penalty(ae_model_t *m, int B) {
-  int P = m->penalty.layer, H = P ? (int)ae_shape_numel(&m->shape[P]) : 0;
-  if (m->penalty.kind == AE_PENALTY_KL)
-    return ae_penalty_kl_prepare(m->pen_buf, NULL, m->act[P], B, H, m->penalty.rho, m->penalty.lambda);
-  if (m->penalty.kind == AE_PENALTY_CONTRACTIVE)
-    ae_penalty_contractive_norms(m->pen_buf, ae_tensor_data(m->layers[P - 2]->param[0]), H,
-                                 m->layers[P - 2]->in_features);
-  return 0;
-}
-
 /* Loss and backward of rows [lo, hi) of a batch of B rows whose forward
  * has run (y: their output), with the slices of the workspaces that belong
  * to those rows. Parameter gradients accumulate into the arena-shaped block
  * G; the loss is averaged over the whole batch so the thread parts add up. */
 static double rows_backward(ae_model_t *m, const float *xin, const float *y, const float *t, float *dx, int lo,
                             int hi, int B, float *G, int want, const ae_pass_t *pass) {
-  int n = hi - lo, last = fused_bce(m) ? m->n - 1 : m->n; /* layers run in forward */
-  int P = m->penalty.kind != AE_PENALTY_NONE ? m->penalty.layer : -1;
+  int n = hi - lo, last = loss_from(m); /* layers run in forward */
+  const ae_penalty_t *pen = &m->penalty;
   size_t out_row = ae_shape_numel(&m->shape[m->n]);
   /* the ping-pong buffers are sized for the widest layer: this slice starts at lo·widest */
   size_t widest = m->gbuf_row;
   float *dout = m->gbuf[0] + (size_t)lo * widest, *din = m->gbuf[1] + (size_t)lo * widest;
-  double l = loss_of(m, dout, y, t + (size_t)lo * out_row, (size_t)n * out_row, (double)B * out_row, want);
+  double l = loss_of(m, dout, y, t + (size_t)lo * out_row, n, B, want);
   float *dparam[AE_MAXPARAM];
   int timed = pass->thread == 0;
   double t0 = timed ? now() : 0;
@@ -372,8 +348,10 @@ static double rows_backward(ae_model_t *m, const float *xin, const float *y, con
     const float *in = i == 0 ? xin : m->act[i] + (size_t)lo * ae_shape_numel(&m->shape[i]);
     const float *out = m->act[i + 1] + (size_t)lo * ae_shape_numel(&m->shape[i + 1]);
     float *d = i == 0 ? (dx ? dx + (size_t)lo * ae_shape_numel(&m->shape[0]) : NULL) : din;
-    for (int j = 0; j < layer->nparams; j++) dparam[j] = G + (layer->grad[j]->offset - m->grads->offset);
-    if (i + 1 == P && m->penalty.kind != AE_PENALTY_CONTRACTIVE) l += activity_penalty(m, dout, lo, hi, B);
+    for (int j = 0; j < layer->nparams; j++) dparam[j] = ae_model_grad_slot(m, G, layer->grad[j]);
+    /* dout holds the gradient at act[i + 1]: where a penalty may add its own */
+    if (pen->ops && i + 1 == pen->at) l += pen->ops->backward(pen, m, m->pen_buf, dout, lo, hi, B, G, pass->thread);
+    if (layer->ops->loss_term) l += layer->ops->loss_term(layer, in, out, &m->shape[i], n, pass);
     layer->ops->backward(layer, d, dout, in, out, &m->shape[i], n, dparam, pass);
     if (timed) {
       double t1 = now();
@@ -383,30 +361,26 @@ static double rows_backward(ae_model_t *m, const float *xin, const float *y, con
     float *tmp = dout;
     dout = din;
     din = tmp;
-    if (i + 1 == P && m->penalty.kind == AE_PENALTY_CONTRACTIVE) {
-      const ae_layer_t *dense = m->layers[i - 1];
-      l += contractive_penalty(m, dout, G + (dense->grad[0]->offset - m->grads->offset), lo, hi, B, pass->thread);
-    }
   }
-  /* A lone Sigmoid fused into BCE runs no layer backward: the loss gradient is dx. */
+  /* A lone layer the loss took over runs no backward: the loss gradient is dx. */
   if (last == 0 && dx)
     memcpy(dx + (size_t)lo * out_row, dout, (size_t)n * out_row * sizeof(float));
   return l;
 }
 
 /* One thread's part of a step: its rows' input, forward and backward into
- * G. With KL, ρ̂ needs every row's forward: the threads meet at one more
- * barrier and one of them sums the columns in row order (the same result
- * for any split). Outside a parallel region (one thread) the barrier and
+ * G. A penalty whose prepare needs every row's forward (KL's ρ̂) has the
+ * threads `meet` at one more barrier, and one of them prepares it (KL sums
+ * the columns in row order: the same result for any split). Outside a parallel region (one thread) the barrier and
  * single bind to that thread alone. */
 static double thread_rows(ae_model_t *m, const float *xd, const float *td, float *dx, int lo, int hi, int B,
-                          float *G, int want, const ae_pass_t *pass, int kl, double *batch_penalty) {
+                          float *G, int want, const ae_pass_t *pass, int meet, double *batch_penalty) {
   const float *xin = rows_input(m, xd, lo, hi, pass);
   const float *y = rows_forward(m, xin, lo, hi, pass);
-  if (kl) {
+  if (meet) {
 #pragma omp barrier
 #pragma omp single
-    *batch_penalty = prepare_penalty(m, B);
+    *batch_penalty = m->penalty.ops->prepare(&m->penalty, m, m->pen_buf, B);
   }
   return rows_backward(m, xin, y, td, dx, lo, hi, B, G, want, pass);
 }
@@ -429,8 +403,8 @@ static int reserve_extras(ae_model_t *m, int nt, ae_error_t *e) {
     m->noisy = malloc((size_t)m->cap * ae_shape_numel(&m->shape[0]) * sizeof(float) + 1);
     if (!m->noisy) return ae_fail(e, AE_ENOMEM, "model: out of memory for noisy inputs of batch %d", m->cap);
   }
-  if (m->penalty.kind != AE_PENALTY_NONE) {
-    size_t need = (size_t)(1 + nt) * ae_shape_numel(&m->shape[m->penalty.layer]);
+  if (m->penalty.ops && m->penalty.ops->scratch) {
+    size_t need = m->penalty.ops->scratch(&m->penalty, m, nt);
     if (need > m->pen_len) {
       free(m->pen_buf);
       m->pen_buf = malloc(need * sizeof(float));
@@ -481,13 +455,14 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
   for (int i = 0; i < m->n; i++) random |= m->layers[i]->ops->random;
   if (random && m->rng) seed = ae_rng_u64(m->rng);
   if (reserve_extras(m, nt, e)) return e->code;
-  int kl = m->penalty.kind == AE_PENALTY_KL;
-  /* the contractive weight norms need no forward: computed once, before the split */
-  double batch_penalty = kl ? 0 : prepare_penalty(m, B);
+  const ae_penalty_t *pen = &m->penalty;
+  int meet = pen->ops && pen->ops->prepare && pen->ops->needs_batch;
+  /* a prepare that needs no forward (the contractive weight norms) runs once, before the split */
+  double batch_penalty = pen->ops && pen->ops->prepare && !meet ? pen->ops->prepare(pen, m, m->pen_buf, B) : 0;
   if (nt == 1) {
     memset(G0, 0, P * sizeof(float));
-    ae_pass_t pass = {0, 0, 1, seed};
-    double l = thread_rows(m, xd, td, dx, 0, B, B, G0, want_loss, &pass, kl, &batch_penalty);
+    ae_pass_t pass = {0, 0, 1, seed, B};
+    double l = thread_rows(m, xd, td, dx, 0, B, B, G0, want_loss, &pass, meet, &batch_penalty);
     if (loss) *loss = l + batch_penalty;
     return AE_OK;
   }
@@ -499,8 +474,8 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
     int lo = (int)((long)B * t / T), hi = (int)((long)B * (t + 1) / T);
     float *G = t == 0 ? G0 : m->replicas + (size_t)(t - 1) * P;
     memset(G, 0, P * sizeof(float));
-    ae_pass_t pass = {lo, t, 1, seed};
-    part[t] = thread_rows(m, xd, td, dx, lo, hi, B, G, want_loss, &pass, kl, &batch_penalty);
+    ae_pass_t pass = {lo, t, 1, seed, B};
+    part[t] = thread_rows(m, xd, td, dx, lo, hi, B, G, want_loss, &pass, meet, &batch_penalty);
 #pragma omp barrier
     /* sum the blocks, each thread over its share of the parameters */
     size_t plo = P * (size_t)t / (size_t)T, phi = P * (size_t)(t + 1) / (size_t)T;
@@ -537,64 +512,20 @@ int ae_model_evaluate(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *ta
   if (ae_model_reserve(m, chunk < N ? chunk : N, e)) return e->code;
   chunk = m->cap;
   size_t in_row = ae_shape_numel(&m->shape[0]), out_row = ae_shape_numel(&m->shape[m->n]);
-  int last = fused_bce(m) ? m->n - 1 : m->n;
+  int last = loss_from(m);
   double sum = 0;
   for (int r = 0; r < N; r += chunk) {
     int B = N - r < chunk ? N - r : chunk;
     const float *src = ae_tensor_data(x) + (size_t)r * in_row;
     const float *y = last ? run(m, src, 0, last, B) : src;
-    size_t n = (size_t)B * out_row;
-    sum += loss_of(m, NULL, y, ae_tensor_data(target) + (size_t)r * out_row, n, (double)n, 1) * (double)n;
+    sum += loss_of(m, NULL, y, ae_tensor_data(target) + (size_t)r * out_row, B, B, 1) * (double)B;
   }
-  *loss = N ? sum / ((double)N * out_row) : 0.0;
+  *loss = N ? sum / (double)N : 0.0;
   return AE_OK;
 }
 
 int ae_model_set_noise(ae_model_t *m, const ae_noise_t *noise, ae_error_t *e) {
   if (ae_noise_check(noise, e)) return e->code;
   m->noise = *noise;
-  return AE_OK;
-}
-
-static int is_elementwise(const ae_layer_t *l) {
-  return ae_layer_is_act(l, AE_ACT_SIGMOID) || ae_layer_is_act(l, AE_ACT_TANH) || ae_layer_is_act(l, AE_ACT_RELU) ||
-         ae_layer_is_act(l, AE_ACT_LEAKY_RELU) || ae_layer_is_act(l, AE_ACT_IDENTITY);
-}
-
-int ae_model_set_penalty(ae_model_t *m, const ae_penalty_t *p, ae_error_t *e) {
-  char name[96], a[64], b[64];
-  ae_penalty_name(p, name, sizeof name);
-  if (p->kind == AE_PENALTY_NONE) {
-    m->penalty = *p;
-    return AE_OK;
-  }
-  if (p->kind < AE_PENALTY_NONE || p->kind > AE_PENALTY_CONTRACTIVE)
-    return ae_fail(e, AE_EARG, "penalty: unknown kind %d", p->kind);
-  ae_penalty_t q = *p;
-  if (q.layer == 0) {
-    if (m->code >= m->n)
-      return ae_fail(e, AE_EARG, "penalty %s: the model has no code (not an autoencoder); give layer = 1..%d", name,
-                     m->n - 1);
-    q.layer = m->code;
-  }
-  if (q.layer < 1 || q.layer > m->n - 1)
-    return ae_fail(e, AE_EARG, "penalty %s: layer %d outside 1..%d (the output is not penalized)", name, q.layer,
-                   m->n - 1);
-  if (!(q.lambda >= 0.0f)) return ae_fail(e, AE_EARG, "penalty %s: the weight must be ≥ 0", name);
-  const ae_layer_t *at = m->layers[q.layer - 1];
-  if (q.kind == AE_PENALTY_KL) {
-    if (!(q.rho > 0.0f && q.rho < 1.0f)) return ae_fail(e, AE_EARG, "penalty %s: rho must be in (0, 1)", name);
-    if (!ae_layer_is_act(at, AE_ACT_SIGMOID))
-      return ae_fail(e, AE_EARG, "penalty %s: layer %d is %s; KL sparsity needs activations in (0, 1), a Sigmoid",
-                     name, q.layer, ae_layer_name(at, a, sizeof a));
-  }
-  if (q.kind == AE_PENALTY_CONTRACTIVE) {
-    if (q.layer < 2 || strcmp(m->layers[q.layer - 2]->ops->kind, "Dense") != 0 || !is_elementwise(at))
-      return ae_fail(e, AE_EARG,
-                     "penalty %s: layer %d must be an element-wise activation after a Dense (got %s after %s)", name,
-                     q.layer, ae_layer_name(at, a, sizeof a),
-                     q.layer >= 2 ? ae_layer_name(m->layers[q.layer - 2], b, sizeof b) : "the input");
-  }
-  m->penalty = q;
   return AE_OK;
 }

@@ -12,7 +12,7 @@
 #ifndef AE_MODEL_H
 #define AE_MODEL_H
 
-#include "layer.h"
+#include "layers.h"
 #include "loss.h"
 #include "noise.h"
 #include "optim.h"
@@ -23,7 +23,7 @@ typedef struct ae_model {
   ae_layer_t **layers; /* borrowed */
   int code;            /* first decoder layer; n for a plain chain */
   ae_shape_t *shape;   /* shape[i]: per-sample input of layer i; shape[n]: output */
-  int loss;            /* AE_LOSS_* used by step/evaluate */
+  ae_loss_t loss;      /* what step/evaluate minimize (MSE by default) */
   ae_tensor_t *params; /* arena, 1-D */
   ae_tensor_t *grads;  /* arena, 1-D, same layout */
   int cap;             /* batch rows the workspaces hold */
@@ -35,9 +35,9 @@ typedef struct ae_model {
   int training;        /* 1: forward/evaluate also run Dropout as in training (Lua's training()) */
   size_t replica_len, replica_param_len;
   ae_noise_t noise;     /* corrupts the input of training steps (kind NONE: off) */
-  ae_penalty_t penalty; /* on one layer's activations (kind NONE: off) */
+  ae_penalty_t penalty; /* on one layer's activations (ops NULL: off); see penalty.c */
   float *noisy;         /* (cap, shape[0]): the corrupted inputs of a step */
-  float *pen_buf;       /* (1 + threads, H): KL's ∂/∂a or the weight-row norms, then per-thread sums */
+  float *pen_buf;       /* the penalty's scratch, pen_len floats (its ops->scratch) */
   size_t pen_len;
   double *seconds; /* (n, 2): forward and backward seconds of each layer in thread 0's rows */
 } ae_model_t;
@@ -61,13 +61,18 @@ int ae_model_forward(ae_model_t *m, ae_tensor_t *out, const ae_tensor_t *x, int 
  * *loss gets the batch loss when want_loss. */
 int ae_model_step(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *target, ae_optim_t *opt,
                   int want_loss, double *loss, ae_error_t *e);
-/* Noise and penalty apply in step() and gradient(): the loss they report
- * includes the penalty, evaluate()'s is the reconstruction loss alone.
- * set_penalty checks the layer (1..n-1; 0: the code) and what the kind
- * needs there: KL a Sigmoid, contractive a Dense then an element-wise
- * activation. */
+/* Noise and a penalty (ae_penalty_attach) apply in step() and gradient():
+ * the loss they report includes the penalty and the layers' own loss terms;
+ * evaluate()'s is the loss of the output alone. */
 int ae_model_set_noise(ae_model_t *m, const ae_noise_t *noise, ae_error_t *e);
-int ae_model_set_penalty(ae_model_t *m, const ae_penalty_t *p, ae_error_t *e);
+/* The loss by name ("mse", "bce"; see loss.h), or an error listing them. */
+int ae_model_set_loss(ae_model_t *m, const char *name, ae_error_t *e);
+
+/* Where the gradient `grad` (a layer's, in m's arena) lies in G, a block
+ * laid out like the arena (a thread's copy, say). */
+static inline float *ae_model_grad_slot(const ae_model_t *m, float *G, const ae_tensor_t *grad) {
+  return G + (ae_tensor_data(grad) - ae_tensor_data(m->grads));
+}
 
 /* Mean loss over all rows of x against target, in chunks. */
 int ae_model_evaluate(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *target, int chunk, double *loss,

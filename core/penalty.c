@@ -1,19 +1,12 @@
-/* Activity and contractive penalties, forward and backward together (see penalty.h). */
+/* Activity and contractive penalties: the kernels, forward and backward
+ * together, then each kind's checks and hooks into a model's step. */
 #include "penalty.h"
-#include "layer.h"
+#include "layers.h"
+#include "model.h"
 
 #include <math.h>
 #include <stdio.h>
-
-const char *ae_penalty_name(const ae_penalty_t *p, char *buf, size_t len) {
-  switch (p->kind) {
-  case AE_PENALTY_L1: snprintf(buf, len, "l1(lambda=%g)", (double)p->lambda); break;
-  case AE_PENALTY_KL: snprintf(buf, len, "kl_sparsity(rho=%g, beta=%g)", (double)p->rho, (double)p->lambda); break;
-  case AE_PENALTY_CONTRACTIVE: snprintf(buf, len, "contractive(lambda=%g)", (double)p->lambda); break;
-  default: snprintf(buf, len, "none");
-  }
-  return buf;
-}
+#include <string.h>
 
 double ae_penalty_l1(float *da, const float *a, int n, int H, int B, float lambda) {
   size_t N = (size_t)n * H;
@@ -88,4 +81,160 @@ double ae_penalty_contractive(float *dz, float *dW, float *colsum, const float *
     for (int i = 0; i < IN; i++) dW[(size_t)j * IN + i] += k * W[(size_t)j * IN + i];
   }
   return (double)lambda * sum / B;
+}
+
+/* ---- The kinds: where each acts in a model, and its per-step hooks ---- */
+
+/* The penalized activations act[P] of the rows from lo, H per row. */
+static int width(const ae_model_t *m, int P) { return (int)ae_shape_numel(&m->shape[P]); }
+
+static size_t one_row(const ae_penalty_t *p, const ae_model_t *m, int threads) {
+  (void)threads;
+  return (size_t)width(m, p->layer);
+}
+
+static int at_layer(ae_penalty_t *p, const ae_model_t *m, ae_error_t *e) {
+  (void)m;
+  (void)e;
+  p->at = p->layer; /* the gradient at the penalized activations */
+  return AE_OK;
+}
+
+static void l1_describe(const ae_penalty_t *p, char *buf, size_t n) {
+  snprintf(buf, n, "l1(lambda=%g)", (double)p->lambda);
+}
+
+static double l1_backward(const ae_penalty_t *p, const ae_model_t *m, float *scratch, float *d, int lo, int hi, int B,
+                          float *G, int thread) {
+  (void)scratch;
+  (void)G;
+  (void)thread;
+  int H = width(m, p->layer);
+  return ae_penalty_l1(d, m->act[p->layer] + (size_t)lo * H, hi - lo, H, B, p->lambda);
+}
+
+static void kl_describe(const ae_penalty_t *p, char *buf, size_t n) {
+  snprintf(buf, n, "kl_sparsity(rho=%g, beta=%g)", (double)p->rho, (double)p->lambda);
+}
+
+static int kl_attach(ae_penalty_t *p, const ae_model_t *m, ae_error_t *e) {
+  char name[96], a[64];
+  const ae_layer_t *at = m->layers[p->layer - 1];
+  ae_penalty_name(p, name, sizeof name);
+  if (!(p->rho > 0.0f && p->rho < 1.0f)) return ae_fail(e, AE_EARG, "penalty %s: rho must be in (0, 1)", name);
+  if (!ae_layer_is_act(at, AE_ACT_SIGMOID))
+    return ae_fail(e, AE_EARG, "penalty %s: layer %d is %s; KL sparsity needs activations in (0, 1), a Sigmoid", name,
+                   p->layer, ae_layer_name(at, a, sizeof a));
+  return at_layer(p, m, e);
+}
+
+/* ρ̂ over every row of the batch, and the gradient g (H) every row gets. */
+static double kl_prepare(const ae_penalty_t *p, const ae_model_t *m, float *scratch, int B) {
+  return ae_penalty_kl_prepare(scratch, NULL, m->act[p->layer], B, width(m, p->layer), p->rho, p->lambda);
+}
+
+static double kl_backward(const ae_penalty_t *p, const ae_model_t *m, float *scratch, float *d, int lo, int hi, int B,
+                          float *G, int thread) {
+  (void)lo;
+  (void)B;
+  (void)G;
+  (void)thread;
+  ae_penalty_kl_backward(d, scratch, hi - lo, width(m, p->layer));
+  return 0; /* the value is the batch's, from prepare */
+}
+
+static void contractive_describe(const ae_penalty_t *p, char *buf, size_t n) {
+  snprintf(buf, n, "contractive(lambda=%g)", (double)p->lambda);
+}
+
+/* act[P] = s(z), z = act[P-1] the output of the Dense at layer P-1. */
+static int contractive_attach(ae_penalty_t *p, const ae_model_t *m, ae_error_t *e) {
+  char name[96], a[64], b[64];
+  int P = p->layer, kind = ae_activation_kind(m->layers[P - 1], NULL);
+  ae_penalty_name(p, name, sizeof name);
+  if (P < 2 || !ae_dense_in_features(m->layers[P - 2]) || kind < 0 || kind == AE_ACT_SOFTMAX)
+    return ae_fail(e, AE_EARG,
+                   "penalty %s: layer %d must be an element-wise activation after a Dense (got %s after %s)", name, P,
+                   ae_layer_name(m->layers[P - 1], a, sizeof a),
+                   P >= 2 ? ae_layer_name(m->layers[P - 2], b, sizeof b) : "the input");
+  p->at = P - 1; /* the gradient at z, before the Dense's backward */
+  return AE_OK;
+}
+
+/* The squared norms of W's rows (H), then one row of column sums per thread. */
+static size_t contractive_scratch(const ae_penalty_t *p, const ae_model_t *m, int threads) {
+  return (size_t)(1 + threads) * width(m, p->layer);
+}
+
+static double contractive_prepare(const ae_penalty_t *p, const ae_model_t *m, float *scratch, int B) {
+  (void)B;
+  const ae_layer_t *dense = m->layers[p->layer - 2];
+  ae_penalty_contractive_norms(scratch, ae_tensor_data(dense->param[0]), width(m, p->layer),
+                               ae_dense_in_features(dense));
+  return 0;
+}
+
+static double contractive_backward(const ae_penalty_t *p, const ae_model_t *m, float *scratch, float *d, int lo,
+                                   int hi, int B, float *G, int thread) {
+  int P = p->layer, H = width(m, P);
+  const ae_layer_t *dense = m->layers[P - 2];
+  float slope = 0.0f;
+  int act = ae_activation_kind(m->layers[P - 1], &slope);
+  return ae_penalty_contractive(d, ae_model_grad_slot(m, G, dense->grad[0]), scratch + (size_t)(1 + thread) * H,
+                                m->act[P - 1] + (size_t)lo * H, m->act[P] + (size_t)lo * H,
+                                ae_tensor_data(dense->param[0]), scratch, hi - lo, H, ae_dense_in_features(dense), B,
+                                act, slope, p->lambda);
+}
+
+static const ae_penalty_ops_t l1_ops = {
+    .name = "l1", .describe = l1_describe, .attach = at_layer, .backward = l1_backward};
+static const ae_penalty_ops_t kl_ops = {.name = "kl_sparsity",
+                                        .describe = kl_describe,
+                                        .attach = kl_attach,
+                                        .scratch = one_row,
+                                        .prepare = kl_prepare,
+                                        .needs_batch = 1,
+                                        .backward = kl_backward};
+static const ae_penalty_ops_t contractive_ops = {.name = "contractive",
+                                                 .describe = contractive_describe,
+                                                 .attach = contractive_attach,
+                                                 .scratch = contractive_scratch,
+                                                 .prepare = contractive_prepare,
+                                                 .backward = contractive_backward};
+
+static const ae_penalty_ops_t *const catalogue[] = {&l1_ops, &kl_ops, &contractive_ops};
+
+const ae_penalty_ops_t *ae_penalty_find(const char *name) {
+  for (size_t i = 0; i < sizeof catalogue / sizeof *catalogue; i++)
+    if (strcmp(catalogue[i]->name, name) == 0) return catalogue[i];
+  return NULL;
+}
+
+const char *ae_penalty_name(const ae_penalty_t *p, char *buf, size_t len) {
+  if (p->ops) p->ops->describe(p, buf, len);
+  else snprintf(buf, len, "none");
+  return buf;
+}
+
+int ae_penalty_attach(ae_model_t *m, const ae_penalty_t *p, ae_error_t *e) {
+  char name[96];
+  ae_penalty_t q = *p;
+  if (!q.ops) {
+    m->penalty = q;
+    return AE_OK;
+  }
+  ae_penalty_name(p, name, sizeof name);
+  if (q.layer == 0) {
+    if (m->code >= m->n)
+      return ae_fail(e, AE_EARG, "penalty %s: the model has no code (not an autoencoder); give layer = 1..%d", name,
+                     m->n - 1);
+    q.layer = m->code;
+  }
+  if (q.layer < 1 || q.layer > m->n - 1)
+    return ae_fail(e, AE_EARG, "penalty %s: layer %d outside 1..%d (the output is not penalized)", name, q.layer,
+                   m->n - 1);
+  if (!(q.lambda >= 0.0f)) return ae_fail(e, AE_EARG, "penalty %s: the weight must be ≥ 0", name);
+  if (q.ops->attach(&q, m, e)) return e->code;
+  m->penalty = q;
+  return AE_OK;
 }

@@ -1,4 +1,7 @@
-/* Penalties on a layer's activations: L1, KL sparsity, contractive.
+/* Penalties on a layer's activations: L1, KL sparsity, contractive. Each
+ * kind is an ae_penalty_ops_t (its checks and its hooks into a model's step,
+ * in penalty.c) over the kernels below; the model's step calls the hooks and
+ * knows no kind.
  *
  *   a, h, z, da, dz: (n, H) — the n rows of a batch of B rows a thread holds
  *   W: (H, IN), a Dense weight; dW the same shape
@@ -17,16 +20,46 @@
 
 #include "ae.h"
 
-enum { AE_PENALTY_NONE, AE_PENALTY_L1, AE_PENALTY_KL, AE_PENALTY_CONTRACTIVE };
+struct ae_model;
+typedef struct ae_penalty ae_penalty_t;
 
-typedef struct ae_penalty {
-  int kind;     /* AE_PENALTY_* */
-  int layer;    /* the activations penalized are the output of layer `layer` (1-based) */
+typedef struct ae_penalty_ops {
+  const char *name; /* "kl_sparsity": what Lua passes */
+  /* "kl_sparsity(rho=0.05, beta=3)" */
+  void (*describe)(const ae_penalty_t *p, char *buf, size_t n);
+  /* Checks what the kind needs around p->layer (KL: a Sigmoid) and sets
+   * p->at, the activations act[at] whose gradient the penalty adds to. */
+  int (*attach)(ae_penalty_t *p, const struct ae_model *m, ae_error_t *e);
+  /* Optional: floats of scratch the hooks use, for `threads` threads. */
+  size_t (*scratch)(const ae_penalty_t *p, const struct ae_model *m, int threads);
+  /* Optional, once per step: the batch-level part of the penalty (returned)
+   * and what every row's backward needs, into scratch. With `needs_batch`
+   * it reads every row's forward (KL's ρ̂), so the threads meet before it;
+   * otherwise it runs before the forward. */
+  double (*prepare)(const ae_penalty_t *p, const struct ae_model *m, float *scratch, int B);
+  int needs_batch;
+  /* Rows [lo, hi) of a batch of B: adds the penalty's gradient to d, the
+   * gradient at act[at] of those rows, and to G (this thread's gradient
+   * block, laid out like the model's arena); returns their share. */
+  double (*backward)(const ae_penalty_t *p, const struct ae_model *m, float *scratch, float *d, int lo, int hi,
+                     int B, float *G, int thread);
+} ae_penalty_ops_t;
+
+struct ae_penalty {
+  const ae_penalty_ops_t *ops; /* NULL: no penalty */
+  int layer;    /* the activations penalized are the output of layer `layer` (1-based; 0: the code) */
   float lambda; /* L1 and contractive: λ; KL: β */
   float rho;    /* KL: the target mean activation ρ */
-} ae_penalty_t;
+  int at;       /* set by attach: the hook point (see ops->attach) */
+};
 
-const char *ae_penalty_name(const ae_penalty_t *p, char *buf, size_t len); /* "kl_sparsity(rho=0.05, beta=3)" */
+/* The catalogue: the kind named `name`, or NULL. */
+const ae_penalty_ops_t *ae_penalty_find(const char *name);
+/* "none" when p has no kind. */
+const char *ae_penalty_name(const ae_penalty_t *p, char *buf, size_t len);
+/* Checks p against m (layer in 1..n-1, 0 meaning the code; the weight ≥ 0;
+ * what the kind needs) and makes it m's penalty; a kind of NULL removes it. */
+int ae_penalty_attach(struct ae_model *m, const ae_penalty_t *p, ae_error_t *e);
 
 /* L1: returns this part's penalty, da += λ/B · sign(a). */
 double ae_penalty_l1(float *da, const float *a, int n, int H, int B, float lambda);

@@ -4,7 +4,7 @@
  *
  * Rows are contiguous, so forward and backward are copies. One size of the
  * target may be -1: whatever makes the count fit (Flatten is {-1}). */
-#include "conv.h"
+#include "layers.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,15 +71,7 @@ ae_layer_t *ae_reshape_new(const ae_shape_t *to, ae_error_t *e) {
     else if (to->d[i] < 1) return ae_fail(e, AE_EARG, "Reshape: size %d is %d (sizes are positive, or one -1)", i + 1, to->d[i]), NULL;
   }
   if (frees > 1) return ae_fail(e, AE_EARG, "Reshape: only one size may be -1"), NULL;
-  ae_layer_t *l = calloc(1, sizeof *l);
-  ae_shape_t *s = malloc(sizeof *s);
-  if (!l || !s) {
-    free(l);
-    free(s);
-    return ae_fail(e, AE_ENOMEM, "out of memory"), NULL;
-  }
-  *s = *to;
-  l->ops = &reshape_ops;
-  l->state = s;
+  ae_layer_t *l = ae_layer_alloc(&reshape_ops, sizeof(ae_shape_t), e);
+  if (l) *(ae_shape_t *)l->state = *to;
   return l;
 }

@@ -23,6 +23,7 @@ static ae_storage_t *storage_new(size_t size, ae_error_t *e) {
   memset(s->data, 0, bytes);
   s->size = size;
   s->refs = 1;
+  s->base = NULL;
   return s;
 }
 
@@ -78,13 +79,35 @@ ae_tensor_t *ae_tensor_view(const ae_tensor_t *base, size_t offset, int ndim, co
   return t;
 }
 
+static void storage_unref(ae_storage_t *s) {
+  if (--s->refs > 0) return;
+  if (s->base) storage_unref(s->base); /* data is the base's */
+  else free(s->data);
+  free(s);
+}
+
 void ae_tensor_free(ae_tensor_t *t) {
   if (!t) return;
-  if (--t->storage->refs == 0) {
-    free(t->storage->data);
-    free(t->storage);
-  }
+  storage_unref(t->storage);
   free(t);
+}
+
+int ae_tensor_move(ae_tensor_t *t, const ae_tensor_t *dst, size_t off, ae_error_t *e) {
+  ae_storage_t *s = t->storage, *home = dst->storage->base ? dst->storage->base : dst->storage;
+  size_t n = ae_tensor_numel(t);
+  off += dst->offset + (size_t)(dst->storage->data - home->data);
+  if (t->offset != 0 || n != s->size)
+    return ae_fail(e, AE_EARG, "tensor move: the tensor is a view (%zu of %zu values at %zu), not its whole storage", n,
+                   s->size, t->offset);
+  if (s == home || off + n > home->size)
+    return ae_fail(e, AE_EARG, "tensor move: %zu values at offset %zu do not fit a block of %zu", n, off, home->size);
+  memcpy(home->data + off, s->data, n * sizeof(float));
+  home->refs++;
+  if (s->base) storage_unref(s->base); /* leaves the previous arena */
+  else free(s->data);
+  s->base = home;
+  s->data = home->data + off;
+  return AE_OK;
 }
 
 size_t ae_tensor_numel(const ae_tensor_t *t) {

@@ -15,6 +15,9 @@ typedef struct ae_storage {
   float *data;
   size_t size; /* in floats */
   int refs;
+  /* Not NULL: data lies inside base's block, which this storage keeps alive
+   * (a layer's parameter moved into a model's arena, see ae_tensor_move). */
+  struct ae_storage *base;
 } ae_storage_t;
 
 typedef struct ae_tensor {
@@ -29,6 +32,14 @@ ae_tensor_t *ae_tensor_new2(int rows, int cols, ae_error_t *e);
 ae_tensor_t *ae_tensor_view(const ae_tensor_t *base, size_t offset, int ndim,
                             const int *shape, ae_error_t *e);
 void ae_tensor_free(ae_tensor_t *t);
+/* Moves the values of t, which must span its whole storage, to offset `off`
+ * of dst's storage, and makes t's storage live there from now on: every view
+ * of t, made before or after, reads and writes the new place. A model packs
+ * its layers' parameters into one arena this way, so a view a user took
+ * from layer:parameters() before stays live. Allocates nothing. */
+int ae_tensor_move(ae_tensor_t *t, const ae_tensor_t *dst, size_t off, ae_error_t *e);
+/* The block a storage's data really lives in (itself, or the arena it moved to). */
+static inline const ae_storage_t *ae_storage_home(const ae_storage_t *s) { return s->base ? s->base : s; }
 
 static inline float *ae_tensor_data(const ae_tensor_t *t) {
   return t->storage->data + t->offset;

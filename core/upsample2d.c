@@ -4,13 +4,13 @@
  *   out[c][y][x] = in[c][y / S][x / S];  din[c][y][x] = Σ of its S×S block of dout
  *
  * Plain loops (memory-bound); the tests check them against a Lua loop. */
-#include "conv.h"
+#include "layers.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
 static void up_describe(const ae_layer_t *l, char *buf, size_t n) {
-  snprintf(buf, n, "UpSampling2D(%d)", l->out_features);
+  snprintf(buf, n, "UpSampling2D(%d)", *(const int *)l->state);
 }
 
 static int up_infer(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *out, ae_error_t *e) {
@@ -18,7 +18,7 @@ static int up_infer(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *out, 
   if (in->nd != 3)
     return ae_fail(e, AE_ESHAPE, "%s: input %s is not C×H×W", ae_layer_name(l, name, sizeof name),
                    ae_shape_str(in, s, sizeof s));
-  int S = l->out_features;
+  int S = *(const int *)l->state;
   *out = (ae_shape_t){3, {in->d[0], in->d[1] * S, in->d[2] * S}};
   return AE_OK;
 }
@@ -39,7 +39,7 @@ __attribute__((target_clones("arch=x86-64-v3", "default"))) static void up2_forw
 static void up_forward(ae_layer_t *l, float *out, const float *in, const ae_shape_t *in_shape, int B,
                        const ae_pass_t *pass) {
   (void)pass;
-  int S = l->out_features, H = in_shape->d[1], W = in_shape->d[2], WO = W * S;
+  int S = *(const int *)l->state, H = in_shape->d[1], W = in_shape->d[2], WO = W * S;
   if (S == 2) {
     up2_forward(out, in, (size_t)B * in_shape->d[0] * H, W);
     return;
@@ -64,7 +64,7 @@ static void up_backward(ae_layer_t *l, float *din, const float *dout, const floa
   (void)dparam;
   (void)pass;
   if (!din) return;
-  int S = l->out_features, H = in_shape->d[1], W = in_shape->d[2], WO = W * S;
+  int S = *(const int *)l->state, H = in_shape->d[1], W = in_shape->d[2], WO = W * S;
   for (size_t pl = 0; pl < (size_t)B * in_shape->d[0]; pl++) {
     float *dx = din + pl * H * W;
     const float *dy = dout + pl * H * W * S * S;
@@ -95,9 +95,7 @@ static const ae_layer_ops_t up_ops = {
 
 ae_layer_t *ae_upsample2d_new(int scale, ae_error_t *e) {
   if (scale < 1) return ae_fail(e, AE_EARG, "UpSampling2D(%d): the factor must be positive", scale), NULL;
-  ae_layer_t *l = calloc(1, sizeof *l);
-  if (!l) return ae_fail(e, AE_ENOMEM, "out of memory"), NULL;
-  l->ops = &up_ops;
-  l->out_features = scale; /* the factor S */
+  ae_layer_t *l = ae_layer_alloc(&up_ops, sizeof(int), e);
+  if (l) *(int *)l->state = scale; /* the factor S */
   return l;
 }
