@@ -190,6 +190,36 @@ static int m_parameters(lua_State *L) {
   return 2;
 }
 
+/* set_parameters{weight, bias} or {weight = W, bias = b}: copies values in,
+ * each tensor of exactly the parameter's shape (layouts as PyTorch's: see
+ * core/layers.h); parameters not given keep their values. Returns self.
+ * Works before and after the layer joins a model (views follow the arena). */
+static int m_set_parameters(lua_State *L) {
+  ae_layer_t *l = ae_lua_checklayer(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  char name[64], a[64], b[64];
+  for (int copy = 0; copy < 2; copy++) /* check all, then copy: all or nothing */
+    for (int j = 0; j < l->nparams; j++) {
+      if (lua_geti(L, 2, j + 1) == LUA_TNIL) { /* stack: value */
+        lua_pop(L, 1);
+        lua_getfield(L, 2, l->param_name[j]);
+      }
+      ae_tensor_t *t = ae_lua_totensor(L, -1);
+      if (!t && !lua_isnil(L, -1))
+        return luaL_error(L, "%s:set_parameters: %s must be a tensor, got %s", ae_layer_name(l, name, sizeof name),
+                          l->param_name[j], luaL_typename(L, -1));
+      if (t && !ae_tensor_same_shape(t, l->param[j]))
+        return luaL_error(L, "%s:set_parameters: %s is %s, got %s", ae_layer_name(l, name, sizeof name),
+                          l->param_name[j], ae_tensor_shape_str(l->param[j], a, sizeof a),
+                          ae_tensor_shape_str(t, b, sizeof b));
+      ae_error_t e;
+      if (t && copy && ae_layer_set_param(l, j, ae_tensor_data(t), ae_tensor_numel(t), &e)) return ae_lua_raise(L, &e);
+      lua_pop(L, 1);
+    }
+  lua_settop(L, 1);
+  return 1;
+}
+
 static int m_param_names(lua_State *L) {
   ae_layer_t *l = ae_lua_checklayer(L, 1);
   lua_createtable(L, l->nparams, 0);
@@ -269,7 +299,7 @@ static const luaL_Reg methods[] = {
     {"forward", m_forward},       {"backward", m_backward},         {"zeroGrad", m_zero_grad},
     {"parameters", m_parameters}, {"parameter_names", m_param_names}, {"param_count", m_param_count},
     {"reset", m_reset},           {"output_shape", m_output_shape}, {"kind", m_kind},
-    {"training", m_training},     {"evaluate", m_evaluate},
+    {"training", m_training},     {"evaluate", m_evaluate},         {"set_parameters", m_set_parameters},
     {NULL, NULL},
 };
 

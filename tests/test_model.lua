@@ -113,6 +113,44 @@ function TestModelStructure:testParametersAreArenaViews()
   lu.assertEquals(after, ae.full(0.5, 2, 6)) -- all weights 0: σ(0) everywhere
 end
 
+-- A view taken from layer:parameters() before the layer joins a model
+-- follows the weights into the model's arena, and into a second model's.
+function TestModelStructure:testViewsTakenBeforePackingFollowTheArena()
+  local enc = ae.Dense(6, 3)
+  local w, dw = enc:parameters()
+  local net = ae.Autoencoder { encoder = { enc, ae.Sigmoid() }, decoder = { ae.Dense(3, 6) } }
+  local params = net:parameters()
+  w[1]:set(1, 1, 7)
+  lu.assertEquals(params:get(1), 7) -- the write landed in the arena
+  params:set(2, -3)
+  lu.assertEquals(w[1]:get(1, 2), -3) -- and the old view reads the arena
+  local x = ae.rand(4, 6)
+  net:gradient(x, x)
+  lu.assertNotEquals(dw[1]:sum(), 0) -- the step's gradient shows through the old view
+  lu.assertEquals(dw[1]:sum(), select(2, net:layers()[1]:parameters())[1]:sum())
+  -- the layer moves into another model: the same view follows again
+  local other = ae.Sequential { enc }
+  local p2 = other:parameters()
+  w[1]:set(2, 1, 11)
+  lu.assertEquals(p2:get(7), 11)
+end
+
+function TestModelStructure:testSetParameters()
+  local d = ae.Dense(3, 2)
+  local net = ae.Sequential { d }
+  d:set_parameters { ae.tensor { { 1, 2, 3 }, { 4, 5, 6 } }, ae.tensor { 0.5, -0.5 } }
+  lu.assertEquals(net:forward(ae.tensor { { 1, 1, 1 } }), ae.tensor { { 6.5, 14.5 } })
+  d:set_parameters { bias = ae.tensor { 0, 0 } } -- by name; the weight keeps its values
+  lu.assertEquals(net:forward(ae.tensor { { 1, 0, 0 } }), ae.tensor { { 1, 4 } })
+  -- PyTorch's layout (out, in): the transpose is refused, and nothing changes
+  H.error_containing(lu, "weight is [2×3], got [3×2]", d.set_parameters, d,
+    { ae.tensor { { 1, 2 }, { 3, 4 }, { 5, 6 } }, ae.tensor { 9, 9 } })
+  H.error_containing(lu, "bias must be a tensor, got string", d.set_parameters, d, { bias = "x" })
+  lu.assertEquals(net:forward(ae.tensor { { 1, 0, 0 } }), ae.tensor { { 1, 4 } })
+  local c = ae.Conv2D(2, 3, 3)
+  H.error_containing(lu, "weight is [3×2×3×3]", c.set_parameters, c, { weight = ae.zeros(2, 3, 3, 3) })
+end
+
 function TestModelStructure:testSummary()
   local m = small_autoencoder()
   local s = tostring(m)
