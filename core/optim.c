@@ -1,3 +1,6 @@
+/* Step optimizers over one flat array: SGD (momentum, Nesterov) and Adam,
+ * each one loop over the model's arena with its moments beside it (see
+ * optim.h for the update rules and when the state starts over). */
 #include "optim.h"
 #include "vmath.h"
 

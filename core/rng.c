@@ -1,4 +1,6 @@
-#include <stddef.h>
+/* xoshiro256** seeded through splitmix64, uniform and normal draws and
+ * the fills built on them. The state is the caller's (no global here):
+ * the host keeps one per Lua state. */
 #include "rng.h"
 
 #include <math.h>

@@ -3,6 +3,7 @@
 #ifndef AE_RNG_H
 #define AE_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* splitmix64's finalizer: a 64-bit hash, for seeding and for masks that

@@ -1,4 +1,4 @@
-/* Process-wide settings and the error helper. */
+/* ae.h: process-wide settings (threads) and the error helper. */
 #include "ae.h"
 
 #include <stdarg.h>
