@@ -83,7 +83,7 @@ static int m_forward(lua_State *L) {
 static int m_set_loss(lua_State *L) {
   ae_model_t *m = check_model(L, 1);
   ae_error_t e;
-  if (ae_model_set_loss(m, ae_loss_names[luaL_checkoption(L, 2, NULL, ae_loss_names)], &e)) return ae_lua_raise(L, &e);
+  if (ae_model_set_loss(m, luaL_checkstring(L, 2), &e)) return ae_lua_raise(L, &e);
   return 0;
 }
 
@@ -234,11 +234,10 @@ static int m_set_noise(lua_State *L) {
 static int m_set_penalty(lua_State *L) {
   ae_model_t *m = check_model(L, 1);
   const char *kind = luaL_optstring(L, 2, "none");
-  ae_penalty_t p = {ae_penalty_find(kind), (int)luaL_optinteger(L, 4, 0), (float)luaL_optnumber(L, 3, 0),
-                    (float)luaL_optnumber(L, 5, 0.05), 0};
-  if (!p.ops && strcmp(kind, "none") != 0)
-    return luaL_argerror(L, 2, lua_pushfstring(L, "unknown penalty '%s' (l1, kl_sparsity, contractive or none)", kind));
   ae_error_t e;
+  ae_penalty_t p = {strcmp(kind, "none") ? ae_penalty_find(kind, &e) : NULL, (int)luaL_optinteger(L, 4, 0),
+                    (float)luaL_optnumber(L, 3, 0), (float)luaL_optnumber(L, 5, 0.05), 0};
+  if (!p.ops && strcmp(kind, "none") != 0) return ae_lua_raise(L, &e);
   if (ae_penalty_attach(m, &p, &e)) return ae_lua_raise(L, &e);
   return 0;
 }
@@ -287,7 +286,9 @@ static int m_layer_seconds(lua_State *L) {
 /* loss(kind, y, t) → the mean loss per value of y against t, as a model
  * computes it (BCE on probabilities, clamped as Keras does) */
 static int l_loss(lua_State *L) {
-  const ae_loss_ops_t *loss = ae_loss_find(ae_loss_names[luaL_checkoption(L, 1, NULL, ae_loss_names)]);
+  ae_error_t e;
+  const ae_loss_ops_t *loss = ae_loss_find(luaL_checkstring(L, 1), &e);
+  if (!loss) return ae_lua_raise(L, &e);
   ae_tensor_t *y = ae_lua_checktensor(L, 2), *t = ae_lua_checktensor(L, 3);
   size_t n = ae_tensor_numel(y);
   if (ae_tensor_numel(t) != n)

@@ -3,6 +3,7 @@
 #include "layers.h"
 #include "vmath.h"
 
+#include <stdio.h>
 #include <string.h>
 
 double ae_loss_mse(float *dy, const float *y, const float *t, size_t n, double norm, int want_loss) {
@@ -43,10 +44,13 @@ static const ae_loss_ops_t mse_ops = {.name = "mse", .value = mse_value, .fuses 
 static const ae_loss_ops_t bce_ops = {.name = "bce", .value = bce_value, .fuses = AE_ACT_SIGMOID, .fused = bce_fused};
 
 static const ae_loss_ops_t *const catalogue[] = {&mse_ops, &bce_ops};
-const char *const ae_loss_names[] = {"mse", "bce", NULL};
 
-const ae_loss_ops_t *ae_loss_find(const char *name) {
-  for (size_t i = 0; i < sizeof catalogue / sizeof *catalogue; i++)
+const ae_loss_ops_t *ae_loss_find(const char *name, ae_error_t *e) {
+  char list[256] = "";
+  size_t n = sizeof catalogue / sizeof *catalogue;
+  for (size_t i = 0; i < n; i++) {
     if (strcmp(catalogue[i]->name, name) == 0) return catalogue[i];
-  return NULL;
+    snprintf(list + strlen(list), sizeof list - strlen(list), "%s'%s'", i ? ", " : "", catalogue[i]->name);
+  }
+  return ae_fail(e, AE_EARG, "unknown loss '%s' (the losses are %s)", name, list), NULL;
 }

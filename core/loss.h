@@ -11,7 +11,7 @@
 #ifndef AE_LOSS_H
 #define AE_LOSS_H
 
-#include <stddef.h>
+#include "ae.h"
 
 typedef struct ae_loss ae_loss_t;
 
@@ -34,10 +34,9 @@ struct ae_loss {
   const ae_loss_ops_t *ops;
 };
 
-/* The catalogue: the kind named `name`, or NULL. */
-const ae_loss_ops_t *ae_loss_find(const char *name);
-/* Its names, NULL-terminated (for luaL_checkoption). */
-extern const char *const ae_loss_names[];
+/* The catalogue: the kind named `name`, or NULL with an error that lists
+ * the kinds. */
+const ae_loss_ops_t *ae_loss_find(const char *name, ae_error_t *e);
 
 /* The element-wise kernels the kinds are made of, over n elements averaged
  * over `norm` (n, or the whole batch's count when a thread does part). */

@@ -30,7 +30,7 @@ ae_model_t *ae_model_new(ae_layer_t **layers, int n, int code, const ae_shape_t 
   if (!m) return ae_fail(e, AE_ENOMEM, "out of memory"), NULL;
   m->n = n;
   m->code = code;
-  m->loss.ops = ae_loss_find("mse");
+  m->loss.ops = ae_loss_find("mse", NULL);
   m->layers = calloc((size_t)n, sizeof *m->layers); /* NULL entries are not counted as users */
   m->shape = calloc((size_t)n + 1, sizeof *m->shape);
   m->act = calloc((size_t)n + 1, sizeof *m->act);
@@ -274,13 +274,8 @@ static double loss_of(const ae_model_t *m, float *dy, const float *y, const floa
 }
 
 int ae_model_set_loss(ae_model_t *m, const char *name, ae_error_t *e) {
-  const ae_loss_ops_t *ops = ae_loss_find(name);
-  if (!ops) {
-    char list[128] = "";
-    for (int i = 0; ae_loss_names[i]; i++)
-      snprintf(list + strlen(list), sizeof list - strlen(list), "%s'%s'", i ? ", " : "", ae_loss_names[i]);
-    return ae_fail(e, AE_EARG, "model: unknown loss '%s' (the losses are %s)", name, list);
-  }
+  const ae_loss_ops_t *ops = ae_loss_find(name, e);
+  if (!ops) return e->code;
   m->loss.ops = ops;
   return AE_OK;
 }

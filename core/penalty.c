@@ -204,10 +204,14 @@ static const ae_penalty_ops_t contractive_ops = {.name = "contractive",
 
 static const ae_penalty_ops_t *const catalogue[] = {&l1_ops, &kl_ops, &contractive_ops};
 
-const ae_penalty_ops_t *ae_penalty_find(const char *name) {
-  for (size_t i = 0; i < sizeof catalogue / sizeof *catalogue; i++)
+const ae_penalty_ops_t *ae_penalty_find(const char *name, ae_error_t *e) {
+  char list[256] = "";
+  size_t n = sizeof catalogue / sizeof *catalogue;
+  for (size_t i = 0; i < n; i++) {
     if (strcmp(catalogue[i]->name, name) == 0) return catalogue[i];
-  return NULL;
+    snprintf(list + strlen(list), sizeof list - strlen(list), "'%s', ", catalogue[i]->name);
+  }
+  return ae_fail(e, AE_EARG, "unknown penalty '%s' (the penalties are %s'none')", name, list), NULL;
 }
 
 const char *ae_penalty_name(const ae_penalty_t *p, char *buf, size_t len) {

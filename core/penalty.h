@@ -53,8 +53,9 @@ struct ae_penalty {
   int at;       /* set by attach: the hook point (see ops->attach) */
 };
 
-/* The catalogue: the kind named `name`, or NULL. */
-const ae_penalty_ops_t *ae_penalty_find(const char *name);
+/* The catalogue: the kind named `name`, or NULL with an error that lists
+ * the kinds. */
+const ae_penalty_ops_t *ae_penalty_find(const char *name, ae_error_t *e);
 /* "none" when p has no kind. */
 const char *ae_penalty_name(const ae_penalty_t *p, char *buf, size_t len);
 /* Checks p against m (layer in 1..n-1, 0 meaning the code; the weight ≥ 0;

@@ -173,6 +173,8 @@ function TestPenaltyErrors:testMessages()
   H.error_containing(lu, "layer 4 outside 1..3", m.set_penalty, m, "l1", 0.1, 4)
   H.error_containing(lu, "must be an element-wise activation after a Dense (got Dense(4→3) after the input)",
     m.set_penalty, m, "contractive", 0.1, 1)
+  H.error_containing(lu, "unknown penalty 'l2' (the penalties are 'l1', 'kl_sparsity', 'contractive', 'none')",
+    m.set_penalty, m, "l2", 0.1)
   H.error_containing(lu, "no code", ae.Sequential { ae.Dense(2, 2), ae.Tanh() }.set_penalty,
     ae.Sequential { ae.Dense(2, 2), ae.Tanh() }, "l1", 0.1)
   H.error_containing(lu, "rho must be in (0, 1)", ae.penalty.kl_sparsity, { beta = 3, rho = 0 })
