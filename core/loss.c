@@ -40,10 +40,10 @@ static double bce_fused(const ae_loss_t *loss, float *dz, const float *z, const 
   return ae_loss_bce_logits(dz, z, t, (size_t)rows * cols, (double)B * cols, want);
 }
 
-static const ae_loss_ops_t mse_ops = {.name = "mse", .value = mse_value, .fuses = -1};
-static const ae_loss_ops_t bce_ops = {.name = "bce", .value = bce_value, .fuses = AE_ACT_SIGMOID, .fused = bce_fused};
+const ae_loss_ops_t ae_loss_mse_ops = {.name = "mse", .value = mse_value, .fuses = -1};
+const ae_loss_ops_t ae_loss_bce_ops = {.name = "bce", .value = bce_value, .fuses = AE_ACT_SIGMOID, .fused = bce_fused};
 
-static const ae_loss_ops_t *const catalogue[] = {&mse_ops, &bce_ops};
+static const ae_loss_ops_t *const catalogue[] = {AE_LOSS_CATALOGUE};
 
 const ae_loss_ops_t *ae_loss_find(const char *name, ae_error_t *e) {
   char list[256] = "";

@@ -34,8 +34,12 @@ struct ae_loss {
   const ae_loss_ops_t *ops;
 };
 
-/* The catalogue: the kind named `name`, or NULL with an error that lists
- * the kinds. */
+/* The catalogue: every kind, each defined in its own file or in loss.c. A
+ * new kind adds its declaration and its place in the list here. */
+extern const ae_loss_ops_t ae_loss_mse_ops, ae_loss_bce_ops;
+#define AE_LOSS_CATALOGUE &ae_loss_mse_ops, &ae_loss_bce_ops
+
+/* The kind named `name`, or NULL with an error that lists the kinds. */
 const ae_loss_ops_t *ae_loss_find(const char *name, ae_error_t *e);
 
 /* The element-wise kernels the kinds are made of, over n elements averaged

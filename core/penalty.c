@@ -186,23 +186,23 @@ static double contractive_backward(const ae_penalty_t *p, const ae_model_t *m, f
                                 act, slope, p->lambda);
 }
 
-static const ae_penalty_ops_t l1_ops = {
+const ae_penalty_ops_t ae_penalty_l1_ops = {
     .name = "l1", .describe = l1_describe, .attach = at_layer, .backward = l1_backward};
-static const ae_penalty_ops_t kl_ops = {.name = "kl_sparsity",
+const ae_penalty_ops_t ae_penalty_kl_ops = {.name = "kl_sparsity",
                                         .describe = kl_describe,
                                         .attach = kl_attach,
                                         .scratch = one_row,
                                         .prepare = kl_prepare,
                                         .needs_batch = 1,
                                         .backward = kl_backward};
-static const ae_penalty_ops_t contractive_ops = {.name = "contractive",
+const ae_penalty_ops_t ae_penalty_contractive_ops = {.name = "contractive",
                                                  .describe = contractive_describe,
                                                  .attach = contractive_attach,
                                                  .scratch = contractive_scratch,
                                                  .prepare = contractive_prepare,
                                                  .backward = contractive_backward};
 
-static const ae_penalty_ops_t *const catalogue[] = {&l1_ops, &kl_ops, &contractive_ops};
+static const ae_penalty_ops_t *const catalogue[] = {AE_PENALTY_CATALOGUE};
 
 const ae_penalty_ops_t *ae_penalty_find(const char *name, ae_error_t *e) {
   char list[256] = "";

@@ -53,8 +53,12 @@ struct ae_penalty {
   int at;       /* set by attach: the hook point (see ops->attach) */
 };
 
-/* The catalogue: the kind named `name`, or NULL with an error that lists
- * the kinds. */
+/* The catalogue: every kind, each defined in its own file or in penalty.c.
+ * A new kind adds its declaration and its place in the list here. */
+extern const ae_penalty_ops_t ae_penalty_l1_ops, ae_penalty_kl_ops, ae_penalty_contractive_ops;
+#define AE_PENALTY_CATALOGUE &ae_penalty_l1_ops, &ae_penalty_kl_ops, &ae_penalty_contractive_ops
+
+/* The kind named `name`, or NULL with an error that lists the kinds. */
 const ae_penalty_ops_t *ae_penalty_find(const char *name, ae_error_t *e);
 /* "none" when p has no kind. */
 const char *ae_penalty_name(const ae_penalty_t *p, char *buf, size_t len);
