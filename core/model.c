@@ -191,8 +191,13 @@ int ae_model_reserve(ae_model_t *m, int B, ae_error_t *e) {
   m->gbuf[0] = aligned_alloc(64, g);
   m->gbuf[1] = aligned_alloc(64, g);
   if (!m->gbuf[0] || !m->gbuf[1]) goto oom;
+  /* cap promises every layer's workspace too: set only once they have it */
+  if (reserve_layers(m, B, 1, e)) {
+    free_workspace(m);
+    return e->code;
+  }
   m->cap = B;
-  return reserve_layers(m, B, 1, e);
+  return AE_OK;
 oom:
   free_workspace(m);
   return ae_fail(e, AE_ENOMEM, "model: out of memory for workspaces of batch %d", B);
