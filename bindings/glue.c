@@ -102,3 +102,31 @@ ae_rng_t *ae_lua_rng(lua_State *L) {
   lua_pop(L, 1);
   return r;
 }
+
+/* The host's allocator hook for tests (Lua's ltests.c fails allocations the
+ * same way): the fail_in-th new block from now is refused, and so is the
+ * retry Lua makes after its emergency collection, so the memory error
+ * reaches the caller. Growth of existing blocks is never refused. */
+static void *hooked_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  ae_lua_alloc_t *a = ud;
+  if (nsize > 0 && !ptr && a->fail_in > 0 && --a->fail_in == 0) {
+    a->refuse = 2; /* this one and the retry */
+    a->fired = 1;
+  }
+  if (nsize > 0 && !ptr && a->refuse > 0) {
+    a->refuse--;
+    return NULL;
+  }
+  return a->f(a->ud, ptr, osize, nsize);
+}
+
+void ae_lua_hook_alloc(lua_State *L, ae_lua_alloc_t *a) {
+  a->f = lua_getallocf(L, &a->ud);
+  a->fail_in = a->refuse = a->fired = 0;
+  lua_setallocf(L, hooked_alloc, a);
+}
+
+ae_lua_alloc_t *ae_lua_alloc_hook(lua_State *L) {
+  void *ud;
+  return lua_getallocf(L, &ud) == hooked_alloc ? ud : NULL;
+}

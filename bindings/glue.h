@@ -102,6 +102,20 @@ extern const luaL_Reg ae_lua_conv_functions[];
  * makes it before anything else, so later calls never allocate. */
 ae_rng_t *ae_lua_rng(lua_State *L);
 
+/* A hook around the state's allocator that can refuse an allocation, so
+ * tests reach the memory errors of constructors (aelab.sys.fail_alloc). */
+typedef struct ae_lua_alloc {
+  lua_Alloc f; /* the allocator it wraps, and its ud */
+  void *ud;
+  long fail_in; /* new blocks until the one refused; 0: none planned */
+  int refuse;   /* blocks still to refuse now */
+  int fired;    /* a refusal happened since fail_in was set */
+} ae_lua_alloc_t;
+/* Wraps L's allocator with the hook a (which must outlive L). */
+void ae_lua_hook_alloc(lua_State *L, ae_lua_alloc_t *a);
+/* The hook of L, or NULL when the host did not install it. */
+ae_lua_alloc_t *ae_lua_alloc_hook(lua_State *L);
+
 int luaopen_aelab_tensor(lua_State *L);
 int luaopen_aelab_layer(lua_State *L);
 int luaopen_aelab_model(lua_State *L);

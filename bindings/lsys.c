@@ -90,7 +90,31 @@ static int l_gemm_gflops(lua_State *L) {
   return 1;
 }
 
+/* fail_alloc(k, f, ...) → fired, pcall(f, ...)'s results: calls f with the
+ * k-th new Lua allocation it makes refused (a memory error); fired is false
+ * when f made fewer than k. For tests of memory errors (liolib's newprefile
+ * pattern: nothing may leak when the userdata cannot be made). */
+static int l_fail_alloc(lua_State *L) {
+  lua_Integer k = luaL_checkinteger(L, 1);
+  luaL_argcheck(L, k >= 1, 1, "k must be positive");
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  ae_lua_alloc_t *a = ae_lua_alloc_hook(L);
+  if (!a) return luaL_error(L, "fail_alloc: the host has no allocation hook");
+  int base = 2, nargs = lua_gettop(L) - base;
+  a->fail_in = (long)k;
+  a->fired = a->refuse = 0;
+  int status = lua_pcall(L, nargs, LUA_MULTRET, 0); /* k results|err */
+  int fired = a->fired;
+  a->fail_in = a->refuse = a->fired = 0;
+  lua_pushboolean(L, fired);
+  lua_replace(L, 1); /* fired results|err */
+  lua_pushboolean(L, status == LUA_OK);
+  lua_insert(L, 2); /* fired ok results|err */
+  return lua_gettop(L);
+}
+
 static const luaL_Reg functions[] = {
+    {"fail_alloc", l_fail_alloc},
     {"gemm_gflops", l_gemm_gflops},
     {"seed", l_seed},     {"threads", l_threads}, {"blas", l_blas}, {"clock", l_clock},
     {"isatty", l_isatty}, {"peak_rss", l_peak_rss}, {NULL, NULL},

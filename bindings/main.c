@@ -305,6 +305,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "aelab: cannot create the Lua state (out of memory)\n");
     return 1;
   }
+  ae_lua_alloc_t alloc_hook; /* idle unless a test calls aelab.sys.fail_alloc */
+  ae_lua_hook_alloc(L, &alloc_hook);
   ae_rng_seed(ae_lua_rng(L), (uint64_t)o.seed); /* made here, first: later calls never allocate */
   setup_state(L, &o, argc, argv);
   int status = LUA_OK;
