@@ -56,21 +56,22 @@ static int l_new(lua_State *L) {
 
 static int rows(const ae_tensor_t *x) { return x->ndim == 1 ? 1 : x->shape[0]; }
 
-/* forward(x [, from, to]): layers from..to (1-based, inclusive) on x. */
+/* forward(x [, from, to [, chunk]]): layers from..to (1-based, inclusive) on x,
+ * chunk rows at a time (0: the core chooses). */
 static int m_forward(lua_State *L) {
   ae_model_t *m = check_model(L, 1);
   ae_tensor_t *x = ae_lua_checktensor(L, 2);
   int from = (int)luaL_optinteger(L, 3, 1) - 1, to = (int)luaL_optinteger(L, 4, m->n);
   luaL_argcheck(L, from >= 0 && from < m->n, 3, "first layer out of range");
   luaL_argcheck(L, to > from && to <= m->n, 4, "last layer out of range");
-  int arg5 = (int)luaL_optinteger(L, 5, 0); /* every check before the tensor is made */
+  int chunk = (int)luaL_optinteger(L, 5, 0); /* every check before the tensor is made */
   int shape[AE_MAXDIM] = {rows(x)};
   const ae_shape_t *s = &m->shape[to];
   for (int i = 0; i < s->nd; i++) shape[i + 1] = s->d[i];
   ae_lua_box_t *b = ae_lua_newtensor(L); /* ... y */
   ae_error_t e;
   ae_tensor_t *y = ae_lua_fill(L, b, ae_tensor_new(s->nd + 1, shape, &e), &e);
-  if (ae_model_forward(m, y, x, from, to, arg5, &e)) return ae_lua_raise(L, &e);
+  if (ae_model_forward(m, y, x, from, to, chunk, &e)) return ae_lua_raise(L, &e);
   return 1;
 }
 
