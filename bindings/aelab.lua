@@ -17,7 +17,7 @@ ae.version = options.version
 -- Tensors
 for k, v in pairs(T) do ae[k] = v end
 ae.Tensor = T.zeros
-function ae.is_tensor(v) return getmetatable(v) == debug.getregistry()["aelab.Tensor"] end
+ae.is_tensor = T.is_tensor
 
 -- Layers
 for k, v in pairs(Layer) do ae[k] = v end
@@ -47,7 +47,7 @@ local model_mt = Model.metatable
 local methods = model_mt.__index
 
 local function is_model(v) return getmetatable(v) == model_mt end
-local function is_layer(v) return getmetatable(v) == debug.getregistry()["aelab.Layer"] end
+local is_layer = Layer.is_layer
 
 local function layer_list(spec, what)
   if is_model(spec) then

@@ -70,8 +70,10 @@ static int conv_like(lua_State *L, conv_ctor make, const char *who) {
   int stride = opt_int(L, 4, "stride", 1);
   luaL_argcheck(L, stride >= 1, 4, "stride must be positive");
   int pad = opt_padding(L, 4, who, AE_PAD_VALID), init = ae_lua_opt_init(L, 4, who), naive = opt_kernel(L, 4, who);
+  ae_rng_t *rng = ae_lua_rng(L);
+  ae_lua_box_t *b = ae_lua_newlayer(L, 0);
   ae_error_t e;
-  ae_lua_pushlayer(L, make(cin, cout, k, stride, pad, init, naive, ae_lua_rng(), &e), &e);
+  ae_lua_fill(L, b, make(cin, cout, k, stride, pad, init, naive, rng, &e), &e);
   return 1;
 }
 
@@ -89,14 +91,18 @@ static int l_maxpool2d(lua_State *L) {
   if (!lua_isnoneornil(L, opts)) luaL_checktype(L, opts, LUA_TTABLE);
   stride = opt_int(L, opts, "stride", stride);
   luaL_argcheck(L, stride >= 1, opts, "stride must be positive");
+  int pad = opt_padding(L, opts, "MaxPool2D", AE_PAD_VALID);
+  ae_lua_box_t *b = ae_lua_newlayer(L, 0);
   ae_error_t e;
-  ae_lua_pushlayer(L, ae_maxpool2d_new(k, stride, opt_padding(L, opts, "MaxPool2D", AE_PAD_VALID), &e), &e);
+  ae_lua_fill(L, b, ae_maxpool2d_new(k, stride, pad, &e), &e);
   return 1;
 }
 
 static int l_upsample2d(lua_State *L) {
+  int scale = checksize(L, 1, "scale");
+  ae_lua_box_t *b = ae_lua_newlayer(L, 0);
   ae_error_t e;
-  ae_lua_pushlayer(L, ae_upsample2d_new(checksize(L, 1, "scale"), &e), &e);
+  ae_lua_fill(L, b, ae_upsample2d_new(scale, &e), &e);
   return 1;
 }
 
@@ -109,21 +115,26 @@ static int l_reshape(lua_State *L) {
     to.d[i] = (int)luaL_checkinteger(L, -1);
     lua_pop(L, 1);
   }
+  ae_lua_box_t *b = ae_lua_newlayer(L, 0);
   ae_error_t e;
-  ae_lua_pushlayer(L, ae_reshape_new(&to, &e), &e);
+  ae_lua_fill(L, b, ae_reshape_new(&to, &e), &e);
   return 1;
 }
 
 static int l_flatten(lua_State *L) {
   ae_shape_t to = {1, {-1}};
+  ae_lua_box_t *b = ae_lua_newlayer(L, 0);
   ae_error_t e;
-  ae_lua_pushlayer(L, ae_reshape_new(&to, &e), &e);
+  ae_lua_fill(L, b, ae_reshape_new(&to, &e), &e);
   return 1;
 }
 
 static int l_dropout(lua_State *L) {
+  float p = (float)luaL_checknumber(L, 1);
+  ae_rng_t *rng = ae_lua_rng(L);
+  ae_lua_box_t *b = ae_lua_newlayer(L, 0);
   ae_error_t e;
-  ae_lua_pushlayer(L, ae_dropout_new((float)luaL_checknumber(L, 1), ae_lua_rng(), &e), &e);
+  ae_lua_fill(L, b, ae_dropout_new(p, rng, &e), &e);
   return 1;
 }
 

@@ -7,22 +7,25 @@
 
 /* idx(path [, scale=false]) → tensor | nil, message */
 static int l_idx(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  int scale = lua_toboolean(L, 2);
+  ae_lua_box_t *b = ae_lua_newtensor(L); /* ud */
   ae_error_t e;
-  ae_tensor_t *t = ae_idx_load(luaL_checkstring(L, 1), lua_toboolean(L, 2), &e);
-  if (!t) {
-    luaL_pushfail(L);
+  b->p = ae_idx_load(path, scale, &e);
+  if (!b->p) {
+    luaL_pushfail(L); /* ud nil message */
     lua_pushstring(L, e.msg);
     return 2;
   }
-  ae_lua_pushtensor(L, t, &e);
   return 1;
 }
 
 /* letters() → x [32×35], chars (a string of 32 characters) */
 static int l_letters(lua_State *L) {
+  ae_lua_box_t *b = ae_lua_newtensor(L);
   ae_error_t e;
   char chars[AE_LETTERS + 1];
-  ae_lua_pushtensor(L, ae_letters(chars, &e), &e);
+  ae_lua_fill(L, b, ae_letters(chars, &e), &e);
   lua_pushstring(L, chars);
   return 2;
 }

@@ -7,30 +7,28 @@
 #include <string.h>
 
 typedef struct {
-  ae_layer_t *l; /* NULL once closed */
-  int training;  /* forward/backward of this layer alone in training mode (Dropout drops) */
+  ae_lua_box_t box; /* the ae_layer_t */
+  int training;     /* forward/backward of this layer alone in training mode (Dropout drops) */
 } llayer_t;
 
-ae_layer_t *ae_lua_checklayer(lua_State *L, int arg) {
-  llayer_t *u = luaL_checkudata(L, arg, AE_LAYER_MT);
-  if (!u->l) luaL_argerror(L, arg, "layer was closed");
-  return u->l;
+static void layer_free(void *p) { ae_layer_free(p); }
+
+/* A layer that models (or a DenseTied) borrow outlives them: closing it by
+ * hand (__close, or __gc called from Lua) then leaves the free to its
+ * finalizer, which Lua runs after theirs (finalizers run in reverse order of
+ * creation, and they keep it reachable until they are gone). */
+static int layer_busy(const void *p) { return ((const ae_layer_t *)p)->users > 0; }
+
+static void layer_tostring(lua_State *L, void *p) {
+  char buf[96];
+  lua_pushstring(L, ae_layer_name(p, buf, sizeof buf));
 }
 
-/* nuv: user values the userdata carries (DenseTied keeps its Dense there) */
-static void push_layer(lua_State *L, ae_layer_t *l, int nuv, const ae_error_t *e) {
-  if (!l) {
-    ae_lua_raise(L, e);
-    return;
-  }
-  llayer_t *u = lua_newuserdatauv(L, sizeof *u, nuv);
-  u->l = NULL;
-  u->training = 0;
-  luaL_setmetatable(L, AE_LAYER_MT);
-  u->l = l;
-}
+const ae_lua_type_t ae_lua_layer_type = {
+    AE_LAYER_MT, "Layer", "layer", sizeof(llayer_t), layer_free, layer_busy, layer_tostring,
+};
 
-void ae_lua_pushlayer(lua_State *L, ae_layer_t *l, const ae_error_t *e) { push_layer(L, l, 0, e); }
+ae_lua_box_t *ae_lua_newlayer(lua_State *L, int nuv) { return ae_lua_newbox(L, &ae_lua_layer_type, nuv); }
 
 static int layer_training(lua_State *L, int arg) {
   return ((llayer_t *)luaL_checkudata(L, arg, AE_LAYER_MT))->training;
@@ -54,8 +52,11 @@ static int l_dense(lua_State *L) {
   lua_Integer in = luaL_checkinteger(L, 1), out = luaL_checkinteger(L, 2);
   luaL_argcheck(L, in >= 1 && in <= (1 << 24), 1, "input size must be a positive integer");
   luaL_argcheck(L, out >= 1 && out <= (1 << 24), 2, "output size must be a positive integer");
+  int init = ae_lua_opt_init(L, 3, "Dense");
+  ae_rng_t *rng = ae_lua_rng(L);
+  ae_lua_box_t *b = ae_lua_newlayer(L, 0);
   ae_error_t e;
-  push_layer(L, ae_dense_new((int)in, (int)out, ae_lua_opt_init(L, 3, "Dense"), ae_lua_rng(), &e), 0, &e);
+  ae_lua_fill(L, b, ae_dense_new((int)in, (int)out, init, rng, &e), &e);
   return 1;
 }
 
@@ -63,16 +64,18 @@ static int l_dense(lua_State *L) {
  * user value keeps dense alive. */
 static int l_dense_tied(lua_State *L) {
   ae_layer_t *enc = ae_lua_checklayer(L, 1);
+  ae_lua_box_t *b = ae_lua_newlayer(L, 1); /* dense tied */
+  lua_pushvalue(L, 1);                     /* dense tied dense */
+  lua_setiuservalue(L, -2, 1);             /* dense tied */
   ae_error_t e;
-  push_layer(L, ae_dense_tied_new(enc, &e), 1, &e);
-  lua_pushvalue(L, 1);
-  lua_setiuservalue(L, -2, 1);
+  ae_lua_fill(L, b, ae_dense_tied_new(enc, &e), &e);
   return 1;
 }
 
 static int act(lua_State *L, int kind, float slope) {
+  ae_lua_box_t *b = ae_lua_newlayer(L, 0);
   ae_error_t e;
-  push_layer(L, ae_activation_new(kind, slope, &e), 0, &e);
+  ae_lua_fill(L, b, ae_activation_new(kind, slope, &e), &e);
   return 1;
 }
 static int l_relu(lua_State *L) { return act(L, AE_ACT_RELU, 0.0f); }
@@ -95,24 +98,24 @@ static void sample_shape(const ae_tensor_t *x, ae_shape_t *s, int *B) {
   *B = x->shape[0];
 }
 
-static ae_tensor_t *new_batch(int B, const ae_shape_t *s, ae_error_t *e) {
+/* [-0, +1] A new (B, s...) tensor, owned by a userdata. */
+static ae_tensor_t *push_batch(lua_State *L, int B, const ae_shape_t *s) {
   int shape[AE_MAXDIM] = {B};
   for (int i = 0; i < s->nd; i++) shape[i + 1] = s->d[i];
-  return ae_tensor_new(s->nd + 1, shape, e);
+  ae_lua_box_t *b = ae_lua_newtensor(L);
+  ae_error_t e;
+  return ae_lua_fill(L, b, ae_tensor_new(s->nd + 1, shape, &e), &e);
 }
 
-/* y = layer l (the Layer at stack index 1) applied to x in one pass of its
- * own (its training flag, a fresh seed when it draws); NULL with e set when
- * memory runs out. */
-static ae_tensor_t *run_forward(lua_State *L, ae_layer_t *l, const ae_tensor_t *x, const ae_shape_t *in,
-                                const ae_shape_t *out, int B, ae_pass_t *pass, ae_error_t *e) {
-  ae_tensor_t *y = new_batch(B, out, e);
-  *pass = (ae_pass_t){0, 0, layer_training(L, 1), l->ops->random ? ae_rng_u64(ae_lua_rng()) : 0, B};
-  if (y && ae_layer_reserve(l, in, B, 1, e)) {
-    ae_tensor_free(y);
-    return NULL;
-  }
-  if (y) l->ops->forward(l, ae_tensor_data(y), ae_tensor_data(x), in, B, pass);
+/* [-0, +1] y = layer l (the Layer at stack index 1) applied to x in one pass
+ * of its own (its training flag, a fresh seed when it draws). */
+static ae_tensor_t *push_forward(lua_State *L, ae_layer_t *l, const ae_tensor_t *x, const ae_shape_t *in,
+                                 const ae_shape_t *out, int B, ae_pass_t *pass) {
+  *pass = (ae_pass_t){0, 0, layer_training(L, 1), l->ops->random ? ae_rng_u64(ae_lua_rng(L)) : 0, B};
+  ae_tensor_t *y = push_batch(L, B, out);
+  ae_error_t e;
+  if (ae_layer_reserve(l, in, B, 1, &e)) ae_lua_raise(L, &e);
+  l->ops->forward(l, ae_tensor_data(y), ae_tensor_data(x), in, B, pass);
   return y;
 }
 
@@ -125,7 +128,7 @@ static int m_forward(lua_State *L) {
   sample_shape(x, &in, &B);
   if (l->ops->infer(l, &in, &out, &e)) return ae_lua_raise(L, &e);
   ae_pass_t pass;
-  ae_lua_pushtensor(L, run_forward(L, l, x, &in, &out, B, &pass, &e), &e);
+  push_forward(L, l, x, &in, &out, B, &pass); /* y */
   return 1;
 }
 
@@ -143,16 +146,15 @@ static int m_backward(lua_State *L) {
     return luaL_error(L, "%s backward: gradient has %d values, output is %d×%s", ae_layer_name(l, a, sizeof a),
                       (int)ae_tensor_numel(dout), B, ae_shape_str(&out, b, sizeof b));
   }
+  lua_settop(L, 3);
   ae_pass_t pass;
-  ae_tensor_t *y = run_forward(L, l, x, &in, &out, B, &pass, &e);
-  if (!y) return ae_lua_raise(L, &e);
-  ae_tensor_t *din = new_batch(B, &in, &e);
+  ae_tensor_t *y = push_forward(L, l, x, &in, &out, B, &pass); /* self x dout y */
+  ae_tensor_t *din = push_batch(L, B, &in);                    /* self x dout y din */
   float *dparam[AE_MAXPARAM];
   for (int j = 0; j < l->nparams; j++) dparam[j] = ae_tensor_data(l->grad[j]);
-  if (din) l->ops->backward(l, ae_tensor_data(din), ae_tensor_data(dout), ae_tensor_data(x), ae_tensor_data(y), &in, B,
-                            dparam, &pass);
-  ae_tensor_free(y);
-  ae_lua_pushtensor(L, din, &e);
+  l->ops->backward(l, ae_tensor_data(din), ae_tensor_data(dout), ae_tensor_data(x), ae_tensor_data(y), &in, B, dparam,
+                   &pass);
+  ae_lua_release(&ae_lua_tensor_type, lua_touserdata(L, 4)); /* y now, not at the next GC */
   return 1;
 }
 
@@ -173,11 +175,13 @@ static int m_zero_grad(lua_State *L) {
   return 0;
 }
 
+/* [-0, +1] {views of ts[0..n-1]} */
 static void push_views(lua_State *L, ae_tensor_t **ts, int n) {
   lua_createtable(L, n, 0);
   for (int i = 0; i < n; i++) {
+    ae_lua_box_t *b = ae_lua_newtensor(L);
     ae_error_t e;
-    ae_lua_pushtensor(L, ae_tensor_view(ts[i], 0, ts[i]->ndim, ts[i]->shape, &e), &e);
+    ae_lua_fill(L, b, ae_tensor_view(ts[i], 0, ts[i]->ndim, ts[i]->shape, &e), &e);
     lua_seti(L, -2, i + 1);
   }
 }
@@ -237,7 +241,7 @@ static int m_param_count(lua_State *L) {
 
 static int m_reset(lua_State *L) {
   ae_layer_t *l = ae_lua_checklayer(L, 1);
-  if (l->ops->reset) l->ops->reset(l, ae_lua_rng());
+  if (l->ops->reset) l->ops->reset(l, ae_lua_rng(L));
   return 0;
 }
 
@@ -271,30 +275,6 @@ static int m_kind(lua_State *L) {
   return 1;
 }
 
-static int mm_tostring(lua_State *L) {
-  llayer_t *u = luaL_checkudata(L, 1, AE_LAYER_MT);
-  char buf[96];
-  if (u->l) lua_pushstring(L, ae_layer_name(u->l, buf, sizeof buf));
-  else lua_pushliteral(L, "Layer (closed)");
-  return 1;
-}
-
-static int mm_gc(lua_State *L) {
-  llayer_t *u = luaL_checkudata(L, 1, AE_LAYER_MT);
-  ae_layer_free(u->l);
-  u->l = NULL;
-  return 0;
-}
-
-/* `local d <close> = ae.Dense(...)` must not free a layer a model still
- * uses: then __gc frees it, and Lua runs the model's __gc first (finalizers
- * run in reverse order of creation, and the model keeps its layers alive). */
-static int mm_close(lua_State *L) {
-  llayer_t *u = luaL_checkudata(L, 1, AE_LAYER_MT);
-  if (u->l && u->l->users > 0) return 0;
-  return mm_gc(L);
-}
-
 static const luaL_Reg methods[] = {
     {"forward", m_forward},       {"backward", m_backward},         {"zeroGrad", m_zero_grad},
     {"parameters", m_parameters}, {"parameter_names", m_param_names}, {"param_count", m_param_count},
@@ -303,22 +283,17 @@ static const luaL_Reg methods[] = {
     {NULL, NULL},
 };
 
-static const luaL_Reg metamethods[] = {
-    {"__index", NULL}, {"__gc", mm_gc}, {"__close", mm_close}, {"__tostring", mm_tostring}, {NULL, NULL},
-};
-
 static const luaL_Reg functions[] = {
     {"Dense", l_dense},       {"DenseTied", l_dense_tied},       {"ReLU", l_relu},         {"LeakyReLU", l_leaky}, {"Sigmoid", l_sigmoid},
     {"Tanh", l_tanh},         {"Identity", l_identity}, {"Softmax", l_softmax}, {NULL, NULL},
 };
 
 int luaopen_aelab_layer(lua_State *L) {
-  luaL_newmetatable(L, AE_LAYER_MT);
-  luaL_setfuncs(L, metamethods, 0);
-  luaL_newlib(L, methods);
-  lua_setfield(L, -2, "__index");
+  ae_lua_createmeta(L, &ae_lua_layer_type, methods, NULL);
   lua_pop(L, 1);
   luaL_newlib(L, functions);
   luaL_setfuncs(L, ae_lua_conv_functions, 0);
+  ae_lua_pushis(L, &ae_lua_layer_type);
+  lua_setfield(L, -2, "is_layer");
   return 1;
 }

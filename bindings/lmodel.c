@@ -7,15 +7,14 @@
 #include <limits.h>
 #include <string.h>
 
-typedef struct {
-  ae_model_t *m; /* NULL once closed */
-} lmodel_t;
+static void model_free(void *p) { ae_model_free(p); }
 
-static ae_model_t *check_model(lua_State *L, int arg) {
-  lmodel_t *u = luaL_checkudata(L, arg, AE_MODEL_MT);
-  if (!u->m) luaL_argerror(L, arg, "model was closed");
-  return u->m;
-}
+/* No C __tostring: aelab.lua's summary replaces it. */
+static const ae_lua_type_t model_type = {
+    AE_MODEL_MT, "Model", "model", sizeof(ae_lua_box_t), model_free, NULL, NULL,
+};
+
+static ae_model_t *check_model(lua_State *L, int arg) { return ae_lua_check(L, arg, &model_type); }
 
 /* new(layers, code [, input_shape]) */
 static int l_new(lua_State *L) {
@@ -33,9 +32,8 @@ static int l_new(lua_State *L) {
       lua_pop(L, 1);
     }
   }
-  lmodel_t *u = lua_newuserdatauv(L, sizeof *u, 2);
-  u->m = NULL;
-  luaL_setmetatable(L, AE_MODEL_MT);
+  ae_rng_t *rng = ae_lua_rng(L);
+  ae_lua_box_t *u = ae_lua_newbox(L, &model_type, 2); /* layers code input ud */
   int ud = lua_gettop(L);
   /* layers into a C array; the userdata stay referenced by the model */
   ae_layer_t *stack_layers[64];
@@ -43,40 +41,38 @@ static int l_new(lua_State *L) {
   lua_createtable(L, n, 0);
   for (int i = 0; i < n; i++) {
     lua_geti(L, 1, i + 1);
-    if (!luaL_testudata(L, -1, AE_LAYER_MT))
-      return luaL_error(L, "model: element %d is a %s, not a layer", i + 1, luaL_typename(L, -1));
-    layers[i] = ae_lua_checklayer(L, -1);
+    ae_lua_box_t *lb = luaL_testudata(L, -1, AE_LAYER_MT);
+    if (!lb) return luaL_error(L, "model: element %d is a %s, not a layer", i + 1, luaL_typename(L, -1));
+    if (!lb->p) return luaL_error(L, "model: element %d is a closed layer", i + 1);
+    layers[i] = lb->p;
     lua_seti(L, -2, i + 1);
   }
   lua_setiuservalue(L, ud, 1);
   ae_error_t e;
-  u->m = ae_model_new(layers, n, code, input.nd ? &input : NULL, &e);
-  if (!u->m) return ae_lua_raise(L, &e);
-  u->m->rng = ae_lua_rng();
+  ae_model_t *m = ae_lua_fill(L, u, ae_model_new(layers, n, code, input.nd ? &input : NULL, &e), &e);
+  m->rng = rng; /* the registry keeps it alive as long as the state */
   lua_settop(L, ud);
   return 1;
 }
 
 static int rows(const ae_tensor_t *x) { return x->ndim == 1 ? 1 : x->shape[0]; }
 
-/* forward(x [, from, to]): layers from..to (1-based, inclusive) on x. */
+/* forward(x [, from, to [, chunk]]): layers from..to (1-based, inclusive) on x,
+ * chunk rows at a time (0: the core chooses). */
 static int m_forward(lua_State *L) {
   ae_model_t *m = check_model(L, 1);
   ae_tensor_t *x = ae_lua_checktensor(L, 2);
   int from = (int)luaL_optinteger(L, 3, 1) - 1, to = (int)luaL_optinteger(L, 4, m->n);
   luaL_argcheck(L, from >= 0 && from < m->n, 3, "first layer out of range");
   luaL_argcheck(L, to > from && to <= m->n, 4, "last layer out of range");
+  int chunk = (int)luaL_optinteger(L, 5, 0); /* every check before the tensor is made */
   int shape[AE_MAXDIM] = {rows(x)};
   const ae_shape_t *s = &m->shape[to];
   for (int i = 0; i < s->nd; i++) shape[i + 1] = s->d[i];
+  ae_lua_box_t *b = ae_lua_newtensor(L); /* ... y */
   ae_error_t e;
-  ae_tensor_t *y = ae_tensor_new(s->nd + 1, shape, &e);
-  if (!y) return ae_lua_raise(L, &e);
-  if (ae_model_forward(m, y, x, from, to, (int)luaL_optinteger(L, 5, 0), &e)) {
-    ae_tensor_free(y);
-    return ae_lua_raise(L, &e);
-  }
-  ae_lua_pushtensor(L, y, &e);
+  ae_tensor_t *y = ae_lua_fill(L, b, ae_tensor_new(s->nd + 1, shape, &e), &e);
+  if (ae_model_forward(m, y, x, from, to, chunk, &e)) return ae_lua_raise(L, &e);
   return 1;
 }
 
@@ -120,7 +116,9 @@ static int m_step(lua_State *L) {
   int want = lua_isnoneornil(L, 4) ? 1 : lua_toboolean(L, 4);
   if (lua_getiuservalue(L, 1, 2) != LUA_TUSERDATA)
     return luaL_error(L, "step: the model has no optimizer; call model:compile{optimizer = ...} first");
-  ae_optim_t *o = ae_lua_checkoptim(L, -1);
+  ae_lua_box_t *ob = luaL_checkudata(L, -1, AE_OPTIM_MT);
+  if (!ob->p) return luaL_error(L, "step: the model's optimizer was closed; compile the model again");
+  ae_optim_t *o = ob->p;
   double loss = 0;
   ae_error_t e;
   if (ae_model_step(m, x, t, o, want, &loss, &e)) return ae_lua_raise(L, &e);
@@ -143,20 +141,19 @@ static int m_evaluate(lua_State *L) {
 static int m_gradient(lua_State *L) {
   ae_model_t *m = check_model(L, 1);
   ae_tensor_t *x = ae_lua_checktensor(L, 2), *t = ae_lua_checktensor(L, 3);
+  int want_dx = lua_toboolean(L, 4);
+  lua_settop(L, 3);
   ae_error_t e;
   ae_tensor_t *dx = NULL;
-  if (lua_toboolean(L, 4)) {
-    dx = ae_tensor_new(x->ndim, x->shape, &e);
-    if (!dx) return ae_lua_raise(L, &e);
+  if (want_dx) { /* self x t dx */
+    ae_lua_box_t *b = ae_lua_newtensor(L);
+    dx = ae_lua_fill(L, b, ae_tensor_new(x->ndim, x->shape, &e), &e);
   }
   double loss;
-  if (ae_model_gradient(m, x, t, dx, &loss, &e)) {
-    ae_tensor_free(dx);
-    return ae_lua_raise(L, &e);
-  }
-  lua_pushnumber(L, loss);
+  if (ae_model_gradient(m, x, t, dx, &loss, &e)) return ae_lua_raise(L, &e);
+  lua_pushnumber(L, loss); /* self x t [dx] loss */
   if (!dx) return 1;
-  ae_lua_pushtensor(L, dx, &e);
+  lua_insert(L, -2); /* self x t loss dx */
   return 2;
 }
 
@@ -165,8 +162,10 @@ static int m_parameters(lua_State *L) {
   ae_model_t *m = check_model(L, 1);
   ae_error_t e;
   if (ae_model_pack(m, &e)) return ae_lua_raise(L, &e);
-  ae_lua_pushtensor(L, ae_tensor_view(m->params, 0, 1, m->params->shape, &e), &e);
-  ae_lua_pushtensor(L, ae_tensor_view(m->grads, 0, 1, m->grads->shape, &e), &e);
+  ae_lua_box_t *b = ae_lua_newtensor(L); /* params */
+  ae_lua_fill(L, b, ae_tensor_view(m->params, 0, 1, m->params->shape, &e), &e);
+  b = ae_lua_newtensor(L); /* params grads */
+  ae_lua_fill(L, b, ae_tensor_view(m->grads, 0, 1, m->grads->shape, &e), &e);
   return 2;
 }
 
@@ -257,12 +256,11 @@ static int l_corrupt(lua_State *L) {
   ae_noise_t n = check_noise(L, 2);
   ae_error_t e;
   if (ae_noise_check(&n, &e)) return ae_lua_raise(L, &e);
-  ae_tensor_t *y = ae_tensor_new(x->ndim, x->shape, &e);
-  if (!y) return ae_lua_raise(L, &e);
+  uint64_t seed = ae_rng_u64(ae_lua_rng(L));
+  ae_lua_box_t *b = ae_lua_newtensor(L);
+  ae_tensor_t *y = ae_lua_fill(L, b, ae_tensor_new(x->ndim, x->shape, &e), &e);
   int B = rows(x);
-  ae_noise_apply(&n, ae_tensor_data(y), ae_tensor_data(x), B, B ? ae_tensor_numel(x) / (size_t)B : 0,
-                 ae_rng_u64(ae_lua_rng()), 0);
-  ae_lua_pushtensor(L, y, &e);
+  ae_noise_apply(&n, ae_tensor_data(y), ae_tensor_data(x), B, B ? ae_tensor_numel(x) / (size_t)B : 0, seed, 0);
   return 1;
 }
 
@@ -299,13 +297,6 @@ static int l_loss(lua_State *L) {
   return 1;
 }
 
-static int mm_gc(lua_State *L) {
-  lmodel_t *u = luaL_checkudata(L, 1, AE_MODEL_MT);
-  ae_model_free(u->m);
-  u->m = NULL;
-  return 0;
-}
-
 static const luaL_Reg methods[] = {
     {"forward", m_forward},       {"set_loss", m_set_loss},       {"loss", m_loss},
     {"set_training", m_set_training},
@@ -317,22 +308,17 @@ static const luaL_Reg methods[] = {
     {NULL, NULL},
 };
 
-static const luaL_Reg metamethods[] = {
-    {"__index", NULL}, {"__gc", mm_gc}, {"__close", mm_gc}, {NULL, NULL},
-};
-
 int luaopen_aelab_model(lua_State *L) {
-  luaL_newmetatable(L, AE_MODEL_MT);
-  luaL_setfuncs(L, metamethods, 0);
-  luaL_newlib(L, methods);
-  lua_setfield(L, -2, "__index");
-  lua_createtable(L, 0, 2);
+  ae_lua_createmeta(L, &model_type, methods, NULL); /* mt */
+  lua_createtable(L, 0, 5);                         /* mt lib */
   lua_pushcfunction(L, l_new);
   lua_setfield(L, -2, "new");
   lua_pushcfunction(L, l_corrupt);
   lua_setfield(L, -2, "corrupt");
   lua_pushcfunction(L, l_loss);
   lua_setfield(L, -2, "loss");
+  ae_lua_pushis(L, &model_type);
+  lua_setfield(L, -2, "is_model");
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, "metatable"); /* the pure-Lua part adds methods and __tostring */
   lua_remove(L, -2);

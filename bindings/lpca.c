@@ -13,45 +13,45 @@
 
 #include "pca.h"
 
-typedef struct {
-  ae_pca_t *p; /* NULL once closed */
-} lpca_t;
+static void pca_free(void *p) { ae_pca_free(p); }
+static void pca_tostring(lua_State *L, void *p);
 
-static ae_pca_t *checkpca(lua_State *L, int arg) {
-  lpca_t *u = luaL_checkudata(L, arg, AE_PCA_MT);
-  if (!u->p) luaL_argerror(L, arg, "PCA was closed");
-  return u->p;
-}
+static const ae_lua_type_t pca_type = {
+    AE_PCA_MT, "PCA", "PCA", sizeof(ae_lua_box_t), pca_free, NULL, pca_tostring,
+};
+
+static ae_pca_t *checkpca(lua_State *L, int arg) { return ae_lua_check(L, arg, &pca_type); }
 
 /* fit(x, k) → PCA */
 static int l_fit(lua_State *L) {
   ae_tensor_t *x = ae_lua_checktensor(L, 1);
   lua_Integer k = luaL_checkinteger(L, 2);
   luaL_argcheck(L, k >= INT_MIN && k <= INT_MAX, 2, "number of components out of range");
-  lpca_t *u = lua_newuserdatauv(L, sizeof *u, 0);
-  u->p = NULL;
-  luaL_setmetatable(L, AE_PCA_MT);
+  ae_lua_box_t *b = ae_lua_newbox(L, &pca_type, 0); /* x k pca */
   ae_error_t e;
-  u->p = ae_pca_fit(x, (int)k, &e);
-  if (!u->p) return ae_lua_raise(L, &e);
+  ae_lua_fill(L, b, ae_pca_fit(x, (int)k, &e), &e);
   return 1;
 }
 
-/* A new tensor of the given shape filled from src (n floats). */
-static void push_copy(lua_State *L, int ndim, const int *shape, const float *src, size_t n) {
+/* [-0, +1] A new tensor of that shape, owned by a userdata. */
+static ae_tensor_t *push_new(lua_State *L, int ndim, const int *shape) {
+  ae_lua_box_t *b = ae_lua_newtensor(L);
   ae_error_t e;
-  ae_tensor_t *t = ae_tensor_new(ndim, shape, &e);
-  if (t) memcpy(ae_tensor_data(t), src, n * sizeof(float));
-  ae_lua_pushtensor(L, t, &e);
+  return ae_lua_fill(L, b, ae_tensor_new(ndim, shape, &e), &e);
+}
+
+/* [-0, +1] A new tensor of the given shape filled from src (n floats). */
+static void push_copy(lua_State *L, int ndim, const int *shape, const float *src, size_t n) {
+  memcpy(ae_tensor_data(push_new(L, ndim, shape)), src, n * sizeof(float));
 }
 
 /* transform(x (N, D)) → z (N, k) */
 static int m_transform(lua_State *L) {
   ae_pca_t *p = checkpca(L, 1);
   ae_tensor_t *x = ae_lua_checktensor(L, 2);
+  int shape[2] = {x->ndim < 2 ? 1 : x->shape[0], p->k};
+  ae_tensor_t *out = push_new(L, 2, shape); /* owned: an error below frees it */
   ae_error_t e;
-  ae_tensor_t *out = ae_tensor_new2(x->ndim < 2 ? 1 : x->shape[0], p->k, &e);
-  ae_lua_pushtensor(L, out, &e); /* on the stack first: an error below frees it */
   if (ae_pca_transform(p, x, out, &e)) return ae_lua_raise(L, &e);
   return 1;
 }
@@ -60,9 +60,9 @@ static int m_transform(lua_State *L) {
 static int m_inverse_transform(lua_State *L) {
   ae_pca_t *p = checkpca(L, 1);
   ae_tensor_t *z = ae_lua_checktensor(L, 2);
+  int shape[2] = {z->shape[0], p->D};
+  ae_tensor_t *out = push_new(L, 2, shape);
   ae_error_t e;
-  ae_tensor_t *out = ae_tensor_new2(z->shape[0], p->D, &e);
-  ae_lua_pushtensor(L, out, &e);
   if (ae_pca_inverse_transform(p, z, out, &e)) return ae_lua_raise(L, &e);
   return 1;
 }
@@ -98,27 +98,14 @@ static int m_total_variance(lua_State *L) {
   return 1;
 }
 
-/* "PCA(784 → 32, 86.3% of variance)" */
-static int mm_tostring(lua_State *L) {
-  lpca_t *u = luaL_checkudata(L, 1, AE_PCA_MT);
-  if (!u->p) {
-    lua_pushliteral(L, "PCA (closed)");
-    return 1;
-  }
+/* "PCA(784 → 32, 86.3% of variance)" [-0, +1] */
+static void pca_tostring(lua_State *L, void *p) {
+  ae_pca_t *pca = p;
   double kept = 0;
-  for (int i = 0; i < u->p->k; i++) kept += u->p->explained_variance_ratio[i];
+  for (int i = 0; i < pca->k; i++) kept += pca->explained_variance_ratio[i];
   char buf[96];
-  snprintf(buf, sizeof buf, "PCA(%d → %d, %.1f%% of variance)", u->p->D, u->p->k, 100.0 * kept);
+  snprintf(buf, sizeof buf, "PCA(%d → %d, %.1f%% of variance)", pca->D, pca->k, 100.0 * kept);
   lua_pushstring(L, buf);
-  return 1;
-}
-
-/* __gc and __close: frees once, then marks the userdata closed */
-static int mm_gc(lua_State *L) {
-  lpca_t *u = luaL_checkudata(L, 1, AE_PCA_MT);
-  ae_pca_free(u->p);
-  u->p = NULL;
-  return 0;
 }
 
 static const luaL_Reg methods[] = {
@@ -132,17 +119,10 @@ static const luaL_Reg methods[] = {
     {NULL, NULL},
 };
 
-static const luaL_Reg metamethods[] = {
-    {"__index", NULL}, {"__gc", mm_gc}, {"__close", mm_gc}, {"__tostring", mm_tostring}, {NULL, NULL},
-};
-
 static const luaL_Reg functions[] = {{"fit", l_fit}, {NULL, NULL}};
 
 int luaopen_aelab_pca(lua_State *L) {
-  luaL_newmetatable(L, AE_PCA_MT);
-  luaL_setfuncs(L, metamethods, 0);
-  luaL_newlib(L, methods);
-  lua_setfield(L, -2, "__index");
+  ae_lua_createmeta(L, &pca_type, methods, NULL);
   lua_pop(L, 1);
   luaL_newlib(L, functions);
   return 1;

@@ -10,12 +10,10 @@
 
 #include "blas.h"
 
-static ae_rng_t rng; /* the process' one generator */
-
-ae_rng_t *ae_lua_rng(void) { return &rng; }
-
+/* seed(n): restarts this state's generator (glue.c) */
 static int l_seed(lua_State *L) {
-  ae_rng_seed(&rng, (uint64_t)luaL_checkinteger(L, 1));
+  uint64_t seed = (uint64_t)luaL_checkinteger(L, 1);
+  ae_rng_seed(ae_lua_rng(L), seed);
   return 0;
 }
 
@@ -72,14 +70,15 @@ static int l_gemm_gflops(lua_State *L) {
   int M = (int)luaL_checkinteger(L, 1), N = (int)luaL_checkinteger(L, 2), K = (int)luaL_checkinteger(L, 3);
   int ta = lua_toboolean(L, 4), tb = lua_toboolean(L, 5), reps = (int)luaL_optinteger(L, 6, 100);
   luaL_argcheck(L, M > 0 && N > 0 && K > 0 && reps > 0, 1, "sizes and reps must be positive");
+  ae_rng_t *rng = ae_lua_rng(L); /* before the mallocs: nothing below raises until they are freed */
   float *a = malloc(sizeof(float) * (size_t)M * K), *b = malloc(sizeof(float) * (size_t)K * N),
         *c = calloc((size_t)M * N, sizeof(float));
   if (!a || !b || !c) {
     free(a), free(b), free(c);
     return luaL_error(L, "gemm_gflops: out of memory");
   }
-  ae_rng_fill_uniform(&rng, a, (size_t)M * K, -1, 1);
-  ae_rng_fill_uniform(&rng, b, (size_t)K * N, -1, 1);
+  ae_rng_fill_uniform(rng, a, (size_t)M * K, -1, 1);
+  ae_rng_fill_uniform(rng, b, (size_t)K * N, -1, 1);
   ae_gemm(ta, tb, M, N, K, 1.0f, a, ta ? M : K, b, tb ? K : N, 0.0f, c, N); /* warm up */
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -91,7 +90,31 @@ static int l_gemm_gflops(lua_State *L) {
   return 1;
 }
 
+/* fail_alloc(k, f, ...) → fired, pcall(f, ...)'s results: calls f with the
+ * k-th new Lua allocation it makes refused (a memory error); fired is false
+ * when f made fewer than k. For tests of memory errors (liolib's newprefile
+ * pattern: nothing may leak when the userdata cannot be made). */
+static int l_fail_alloc(lua_State *L) {
+  lua_Integer k = luaL_checkinteger(L, 1);
+  luaL_argcheck(L, k >= 1, 1, "k must be positive");
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  ae_lua_alloc_t *a = ae_lua_alloc_hook(L);
+  if (!a) return luaL_error(L, "fail_alloc: the host has no allocation hook");
+  int base = 2, nargs = lua_gettop(L) - base;
+  a->fail_in = (long)k;
+  a->fired = a->refuse = 0;
+  int status = lua_pcall(L, nargs, LUA_MULTRET, 0); /* k results|err */
+  int fired = a->fired;
+  a->fail_in = a->refuse = a->fired = 0;
+  lua_pushboolean(L, fired);
+  lua_replace(L, 1); /* fired results|err */
+  lua_pushboolean(L, status == LUA_OK);
+  lua_insert(L, 2); /* fired ok results|err */
+  return lua_gettop(L);
+}
+
 static const luaL_Reg functions[] = {
+    {"fail_alloc", l_fail_alloc},
     {"gemm_gflops", l_gemm_gflops},
     {"seed", l_seed},     {"threads", l_threads}, {"blas", l_blas}, {"clock", l_clock},
     {"isatty", l_isatty}, {"peak_rss", l_peak_rss}, {NULL, NULL},

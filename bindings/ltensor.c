@@ -3,37 +3,28 @@
 #include "glue.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "blas.h"
 
-typedef struct {
-  ae_tensor_t *t; /* NULL once closed */
-} ltensor_t;
+static void tensor_free(void *p) { ae_tensor_free(p); }
+static void tensor_tostring(lua_State *L, void *p);
 
-int ae_lua_raise(lua_State *L, const ae_error_t *e) { return luaL_error(L, "%s", e->msg); }
+const ae_lua_type_t ae_lua_tensor_type = {
+    AE_TENSOR_MT, "Tensor", "tensor", sizeof(ae_lua_box_t), tensor_free, NULL, tensor_tostring,
+};
 
-ae_tensor_t *ae_lua_totensor(lua_State *L, int arg) {
-  ltensor_t *u = luaL_testudata(L, arg, AE_TENSOR_MT);
-  return u ? u->t : NULL;
+/* [-0, +0] A new zero-filled tensor of that shape, into the empty box b. */
+static ae_tensor_t *push_new_into(lua_State *L, ae_lua_box_t *b, int nd, const int *shape) {
+  ae_error_t e;
+  return ae_lua_fill(L, b, ae_tensor_new(nd, shape, &e), &e);
 }
 
-ae_tensor_t *ae_lua_checktensor(lua_State *L, int arg) {
-  ltensor_t *u = luaL_checkudata(L, arg, AE_TENSOR_MT);
-  if (!u->t) luaL_argerror(L, arg, "tensor was closed");
-  return u->t;
-}
-
-void ae_lua_pushtensor(lua_State *L, ae_tensor_t *t, const ae_error_t *e) {
-  if (!t) {
-    ae_lua_raise(L, e);
-    return;
-  }
-  ltensor_t *u = lua_newuserdatauv(L, sizeof *u, 0);
-  u->t = NULL;
-  luaL_setmetatable(L, AE_TENSOR_MT);
-  u->t = t;
+/* [-0, +1] A new zero-filled tensor of that shape, owned by a new userdata. */
+static ae_tensor_t *push_new(lua_State *L, int nd, const int *shape) {
+  return push_new_into(L, ae_lua_newtensor(L), nd, shape);
 }
 
 /* Reads a shape from arguments arg.. (numbers) or a table at arg. */
@@ -63,38 +54,33 @@ static int check_shape(lua_State *L, int arg, int shape[AE_MAXDIM]) {
   return nd;
 }
 
+/* zeros(sizes...) → tensor [-0, +1] */
 static int t_zeros(lua_State *L) {
   int shape[AE_MAXDIM], nd = check_shape(L, 1, shape);
-  ae_error_t e;
-  ae_lua_pushtensor(L, ae_tensor_new(nd, shape, &e), &e);
+  push_new(L, nd, shape);
   return 1;
 }
 
 static int t_full(lua_State *L) {
   float v = (float)luaL_checknumber(L, 1);
   int shape[AE_MAXDIM], nd = check_shape(L, 2, shape);
-  ae_error_t e;
-  ae_tensor_t *t = ae_tensor_new(nd, shape, &e);
-  if (t) ae_tensor_fill(t, v);
-  ae_lua_pushtensor(L, t, &e);
+  ae_tensor_fill(push_new(L, nd, shape), v);
   return 1;
 }
 
 static int t_rand(lua_State *L) {
   int shape[AE_MAXDIM], nd = check_shape(L, 1, shape);
-  ae_error_t e;
-  ae_tensor_t *t = ae_tensor_new(nd, shape, &e);
-  if (t) ae_rng_fill_uniform(ae_lua_rng(), ae_tensor_data(t), ae_tensor_numel(t), 0.0f, 1.0f);
-  ae_lua_pushtensor(L, t, &e);
+  ae_rng_t *rng = ae_lua_rng(L);
+  ae_tensor_t *t = push_new(L, nd, shape);
+  ae_rng_fill_uniform(rng, ae_tensor_data(t), ae_tensor_numel(t), 0.0f, 1.0f);
   return 1;
 }
 
 static int t_randn(lua_State *L) {
   int shape[AE_MAXDIM], nd = check_shape(L, 1, shape);
-  ae_error_t e;
-  ae_tensor_t *t = ae_tensor_new(nd, shape, &e);
-  if (t) ae_rng_fill_normal(ae_lua_rng(), ae_tensor_data(t), ae_tensor_numel(t), 0.0f, 1.0f);
-  ae_lua_pushtensor(L, t, &e);
+  ae_rng_t *rng = ae_lua_rng(L);
+  ae_tensor_t *t = push_new(L, nd, shape);
+  ae_rng_fill_normal(rng, ae_tensor_data(t), ae_tensor_numel(t), 0.0f, 1.0f);
   return 1;
 }
 
@@ -103,18 +89,15 @@ static int t_randperm(lua_State *L) {
   lua_Integer n = luaL_checkinteger(L, 1);
   luaL_argcheck(L, n >= 0 && n <= (1 << 24), 1, "n must be in 0..2^24");
   int shape[1] = {(int)n};
-  ae_error_t e;
-  ae_tensor_t *t = ae_tensor_new(1, shape, &e);
-  if (!t) return ae_lua_raise(L, &e);
-  float *d = ae_tensor_data(t);
+  ae_rng_t *rng = ae_lua_rng(L);
+  float *d = ae_tensor_data(push_new(L, 1, shape));
   for (int i = 0; i < n; i++) d[i] = (float)(i + 1);
   for (int i = (int)n - 1; i > 0; i--) {
-    int j = (int)ae_rng_below(ae_lua_rng(), (uint32_t)i + 1);
+    int j = (int)ae_rng_below(rng, (uint32_t)i + 1);
     float tmp = d[i];
     d[i] = d[j];
     d[j] = tmp;
   }
-  ae_lua_pushtensor(L, t, &e);
   return 1;
 }
 
@@ -130,10 +113,7 @@ static int t_from_table(lua_State *L) {
     lua_geti(L, -1, 1);
   }
   lua_settop(L, 1);
-  ae_error_t e;
-  ae_tensor_t *t = ae_tensor_new(nd, shape, &e);
-  if (!t) return ae_lua_raise(L, &e);
-  ae_lua_pushtensor(L, t, &e); /* on the stack first, so an error below frees it */
+  ae_tensor_t *t = push_new(L, nd, shape); /* owned by the userdata: the errors below free it */
   float *d = ae_tensor_data(t);
   size_t n = ae_tensor_numel(t);
   for (size_t k = 0; k < n; k++) {
@@ -159,15 +139,17 @@ static int t_from_table(lua_State *L) {
   return 1;
 }
 
+/* load_npy(path) → tensor | nil, message */
 static int t_load_npy(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  ae_lua_box_t *b = ae_lua_newtensor(L); /* ud */
   ae_error_t e;
-  ae_tensor_t *t = ae_tensor_load_npy(luaL_checkstring(L, 1), &e);
-  if (!t) {
-    luaL_pushfail(L);
+  b->p = ae_tensor_load_npy(path, &e);
+  if (!b->p) {
+    luaL_pushfail(L); /* ud nil */
     lua_pushstring(L, e.msg);
     return 2;
   }
-  ae_lua_pushtensor(L, t, &e);
   return 1;
 }
 
@@ -238,22 +220,26 @@ static int m_narrow(lua_State *L) {
   ae_tensor_t *t = ae_lua_checktensor(L, 1);
   lua_Integer dim = luaL_checkinteger(L, 2), start = luaL_checkinteger(L, 3), count = luaL_checkinteger(L, 4);
   luaL_argcheck(L, dim == 1, 2, "only dimension 1 (rows) can be narrowed");
+  ae_lua_box_t *b = ae_lua_newtensor(L);
   ae_error_t e;
-  ae_lua_pushtensor(L, ae_tensor_narrow(t, (int)start - 1, (int)count, &e), &e);
+  ae_lua_fill(L, b, ae_tensor_narrow(t, (int)start - 1, (int)count, &e), &e);
   return 1;
 }
 
 static int m_reshape(lua_State *L) {
   ae_tensor_t *t = ae_lua_checktensor(L, 1);
   int shape[AE_MAXDIM], nd = check_shape(L, 2, shape);
+  ae_lua_box_t *b = ae_lua_newtensor(L);
   ae_error_t e;
-  ae_lua_pushtensor(L, ae_tensor_reshape(t, nd, shape, &e), &e);
+  ae_lua_fill(L, b, ae_tensor_reshape(t, nd, shape, &e), &e);
   return 1;
 }
 
 static int m_clone(lua_State *L) {
+  ae_tensor_t *t = ae_lua_checktensor(L, 1);
+  ae_lua_box_t *b = ae_lua_newtensor(L);
   ae_error_t e;
-  ae_lua_pushtensor(L, ae_tensor_clone(ae_lua_checktensor(L, 1), &e), &e);
+  ae_lua_fill(L, b, ae_tensor_clone(t, &e), &e);
   return 1;
 }
 
@@ -271,68 +257,63 @@ static int m_fill(lua_State *L) {
 }
 
 /* rows(idx [, start, count [, into]]): rows idx[start..] (1-based) gathered
- * into a new tensor or into `into`. */
+ * into a new tensor or into `into`. idx is a tensor or a table of numbers. */
 static int m_rows(lua_State *L) {
   ae_tensor_t *src = ae_lua_checktensor(L, 1);
-  ae_error_t e;
   ae_tensor_t *idx = ae_lua_totensor(L, 2);
-  int owned_idx = 0;
-  if (!idx) {
-    luaL_checktype(L, 2, LUA_TTABLE);
-    int n = (int)luaL_len(L, 2), shape[1] = {n};
-    idx = ae_tensor_new(1, shape, &e);
-    if (!idx) return ae_lua_raise(L, &e);
-    for (int i = 0; i < n; i++) {
-      lua_geti(L, 2, i + 1);
+  if (!idx) luaL_checktype(L, 2, LUA_TTABLE);
+  int total = idx ? (int)ae_tensor_numel(idx) : (int)luaL_len(L, 2);
+  int start = (int)luaL_optinteger(L, 3, 1), count = (int)luaL_optinteger(L, 4, total - start + 1);
+  if (start < 1 || count < 0 || start - 1 + count > total)
+    return luaL_error(L, "rows: indices %d..%d outside the %d given", start, start + count - 1, total);
+  ae_tensor_t *dst = ae_lua_totensor(L, 5);
+  /* every check done: from here each tensor is made inside its userdata */
+  lua_settop(L, 5);
+  ae_lua_box_t *ib = NULL;
+  if (!idx) { /* src idx start count into idxud */
+    int shape[1] = {total};
+    ib = ae_lua_newtensor(L);
+    idx = push_new_into(L, ib, 1, shape);
+    for (int i = 0; i < total; i++) {
+      lua_geti(L, 2, i + 1); /* may run __index: the tensor is owned already */
       ae_tensor_data(idx)[i] = (float)lua_tonumber(L, -1);
       lua_pop(L, 1);
     }
-    owned_idx = 1;
   }
-  int total = (int)ae_tensor_numel(idx);
-  int start = (int)luaL_optinteger(L, 3, 1), count = (int)luaL_optinteger(L, 4, total - start + 1);
-  if (start < 1 || count < 0 || start - 1 + count > total) {
-    if (owned_idx) ae_tensor_free(idx);
-    return luaL_error(L, "rows: indices %d..%d outside the %d given", start, start + count - 1, total);
-  }
-  ae_tensor_t *dst = ae_lua_totensor(L, 5);
-  int made = 0;
-  if (!dst) {
+  if (!dst) { /* ... dstud */
     int shape[AE_MAXDIM];
     memcpy(shape, src->shape, sizeof shape);
     shape[0] = count;
-    dst = ae_tensor_new(src->ndim, shape, &e);
-    made = 1;
+    dst = push_new(L, src->ndim, shape);
+  } else {
+    lua_pushvalue(L, 5); /* ... into */
   }
-  int rc = dst ? ae_tensor_gather_rows(dst, src, ae_tensor_data(idx) + start - 1, count, 1, &e) : e.code;
-  if (owned_idx) ae_tensor_free(idx);
-  if (rc) {
-    if (made) ae_tensor_free(dst);
-    return ae_lua_raise(L, &e);
-  }
-  if (made) ae_lua_pushtensor(L, dst, &e);
-  else lua_pushvalue(L, 5);
+  ae_error_t e;
+  int rc = ae_tensor_gather_rows(dst, src, ae_tensor_data(idx) + start - 1, count, 1, &e);
+  if (ib) ae_lua_release(&ae_lua_tensor_type, ib); /* now: fit calls this once a batch */
+  if (rc) return ae_lua_raise(L, &e);
   return 1;
 }
 
 static int m_t(lua_State *L) {
+  ae_tensor_t *t = ae_lua_checktensor(L, 1);
+  ae_lua_box_t *b = ae_lua_newtensor(L);
   ae_error_t e;
-  ae_lua_pushtensor(L, ae_tensor_transpose(ae_lua_checktensor(L, 1), &e), &e);
+  ae_lua_fill(L, b, ae_tensor_transpose(t, &e), &e);
   return 1;
 }
 
 static int m_matmul(lua_State *L) {
+  ae_tensor_t *a = ae_lua_checktensor(L, 1), *m = ae_lua_checktensor(L, 2);
+  ae_lua_box_t *b = ae_lua_newtensor(L);
   ae_error_t e;
-  ae_lua_pushtensor(L, ae_tensor_matmul(ae_lua_checktensor(L, 1), ae_lua_checktensor(L, 2), &e), &e);
+  ae_lua_fill(L, b, ae_tensor_matmul(a, m, &e), &e);
   return 1;
 }
 
 static int map(lua_State *L, int fn) {
   ae_tensor_t *t = ae_lua_checktensor(L, 1);
-  ae_error_t e;
-  ae_tensor_t *o = ae_tensor_new(t->ndim, t->shape, &e);
-  if (o) ae_tensor_map(o, t, fn);
-  ae_lua_pushtensor(L, o, &e);
+  ae_tensor_map(push_new(L, t->ndim, t->shape), t, fn);
   return 1;
 }
 static int m_log(lua_State *L) { return map(L, AE_FN_LOG); }
@@ -348,10 +329,7 @@ static int m_clamp(lua_State *L) {
   ae_tensor_t *t = ae_lua_checktensor(L, 1);
   float lo = (float)luaL_checknumber(L, 2), hi = (float)luaL_checknumber(L, 3);
   luaL_argcheck(L, lo <= hi, 3, "clamp: lo must not exceed hi");
-  ae_error_t e;
-  ae_tensor_t *o = ae_tensor_new(t->ndim, t->shape, &e);
-  if (o) ae_tensor_clamp(o, t, lo, hi);
-  ae_lua_pushtensor(L, o, &e);
+  ae_tensor_clamp(push_new(L, t->ndim, t->shape), t, lo, hi);
   return 1;
 }
 
@@ -363,8 +341,9 @@ static int m_sum(lua_State *L) {
 static int m_mean(lua_State *L) {
   ae_tensor_t *t = ae_lua_checktensor(L, 1);
   if (lua_toboolean(L, 2)) { /* mean(1): over rows */
+    ae_lua_box_t *b = ae_lua_newtensor(L);
     ae_error_t e;
-    ae_lua_pushtensor(L, ae_tensor_mean_rows(t, &e), &e);
+    ae_lua_fill(L, b, ae_tensor_mean_rows(t, &e), &e);
     return 1;
   }
   size_t n = ae_tensor_numel(t);
@@ -383,10 +362,11 @@ static int m_max(lua_State *L) {
 }
 
 static int m_argmax(lua_State *L) {
+  ae_tensor_t *x = ae_lua_checktensor(L, 1);
+  ae_lua_box_t *b = ae_lua_newtensor(L);
   ae_error_t e;
-  ae_tensor_t *t = ae_tensor_argmax_rows(ae_lua_checktensor(L, 1), &e);
-  if (t) ae_tensor_scalar_op(t, t, 1.0f, AE_OP_ADD, 0); /* 1-based for Lua */
-  ae_lua_pushtensor(L, t, &e);
+  ae_tensor_t *t = ae_lua_fill(L, b, ae_tensor_argmax_rows(x, &e), &e);
+  ae_tensor_scalar_op(t, t, 1.0f, AE_OP_ADD, 0); /* 1-based for Lua */
   return 1;
 }
 
@@ -428,22 +408,15 @@ static int m_save_npy(lua_State *L) {
 
 static int arith(lua_State *L, int op) {
   ae_tensor_t *a = ae_lua_totensor(L, 1), *b = ae_lua_totensor(L, 2);
-  ae_error_t e;
   if (a && b) {
-    ae_tensor_t *o = ae_tensor_new(a->ndim, a->shape, &e);
-    if (o && ae_tensor_binop(o, a, b, op, &e)) {
-      ae_tensor_free(o);
-      return ae_lua_raise(L, &e);
-    }
-    ae_lua_pushtensor(L, o, &e);
+    ae_error_t e;
+    if (ae_tensor_binop(push_new(L, a->ndim, a->shape), a, b, op, &e)) return ae_lua_raise(L, &e);
     return 1;
   }
   ae_tensor_t *t = a ? a : b;
   if (!t) return luaL_error(L, "tensor arithmetic needs a tensor");
   float s = (float)luaL_checknumber(L, a ? 2 : 1);
-  ae_tensor_t *o = ae_tensor_new(t->ndim, t->shape, &e);
-  if (o) ae_tensor_scalar_op(o, t, s, op, !a);
-  ae_lua_pushtensor(L, o, &e);
+  ae_tensor_scalar_op(push_new(L, t->ndim, t->shape), t, s, op, !a);
   return 1;
 }
 
@@ -454,21 +427,13 @@ static int mm_div(lua_State *L) { return arith(L, AE_OP_DIV); }
 
 static int mm_unm(lua_State *L) {
   ae_tensor_t *t = ae_lua_checktensor(L, 1);
-  ae_error_t e;
-  ae_tensor_t *o = ae_tensor_new(t->ndim, t->shape, &e);
-  if (o) ae_tensor_scalar_op(o, t, -1.0f, AE_OP_MUL, 0);
-  ae_lua_pushtensor(L, o, &e);
+  ae_tensor_scalar_op(push_new(L, t->ndim, t->shape), t, -1.0f, AE_OP_MUL, 0);
   return 1;
 }
 
-/* "Tensor[60000×784] {0, 0, 0.0039, ... } min 0 max 1" */
-static int mm_tostring(lua_State *L) {
-  ltensor_t *u = luaL_checkudata(L, 1, AE_TENSOR_MT);
-  if (!u->t) {
-    lua_pushliteral(L, "Tensor (closed)");
-    return 1;
-  }
-  ae_tensor_t *t = u->t;
+/* "Tensor[60000×784] {0, 0, 0.0039, ... } min 0 max 1" [-0, +1] */
+static void tensor_tostring(lua_State *L, void *p) {
+  ae_tensor_t *t = p;
   char shape[96];
   luaL_Buffer b;
   luaL_buffinit(L, &b);
@@ -492,18 +457,12 @@ static int mm_tostring(lua_State *L) {
     luaL_addstring(&b, stats);
   }
   luaL_pushresult(&b);
-  return 1;
 }
 
-static int mm_gc(lua_State *L) {
-  ltensor_t *u = luaL_checkudata(L, 1, AE_TENSOR_MT);
-  ae_tensor_free(u->t);
-  u->t = NULL;
-  return 0;
-}
-
+/* a == b: same shape and values; a closed tensor equals nothing */
 static int mm_eq(lua_State *L) {
-  ae_tensor_t *a = ae_lua_totensor(L, 1), *b = ae_lua_totensor(L, 2);
+  ae_lua_box_t *ua = luaL_testudata(L, 1, AE_TENSOR_MT), *ub = luaL_testudata(L, 2, AE_TENSOR_MT);
+  ae_tensor_t *a = ua ? ua->p : NULL, *b = ub ? ub->p : NULL;
   int eq = a && b && ae_tensor_same_shape(a, b) &&
            memcmp(ae_tensor_data(a), ae_tensor_data(b), ae_tensor_numel(a) * sizeof(float)) == 0;
   lua_pushboolean(L, eq);
@@ -522,9 +481,8 @@ static const luaL_Reg methods[] = {
 };
 
 static const luaL_Reg metamethods[] = {
-    {"__index", NULL},      {"__gc", mm_gc},   {"__close", mm_gc}, {"__tostring", mm_tostring},
-    {"__len", m_len},       {"__add", mm_add}, {"__sub", mm_sub},  {"__mul", mm_mul},
-    {"__div", mm_div},      {"__unm", mm_unm}, {"__eq", mm_eq},    {NULL, NULL},
+    {"__len", m_len}, {"__add", mm_add}, {"__sub", mm_sub}, {"__mul", mm_mul},
+    {"__div", mm_div}, {"__unm", mm_unm}, {"__eq", mm_eq},  {NULL, NULL},
 };
 
 static const luaL_Reg functions[] = {
@@ -533,11 +491,10 @@ static const luaL_Reg functions[] = {
 };
 
 int luaopen_aelab_tensor(lua_State *L) {
-  luaL_newmetatable(L, AE_TENSOR_MT);
-  luaL_setfuncs(L, metamethods, 0);
-  luaL_newlib(L, methods);
-  lua_setfield(L, -2, "__index");
+  ae_lua_createmeta(L, &ae_lua_tensor_type, methods, metamethods);
   lua_pop(L, 1);
   luaL_newlib(L, functions);
+  ae_lua_pushis(L, &ae_lua_tensor_type);
+  lua_setfield(L, -2, "is_tensor");
   return 1;
 }

@@ -276,7 +276,7 @@ static void repl(lua_State *L) {
 
 int main(int argc, char **argv) {
   options_t o = {0};
-  o.seed = 42;
+  o.seed = AE_LUA_SEED;
   /* A gnuplot that quits early must not kill us with SIGPIPE: the write
    * fails instead and the plot library reports gnuplot's message. */
   signal(SIGPIPE, SIG_IGN);
@@ -305,7 +305,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "aelab: cannot create the Lua state (out of memory)\n");
     return 1;
   }
-  ae_rng_seed(ae_lua_rng(), (uint64_t)o.seed);
+  ae_lua_alloc_t alloc_hook; /* idle unless a test calls aelab.sys.fail_alloc */
+  ae_lua_hook_alloc(L, &alloc_hook);
+  ae_rng_seed(ae_lua_rng(L), (uint64_t)o.seed); /* made here, first: later calls never allocate */
   setup_state(L, &o, argc, argv);
   int status = LUA_OK;
   if (o.chunk) {

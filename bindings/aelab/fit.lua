@@ -9,7 +9,7 @@ local function check(cond, msg, level)
   if not cond then error(msg, (level or 1) + 1) end
 end
 
-local function is_tensor(v) return getmetatable(v) == debug.getregistry()["aelab.Tensor"] end
+local is_tensor = T.is_tensor
 
 -- fit(model, x, opts) → history
 --   opts.epochs (10), opts.batch (32), opts.loss ("mse"|"bce"), opts.optimizer,
