@@ -67,9 +67,7 @@ end
 function C.to2d(z)
   if z:size(2) == 2 then return z, "code" end
   if z:size(2) == 1 then
-    local two = ae.zeros(z:size(1), 2)
-    for i = 1, z:size(1) do two:set(i, 1, z:get(i, 1)) end
-    return two, "code"
+    return ae.zeros(z:size(1), 2):copy_block(1, 1, z:reshape(z:size(1), 1)), "code"
   end
   local V, mean = C.principal_axes(z, 2)
   return (z - mean):matmul(V), "PC"

@@ -33,13 +33,10 @@ function I.mosaic(images, H, W, ncol, o)
   local nrow = math.ceil(N / ncol)
   local MH, MW = nrow * H + (nrow + 1) * pad, ncol * W + (ncol + 1) * pad
   local m = ae.full(bg, MH, MW)
-  local flat = images:reshape(N, H * W)
+  local tall = images:reshape(N * H, W) -- image k is rows k·H+1 .. (k+1)·H
   for k = 0, N - 1 do
     local r, c = k // ncol, k % ncol
-    local y0, x0 = pad + r * (H + pad), pad + c * (W + pad)
-    for i = 1, H do
-      for j = 1, W do m:set(y0 + i, x0 + j, flat:get(k + 1, (i - 1) * W + j)) end
-    end
+    m:copy_block(pad + r * (H + pad) + 1, pad + c * (W + pad) + 1, tall, k * H + 1, 1, H, W)
   end
   return m
 end
