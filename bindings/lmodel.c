@@ -83,14 +83,15 @@ static int m_set_loss(lua_State *L) {
   return 0;
 }
 
-/* set_training(bool): whether forward/evaluate run Dropout as in training
- * (steps always do); aelab.lua's training()/evaluate() call it. */
+/* set_training(bool): whether forward/loss run Dropout as in training
+ * (steps always do); training()/evaluate() in aelab/models.lua call it. */
 static int m_set_training(lua_State *L) {
   check_model(L, 1)->training = lua_toboolean(L, 2);
   return 0;
 }
 
-static int m_loss(lua_State *L) {
+/* loss_name() → the loss's name, "mse" say: what set_loss chose */
+static int m_loss_name(lua_State *L) {
   lua_pushstring(L, check_model(L, 1)->loss.ops->name);
   return 1;
 }
@@ -127,7 +128,9 @@ static int m_step(lua_State *L) {
   return 1;
 }
 
-static int m_evaluate(lua_State *L) {
+/* loss(x [, target=x [, chunk]]) → the mean loss of the model on x, in
+ * evaluation mode unless training() was set; no gradients, no update. */
+static int m_loss(lua_State *L) {
   ae_model_t *m = check_model(L, 1);
   ae_tensor_t *x = ae_lua_checktensor(L, 2), *t = lua_isnoneornil(L, 3) ? x : ae_lua_checktensor(L, 3);
   double loss;
@@ -298,10 +301,10 @@ static int l_loss(lua_State *L) {
 }
 
 static const luaL_Reg methods[] = {
-    {"forward", m_forward},       {"set_loss", m_set_loss},       {"loss", m_loss},
+    {"forward", m_forward},       {"set_loss", m_set_loss},       {"loss_name", m_loss_name},
     {"set_training", m_set_training},
     {"set_optimizer", m_set_optimizer}, {"optimizer", m_optimizer}, {"step", m_step},
-    {"evaluate", m_evaluate},     {"gradient", m_gradient},       {"parameters", m_parameters},
+    {"loss", m_loss},             {"gradient", m_gradient},       {"parameters", m_parameters},
     {"zeroGrad", m_zero_grad},    {"param_count", m_param_count}, {"layers", m_layers},
     {"shapes", m_shapes},         {"code_index", m_code_index},   {"set_noise", m_set_noise},
     {"set_penalty", m_set_penalty}, {"penalty", m_penalty},       {"layer_seconds", m_layer_seconds},

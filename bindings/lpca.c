@@ -4,7 +4,9 @@
  *   pca:transform(x) → (N, k)    pca:inverse_transform(z) → (N, D)
  *   pca:components() → (k, D)    pca:mean() → (1, D)
  *   pca:explained_variance(), pca:explained_variance_ratio() → (k)
- *   pca:total_variance() → number */
+ *   pca:total_variance() → number
+ *   require("aelab.pca").sym_eigenvalues(a) → {λ1 ≥ λ2 ≥ ...}: a small
+ *       symmetric (n, n) tensor's eigenvalues, in double (LAPACK's dsyevr) */
 #include "glue.h"
 
 #include <limits.h>
@@ -119,7 +121,24 @@ static const luaL_Reg methods[] = {
     {NULL, NULL},
 };
 
-static const luaL_Reg functions[] = {{"fit", l_fit}, {NULL, NULL}};
+/* sym_eigenvalues(a (n, n)) → {λ1, ..., λn}, decreasing */
+static int l_sym_eigenvalues(lua_State *L) {
+  ae_tensor_t *a = ae_lua_checktensor(L, 1);
+  luaL_argcheck(L, a->ndim == 2 && a->shape[0] == a->shape[1], 1, "expected a square 2-D tensor");
+  int n = a->shape[0];
+  /* Lua owns the scratch: an error below leaves nothing to free */
+  double *w = lua_newuserdatauv(L, sizeof(double) * (size_t)(n > 0 ? n : 1), 0);
+  ae_error_t e;
+  if (ae_pca_sym_eigenvalues(ae_tensor_data(a), n, w, &e)) return ae_lua_raise(L, &e);
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    lua_pushnumber(L, w[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+static const luaL_Reg functions[] = {{"fit", l_fit}, {"sym_eigenvalues", l_sym_eigenvalues}, {NULL, NULL}};
 
 int luaopen_aelab_pca(lua_State *L) {
   ae_lua_createmeta(L, &pca_type, methods, NULL);

@@ -250,6 +250,28 @@ static int m_copy(lua_State *L) {
   return 1;
 }
 
+/* copy_block(r, c, src [, sr=1, sc=1 [, h, w]]): src's h×w block at row sr,
+ * column sc (default: the rest of src from there) into self at row r,
+ * column c; all 2-D, 1-based. Returns self. */
+static int m_copy_block(lua_State *L) {
+  ae_tensor_t *dst = ae_lua_checktensor(L, 1);
+  lua_Integer r = luaL_checkinteger(L, 2), c = luaL_checkinteger(L, 3);
+  ae_tensor_t *src = ae_lua_checktensor(L, 4);
+  lua_Integer sr = luaL_optinteger(L, 5, 1), sc = luaL_optinteger(L, 6, 1);
+  int two = src->ndim == 2;
+  lua_Integer h = luaL_optinteger(L, 7, two ? src->shape[0] - sr + 1 : 0);
+  lua_Integer w = luaL_optinteger(L, 8, two ? src->shape[1] - sc + 1 : 0);
+  /* int range here; the core checks the block against both shapes */
+  lua_Integer v[6] = {r, c, sr, sc, h, w};
+  static const int argn[6] = {2, 3, 5, 6, 7, 8};
+  for (int i = 0; i < 6; i++) luaL_argcheck(L, v[i] >= INT_MIN / 2 && v[i] <= INT_MAX / 2, argn[i], "out of range");
+  ae_error_t e;
+  if (ae_tensor_copy_block(dst, (int)r - 1, (int)c - 1, src, (int)sr - 1, (int)sc - 1, (int)h, (int)w, &e))
+    return ae_lua_raise(L, &e);
+  lua_settop(L, 1);
+  return 1;
+}
+
 static int m_fill(lua_State *L) {
   ae_tensor_fill(ae_lua_checktensor(L, 1), (float)luaL_checknumber(L, 2));
   lua_settop(L, 1);
@@ -473,6 +495,7 @@ static const luaL_Reg methods[] = {
     {"size", m_size},       {"shape", m_size},      {"dim", m_dim},         {"numel", m_numel},
     {"get", m_get},         {"set", m_set},         {"narrow", m_narrow},   {"reshape", m_reshape},
     {"view", m_reshape},    {"clone", m_clone},     {"copy", m_copy},       {"fill", m_fill},
+    {"copy_block", m_copy_block},
     {"rows", m_rows},       {"t", m_t},             {"matmul", m_matmul},   {"sum", m_sum},
     {"mean", m_mean},       {"min", m_min},         {"max", m_max},         {"argmax", m_argmax},
     {"log", m_log},         {"exp", m_exp},         {"abs", m_abs},         {"sqrt", m_sqrt},

@@ -28,6 +28,11 @@ void ssyevr_(const char *jobz, const char *range, const char *uplo, const int *n
              float *z, const int *ldz, int *isuppz, float *work, const int *lwork, int *iwork, const int *liwork,
              int *info);
 
+void dsyevr_(const char *jobz, const char *range, const char *uplo, const int *n, double *a, const int *lda,
+             const double *vl, const double *vu, const int *il, const int *iu, const double *abstol, int *m, double *w,
+             double *z, const int *ldz, int *isuppz, double *work, const int *lwork, int *iwork, const int *liwork,
+             int *info);
+
 /* Rows centered at a time: 1024×784 floats (3 MB) per thread, and a K long
  * enough for BLIS to run near its peak. */
 #define CHUNK 1024
@@ -258,5 +263,59 @@ int ae_pca_inverse_transform(const ae_pca_t *p, const ae_tensor_t *z, ae_tensor_
   /* the mean first, then the GEMM adds z·components on top (beta = 1) */
   for (int i = 0; i < N; i++) memcpy(od + (size_t)i * D, p->mean, sizeof(float) * D);
   ae_gemm(0, 0, N, D, k, 1.0f, ae_tensor_data(z), k, p->components, D, 1.0f, od, D);
+  return AE_OK;
+}
+
+/* Larger than any k×k problem here; keeps n·n and LAPACK's sizes in int. */
+#define SYM_EIG_MAX 4096
+
+int ae_pca_sym_eigenvalues(const float *a, int n, double *w, ae_error_t *e) {
+  assert(a && w);
+  if (n < 1 || n > SYM_EIG_MAX)
+    return ae_fail(e, AE_EARG, "sym_eigenvalues: a %d×%d matrix; expected 1 to %d rows", n, n, SYM_EIG_MAX);
+  size_t nn = (size_t)n * n;
+  double *s = malloc(sizeof(double) * nn);
+  int *isuppz = malloc(sizeof(int) * 2 * (size_t)n);
+  if (!s || !isuppz) {
+    free(s), free(isuppz);
+    return ae_fail(e, AE_ENOMEM, "sym_eigenvalues (%d×%d): out of memory", n, n);
+  }
+  /* symmetric part, in double; NaN or Inf stops here, before LAPACK sees it */
+  int finite = 1;
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < n; j++) {
+      double v = 0.5 * ((double)a[(size_t)i * n + j] + (double)a[(size_t)j * n + i]);
+      finite &= isfinite(v) != 0;
+      s[(size_t)i * n + j] = v;
+    }
+  if (!finite) {
+    free(s), free(isuppz);
+    return ae_fail(e, AE_EARG, "sym_eigenvalues (%d×%d): the matrix holds NaN or Inf", n, n);
+  }
+  int m = 0, info = 0, lwork = -1, liwork = -1, iwork_size = 0, il = 0, iu = 0, ldz = 1;
+  double vl = 0, vu = 0, abstol = 0, work_size = 0, z = 0;
+  dsyevr_("N", "A", "U", &n, s, &n, &vl, &vu, &il, &iu, &abstol, &m, w, &z, &ldz, isuppz, &work_size, &lwork,
+          &iwork_size, &liwork, &info);
+  lwork = (int)work_size + 1;
+  liwork = iwork_size > 1 ? iwork_size : 1;
+  double *work = info == 0 ? malloc(sizeof(double) * (size_t)lwork) : NULL;
+  int *iwork = info == 0 ? malloc(sizeof(int) * (size_t)liwork) : NULL;
+  if (info == 0 && (!work || !iwork)) {
+    free(s), free(isuppz), free(work), free(iwork);
+    return ae_fail(e, AE_ENOMEM, "sym_eigenvalues (%d×%d): out of memory for the eigensolver's workspace", n, n);
+  }
+  if (info == 0)
+    dsyevr_("N", "A", "U", &n, s, &n, &vl, &vu, &il, &iu, &abstol, &m, w, &z, &ldz, isuppz, work, &lwork, iwork,
+            &liwork, &info);
+  free(s), free(isuppz), free(work), free(iwork);
+  if (info != 0 || m != n)
+    return ae_fail(e, AE_EARG, "sym_eigenvalues (%d×%d): the eigensolver failed (dsyevr info %d, %d of %d values)", n,
+                   n, info, m, n);
+  /* dsyevr sorts ascending */
+  for (int i = 0, j = n - 1; i < j; i++, j--) {
+    double t = w[i];
+    w[i] = w[j];
+    w[j] = t;
+  }
   return AE_OK;
 }

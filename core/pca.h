@@ -36,4 +36,11 @@ int ae_pca_inverse_transform(const ae_pca_t *p, const ae_tensor_t *z, ae_tensor_
 const char *ae_pca_describe(const ae_pca_t *p, char *buf, size_t n);
 void ae_pca_free(ae_pca_t *p);
 
+/* Eigenvalues of a small symmetric matrix a (n, n), row-major, into w (n) by
+ * decreasing value, from LAPACK's dsyevr in double. a is read only; its two
+ * triangles are averaged first, so a product like MᵀM that rounding left
+ * slightly asymmetric counts as its symmetric part. For k×k problems
+ * (principal angles, Gram matrices); PCA's own solver is above. */
+int ae_pca_sym_eigenvalues(const float *a, int n, double *w, ae_error_t *e);
+
 #endif

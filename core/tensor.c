@@ -177,6 +177,41 @@ int ae_tensor_copy(ae_tensor_t *dst, const ae_tensor_t *src, ae_error_t *e) {
   return AE_OK;
 }
 
+/* Whether the h×w block at (r, c) lies inside the 2-D tensor t. */
+static int block_inside(const ae_tensor_t *t, int r, int c, int h, int w) {
+  return h >= 0 && w >= 0 && r >= 0 && c >= 0 && r <= t->shape[0] - h && c <= t->shape[1] - w;
+}
+
+int ae_tensor_copy_block(ae_tensor_t *dst, int dr, int dc, const ae_tensor_t *src, int sr, int sc, int h, int w,
+                         ae_error_t *e) {
+  char a[64], b[64];
+  ae_tensor_shape_str(src, a, sizeof a);
+  ae_tensor_shape_str(dst, b, sizeof b);
+  if (src->ndim != 2 || dst->ndim != 2)
+    return ae_fail(e, AE_ESHAPE, "copy_block: from %s into %s: both tensors must be 2-D (reshape them)", a, b);
+  int src_ok = block_inside(src, sr, sc, h, w);
+  if (!src_ok || !block_inside(dst, dr, dc, h, w))
+    return ae_fail(e, AE_EARG, "copy_block: a %d×%d block from row %d, column %d of %s into row %d, column %d of %s: "
+                   "it does not fit in the %s", h, w, sr + 1, sc + 1, a, dr + 1, dc + 1, b,
+                   src_ok ? "destination" : "source");
+  if (h == 0 || w == 0) return AE_OK;
+  size_t SC = (size_t)src->shape[1], DC = (size_t)dst->shape[1];
+  const float *s = ae_tensor_data(src) + (size_t)sr * SC + (size_t)sc;
+  float *d = ae_tensor_data(dst) + (size_t)dr * DC + (size_t)dc;
+  /* Views of one storage: with the same row length, rows moved in the right
+   * order (memmove within a row) are safe; with different lengths they are
+   * only if the spans do not meet. */
+  int same = src->storage == dst->storage;
+  if (same && SC != DC && d < s + (size_t)(h - 1) * SC + (size_t)w && s < d + (size_t)(h - 1) * DC + (size_t)w)
+    return ae_fail(e, AE_EARG, "copy_block: the %d×%d block overlaps itself (views %s and %s of one storage)", h, w,
+                   a, b);
+  if (same && d > s)
+    for (int i = h - 1; i >= 0; i--) memmove(d + (size_t)i * DC, s + (size_t)i * SC, (size_t)w * sizeof(float));
+  else
+    for (int i = 0; i < h; i++) memmove(d + (size_t)i * DC, s + (size_t)i * SC, (size_t)w * sizeof(float));
+  return AE_OK;
+}
+
 int ae_tensor_gather_rows(ae_tensor_t *dst, const ae_tensor_t *src, const float *idx, int n, int base,
                           ae_error_t *e) {
   size_t row = ae_tensor_rowsize(src);

@@ -60,6 +60,12 @@ ae_tensor_t *ae_tensor_reshape(const ae_tensor_t *t, int ndim, const int *shape,
 /* Copies. */
 ae_tensor_t *ae_tensor_clone(const ae_tensor_t *t, ae_error_t *e);
 int ae_tensor_copy(ae_tensor_t *dst, const ae_tensor_t *src, ae_error_t *e);
+/* A 2-D block copy: dst (DR, DC) rows dr..dr+h−1, columns dc..dc+w−1 =
+ * src (SR, SC) rows sr.., columns sc.. (0-based corners; an h×w block, 0 allowed).
+ * Both tensors 2-D and the block inside each; dst and src may be views of
+ * one storage when they share their row length (else the blocks must not overlap). */
+int ae_tensor_copy_block(ae_tensor_t *dst, int dr, int dc, const ae_tensor_t *src, int sr, int sc, int h, int w,
+                         ae_error_t *e);
 /* dst row i = src row idx[i] − base, i < n. Indices are floats (exact up to
  * 2^24 rows) so a Lua-made permutation tensor serves directly. */
 int ae_tensor_gather_rows(ae_tensor_t *dst, const ae_tensor_t *src, const float *idx, int n, int base,

@@ -391,8 +391,23 @@ function TestDropout:testModelModes()
   for i = 1, t:numel() do if flat(t):get(i) == 0 then zeros = zeros + 1 end end
   lu.assertTrue(zeros > 20 and zeros < 100, "training() forward drops about half: " .. zeros .. " of 120")
   assert_close(net:evaluate():forward(x), a, "evaluate() again", 0, 0)
-  -- with arguments evaluate is still the loss (fit's validation uses it)
-  lu.assertEquals(type(net:evaluate(x, net:forward(x))), "number")
+  -- the number is loss(x [, target]); evaluate() only sets the mode
+  lu.assertEquals(type(net:loss(x, net:forward(x))), "number")
+  lu.assertTrue(rawequal(net:evaluate(), net), "evaluate() returns the model")
+  lu.assertTrue(rawequal(net:training(), net), "training() returns the model")
+end
+
+-- The old evaluate(x) for a loss raises, naming loss(x), and leaves the mode alone.
+function TestDropout:testEvaluateWithDataRaises()
+  H.seed()
+  local net = ae.Sequential { ae.Dense(20, 30), ae.Dropout(0.5), input = { 20 } }
+  local x = ae.randn(4, 20)
+  net:training()
+  H.error_containing(lu, "net:loss(x", net.evaluate, net, x)
+  local t = net:forward(x)
+  local zeros = 0
+  for i = 1, t:numel() do if flat(t):get(i) == 0 then zeros = zeros + 1 end end
+  lu.assertTrue(zeros > 20, "still in training mode after the failed call: " .. zeros .. " zeros of 120")
 end
 
 -- Two Dropout layers see the same step seed: their masks still differ.

@@ -18,7 +18,7 @@ function TestErrorsModel:testWrongInputColumns()
   local err = err_has(lu, "Dense(784→32): input has 700 columns, expected 784", m.step, m, ae.zeros(4, 700),
     ae.zeros(4, 32))
   lu.assertNotStrContains(err, "  ") -- no doubled spaces
-  err_has(lu, "Dense(784→32): input has 700 columns, expected 784", m.evaluate, m, ae.zeros(4, 700), ae.zeros(4, 32))
+  err_has(lu, "Dense(784→32): input has 700 columns, expected 784", m.loss, m, ae.zeros(4, 700), ae.zeros(4, 32))
   err_has(lu, "Dense(784→32): input has 700 columns, expected 784", m.forward, m, ae.zeros(4, 700))
   err_has(lu, "Dense(784→32): input has 700 columns, expected 784", m.gradient, m, ae.zeros(4, 700), ae.zeros(4, 32))
 end
@@ -36,7 +36,7 @@ function TestErrorsModel:testWrongTarget()
   local err = err_has(lu, "target is [4×31]", m.step, m, ae.zeros(4, 784), ae.zeros(4, 31))
   lu.assertStrContains(err, "4 rows of 32 values")
   err_has(lu, "target is [3×32]", m.step, m, ae.zeros(4, 784), ae.zeros(3, 32))
-  err_has(lu, "target is [3×32]", m.evaluate, m, ae.zeros(4, 784), ae.zeros(3, 32))
+  err_has(lu, "target is [3×32]", m.loss, m, ae.zeros(4, 784), ae.zeros(3, 32))
 end
 
 function TestErrorsModel:testNoOptimizer()

@@ -68,10 +68,10 @@ local function assert_close_list(got, want, rtol, atol, what)
   end
 end
 
--- dx from model:gradient against central differences of model:evaluate.
+-- dx from model:gradient against central differences of model:loss.
 local function check_input_gradient(m, x, t, label)
   local _, dx = m:gradient(x, t, true)
-  local num = H.numeric_grad(function() return m:evaluate(x, t) end, x)
+  local num = H.numeric_grad(function() return m:loss(x, t) end, x)
   local bad, at = H.worst(dx, num)
   lu.assertEquals(bad, 0, string.format("%s: input gradient differs at %s (analytic %s, numeric %s)", label,
     tostring(at), at and flat(dx)[at], at and flat(num)[at]))
@@ -83,11 +83,11 @@ function TestLossMSE:setUp() H.seed() end
 
 function TestLossMSE:testHandComputed()
   local m = identity_model(3, "mse")
-  lu.assertEquals(m:loss(), "mse")
+  lu.assertEquals(m:loss_name(), "mse")
   local y = ae.tensor { { 1, 2, 3 }, { 0, -1, 0.5 } }
   local t = ae.tensor { { 0, 2, 5 }, { 1, 1, 0.5 } }
   -- (1 + 0 + 4 + 1 + 4 + 0) / 6
-  lu.assertAlmostEquals(m:evaluate(y, t), 10 / 6, 1e-6)
+  lu.assertAlmostEquals(m:loss(y, t), 10 / 6, 1e-6)
   local loss, dx = m:gradient(y, t, true)
   lu.assertAlmostEquals(loss, 10 / 6, 1e-6)
   local _, g = hand_mse(flat(y), flat(t))
@@ -101,15 +101,15 @@ function TestLossMSE:testRandomAgainstLua()
   local want, g = hand_mse(flat(y), flat(t))
   local loss, dx = m:gradient(y, t, true)
   lu.assertTrue(math.abs(loss - want) <= LOSS_RTOL * want)
-  lu.assertTrue(math.abs(m:evaluate(y, t) - want) <= LOSS_RTOL * want)
+  lu.assertTrue(math.abs(m:loss(y, t) - want) <= LOSS_RTOL * want)
   assert_close_list(flat(dx), g, GRAD_RTOL, GRAD_ATOL, "MSE dx")
 end
 
 function TestLossMSE:testZeroWhenEqual()
   local m = identity_model(4, "mse")
   local y = ae.randn(3, 4)
-  lu.assertEquals(m:evaluate(y, y:clone()), 0)
-  lu.assertEquals(m:evaluate(y), 0) -- the target defaults to the input
+  lu.assertEquals(m:loss(y, y:clone()), 0)
+  lu.assertEquals(m:loss(y), 0) -- the target defaults to the input
 end
 
 function TestLossMSE:testFiniteDifferences()
@@ -123,11 +123,11 @@ function TestLossBCE:setUp() H.seed() end
 
 function TestLossBCE:testHandComputed()
   local m = identity_model(2, "bce")
-  lu.assertEquals(m:loss(), "bce")
+  lu.assertEquals(m:loss_name(), "bce")
   local p = ae.tensor { { 0.9, 0.2 }, { 0.5, 0.7 } }
   local t = ae.tensor { { 1, 0 }, { 1, 0.3 } }
   local want = -(math.log(0.9) + math.log(0.8) + math.log(0.5) + 0.3 * math.log(0.7) + 0.7 * math.log(0.3)) / 4
-  local got = m:evaluate(p, t)
+  local got = m:loss(p, t)
   lu.assertTrue(math.abs(got - want) <= LOSS_RTOL * want, string.format("BCE %.9g, expected %.9g", got, want))
 end
 
@@ -187,7 +187,7 @@ function TestLossBCELogits:testSameAsSigmoidThenBCE()
     lu.assertAlmostEquals(want_logits, want, 1e-6 * want) -- the two hand forms agree
     local loss, dx = m:gradient(z, t, true)
     lu.assertTrue(math.abs(loss - want) <= LOSS_RTOL * want, label .. string.format(": %.9g vs %.9g", loss, want))
-    lu.assertTrue(math.abs(m:evaluate(z, t) - want) <= LOSS_RTOL * want, label .. ": evaluate")
+    lu.assertTrue(math.abs(m:loss(z, t) - want) <= LOSS_RTOL * want, label .. ": loss")
     assert_close_list(flat(dx), g, 1e-5, 1e-7, label .. " fused dx")
   end
 end
@@ -220,7 +220,7 @@ function TestLossBCELogits:testLargeLogitsStayFinite()
     local loss, dx = m:gradient(z, t, true)
     -- two terms of exactly 100 (max(z,0) − z·t), two of log(1 + e^−100) ≈ 0
     lu.assertAlmostEquals(loss, 50, 1e-5)
-    lu.assertAlmostEquals(m:evaluate(z, t), 50, 1e-5)
+    lu.assertAlmostEquals(m:loss(z, t), 50, 1e-5)
     assert_close_list(flat(dx), { 0.25, -0.25, 0, 0 }, 1e-6, 1e-7, "dz at ±100")
   end
 end
@@ -231,7 +231,7 @@ function TestLossBCELogits:testOnlyWhenBCE()
   m:set_loss("mse")
   local z, t = ae.tensor { { 0, 2 } }, ae.tensor { { 0, 1 } }
   local want = ((0.5 - 0) ^ 2 + (sigmoid(2) - 1) ^ 2) / 2
-  lu.assertAlmostEquals(m:evaluate(z, t), want, 1e-6)
+  lu.assertAlmostEquals(m:loss(z, t), want, 1e-6)
 end
 
 function TestLossBCELogits:testUnknownLossName()
@@ -247,8 +247,8 @@ function TestTensorLosses:testMatchModelLosses()
   local x, t = ae.randn(4, 6), ae.rand(4, 5)
   local p = net:forward(x)
   net:compile { loss = "bce", optimizer = ae.optim.SGD {} }
-  lu.assertAlmostEquals(ae.bce(p, t), net:evaluate(x, t), 1e-5)
+  lu.assertAlmostEquals(ae.bce(p, t), net:loss(x, t), 1e-5)
   net:compile { loss = "mse", optimizer = ae.optim.SGD {} }
-  lu.assertAlmostEquals(ae.mse(p, t), net:evaluate(x, t), 1e-6)
+  lu.assertAlmostEquals(ae.mse(p, t), net:loss(x, t), 1e-6)
   lu.assertEquals(ae.mse(t, t), 0)
 end

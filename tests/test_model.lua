@@ -36,15 +36,15 @@ local function check_model_gradients(m, x, t, label)
   local params, grads = m:parameters()
   lu.assertEquals(params:numel(), m:param_count())
   local loss = m:gradient(x, t)
-  lu.assertAlmostEquals(loss, m:evaluate(x, t), 1e-6 * loss)
-  local analytic = grads:clone() -- evaluate below does not touch grads, but be safe
-  local numeric = H.numeric_grad(function() return m:evaluate(x, t) end, params)
+  lu.assertAlmostEquals(loss, m:loss(x, t), 1e-6 * loss)
+  local analytic = grads:clone() -- loss below does not touch grads, but be safe
+  local numeric = H.numeric_grad(function() return m:loss(x, t) end, params)
   local bad, at = H.worst(analytic, numeric)
   lu.assertEquals(bad, 0, string.format("%s: parameter %s: analytic %s, numeric %s", label, tostring(at),
     at and analytic:get(at), at and numeric:get(at)))
   -- and the input gradient
   local _, dx = m:gradient(x, t, true)
-  local num_dx = H.numeric_grad(function() return m:evaluate(x, t) end, x)
+  local num_dx = H.numeric_grad(function() return m:loss(x, t) end, x)
   local bad2, at2 = H.worst(dx, num_dx)
   lu.assertEquals(bad2, 0, string.format("%s: input gradient differs at %s", label, tostring(at2)))
 end
@@ -228,10 +228,10 @@ local function steps_reduce_loss(optimizer, loss, label)
   local x = manifold_data(16)
   local m = small_autoencoder()
   m:compile { loss = loss, optimizer = optimizer }
-  local before = m:evaluate(x)
+  local before = m:loss(x)
   local last
   for _ = 1, 60 do last = m:step(x, x) end
-  local after = m:evaluate(x)
+  local after = m:loss(x)
   lu.assertTrue(after < before, string.format("%s: loss %.4f → %.4f", label, before, after))
   return before, after, last
 end
@@ -261,7 +261,7 @@ function TestModelTraining:testStepReturnsBatchLoss()
   local x = ae.rand(4, 6)
   local m = small_autoencoder()
   m:compile { loss = "mse", optimizer = ae.optim.SGD { lr = 1e-9 } }
-  local expected = m:evaluate(x)
+  local expected = m:loss(x)
   local loss = m:step(x, x)
   lu.assertAlmostEquals(loss, expected, 1e-6 * expected)
   lu.assertNil(m:step(x, x, false))
@@ -286,7 +286,7 @@ function TestModelTraining:testFitHistory()
   lu.assertTrue(h.loss[6] < h.loss[1], string.format("loss %.4f → %.4f", h.loss[1], h.loss[6]))
   lu.assertTrue(h.val_loss[6] < h.val_loss[1])
   -- the last entry is the model as it now stands
-  lu.assertAlmostEquals(m:evaluate(v), h.val_loss[6], 1e-12)
+  lu.assertAlmostEquals(m:loss(v), h.val_loss[6], 1e-12)
 end
 
 function TestModelTraining:testFitUnevenBatchesAndTargets()
@@ -353,7 +353,7 @@ local function chunked_by_hand(m, x, chunk)
   for start = 1, N, chunk do
     local n = math.min(chunk, N - start + 1)
     local part = x:narrow(1, start, n)
-    sum = sum + m:evaluate(part, part) * n
+    sum = sum + m:loss(part, part) * n
   end
   return sum / N
 end
@@ -364,8 +364,8 @@ function TestModelEvaluate:testChunksThatDoNotDivideN()
     for _, chunk in ipairs { 3, 4, 7 } do
       local m = small_autoencoder() -- fresh: workspaces sized by this chunk
       m:set_loss(loss)
-      local whole = m:evaluate(x, x, 10)
-      local chunked = m:evaluate(x, x, chunk)
+      local whole = m:loss(x, x, 10)
+      local chunked = m:loss(x, x, chunk)
       local by_hand = chunked_by_hand(m, x, chunk)
       lu.assertAlmostEquals(chunked, whole, 1e-6 * whole, loss .. " chunk " .. chunk)
       lu.assertAlmostEquals(chunked, by_hand, 1e-6 * whole, loss .. " chunk " .. chunk .. " by hand")

@@ -240,3 +240,54 @@ function TestPCA:testUserdata()
   H.error_containing(lu, "PCA was closed", p.components, p)
   getmetatable(p).__gc(p) -- closing twice is harmless
 end
+
+-- The small symmetric eigensolver (LAPACK's dsyevr) and what linalg builds
+-- on it: eigenvalues of Q·diag(λ)·Qᵀ recovered, principal angles of known
+-- subspaces.
+local SYM_EIG_TOL = 1e-5 -- the matrix is float32: its entries carry ~1e-7 relative error
+local ANGLE_TOL = 1e-3 -- degrees
+
+TestSymEigen = {}
+
+function TestSymEigen:testKnownSpectrum()
+  H.seed()
+  local q = random_orthonormal(D)
+  local a = ae.zeros(D, D)
+  for i = 1, D do
+    for j = 1, D do
+      local s = 0
+      for k = 1, D do s = s + q[k][i] * LAMBDA[k] * q[k][j] end
+      a:set(i, j, s)
+    end
+  end
+  local w = PCA.sym_eigenvalues(a)
+  lu.assertEquals(#w, D)
+  for k = 1, D do lu.assertAlmostEquals(w[k], LAMBDA[k], SYM_EIG_TOL * LAMBDA[1], "eigenvalue " .. k) end
+  lu.assertTrue(ae.linalg.symmetric_eigenvalues == PCA.sym_eigenvalues, "linalg uses the core's solver")
+end
+
+function TestSymEigen:testAsymmetryCountsAsSymmetricPart()
+  -- [[2, 1+d], [1−d, 2]]: its symmetric part has eigenvalues 3 and 1
+  local w = PCA.sym_eigenvalues(ae.tensor { { 2, 1.25 }, { 0.75, 2 } })
+  lu.assertAlmostEquals(w[1], 3, 1e-12)
+  lu.assertAlmostEquals(w[2], 1, 1e-12)
+end
+
+function TestSymEigen:testErrors()
+  H.error_containing(lu, "expected a square 2-D tensor", PCA.sym_eigenvalues, ae.zeros(2, 3))
+  H.error_containing(lu, "expected a square 2-D tensor", PCA.sym_eigenvalues, ae.zeros(4))
+  H.error_containing(lu, "sym_eigenvalues (2×2): the matrix holds NaN or Inf", PCA.sym_eigenvalues,
+    ae.tensor { { 1, 0 }, { 0, 1 / 0 } })
+end
+
+function TestSymEigen:testPrincipalAngles()
+  -- span{e1, e2} against span{e1, cos θ·e2 + sin θ·e3}: angles 0 and θ
+  for _, theta in ipairs { 0, 7.5, 30, 90 } do
+    local r = math.rad(theta)
+    local A = ae.tensor { { 1, 0 }, { 0, 1 }, { 0, 0 }, { 0, 0 } }
+    local B = ae.tensor { { 2, 0 }, { 0, 3 * math.cos(r) }, { 0, 3 * math.sin(r) }, { 0, 0 } } -- not unit: bases are made orthonormal
+    local angles = ae.linalg.principal_angles(A, B)
+    lu.assertAlmostEquals(angles[1], 0, ANGLE_TOL)
+    lu.assertAlmostEquals(angles[2], theta, ANGLE_TOL, "θ = " .. theta)
+  end
+end

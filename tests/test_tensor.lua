@@ -173,6 +173,67 @@ function TestTensorViews:testCopyInto()
   H.error_containing(lu, "copy", a.copy, a, ae.zeros(3))
 end
 
+-- copy_block: a 2-D block of one tensor into another (image mosaics).
+TestTensorCopyBlock = {}
+
+-- The reference: the same copy element by element through get/set.
+local function naive_copy_block(dst, r, c, src, sr, sc, h, w)
+  for i = 0, h - 1 do
+    for j = 0, w - 1 do dst:set(r + i, c + j, src:get(sr + i, sc + j)) end
+  end
+end
+
+function TestTensorCopyBlock:testWholeSourceIntoPlace()
+  local m = ae.full(0.5, 4, 5)
+  lu.assertTrue(rawequal(m:copy_block(2, 3, ae.tensor { { 1, 2 }, { 3, 4 } }), m), "returns self")
+  lu.assertEquals(m:totable(), { { 0.5, 0.5, 0.5, 0.5, 0.5 }, { 0.5, 0.5, 1, 2, 0.5 }, { 0.5, 0.5, 3, 4, 0.5 },
+    { 0.5, 0.5, 0.5, 0.5, 0.5 } })
+end
+
+function TestTensorCopyBlock:testSubBlocksAgainstGetSet()
+  H.seed()
+  local src = ae.randn(7, 9)
+  for _, b in ipairs { { 1, 1, 1, 1, 7, 9 }, { 3, 4, 2, 5, 4, 3 }, { 10, 1, 1, 9, 3, 1 }, { 2, 2, 6, 2, 0, 4 } } do
+    local got, want = ae.full(-1, 12, 11), ae.full(-1, 12, 11)
+    got:copy_block(b[1], b[2], src, b[3], b[4], b[5], b[6])
+    naive_copy_block(want, b[1], b[2], src, b[3], b[4], b[5], b[6])
+    lu.assertTrue(got == want, "block " .. table.concat(b, ","))
+  end
+  -- h and w default to the rest of src from (sr, sc)
+  local got, want = ae.zeros(12, 11), ae.zeros(12, 11)
+  got:copy_block(1, 2, src, 3, 4)
+  naive_copy_block(want, 1, 2, src, 3, 4, 5, 6)
+  lu.assertTrue(got == want, "default block size")
+end
+
+-- One storage: with the same row length any overlap copies as if through a
+-- temporary; with different row lengths an overlap is refused.
+function TestTensorCopyBlock:testOverlapInOneTensor()
+  local function grid() return ae.tensor { { 1, 2, 3 }, { 4, 5, 6 }, { 7, 8, 9 } } end
+  lu.assertEquals(grid():copy_block(2, 1, grid(), 1, 1, 2, 3):totable(), { { 1, 2, 3 }, { 1, 2, 3 }, { 4, 5, 6 } })
+  local t = grid()
+  lu.assertEquals(t:copy_block(2, 1, t, 1, 1, 2, 3):totable(), { { 1, 2, 3 }, { 1, 2, 3 }, { 4, 5, 6 } }, "down")
+  t = grid()
+  lu.assertEquals(t:copy_block(1, 1, t, 2, 2):totable(), { { 5, 6, 3 }, { 8, 9, 6 }, { 7, 8, 9 } }, "up and left")
+  t = grid()
+  lu.assertEquals(t:copy_block(1, 2, t, 1, 1, 3, 2):totable(), { { 1, 1, 2 }, { 4, 4, 5 }, { 7, 7, 8 } }, "right")
+  local v = ae.tensor { 1, 2, 3, 4, 5, 6 }
+  H.error_containing(lu, "overlaps itself (views [3×2] and [2×3]", v:reshape(2, 3).copy_block, v:reshape(2, 3), 1, 2,
+    v:reshape(3, 2), 1, 1, 2, 2)
+end
+
+function TestTensorCopyBlock:testErrorsNameTheShapes()
+  local m, s = ae.zeros(4, 5), ae.full(1, 2, 2)
+  H.error_containing(lu, "a 2×2 block from row 1, column 1 of [2×2] into row 4, column 5 of [4×5]: it does not fit in the destination",
+    m.copy_block, m, 4, 5, s)
+  H.error_containing(lu, "it does not fit in the source", m.copy_block, m, 1, 1, s, 2, 2, 2, 1)
+  H.error_containing(lu, "from [2×2×2] into [4×5]: both tensors must be 2-D", m.copy_block, m, 1, 1, ae.zeros(2, 2, 2))
+  H.error_containing(lu, "from [2×2] into [20]: both tensors must be 2-D", ae.zeros(20).copy_block, ae.zeros(20), 1, 1, s)
+  H.error_containing(lu, "row 0, column 1", m.copy_block, m, 0, 1, s)
+  lu.assertTrue(m == ae.zeros(4, 5), "a failed copy writes nothing")
+  lu.assertTrue(m:copy_block(3, 4, s, 1, 1, 0, 2) == ae.zeros(4, 5), "an empty block is a no-op")
+end
+
 TestTensorArith = {}
 
 function TestTensorArith:testTensorTensor()

@@ -99,7 +99,7 @@ local function fit(model, x, opts)
     end
     local train_seconds = sys.clock() - t0
     local loss = sum / count
-    local val = vx and model:evaluate(vx, vt) or nil
+    local val = vx and model:loss(vx, vt) or nil
     history.loss[epoch] = loss
     history.val_loss[epoch] = val
     history.seconds[epoch] = train_seconds

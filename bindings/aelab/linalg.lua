@@ -1,43 +1,17 @@
--- Small dense linear algebra in Lua for k×k problems (k up to ~100): the
--- symmetric eigenproblem by cyclic Jacobi, orthonormal bases by Cholesky, and
--- principal angles between subspaces. Big matrices stay in the core (PCA).
+-- Small dense linear algebra for k×k problems (k up to ~100): symmetric
+-- eigenvalues (LAPACK's dsyevr in the core, through aelab.pca), orthonormal
+-- bases by Cholesky, and principal angles between subspaces. Big matrices
+-- stay in the core (PCA).
 local T = require "aelab.tensor"
+local pca = require "aelab.pca"
 
 local linalg = {}
 
 local function to_rows(t) return t:totable(), t:size(1), t:size(2) end
 
--- Eigenvalues of a symmetric k×k tensor, in decreasing order (a table).
-function linalg.symmetric_eigenvalues(t)
-  local a, n = to_rows(t)
-  for _ = 1, 100 do
-    local off = 0
-    for i = 1, n do for j = i + 1, n do off = off + a[i][j] ^ 2 end end
-    if off < 1e-22 then break end
-    for p = 1, n - 1 do
-      for q = p + 1, n do
-        if math.abs(a[p][q]) > 1e-300 then
-          local theta = (a[q][q] - a[p][p]) / (2 * a[p][q])
-          local tt = (theta >= 0 and 1 or -1) / (math.abs(theta) + math.sqrt(theta * theta + 1))
-          local c = 1 / math.sqrt(tt * tt + 1)
-          local s = tt * c
-          for k = 1, n do
-            local akp, akq = a[k][p], a[k][q]
-            a[k][p], a[k][q] = c * akp - s * akq, s * akp + c * akq
-          end
-          for k = 1, n do
-            local apk, aqk = a[p][k], a[q][k]
-            a[p][k], a[q][k] = c * apk - s * aqk, s * apk + c * aqk
-          end
-        end
-      end
-    end
-  end
-  local ev = {}
-  for i = 1, n do ev[i] = a[i][i] end
-  table.sort(ev, function(x, y) return x > y end)
-  return ev
-end
+-- Eigenvalues of a symmetric k×k tensor, in decreasing order (a table of
+-- doubles; an asymmetry left by rounding counts as the symmetric part).
+linalg.symmetric_eigenvalues = pca.sym_eigenvalues
 
 -- An orthonormal basis (D×k) of the column space of A (D×k, full rank):
 -- Q = A·R⁻¹ with RᵀR = AᵀA (Cholesky), in double precision for R.

@@ -1,0 +1,17 @@
+-- ae.help(): the main calls on one screen, for the REPL.
+return function()
+  print([[
+aelab — autoencoders in Lua on a C core.
+  x = ae.randn(4, 3)                      tensors: zeros, rand, randn, tensor{...}, load_npy
+  train, test = ae.data.fashion_mnist()   also ae.data.mnist(), ae.data.letters()
+  net = ae.Autoencoder{ encoder = {ae.Dense(784, 32), ae.ReLU()},
+                        decoder = {ae.Dense(32, 784), ae.Sigmoid()} }
+  print(net)                              a summary of layers and parameters
+  h = net:fit(train.x, {epochs = 2, batch = 256, loss = "bce",
+                        optimizer = ae.optim.Adam{lr = 1e-3}, validation = test.x})
+  z = net:encode(test.x); r = net:reconstruct(test.x)
+  net:loss(test.x)                        the loss on data (net:evaluate() and net:training() set the mode)
+  print(net:profile())                    where the training time went, per layer
+  ae.plot.history(h)                      figures (to the terminal here, or {out = "f.png"})
+Lessons: ./aelab lessons/01_undercomplete.lua   (writes to out/01_undercomplete/)]])
+end

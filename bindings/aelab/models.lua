@@ -1,0 +1,122 @@
+-- Models from Lua: the Sequential and Autoencoder constructors, and every
+-- model method written in Lua, installed here and nowhere else on the
+-- metatable of aelab.Model (bindings/lmodel.c holds the C methods: forward,
+-- step, loss, gradient, parameters, layers, shapes, set_loss, loss_name, ...).
+-- (Named models.lua, not model.lua: the host preloads the C module as
+-- "aelab.model", and a preload wins over package.path.)
+local Model = require "aelab.model"
+local format = require "aelab.format"
+
+local models = {}
+
+local model_mt = Model.metatable
+local methods = model_mt.__index
+
+local is_model = Model.is_model
+local is_layer = require("aelab.layer").is_layer
+
+local function layer_list(spec, what)
+  if is_model(spec) then
+    local out = {}
+    for i, l in ipairs(spec:layers()) do out[i] = l end
+    return out
+  end
+  if type(spec) ~= "table" then
+    error(string.format("%s: expected a table of layers, got %s", what, type(spec)), 3)
+  end
+  local out = {}
+  for i, l in ipairs(spec) do
+    if not is_layer(l) then
+      error(string.format("%s: element %d is a %s, not a layer (e.g. ae.Dense(784, 32))", what, i, type(l)), 3)
+    end
+    out[i] = l
+  end
+  if #out == 0 then error(what .. ": needs at least one layer", 3) end
+  return out
+end
+
+-- Sequential{layer, layer, ...; input = {shape}}
+function models.Sequential(spec)
+  return Model.new(layer_list(spec, "Sequential"), nil, spec.input)
+end
+
+-- Autoencoder{encoder = Sequential or {layers}, decoder = ...; input = {shape}}
+function models.Autoencoder(spec)
+  if type(spec) ~= "table" or not spec.encoder or not spec.decoder then
+    error("Autoencoder: expected {encoder = ..., decoder = ...}", 2)
+  end
+  local enc = layer_list(spec.encoder, "Autoencoder encoder")
+  local dec = layer_list(spec.decoder, "Autoencoder decoder")
+  local all = {}
+  for _, l in ipairs(enc) do all[#all + 1] = l end
+  for _, l in ipairs(dec) do all[#all + 1] = l end
+  return Model.new(all, #enc, spec.input)
+end
+
+-- Mean losses per value between tensors of the same size, as the models
+-- report them: squared error, and binary cross-entropy of probabilities p
+-- against targets t (p clamped to [1e-7, 1 − 1e-7], as Keras does).
+function models.mse(a, b) return Model.loss("mse", a, b) end
+function models.bce(p, t) return Model.loss("bce", p, t) end
+
+---------------------------------------------------------------------------
+-- Methods
+---------------------------------------------------------------------------
+
+function methods:is_autoencoder()
+  local code, n = self:code_index()
+  return code < n
+end
+
+function methods:encode(x)
+  local code = self:code_index()
+  assert(self:is_autoencoder(), "encode: this model has no decoder (use forward)")
+  return self:forward(x, 1, code)
+end
+
+function methods:decode(z)
+  local code, n = self:code_index()
+  assert(self:is_autoencoder(), "decode: this model has no decoder")
+  return self:forward(z, code + 1, n)
+end
+
+function methods:reconstruct(x) return self:forward(x) end
+
+-- Torch7's modes, and nothing else. A step (fit) always trains, with Dropout
+-- dropping; forward, reconstruct, loss and validation evaluate (Dropout is
+-- the identity) unless training() was called: then forward drops too, until
+-- evaluate(). Both return the model. The loss on data is net:loss(x [, target]).
+function methods:training()
+  self:set_training(true)
+  return self
+end
+
+function methods:evaluate(...)
+  if select("#", ...) > 0 then
+    error("evaluate() only sets evaluation mode and takes no arguments; " ..
+      "for the loss on x use net:loss(x [, target])", 2)
+  end
+  self:set_training(false)
+  return self
+end
+
+-- compile{loss = "bce"|"mse", optimizer = ae.optim.Adam{...}}
+function methods:compile(o)
+  if o.loss then self:set_loss(o.loss) end
+  if o.optimizer then self:set_optimizer(o.optimizer) end
+  return self
+end
+
+-- fit(x, opts) → history: the standard training loop, in fit.lua (a loop
+-- over the public methods above and step, which lessons may rewrite).
+methods.fit = require "aelab.fit"
+
+-- print(net) and net:summary(): layers, shapes, parameters (format.lua).
+function methods:summary() return format.summary(self) end
+model_mt.__tostring = format.summary
+
+-- print(net:profile([reset])): where the training steps' time went, per layer.
+function methods:profile(reset) return format.profile(self, reset) end
+
+models.is_model = is_model
+return models

@@ -1,0 +1,226 @@
+-- Charts: loss curves (history), scatters of codes coloured by class (latent,
+-- and compare's two side by side, both through scatter_block/scatter_plots),
+-- lines of y against x (series) and histograms. Each takes data and an options table
+-- {out=, title=, terminal=, size={w,h}} and returns what the engine's render
+-- returns: the output path, or nil and a reason.
+local ae = require "aelab"
+local E = require "plots.engine"
+
+local C = {}
+local own, common, quote, colors = E.own, E.common, E.quote, E.colors
+
+---------------------------------------------------------------------------
+-- history: loss curves. `runs` is a history, or a list of {label=, history=}.
+---------------------------------------------------------------------------
+function C.history(runs, o)
+  o = own(o)
+  if runs.loss then runs = { { label = o.label or "", history = runs } } end
+  local fig = E.figure(o)
+  common(fig, o)
+  fig:cmd("set xlabel 'epoch'")
+  fig:cmd("set ylabel %s", quote(o.ylabel or "loss"))
+  fig:cmd("set grid")
+  fig:cmd("set key top right")
+  if o.logscale then fig:cmd("set logscale y") end
+  local plots = {}
+  local style = #runs[1].history.loss > 20 and "lines" or "linespoints"
+  for r, run in ipairs(runs) do
+    local h = run.history
+    h.val_loss = h.val_loss or {}
+    local rows = {}
+    for e = 1, #h.loss do
+      rows[e] = string.format("%d %.8g %s", e, h.loss[e], h.val_loss[e] and string.format("%.8g", h.val_loss[e]) or "NaN")
+    end
+    fig:block("run" .. r, rows)
+    local label = (run.label and run.label ~= "") and (run.label .. ", ") or ""
+    local lt = (r - 1) % #colors + 1
+    plots[#plots + 1] = string.format("$run%d using 1:2 with %s lt %d dt 2 title %s", r, style, lt,
+      quote(label .. "train"))
+    if h.val_loss[1] then
+      plots[#plots + 1] = string.format("$run%d using 1:3 with %s lt %d dt 1 title %s", r, style, lt,
+        quote(label .. "validation"))
+    end
+  end
+  local epochs = #runs[1].history.loss
+  if epochs == 1 then fig:cmd("set xrange [0.5:1.5]") end
+  fig:cmd("set xtics %d", math.max(1, epochs // 10))
+  fig:cmd("plot " .. table.concat(plots, ", \\\n     "))
+  return fig:render()
+end
+
+---------------------------------------------------------------------------
+-- Scatters of codes: latent (one) and compare (two side by side).
+---------------------------------------------------------------------------
+
+-- Top-k principal directions of the rows of z (d×k) and their mean (1×d).
+function C.principal_axes(z, k)
+  if z:size(1) < 2 then -- one point: no spread to find axes in, any axes project it to 0
+    local V = ae.zeros(z:size(2), k)
+    for a = 1, k do V:set(a, a, 1) end
+    return V, z:mean(true)
+  end
+  local pca = ae.PCA(z, k) -- the core's exact PCA, signs fixed so figures repeat
+  return pca:components():t(), pca:mean()
+end
+
+-- Projects codes to 2-D (PCA when wider); returns [N×2], and how.
+function C.to2d(z)
+  if z:size(2) == 2 then return z, "code" end
+  if z:size(2) == 1 then
+    return ae.zeros(z:size(1), 2):copy_block(1, 1, z:reshape(z:size(1), 1)), "code"
+  end
+  local V, mean = C.principal_axes(z, 2)
+  return (z - mean):matmul(V), "PC"
+end
+
+-- The scatter latent and compare both draw, in two steps. First the points
+-- [N×2] go to datablock $name as "x y class" rows (class 0 without labels),
+-- each class seen marked in `seen`; then one points clause per class
+-- (coloured by class) for the plot command.
+local function scatter_block(fig, name, xy, labels, seen)
+  local rows = {}
+  for i = 1, xy:size(1) do
+    local c = labels and math.floor(labels:get(i)) or 0
+    seen[c] = true
+    rows[i] = string.format("%.6g %.6g %d", xy:get(i, 1), xy:get(i, 2), c)
+  end
+  fig:block(name, rows)
+end
+
+local function scatter_plots(name, classes, ps, title_of)
+  local plots = {}
+  for _, c in ipairs(classes) do
+    plots[#plots + 1] = string.format("$%s using ($3==%d?$1:NaN):($3==%d?$2:NaN) with points pt 7 ps %g lt %d title %s",
+      name, c, c, ps, c % #colors + 1, quote(title_of(c)))
+  end
+  return plots
+end
+
+local function sorted_keys(set)
+  local list = {}
+  for k in pairs(set) do list[#list + 1] = k end
+  table.sort(list)
+  return list
+end
+
+-- latent(z, labels, {classes={names}, text={per-point labels}, ...})
+function C.latent(z, labels, o)
+  o = own(o)
+  local xy, how = C.to2d(z)
+  local fig = E.figure(o)
+  common(fig, o)
+  fig:cmd("set xlabel %s", quote(how .. " 1"))
+  fig:cmd("set ylabel %s", quote(how .. " 2"))
+  fig:cmd("set grid")
+  fig:cmd("set key outside right top")
+  local N = xy:size(1)
+  local seen = {}
+  scatter_block(fig, "codes", xy, labels, seen)
+  local plots = scatter_plots("codes", sorted_keys(seen), o.pointsize or (N > 2000 and 0.3 or 0.8), function(c)
+    return o.classes and o.classes[c + 1] or (labels and tostring(c) or "codes")
+  end)
+  if o.text then
+    local trows = {}
+    for i = 1, N do trows[i] = string.format("%.6g %.6g %s", xy:get(i, 1), xy:get(i, 2), string.format("%q", o.text[i])) end
+    fig:block("text", trows)
+    plots[#plots + 1] = "$text using 1:2:3 with labels offset 0.8,0.8 font ',12' noenhanced notitle"
+  end
+  fig:cmd("plot " .. table.concat(plots, ", \\\n     "))
+  return fig:render()
+end
+
+-- compare(a, b, labels, {names={"A", "B"}, axes={how_a, how_b}, classes=}):
+-- two 2-D embeddings of the same points side by side on one canvas.
+function C.compare(a, b, labels, o)
+  o = own(o)
+  local names = o.names or { "A", "B" }
+  o.size = o.size or { 1300, 560 }
+  local fig = E.figure(o)
+  common(fig, {}) -- the title goes on the multiplot below
+  local seen, how = {}, {}
+  for which, t in ipairs { a, b } do
+    local xy
+    xy, how[which] = C.to2d(t)
+    if o.axes and o.axes[which] then how[which] = o.axes[which] end
+    scatter_block(fig, "emb" .. which, xy, labels, seen)
+  end
+  local classes = sorted_keys(seen)
+  local ps = o.pointsize or ((a:size(1) > 2000) and 0.3 or 0.7)
+  local function title_of(c) return o.classes and o.classes[c + 1] or tostring(c) end
+  fig:cmd("set multiplot layout 1,2 %s", o.title and ("title " .. quote(o.title) .. " noenhanced") or "")
+  for which = 1, 2 do
+    fig:cmd("set title %s noenhanced", quote(names[which]))
+    fig:cmd("set xlabel %s; set ylabel %s", quote(how[which] .. " 1"), quote(how[which] .. " 2"))
+    fig:cmd("set grid")
+    if which == 2 then fig:cmd("set key outside right top") else fig:cmd("unset key") end
+    fig:cmd("plot " .. table.concat(scatter_plots("emb" .. which, classes, ps, title_of), ", \\\n     "))
+  end
+  fig:cmd("unset multiplot")
+  return fig:render()
+end
+
+---------------------------------------------------------------------------
+-- series: lines of y against x, several on one canvas.
+--   series({{label=, x={...}, y={...}}, ...}, {xlabel=, ylabel=, points=true})
+---------------------------------------------------------------------------
+function C.series(list, o)
+  o = own(o)
+  local fig = E.figure(o)
+  common(fig, o)
+  fig:cmd("set xlabel %s; set ylabel %s", quote(o.xlabel or "x"), quote(o.ylabel or "y"))
+  fig:cmd("set grid")
+  fig:cmd("set key %s", o.key or "top left")
+  if o.logscale then fig:cmd("set logscale %s", o.logscale) end
+  local plots = {}
+  for k, sr in ipairs(list) do
+    local rows = {}
+    for i = 1, #sr.y do rows[i] = string.format("%.8g %.8g", sr.x and sr.x[i] or i, sr.y[i]) end
+    fig:block("s" .. k, rows)
+    plots[k] = string.format("$s%d using 1:2 with %s lt %d title %s", k, o.points == false and "lines" or "linespoints",
+      (k - 1) % #colors + 1, quote(sr.label or ""))
+  end
+  fig:cmd("plot " .. table.concat(plots, ", \\\n     "))
+  return fig:render()
+end
+
+---------------------------------------------------------------------------
+-- histogram of values (a tensor or a table of numbers)
+---------------------------------------------------------------------------
+function C.histogram(values, o)
+  o = own(o)
+  local list = values
+  if ae.is_tensor(values) then list = values:reshape(values:numel()):totable() end
+  if #list == 0 then error("histogram: no values", 2) end
+  local lo, hi = math.huge, -math.huge
+  for _, v in ipairs(list) do lo, hi = math.min(lo, v), math.max(hi, v) end
+  if o.range then lo, hi = o.range[1], o.range[2] end
+  if hi <= lo then hi = lo + 1 end
+  local bins = o.bins or 30
+  local w = (hi - lo) / bins
+  local counts = {}
+  for b = 1, bins do counts[b] = 0 end
+  for _, v in ipairs(list) do
+    local b = math.floor((v - lo) / w) + 1
+    if b == bins + 1 then b = bins end
+    if b >= 1 and b <= bins then counts[b] = counts[b] + 1 end
+  end
+  local rows = {}
+  for b = 1, bins do rows[b] = string.format("%.8g %d", lo + (b - 0.5) * w, counts[b]) end
+  local fig = E.figure(o)
+  common(fig, o)
+  fig:block("hist", rows)
+  fig:cmd("set xlabel %s; set ylabel %s", quote(o.xlabel or "value"), quote(o.ylabel or "count"))
+  fig:cmd("set style fill solid 0.7 border lc rgb '#333333'")
+  fig:cmd("set boxwidth %g", w * 0.95)
+  fig:cmd("set grid ytics")
+  fig:cmd("unset key")
+  fig:cmd("set yrange [0:*]")
+  if o.mark then
+    fig:cmd("set arrow from %g, graph 0 to %g, graph 1 nohead lw 2 lc rgb '#d62728' dt 2", o.mark, o.mark)
+    if o.mark_label then fig:cmd("set label %s at %g, graph 0.95 left offset 0.5,0 tc rgb '#d62728'", quote(o.mark_label), o.mark) end
+  end
+  fig:cmd("plot $hist using 1:2 with boxes lt 1")
+  return fig:render()
+end
+
+return C

@@ -1,0 +1,213 @@
+-- Image figures: mosaics of images (images, image_rows, reconstructions)
+-- and decodings of the latent space (manifold, interpolation). Images are the
+-- rows of an [N×H·W] tensor (or N×1×H×W); a mosaic is one [MH×MW] tensor
+-- sent to gnuplot as binary floats. Options as for every figure:
+-- {out=, title=, terminal=, size={w,h}}.
+local ae = require "aelab"
+local E = require "plots.engine"
+
+local I = {}
+local own, common, quote = E.own, E.common, E.quote
+
+-- A copy of x with each row (sample) stretched to [0, 1] on its own range:
+-- learned weights shown as images, where each filter's pattern matters and
+-- not its scale.
+function I.stretch_rows(x)
+  local n = x:size(1)
+  local f = x:reshape(n, x:numel() // n):clone()
+  for k = 1, n do
+    local row = f:narrow(1, k, 1)
+    local lo, hi = row:min(), row:max()
+    row:copy((row - lo) / math.max(hi - lo, 1e-12))
+  end
+  return f
+end
+
+-- Tiles images (rows of a [N×H·W] tensor) into a mosaic tensor, nrow×ncol
+-- with o.pad pixels (2) of o.background (1.0) between and around them.
+-- Cells past N stay background.
+function I.mosaic(images, H, W, ncol, o)
+  o = own(o)
+  local pad, bg = o.pad or 2, o.background or 1.0
+  local N = images:size(1)
+  local nrow = math.ceil(N / ncol)
+  local MH, MW = nrow * H + (nrow + 1) * pad, ncol * W + (ncol + 1) * pad
+  local m = ae.full(bg, MH, MW)
+  local tall = images:reshape(N * H, W) -- image k is rows k·H+1 .. (k+1)·H
+  for k = 0, N - 1 do
+    local r, c = k // ncol, k % ncol
+    m:copy_block(pad + r * (H + pad) + 1, pad + c * (W + pad) + 1, tall, k * H + 1, 1, H, W)
+  end
+  return m
+end
+
+-- Draws a mosaic tensor [MH×MW] as a grey image, 0 = black, 1 = white
+-- unless o.invert (ink on paper: 1 = black).
+local function draw_mosaic(fig, m, o)
+  local MH, MW = m:size(1), m:size(2)
+  fig:cmd("unset border; unset tics; unset key; unset colorbox")
+  fig:cmd("set size ratio -1")
+  fig:cmd("set margins 0,0,0,%d", o.title and 2 or 0)
+  fig:cmd("set xrange [-0.5:%g]; set yrange [-0.5:%g]", MW - 0.5, MH - 0.5)
+  if o.invert then fig:cmd("set palette gray negative") else fig:cmd("set palette gray") end
+  fig:cmd("set cbrange [%g:%g]", o.vmin or 0, o.vmax or 1)
+  local src = fig:binary(m:tobytes())
+  local labels = o.labels or {}
+  for _, l in ipairs(labels) do
+    fig:cmd("set label %s at %g,%g %s front noenhanced textcolor rgb '%s' font ',%d'", quote(l.text), l.x, l.y,
+      l.align or "left", l.color or "#c00000", l.size or 10)
+  end
+  fig:cmd("plot %s binary array=(%d,%d) format='%%float' flipy with image notitle", src, MW, MH)
+end
+
+-- images(x, {image={H,W}, ncol=, captions={...}, invert=}): a grid of
+-- images (rows of x), each with an optional caption under it.
+function I.images(x, o)
+  o = own(o)
+  local H, W = table.unpack(o.image or { 28, 28 })
+  local N = x:size(1)
+  local ncol = o.ncol or math.min(N, 10)
+  local pad = o.pad or (o.captions and math.max(2, math.floor(H * 0.45)) or 2)
+  local m = I.mosaic(x, H, W, ncol, { pad = pad, background = o.background or (o.invert and 0.0 or 1.0) })
+  local MH, MW = m:size(1), m:size(2)
+  local scale = o.scale or math.max(1, math.floor(900 / MW))
+  o.size = o.size or { MW * scale, MH * scale + (o.title and 30 or 0) }
+  local fig = E.figure(o)
+  common(fig, o)
+  if o.captions then
+    local labels = {}
+    for k = 1, N do
+      local r, c = (k - 1) // ncol, (k - 1) % ncol
+      -- below the tile; image rows count from the top (flipy)
+      labels[k] = { text = tostring(o.captions[k] or ""), x = pad + c * (W + pad) + W / 2 - 0.5,
+        y = MH - (pad + r * (H + pad) + H) - pad / 2 - 0.5, align = "center", color = o.caption_color or "#000000",
+        size = o.caption_size or 9 }
+    end
+    o.labels = labels
+  end
+  draw_mosaic(fig, m, o)
+  return fig:render()
+end
+
+-- image_rows({{name, images}, ...}, {image={H,W}, n=}): rows of images, each
+-- row named on the left (originals over reconstructions, or snapshots).
+function I.image_rows(rows, o)
+  o = own(o)
+  local n = o.n or 10
+  for _, r in ipairs(rows) do n = math.min(n, r[2]:size(1)) end
+  local H, W = table.unpack(o.image or { 28, 28 })
+  local all = ae.zeros(#rows * n, H * W)
+  for r, row in ipairs(rows) do all:narrow(1, (r - 1) * n + 1, n):copy(row[2]:narrow(1, 1, n):reshape(n, H * W)) end
+  local pad = o.pad or 2
+  local m = I.mosaic(all, H, W, n, { pad = pad, background = o.background or 1.0 })
+  local left = o.left or 150
+  local scale = o.scale or math.max(2, math.floor(900 / m:size(2)))
+  local top = o.title and 40 or 10
+  o.size = o.size or { m:size(2) * scale + left, m:size(1) * scale + top }
+  local fig = E.figure(o)
+  common(fig, o)
+  fig:cmd("unset border; unset tics; unset key; unset colorbox")
+  fig:cmd("set lmargin at screen %g", left / o.size[1])
+  fig:cmd("set rmargin at screen 0.99")
+  fig:cmd("set tmargin at screen %g", 1 - top / o.size[2])
+  fig:cmd("set bmargin at screen 0.01")
+  fig:cmd("set xrange [-0.5:%g]; set yrange [-0.5:%g]", m:size(2) - 0.5, m:size(1) - 0.5)
+  if o.invert then fig:cmd("set palette gray negative") else fig:cmd("set palette gray") end
+  fig:cmd("set cbrange [0:1]")
+  for r, row in ipairs(rows) do
+    local y = m:size(1) - (pad + (r - 1) * (H + pad) + H / 2)
+    fig:cmd("set label %s at graph -0.01, first %g right noenhanced font ',11'", quote(row[1]), y)
+  end
+  local src = fig:binary(m:tobytes())
+  fig:cmd("plot %s binary array=(%d,%d) format='%%float' flipy with image notitle", src, m:size(2), m:size(1))
+  return fig:render()
+end
+
+-- reconstructions(x, recon_or_model, {image=, n=10, noisy=}): originals over
+-- reconstructions (over noisy inputs first when given), one column each.
+function I.reconstructions(x, recon, o)
+  o = own(o)
+  local n = math.min(o.n or 10, x:size(1))
+  x = x:narrow(1, 1, n)
+  if not ae.is_tensor(recon) then
+    recon = recon:reconstruct(o.noisy and o.noisy:narrow(1, 1, n) or x)
+  end
+  local rows = { { "original", x } }
+  if o.noisy then rows[#rows + 1] = { "noisy", o.noisy } end
+  rows[#rows + 1] = { o.recon_label or "reconstruction", recon }
+  o.n = n
+  return I.image_rows(rows, o)
+end
+
+---------------------------------------------------------------------------
+-- Decoding the latent plane
+---------------------------------------------------------------------------
+
+-- The decoder of a model, as a function of codes.
+local function decoder_of(m)
+  if type(m) == "function" then return m end
+  return function(z) return m:decode(z) end
+end
+
+-- manifold(model, {xrange={-3,3}, yrange={-3,3}, n=15, image={H,W}}):
+-- decodes a regular n×n grid over a 2-D latent rectangle into one mosaic;
+-- y grows upwards, as on the scatter of codes.
+function I.manifold(model, o)
+  o = own(o)
+  local n = o.n or 15
+  local xr, yr = o.xrange or { -3, 3 }, o.yrange or { -3, 3 }
+  local z = ae.zeros(n * n, 2)
+  for r = 1, n do
+    for c = 1, n do
+      local k = (r - 1) * n + c
+      z:set(k, 1, xr[1] + (xr[2] - xr[1]) * (c - 1) / math.max(n - 1, 1))
+      z:set(k, 2, yr[2] - (yr[2] - yr[1]) * (r - 1) / math.max(n - 1, 1))
+    end
+  end
+  local imgs = decoder_of(model)(z)
+  local H, W = table.unpack(o.image or { 28, 28 })
+  local m = I.mosaic(imgs, H, W, n, { pad = o.pad or 1, background = o.background or 0.5 })
+  local MH, MW = m:size(1), m:size(2)
+  local side = o.pixels or 800
+  o.size = o.size or { side + 100, math.floor(side * MH / MW) + 110 }
+  local fig = E.figure(o)
+  common(fig, o)
+  fig:cmd("unset key; unset colorbox")
+  fig:cmd("set size ratio %g", MH / MW) -- the mosaic keeps square pixels
+  if o.invert then fig:cmd("set palette gray negative") else fig:cmd("set palette gray") end
+  fig:cmd("set cbrange [0:1]")
+  -- axes in code units: the image spans the rectangle plus half a cell
+  local dx = (xr[2] - xr[1]) / math.max(n - 1, 1)
+  local dy = (yr[2] - yr[1]) / math.max(n - 1, 1)
+  fig:cmd("set xrange [%g:%g]; set yrange [%g:%g]", xr[1] - dx / 2, xr[2] + dx / 2, yr[1] - dy / 2, yr[2] + dy / 2)
+  fig:cmd("set xlabel %s; set ylabel %s", quote(o.xlabel or "code 1"), quote(o.ylabel or "code 2"))
+  fig:cmd("set tics out nomirror")
+  local src = fig:binary(m:tobytes())
+  fig:cmd("plot %s binary array=(%d,%d) format='%%float' flipy dx=%g dy=%g origin=(%g,%g) with image notitle", src,
+    MW, MH, (xr[2] - xr[1] + dx) / MW, (yr[2] - yr[1] + dy) / MH, xr[1] - dx / 2, yr[1] - dy / 2)
+  return fig:render()
+end
+
+-- interpolation(model, z1, z2, {steps=10, image=}): decodings of the codes
+-- on the segment from z1 to z2 (1×d tensors or tables), as one strip.
+function I.interpolation(model, z1, z2, o)
+  o = own(o)
+  if not ae.is_tensor(z1) then z1 = ae.tensor({ z1 }) end
+  if not ae.is_tensor(z2) then z2 = ae.tensor({ z2 }) end
+  local steps = o.steps or 10
+  local d = z1:numel()
+  local z = ae.zeros(steps, d)
+  local a, b = z1:reshape(d), z2:reshape(d)
+  local captions = {}
+  for s = 1, steps do
+    local t = (s - 1) / math.max(steps - 1, 1)
+    for j = 1, d do z:set(s, j, (1 - t) * a:get(j) + t * b:get(j)) end
+    captions[s] = string.format("%.2g", t)
+  end
+  local imgs = decoder_of(model)(z)
+  o.ncol = steps
+  o.captions = o.captions or captions
+  return I.images(imgs, o)
+end
+
+return I
