@@ -183,6 +183,21 @@ function TestPenaltyErrors:testMessages()
     { noise = 0.5, optimizer = ae.optim.Adam {}, verbose = false })
 end
 
+-- fit takes its noise and penalty off the model however it ends.
+function TestPenaltyErrors:testFitDetachesOnError()
+  local m = one_layer(4, 3, ae.Sigmoid())
+  local x = ae.rand(8, 4)
+  local ok, err = pcall(m.fit, m, x, { epochs = 3, batch = 4, optimizer = ae.optim.Adam {}, verbose = false,
+    noise = ae.noise.gaussian { std = 0.1 }, penalty = ae.penalty.l1 { lambda = 0.1 },
+    on_epoch = function(epoch) if epoch == 2 then error("stop here") end end })
+  lu.assertFalse(ok)
+  lu.assertStrContains(err, "stop here")
+  lu.assertNil(m:penalty()) -- no penalty left attached
+  -- and no noise: a step on x gives the same loss as a fresh gradient on x
+  local l1 = m:gradient(x, x)
+  lu.assertEquals(m:step(x, x, true), l1)
+end
+
 TestNoise = {}
 
 function TestNoise:setUp() H.seed() end

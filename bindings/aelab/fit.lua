@@ -43,6 +43,12 @@ local function fit(model, x, opts)
   local reg = require "aelab.regularize"
   check(noise == nil or reg.is_noise(noise), "fit: noise must be made by ae.noise.gaussian/masking/salt_pepper", 2)
   check(penalty == nil or reg.is_penalty(penalty), "fit: penalty must be made by ae.penalty.l1/kl_sparsity/contractive", 2)
+  -- Noise and penalty are taken off the model however fit ends: by its
+  -- return, an error in a step or in on_epoch, or an interrupt.
+  local detach <close> = setmetatable({}, { __close = function()
+    model:set_noise("none")
+    model:set_penalty("none")
+  end })
   if penalty then penalty:attach(model) else model:set_penalty("none") end
   model:set_noise("none")
   local noise_lo, noise_hi, noise_level
@@ -112,8 +118,6 @@ local function fit(model, x, opts)
     if progress then progress:epoch_end(loss, val, train_seconds) end
     if opts.on_epoch then opts.on_epoch(epoch, history) end
   end
-  model:set_noise("none")
-  model:set_penalty("none")
   history.total_seconds = sys.clock() - t_start
   return history
 end
