@@ -11,6 +11,7 @@ aelab — autoencoders in Lua on a C core.
                         optimizer = ae.optim.Adam{lr = 1e-3}, validation = test.x})
   z = net:encode(test.x); r = net:reconstruct(test.x)
   net:loss(test.x)                        the loss on data (net:evaluate() and net:training() set the mode)
+  W, dW = layer:parameters()              weights as views; layer:set_parameters{W, b} (PyTorch's layouts)
   print(net:profile())                    where the training time went, per layer
   ae.plot.history(h)                      figures (to the terminal here, or {out = "f.png"})
 Lessons: ./aelab lessons/01_undercomplete.lua   (writes to out/01_undercomplete/)]])
