@@ -2,7 +2,10 @@
  * injection over the core, and one training step against a frozen PyTorch
  * reference. No Lua.
  *
- *   build/check [--data DIR] [SUITE...]     SUITE: gemm, alloc, torch
+ *   build/check [--data DIR] [--sites] [SUITE...]     SUITE: gemm, alloc, torch
+ *
+ * --data: the PyTorch reference's folder (tests/data/torch_ref);
+ * --sites: list the core's call sites where an allocation was failed.
  *
  * Ends with the line "N passed, N failed" and exits non-zero on any
  * failure; tests/run.lua adds those counts to the Lua suite's. */
@@ -103,10 +106,17 @@ static int wanted(int argc, char **argv, int first, const char *suite) {
 
 int main(int argc, char **argv) {
   const char *dir = "tests/data/torch_ref";
-  int first = 1;
-  if (argc > 2 && strcmp(argv[1], "--data") == 0) {
-    dir = argv[2];
-    first = 3;
+  int first = 1, sites = 0;
+  for (;;) {
+    if (first + 1 < argc && strcmp(argv[first], "--data") == 0) {
+      dir = argv[first + 1];
+      first += 2;
+    } else if (first < argc && strcmp(argv[first], "--sites") == 0) {
+      sites = 1;
+      first++;
+    } else {
+      break;
+    }
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
   ae_error_t e = {0, ""};
@@ -118,6 +128,7 @@ int main(int argc, char **argv) {
   if (wanted(argc, argv, first, "gemm")) test_gemm();
   if (wanted(argc, argv, first, "alloc")) test_alloc();
   if (wanted(argc, argv, first, "torch")) test_torch(dir);
+  if (sites) fa_print_sites();
   check_begin("no core block left live and no bad free at exit");
   check(fa_live() == 0, "%ld blocks live", fa_live());
   check(fa_bad_frees() == 0, "%ld frees of blocks the core never allocated (or twice)", fa_bad_frees());

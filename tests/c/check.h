@@ -47,6 +47,9 @@ long fa_attempts(void);
 long fa_failures(void);
 long fa_live(void);
 long fa_bad_frees(void);
+/* How many distinct core call sites have had an allocation failed; their list. */
+int fa_sites(void);
+void fa_print_sites(void);
 
 /* Largest |a − b| over n values, and the largest relative to max(1, |b|). */
 double max_abs_diff(const float *a, const float *b, size_t n);

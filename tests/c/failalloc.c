@@ -55,11 +55,27 @@ static int del(void *p) {
   return 1;
 }
 
-/* One allocation attempt: 1 if this is the one to fail. */
-static int should_fail(void) {
+/* The distinct call sites (file, line) where an allocation was failed. */
+#define MAXSITES 512
+typedef struct {
+  const char *file;
+  int line;
+} site_t;
+static site_t site[MAXSITES];
+static int nsites;
+
+static void note_site(const char *file, int line) {
+  for (int i = 0; i < nsites; i++)
+    if (site[i].line == line && strcmp(site[i].file, file) == 0) return;
+  if (nsites < MAXSITES) site[nsites++] = (site_t){file, line};
+}
+
+/* One allocation attempt at file:line: 1 if this is the one to fail. */
+static int should_fail(const char *file, int line) {
   attempts++;
   if (fail_at > 0 && attempts == fail_at) {
     failed++;
+    note_site(file, line);
     return 1;
   }
   return 0;
@@ -70,31 +86,31 @@ static void *track(void *p) {
   return p;
 }
 
-void *fa_malloc(size_t n) {
+void *fa_malloc(size_t n, const char *file, int line) {
   pthread_mutex_lock(&lock);
-  void *p = should_fail() ? NULL : track(malloc(n));
+  void *p = should_fail(file, line) ? NULL : track(malloc(n));
   pthread_mutex_unlock(&lock);
   return p;
 }
 
-void *fa_calloc(size_t count, size_t size) {
+void *fa_calloc(size_t count, size_t size, const char *file, int line) {
   pthread_mutex_lock(&lock);
-  void *p = should_fail() ? NULL : track(calloc(count, size));
+  void *p = should_fail(file, line) ? NULL : track(calloc(count, size));
   pthread_mutex_unlock(&lock);
   return p;
 }
 
-void *fa_aligned_alloc(size_t align, size_t n) {
+void *fa_aligned_alloc(size_t align, size_t n, const char *file, int line) {
   pthread_mutex_lock(&lock);
-  void *p = should_fail() ? NULL : track(aligned_alloc(align, n));
+  void *p = should_fail(file, line) ? NULL : track(aligned_alloc(align, n));
   pthread_mutex_unlock(&lock);
   return p;
 }
 
-int fa_posix_memalign(void **out, size_t align, size_t n) {
+int fa_posix_memalign(void **out, size_t align, size_t n, const char *file, int line) {
   pthread_mutex_lock(&lock);
   int rc = 12; /* ENOMEM */
-  if (!should_fail()) {
+  if (!should_fail(file, line)) {
     rc = posix_memalign(out, align, n);
     if (rc == 0) track(*out);
   }
@@ -102,17 +118,17 @@ int fa_posix_memalign(void **out, size_t align, size_t n) {
   return rc;
 }
 
-char *fa_strdup(const char *s) {
+char *fa_strdup(const char *s, const char *file, int line) {
   pthread_mutex_lock(&lock);
-  char *p = should_fail() ? NULL : track(strdup(s));
+  char *p = should_fail(file, line) ? NULL : track(strdup(s));
   pthread_mutex_unlock(&lock);
   return p;
 }
 
-void *fa_realloc(void *old, size_t n) {
+void *fa_realloc(void *old, size_t n, const char *file, int line) {
   pthread_mutex_lock(&lock);
   void *p = NULL;
-  if (!should_fail()) {
+  if (!should_fail(file, line)) {
     if (old && !del(old)) {
       bad_frees++; /* not ours: leave it alone */
     } else {
@@ -145,3 +161,9 @@ long fa_attempts(void) { return attempts; }
 long fa_failures(void) { return failed; }
 long fa_live(void) { return live; }
 long fa_bad_frees(void) { return bad_frees; }
+
+int fa_sites(void) { return nsites; }
+
+void fa_print_sites(void) {
+  for (int i = 0; i < nsites; i++) printf("    %s:%d\n", site[i].file, site[i].line);
+}

@@ -13,22 +13,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-void *fa_malloc(size_t n);
-void *fa_calloc(size_t count, size_t size);
-void *fa_realloc(void *p, size_t n);
-void *fa_aligned_alloc(size_t align, size_t n);
-int fa_posix_memalign(void **out, size_t align, size_t n);
-char *fa_strdup(const char *s);
+/* Each takes the call site, so the tests can say which of the core's
+ * allocation points they have failed. */
+void *fa_malloc(size_t n, const char *file, int line);
+void *fa_calloc(size_t count, size_t size, const char *file, int line);
+void *fa_realloc(void *p, size_t n, const char *file, int line);
+void *fa_aligned_alloc(size_t align, size_t n, const char *file, int line);
+int fa_posix_memalign(void **out, size_t align, size_t n, const char *file, int line);
+char *fa_strdup(const char *s, const char *file, int line);
 void fa_free(void *p);
 
 /* failalloc.c itself defines FA_NO_MACROS: it wants the declarations only. */
 #ifndef FA_NO_MACROS
-#define malloc(n) fa_malloc(n)
-#define calloc(count, size) fa_calloc(count, size)
-#define realloc(p, n) fa_realloc(p, n)
-#define aligned_alloc(align, n) fa_aligned_alloc(align, n)
-#define posix_memalign(out, align, n) fa_posix_memalign(out, align, n)
-#define strdup(s) fa_strdup(s)
+#define malloc(n) fa_malloc(n, __FILE__, __LINE__)
+#define calloc(count, size) fa_calloc(count, size, __FILE__, __LINE__)
+#define realloc(p, n) fa_realloc(p, n, __FILE__, __LINE__)
+#define aligned_alloc(align, n) fa_aligned_alloc(align, n, __FILE__, __LINE__)
+#define posix_memalign(out, align, n) fa_posix_memalign(out, align, n, __FILE__, __LINE__)
+#define strdup(s) fa_strdup(s, __FILE__, __LINE__)
 #define free(p) fa_free(p)
 #endif
 
