@@ -88,15 +88,6 @@ double max_abs_diff(const float *a, const float *b, size_t n) {
   return m;
 }
 
-double max_rel_diff(const float *a, const float *b, size_t n) {
-  double m = 0;
-  for (size_t i = 0; i < n; i++) {
-    double s = fabs((double)b[i]), d = fabs((double)a[i] - b[i]) / (s > 1 ? s : 1);
-    if (!(d <= m)) m = d;
-  }
-  return m;
-}
-
 static int wanted(int argc, char **argv, int first, const char *suite) {
   if (first >= argc) return 1;
   for (int i = first; i < argc; i++)

@@ -51,8 +51,7 @@ long fa_bad_frees(void);
 int fa_sites(void);
 void fa_print_sites(void);
 
-/* Largest |a − b| over n values, and the largest relative to max(1, |b|). */
+/* Largest |a − b| over n values (NaN if any is NaN). */
 double max_abs_diff(const float *a, const float *b, size_t n);
-double max_rel_diff(const float *a, const float *b, size_t n);
 
 #endif
