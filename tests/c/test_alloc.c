@@ -170,7 +170,7 @@ static void setup_model(fx_t *f) {
 static void teardown(fx_t *f) {
   ae_model_free(f->m);
   ae_model_free(f->other);
-  for (int i = 0; i < f->n; i++) ae_layer_free(f->layers[i]);
+  for (int i = f->n - 1; i >= 0; i--) ae_layer_free(f->layers[i]); /* a DenseTied before the Dense it borrows */
   ae_optim_free(f->opt);
   ae_tensor_free(f->x);
   ae_tensor_free(f->t);
