@@ -13,8 +13,9 @@
 #
 # Knobs: CC, OPT (optimization flags), BLIS_INC/BLIS_LIB (Debian's OpenMP build
 # of BLIS; the pthread build was erratic on small shapes here), WERROR=1
-# (warnings are errors; .ci/run sets it), SANITIZE (compile and link flags
-# for sanitizers; test-asan sets it).
+# (warnings are errors: the default when CI=true, and .ci/run sets it; objects
+# built without it are not rebuilt, so start from make clean), SANITIZE
+# (compile and link flags for sanitizers; test-asan sets it).
 
 CC       ?= gcc
 OPT      ?= -O3
@@ -24,6 +25,7 @@ LUA_INC  ?= /usr/include/lua5.4
 
 # Warnings: everything common plus prototypes, so a missing `static` shows.
 WARN     = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter
+WERROR  ?= $(if $(filter true,$(CI)),1,0)
 ifeq ($(WERROR),1)
 WARN    += -Werror
 endif

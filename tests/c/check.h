@@ -41,9 +41,9 @@ void test_torch(const char *dir);
 
 /* The counting allocator (failalloc.c) the core was compiled against:
  * fa_arm(k) fails the k-th allocation from now on (0: none) and restarts
- * the attempt count; fa_live() is the core's live block count. */
+ * the count; fa_failures() says whether that allocation came; fa_live() is
+ * the core's live block count. */
 void fa_arm(long k);
-long fa_attempts(void);
 long fa_failures(void);
 long fa_live(void);
 long fa_bad_frees(void);

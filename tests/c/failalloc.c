@@ -157,7 +157,6 @@ void fa_arm(long k) {
   pthread_mutex_unlock(&lock);
 }
 
-long fa_attempts(void) { return attempts; }
 long fa_failures(void) { return failed; }
 long fa_live(void) { return live; }
 long fa_bad_frees(void) { return bad_frees; }
