@@ -3,6 +3,8 @@
 #   make            build ./aelab
 #   make demo       install missing Debian packages, build, run lesson 01
 #   make test       install missing Debian packages, build, run the whole suite
+#                   (the C tests first, then LuaUnit; one summary line)
+#   make check      build and run only the C tests (tests/c, no Lua)
 #   make test-asan  the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make debug      ./aelab without optimization
 #   make bench      aelab against PyTorch on the lesson-01 model
@@ -10,7 +12,10 @@
 #   make clean
 #
 # Knobs: CC, OPT (optimization flags), BLIS_INC/BLIS_LIB (Debian's OpenMP build
-# of BLIS; the pthread build was erratic on small shapes here).
+# of BLIS; the pthread build was erratic on small shapes here), WERROR=1
+# (warnings are errors: the default when CI=true, and .ci/run sets it; objects
+# built without it are not rebuilt, so start from make clean), SANITIZE
+# (compile and link flags for sanitizers; test-asan sets it).
 
 CC       ?= gcc
 OPT      ?= -O3
@@ -20,11 +25,19 @@ LUA_INC  ?= /usr/include/lua5.4
 
 # Warnings: everything common plus prototypes, so a missing `static` shows.
 WARN     = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter
+WERROR  ?= $(if $(filter true,$(CI)),1,0)
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+SANITIZE ?=
 CPPFLAGS = -D_GNU_SOURCE -Icore -isystem $(BLIS_INC) -isystem $(LUA_INC)
-CFLAGS   = -std=c11 $(OPT) -g -fopenmp $(WARN) -MMD -MP
+CFLAGS   = -std=c11 $(OPT) $(SANITIZE) -g -fopenmp $(WARN) -MMD -MP
+LDFLAGS  = $(SANITIZE)
 # BLIS linked statically: only libblis.a exports the per-arch context
 # initializers (bli_cntx_init_skx/zen3) that core/blas.c uses. LAPACK (PCA's
 # ssyevr) is libflame's, static too, so its BLAS calls land in that libblis.a.
+# CORE_LIBS is what the core needs; the host adds Lua and readline.
+CORE_LIBS = -l:libflame.a $(BLIS_LIB)/libblis.a -lz -lm -lpthread -fopenmp
 LDLIBS   = -l:libflame.a $(BLIS_LIB)/libblis.a -llua5.4 -lreadline -lz -lm -lpthread -fopenmp
 
 BUILD   ?= build
@@ -33,16 +46,38 @@ CORE     = $(wildcard core/*.c)
 GLUE     = $(wildcard bindings/*.c)
 OBJ      = $(patsubst %.c,$(BUILD)/%.o,$(CORE) $(GLUE))
 
-.PHONY: all deps demo test test-asan debug bench bench-conv clean
+# The C tests: tests/c/*.c linked with a second build of the core in which
+# tests/c/failalloc.h (force-included) routes the core's own malloc & co. to
+# a counting allocator that can fail the k-th allocation. BLIS, zlib and
+# libc keep the real one.
+CHECK_BIN  = $(BUILD)/check
+FAILALLOC  = tests/c/failalloc.h
+CHECK_CORE = $(patsubst %.c,$(BUILD)/failalloc/%.o,$(CORE))
+CHECK_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/c/*.c))
+
+.PHONY: all deps demo test check check-bin test-asan debug bench bench-conv clean
 
 all: $(BIN)
 
 $(BIN): $(OBJ)
-	$(CC) -o $@ $(OBJ) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/failalloc/%.o: %.c $(FAILALLOC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -include $(FAILALLOC) -c -o $@ $<
+
+$(CHECK_BIN): $(CHECK_CORE) $(CHECK_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $(CHECK_OBJ) $(CHECK_CORE) $(CORE_LIBS)
+
+check-bin: $(CHECK_BIN)
+
+check:
+	@$(MAKE) --no-print-directory check-bin
+	./$(CHECK_BIN)
 
 deps:
 	@scripts/install-deps.sh
@@ -51,15 +86,18 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	./$(BIN) lessons/01_undercomplete.lua
 
+# tests/run.lua runs the C binary named by AELAB_CHECK_BIN first and adds its
+# counts to the final "N passed, N failed" line.
 test: deps
-	@$(MAKE) --no-print-directory all
-	./$(BIN) tests/run.lua
+	@$(MAKE) --no-print-directory all check-bin
+	AELAB_CHECK_BIN=$(CHECK_BIN) ./$(BIN) tests/run.lua
 
-# Sanitized build in its own folder and binary, so it never mixes with the fast one.
+# Sanitized build in its own folder and binaries, so it never mixes with the fast one.
+ASAN_VARS = BUILD=build-asan BIN=aelab-asan OPT="-O1 -fno-omit-frame-pointer" \
+  SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 test-asan: deps
-	@$(MAKE) --no-print-directory BUILD=build-asan BIN=aelab-asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-	  LDLIBS="$(LDLIBS) -fsanitize=address,undefined" all
-	ASAN_OPTIONS=detect_leaks=1 AELAB_BIN=./aelab-asan ./aelab-asan tests/run.lua
+	@$(MAKE) --no-print-directory $(ASAN_VARS) all check-bin
+	ASAN_OPTIONS=detect_leaks=1 AELAB_BIN=./aelab-asan AELAB_CHECK_BIN=build-asan/check ./aelab-asan tests/run.lua
 
 debug:
 	@$(MAKE) --no-print-directory BUILD=build-debug OPT="-O0" all
@@ -75,13 +113,14 @@ bench-conv: deps
 clean:
 	rm -rf build build-asan build-debug aelab aelab-asan
 
--include $(OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(CHECK_CORE:.o=.d) $(CHECK_OBJ:.o=.d)
 
+# Per-file flags, for the host's core and the C tests' copy alike.
 # The element-wise kernels: without trapping math GCC may if-convert and
 # vectorize them; NaN and Inf still behave (no -ffinite-math-only).
-$(BUILD)/core/vmath.o: CFLAGS += -fno-trapping-math -fno-math-errno
+%/core/vmath.o: CFLAGS += -fno-trapping-math -fno-math-errno
 # The direct convolution's tiles: ISO C mode leaves a·b + c as two
 # roundings; contracted, they are fused multiply-adds.
-$(BUILD)/core/conv_direct.o: CFLAGS += -ffp-contract=fast
+%/core/conv_direct.o: CFLAGS += -ffp-contract=fast
 # Max-pooling's selects need it too to become vector blends.
-$(BUILD)/core/maxpool2d.o: CFLAGS += -fno-trapping-math
+%/core/maxpool2d.o: CFLAGS += -fno-trapping-math
