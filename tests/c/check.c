@@ -119,6 +119,7 @@ int main(int argc, char **argv) {
   if (wanted(argc, argv, first, "gemm")) test_gemm();
   if (wanted(argc, argv, first, "alloc")) test_alloc();
   if (wanted(argc, argv, first, "torch")) test_torch(dir);
+  if (wanted(argc, argv, first, "hooks")) test_hooks();
   if (sites) fa_print_sites();
   check_begin("no core block left live and no bad free at exit");
   check(fa_live() == 0, "%ld blocks live", fa_live());

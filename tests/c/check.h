@@ -15,6 +15,7 @@
 #include "conv.h"
 #include "data.h"
 #include "layer.h"
+#include "layers.h"
 #include "loss.h"
 #include "model.h"
 #include "noise.h"
@@ -38,6 +39,7 @@ void check_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void test_gemm(void);
 void test_alloc(void);
 void test_torch(const char *dir);
+void test_hooks(void);
 
 /* The counting allocator (failalloc.c) the core was compiled against:
  * fa_arm(k) fails the k-th allocation from now on (0: none) and restarts

@@ -134,7 +134,7 @@ static void one(const char *dir, int which, int kernel) {
     goto out;
   m = ae_model_new(L, n, n, &input, &e);
   if (!check(m != NULL, "ae_model_new: %s", e.msg)) goto out;
-  m->loss = AE_LOSS_BCE;
+  if (!check(ae_model_set_loss(m, "bce", &e) == AE_OK, "set_loss: %s", e.msg)) goto out;
 
   double l = 0;
   if (!check(ae_model_gradient(m, x, x, NULL, &l, &e) == AE_OK, "ae_model_gradient: %s", e.msg)) goto out;
