@@ -15,7 +15,8 @@ const char *ae_blas_arch(void);
 const char *ae_blas_reason(void);
 const char *ae_blas_version(void);
 
-/* C[M×N] = alpha·op(A)·op(B) + beta·C, all row-major.
+/* C[M×N] = alpha·op(A)·op(B) + beta·C, all row-major. With beta = 0, C is
+ * not read (NaN there does not spread; Dense's backward relies on it).
  * op(A) is M×K: A is M×K (lda ≥ K) or, when ta, K×M (lda ≥ M). Same for B.
  * Sizes are checked by the callers (layers); this asserts them. */
 void ae_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
@@ -25,7 +26,8 @@ void ae_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, i
  * (few channels, K from 9 to 784) run 1.2-1.5× faster on them here. */
 void ae_gemm_avx2(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
                   float beta, float *C, int ldc);
-/* Plain triple loop with the same contract, the reference the tests compare to. */
+/* Plain triple loop with the same contract: the reference tests/c/test_gemm.c
+ * compares the two above to. */
 void ae_gemm_naive(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                    const float *B, int ldb, float beta, float *C, int ldc);
 
