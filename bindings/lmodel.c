@@ -28,7 +28,9 @@ static int l_new(lua_State *L) {
     luaL_argcheck(L, input.nd >= 1 && input.nd <= 3, 3, "input shape needs 1 to 3 sizes");
     for (int i = 0; i < input.nd; i++) {
       lua_geti(L, 3, i + 1);
-      input.d[i] = (int)luaL_checkinteger(L, -1);
+      lua_Integer d = luaL_checkinteger(L, -1);
+      luaL_argcheck(L, d >= 1 && d <= (1 << 24), 3, "input sizes must be positive integers");
+      input.d[i] = (int)d;
       lua_pop(L, 1);
     }
   }
@@ -172,16 +174,17 @@ static int m_parameters(lua_State *L) {
   return 2;
 }
 
+/* zeroGrad(): the gradients of every layer, back in this model's arena */
 static int m_zero_grad(lua_State *L) {
-  ae_model_zero_grad(check_model(L, 1));
+  ae_model_t *m = check_model(L, 1);
+  ae_error_t e;
+  if (ae_model_pack(m, &e)) return ae_lua_raise(L, &e);
+  ae_model_zero_grad(m);
   return 0;
 }
 
 static int m_param_count(lua_State *L) {
-  ae_model_t *m = check_model(L, 1);
-  ae_error_t e;
-  if (ae_model_pack(m, &e)) return ae_lua_raise(L, &e);
-  lua_pushinteger(L, (lua_Integer)ae_model_param_count(m));
+  lua_pushinteger(L, (lua_Integer)ae_model_param_count(check_model(L, 1)));
   return 1;
 }
 

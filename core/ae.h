@@ -35,6 +35,9 @@ int ae_threads(void);
 void ae_set_gemm_threads(int n);
 int ae_gemm_threads(void);
 
+/* Most threads a model's step or a layer's workspaces split over. */
+#define AE_MAXTHREADS 64
+
 /* Below this many elements an element-wise loop runs on one thread:
  * waking a second thread costs more than it saves. */
 #define AE_PAR_MIN 32768

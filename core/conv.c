@@ -19,28 +19,30 @@ int ae_conv_out_len(int n, int k, int s, int pad, int *pad_before) {
 }
 
 int ae_ws_reserve(ae_ws_t *w, size_t per, int threads, const ae_layer_t *l, ae_error_t *e) {
-  if (threads > AE_WS_MAXT) threads = AE_WS_MAXT;
+  if (threads > AE_MAXTHREADS) threads = AE_MAXTHREADS;
   if (per <= w->per && threads <= w->threads) return AE_OK;
   if (per < w->per) per = w->per;
   if (threads < w->threads) threads = w->threads;
-  ae_ws_free(w);
+  /* the new buffers first: on failure the old ones (which a model's cap
+   * still vouches for) stay */
+  ae_ws_t fresh = {threads, per, {NULL}};
   size_t bytes = (per * sizeof(float) + 63) & ~(size_t)63;
   for (int t = 0; t < threads; t++) {
-    w->buf[t] = aligned_alloc(64, bytes ? bytes : 64);
-    if (!w->buf[t]) {
-      ae_ws_free(w);
+    fresh.buf[t] = aligned_alloc(64, bytes ? bytes : 64);
+    if (!fresh.buf[t]) {
+      ae_ws_free(&fresh);
       char name[80];
       return ae_fail(e, AE_ENOMEM, "%s: out of memory for a workspace of %zu floats",
                      ae_layer_name(l, name, sizeof name), per);
     }
   }
-  w->per = per;
-  w->threads = threads;
+  ae_ws_free(w);
+  *w = fresh;
   return AE_OK;
 }
 
 void ae_ws_free(ae_ws_t *w) {
-  for (int t = 0; t < AE_WS_MAXT; t++) {
+  for (int t = 0; t < AE_MAXTHREADS; t++) {
     free(w->buf[t]);
     w->buf[t] = NULL;
   }

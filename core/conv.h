@@ -42,11 +42,10 @@ int ae_simd_level(void);
 
 /* Per-thread workspaces of a layer: buf[t] holds `per` floats for thread t.
  * Grows only (a model reserves for its largest batch and thread count). */
-#define AE_WS_MAXT 64
 typedef struct ae_ws {
   int threads;
   size_t per;
-  float *buf[AE_WS_MAXT];
+  float *buf[AE_MAXTHREADS];
 } ae_ws_t;
 int ae_ws_reserve(ae_ws_t *w, size_t per, int threads, const ae_layer_t *l, ae_error_t *e); /* l: named on failure */
 void ae_ws_free(ae_ws_t *w);

@@ -1,6 +1,7 @@
 /* What all layers share: shapes, naming, freeing. */
 #include "layer.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@ ae_layer_t *ae_layer_alloc(const ae_layer_ops_t *ops, size_t state_size, ae_erro
 
 void ae_layer_free(ae_layer_t *l) {
   if (!l) return;
+  assert(l->users == 0 && "a model or a DenseTied still uses this layer: free it first");
   for (int i = 0; i < l->nparams; i++) {
     ae_tensor_free(l->param[i]);
     ae_tensor_free(l->grad[i]);
@@ -46,7 +48,7 @@ int ae_layer_set_param(ae_layer_t *l, int j, const float *v, size_t n, ae_error_
   if (n != ae_tensor_numel(l->param[j]))
     return ae_fail(e, AE_ESHAPE, "%s: %s is %s (%zu values), got %zu values", ae_layer_name(l, name, sizeof name),
                    l->param_name[j], ae_tensor_shape_str(l->param[j], a, sizeof a), ae_tensor_numel(l->param[j]), n);
-  memcpy(ae_tensor_data(l->param[j]), v, n * sizeof(float));
+  memmove(ae_tensor_data(l->param[j]), v, n * sizeof(float)); /* v may be a view of the same block */
   return AE_OK;
 }
 

@@ -7,7 +7,7 @@
  * BCE from logits is what a model that ends in Sigmoid trains with: it never
  * takes log(0) and its gradient, σ(z) − t, needs no division. A new kind
  * (softmax cross-entropy, say) is one more ae_loss_ops_t and a line in the
- * catalogue in loss.c; the model's step calls it through this interface. */
+ * catalogue below; the model's step calls it through this interface. */
 #ifndef AE_LOSS_H
 #define AE_LOSS_H
 
@@ -27,15 +27,19 @@ typedef struct ae_loss_ops {
   int fuses;
   double (*fused)(const ae_loss_t *loss, float *dz, const float *z, const float *t, int rows, int cols, int B,
                   int want);
+  /* Optional: values per target row for outputs of `cols` values (class
+   * labels: 1); NULL: cols, a target shaped like the output. */
+  int (*target_cols)(const ae_loss_t *loss, int cols);
 } ae_loss_ops_t;
 
-/* A loss as a model holds it: its kind and, later, the kind's own options. */
+/* A loss as a model holds it: its kind (and the fields a kind's options
+ * will need: none of MSE and BCE has any). */
 struct ae_loss {
   const ae_loss_ops_t *ops;
 };
 
-/* The catalogue: every kind, each defined in its own file or in loss.c. A
- * new kind adds its declaration and its place in the list here. */
+/* The catalogue: every kind (MSE and BCE are defined in loss.c, a new kind
+ * in a file of its own) with its declaration and its place in this list. */
 extern const ae_loss_ops_t ae_loss_mse_ops, ae_loss_bce_ops;
 #define AE_LOSS_CATALOGUE &ae_loss_mse_ops, &ae_loss_bce_ops
 

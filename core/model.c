@@ -9,6 +9,7 @@ static int omp_get_thread_num(void) { return 0; }
 static int omp_get_num_threads(void) { return 1; }
 #endif
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,15 @@ ae_model_t *ae_model_new(ae_layer_t **layers, int n, int code, const ae_shape_t 
   memcpy(m->layers, layers, (size_t)n * sizeof *layers);
   for (int i = 0; i < n; i++) layers[i]->users++;
   if (input) {
+    char s[64];
+    int ok = input->nd >= 1 && input->nd <= 3;
+    for (int i = 0; ok && i < input->nd; i++) ok = input->d[i] >= 1;
+    if (!ok) {
+      if (input->nd >= 1 && input->nd <= 3) ae_shape_str(input, s, sizeof s);
+      else snprintf(s, sizeof s, "of %d sizes", input->nd);
+      ae_model_free(m);
+      return ae_fail(e, AE_EARG, "model: input shape %s: give 1 to 3 positive sizes", s), NULL;
+    }
     m->shape[0] = *input;
   } else {
     int i = 0; /* the first layer that knows the input it needs (a Dense) */
@@ -134,40 +144,38 @@ static int is_packed(const ae_model_t *m) {
   return 1;
 }
 
-/* Allocates the two arenas first, then moves each parameter and gradient in
- * (ae_tensor_move, which allocates nothing): a failure leaves the model and
- * its layers as they were. */
+/* Moves every parameter and gradient into the model's two arenas
+ * (ae_tensor_move allocates nothing). The arenas are made once, when the
+ * model is: later packs (after a shared layer went into another model's
+ * arena) move the layers back into the same blocks, so a view of them from
+ * net:parameters() stays live and a step allocates nothing. */
 int ae_model_pack(ae_model_t *m, ae_error_t *e) {
   if (is_packed(m)) return AE_OK;
   size_t total = 0;
   for (int i = 0; i < m->n; i++)
     for (int j = 0; j < m->layers[i]->nparams; j++)
       if (packs(m, i, j)) total += ae_tensor_numel(m->layers[i]->param[j]);
-  if (total > (size_t)1 << 31)
-    return ae_fail(e, AE_EARG, "model: %zu parameters, more than one arena holds", total);
-  int shape[1] = {(int)total};
-  ae_tensor_t *P = ae_tensor_new(1, shape, e), *G = P ? ae_tensor_new(1, shape, e) : NULL;
-  if (!P || !G) {
-    ae_tensor_free(P);
-    return e->code;
+  if (!m->params) {
+    if (total > (size_t)INT_MAX) return ae_fail(e, AE_EARG, "model: %zu parameters, more than one arena holds", total);
+    int shape[1] = {(int)total};
+    ae_tensor_t *P = ae_tensor_new(1, shape, e), *G = P ? ae_tensor_new(1, shape, e) : NULL;
+    if (!P || !G) {
+      ae_tensor_free(P);
+      return e->code;
+    }
+    m->params = P;
+    m->grads = G;
   }
   size_t off = 0;
   for (int i = 0; i < m->n; i++) {
     ae_layer_t *l = m->layers[i];
     for (int j = 0; j < l->nparams; j++) {
       if (!packs(m, i, j)) continue;
-      if (ae_tensor_move(l->param[j], P, off, e) || ae_tensor_move(l->grad[j], G, off, e)) {
-        ae_tensor_free(P); /* what moved already keeps P alive; the next call packs anew */
-        ae_tensor_free(G);
+      if (ae_tensor_move(l->param[j], m->params, off, e) || ae_tensor_move(l->grad[j], m->grads, off, e))
         return e->code;
-      }
       off += ae_tensor_numel(l->param[j]);
     }
   }
-  ae_tensor_free(m->params);
-  ae_tensor_free(m->grads);
-  m->params = P;
-  m->grads = G;
   return AE_OK;
 }
 
@@ -180,7 +188,9 @@ static int reserve_layers(ae_model_t *m, int B, int nt, ae_error_t *e) {
 }
 
 int ae_model_reserve(ae_model_t *m, int B, ae_error_t *e) {
-  if (B <= m->cap) return AE_OK;
+  /* the layers' own check is cheap: a layer another model or a lone
+   * layer:forward grew keeps what this model needs anyway */
+  if (B <= m->cap) return reserve_layers(m, B, 1, e);
   free_workspace(m);
   for (int i = 1; i <= m->n; i++) {
     m->act[i] = aligned_alloc(64, ((size_t)B * ae_shape_numel(&m->shape[i]) * sizeof(float) + 63) & ~(size_t)63);
@@ -285,12 +295,19 @@ int ae_model_set_loss(ae_model_t *m, const char *name, ae_error_t *e) {
   return AE_OK;
 }
 
+/* Values per target row: the output's, unless the loss says otherwise. */
+static size_t target_row(const ae_model_t *m) {
+  int cols = (int)ae_shape_numel(&m->shape[m->n]);
+  return (size_t)(m->loss.ops->target_cols ? m->loss.ops->target_cols(&m->loss, cols) : cols);
+}
+
 static int check_target(const ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *t, ae_error_t *e) {
-  size_t out_row = ae_shape_numel(&m->shape[m->n]);
-  if (rows_of(t) != rows_of(x) || ae_tensor_numel(t) != (size_t)rows_of(t) * out_row) {
+  size_t row = target_row(m);
+  if (rows_of(t) != rows_of(x) || ae_tensor_numel(t) != (size_t)rows_of(t) * row) {
     char a[64], b[64];
-    return ae_fail(e, AE_ESHAPE, "model: target is %s, expected %d rows of %zu values (the output %s)",
-                   ae_tensor_shape_str(t, a, sizeof a), rows_of(x), out_row, ae_shape_str(&m->shape[m->n], b, sizeof b));
+    return ae_fail(e, AE_ESHAPE, "model: target is %s, expected %d rows of %zu values (%s loss, output %s)",
+                   ae_tensor_shape_str(t, a, sizeof a), rows_of(x), row, m->loss.ops->name,
+                   ae_shape_str(&m->shape[m->n], b, sizeof b));
   }
   return AE_OK;
 }
@@ -339,7 +356,7 @@ static double rows_backward(ae_model_t *m, const float *xin, const float *y, con
   /* the ping-pong buffers are sized for the widest layer: this slice starts at lo·widest */
   size_t widest = m->gbuf_row;
   float *dout = m->gbuf[0] + (size_t)lo * widest, *din = m->gbuf[1] + (size_t)lo * widest;
-  double l = loss_of(m, dout, y, t + (size_t)lo * out_row, n, B, want);
+  double l = loss_of(m, dout, y, t + (size_t)lo * target_row(m), n, B, want);
   float *dparam[AE_MAXPARAM];
   int timed = pass->thread == 0;
   double t0 = timed ? now() : 0;
@@ -351,7 +368,7 @@ static double rows_backward(ae_model_t *m, const float *xin, const float *y, con
     for (int j = 0; j < layer->nparams; j++) dparam[j] = ae_model_grad_slot(m, G, layer->grad[j]);
     /* dout holds the gradient at act[i + 1]: where a penalty may add its own */
     if (pen->ops && i + 1 == pen->at) l += pen->ops->backward(pen, m, m->pen_buf, dout, lo, hi, B, G, pass->thread);
-    if (layer->ops->loss_term) l += layer->ops->loss_term(layer, in, out, &m->shape[i], n, pass);
+    if (want && layer->ops->loss_term) l += layer->ops->loss_term(layer, in, out, &m->shape[i], n, pass);
     layer->ops->backward(layer, d, dout, in, out, &m->shape[i], n, dparam, pass);
     if (timed) {
       double t1 = now();
@@ -417,7 +434,6 @@ static int reserve_extras(ae_model_t *m, int nt, ae_error_t *e) {
 
 /* Rows per thread below which a batch is not worth splitting. */
 #define SPLIT_MIN_ROWS 16
-#define MAXT 64
 
 /* Forward + loss + backward of one batch into m->grads (zeroed first).
  *
@@ -441,7 +457,7 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
   int B = rows_of(x);
   if (ae_model_reserve(m, B, e)) return e->code;
   int nt = ae_threads();
-  if (nt > MAXT) nt = MAXT;
+  if (nt > AE_MAXTHREADS) nt = AE_MAXTHREADS;
   if (nt > B / SPLIT_MIN_ROWS) nt = B / SPLIT_MIN_ROWS;
   if (nt < 1) nt = 1;
   float *G0 = ae_tensor_data(m->grads);
@@ -467,7 +483,7 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
     return AE_OK;
   }
   if (reserve_replicas(m, nt, e)) return e->code;
-  double part[MAXT];
+  double part[AE_MAXTHREADS];
 #pragma omp parallel num_threads(nt)
   {
     int t = omp_get_thread_num(), T = omp_get_num_threads();
@@ -511,14 +527,14 @@ int ae_model_evaluate(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *ta
   if (chunk <= 0) chunk = m->cap > 256 ? m->cap : 256;
   if (ae_model_reserve(m, chunk < N ? chunk : N, e)) return e->code;
   chunk = m->cap;
-  size_t in_row = ae_shape_numel(&m->shape[0]), out_row = ae_shape_numel(&m->shape[m->n]);
+  size_t in_row = ae_shape_numel(&m->shape[0]);
   int last = loss_from(m);
   double sum = 0;
   for (int r = 0; r < N; r += chunk) {
     int B = N - r < chunk ? N - r : chunk;
     const float *src = ae_tensor_data(x) + (size_t)r * in_row;
     const float *y = last ? run(m, src, 0, last, B) : src;
-    sum += loss_of(m, NULL, y, ae_tensor_data(target) + (size_t)r * out_row, B, B, 1) * (double)B;
+    sum += loss_of(m, NULL, y, ae_tensor_data(target) + (size_t)r * target_row(m), B, B, 1) * (double)B;
   }
   *loss = N ? sum / (double)N : 0.0;
   return AE_OK;

@@ -53,8 +53,8 @@ struct ae_penalty {
   int at;       /* set by attach: the hook point (see ops->attach) */
 };
 
-/* The catalogue: every kind, each defined in its own file or in penalty.c.
- * A new kind adds its declaration and its place in the list here. */
+/* The catalogue: every kind (these three are defined in penalty.c, a new
+ * kind in a file of its own) with its declaration and its place in this list. */
 extern const ae_penalty_ops_t ae_penalty_l1_ops, ae_penalty_kl_ops, ae_penalty_contractive_ops;
 #define AE_PENALTY_CATALOGUE &ae_penalty_l1_ops, &ae_penalty_kl_ops, &ae_penalty_contractive_ops
 

@@ -93,9 +93,10 @@ void ae_tensor_free(ae_tensor_t *t) {
 }
 
 int ae_tensor_move(ae_tensor_t *t, const ae_tensor_t *dst, size_t off, ae_error_t *e) {
-  ae_storage_t *s = t->storage, *home = dst->storage->base ? dst->storage->base : dst->storage;
+  ae_storage_t *s = t->storage, *home = ae_storage_home(dst->storage);
   size_t n = ae_tensor_numel(t);
   off += dst->offset + (size_t)(dst->storage->data - home->data);
+  if (s->base == home && s->data == home->data + off) return AE_OK; /* there already */
   if (t->offset != 0 || n != s->size)
     return ae_fail(e, AE_EARG, "tensor move: the tensor is a view (%zu of %zu values at %zu), not its whole storage", n,
                    s->size, t->offset);
@@ -198,10 +199,11 @@ int ae_tensor_copy_block(ae_tensor_t *dst, int dr, int dc, const ae_tensor_t *sr
   size_t SC = (size_t)src->shape[1], DC = (size_t)dst->shape[1];
   const float *s = ae_tensor_data(src) + (size_t)sr * SC + (size_t)sc;
   float *d = ae_tensor_data(dst) + (size_t)dr * DC + (size_t)dc;
-  /* Views of one storage: with the same row length, rows moved in the right
+  /* Views of one block (one storage, or a layer's weight and the model
+   * arena it moved into): with the same row length, rows moved in the right
    * order (memmove within a row) are safe; with different lengths they are
    * only if the spans do not meet. */
-  int same = src->storage == dst->storage;
+  int same = ae_storage_home(src->storage) == ae_storage_home(dst->storage);
   if (same && SC != DC && d < s + (size_t)(h - 1) * SC + (size_t)w && s < d + (size_t)(h - 1) * DC + (size_t)w)
     return ae_fail(e, AE_EARG, "copy_block: the %d×%d block overlaps itself (views %s and %s of one storage)", h, w,
                    a, b);

@@ -39,7 +39,7 @@ void ae_tensor_free(ae_tensor_t *t);
  * from layer:parameters() before stays live. Allocates nothing. */
 int ae_tensor_move(ae_tensor_t *t, const ae_tensor_t *dst, size_t off, ae_error_t *e);
 /* The block a storage's data really lives in (itself, or the arena it moved to). */
-static inline const ae_storage_t *ae_storage_home(const ae_storage_t *s) { return s->base ? s->base : s; }
+static inline ae_storage_t *ae_storage_home(ae_storage_t *s) { return s->base ? s->base : s; }
 
 static inline float *ae_tensor_data(const ae_tensor_t *t) {
   return t->storage->data + t->offset;

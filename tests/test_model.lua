@@ -135,6 +135,28 @@ function TestModelStructure:testViewsTakenBeforePackingFollowTheArena()
   lu.assertEquals(p2:get(7), 11)
 end
 
+-- A model's own views (net:parameters()) stay live when a shared layer
+-- goes into another model's arena and back: the arena is made once.
+function TestModelStructure:testModelViewsSurviveASharedLayer()
+  local enc = ae.Dense(4, 2)
+  local a = ae.Autoencoder { encoder = { enc, ae.Sigmoid() }, decoder = { ae.Dense(2, 4) } }
+  local pa, ga = a:parameters()
+  local b = ae.Sequential { enc, ae.Tanh() }
+  local x = ae.rand(8, 4)
+  b:gradient(x, ae.zeros(8, 2)) -- enc moves into b's arena
+  a:gradient(x, x)                                                             -- and back into a's
+  pa:set(1, 5)
+  lu.assertEquals(enc:parameters()[1]:get(1, 1), 5) -- the old view writes where enc is
+  lu.assertNotEquals(ga:get(1), 0)                  -- and reads the step's gradient
+  lu.assertEquals(a:param_count(), pa:numel())
+end
+
+function TestModelStructure:testInputShapeMustBePositive()
+  H.error_containing(lu, "input sizes must be positive integers", ae.Sequential,
+    { ae.UpSampling2D(2), ae.Flatten(), input = { 1, -2, -3 } })
+  H.error_containing(lu, "input shape needs 1 to 3 sizes", ae.Sequential, { ae.ReLU(), input = { 1, 2, 3, 4 } })
+end
+
 function TestModelStructure:testSetParameters()
   local d = ae.Dense(3, 2)
   local net = ae.Sequential { d }

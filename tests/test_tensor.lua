@@ -222,6 +222,18 @@ function TestTensorCopyBlock:testOverlapInOneTensor()
     v:reshape(3, 2), 1, 1, 2, 2)
 end
 
+-- A layer's weight and the model arena it moved into are one block: an
+-- overlapping copy between their views goes row by row in the right order.
+function TestTensorCopyBlock:testOverlapThroughTheModelArena()
+  local d = ae.Dense(3, 4)
+  d:set_parameters { ae.tensor { { 1, 1, 1 }, { 2, 2, 2 }, { 3, 3, 3 }, { 4, 4, 4 } } }
+  local net = ae.Sequential { d }
+  local W = d:parameters()[1]
+  local arena = net:parameters():narrow(1, 1, 12):reshape(4, 3)
+  W:copy_block(2, 1, arena, 1, 1, 3, 3) -- rows 1..3 onto rows 2..4
+  lu.assertEquals(W:totable(), { { 1, 1, 1 }, { 1, 1, 1 }, { 2, 2, 2 }, { 3, 3, 3 } })
+end
+
 function TestTensorCopyBlock:testErrorsNameTheShapes()
   local m, s = ae.zeros(4, 5), ae.full(1, 2, 2)
   H.error_containing(lu, "a 2×2 block from row 1, column 1 of [2×2] into row 4, column 5 of [4×5]: it does not fit in the destination",

@@ -413,6 +413,16 @@ static void setup_model_out(fx_t *f) {
   f->out = must_tensor(ae_tensor_clone(f->t, &e), &e);
 }
 
+/* ... and one forward already run: its workspaces are the ones a failed step must not lose. */
+static void setup_model_out_forwarded(fx_t *f) {
+  ae_error_t e = {0, ""};
+  setup_model_out(f);
+  if (ae_model_forward(f->m, f->out, f->x, 0, f->n, 0, &e)) {
+    printf("alloc: setup failed: %s\n", e.msg);
+    exit(2);
+  }
+}
+
 static int op_step(fx_t *f, ae_error_t *e) { return step(f, e); }
 static int recover_step(fx_t *f, ae_error_t *e) {
   /* the failed step may have drawn its seed already: step() seeds again */
@@ -422,6 +432,18 @@ static int recover_step(fx_t *f, ae_error_t *e) {
 }
 
 static int op_forward(fx_t *f, ae_error_t *e) { return ae_model_forward(f->m, f->out, f->x, 0, f->n, 0, e); }
+/* A regression test: a failed step (growing a layer's workspace for two
+ * threads) once freed the workspace a model's cap still vouched for, and
+ * the next forward wrote through NULL. A failed step changes no weight, so
+ * the forward must give a fresh model's outputs; then the step goes on. */
+static int recover_step_then_forward(fx_t *f, ae_error_t *e) {
+  const ref_t *r = reference(f->cfg);
+  if (!check(op_forward(f, e) == AE_OK, "forward after a failed step: %s", e->msg)) return e->code;
+  check(memcmp(ae_tensor_data(f->out), r->out, r->nout * sizeof(float)) == 0,
+        "forward after a failed step differs from a model that never stepped");
+  return recover_step(f, e);
+}
+
 static int recover_forward(fx_t *f, ae_error_t *e) {
   const ref_t *r = reference(f->cfg);
   if (!cap_is_honest(f, "ae_model_forward")) return AE_OK;
@@ -577,6 +599,8 @@ static const acase_t cases[] = {
     {"ae_model_forward", &conv1, setup_model_out, op_forward, recover_forward, NULL},
     {"ae_model_evaluate", &dense_adam, setup_model_out, op_evaluate, recover_evaluate, NULL},
     {"ae_model_evaluate", &conv1, setup_model_out, op_evaluate, recover_evaluate, NULL},
+    {"ae_model_step, then forward", &conv2, setup_model_out_forwarded, op_step, recover_step_then_forward, NULL},
+    {"ae_model_step, then forward", &dense_adam2, setup_model_out_forwarded, op_step, recover_step_then_forward, NULL},
     {"ae_model_step", &dense_sgd, setup_model, op_step, recover_step, NULL},
     {"ae_model_step", &dense_adam, setup_model, op_step, recover_step, NULL},
     {"ae_model_step", &dense_sgd2, setup_model, op_step, recover_step, NULL},

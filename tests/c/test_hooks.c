@@ -5,7 +5,10 @@
  * Probe(λ): out = in, loss term λ/B Σ in², din = dout + 2λ/B · in. In a
  * 6-4-6 model its term joins the MSE: the step's loss is their sum, the
  * gradients match central differences of that sum, and two threads give
- * what one gives. */
+ * what one gives.
+ *
+ * Pick: a loss whose target is one class index per row (as softmax
+ * cross-entropy's will be): loss = −1/B Σ_b y[b, t_b]. */
 #include "check.h"
 
 #include <math.h>
@@ -62,6 +65,27 @@ static const ae_layer_ops_t probe_ops = {
     .describe = probe_describe,
     .loss_term = probe_term,
 };
+
+static double pick_value(const ae_loss_t *loss, float *dy, const float *y, const float *t, int rows, int cols, int B,
+                         int want) {
+  (void)loss;
+  double s = 0;
+  if (dy) memset(dy, 0, (size_t)rows * cols * sizeof(float));
+  for (int b = 0; b < rows; b++) {
+    int k = (int)t[b];
+    if (dy) dy[(size_t)b * cols + k] = -1.0f / (float)B;
+    s -= y[(size_t)b * cols + k];
+  }
+  return want ? s / B : 0;
+}
+
+static int pick_target_cols(const ae_loss_t *loss, int cols) {
+  (void)loss;
+  (void)cols;
+  return 1;
+}
+
+static const ae_loss_ops_t pick_ops = {.name = "pick", .value = pick_value, .fuses = -1, .target_cols = pick_target_cols};
 
 #define ROWS 40 /* two threads split them (16 rows each at least) */
 #define LAMBDA 0.3f
@@ -140,6 +164,36 @@ void test_hooks(void) {
   free(g);
 out:
   check_end();
+
+  /* a loss the core does not know, whose targets are class indices */
+  check_begin("hooks: a loss of one class index per row (a kind the core does not know)");
+  ae_tensor_t *labels = ae_tensor_new2(ROWS, 1, &e), *y = ae_tensor_new2(ROWS, 6, &e);
+  if (!check(m && labels && y, "setup: %s", e.msg)) goto out2;
+  for (int b = 0; b < ROWS; b++) ae_tensor_data(labels)[b] = (float)(b % 6);
+  m->loss.ops = &pick_ops;
+  ((probe_t *)L[1]->state)->lambda = 0.0f; /* the loss alone */
+  double l = NAN;
+  check(ae_model_gradient(m, x, x, NULL, &l, &e) != AE_OK && strstr(e.msg, "expected 40 rows of 1 values (pick loss"),
+        "a target shaped like the output is refused: %s", e.msg);
+  if (!check(ae_model_gradient(m, x, labels, NULL, &l, &e) == AE_OK, "gradient: %s", e.msg)) goto out2;
+  if (!check(ae_model_forward(m, y, x, 0, 3, 0, &e) == AE_OK, "forward: %s", e.msg)) goto out2;
+  double want = 0;
+  for (int b = 0; b < ROWS; b++) want -= ae_tensor_data(y)[b * 6 + b % 6];
+  want /= ROWS;
+  check(fabs(l - want) < 1e-5 * (1 + fabs(want)), "loss %.7g, expected −mean picked output %.7g", l, want);
+  /* the output bias gets exactly −1/B at each row's class */
+  const float *db = ae_tensor_data(L[2]->grad[1]);
+  double off = 0;
+  for (int k = 0; k < 6; k++) {
+    int count = 0;
+    for (int b = 0; b < ROWS; b++) count += b % 6 == k;
+    off = fmax(off, fabs(db[k] + (double)count / ROWS));
+  }
+  check(off < 1e-6, "output-bias gradient off by %.3g from −(rows of the class)/B", off);
+out2:
+  check_end();
+  ae_tensor_free(labels);
+  ae_tensor_free(y);
   ae_model_free(m);
   for (int i = 0; i < 3; i++) ae_layer_free(L[i]);
   ae_tensor_free(x);
