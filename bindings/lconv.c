@@ -1,12 +1,12 @@
-/* Constructors of the convolutional layers (core/conv.h), registered into
+/* Constructors of the image layers (core/layers.h), registered into
  * aelab.layer next to Dense:
  *   Conv2D(cin, cout, k [, {stride=, padding='same'|'valid', init=, naive=}])
  *   ConvTranspose2D(cin, cout, k [, {stride=, padding=, init=, naive=}])
  *   MaxPool2D(k [, stride] [, {stride=, padding=}])   UpSampling2D(scale)
  *   Reshape{c, h, w}   Flatten()   Dropout(p)
  * naive=true selects the direct-loop reference kernels (for tests). */
-#include "conv.h"
 #include "glue.h"
+#include "layers.h"
 
 #include <string.h>
 

@@ -111,15 +111,14 @@ void ae_col2im(float *x, const float *col, int C, int H, int W, int kh, int kw, 
       }
 }
 
-ae_layer_t *ae_conv_layer_new(const ae_layer_ops_t *ops, ae_conv_t state, const int wshape[4], int init,
-                              ae_rng_t *rng, ae_error_t *e) {
+ae_layer_t *ae_conv_layer_new(const ae_layer_ops_t *ops, ae_conv_t state, const int wshape[4], ae_rng_t *rng,
+                              ae_error_t *e) {
   if (state.cin < 1 || state.cout < 1 || state.k < 1 || state.stride < 1)
     return ae_fail(e, AE_EARG, "%s(%d→%d, %d×%d, stride %d): sizes must be positive", ops->kind, state.cin,
                    state.cout, state.k, state.k, state.stride),
            NULL;
   ae_layer_t *l = ae_layer_alloc(ops, sizeof(ae_conv_t), e);
   if (!l) return NULL;
-  state.init = init;
   *(ae_conv_t *)l->state = state;
   if (ae_layer_weight_bias(l, 4, wshape, state.cout, e)) {
     ae_layer_free(l);

@@ -60,9 +60,9 @@ typedef struct ae_conv {
   ae_ws_t ws;
 } ae_conv_t;
 /* A layer with these ops and state, a weight of shape wshape and a bias of
- * cout values, initialized by ae_conv_reset. */
-ae_layer_t *ae_conv_layer_new(const ae_layer_ops_t *ops, ae_conv_t state, const int wshape[4], int init,
-                              ae_rng_t *rng, ae_error_t *e);
+ * cout values, initialized by ae_conv_reset (state.init). */
+ae_layer_t *ae_conv_layer_new(const ae_layer_ops_t *ops, ae_conv_t state, const int wshape[4], ae_rng_t *rng,
+                              ae_error_t *e);
 void ae_conv_reset(ae_layer_t *l, ae_rng_t *rng);
 void ae_conv_destroy(ae_layer_t *l);
 /* "Conv2D(1→16, 3×3, stride 2, same, naive)": the kind, sizes, and what

@@ -339,5 +339,5 @@ static const ae_layer_ops_t conv_ops = {
 ae_layer_t *ae_conv2d_new(int cin, int cout, int k, int stride, int pad, int init, int kernel, ae_rng_t *rng,
                           ae_error_t *e) {
   int wshape[4] = {cout, cin, k, k};
-  return ae_conv_layer_new(&conv_ops, (ae_conv_t){cin, cout, k, stride, pad, kernel, init, {0}}, wshape, init, rng, e);
+  return ae_conv_layer_new(&conv_ops, (ae_conv_t){cin, cout, k, stride, pad, kernel, init, {0}}, wshape, rng, e);
 }

@@ -170,5 +170,5 @@ ae_layer_t *ae_conv_transpose2d_new(int cin, int cout, int k, int stride, int pa
   int wshape[4] = {cin, cout, k, k};
   /* one fast kernel here: any choice but naive is im2col + GEMM, and is named as 'auto' */
   int which = kernel == AE_CONV_NAIVE ? AE_CONV_NAIVE : AE_CONV_AUTO;
-  return ae_conv_layer_new(&convt_ops, (ae_conv_t){cin, cout, k, stride, pad, which, init, {0}}, wshape, init, rng, e);
+  return ae_conv_layer_new(&convt_ops, (ae_conv_t){cin, cout, k, stride, pad, which, init, {0}}, wshape, rng, e);
 }

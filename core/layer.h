@@ -89,7 +89,8 @@ struct ae_layer {
   ae_tensor_t *grad[AE_MAXPARAM]; /* same layout as param */
   const char *param_name[AE_MAXPARAM];
   void *state; /* the kind's own struct, zeroed at creation, freed by ae_layer_free */
-  int users;   /* models borrowing this layer: it must outlive them (see llayer.c __close) */
+  int users;   /* models and DenseTieds borrowing this layer: it must outlive them (ae_layer_free
+                  asserts it; bindings/llayer.c defers a close until it is 0) */
   /* The layer whose param[0] this one shares (DenseTied: its Dense's weight,
    * transposed): counted and packed there, not here. */
   struct ae_layer *borrows;

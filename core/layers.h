@@ -18,7 +18,9 @@ ae_layer_t *ae_dense_new(int in, int out, int init, ae_rng_t *rng, ae_error_t *e
 /* The input features of a Dense; 0 for any other kind. */
 int ae_dense_in_features(const ae_layer_t *l);
 
-/* DenseTied (dense_tied.c): a decoder Dense using enc's weight transposed. */
+/* DenseTied (dense_tied.c): a decoder Dense using enc's weight transposed.
+ * Its param[0] is enc's weight itself (setting it sets enc's); free it
+ * before enc. */
 ae_layer_t *ae_dense_tied_new(ae_layer_t *enc, ae_error_t *e);
 
 /* Activations (activation.c): AE_ACT_*; slope is LeakyReLU's. */

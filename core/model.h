@@ -42,7 +42,8 @@ typedef struct ae_model {
   double *seconds; /* (n, 2): forward and backward seconds of each layer in thread 0's rows */
 } ae_model_t;
 
-/* input: the per-sample input shape, or NULL to take it from the first layer. */
+/* input: the per-sample input shape, or NULL to take it from the first layer.
+ * The layers are borrowed: free the model before any of them. */
 ae_model_t *ae_model_new(ae_layer_t **layers, int n, int code, const ae_shape_t *input, ae_error_t *e);
 void ae_model_free(ae_model_t *m);
 size_t ae_model_param_count(const ae_model_t *m);

@@ -101,7 +101,7 @@ static int at_layer(ae_penalty_t *p, const ae_model_t *m, ae_error_t *e) {
 }
 
 static void l1_describe(const ae_penalty_t *p, char *buf, size_t n) {
-  snprintf(buf, n, "l1(lambda=%g)", (double)p->lambda);
+  snprintf(buf, n, "l1(lambda=%g)", (double)p->weight);
 }
 
 static double l1_backward(const ae_penalty_t *p, const ae_model_t *m, float *scratch, float *d, int lo, int hi, int B,
@@ -110,11 +110,11 @@ static double l1_backward(const ae_penalty_t *p, const ae_model_t *m, float *scr
   (void)G;
   (void)thread;
   int H = width(m, p->layer);
-  return ae_penalty_l1(d, m->act[p->layer] + (size_t)lo * H, hi - lo, H, B, p->lambda);
+  return ae_penalty_l1(d, m->act[p->layer] + (size_t)lo * H, hi - lo, H, B, p->weight);
 }
 
 static void kl_describe(const ae_penalty_t *p, char *buf, size_t n) {
-  snprintf(buf, n, "kl_sparsity(rho=%g, beta=%g)", (double)p->rho, (double)p->lambda);
+  snprintf(buf, n, "kl_sparsity(rho=%g, beta=%g)", (double)p->rho, (double)p->weight);
 }
 
 static int kl_attach(ae_penalty_t *p, const ae_model_t *m, ae_error_t *e) {
@@ -130,7 +130,7 @@ static int kl_attach(ae_penalty_t *p, const ae_model_t *m, ae_error_t *e) {
 
 /* ρ̂ over every row of the batch, and the gradient g (H) every row gets. */
 static double kl_prepare(const ae_penalty_t *p, const ae_model_t *m, float *scratch, int B) {
-  return ae_penalty_kl_prepare(scratch, NULL, m->act[p->layer], B, width(m, p->layer), p->rho, p->lambda);
+  return ae_penalty_kl_prepare(scratch, NULL, m->act[p->layer], B, width(m, p->layer), p->rho, p->weight);
 }
 
 static double kl_backward(const ae_penalty_t *p, const ae_model_t *m, float *scratch, float *d, int lo, int hi, int B,
@@ -144,7 +144,7 @@ static double kl_backward(const ae_penalty_t *p, const ae_model_t *m, float *scr
 }
 
 static void contractive_describe(const ae_penalty_t *p, char *buf, size_t n) {
-  snprintf(buf, n, "contractive(lambda=%g)", (double)p->lambda);
+  snprintf(buf, n, "contractive(lambda=%g)", (double)p->weight);
 }
 
 /* act[P] = s(z), z = act[P-1] the output of the Dense at layer P-1. */
@@ -183,7 +183,7 @@ static double contractive_backward(const ae_penalty_t *p, const ae_model_t *m, f
   return ae_penalty_contractive(d, ae_model_grad_slot(m, G, dense->grad[0]), scratch + (size_t)(1 + thread) * H,
                                 m->act[P - 1] + (size_t)lo * H, m->act[P] + (size_t)lo * H,
                                 ae_tensor_data(dense->param[0]), scratch, hi - lo, H, ae_dense_in_features(dense), B,
-                                act, slope, p->lambda);
+                                act, slope, p->weight);
 }
 
 const ae_penalty_ops_t ae_penalty_l1_ops = {
@@ -237,7 +237,7 @@ int ae_penalty_attach(ae_model_t *m, const ae_penalty_t *p, ae_error_t *e) {
   if (q.layer < 1 || q.layer > m->n - 1)
     return ae_fail(e, AE_EARG, "penalty %s: layer %d outside 1..%d (the output is not penalized)", name, q.layer,
                    m->n - 1);
-  if (!(q.lambda >= 0.0f)) return ae_fail(e, AE_EARG, "penalty %s: the weight must be ≥ 0", name);
+  if (!(q.weight >= 0.0f)) return ae_fail(e, AE_EARG, "penalty %s: the weight must be ≥ 0", name);
   if (q.ops->attach(&q, m, e)) return e->code;
   m->penalty = q;
   return AE_OK;

@@ -48,7 +48,7 @@ typedef struct ae_penalty_ops {
 struct ae_penalty {
   const ae_penalty_ops_t *ops; /* NULL: no penalty */
   int layer;    /* the activations penalized are the output of layer `layer` (1-based; 0: the code) */
-  float lambda; /* L1 and contractive: λ; KL: β */
+  float weight; /* the term's weight: λ of L1 and contractive, β of KL */
   float rho;    /* KL: the target mean activation ρ */
   int at;       /* set by attach: the hook point (see ops->attach) */
 };

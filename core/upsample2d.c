@@ -9,8 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+typedef struct {
+  int scale; /* S: each pixel becomes an S×S block */
+} up_t;
+
 static void up_describe(const ae_layer_t *l, char *buf, size_t n) {
-  snprintf(buf, n, "UpSampling2D(%d)", *(const int *)l->state);
+  snprintf(buf, n, "UpSampling2D(%d)", ((const up_t *)l->state)->scale);
 }
 
 static int up_infer(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *out, ae_error_t *e) {
@@ -18,7 +22,7 @@ static int up_infer(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *out, 
   if (in->nd != 3)
     return ae_fail(e, AE_ESHAPE, "%s: input %s is not C×H×W", ae_layer_name(l, name, sizeof name),
                    ae_shape_str(in, s, sizeof s));
-  int S = *(const int *)l->state;
+  int S = ((const up_t *)l->state)->scale;
   *out = (ae_shape_t){3, {in->d[0], in->d[1] * S, in->d[2] * S}};
   return AE_OK;
 }
@@ -39,7 +43,7 @@ __attribute__((target_clones("arch=x86-64-v3", "default"))) static void up2_forw
 static void up_forward(ae_layer_t *l, float *out, const float *in, const ae_shape_t *in_shape, int B,
                        const ae_pass_t *pass) {
   (void)pass;
-  int S = *(const int *)l->state, H = in_shape->d[1], W = in_shape->d[2], WO = W * S;
+  int S = ((const up_t *)l->state)->scale, H = in_shape->d[1], W = in_shape->d[2], WO = W * S;
   if (S == 2) {
     up2_forward(out, in, (size_t)B * in_shape->d[0] * H, W);
     return;
@@ -64,7 +68,7 @@ static void up_backward(ae_layer_t *l, float *din, const float *dout, const floa
   (void)dparam;
   (void)pass;
   if (!din) return;
-  int S = *(const int *)l->state, H = in_shape->d[1], W = in_shape->d[2], WO = W * S;
+  int S = ((const up_t *)l->state)->scale, H = in_shape->d[1], W = in_shape->d[2], WO = W * S;
   for (size_t pl = 0; pl < (size_t)B * in_shape->d[0]; pl++) {
     float *dx = din + pl * H * W;
     const float *dy = dout + pl * H * W * S * S;
@@ -95,7 +99,7 @@ static const ae_layer_ops_t up_ops = {
 
 ae_layer_t *ae_upsample2d_new(int scale, ae_error_t *e) {
   if (scale < 1) return ae_fail(e, AE_EARG, "UpSampling2D(%d): the factor must be positive", scale), NULL;
-  ae_layer_t *l = ae_layer_alloc(&up_ops, sizeof(int), e);
-  if (l) *(int *)l->state = scale; /* the factor S */
+  ae_layer_t *l = ae_layer_alloc(&up_ops, sizeof(up_t), e);
+  if (l) *(up_t *)l->state = (up_t){scale};
   return l;
 }

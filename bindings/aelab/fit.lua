@@ -46,8 +46,9 @@ local function fit(model, x, opts)
   -- Noise and penalty are taken off the model however fit ends: by its
   -- return, an error in a step or in on_epoch, or an interrupt.
   local detach <close> = setmetatable({}, { __close = function()
-    model:set_noise("none")
-    model:set_penalty("none")
+    -- protected: a model closed meanwhile must not hide the error that ended fit
+    pcall(model.set_noise, model, "none")
+    pcall(model.set_penalty, model, "none")
   end })
   if penalty then penalty:attach(model) else model:set_penalty("none") end
   model:set_noise("none")
