@@ -1,6 +1,7 @@
 /* Tensors: storage, views, copies, simple math and .npy files. */
 #include "tensor.h"
 #include "blas.h"
+#include "file.h"
 
 #include <limits.h>
 #include <math.h>
@@ -398,18 +399,19 @@ int ae_tensor_save_npy(const ae_tensor_t *t, const char *path, ae_error_t *e) {
                      dims);
   int total = 10 + len + 1;
   int pad = (64 - total % 64) % 64; /* header padded so data starts 64-aligned */
-  FILE *f = fopen(path, "wb");
-  if (!f) return ae_fail(e, AE_EIO, "save_npy: cannot open '%s' for writing", path);
+  ae_file_t f;
+  if (ae_file_begin(&f, path, e)) return e->code;
   unsigned short hlen = (unsigned short)(len + pad + 1);
-  fwrite("\x93NUMPY\x01\x00", 1, 8, f);
   unsigned char hl[2] = {(unsigned char)(hlen & 0xff), (unsigned char)(hlen >> 8)};
-  fwrite(hl, 1, 2, f);
-  fwrite(header, 1, (size_t)len, f);
-  for (int i = 0; i < pad; i++) fputc(' ', f);
-  fputc('\n', f);
-  size_t n = ae_tensor_numel(t);
-  size_t w = fwrite(ae_tensor_data(t), sizeof(float), n, f);
-  if (fclose(f) != 0 || w != n) return ae_fail(e, AE_EIO, "save_npy: write to '%s' failed", path);
+  char spaces[64];
+  memset(spaces, ' ', sizeof spaces);
+  ae_file_write(&f, "\x93NUMPY\x01\x00", 8);
+  ae_file_write(&f, hl, 2);
+  ae_file_write(&f, header, (size_t)len);
+  ae_file_write(&f, spaces, (size_t)pad);
+  ae_file_write(&f, "\n", 1);
+  ae_file_write(&f, ae_tensor_data(t), ae_tensor_numel(t) * sizeof(float));
+  if (ae_file_commit(&f, e)) return e->code; /* names the file and the reason; the old file stays */
   return AE_OK;
 }
 
