@@ -592,7 +592,26 @@ end
 function TestTensorNpy:testSaveToBadPath()
   local ok, err = ae.zeros(2):save_npy("/nonexistent/dir/x.npy")
   lu.assertNil(ok)
-  lu.assertStrContains(err, "cannot open")
+  lu.assertStrContains(err, "cannot write /nonexistent/dir/x.npy: No such file or directory")
+end
+
+-- A failed save leaves the old file whole, and no temporary file behind.
+function TestTensorNpy:testFailedSaveKeepsTheOldFile()
+  local dir = H.tmpdir()
+  local path = dir .. "/keep.npy"
+  assert(ae.tensor { 1, 2, 3 }:save_npy(path))
+  local before = H.read(path)
+  -- a folder in the way of the rename: the write succeeds, the rename fails
+  local ok, err = ae.zeros(2):save_npy(dir)
+  lu.assertNil(ok)
+  lu.assertStrContains(err, "cannot write " .. dir)
+  lu.assertEquals(H.read(path), before)
+  local parent, base = dir:match("^(.*)/([^/]*)$")
+  local p = io.popen("ls -a " .. H.q(parent))
+  local names = p:read("a")
+  p:close()
+  lu.assertNotStrContains(names, base .. ".tmp-") -- the temporary file went too
+  H.rmdir(dir)
 end
 
 TestMedian = {}
