@@ -98,12 +98,20 @@ static void act_describe(const ae_layer_t *l, char *buf, size_t n) {
   else snprintf(buf, n, "%s", act_names[a->act]);
 }
 
+/* An activation's kind is its constructor: "ReLU", "LeakyReLU", ... */
+static void act_config(const ae_layer_t *l, ae_layer_config_t *c) {
+  const act_t *a = l->state;
+  c->kind = act_names[a->act];
+  c->value = a->act == AE_ACT_LEAKY_RELU ? a->slope : 0.0f;
+}
+
 static const ae_layer_ops_t activation_ops = {
     .kind = "Activation",
     .infer = act_infer,
     .forward = act_forward,
     .backward = act_backward,
     .describe = act_describe,
+    .config = act_config,
 };
 
 ae_layer_t *ae_activation_new(int act, float slope, ae_error_t *e) {

@@ -128,6 +128,17 @@ ae_layer_t *ae_conv_layer_new(const ae_layer_ops_t *ops, ae_conv_t state, const 
   return l;
 }
 
+void ae_conv_config(const ae_layer_t *l, ae_layer_config_t *c) {
+  const ae_conv_t *s = l->state;
+  c->in = s->cin;
+  c->out = s->cout;
+  c->k = s->k;
+  c->stride = s->stride;
+  c->pad = s->pad;
+  c->init = s->init;
+  c->kernel = s->kernel;
+}
+
 /* Keras' glorot_uniform with fan_in = C·K·K, fan_out = OC·K·K (for a
  * transposed convolution the sum is the same whichever side Keras calls
  * "in"); He-normal with fan_in. Biases start at zero. */

@@ -65,6 +65,8 @@ ae_layer_t *ae_conv_layer_new(const ae_layer_ops_t *ops, ae_conv_t state, const 
                               ae_error_t *e);
 void ae_conv_reset(ae_layer_t *l, ae_rng_t *rng);
 void ae_conv_destroy(ae_layer_t *l);
+/* Both kinds' ae_layer_config. */
+void ae_conv_config(const ae_layer_t *l, ae_layer_config_t *c);
 /* "Conv2D(1→16, 3×3, stride 2, same, naive)": the kind, sizes, and what
  * differs from the defaults. */
 void ae_conv_describe(const ae_layer_t *l, char *buf, size_t n);

@@ -334,6 +334,7 @@ static const ae_layer_ops_t conv_ops = {
     .describe = ae_conv_describe,
     .reset = ae_conv_reset,
     .destroy = ae_conv_destroy,
+    .config = ae_conv_config,
 };
 
 ae_layer_t *ae_conv2d_new(int cin, int cout, int k, int stride, int pad, int init, int kernel, ae_rng_t *rng,

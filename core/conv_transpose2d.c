@@ -163,6 +163,7 @@ static const ae_layer_ops_t convt_ops = {
     .describe = ae_conv_describe,
     .reset = ae_conv_reset,
     .destroy = ae_conv_destroy,
+    .config = ae_conv_config,
 };
 
 ae_layer_t *ae_conv_transpose2d_new(int cin, int cout, int k, int stride, int pad, int init, int kernel,

@@ -82,6 +82,12 @@ static int dense_input(const ae_layer_t *l, ae_shape_t *in) {
   return 1;
 }
 
+static void dense_config(const ae_layer_t *l, ae_layer_config_t *c) {
+  c->in = dense_of(l)->in;
+  c->out = dense_of(l)->out;
+  c->init = dense_of(l)->init;
+}
+
 static const ae_layer_ops_t dense_ops = {
     .kind = "Dense",
     .infer = dense_infer,
@@ -90,6 +96,7 @@ static const ae_layer_ops_t dense_ops = {
     .describe = dense_describe,
     .reset = dense_reset,
     .input_shape = dense_input,
+    .config = dense_config,
 };
 
 ae_layer_t *ae_dense_new(int in, int out, int init, ae_rng_t *rng, ae_error_t *e) {

@@ -69,6 +69,11 @@ static void drop_backward(ae_layer_t *l, float *din, const float *dout, const fl
   if (din) apply(l, din, dout, in_shape, B, pass);
 }
 
+static void drop_config(const ae_layer_t *l, ae_layer_config_t *c) {
+  c->value = drop_p(l);
+  c->salt = ((const drop_t *)l->state)->salt;
+}
+
 static const ae_layer_ops_t drop_ops = {
     .kind = "Dropout",
     .infer = drop_infer,
@@ -76,6 +81,7 @@ static const ae_layer_ops_t drop_ops = {
     .backward = drop_backward,
     .random = 1,
     .describe = drop_describe,
+    .config = drop_config,
 };
 
 ae_layer_t *ae_dropout_new(float p, ae_rng_t *rng, ae_error_t *e) {
@@ -83,4 +89,8 @@ ae_layer_t *ae_dropout_new(float p, ae_rng_t *rng, ae_error_t *e) {
   ae_layer_t *l = ae_layer_alloc(&drop_ops, sizeof(drop_t), e);
   if (l) *(drop_t *)l->state = (drop_t){p, ae_rng_u64(rng)};
   return l;
+}
+
+void ae_dropout_set_salt(ae_layer_t *l, uint64_t salt) {
+  if (l->ops == &drop_ops) ((drop_t *)l->state)->salt = salt;
 }

@@ -84,3 +84,8 @@ void ae_init_weights(float *w, size_t n, int init, float fan_in, float fan_out, 
   if (init == AE_INIT_HE) ae_rng_fill_normal(rng, w, n, 0.0f, sqrtf(2.0f / fan_in));
   else ae_rng_fill_uniform(rng, w, n, -sqrtf(6.0f / (fan_in + fan_out)), sqrtf(6.0f / (fan_in + fan_out)));
 }
+
+void ae_layer_config(const ae_layer_t *l, ae_layer_config_t *c) {
+  *c = (ae_layer_config_t){.kind = l->ops->kind};
+  if (l->ops->config) l->ops->config(l, c);
+}

@@ -29,6 +29,19 @@ const char *ae_shape_str(const ae_shape_t *s, char *buf, size_t n); /* "(784)" *
 
 typedef struct ae_layer ae_layer_t;
 
+/* What a layer was made from: enough to make it again (a model file's
+ * architecture). Fields a kind does not use stay 0. */
+typedef struct ae_layer_config {
+  const char *kind;   /* its constructor's name in Lua: "Dense", "LeakyReLU", "Conv2D", "Flatten", ... */
+  int in, out;        /* Dense: features; Conv2D, ConvTranspose2D: channels */
+  int k, stride, pad; /* the convolutions and MaxPool2D (pad: AE_PAD_*); UpSampling2D: k is the scale */
+  int init;           /* AE_INIT_* (Dense, convolutions) */
+  int kernel;         /* AE_CONV_* (convolutions) */
+  float value;        /* LeakyReLU's slope, Dropout's rate */
+  uint64_t salt;      /* Dropout's */
+  ae_shape_t shape;   /* Reshape's target */
+} ae_layer_config_t;
+
 /* What a forward/backward call may need to know beyond its rows. */
 typedef struct ae_pass {
   int row0;      /* batch row of the first row given (rows are split over threads) */
@@ -69,6 +82,9 @@ typedef struct ae_layer_ops {
    * share of the batch loss. backward adds the term's gradient to din. */
   double (*loss_term)(const ae_layer_t *l, const float *in, const float *out, const ae_shape_t *in_shape, int n,
                       const ae_pass_t *pass);
+  /* Optional: fills in the kind's own fields of c (kind is set already);
+   * without it, the layer is its kind alone. */
+  void (*config)(const ae_layer_t *l, ae_layer_config_t *c);
 } ae_layer_ops_t;
 
 #define AE_MAXPARAM 2
@@ -113,6 +129,8 @@ void ae_init_weights(float *w, size_t n, int init, float fan_in, float fan_out, 
 size_t ae_layer_param_count(const ae_layer_t *l);
 /* The name for messages: "Dense(784→32)". */
 const char *ae_layer_name(const ae_layer_t *l, char *buf, size_t n);
+/* What l was made from (see ae_layer_config_t). */
+void ae_layer_config(const ae_layer_t *l, ae_layer_config_t *c);
 /* Copies values into parameter j, which must have n values; views of it see them. */
 int ae_layer_set_param(ae_layer_t *l, int j, const float *v, size_t n, ae_error_t *e);
 

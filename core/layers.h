@@ -53,5 +53,8 @@ ae_layer_t *ae_upsample2d_new(int scale, ae_error_t *e);
 ae_layer_t *ae_reshape_new(const ae_shape_t *to, ae_error_t *e);
 /* Dropout (dropout.c); rng draws the layer's salt. */
 ae_layer_t *ae_dropout_new(float p, ae_rng_t *rng, ae_error_t *e);
+/* Sets a Dropout's salt (a model file's, so a loaded model drops the same
+ * positions as the one saved); no-op for any other kind. */
+void ae_dropout_set_salt(ae_layer_t *l, uint64_t salt);
 
 #endif

@@ -187,12 +187,20 @@ static void pool_backward(ae_layer_t *l, float *din, const float *dout, const fl
   }
 }
 
+static void pool_config(const ae_layer_t *l, ae_layer_config_t *c) {
+  const pool_t *p = l->state;
+  c->k = p->k;
+  c->stride = p->stride;
+  c->pad = p->pad;
+}
+
 static const ae_layer_ops_t pool_ops = {
     .kind = "MaxPool2D",
     .infer = pool_infer,
     .forward = pool_forward,
     .backward = pool_backward,
     .describe = pool_describe,
+    .config = pool_config,
 };
 
 ae_layer_t *ae_maxpool2d_new(int k, int stride, int pad, ae_error_t *e) {

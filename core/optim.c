@@ -56,6 +56,32 @@ void ae_optim_reset(ae_optim_t *o) {
   if (o->v) memset(o->v, 0, o->n * sizeof(float));
 }
 
+int ae_optim_set_state(ae_optim_t *o, const float *owner, size_t n, long t, const float *m, const float *v,
+                       ae_error_t *e) {
+  int need_m = o->kind == AE_OPTIM_ADAM || o->momentum > 0.0f, need_v = o->kind == AE_OPTIM_ADAM;
+  const char *name = o->kind == AE_OPTIM_ADAM ? "Adam" : "SGD";
+  if (t < 0) return ae_fail(e, AE_EARG, "%s: a saved state of %ld steps", name, t);
+  if (need_m != (m != NULL) || need_v != (v != NULL))
+    return ae_fail(e, AE_EARG, "%s: the saved state has %s moments, this optimizer keeps %s", name,
+                   v ? "two" : m ? "one" : "no", need_v ? "two" : need_m ? "one" : "none");
+  float *nm = need_m ? malloc((n ? n : 1) * sizeof(float)) : NULL, *nv = need_v ? malloc((n ? n : 1) * sizeof(float)) : NULL;
+  if ((need_m && !nm) || (need_v && !nv)) {
+    free(nm);
+    free(nv);
+    return ae_fail(e, AE_ENOMEM, "%s: out of memory for the state of %zu parameters", name, n);
+  }
+  if (nm) memcpy(nm, m, n * sizeof(float));
+  if (nv) memcpy(nv, v, n * sizeof(float));
+  free(o->m);
+  free(o->v);
+  o->m = nm;
+  o->v = nv;
+  o->n = n;
+  o->owner = owner;
+  o->t = t;
+  return AE_OK;
+}
+
 int ae_optim_step(ae_optim_t *o, float *w, const float *g, size_t n, ae_error_t *e) {
   int need_m = o->kind == AE_OPTIM_ADAM || o->momentum > 0.0f, need_v = o->kind == AE_OPTIM_ADAM;
   if (o->n != n || o->owner != w || (need_m && !o->m)) {

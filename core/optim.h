@@ -29,5 +29,12 @@ void ae_optim_free(ae_optim_t *o);
 /* One update of w (n floats) from its gradient g. */
 int ae_optim_step(ae_optim_t *o, float *w, const float *g, size_t n, ae_error_t *e);
 void ae_optim_reset(ae_optim_t *o);
+/* A saved state put back (a checkpoint's): t steps taken and the moments
+ * m and v (n floats each, NULL where the kind keeps none: SGD without
+ * momentum keeps neither, SGD with momentum only m), for the arena at
+ * owner, so the next step continues it instead of starting over. All or
+ * nothing: on failure the state is as it was. */
+int ae_optim_set_state(ae_optim_t *o, const float *owner, size_t n, long t, const float *m, const float *v,
+                       ae_error_t *e);
 
 #endif

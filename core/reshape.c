@@ -55,12 +55,20 @@ static void reshape_backward(ae_layer_t *l, float *din, const float *dout, const
   if (din && din != dout) memcpy(din, dout, (size_t)B * ae_shape_numel(in_shape) * sizeof(float));
 }
 
+/* Flatten is Reshape to (-1): it says so, for the file and the reader. */
+static void reshape_config(const ae_layer_t *l, ae_layer_config_t *c) {
+  const ae_shape_t *to = l->state;
+  c->shape = *to;
+  if (to->nd == 1 && to->d[0] == -1) c->kind = "Flatten";
+}
+
 static const ae_layer_ops_t reshape_ops = {
     .kind = "Reshape",
     .infer = reshape_infer,
     .forward = reshape_forward,
     .backward = reshape_backward,
     .describe = reshape_describe,
+    .config = reshape_config,
 };
 
 ae_layer_t *ae_reshape_new(const ae_shape_t *to, ae_error_t *e) {

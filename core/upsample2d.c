@@ -89,12 +89,15 @@ static void up_backward(ae_layer_t *l, float *din, const float *dout, const floa
   }
 }
 
+static void up_config(const ae_layer_t *l, ae_layer_config_t *c) { c->k = ((const up_t *)l->state)->scale; }
+
 static const ae_layer_ops_t up_ops = {
     .kind = "UpSampling2D",
     .infer = up_infer,
     .forward = up_forward,
     .backward = up_backward,
     .describe = up_describe,
+    .config = up_config,
 };
 
 ae_layer_t *ae_upsample2d_new(int scale, ae_error_t *e) {
