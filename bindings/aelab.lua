@@ -29,6 +29,7 @@ for k, v in pairs(Layer) do ae[k] = v end
 local models = require "aelab.models"
 ae.Sequential, ae.Autoencoder = models.Sequential, models.Autoencoder
 ae.mse, ae.bce = models.mse, models.bce
+ae.load = models.load -- a model saved by net:save(path)
 
 -- Process settings
 ae.seed = sys.seed

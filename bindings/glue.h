@@ -123,5 +123,6 @@ int luaopen_aelab_optim(lua_State *L);
 int luaopen_aelab_data(lua_State *L);
 int luaopen_aelab_sys(lua_State *L);
 int luaopen_aelab_pca(lua_State *L);
+int luaopen_aelab_modelfile(lua_State *L);
 
 #endif

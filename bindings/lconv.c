@@ -129,12 +129,26 @@ static int l_flatten(lua_State *L) {
   return 1;
 }
 
+/* Dropout(p [, {salt = n}]): salt, the key of its masks' hash, is drawn
+ * unless given (a model file gives the saved layer's). */
 static int l_dropout(lua_State *L) {
   float p = (float)luaL_checknumber(L, 1);
+  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
+  int has_salt = 0;
+  lua_Integer salt = 0;
+  if (lua_istable(L, 2)) {
+    lua_getfield(L, 2, "salt");
+    if (!lua_isnil(L, -1)) {
+      has_salt = 1;
+      salt = luaL_checkinteger(L, -1);
+    }
+    lua_pop(L, 1);
+  }
   ae_rng_t *rng = ae_lua_rng(L);
   ae_lua_box_t *b = ae_lua_newlayer(L, 0);
   ae_error_t e;
-  ae_lua_fill(L, b, ae_dropout_new(p, rng, &e), &e);
+  ae_layer_t *l = ae_lua_fill(L, b, ae_dropout_new(p, rng, &e), &e);
+  if (has_salt) ae_dropout_set_salt(l, (uint64_t)salt);
   return 1;
 }
 

@@ -3,6 +3,7 @@
  * zeroGrad(), parameters() → {weights}, {gradients}. */
 #include "glue.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -275,7 +276,95 @@ static int m_kind(lua_State *L) {
   return 1;
 }
 
+/* [-0, +1] a float32 as the shortest decimal that reads back as the same
+ * float (0.01, not 0.009999999776): what config() shows and files keep. */
+static void push_float(lua_State *L, float v) {
+  char buf[32];
+  for (int digits = 6; digits <= 9; digits++) {
+    snprintf(buf, sizeof buf, "%.*g", digits, (double)v);
+    if (strtof(buf, NULL) == v) break;
+  }
+  lua_pushnumber(L, strtod(buf, NULL));
+}
+
+static void set_int(lua_State *L, const char *key, lua_Integer v) {
+  lua_pushinteger(L, v);
+  lua_setfield(L, -2, key);
+}
+
+static void set_str(lua_State *L, const char *key, const char *v) {
+  lua_pushstring(L, v);
+  lua_setfield(L, -2, key);
+}
+
+/* config() → {kind = "Dense", ["in"] = 784, out = 32, init = "glorot", params = {"weight", "bias"}}:
+ * the constructor and its arguments, what a model file keeps to make the
+ * layer again (aelab/modelfile.lua), and the names of the parameters this
+ * layer owns (a DenseTied borrows its weight). Fields per kind:
+ *   Dense: in, out, init    Conv2D, ConvTranspose2D: cin, cout, k, stride, padding, init, kernel
+ *   MaxPool2D: k, stride, padding    UpSampling2D: scale    Reshape: shape
+ *   LeakyReLU: slope    Dropout: p, salt (its mask's hash key, an integer) */
+static int m_config(lua_State *L) {
+  ae_layer_t *l = ae_lua_checklayer(L, 1);
+  ae_layer_config_t c;
+  ae_layer_config(l, &c);
+  static const char *const inits[] = {"glorot", "he"}, *const pads[] = {"valid", "same"},
+                           *const kernels[] = {"auto", "naive", "gemm", "direct"};
+  lua_createtable(L, 0, 8);
+  set_str(L, "kind", c.kind);
+  if (strcmp(c.kind, "Dense") == 0) {
+    set_int(L, "in", c.in);
+    set_int(L, "out", c.out);
+    set_str(L, "init", inits[c.init & 1]);
+  } else if (strcmp(c.kind, "Conv2D") == 0 || strcmp(c.kind, "ConvTranspose2D") == 0) {
+    set_int(L, "cin", c.in);
+    set_int(L, "cout", c.out);
+    set_int(L, "k", c.k);
+    set_int(L, "stride", c.stride);
+    set_str(L, "padding", pads[c.pad & 1]);
+    set_str(L, "init", inits[c.init & 1]);
+    set_str(L, "kernel", kernels[c.kernel & 3]);
+  } else if (strcmp(c.kind, "MaxPool2D") == 0) {
+    set_int(L, "k", c.k);
+    set_int(L, "stride", c.stride);
+    set_str(L, "padding", pads[c.pad & 1]);
+  } else if (strcmp(c.kind, "UpSampling2D") == 0) {
+    set_int(L, "scale", c.k);
+  } else if (strcmp(c.kind, "Reshape") == 0) {
+    lua_createtable(L, c.shape.nd, 0);
+    for (int i = 0; i < c.shape.nd; i++) {
+      lua_pushinteger(L, c.shape.d[i]);
+      lua_seti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "shape");
+  } else if (strcmp(c.kind, "LeakyReLU") == 0) {
+    push_float(L, c.value);
+    lua_setfield(L, -2, "slope");
+  } else if (strcmp(c.kind, "Dropout") == 0) {
+    push_float(L, c.value);
+    lua_setfield(L, -2, "p");
+    set_int(L, "salt", (lua_Integer)c.salt);
+  }
+  lua_createtable(L, l->nparams, 0);
+  for (int j = 0, k = 0; j < l->nparams; j++)
+    if (!(l->borrows && j == 0)) { /* a borrowed weight belongs to its owner */
+      lua_pushstring(L, l->param_name[j]);
+      lua_seti(L, -2, ++k);
+    }
+  lua_setfield(L, -2, "params");
+  return 1;
+}
+
+/* tied_to() → the Dense whose weight a DenseTied uses; nil for other kinds */
+static int m_tied_to(lua_State *L) {
+  ae_layer_t *l = ae_lua_checklayer(L, 1);
+  if (l->borrows) lua_getiuservalue(L, 1, 1);
+  else lua_pushnil(L);
+  return 1;
+}
+
 static const luaL_Reg methods[] = {
+    {"config", m_config}, {"tied_to", m_tied_to},
     {"forward", m_forward},       {"backward", m_backward},         {"zeroGrad", m_zero_grad},
     {"parameters", m_parameters}, {"parameter_names", m_param_names}, {"param_count", m_param_count},
     {"reset", m_reset},           {"output_shape", m_output_shape}, {"kind", m_kind},

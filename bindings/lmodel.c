@@ -112,6 +112,75 @@ static int m_optimizer(lua_State *L) {
   return 1;
 }
 
+/* The model's optimizer (user value 2), or a Lua error naming `who`. */
+static ae_optim_t *model_optim(lua_State *L, const char *who) {
+  if (lua_getiuservalue(L, 1, 2) != LUA_TUSERDATA) luaL_error(L, "%s: the model has no optimizer", who);
+  ae_lua_box_t *ob = luaL_checkudata(L, -1, AE_OPTIM_MT);
+  if (!ob->p) luaL_error(L, "%s: the model's optimizer was closed", who);
+  lua_pop(L, 1);
+  return ob->p;
+}
+
+/* [-0, +1] a copy of n floats as a 1-D tensor */
+static void push_copy(lua_State *L, const float *v, size_t n) {
+  int shape[1] = {(int)n};
+  ae_lua_box_t *b = ae_lua_newtensor(L);
+  ae_error_t e;
+  ae_tensor_t *t = ae_lua_fill(L, b, ae_tensor_new(1, shape, &e), &e);
+  memcpy(ae_tensor_data(t), v, n * sizeof(float));
+}
+
+/* optimizer_state() → {t = steps, m = Tensor, v = Tensor}: copies of the
+ * optimizer's state over this model's arena (m, v absent where the kind
+ * keeps none); {t = 0} before its first step here. For checkpoints. */
+static int m_optimizer_state(lua_State *L) {
+  ae_model_t *m = check_model(L, 1);
+  ae_optim_t *o = model_optim(L, "optimizer_state");
+  ae_error_t e;
+  if (ae_model_pack(m, &e)) return ae_lua_raise(L, &e);
+  size_t n = ae_tensor_numel(m->params);
+  int live = o->owner == ae_tensor_data(m->params) && o->n == n;
+  lua_createtable(L, 0, 3);
+  lua_pushinteger(L, live ? o->t : 0);
+  lua_setfield(L, -2, "t");
+  if (live && o->m) {
+    push_copy(L, o->m, n);
+    lua_setfield(L, -2, "m");
+  }
+  if (live && o->v) {
+    push_copy(L, o->v, n);
+    lua_setfield(L, -2, "v");
+  }
+  return 1;
+}
+
+/* set_optimizer_state{t =, m =, v =}: what optimizer_state() gave, put back
+ * so the next step continues it (tensors of param_count() values). */
+static int m_set_optimizer_state(lua_State *L) {
+  ae_model_t *m = check_model(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  ae_optim_t *o = model_optim(L, "set_optimizer_state");
+  ae_error_t e;
+  if (ae_model_pack(m, &e)) return ae_lua_raise(L, &e);
+  size_t n = ae_tensor_numel(m->params);
+  lua_getfield(L, 2, "t");
+  lua_Integer t = luaL_checkinteger(L, -1);
+  const float *mv[2] = {NULL, NULL};
+  static const char *const keys[2] = {"m", "v"};
+  for (int i = 0; i < 2; i++) {
+    lua_getfield(L, 2, keys[i]);
+    if (lua_isnil(L, -1)) continue;
+    ae_tensor_t *x = ae_lua_totensor(L, -1);
+    if (!x) return luaL_error(L, "set_optimizer_state: %s must be a tensor", keys[i]);
+    if (ae_tensor_numel(x) != n)
+      return luaL_error(L, "set_optimizer_state: %s has %d values, the model %d parameters", keys[i],
+                        (int)ae_tensor_numel(x), (int)n);
+    mv[i] = ae_tensor_data(x);
+  }
+  if (ae_optim_set_state(o, ae_tensor_data(m->params), n, (long)t, mv[0], mv[1], &e)) return ae_lua_raise(L, &e);
+  return 0;
+}
+
 /* step(x, target [, want_loss=true]) → loss (nil when not asked for) */
 static int m_step(lua_State *L) {
   ae_model_t *m = check_model(L, 1);
@@ -306,7 +375,8 @@ static int l_loss(lua_State *L) {
 static const luaL_Reg methods[] = {
     {"forward", m_forward},       {"set_loss", m_set_loss},       {"loss_name", m_loss_name},
     {"set_training", m_set_training},
-    {"set_optimizer", m_set_optimizer}, {"optimizer", m_optimizer}, {"step", m_step},
+    {"set_optimizer", m_set_optimizer}, {"optimizer", m_optimizer},
+    {"optimizer_state", m_optimizer_state}, {"set_optimizer_state", m_set_optimizer_state}, {"step", m_step},
     {"loss", m_loss},             {"gradient", m_gradient},       {"parameters", m_parameters},
     {"zeroGrad", m_zero_grad},    {"param_count", m_param_count}, {"layers", m_layers},
     {"shapes", m_shapes},         {"code_index", m_code_index},   {"set_noise", m_set_noise},

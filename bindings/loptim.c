@@ -1,6 +1,9 @@
 /* aelab.Optimizer: SGD and Adam over a model's flat arena. */
 #include "glue.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+
 static void optim_free(void *p) { ae_optim_free(p); }
 static void optim_tostring(lua_State *L, void *p);
 
@@ -83,6 +86,39 @@ static int m_lr(lua_State *L) {
   return 1;
 }
 
+/* [-0, +0] t[key] = v, a float32 as its shortest decimal (0.001, not 0.0010000000475) */
+static void set_float(lua_State *L, const char *key, float v) {
+  char buf[32];
+  for (int digits = 6; digits <= 9; digits++) {
+    snprintf(buf, sizeof buf, "%.*g", digits, (double)v);
+    if (strtof(buf, NULL) == v) break;
+  }
+  lua_pushnumber(L, strtod(buf, NULL));
+  lua_setfield(L, -2, key);
+}
+
+/* config() → {kind = "Adam", lr =, beta1 =, beta2 =, eps =, weight_decay =}
+ * or {kind = "SGD", lr =, momentum =, nesterov =, weight_decay =}: the
+ * settings, as its constructor takes them (a model file keeps them). */
+static int m_config(lua_State *L) {
+  ae_optim_t *o = ae_lua_checkoptim(L, 1);
+  lua_createtable(L, 0, 6);
+  lua_pushstring(L, o->kind == AE_OPTIM_ADAM ? "Adam" : "SGD");
+  lua_setfield(L, -2, "kind");
+  set_float(L, "lr", o->lr);
+  if (o->kind == AE_OPTIM_ADAM) {
+    set_float(L, "beta1", o->beta1);
+    set_float(L, "beta2", o->beta2);
+    set_float(L, "eps", o->eps);
+  } else {
+    set_float(L, "momentum", o->momentum);
+    lua_pushboolean(L, o->nesterov);
+    lua_setfield(L, -2, "nesterov");
+  }
+  set_float(L, "weight_decay", o->weight_decay);
+  return 1;
+}
+
 /* "Adam{lr=0.001, ...}" [-0, +1] */
 static void optim_tostring(lua_State *L, void *p) {
   ae_optim_t *o = p;
@@ -95,7 +131,7 @@ static void optim_tostring(lua_State *L, void *p) {
 }
 
 static const luaL_Reg methods[] = {
-    {"update", m_update}, {"reset", m_reset}, {"steps", m_steps}, {"set_lr", m_set_lr}, {"lr", m_lr}, {NULL, NULL},
+    {"update", m_update}, {"reset", m_reset}, {"steps", m_steps}, {"set_lr", m_set_lr}, {"lr", m_lr}, {"config", m_config}, {NULL, NULL},
 };
 
 static const luaL_Reg functions[] = {{"Adam", l_adam}, {"SGD", l_sgd}, {NULL, NULL}};

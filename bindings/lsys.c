@@ -1,7 +1,9 @@
 /* Process settings seen from Lua: seed, threads, BLIS, clock, terminal. */
 #include "glue.h"
 
+#include <inttypes.h>
 #include <stdint.h>
+#include <string.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,6 +16,32 @@
 static int l_seed(lua_State *L) {
   uint64_t seed = (uint64_t)luaL_checkinteger(L, 1);
   ae_rng_seed(ae_lua_rng(L), seed);
+  return 0;
+}
+
+/* rng_state() → a string that rng_state(s) puts back: the generator's whole
+ * state (xoshiro's four words and Box-Muller's spare), for checkpoints. */
+static int l_rng_state(lua_State *L) {
+  ae_rng_t *r = ae_lua_rng(L);
+  if (lua_isnoneornil(L, 1)) {
+    uint32_t spare;
+    memcpy(&spare, &r->spare, sizeof spare);
+    char buf[96];
+    snprintf(buf, sizeof buf, "%016" PRIx64 ":%016" PRIx64 ":%016" PRIx64 ":%016" PRIx64 ":%d:%08" PRIx32, r->s[0],
+             r->s[1], r->s[2], r->s[3], r->has_spare ? 1 : 0, spare);
+    lua_pushstring(L, buf);
+    return 1;
+  }
+  const char *s = luaL_checkstring(L, 1);
+  ae_rng_t n;
+  uint32_t spare;
+  char end;
+  if (sscanf(s, "%16" SCNx64 ":%16" SCNx64 ":%16" SCNx64 ":%16" SCNx64 ":%d:%8" SCNx32 "%c", &n.s[0], &n.s[1], &n.s[2],
+             &n.s[3], &n.has_spare, &spare, &end) != 6 ||
+      (n.has_spare != 0 && n.has_spare != 1) || (n.s[0] | n.s[1] | n.s[2] | n.s[3]) == 0)
+    return luaL_argerror(L, 1, "not a generator state from rng_state()");
+  memcpy(&n.spare, &spare, sizeof spare);
+  *r = n;
   return 0;
 }
 
@@ -116,7 +144,7 @@ static int l_fail_alloc(lua_State *L) {
 static const luaL_Reg functions[] = {
     {"fail_alloc", l_fail_alloc},
     {"gemm_gflops", l_gemm_gflops},
-    {"seed", l_seed},     {"threads", l_threads}, {"blas", l_blas}, {"clock", l_clock},
+    {"seed", l_seed},     {"rng_state", l_rng_state},     {"threads", l_threads}, {"blas", l_blas}, {"clock", l_clock},
     {"isatty", l_isatty}, {"peak_rss", l_peak_rss}, {NULL, NULL},
 };
 

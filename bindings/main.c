@@ -156,6 +156,7 @@ static void setup_state(lua_State *L, const options_t *o, int argc, char **argv)
   preload(L, "aelab.data", luaopen_aelab_data);
   preload(L, "aelab.sys", luaopen_aelab_sys);
   preload(L, "aelab.pca", luaopen_aelab_pca);
+  preload(L, "aelab.modelfile", luaopen_aelab_modelfile);
   /* package.path: aelab's own Lua first, then the usual places */
   char dir[PATH_MAX];
   exe_dir(dir, sizeof dir);

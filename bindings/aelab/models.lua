@@ -111,6 +111,13 @@ end
 -- over the public methods above and step, which lessons may rewrite).
 methods.fit = require "aelab.fit"
 
+-- net:save(path) → path, net:load_weights(path) → net, and models.load(path)
+-- (ae.load): safetensors files with the architecture (modelfiles.lua).
+local modelfiles = require "aelab.modelfiles"
+function methods:save(path) return (modelfiles.save(self, path)) end
+function methods:load_weights(path) return (modelfiles.load_weights(self, path)) end
+function models.load(path) return (modelfiles.load(path)) end
+
 -- print(net) and net:summary(): layers, shapes, parameters (format.lua).
 function methods:summary() return format.summary(self) end
 model_mt.__tostring = format.summary
