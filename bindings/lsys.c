@@ -1,7 +1,9 @@
 /* Process settings seen from Lua: seed, threads, BLIS, clock, terminal. */
 #include "glue.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include <string.h>
 #include <stdio.h>
@@ -19,7 +21,7 @@ static int l_seed(lua_State *L) {
   return 0;
 }
 
-/* rng_state() → a string that rng_state(s) puts back: the generator's whole
+/* rng_state() → a string; rng_state(s) puts it back: the generator's whole
  * state (xoshiro's four words and Box-Muller's spare), for checkpoints. */
 static int l_rng_state(lua_State *L) {
   ae_rng_t *r = ae_lua_rng(L);
@@ -43,6 +45,32 @@ static int l_rng_state(lua_State *L) {
   memcpy(&n.spare, &spare, sizeof spare);
   *r = n;
   return 0;
+}
+
+/* mkdir(path) → true | nil, message: makes the folder and any missing
+ * parents (mkdir -p, without a shell). */
+static int l_mkdir(lua_State *L) {
+  size_t n;
+  const char *path = luaL_checklstring(L, 1, &n);
+  luaL_argcheck(L, n > 0 && n < 4096 && strlen(path) == n, 1, "a folder name");
+  char buf[4096];
+  memcpy(buf, path, n + 1);
+  for (char *p = buf + 1;; p++) {
+    if (*p != '/' && *p != '\0') continue;
+    char c = *p;
+    *p = '\0';
+    struct stat sb;
+    if (mkdir(buf, 0777) != 0 && !(errno == EEXIST && stat(buf, &sb) == 0 && S_ISDIR(sb.st_mode))) {
+      int err = errno == EEXIST ? ENOTDIR : errno;
+      luaL_pushfail(L);
+      lua_pushfstring(L, "cannot make the folder %s: %s", buf, strerror(err));
+      return 2;
+    }
+    if (c == '\0') break;
+    *p = c;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
 }
 
 static int l_threads(lua_State *L) {
@@ -144,7 +172,7 @@ static int l_fail_alloc(lua_State *L) {
 static const luaL_Reg functions[] = {
     {"fail_alloc", l_fail_alloc},
     {"gemm_gflops", l_gemm_gflops},
-    {"seed", l_seed},     {"rng_state", l_rng_state},     {"threads", l_threads}, {"blas", l_blas}, {"clock", l_clock},
+    {"seed", l_seed},     {"rng_state", l_rng_state}, {"mkdir", l_mkdir},     {"threads", l_threads}, {"blas", l_blas}, {"clock", l_clock},
     {"isatty", l_isatty}, {"peak_rss", l_peak_rss}, {NULL, NULL},
 };
 

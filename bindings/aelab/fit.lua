@@ -20,6 +20,8 @@ local is_tensor = T.is_tensor
 --   opts.noise (ae.noise.*: the input of each step is corrupted, the target
 --   stays clean; its level may be a schedule, read every batch),
 --   opts.penalty (ae.penalty.*). Both are taken off the model at the end.
+--   opts.checkpoint ("dir"), opts.every (1), opts.resume ("dir"): see
+--   aelab/checkpoint.lua; epochs counts from the first, resumed or not.
 local function fit(model, x, opts)
   opts = opts or {}
   check(is_tensor(x), "fit: argument #1 must be a tensor of training samples, got " .. type(x), 2)
@@ -81,8 +83,10 @@ local function fit(model, x, opts)
     every = opts.summary_every } or nil
   local shuffle = opts.shuffle ~= false
   local order = shuffle and nil or T.tensor((function() local t = {} for i = 1, N do t[i] = i end return t end)())
+  local ckpt = require("aelab.checkpoint").new(model, opts, 2)
+  local first = ckpt and ckpt:resume(history, 2) or 1
   local t_start = sys.clock()
-  for epoch = 1, epochs do
+  for epoch = first, epochs do
     if progress then progress:epoch_start(epoch) end
     local perm = shuffle and T.randperm(N) or order
     local t0 = sys.clock()
@@ -117,6 +121,7 @@ local function fit(model, x, opts)
       error(string.format("fit: the loss became NaN in epoch %d; try a smaller learning rate", epoch), 2)
     end
     if progress then progress:epoch_end(loss, val, train_seconds) end
+    if ckpt then ckpt:epoch_end(epoch, history, epoch == epochs) end
     if opts.on_epoch then opts.on_epoch(epoch, history) end
   end
   history.total_seconds = sys.clock() - t_start

@@ -1,0 +1,89 @@
+-- fit's checkpoints, so fit.lua only calls three functions.
+--
+--   fit{checkpoint = "dir", every = N}: after every N-th epoch and the last,
+--     dir/latest.safetensors, and dir/best.safetensors when that epoch's
+--     loss (validation loss, or training loss without validation) is the
+--     lowest so far. A model file (modelfiles.lua) plus the tensors
+--     optimizer.m and optimizer.v (Adam's moments, SGD's velocity) and the
+--     metadata "checkpoint": JSON {epoch, optimizer_t (steps), rng (the
+--     generator: the next epoch's shuffle and noise draw from it), best,
+--     history (every epoch so far, numbers written to read back exactly)}.
+--   fit{resume = "dir"}: puts all of that back from dir/latest.safetensors
+--     and goes on with the next epoch up to `epochs` (the total). With the
+--     same seed, data and threads, the losses are those of a run that was
+--     never interrupted, bit for bit. The noise schedule is a function of
+--     (epoch, batch), so the epoch is its position.
+local sys = require "aelab.sys"
+local json = require "aelab.json"
+local modelfiles = require "aelab.modelfiles"
+
+local Checkpoint = {}
+Checkpoint.__index = Checkpoint
+
+local HISTORY = { "loss", "val_loss", "seconds", "samples_per_s", "noise_level" }
+
+-- new(model, opts) → a checkpointer, or nil when opts asks for none.
+function Checkpoint.new(model, opts, level)
+  local dir, resume, every = opts.checkpoint, opts.resume, opts.every or 1
+  if dir == nil and resume == nil then return nil end
+  level = (level or 1) + 1
+  if dir ~= nil and type(dir) ~= "string" then error("fit: checkpoint must be a folder name, got " .. type(dir), level) end
+  if resume ~= nil and type(resume) ~= "string" then error("fit: resume must be a folder name, got " .. type(resume), level) end
+  if math.type(every) ~= "integer" or every < 1 then error("fit: every must be a positive integer", level) end
+  if dir then
+    local ok, err = sys.mkdir(dir)
+    if not ok then error("fit: checkpoint: " .. err, level) end
+  end
+  return setmetatable({ model = model, dir = dir, resume_dir = resume, every = every, best = math.huge }, Checkpoint)
+end
+
+-- resume(history) → the first epoch to run: the state of resume_dir's
+-- latest checkpoint put back into the model, the generator and history.
+function Checkpoint:resume(history, level)
+  if not self.resume_dir then return 1 end
+  level = (level or 1) + 1
+  local path = self.resume_dir .. "/latest.safetensors"
+  local ok, err, f = pcall(modelfiles.load_weights, self.model, path)
+  if not ok then error("fit: resume: " .. tostring(err):gsub("^load_weights: ", ""), level) end
+  local ck = f.meta.checkpoint and json.decode(f.meta.checkpoint)
+  if type(ck) ~= "table" or math.type(ck.epoch) ~= "integer" or type(ck.rng) ~= "string" then
+    error("fit: resume: " .. path .. " is a model file, not a checkpoint (no checkpoint metadata)", level)
+  end
+  local okset, err = pcall(self.model.set_optimizer_state, self.model,
+    { t = ck.optimizer_t or 0, m = f.tensors["optimizer.m"], v = f.tensors["optimizer.v"] })
+  if not okset then error("fit: resume: " .. path .. ": " .. tostring(err), level) end
+  sys.rng_state(ck.rng)
+  for _, k in ipairs(HISTORY) do
+    if history[k] and type(ck.history) == "table" and type(ck.history[k]) == "table" then
+      for i, v in ipairs(ck.history[k]) do history[k][i] = v end
+    end
+  end
+  history.epochs = ck.epoch
+  self.best = tonumber(ck.best) or math.huge
+  return ck.epoch + 1
+end
+
+function Checkpoint:write(file, epoch, history)
+  local st = self.model:optimizer_state()
+  local names, tensors = {}, {}
+  if st.m then names[#names + 1], tensors[#tensors + 1] = "optimizer.m", st.m end
+  if st.v then names[#names + 1], tensors[#tensors + 1] = "optimizer.v", st.v end
+  local h = {}
+  for _, k in ipairs(HISTORY) do h[k] = history[k] end
+  local ck = { epoch = epoch, optimizer_t = st.t, rng = sys.rng_state(), history = h,
+    best = self.best < math.huge and self.best or nil }
+  modelfiles.save(self.model, self.dir .. "/" .. file,
+    { meta = { checkpoint = json.encode(ck, nil, true) }, names = names, tensors = tensors })
+end
+
+-- After each epoch: writes latest (and best) when this epoch is due.
+function Checkpoint:epoch_end(epoch, history, last)
+  if not self.dir or (epoch % self.every ~= 0 and not last) then return end
+  local watched = history.val_loss[epoch] or history.loss[epoch]
+  local better = watched < self.best
+  if better then self.best = watched end
+  self:write("latest.safetensors", epoch, history)
+  if better then self:write("best.safetensors", epoch, history) end
+end
+
+return Checkpoint
