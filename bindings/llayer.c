@@ -363,8 +363,17 @@ static int m_tied_to(lua_State *L) {
   return 1;
 }
 
+/* set_salt(n): a Dropout's mask key (config().salt), which model files put
+ * back so a loaded or resumed model drops what the saved one did; no-op for
+ * other kinds. Returns self. */
+static int m_set_salt(lua_State *L) {
+  ae_dropout_set_salt(ae_lua_checklayer(L, 1), (uint64_t)luaL_checkinteger(L, 2));
+  lua_settop(L, 1);
+  return 1;
+}
+
 static const luaL_Reg methods[] = {
-    {"config", m_config}, {"tied_to", m_tied_to},
+    {"config", m_config}, {"tied_to", m_tied_to}, {"set_salt", m_set_salt},
     {"forward", m_forward},       {"backward", m_backward},         {"zeroGrad", m_zero_grad},
     {"parameters", m_parameters}, {"parameter_names", m_param_names}, {"param_count", m_param_count},
     {"reset", m_reset},           {"output_shape", m_output_shape}, {"kind", m_kind},

@@ -105,30 +105,36 @@ end
 
 -- The file's parameters into net: every parameter of net must be there with
 -- its shape, and the file may hold no layer parameters net lacks.
+-- Dropout salts come back too (from the architecture, where the kinds
+-- agree), so the loaded model drops what the saved one did.
 local function set_weights(net, f, path, who)
-  local want, seen = {}, {}
-  for i, l in ipairs(net:layers()) do
+  local want, seen = {}, {} -- want: in layer order, so the first mismatch is named
+  local layers = net:layers()
+  for i, l in ipairs(layers) do
     if not seen[l] then -- a layer used twice keeps its parameters under its first index
       seen[l] = true
       local own = {}
       for _, p in ipairs(l:config().params) do own[p] = true end
       local views = l:parameters()
       for j, p in ipairs(l:parameter_names()) do
-        if own[p] then want[string.format("layers.%d.%s", i - 1, p)] = { layer = l, param = p, view = views[j], i = i } end
+        if own[p] then
+          want[#want + 1] = { name = string.format("layers.%d.%s", i - 1, p), layer = l, param = p, view = views[j], i = i }
+          want[want[#want].name] = true
+        end
       end
     end
   end
-  for name, w in pairs(want) do
-    local t = f.tensors[name]
+  for _, w in ipairs(want) do
+    local t = f.tensors[w.name]
     if not t then
       error(string.format("%s: %s has no tensor %s (the model's layer %d, %s): not this model's file", who, path,
-        name, w.i, tostring(w.layer)), 3)
+        w.name, w.i, tostring(w.layer)), 3)
     end
     local ws, ts = w.view:size(), t:size()
     local same = #ws == #ts
     for k = 1, #ws do same = same and ws[k] == ts[k] end
     if not same then
-      error(string.format("%s: %s in %s is %s, but the model's layer %d (%s) has %s", who, name, path, shape_str(t),
+      error(string.format("%s: %s in %s is %s, but the model's layer %d (%s) has %s", who, w.name, path, shape_str(t),
         w.i, tostring(w.layer), shape_str(w.view)), 3)
     end
   end
@@ -137,11 +143,20 @@ local function set_weights(net, f, path, who)
       error(string.format("%s: %s holds %s, which the model has no place for: not this model's file", who, path, name), 3)
     end
   end
-  for name, w in pairs(want) do w.layer:set_parameters { [w.param] = f.tensors[name] } end
+  for _, w in ipairs(want) do w.layer:set_parameters { [w.param] = f.tensors[w.name] } end
+  local arch = f.meta.architecture and json.decode(f.meta.architecture)
+  if type(arch) == "table" and type(arch.layers) == "table" then
+    for i, l in ipairs(layers) do
+      local c = arch.layers[i]
+      local salt = type(c) == "table" and c.kind == "Dropout" and type(c.salt) == "string" and #c.salt <= 16
+        and tonumber(c.salt, 16)
+      if salt and l:config().kind == "Dropout" then l:set_salt(salt) end
+    end
+  end
 end
 
 -- net:load_weights(path) → net: the weights of a file saved from a model of
--- the same shapes.
+-- the same shapes (and its Dropout salts).
 function M.load_weights(net, path)
   local f = M.read(path, "load_weights")
   set_weights(net, f, path, "load_weights")
