@@ -23,6 +23,7 @@
 #include "pca.h"
 #include "penalty.h"
 #include "rng.h"
+#include "safetensors.h"
 #include "tensor.h"
 
 #include <stddef.h>

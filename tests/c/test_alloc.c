@@ -50,6 +50,7 @@ typedef struct fx {
   ae_tensor_t *x, *t, *out, *res, *base;
   ae_layer_t *made, *enc; /* a constructor's result; DenseTied's encoder */
   ae_pca_t *pca;
+  ae_st_t *st; /* a model file read */
   double loss;
 } fx_t;
 
@@ -182,6 +183,7 @@ static void teardown(fx_t *f) {
   ae_layer_free(f->made);
   ae_layer_free(f->enc);
   ae_pca_free(f->pca);
+  ae_st_free(f->st);
   memset(f, 0, sizeof *f);
 }
 
@@ -299,12 +301,54 @@ static int op_matmul(fx_t *f, ae_error_t *e) {
 }
 static int op_mean_rows(fx_t *f, ae_error_t *e) { return RESULT(f->res = ae_tensor_mean_rows(f->base, e)); }
 static int op_argmax(fx_t *f, ae_error_t *e) { return RESULT(f->res = ae_tensor_argmax_rows(f->base, e)); }
-static char npy_path[96], idx_path[96];
+static char npy_path[96], idx_path[96], st_path[96], st_out_path[96];
 static int op_load_npy(fx_t *f, ae_error_t *e) { return RESULT(f->res = ae_tensor_load_npy(npy_path, e)); }
 static int op_idx(fx_t *f, ae_error_t *e) { return RESULT(f->res = ae_idx_load(idx_path, 1, e)); }
 static int op_letters(fx_t *f, ae_error_t *e) {
   char chars[AE_LETTERS + 1];
   return RESULT(f->res = ae_letters(chars, e));
+}
+
+/* Model files: two tensors and two metadata pairs written (the header
+ * grows past its first block: a long value), read from a file and parsed
+ * from memory. */
+static const char *const st_meta[4] = {"architecture", "{\"layers\": [\"a long enough value to make the header grow "
+                                       "past the writer's first 256 bytes, several times over, so its realloc "
+                                       "is reached too: ........................................................"
+                                       "........................................................\"]}",
+                                       "note", "x"};
+static int write_st(const char *path, ae_error_t *e) {
+  static const float w[6] = {1, 2, 3, 4, 5, 6}, b[2] = {-1, 1};
+  static const int ws[2] = {2, 3}, bs[1] = {2};
+  const ae_st_out_t t[2] = {{"layers.0.weight", 2, ws, w}, {"layers.0.bias", 1, bs, b}};
+  return ae_st_write(path, st_meta, 2, t, 2, e);
+}
+static int op_st_write(fx_t *f, ae_error_t *e) {
+  (void)f;
+  return write_st(st_out_path, e);
+}
+static int op_st_read(fx_t *f, ae_error_t *e) {
+  if (!(f->st = ae_st_read(st_path, e))) return e->code;
+  if (!check(f->st->n == 2 && ae_st_find(f->st, "layers.0.bias") >= 0 && ae_st_meta(f->st, "note"), "read back"))
+    return -100;
+  return AE_OK;
+}
+static int op_st_parse(fx_t *f, ae_error_t *e) {
+  FILE *fp = fopen(st_path, "rb");
+  unsigned char buf[4096];
+  size_t n = fp ? fread(buf, 1, sizeof buf, fp) : 0;
+  if (fp) fclose(fp);
+  return RESULT(f->st = ae_st_parse(buf, n, "memory", e));
+}
+/* An optimizer state put back (a checkpoint's) */
+static void setup_adam(fx_t *f) {
+  ae_error_t e = {0, ""};
+  f->opt = ae_optim_adam_new(1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f, &e);
+  f->base = must_tensor(ae_tensor_new2(6, 5, &e), &e);
+}
+static int op_set_state(fx_t *f, ae_error_t *e) {
+  float m[30] = {1}, v[30] = {2};
+  return ae_optim_set_state(f->opt, ae_tensor_data(f->base), 30, 7, m, v, e);
 }
 
 /* The eigenvalues of a small symmetric matrix (linalg's principal angles). */
@@ -512,6 +556,8 @@ static void write_files(void) {
   }
   snprintf(npy_path, sizeof npy_path, "%s/x.npy", tmpdir);
   snprintf(idx_path, sizeof idx_path, "%s/x.idx", tmpdir);
+  snprintf(st_path, sizeof st_path, "%s/m.safetensors", tmpdir);
+  snprintf(st_out_path, sizeof st_out_path, "%s/w.safetensors", tmpdir);
   ae_error_t e = {0, ""};
   ae_tensor_t *t = must_tensor(ae_tensor_new2(3, 4, &e), &e);
   if (ae_tensor_save_npy(t, npy_path, &e)) {
@@ -519,6 +565,10 @@ static void write_files(void) {
     exit(2);
   }
   ae_tensor_free(t);
+  if (write_st(st_path, &e)) {
+    printf("alloc: %s\n", e.msg);
+    exit(2);
+  }
   /* IDX: magic 00 00 08 03, sizes 2, 3, 4 big-endian, 24 bytes */
   FILE *fp = fopen(idx_path, "wb");
   unsigned char head[16] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4};
@@ -533,6 +583,8 @@ static void write_files(void) {
 static void remove_files(void) {
   unlink(npy_path);
   unlink(idx_path);
+  unlink(st_path);
+  unlink(st_out_path);
   rmdir(tmpdir);
 }
 
@@ -581,6 +633,10 @@ static const acase_t cases[] = {
     {"ae_tensor_load_npy", NULL, NULL, op_load_npy, NULL, NULL},
     {"ae_idx_load", NULL, NULL, op_idx, NULL, NULL},
     {"ae_letters", NULL, NULL, op_letters, NULL, NULL},
+    {"ae_st_write", NULL, NULL, op_st_write, NULL, NULL},
+    {"ae_st_read", NULL, NULL, op_st_read, NULL, NULL},
+    {"ae_st_parse", NULL, NULL, op_st_parse, NULL, NULL},
+    {"ae_optim_set_state", NULL, setup_adam, op_set_state, NULL, NULL},
     {"ae_pca_fit", &pca1, setup_pca_data, op_pca, NULL, NULL},
     {"ae_pca_fit", &pca2, setup_pca_data, op_pca, NULL, NULL},
     {"ae_pca_transform", NULL, setup_pca, op_pca_transform, NULL, NULL},
