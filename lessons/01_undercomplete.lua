@@ -34,6 +34,7 @@ L:say(tostring(net))
 
 L:say("\nTraining for %d epochs; the loss is binary cross-entropy per pixel.", epochs)
 local history = net:fit(train.x, { epochs = epochs, batch = batch, validation = test.x })
+L:save_model(net, "autoencoder")
 
 local last = history.epochs
 local median_rate = ae.median(history.samples_per_s)

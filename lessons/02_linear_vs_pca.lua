@@ -53,6 +53,7 @@ for _, k in ipairs { 2, 32 } do
   L:say("Linear autoencoder 784-%d-784 (no activations, MSE, Adam 1e-3, batch 256, %d epochs):", k, epochs)
   local h = lin:fit(train.x, { epochs = epochs, batch = 256, validation = test.x, summary_every = 10 })
   local lin_test = lin:loss(test.x)
+  L:save_model(lin, "linear k" .. k)
   -- the decoder's weight is 784×k: its columns span the reconstructions
   local layers = lin:layers()
   local W = layers[2]:parameters()[1]
@@ -71,6 +72,7 @@ for _, k in ipairs { 2, 32 } do
   L:say("Non-linear autoencoder 784-256-%d-256-784 (ReLU, sigmoid output, MSE):", k)
   local hn = nl:fit(train.x, { epochs = epochs, batch = 256, validation = test.x, summary_every = 10 })
   local nl_test = nl:loss(test.x)
+  L:save_model(nl, "relu k" .. k)
   L:say("  test MSE %.5f: %.1f%% %s than PCA", nl_test, math.abs(100 * (1 - nl_test / pca_test)),
     nl_test < pca_test and "lower" or "higher")
 

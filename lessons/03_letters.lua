@@ -78,6 +78,7 @@ end
 L:section("Architectures tried", table.concat(rows, "\n"))
 L:say("\nThe best: %s (worst letter %d wrong pixels of 35).", best.name, best.worst)
 local net = best.net
+L:save_model(net, "best " .. best.name)
 
 -- the codes, and the plane around them
 local z = net:encode(x)

@@ -66,6 +66,7 @@ for _, ds in ipairs(datasets) do
         end
       end })
     for _, s in ipairs(snaps) do rows[#rows + 1] = s end
+    L:save_model(net, label:match("^%a+"))
     runs[#runs + 1] = { label = label, history = h }
     local vals = {}
     for i, e in ipairs(snapshots) do vals[i] = string.format("%.4f", h.val_loss[e]) end

@@ -54,6 +54,7 @@ for _, level in ipairs { 0, 0.2, 0.5 } do
     noise = level > 0 and ae.noise.gaussian { std = level, clip = { 0, 1 } } or nil, verbose = false })
   letter_models[#letter_models + 1] = { level = level, net = net,
     name = level == 0 and "plain AE" or string.format("DAE trained at %.1f", level) }
+  L:save_model(net, "letters " .. letter_models[#letter_models].name)
 end
 
 -- wrong pixels after thresholding at 0.5, summed over the font
@@ -130,6 +131,7 @@ local function train_fashion(name, noise)
   L:say("  %s ...", name)
   local h = net:fit(train.x, { epochs = epochs, batch = 128, loss = "bce", optimizer = ae.optim.Adam { lr = 1e-3 },
     noise = noise, validation = { x = val_noisy, target = test.x }, verbose = false })
+  L:save_model(net, "fashion " .. name)
   return { name = name, net = net, history = h }
 end
 

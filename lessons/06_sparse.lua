@@ -47,6 +47,7 @@ for _, r in ipairs(runs) do
   L:say("\nTraining with %s ...", r.name)
   r.history = r.net:fit(train.x, { epochs = epochs, batch = 128, loss = "bce", optimizer = ae.optim.Adam { lr = 1e-3 },
     penalty = r.penalty, verbose = false })
+  L:save_model(r.net, r.name)
   local codes = r.net:encode(test.x)
   r.rho_hat = codes:mean(true) -- [1×1024]: mean activation of each unit over the test set
   local mean = r.rho_hat:mean()

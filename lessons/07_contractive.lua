@@ -77,6 +77,7 @@ for _, r in ipairs(runs) do
   L:say("\nTraining the %s ...", r.name)
   r.history = r.net:fit(train.x, { epochs = epochs, batch = 128, loss = "bce", optimizer = ae.optim.Adam { lr = 1e-3 },
     noise = r.noise, penalty = r.penalty, verbose = false })
+  L:save_model(r.net, r.name)
   local recon = r.net:reconstruct(test.x)
   r.bce, r.mse = bce(recon, test.x), ae.mse(recon, test.x)
   r.jnorms = jacobian_norms(r.net, test.x)

@@ -61,6 +61,7 @@ local function train(make, x, o)
       L:say("    epoch %2d: train loss %.4f, validation loss %.4f  (%s samples/s)", e, hist.loss[e], hist.val_loss[e],
         ae.commas(math.floor(hist.samples_per_s[e])))
     end })
+  L:save_model(net, label)
   return net, label, h
 end
 

@@ -48,6 +48,11 @@ function TestLesson01:testQuickRunWritesEverything()
   lu.assertStrContains(read(out .. "/README.md"), "01_undercomplete/report.md")
   -- the narration tells where things went
   lu.assertStrContains(text, "Report: " .. dir .. "report.md")
+  -- the trained model beside the figures, listed in the report, loadable
+  lu.assertStrContains(text, "model: " .. dir .. "autoencoder.safetensors")
+  lu.assertStrContains(report, "[`autoencoder.safetensors`](autoencoder.safetensors)")
+  local net = require("aelab").load(dir .. "autoencoder.safetensors")
+  lu.assertEquals(net:param_count(), 50992)
 end
 
 function TestLesson01:testWithoutGnuplotStillWritesMetrics()

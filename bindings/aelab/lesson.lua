@@ -49,6 +49,18 @@ function Lesson:figure(file, caption, made)
   if made then print("  figure: " .. self:path(file) .. " — " .. caption) end
 end
 
+-- Saves a trained model beside the figures as <name>.safetensors (name made
+-- file-safe: "DAE trained at 0.5" → dae-trained-at-0-5) and lists it in the
+-- report; a model that cannot be written is reported and the lesson goes on.
+function Lesson:save_model(net, name)
+  local file = tostring(name):lower():gsub("[^%w]+", "-"):gsub("^%-+", ""):gsub("%-+$", "") .. ".safetensors"
+  local ok, err = pcall(net.save, net, self:path(file))
+  self.models = self.models or {}
+  self.models[#self.models + 1] = { file = file, name = name, error = not ok and tostring(err) or nil }
+  if ok then print("  model: " .. self:path(file)) else print("  model " .. file .. " not saved: " .. tostring(err)) end
+  return ok
+end
+
 -- A metric: key for metrics.json, value, and a description for the report.
 function Lesson:metric(key, value, description)
   if self.metrics[key] == nil then self.order[#self.order + 1] = key end
@@ -99,6 +111,17 @@ function Lesson:finish()
     md[#md + 1] = "## " .. s.heading
     md[#md + 1] = ""
     md[#md + 1] = s.body
+  end
+  if self.models then
+    md[#md + 1] = ""
+    md[#md + 1] = "## Models"
+    md[#md + 1] = ""
+    md[#md + 1] = "Trained models (safetensors; `ae.load(path)` in aelab, `scripts/read-model.py` with numpy):"
+    md[#md + 1] = ""
+    for _, m in ipairs(self.models) do
+      md[#md + 1] = m.error and string.format("- %s: not saved (%s)", m.name, m.error)
+        or string.format("- [`%s`](%s): %s", m.file, m.file, m.name)
+    end
   end
   md[#md + 1] = ""
   md[#md + 1] = "## Figures"
