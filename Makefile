@@ -6,6 +6,8 @@
 #                   (the C tests first, then LuaUnit; one summary line)
 #   make check      build and run only the C tests (tests/c, no Lua)
 #   make test-asan  the suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make test-fuzz  each libFuzzer harness tests/fuzz/fuzz_<name>.c for FUZZ_SECONDS
+#                   (60) from its seed corpus tests/fuzz/corpus/<name>/ (clang)
 #   make debug      ./aelab without optimization
 #   make bench      aelab against PyTorch on the lesson-01 model
 #   make bench-conv aelab against PyTorch on lesson 08's convolutional model
@@ -55,7 +57,7 @@ FAILALLOC  = tests/c/failalloc.h
 CHECK_CORE = $(patsubst %.c,$(BUILD)/failalloc/%.o,$(CORE))
 CHECK_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/c/*.c))
 
-.PHONY: all deps demo test check check-bin test-asan debug bench bench-conv clean
+.PHONY: all deps demo test check check-bin test-asan test-fuzz debug bench bench-conv clean
 
 all: $(BIN)
 
@@ -98,6 +100,30 @@ ASAN_VARS = BUILD=build-asan BIN=aelab-asan OPT="-O1 -fno-omit-frame-pointer" \
 test-asan: deps
 	@$(MAKE) --no-print-directory $(ASAN_VARS) all check-bin
 	ASAN_OPTIONS=detect_leaks=1 AELAB_BIN=./aelab-asan AELAB_CHECK_BIN=build-asan/check ./aelab-asan tests/run.lua
+
+# Fuzzing with clang's libFuzzer: build/fuzz_<name> is the harness
+# tests/fuzz/fuzz_<name>.c linked with the core files FUZZ_SRC_<name> lists
+# (the reader alone: no BLIS, no OpenMP), under ASan and UBSan. test-fuzz
+# runs each from its seed corpus (new inputs go to build/fuzz-corpus/<name>,
+# so tests/ keeps only the chosen seeds); a crash leaves crash-* here.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS    = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+                -D_GNU_SOURCE -Icore $(WARN)
+FUZZ_NAMES    = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SRC_model = core/safetensors.c core/file.c core/ae.c
+
+.SECONDEXPANSION:
+build/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*)
+	@mkdir -p build
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC_$*) -lz -lm
+
+test-fuzz:
+	@for n in $(FUZZ_NAMES); do \
+	  $(MAKE) --no-print-directory build/fuzz_$$n && mkdir -p build/fuzz-corpus/$$n && \
+	  ./build/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    build/fuzz-corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
+	done
 
 debug:
 	@$(MAKE) --no-print-directory BUILD=build-debug OPT="-O0" all
