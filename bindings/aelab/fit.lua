@@ -25,7 +25,11 @@ local is_tensor = T.is_tensor
 -- them is skipped, said once). A diverging loss (guard.lua's rule) stops
 -- training: the weights of the last good epoch are put back, the optimizer
 -- is reset, and the history so far comes back with history.stopped =
--- "diverged: ..." (printed unless verbose = false).
+-- "diverged: ..." (printed unless verbose = false). An interrupt (Ctrl-C)
+-- ends fit between two batches: the model keeps its last finished batch,
+-- the interrupt goes on up (to the REPL's prompt, or to the host, which
+-- lets the lesson write what it has), and the history so far, with
+-- history.stopped = "interrupted", is kept in guard.interrupted_history.
 local function fit(model, x, opts)
   opts = opts or {}
   check(is_tensor(x), "fit: argument #1 must be a tensor of training samples, got " .. type(x), 2)
@@ -86,6 +90,7 @@ local function fit(model, x, opts)
   local history = { loss = {}, val_loss = {}, seconds = {}, samples_per_s = {}, epochs = 0, batch = batch,
     samples = N, noise_level = noise and {} or nil }
   history.warning = skip_validation
+  local interrupt <close> = guard.on_interrupt(history)
   local verbose = opts.verbose ~= false
   local progress = verbose and Progress.new { epochs = epochs, samples = N, out = opts.out,
     every = opts.summary_every } or nil

@@ -101,6 +101,23 @@ function guard.cause(model)
   return "the learning rate is likely too large"
 end
 
+-- The history of the last fit stopped by an interrupt, for the lesson's
+-- partial report (Lesson.on_interrupt); nil otherwise.
+guard.interrupted_history = nil
+
+-- A to-be-closed value for fit: when fit unwinds with the interrupt (the
+-- error value aelab.signal raises on Ctrl-C), the history gets
+-- stopped = "interrupted" and is kept in guard.interrupted_history.
+function guard.on_interrupt(history)
+  local signal = require "aelab.signal"
+  return setmetatable({}, { __close = function(_, err)
+    if err ~= nil and signal.is_interrupt(err) then
+      history.stopped = "interrupted"
+      guard.interrupted_history = history
+    end
+  end })
+end
+
 -- A markdown table of a history's epochs (for a partial report).
 function guard.history_table(h)
   local rows = { "| epoch | train loss | validation loss |", "|---:|---:|---:|" }
