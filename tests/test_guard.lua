@@ -60,6 +60,21 @@ function TestFinite:test_first_bad_value()
   lu.assertEquals(guard.bad_values(img), "has +Inf at sample 2 (value 5 of 9)")
 end
 
+-- A NaN reaching the vectorized exp (a diverged model's pre-activations in
+-- Sigmoid, Tanh or BCE) is NaN out, with no undefined behaviour on the way
+-- (UBSan in make test-asan stopped at vmath.c's shift before).
+function TestFinite:test_nan_through_vexp()
+  local row = { 0 / 0, -(0 / 0), math.huge, -math.huge, 1e30, 0 }
+  local s = ae.Sigmoid():forward(ae.tensor { row })
+  lu.assertTrue(s:get(1, 1) ~= s:get(1, 1))
+  lu.assertTrue(s:get(1, 2) ~= s:get(1, 2))
+  lu.assertEquals({ s:get(1, 3), s:get(1, 6) }, { 1, 0.5 })
+  lu.assertTrue(s:get(1, 4) < 1e-30) -- exp's input is clamped at 88
+  local t = ae.Tanh():forward(ae.tensor { row })
+  lu.assertTrue(t:get(1, 1) ~= t:get(1, 1))
+  lu.assertEquals({ t:get(1, 3), t:get(1, 4) }, { 1, -1 })
+end
+
 TestDivergence = {}
 
 -- Adam with lr = 1e6: the loss jumps to ~1e12 in the second batch and stays
