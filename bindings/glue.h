@@ -124,5 +124,17 @@ int luaopen_aelab_data(lua_State *L);
 int luaopen_aelab_sys(lua_State *L);
 int luaopen_aelab_pca(lua_State *L);
 int luaopen_aelab_modelfile(lua_State *L);
+int luaopen_aelab_signal(lua_State *L);
+
+/* Ctrl-C (bindings/lsignal.c). setup: [-0, +0, m] makes the interrupt value
+ * (once per state, before any Lua runs). catch: SIGINT stops L's Lua code at
+ * its next instruction with the interrupt as the error. take: 1 when a
+ * SIGINT came since and its hook has not fired (then clears it and catches
+ * again; the REPL's prompt uses it), else 0. is_interrupt: [-0, +0] whether
+ * the value at idx is the interrupt. */
+void ae_lua_signal_setup(lua_State *L);
+void ae_lua_sigint_catch(lua_State *L);
+int ae_lua_sigint_take(void);
+int ae_lua_is_interrupt(lua_State *L, int idx);
 
 #endif

@@ -383,6 +383,21 @@ static int m_max(lua_State *L) {
   return 1;
 }
 
+/* finite() → true, or false, i, v: the flat 1-based index and the value of
+ * the first NaN or ±Inf (a truthy index alone would read as "finite"). */
+static int m_finite(lua_State *L) {
+  ae_tensor_t *t = ae_lua_checktensor(L, 1);
+  size_t i = ae_tensor_find_nonfinite(t);
+  if (i == ae_tensor_numel(t)) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  lua_pushboolean(L, 0);
+  lua_pushinteger(L, (lua_Integer)i + 1);
+  lua_pushnumber(L, ae_tensor_data(t)[i]);
+  return 3;
+}
+
 static int m_argmax(lua_State *L) {
   ae_tensor_t *x = ae_lua_checktensor(L, 1);
   ae_lua_box_t *b = ae_lua_newtensor(L);
@@ -498,6 +513,7 @@ static const luaL_Reg methods[] = {
     {"copy_block", m_copy_block},
     {"rows", m_rows},       {"t", m_t},             {"matmul", m_matmul},   {"sum", m_sum},
     {"mean", m_mean},       {"min", m_min},         {"max", m_max},         {"argmax", m_argmax},
+    {"finite", m_finite},
     {"log", m_log},         {"exp", m_exp},         {"abs", m_abs},         {"sqrt", m_sqrt},
     {"sigmoid", m_sigmoid}, {"tanh", m_tanh},       {"relu", m_relu},       {"clamp", m_clamp},
     {"totable", m_totable}, {"tobytes", m_tobytes}, {"save_npy", m_save_npy}, {NULL, NULL},

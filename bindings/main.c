@@ -54,6 +54,7 @@ static void exe_dir(char *buf, size_t n) {
 }
 
 static int msghandler(lua_State *L) {
+  if (ae_lua_is_interrupt(L, 1)) return 1; /* kept as it is, for the host to recognize */
   const char *msg = lua_tostring(L, 1);
   if (!msg) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
@@ -75,7 +76,7 @@ static int docall(lua_State *L, int nargs, int nres) {
 
 static int report(lua_State *L, int status) {
   if (status != LUA_OK) {
-    fprintf(stderr, "aelab: %s\n", lua_tostring(L, -1));
+    fprintf(stderr, "aelab: %s\n", ae_lua_is_interrupt(L, -1) ? "interrupted" : lua_tostring(L, -1));
     fflush(stderr);
     lua_pop(L, 1);
   }
@@ -157,6 +158,8 @@ static void setup_state(lua_State *L, const options_t *o, int argc, char **argv)
   preload(L, "aelab.sys", luaopen_aelab_sys);
   preload(L, "aelab.pca", luaopen_aelab_pca);
   preload(L, "aelab.modelfile", luaopen_aelab_modelfile);
+  preload(L, "aelab.signal", luaopen_aelab_signal);
+  ae_lua_signal_setup(L);
   /* package.path: aelab's own Lua first, then the usual places */
   char dir[PATH_MAX];
   exe_dir(dir, sizeof dir);
@@ -202,7 +205,37 @@ static void print_version(void) {
          ae_gemm_threads(), bt ? bt : "1", bt && strcmp(bt, "1") ? "s" : "");
 }
 
+/* A script stopped by Ctrl-C (the interrupt on top of the stack): the
+ * lesson it runs, if any, writes what it has (aelab/lesson.lua's
+ * on_interrupt returns its folder), then the message. Exit code 130, as a
+ * shell gives a process killed by SIGINT. */
+static int interrupted(lua_State *L) {
+  lua_pop(L, 1);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  int lesson = lua_getfield(L, -1, "aelab.lesson") == LUA_TTABLE &&
+               lua_getfield(L, -1, "on_interrupt") == LUA_TFUNCTION;
+  const char *dir = NULL;
+  if (lesson && report(L, docall(L, 0, 1)) == LUA_OK) dir = lua_tostring(L, -1);
+  if (dir) fprintf(stderr, "aelab: interrupted: results so far in %s\n", dir);
+  else fprintf(stderr, "aelab: interrupted\n");
+  return 130;
+}
+
 /* ---- REPL ---- */
+
+/* readline calls this when a signal interrupts its read. A Ctrl-C at the
+ * prompt drops the line being typed and shows a fresh prompt (readline's own
+ * signal handling is off: it would pass SIGINT on to the handler that stops
+ * Lua code, and the next line would stop as soon as it started). */
+static int prompt_signal(void) {
+  if (ae_lua_sigint_take()) {
+    rl_replace_line("", 0);
+    fputs("^C\n", rl_outstream ? rl_outstream : stdout);
+    rl_on_new_line();
+    rl_redisplay();
+  }
+  return 0;
+}
 
 static int incomplete(lua_State *L, int status) {
   if (status == LUA_ERRSYNTAX) {
@@ -229,7 +262,12 @@ static void repl(lua_State *L) {
   const char *home = getenv("HOME");
   if (home) snprintf(hist, sizeof hist, "%s/.aelab_history", home);
   using_history();
-  if (*hist) read_history(hist);
+  /* append_history only appends to a file that exists: make it the first time */
+  if (*hist && read_history(hist) != 0) write_history(hist);
+  rl_catch_signals = 0;
+  rl_signal_event_hook = prompt_signal;
+  rl_event_hook = prompt_signal; /* also while idle: a ^C that came between two reads */
+  ae_lua_sigint_catch(L);
   /* `ae` ready at the prompt */
   lua_getglobal(L, "require");
   lua_pushliteral(L, "aelab");
@@ -238,6 +276,10 @@ static void repl(lua_State *L) {
   for (;;) {
     char *line = readline("ae> ");
     if (!line) break;
+    if (ae_lua_sigint_take()) { /* a ^C while the line was typed drops it */
+      free(line);
+      continue;
+    }
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     luaL_addstring(&b, line);
@@ -271,6 +313,10 @@ static void repl(lua_State *L) {
     if (status == LUA_OK) print_results(L, base);
     else report(L, status);
     lua_settop(L, base);
+    /* Ready for the next Ctrl-C: a hook that came as the call ended stops
+     * nothing else, and the handler is back after the first one's SIG_DFL. */
+    lua_sethook(L, NULL, 0, 0);
+    ae_lua_sigint_catch(L);
   }
   printf("\n");
 }
@@ -310,11 +356,16 @@ int main(int argc, char **argv) {
   ae_lua_hook_alloc(L, &alloc_hook);
   ae_rng_seed(ae_lua_rng(L), (uint64_t)o.seed); /* made here, first: later calls never allocate */
   setup_state(L, &o, argc, argv);
+  if (!o.chunk && !o.script && isatty(0)) {
+    repl(L);
+    lua_close(L);
+    return 0;
+  }
+  ae_lua_sigint_catch(L);
   int status = LUA_OK;
   if (o.chunk) {
     status = luaL_loadbuffer(L, o.chunk, strlen(o.chunk), "=(command line)");
     if (status == LUA_OK) status = docall(L, 0, 0);
-    report(L, status);
   } else if (o.script) {
     const char *fname = strcmp(argv[o.script], "-") == 0 ? NULL : argv[o.script];
     status = luaL_loadfile(L, fname);
@@ -324,15 +375,14 @@ int main(int argc, char **argv) {
       for (int i = 1; i <= n; i++) lua_pushstring(L, argv[o.script + i]);
       status = docall(L, n, 0);
     }
-    report(L, status);
-  } else if (isatty(0)) {
-    repl(L);
   } else {
     status = luaL_loadfile(L, NULL);
     if (status == LUA_OK) status = docall(L, 0, 0);
-    report(L, status);
   }
-  lua_close(L);
+  int code = status == LUA_OK ? 0 : 1;
+  if (status != LUA_OK && ae_lua_is_interrupt(L, -1)) code = interrupted(L);
+  else report(L, status);
   fflush(stdout);
-  return status == LUA_OK ? 0 : 1;
+  lua_close(L);
+  return code;
 }

@@ -89,6 +89,9 @@ void ae_tensor_clamp(ae_tensor_t *out, const ae_tensor_t *a, float lo, float hi)
 double ae_tensor_sum(const ae_tensor_t *t);
 float ae_tensor_min(const ae_tensor_t *t);
 float ae_tensor_max(const ae_tensor_t *t);
+/* Flat index (0-based) of the first NaN or ±Inf, or numel when every value
+ * is finite: fit checks its data with it before training. */
+size_t ae_tensor_find_nonfinite(const ae_tensor_t *t);
 /* Mean over the first dimension: a [1×rowsize] tensor. */
 ae_tensor_t *ae_tensor_mean_rows(const ae_tensor_t *t, ae_error_t *e);
 /* Index of the largest value in each row (0-based), as floats [N]. */

@@ -32,7 +32,10 @@ static inline float vexp(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r2 + r + 1.0f;
-  int32_t bits = (ti - 0x4B400000 + 127) << 23; /* 2^n as float bits */
+  /* 2^n as float bits, in unsigned arithmetic: a NaN input slips past the
+   * clamps and leaves ti anything, and a signed shift of that is undefined
+   * (UBSan stopped a diverging fit here); the NaN still comes out through p. */
+  uint32_t bits = ((uint32_t)ti - 0x4B400000u + 127u) << 23;
   float scale;
   memcpy(&scale, &bits, 4);
   return p * scale;

@@ -4,6 +4,7 @@
 local T = require "aelab.tensor"
 local sys = require "aelab.sys"
 local Progress = require "aelab.progress"
+local guard = require "aelab.guard"
 
 local function check(cond, msg, level)
   if not cond then error(msg, (level or 1) + 1) end
@@ -22,6 +23,15 @@ local is_tensor = T.is_tensor
 --   opts.penalty (ae.penalty.*). Both are taken off the model at the end.
 --   opts.checkpoint ("dir"), opts.every (1), opts.resume ("dir"): see
 --   aelab/checkpoint.lua; epochs counts from the first, resumed or not.
+-- Data with NaN or Inf is refused before training (validation data with
+-- them is skipped, said once). A diverging loss (guard.lua's rule) stops
+-- training: the weights of the last good epoch are put back, the optimizer
+-- is reset, and the history so far comes back with history.stopped =
+-- "diverged: ..." (printed unless verbose = false). An interrupt (Ctrl-C)
+-- ends fit between two batches: the model keeps its last finished batch,
+-- the interrupt goes on up (to the REPL's prompt, or to the host, which
+-- lets the lesson write what it has), and the history so far, with
+-- history.stopped = "interrupted", is kept in guard.interrupted_history.
 local function fit(model, x, opts)
   opts = opts or {}
   check(is_tensor(x), "fit: argument #1 must be a tensor of training samples, got " .. type(x), 2)
@@ -40,6 +50,9 @@ local function fit(model, x, opts)
     if is_tensor(opts.validation) then vx, vt = opts.validation, opts.validation
     else vx, vt = opts.validation.x, opts.validation.target or opts.validation.x end
   end
+
+  local skip_validation = guard.check_data(x, target, vx, vt)
+  if skip_validation then vx, vt = nil, nil end
 
   local noise, penalty = opts.noise, opts.penalty
   local reg = require "aelab.regularize"
@@ -78,19 +91,32 @@ local function fit(model, x, opts)
 
   local history = { loss = {}, val_loss = {}, seconds = {}, samples_per_s = {}, epochs = 0, batch = batch,
     samples = N, noise_level = noise and {} or nil }
+  history.warning = skip_validation
+  local interrupt <close> = guard.on_interrupt(history)
   local verbose = opts.verbose ~= false
   local progress = verbose and Progress.new { epochs = epochs, samples = N, out = opts.out,
     every = opts.summary_every } or nil
+  -- a message of fit's own, on a line of its own (not over the progress line)
+  local function say(msg)
+    if not verbose or not msg then return end
+    local out = progress and progress.out or io.stdout
+    if progress and progress.tty then out:write("\n") end
+    out:write(msg, "\n")
+    out:flush()
+  end
   local shuffle = opts.shuffle ~= false
   local order = shuffle and nil or T.tensor((function() local t = {} for i = 1, N do t[i] = i end return t end)())
   local ckpt = require("aelab.checkpoint").new(model, opts, 2)
   local first = ckpt and ckpt:resume(history, 2) or 1
+  say(skip_validation)
+  local watch = guard.watch(model)
   local t_start = sys.clock()
   for epoch = first, epochs do
     if progress then progress:epoch_start(epoch) end
     local perm = shuffle and T.randperm(N) or order
     local t0 = sys.clock()
     local sum, count = 0.0, 0
+    local diverged
     for start = 1, N, batch do
       local n = math.min(batch, N - start + 1)
       if noise then
@@ -105,21 +131,30 @@ local function fit(model, x, opts)
       x:rows(perm, start, n, xs)
       if not autoenc then target:rows(perm, start, n, ts) end
       local loss = model:step(xs, ts)
+      diverged = watch:batch(loss, epoch, (start - 1) // batch + 1)
+      if diverged then break end
       sum, count = sum + loss * n, count + n
       if progress then progress:batch(count, sum / count) end
     end
     local train_seconds = sys.clock() - t0
     local loss = sum / count
-    local val = vx and model:loss(vx, vt) or nil
+    local val = not diverged and vx and model:loss(vx, vt) or nil
+    if val and (val ~= val or math.abs(val) == math.huge) then
+      diverged = string.format("in epoch %d the validation loss became %s", epoch, guard.describe(val))
+    end
+    if diverged then
+      history.stopped = string.format("diverged: %s; %s; %s, and the optimizer's state is reset", diverged,
+        guard.cause(model), watch:restore())
+      say("fit: training stopped. " .. history.stopped)
+      break
+    end
     history.loss[epoch] = loss
     history.val_loss[epoch] = val
     history.seconds[epoch] = train_seconds
     history.samples_per_s[epoch] = N / math.max(train_seconds, 1e-9)
     history.epochs = epoch
     if noise then history.noise_level[epoch] = noise_level end
-    if loss ~= loss then
-      error(string.format("fit: the loss became NaN in epoch %d; try a smaller learning rate", epoch), 2)
-    end
+    watch:epoch_ok(epoch)
     if progress then progress:epoch_end(loss, val, train_seconds) end
     if ckpt then ckpt:epoch_end(epoch, history, epoch == epochs) end
     if opts.on_epoch then opts.on_epoch(epoch, history) end

@@ -9,6 +9,7 @@ local json = require "aelab.json"
 
 local Lesson = {}
 Lesson.__index = Lesson
+local current -- the lesson this script runs, for on_interrupt
 
 local function mkdir(dir)
   local ok = os.execute(string.format("mkdir -p %q", dir))
@@ -25,6 +26,7 @@ function Lesson.new(o)
   mkdir(self.dir)
   self.figures, self.metrics, self.order, self.sections, self.descriptions = {}, {}, {}, {}, {}
   self.t0 = ae.clock()
+  current = self
   local rule = string.rep("─", 72)
   print(rule)
   print(self.title .. (self.quick and "   [--quick: a small, fast run]" or ""))
@@ -93,8 +95,10 @@ end
 function Lesson:finish()
   self:metric("seconds_total", ae.clock() - self.t0, "wall-clock seconds of the whole lesson")
   self:metric("quick", self.quick, "run with --quick")
+  if self.stopped then self:metric("stopped", self.stopped, "why the run stopped early (results are partial)") end
   local md = { "# " .. self.title, "" }
   if self.question then md[#md + 1] = self.question; md[#md + 1] = "" end
+  if self.stopped then md[#md + 1] = "**Stopped early (" .. self.stopped .. "): these are partial results.**"; md[#md + 1] = "" end
   md[#md + 1] = string.format("Run: `./aelab %slessons/%s.lua` — aelab %s, BLIS kernels %s, %d threads, seed %d, %s.",
     self.quick and "--quick " or "", self.name, ae.version, ae.blas().arch, ae.threads(), ae.options.seed,
     os.date("!%Y-%m-%d %H:%M UTC"))
@@ -141,8 +145,25 @@ function Lesson:finish()
   write_file(self:path("metrics.json"), json.encode(self.metrics, "  ") .. "\n")
   self:update_index()
   print(string.rep("─", 72))
-  print(string.format("Done in %.1f s. Report: %s, metrics: %s", self.metrics.seconds_total, self:path("report.md"),
+  self.finished = true
+  print(string.format((self.stopped and "Stopped" or "Done") .. " in %.1f s. Report: %s, metrics: %s", self.metrics.seconds_total, self:path("report.md"),
     self:path("metrics.json")))
+end
+
+-- Ctrl-C in a lesson: the host (bindings/main.c) calls this; the report and
+-- metrics say "interrupted", with the epochs of the fit it stopped. Returns
+-- the lesson's folder (nil when no lesson ran).
+function Lesson.on_interrupt()
+  if not current or current.finished then return current and current.dir end
+  local guard = require "aelab.guard"
+  local h = guard.interrupted_history
+  current.stopped = "interrupted"
+  if h then
+    current:metric("epochs_done", h.epochs, "epochs finished before the interrupt")
+    current:section("Training by epoch (interrupted)", guard.history_table(h))
+  end
+  current:finish()
+  return current.dir
 end
 
 -- out/README.md lists every lesson that has a metrics.json, with its
