@@ -148,12 +148,24 @@ function E.words(s, what)
   return s
 end
 
-local function file_size(path)
+-- Whether gnuplot's file is whole: not empty, and for the formats we know
+-- ending as they must (gnuplot exits 0 even when its file was cut short on
+-- a full disk): a PNG with its IEND chunk, a PDF with %%EOF, an SVG with
+-- </svg>. Returns true, or false and what is wrong.
+local function whole(path, name)
   local f = io.open(path, "rb")
-  if not f then return nil end
+  if not f then return false, "no file" end
   local n = f:seek("end")
+  if n == 0 then f:close() return false, "an empty file" end
+  f:seek("set", math.max(0, n - 32))
+  local tail = f:read("a")
+  f:seek("set", 0)
+  local head = f:read(8)
   f:close()
-  return n
+  if head == "\137PNG\r\n\26\n" and tail:sub(-8) ~= "IEND\174\066\096\130" then return false, "a PNG cut short" end
+  if head:sub(1, 5) == "%PDF-" and not tail:find("%%EOF", 1, true) then return false, "a PDF cut short" end
+  if name:match("%.svg$") and not tail:find("</svg>", 1, true) then return false, "an SVG cut short" end
+  return true
 end
 
 -- Writes figure.gp and its data files beside o.out; nil and why on failure.
@@ -218,10 +230,10 @@ function Figure:render()
     return nil, string.format("gnuplot failed (%s %s) drawing %s:\n%s", how, tostring(code), what, text)
   end
   if target then
-    local size = file_size(target)
-    if not size or size == 0 then
+    local good, bad = whole(target, o.out)
+    if not good then
       os.remove(target)
-      return nil, string.format("gnuplot wrote nothing to %s%s", what, text ~= "" and (":\n" .. text) or "")
+      return nil, string.format("gnuplot wrote %s for %s%s", bad, what, text ~= "" and (":\n" .. text) or "")
     end
     local moved, why = os.rename(target, o.out)
     if not moved then
