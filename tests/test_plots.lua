@@ -3,7 +3,7 @@
 -- and IHDR size, SVG width/height, PDF header and MediaBox), with its .gp
 -- script and data beside it re-rendering the same figure by hand; the
 -- missing-gnuplot path, the dumb terminal without a display, gnuplot's own
--- errors turned into Lua errors, and titles/labels that gnuplot could
+-- errors returned as nil and its message (a figure never ends a run), and titles/labels that gnuplot could
 -- misread (quotes, backslashes, enhanced-text markup).
 local lu = require "luaunit"
 local ae = require "aelab"
