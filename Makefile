@@ -57,6 +57,11 @@ FAILALLOC  = tests/c/failalloc.h
 CHECK_CORE = $(patsubst %.c,$(BUILD)/failalloc/%.o,$(CORE))
 CHECK_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/c/*.c))
 
+# A full or read-only disk for the tests, LD_PRELOADed into a lesson
+# (tests/preload/enospc.c says how). Never sanitized: it is loaded into
+# plain programs (gnuplot) as well.
+SHIM       = $(BUILD)/libenospc.so
+
 .PHONY: all deps demo test check check-bin test-asan test-fuzz debug bench bench-conv clean
 
 all: $(BIN)
@@ -71,6 +76,10 @@ $(BUILD)/%.o: %.c
 $(BUILD)/failalloc/%.o: %.c $(FAILALLOC)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -include $(FAILALLOC) -c -o $@ $<
+
+$(SHIM): tests/preload/enospc.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O1 -g -fPIC -shared $(WARN) -o $@ $< -ldl
 
 $(CHECK_BIN): $(CHECK_CORE) $(CHECK_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $(CHECK_OBJ) $(CHECK_CORE) $(CORE_LIBS)
@@ -91,15 +100,16 @@ demo: deps
 # tests/run.lua runs the C binary named by AELAB_CHECK_BIN first and adds its
 # counts to the final "N passed, N failed" line.
 test: deps
-	@$(MAKE) --no-print-directory all check-bin
-	AELAB_CHECK_BIN=$(CHECK_BIN) ./$(BIN) tests/run.lua
+	@$(MAKE) --no-print-directory all check-bin $(SHIM)
+	AELAB_CHECK_BIN=$(CHECK_BIN) AELAB_SHIM=$(SHIM) ./$(BIN) tests/run.lua
 
 # Sanitized build in its own folder and binaries, so it never mixes with the fast one.
 ASAN_VARS = BUILD=build-asan BIN=aelab-asan OPT="-O1 -fno-omit-frame-pointer" \
   SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 test-asan: deps
-	@$(MAKE) --no-print-directory $(ASAN_VARS) all check-bin
-	ASAN_OPTIONS=detect_leaks=1 AELAB_BIN=./aelab-asan AELAB_CHECK_BIN=build-asan/check ./aelab-asan tests/run.lua
+	@$(MAKE) --no-print-directory $(ASAN_VARS) all check-bin build-asan/libenospc.so
+	ASAN_OPTIONS=detect_leaks=1 AELAB_BIN=./aelab-asan AELAB_CHECK_BIN=build-asan/check \
+	  AELAB_SHIM=build-asan/libenospc.so ./aelab-asan tests/run.lua
 
 # Fuzzing with clang's libFuzzer: build/fuzz_<name> is the harness
 # tests/fuzz/fuzz_<name>.c linked with the core files FUZZ_SRC_<name> lists

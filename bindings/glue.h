@@ -96,6 +96,8 @@ ae_lua_box_t *ae_lua_newlayer(lua_State *L, int nuv);
 int ae_lua_opt_init(lua_State *L, int arg, const char *who);
 /* The convolutional layers' constructors (lconv.c), added to aelab.layer. */
 extern const luaL_Reg ae_lua_conv_functions[];
+/* Files and folders without a shell (lfile.c), added to aelab.sys. */
+extern const luaL_Reg ae_lua_file_functions[];
 
 /* [-0, +0, m] The generator of this Lua state (registry, made and seeded
  * with AE_LUA_SEED on first use): two states draw independently. The host

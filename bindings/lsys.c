@@ -1,16 +1,35 @@
-/* Process settings seen from Lua: seed, threads, BLIS, clock, terminal. */
+/* Process settings seen from Lua: seed, threads, BLIS, clock, terminal;
+ * and the one pipe to a child process (gnuplot, fetch-mnist.sh), started
+ * with posix_spawn from an argv array so that no shell ever reads a path:
+ *
+ *   spawn({prog, arg1, ...}, {stdin = "pipe"|"inherit",
+ *          stdout = "inherit"|"null"|"stderr", stderr = "inherit"|"capture"})
+ *     → Process | nil, msg
+ *   p:write(s, ...)  → p | nil, msg     (buffered; the first failure is kept)
+ *   p:close()        → ok, "exit"|"signal", code, stderr text
+ *                       flushes, closes its stdin, waits; ok only when the
+ *                       child exited 0 and every write went through
+ *
+ * The files and folders functions (lfile.c) are added to the same table. */
 #include "glue.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
 #include <stdint.h>
 #include <string.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <stdlib.h>
+
+extern char **environ;
 
 #include "blas.h"
 
@@ -169,14 +188,216 @@ static int l_fail_alloc(lua_State *L) {
   return lua_gettop(L);
 }
 
+/* ---- child processes ---- */
+
+#define PROCESS_MT "aelab.Process"
+#define STDERR_MAX 65536 /* bytes of a child's stderr kept for the message */
+
+typedef struct {
+  pid_t pid;     /* -1 once waited for (or never started) */
+  FILE *in;      /* the write end of its stdin; NULL when inherited or closed */
+  int errfd;     /* its stderr: an unlinked temporary file, or -1 */
+  int write_err; /* errno of the first failed write, 0 while all went well */
+  int status;    /* waitpid's status once waited for */
+} process_t;
+
+/* Closes stdin and waits for the child; idempotent (behind close, __gc and
+ * __close). A file rather than a pipe holds its stderr, so a chatty child
+ * cannot block while we still write to it. */
+static void process_finish(process_t *p) {
+  if (p->in) {
+    if (fflush(p->in) != 0 && !p->write_err) p->write_err = errno;
+    if (fclose(p->in) != 0 && !p->write_err) p->write_err = errno;
+    p->in = NULL;
+  }
+  if (p->pid > 0) {
+    while (waitpid(p->pid, &p->status, 0) < 0 && errno == EINTR) {
+    }
+    p->pid = -1;
+  }
+}
+
+static int process_gc(lua_State *L) {
+  process_t *p = luaL_checkudata(L, 1, PROCESS_MT);
+  process_finish(p);
+  if (p->errfd >= 0) close(p->errfd);
+  p->errfd = -1;
+  return 0;
+}
+
+static process_t *check_open(lua_State *L) {
+  process_t *p = luaL_checkudata(L, 1, PROCESS_MT);
+  if (p->pid <= 0) luaL_error(L, "attempt to use a closed process");
+  return p;
+}
+
+/* p:write(...) [-0, +1|2]: like file:write, but the first failure sticks so
+ * close can say it; EPIPE when the child quit early (SIGPIPE is ignored). */
+static int process_write(lua_State *L) {
+  process_t *p = check_open(L);
+  int n = lua_gettop(L);
+  for (int i = 2; i <= n; i++) luaL_checklstring(L, i, NULL);
+  if (!p->in) return luaL_error(L, "the process has no stdin pipe");
+  for (int i = 2; i <= n && !p->write_err; i++) {
+    size_t len;
+    const char *s = lua_tolstring(L, i, &len);
+    if (fwrite(s, 1, len, p->in) != len) p->write_err = errno ? errno : EIO;
+  }
+  if (p->write_err) {
+    luaL_pushfail(L);
+    lua_pushstring(L, strerror(p->write_err));
+    return 2;
+  }
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* p:close() [-0, +4] */
+static int process_close(lua_State *L) {
+  process_t *p = check_open(L);
+  process_finish(p);
+  int exited = WIFEXITED(p->status);
+  int code = exited ? WEXITSTATUS(p->status) : WIFSIGNALED(p->status) ? WTERMSIG(p->status) : -1;
+  lua_pushboolean(L, exited && code == 0 && !p->write_err);
+  lua_pushstring(L, exited ? "exit" : "signal");
+  lua_pushinteger(L, code);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  if (p->errfd >= 0) {
+    char *buf = luaL_prepbuffsize(&b, STDERR_MAX);
+    ssize_t got = pread(p->errfd, buf, STDERR_MAX, 0);
+    if (got > 0) luaL_addsize(&b, (size_t)got);
+  }
+  if (p->write_err) {
+    luaL_addstring(&b, "(writing to it failed: ");
+    luaL_addstring(&b, strerror(p->write_err));
+    luaL_addstring(&b, ")\n");
+  }
+  luaL_pushresult(&b);
+  return 4;
+}
+
+static int process_tostring(lua_State *L) {
+  process_t *p = luaL_checkudata(L, 1, PROCESS_MT);
+  if (p->pid > 0) lua_pushfstring(L, "Process (%d)", (int)p->pid);
+  else lua_pushliteral(L, "Process (closed)");
+  return 1;
+}
+
+/* The value of opts[key] among `names` (the first is the default). */
+static int spawn_option(lua_State *L, const char *key, const char *const names[]) {
+  if (lua_isnoneornil(L, 2)) return 0;
+  lua_getfield(L, 2, key);
+  const char *v = lua_tostring(L, -1);
+  lua_pop(L, 1);
+  if (!v) return 0;
+  for (int i = 0; names[i]; i++)
+    if (strcmp(v, names[i]) == 0) return i;
+  return luaL_error(L, "spawn: bad %s option '%s'", key, v);
+}
+
+/* A file for the child's stderr, already unlinked: it vanishes with the fd. */
+static int capture_file(void) {
+  const char *dir = getenv("TMPDIR");
+  char name[4096];
+  snprintf(name, sizeof name, "%s/aelab-stderr-XXXXXX", dir && *dir ? dir : "/tmp");
+  int fd = mkostemp(name, O_CLOEXEC);
+  if (fd < 0 && strcmp(name, "/tmp") != 0) {
+    snprintf(name, sizeof name, "/tmp/aelab-stderr-XXXXXX");
+    fd = mkostemp(name, O_CLOEXEC);
+  }
+  if (fd >= 0) unlink(name);
+  return fd;
+}
+
+static int l_spawn(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
+  static const char *const stdin_names[] = {"pipe", "inherit", NULL};
+  static const char *const stdout_names[] = {"inherit", "null", "stderr", NULL};
+  static const char *const stderr_names[] = {"inherit", "capture", NULL};
+  int in_mode = spawn_option(L, "stdin", stdin_names), out_mode = spawn_option(L, "stdout", stdout_names),
+      err_mode = spawn_option(L, "stderr", stderr_names);
+  lua_Integer argc = luaL_len(L, 1);
+  luaL_argcheck(L, argc >= 1 && argc < 4096, 1, "needs the program and its arguments");
+  /* argv's strings stay anchored in the table; the array is a userdata */
+  char **argv = lua_newuserdatauv(L, sizeof(char *) * (size_t)(argc + 1), 0);
+  for (lua_Integer i = 1; i <= argc; i++) {
+    lua_geti(L, 1, i);
+    if (lua_type(L, -1) != LUA_TSTRING) return luaL_argerror(L, 1, "argv entries must be strings");
+    argv[i - 1] = (char *)lua_tostring(L, -1);
+    lua_pop(L, 1); /* still referenced by the table */
+  }
+  argv[argc] = NULL;
+  /* the userdata before any descriptor: a memory error leaks nothing */
+  process_t *p = lua_newuserdatauv(L, sizeof *p, 0);
+  p->pid = -1, p->in = NULL, p->errfd = -1, p->write_err = 0, p->status = 0;
+  luaL_setmetatable(L, PROCESS_MT);
+
+  int pipefd[2] = {-1, -1}, err = 0;
+  if (in_mode == 0 && pipe2(pipefd, O_CLOEXEC) != 0) err = errno;
+  if (!err && err_mode == 1 && (p->errfd = capture_file()) < 0) err = errno;
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  int have_fa = 0, have_attr = 0;
+  if (!err) err = posix_spawn_file_actions_init(&fa), have_fa = !err;
+  if (!err) err = posix_spawnattr_init(&attr), have_attr = !err;
+  if (!err && pipefd[0] >= 0) err = posix_spawn_file_actions_adddup2(&fa, pipefd[0], 0);
+  if (!err && out_mode == 1) err = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  if (!err && out_mode == 2) err = posix_spawn_file_actions_adddup2(&fa, 2, 1);
+  if (!err && p->errfd >= 0) err = posix_spawn_file_actions_adddup2(&fa, p->errfd, 2);
+  if (!err) {
+    /* the child starts with default signals and none blocked: the host
+     * ignores SIGPIPE, which an exec would otherwise pass on */
+    sigset_t def, none;
+    sigemptyset(&def);
+    sigaddset(&def, SIGPIPE);
+    sigaddset(&def, SIGINT);
+    sigemptyset(&none);
+    posix_spawnattr_setsigdefault(&attr, &def);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    pid_t pid;
+    err = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+    if (!err) p->pid = pid;
+  }
+  if (have_fa) posix_spawn_file_actions_destroy(&fa);
+  if (have_attr) posix_spawnattr_destroy(&attr);
+  if (pipefd[0] >= 0) close(pipefd[0]);
+  if (!err && pipefd[1] >= 0 && !(p->in = fdopen(pipefd[1], "w"))) err = errno;
+  if (err) {
+    if (!p->in && pipefd[1] >= 0) close(pipefd[1]);
+    process_finish(p); /* reaps a child whose stdin could not be opened */
+    if (p->errfd >= 0) close(p->errfd);
+    p->errfd = -1;
+    luaL_pushfail(L);
+    lua_pushfstring(L, "cannot start %s: %s", argv[0], strerror(err));
+    return 2;
+  }
+  return 1;
+}
+
+static void createmeta(lua_State *L) {
+  static const luaL_Reg methods[] = {{"write", process_write}, {"close", process_close}, {NULL, NULL}};
+  static const luaL_Reg meta[] = {
+      {"__gc", process_gc}, {"__close", process_gc}, {"__tostring", process_tostring}, {"__index", NULL}, {NULL, NULL}};
+  luaL_newmetatable(L, PROCESS_MT);
+  luaL_setfuncs(L, meta, 0);
+  luaL_newlib(L, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+}
+
 static const luaL_Reg functions[] = {
-    {"fail_alloc", l_fail_alloc},
+    {"fail_alloc", l_fail_alloc}, {"spawn", l_spawn},
     {"gemm_gflops", l_gemm_gflops},
     {"seed", l_seed},     {"rng_state", l_rng_state}, {"mkdir", l_mkdir},     {"threads", l_threads}, {"blas", l_blas}, {"clock", l_clock},
     {"isatty", l_isatty}, {"peak_rss", l_peak_rss}, {NULL, NULL},
 };
 
 int luaopen_aelab_sys(lua_State *L) {
+  createmeta(L);
   luaL_newlib(L, functions);
+  luaL_setfuncs(L, ae_lua_file_functions, 0);
   return 1;
 }

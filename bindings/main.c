@@ -19,6 +19,7 @@
 
 static const char *usage =
     "usage: aelab [options] [script.lua [args...]]\n"
+    "       aelab [options] lessons/NN_name.lua [options] [args...]\n"
     "\n"
     "  script.lua     run a Lua script (its arguments are in `arg`, as with lua)\n"
     "  -e 'code'      run a chunk of Lua\n"
@@ -32,6 +33,12 @@ static const char *usage =
     "  --blis NAME    BLIS kernel set: auto (default), skx, haswell, zen3, generic\n"
     "  --version      versions, BLIS kernels and threads in use\n"
     "  --help         this text\n"
+    "  --             ends aelab's options: what follows is the script and its arguments\n"
+    "\n"
+    "After a script, arguments are the script's own (`arg`), except for a lesson\n"
+    "(a script in a folder named lessons): there aelab's options are recognized\n"
+    "anywhere, `./aelab lessons/01_undercomplete.lua --quick` is --quick, and an\n"
+    "unknown option is an error; after `--` everything goes to the lesson.\n"
     "\n"
     "environment: BLIS_ARCH_TYPE (numeric BLIS arch id) overrides the automatic kernel\n"
     "choice; BLIS_NUM_THREADS gives BLIS' GEMMs their own threads (default 1).\n";
@@ -91,25 +98,64 @@ typedef struct {
   int version, help;
 } options_t;
 
+/* A lesson is a script in a folder named lessons (lessons/01_x.lua,
+ * ../aelab/lessons/01_x.lua): aelab's own options are recognized after it. */
+static int is_lesson(const char *path) {
+  const char *slash = strrchr(path, '/');
+  if (!slash) return 0;
+  const char *start = slash;
+  while (start > path && start[-1] != '/') start--;
+  return slash - start == 7 && strncmp(start, "lessons", 7) == 0;
+}
+
+/* Moves argv[from] to argv[to] (to < from), shifting the ones between up. */
+static void move_arg(char **argv, int from, int to) {
+  char *a = argv[from];
+  memmove(argv + to + 1, argv + to, sizeof(char *) * (size_t)(from - to));
+  argv[to] = a;
+}
+
+/* Parses aelab's options. The first non-option is the script; after a
+ * lesson, options are still parsed and moved before the script (so `arg`
+ * holds the lesson's own arguments only, and arg[-k] the options, as lua.c
+ * puts them) until `--`; after any other script nothing is parsed. */
 static int parse(int argc, char **argv, options_t *o) {
+  int lesson = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
+    if (o->script && !lesson) return 0;
     if (a[0] != '-' || strcmp(a, "-") == 0) {
-      o->script = i;
-      return 0;
+      if (!o->script) {
+        o->script = i;
+        lesson = is_lesson(a);
+      }
+      continue; /* a lesson's own argument */
     }
     if (strcmp(a, "--") == 0) {
+      if (o->script) { /* the rest is the lesson's: drop the `--` itself */
+        move_arg(argv, i, o->script++);
+        return 0;
+      }
       if (i + 1 < argc) o->script = i + 1;
       return 0;
     }
     const char *val = NULL;
-    if (strcmp(a, "--threads") == 0 || strcmp(a, "--seed") == 0 || strcmp(a, "--out") == 0 ||
-        strcmp(a, "--blis") == 0 || strcmp(a, "-e") == 0) {
+    int takes_value = strcmp(a, "--threads") == 0 || strcmp(a, "--seed") == 0 || strcmp(a, "--out") == 0 ||
+                      strcmp(a, "--blis") == 0 || strcmp(a, "-e") == 0;
+    if (takes_value) {
       if (i + 1 >= argc) {
         fprintf(stderr, "aelab: %s needs a value\n%s", a, usage);
         return -1;
       }
       val = argv[++i];
+    }
+    if (o->script && strcmp(a, "-e") == 0) {
+      fprintf(stderr, "aelab: -e cannot follow a script\n");
+      return -1;
+    }
+    if (o->script) { /* after a lesson: the option (and its value) moves before it */
+      move_arg(argv, i - takes_value, o->script++);
+      if (takes_value) move_arg(argv, i, o->script++);
     }
     if (strcmp(a, "--threads") == 0) {
       char *end;
@@ -134,7 +180,8 @@ static int parse(int argc, char **argv, options_t *o) {
     else if (strcmp(a, "--version") == 0 || strcmp(a, "-v") == 0) o->version = 1;
     else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) o->help = 1;
     else {
-      fprintf(stderr, "aelab: unknown option '%s'\n%s", a, usage);
+      fprintf(stderr, "aelab: unknown option '%s'%s\n%s", a,
+              o->script ? " after the lesson (put `--` before the lesson's own options)" : "", usage);
       return -1;
     }
   }

@@ -34,7 +34,6 @@ L:say(tostring(net))
 
 L:say("\nTraining for %d epochs; the loss is binary cross-entropy per pixel.", epochs)
 local history = net:fit(train.x, { epochs = epochs, batch = batch, validation = test.x })
-L:save_model(net, "autoencoder")
 
 local last = history.epochs
 local median_rate = ae.median(history.samples_per_s)
@@ -44,18 +43,7 @@ local floor = ae.bce(test.x, test.x)
 L:say("\nAfter %d epochs: train loss %.4f, validation loss %.4f (the pixels' own entropy, %.3f, is the floor).",
   last, history.loss[last], history.val_loss[last], floor)
 
-L:say("\nFigures:")
-L:figure("loss.png", "Training and validation loss (BCE per pixel) by epoch",
-  ae.plot.history(history, { out = L:path("loss.png"), title = "784-32-784 autoencoder on Fashion-MNIST",
-    ylabel = "binary cross-entropy per pixel" }))
-L:figure("reconstructions.png", "Ten test images (top) and their reconstructions from 32 numbers (bottom)",
-  ae.plot.reconstructions(test.x, net, { out = L:path("reconstructions.png"), n = 10,
-    title = "Test images and their reconstructions" }))
-local codes = net:encode(test.x)
-L:figure("latent.png", "The 32-number codes of the test images, projected on their two principal directions, coloured by class",
-  ae.plot.latent(codes, test.y, { out = L:path("latent.png"), classes = test.classes,
-    title = "Codes of the test set (first two principal directions)" }))
-
+-- The numbers first: report.md and metrics.json are on disk before any figure is drawn.
 local dataset_bytes = (train.x:numel() + test.x:numel() + train.y:numel() + test.y:numel()) * 4
 local params = net:param_count()
 L:metric("train_loss", history.loss[last], "final training loss (BCE per pixel)")
@@ -75,4 +63,18 @@ for e = 1, last do
     ae.commas(math.floor(history.samples_per_s[e])))
 end
 L:section("Training by epoch", table.concat(rows, "\n"))
+L:save()
+L:save_model(net, "autoencoder")
+L:say("\nFigures:")
+L:figure("loss.png", "Training and validation loss (BCE per pixel) by epoch",
+  ae.plot.history(history, { out = L:path("loss.png"), title = "784-32-784 autoencoder on Fashion-MNIST",
+    ylabel = "binary cross-entropy per pixel" }))
+L:figure("reconstructions.png", "Ten test images (top) and their reconstructions from 32 numbers (bottom)",
+  ae.plot.reconstructions(test.x, net, { out = L:path("reconstructions.png"), n = 10,
+    title = "Test images and their reconstructions" }))
+local codes = net:encode(test.x)
+L:figure("latent.png", "The 32-number codes of the test images, projected on their two principal directions, coloured by class",
+  ae.plot.latent(codes, test.y, { out = L:path("latent.png"), classes = test.classes,
+    title = "Codes of the test set (first two principal directions)" }))
+
 L:finish()

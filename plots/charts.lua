@@ -121,7 +121,7 @@ function C.latent(z, labels, o)
   end)
   if o.text then
     local trows = {}
-    for i = 1, N do trows[i] = string.format("%.6g %.6g %s", xy:get(i, 1), xy:get(i, 2), string.format("%q", o.text[i])) end
+    for i = 1, N do trows[i] = string.format("%.6g %.6g %s", xy:get(i, 1), xy:get(i, 2), string.format("%q", (tostring(o.text[i]):gsub("[\r\n]", " ")))) end
     fig:block("text", trows)
     plots[#plots + 1] = "$text using 1:2:3 with labels offset 0.8,0.8 font ',12' noenhanced notitle"
   end
@@ -169,8 +169,8 @@ function C.series(list, o)
   common(fig, o)
   fig:cmd("set xlabel %s; set ylabel %s", quote(o.xlabel or "x"), quote(o.ylabel or "y"))
   fig:cmd("set grid")
-  fig:cmd("set key %s", o.key or "top left")
-  if o.logscale then fig:cmd("set logscale %s", o.logscale) end
+  fig:cmd("set key %s", E.words(o.key or "top left", "key"))
+  if o.logscale then fig:cmd("set logscale %s", E.words(o.logscale, "logscale")) end
   local plots = {}
   for k, sr in ipairs(list) do
     local rows = {}

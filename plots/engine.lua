@@ -4,23 +4,33 @@
 -- beside the figure, and the one pipe that renders it. Data goes inline
 -- through the pipe (datablocks for text, binary for images). Without gnuplot
 -- the run goes on: one notice, no figures, the .gp files still written.
+--
+-- No shell is involved: gnuplot is found on PATH and started from an argv
+-- array (aelab.sys.spawn), folders are made from C, every file is written
+-- whole or not at all (aelab.sys.write_file), and every string that goes
+-- into a script is a single-quoted gnuplot string (no backquote runs).
+-- A figure is drawn to a temporary name and renamed once gnuplot exits 0
+-- and the file is not empty; a failure returns nil and gnuplot's message.
+local sys = require "aelab.sys"
+
 local E = {}
 
 -- Colours for up to ten classes (matplotlib's tab10: tell classes apart).
 E.colors = { "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
   "#bcbd22", "#17becf" }
 
--- the gnuplot to run: AELAB_GNUPLOT, for tests and odd installs
-local function gnuplot_cmd() return os.getenv("AELAB_GNUPLOT") or "gnuplot" end
+-- the gnuplot to run: AELAB_GNUPLOT (a program name or path, no
+-- arguments), for tests and odd installs
+local function gnuplot_cmd()
+  local g = os.getenv("AELAB_GNUPLOT")
+  return (g and g ~= "") and g or "gnuplot"
+end
 
 local available -- nil: not checked yet
 local warned = false
 
 function E.available()
-  if available == nil then
-    local ok = os.execute("command -v " .. gnuplot_cmd() .. " >/dev/null 2>&1")
-    available = ok and true or false
-  end
+  if available == nil then available = sys.which(gnuplot_cmd()) ~= nil end
   return available
 end
 
@@ -59,7 +69,7 @@ local function terminal_for(o)
   elseif term == "pdfcairo" then
     return string.format("set terminal pdfcairo size %gin,%gin enhanced font 'DejaVu Sans,9'", w / 100, h / 100)
   elseif term then
-    return "set terminal " .. term
+    return "set terminal " .. E.words(term, "terminal")
   end
   -- no file: a window when there is a display, text in the terminal otherwise
   if os.getenv("DISPLAY") and os.getenv("DISPLAY") ~= "" then return "set terminal qt persist" end
@@ -93,8 +103,21 @@ function Figure:binary(bytes)
   return "@BIN" .. #self.binaries .. "@"
 end
 
--- A gnuplot string literal: double quotes, with \ and " escaped.
-local function quote(s) return '"' .. tostring(s):gsub('[\\"]', "\\%0") .. '"' end
+-- A gnuplot string literal. Single quotes: gnuplot substitutes `command`
+-- inside double-quoted strings (running it), nothing inside single quotes,
+-- where only ' itself is special. gnuplot's '' for ' fails at the start of
+-- a string ('''n''' is an error), so a ' or a line break is joined in as
+-- "'" or "\n" (double-quoted, without backquotes) by gnuplot's `.`, which
+-- concatenates strings: it's → 'it'."'".'s'.
+local function quote(s)
+  s = tostring(s):gsub("\r\n?", "\n")
+  local parts = {}
+  for run, special in s:gmatch("([^'\n]*)(['\n]?)") do
+    if run ~= "" then parts[#parts + 1] = "'" .. run .. "'" end
+    if special == "'" then parts[#parts + 1] = [["'"]] elseif special == "\n" then parts[#parts + 1] = [["\n"]] end
+  end
+  return #parts > 0 and table.concat(parts, ".") or "''"
+end
 E.quote = quote
 
 -- The script, for the pipe (inline binary) or for the .gp file (data files).
@@ -114,57 +137,109 @@ function Figure:script(for_file, base)
   return table.concat(out, "\n") .. "\n"
 end
 
+-- Options that go into a script as gnuplot syntax (terminal, key position,
+-- log axes, alignment) may hold words, numbers and commas only: a quote,
+-- a backquote or a `;` would let an option run commands (`system`).
+function E.words(s, what)
+  s = tostring(s)
+  if s:find("[^%w%s%.,:#%-%+_]") then
+    error(string.format("plot option %s = %q: only letters, digits, spaces and .,:#-+_ are allowed", what, s), 3)
+  end
+  return s
+end
+
+-- Whether gnuplot's file is whole: not empty, and for the formats we know
+-- ending as they must (gnuplot exits 0 even when its file was cut short on
+-- a full disk): a PNG with its IEND chunk, a PDF with %%EOF, an SVG with
+-- </svg>. Returns true, or false and what is wrong.
+local function whole(path, name)
+  local f = io.open(path, "rb")
+  if not f then return false, "no file" end
+  local n = f:seek("end")
+  if n == 0 then f:close() return false, "an empty file" end
+  f:seek("set", math.max(0, n - 32))
+  local tail = f:read("a")
+  f:seek("set", 0)
+  local head = f:read(8)
+  f:close()
+  if head == "\137PNG\r\n\26\n" and tail:sub(-8) ~= "IEND\174\066\096\130" then return false, "a PNG cut short" end
+  if head:sub(1, 5) == "%PDF-" and not tail:find("%%EOF", 1, true) then return false, "a PDF cut short" end
+  if name:match("%.svg$") and not tail:find("</svg>", 1, true) then return false, "an SVG cut short" end
+  return true
+end
+
+-- Writes figure.gp and its data files beside o.out; nil and why on failure.
+local function save_script(self, o)
+  local ok, err = sys.mkdir(dirname(o.out))
+  if not ok then return nil, err end
+  local base = stem(o.out)
+  local name = base:match("[^/]*$")
+  ok, err = sys.write_file(base .. ".gp", "# Re-render with: gnuplot ", name, ".gp (from this folder)\n",
+    terminal_for(o), "\n", "set output ", quote(o.out:match("[^/]*$")), "\n", self:script(true, name), "unset output\n")
+  if not ok then return nil, err end
+  for i, bytes in ipairs(self.binaries) do
+    ok, err = sys.write_file(base .. ".data" .. i .. ".bin", bytes)
+    if not ok then return nil, err end
+  end
+  return true
+end
+
+-- Feeds the script to a started gnuplot; binary data follows the plot
+-- command that reads it, in order. Write failures stay in the process and
+-- come out of close.
+local function feed(self, pipe, o, target)
+  pipe:write(terminal_for(o), "\n")
+  if target then pipe:write("set output ", quote(target), "\n") end
+  local script = self:script(false)
+  local i = 0
+  for line in script:gmatch("([^\n]*)\n") do
+    if not pipe:write(line, "\n") then return end
+    for _ in line:gmatch("'%-' binary") do
+      i = i + 1
+      if not pipe:write(self.binaries[i]) then return end
+    end
+  end
+  if target then pipe:write("unset output\n") end
+  pipe:write("exit\n")
+end
+
 -- Renders through gnuplot; writes figure.gp (+ data) beside o.out.
--- Returns the output path, or nil and a reason.
+-- Returns the output path (true without one), or nil and a reason: a
+-- missing gnuplot, a file that cannot be written, gnuplot's own error.
 function Figure:render()
   local o = self.o
   if o.out then
-    os.execute(string.format("mkdir -p %q", dirname(o.out)))
-    local base = stem(o.out)
-    local gp = io.open(base .. ".gp", "w")
-    if gp then
-      local name = base:match("[^/]*$")
-      gp:write("# Re-render with: gnuplot ", name, ".gp (from this folder)\n")
-      gp:write(terminal_for(o), "\n", "set output ", quote(o.out:match("[^/]*$")), "\n")
-      gp:write(self:script(true, name), "unset output\n")
-      gp:close()
-      for i, bytes in ipairs(self.binaries) do
-        local f = io.open(base .. ".data" .. i .. ".bin", "wb")
-        if f then f:write(bytes) f:close() end
-      end
-    end
+    local ok, err = save_script(self, o)
+    if not ok then return nil, err end
   end
   if not E.available() then
     skip_notice()
     return nil, "gnuplot is not installed"
   end
-  local errfile = os.tmpname()
-  local pipe = io.popen(gnuplot_cmd() .. " 2>" .. errfile, "w")
-  if not pipe then
-    os.remove(errfile)
-    return nil, "cannot start gnuplot"
-  end
-  pipe:write(terminal_for(o), "\n")
-  if o.out then pipe:write("set output ", quote(o.out), "\n") end
-  -- binary data follows the plot command that reads it, in order
-  local script = self:script(false)
-  local i = 0
-  for line in script:gmatch("([^\n]*)\n") do
-    pipe:write(line, "\n")
-    for _ in line:gmatch("'%-' binary") do
-      i = i + 1
-      pipe:write(self.binaries[i])
-    end
-  end
-  if o.out then pipe:write("unset output\n") end
-  pipe:write("exit\n")
-  local ok, _, code = pipe:close()
-  local f = io.open(errfile)
-  local err = f and f:read("a") or ""
-  if f then f:close() end
-  os.remove(errfile)
+  -- gnuplot draws into a temporary name beside o.out, renamed when whole;
+  -- its stdout goes nowhere, so a picture that lost its file never lands on
+  -- the terminal; without a file it is the text plot or window, shown.
+  local target = o.out and string.format("%s.tmp-%d", o.out, sys.getpid())
+  local pipe, err = sys.spawn({ gnuplot_cmd() }, { stdout = o.out and "null" or "inherit", stderr = "capture" })
+  if not pipe then return nil, err end
+  feed(self, pipe, o, target)
+  local ok, how, code, text = pipe:close()
+  local what = o.out or "a figure"
   if not ok then
-    error(string.format("gnuplot failed (exit %s) drawing %s:\n%s", tostring(code), o.out or "a figure", err), 3)
+    if target then os.remove(target) end
+    return nil, string.format("gnuplot failed (%s %s) drawing %s:\n%s", how, tostring(code), what, text)
+  end
+  if target then
+    local good, bad = whole(target, o.out)
+    if not good then
+      os.remove(target)
+      return nil, string.format("gnuplot wrote %s for %s%s", bad, what, text ~= "" and (":\n" .. text) or "")
+    end
+    local moved, why = os.rename(target, o.out)
+    if not moved then
+      os.remove(target)
+      return nil, "cannot write " .. o.out .. ": " .. tostring(why)
+    end
   end
   return o.out or true
 end

@@ -54,8 +54,8 @@ local function draw_mosaic(fig, m, o)
   local src = fig:binary(m:tobytes())
   local labels = o.labels or {}
   for _, l in ipairs(labels) do
-    fig:cmd("set label %s at %g,%g %s front noenhanced textcolor rgb '%s' font ',%d'", quote(l.text), l.x, l.y,
-      l.align or "left", l.color or "#c00000", l.size or 10)
+    fig:cmd("set label %s at %g,%g %s front noenhanced textcolor rgb %s font ',%d'", quote(l.text), l.x, l.y,
+      E.words(l.align or "left", "align"), quote(l.color or "#c00000"), l.size or 10)
   end
   fig:cmd("plot %s binary array=(%d,%d) format='%%float' flipy with image notitle", src, MW, MH)
 end

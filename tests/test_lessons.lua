@@ -210,7 +210,7 @@ function TestLesson03:testQuickRun()
   -- the font's symbols label the scatter, as plain text
   local gp = read(dir .. "latent.gp")
   lu.assertStrContains(gp, "noenhanced notitle")
-  lu.assertStrContains(gp, '"{"')
+  lu.assertStrContains(gp, '"{"') -- a data column (datablocks run no backquotes)
 end
 
 TestLesson04 = outdir {}
@@ -230,7 +230,7 @@ function TestLesson04:testQuickRun()
   lu.assertStrContains(text, "train 3000, test 500 images")
   -- snapshots after 2, 3 and 4 epochs for both models, under the originals
   local gp = read(dir .. "mnist_reconstructions.gp")
-  for _, row in ipairs { '"original"', '"shallow, 2 ep."', '"shallow, 4 ep."', '"deep, 3 ep."', '"deep, 4 ep."' } do
+  for _, row in ipairs { "'original'", "'shallow, 2 ep.'", "'shallow, 4 ep.'", "'deep, 3 ep.'", "'deep, 4 ep.'" } do
     lu.assertStrContains(gp, row)
   end
   lu.assertStrContains(read(dir .. "report.md"), "## Validation loss (BCE per pixel) at the snapshots")
@@ -254,7 +254,7 @@ function TestLesson08:testQuickRun()
   lu.assertEquals(m.epochs, 2)
   lu.assertStrContains(text, "convolutional autoencoder (4,385 parameters)")
   lu.assertStrContains(text, "train 2000, test 500 images")
-  lu.assertStrContains(read(dir .. "denoising.gp"), '"noisy input"')
+  lu.assertStrContains(read(dir .. "denoising.gp"), "'noisy input'")
   lu.assertStrContains(read(dir .. "report.md"), "## Validation loss (BCE per pixel) after each epoch")
 end
 

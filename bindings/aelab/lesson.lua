@@ -7,23 +7,31 @@
 local ae = require "aelab"
 local json = require "aelab.json"
 
+local sys = require "aelab.sys"
+
 local Lesson = {}
 Lesson.__index = Lesson
 local current -- the lesson this script runs, for on_interrupt
 
-local function mkdir(dir)
-  local ok = os.execute(string.format("mkdir -p %q", dir))
-  if not ok then error("cannot create the folder " .. dir .. " (is the disk full or read-only?)", 3) end
-end
-
+-- A run writes into a folder of its own, out/.<name>.partial-<pid>, and
+-- finish moves it over out/<name> whole: an old run's files never mix with
+-- a new one's, and a run that stops halfway leaves out/<name> as it was.
+-- What a stopped run made is kept as out/<name>.incomplete (abandon).
+-- report.md and metrics.json are rewritten as results come in, so a run
+-- that dies while drawing still has its numbers on disk.
 function Lesson.new(o)
   assert(o.name, "Lesson.new: needs a name")
   local self = setmetatable({}, Lesson)
   self.name, self.title, self.question = o.name, o.title or o.name, o.question
   self.quick = ae.options.quick
   self.root = ae.options.out or "out"
-  self.dir = self.root .. "/" .. o.name
-  mkdir(self.dir)
+  self.final = self.root .. "/" .. o.name
+  local ok, err = sys.mkdir(self.root)
+  if not ok then error(err .. " (the output folder, --out)", 2) end
+  self.dir = string.format("%s/.%s.partial-%d", self.root, o.name, sys.getpid())
+  sys.remove_tree(self.dir) -- a leftover of an earlier process with our pid
+  ok, err = sys.mkdir(self.dir)
+  if not ok then error(string.format("cannot write into the output folder %s: %s", self.root, err), 2) end
   self.figures, self.metrics, self.order, self.sections, self.descriptions = {}, {}, {}, {}, {}
   self.t0 = ae.clock()
   current = self
@@ -35,6 +43,12 @@ function Lesson.new(o)
   return self
 end
 
+-- A lesson dropped without finish (an error ended the script): what it
+-- made is kept, marked incomplete, without touching the last full run.
+function Lesson:__gc()
+  if not self.done then self:abandon("the lesson stopped before the end (an error, see above)") end
+end
+
 -- Narration: printed now (the report holds metrics, sections and figures).
 function Lesson:say(fmt, ...)
   local text = select("#", ...) > 0 and string.format(fmt, ...) or fmt
@@ -42,13 +56,23 @@ function Lesson:say(fmt, ...)
   io.stdout:flush()
 end
 
+-- Where the lesson writes `file` now (its own folder until finish).
 function Lesson:path(file) return self.dir .. "/" .. file end
 
 -- Records a figure (file name inside the lesson folder) for the report.
--- `made` is what the plot function returned: nil when figures were skipped.
-function Lesson:figure(file, caption, made)
-  self.figures[#self.figures + 1] = { file = file, caption = caption, made = made ~= nil }
-  if made then print("  figure: " .. self:path(file) .. " — " .. caption) end
+-- `made, why` are what the plot function returned: the path, or nil and
+-- why (gnuplot missing: skipped; anything else: failed, said here and in
+-- the report, and the lesson goes on). The report is rewritten.
+function Lesson:figure(file, caption, made, why)
+  local f = { file = file, caption = caption, made = made ~= nil }
+  self.figures[#self.figures + 1] = f
+  if made then
+    print("  figure: " .. self.final .. "/" .. file .. " — " .. caption)
+  elseif why and not tostring(why):find("gnuplot is not installed", 1, true) then
+    f.failed = tostring(why)
+    io.stderr:write(string.format("  figure failed: %s/%s — %s\n", self.final, file, f.failed))
+  end
+  self:save()
 end
 
 -- Saves a trained model beside the figures as <name>.safetensors (name made
@@ -59,7 +83,7 @@ function Lesson:save_model(net, name)
   local ok, err = pcall(net.save, net, self:path(file))
   self.models = self.models or {}
   self.models[#self.models + 1] = { file = file, name = name, error = not ok and tostring(err) or nil }
-  if ok then print("  model: " .. self:path(file)) else print("  model " .. file .. " not saved: " .. tostring(err)) end
+  if ok then print("  model: " .. self.final .. "/" .. file) else print("  model " .. file .. " not saved: " .. tostring(err)) end
   return ok
 end
 
@@ -85,20 +109,18 @@ local function fmt_value(v)
 end
 
 local function write_file(path, text)
-  local f, err = io.open(path, "w")
-  if not f then error("cannot write " .. path .. ": " .. tostring(err), 3) end
-  f:write(text)
-  f:close()
+  local ok, err = sys.write_file(path, text)
+  if not ok then error(err, 3) end
 end
 
--- Writes report.md and metrics.json, updates out/README.md, says where.
-function Lesson:finish()
-  self:metric("seconds_total", ae.clock() - self.t0, "wall-clock seconds of the whole lesson")
-  self:metric("quick", self.quick, "run with --quick")
-  if self.stopped then self:metric("stopped", self.stopped, "why the run stopped early (results are partial)") end
+-- The first line of a message, for a report's table cell or a caption.
+local function first_line(s) return (tostring(s):match("^[^\n]*")) end
+
+-- report.md as it stands: `status` says when the run is not complete.
+function Lesson:report(status)
   local md = { "# " .. self.title, "" }
   if self.question then md[#md + 1] = self.question; md[#md + 1] = "" end
-  if self.stopped then md[#md + 1] = "**Stopped early (" .. self.stopped .. "): these are partial results.**"; md[#md + 1] = "" end
+  if status then md[#md + 1] = "**" .. status .. "**"; md[#md + 1] = "" end
   md[#md + 1] = string.format("Run: `./aelab %slessons/%s.lua` — aelab %s, BLIS kernels %s, %d threads, seed %d, %s.",
     self.quick and "--quick " or "", self.name, ae.version, ae.blas().arch, ae.threads(), ae.options.seed,
     os.date("!%Y-%m-%d %H:%M UTC"))
@@ -123,7 +145,7 @@ function Lesson:finish()
     md[#md + 1] = "Trained models (safetensors; `ae.load(path)` in aelab, `scripts/read-model.py` with numpy):"
     md[#md + 1] = ""
     for _, m in ipairs(self.models) do
-      md[#md + 1] = m.error and string.format("- %s: not saved (%s)", m.name, m.error)
+      md[#md + 1] = m.error and string.format("- %s: not saved (%s)", m.name, first_line(m.error))
         or string.format("- [`%s`](%s): %s", m.file, m.file, m.name)
     end
   end
@@ -131,69 +153,122 @@ function Lesson:finish()
   md[#md + 1] = "## Figures"
   for _, f in ipairs(self.figures) do
     md[#md + 1] = ""
+    local gp = f.file:gsub("%.%w+$", ".gp")
     if f.made then
       md[#md + 1] = string.format("![%s](%s)", f.caption, f.file)
       md[#md + 1] = ""
-      md[#md + 1] = string.format("*%s* (`%s`; restyle with `gnuplot %s`)", f.caption, f.file,
-        (f.file:gsub("%.%w+$", ".gp")))
+      md[#md + 1] = string.format("*%s* (`%s`; restyle with `gnuplot %s`)", f.caption, f.file, gp)
+    elseif f.failed then
+      md[#md + 1] = string.format("*%s*: **failed** — %s (`%s`; its script is `%s`).", f.caption,
+        first_line(f.failed), f.file, gp)
     else
-      md[#md + 1] = string.format("*%s*: skipped (gnuplot was not available); the data is in `%s`.", f.caption,
-        (f.file:gsub("%.%w+$", ".gp")))
+      md[#md + 1] = string.format("*%s*: skipped (gnuplot was not available); the data is in `%s`.", f.caption, gp)
     end
   end
-  write_file(self:path("report.md"), table.concat(md, "\n") .. "\n")
+  return table.concat(md, "\n") .. "\n"
+end
+
+-- Writes report.md and metrics.json into the lesson's folder as they stand
+-- (each whole or not at all); raises naming the file when one cannot be.
+function Lesson:save(status)
+  if not self.done then status = status or "In progress: this run has not finished." end
+  write_file(self:path("report.md"), self:report(status))
   write_file(self:path("metrics.json"), json.encode(self.metrics, "  ") .. "\n")
+end
+
+-- Writes the final report.md and metrics.json, moves the run's folder over
+-- out/<name>, updates out/README.md, says where.
+function Lesson:finish()
+  self:metric("seconds_total", ae.clock() - self.t0, "wall-clock seconds of the whole lesson")
+  self:metric("quick", self.quick, "run with --quick")
+  self.done = true
+  local ok, err = pcall(self.save, self)
+  if ok then ok, err = sys.replace_dir(self.dir, self.final) end
+  if not ok then
+    self.done = false -- __gc keeps what was made, as .incomplete
+    error(err, 2)
+  end
+  self.dir = self.final
+  sys.remove_tree(self.final .. ".incomplete") -- an earlier stopped run, now superseded
   self:update_index()
   print(string.rep("─", 72))
-  self.finished = true
-  print(string.format((self.stopped and "Stopped" or "Done") .. " in %.1f s. Report: %s, metrics: %s", self.metrics.seconds_total, self:path("report.md"),
+  print(string.format("Done in %.1f s. Report: %s, metrics: %s", self.metrics.seconds_total, self:path("report.md"),
     self:path("metrics.json")))
 end
 
--- Ctrl-C in a lesson: the host (bindings/main.c) calls this; the report and
--- metrics say "interrupted", with the epochs of the fit it stopped. Returns
--- the lesson's folder (nil when no lesson ran).
+-- A run that will not finish (an error, an interruption): its report and
+-- metrics say why, its folder becomes out/<name>.incomplete, out/<name>
+-- keeps the last complete run. Never raises: it runs from __gc too.
+function Lesson:abandon(reason)
+  if self.done then return end
+  self.done = true
+  reason = reason or "the lesson stopped before the end"
+  local notes = {}
+  self.metrics.incomplete = reason
+  self.order[#self.order + 1] = "incomplete"
+  self.descriptions.incomplete = "why this run is incomplete"
+  local ok, err = pcall(self.save, self, "Incomplete: " .. reason .. ".")
+  if not ok then notes[#notes + 1] = tostring(err) end
+  local kept = self.final .. ".incomplete"
+  local moved, why = sys.replace_dir(self.dir, kept)
+  if not moved then kept, notes[#notes + 1] = self.dir, why end
+  io.stderr:write(string.format("note: %s; what it made is in %s (%s keeps the last complete run)%s\n", reason, kept,
+    self.final, #notes > 0 and ("; " .. table.concat(notes, "; ")) or ""))
+  return kept
+end
+
+-- Ctrl-C in a lesson: the host (bindings/main.c) calls this. The run is
+-- abandoned as "interrupted", with the epochs of the fit it stopped, and
+-- kept as out/<name>.incomplete. Returns that folder (nil when no lesson ran).
 function Lesson.on_interrupt()
-  if not current or current.finished then return current and current.dir end
+  if not current then return nil end
+  if current.done then return current.dir end
   local guard = require "aelab.guard"
   local h = guard.interrupted_history
-  current.stopped = "interrupted"
   if h then
     current:metric("epochs_done", h.epochs, "epochs finished before the interrupt")
     current:section("Training by epoch (interrupted)", guard.history_table(h))
   end
-  current:finish()
-  return current.dir
+  return current:abandon("interrupted")
 end
 
 -- out/README.md lists every lesson that has a metrics.json, with its
 -- headline figure and numbers.
 function Lesson:update_index()
-  local entries = {}
-  local p = io.popen(string.format("ls -d %q/*/ 2>/dev/null", self.root))
-  for d in p:lines() do
-    local name = d:match("([^/]+)/$")
-    local f = io.open(self.root .. "/" .. name .. "/report.md")
-    if f then
-      local title = f:read("l"):gsub("^# ", "")
-      local text = f:read("a")
-      f:close()
-      local fig = text:match("!%[[^%]]*%]%(([^)]+)%)")
-      local jf = io.open(self.root .. "/" .. name .. "/metrics.json")
-      local headline = jf and jf:read("a") or ""
-      if jf then jf:close() end
-      -- the lesson's own "val_loss", else the first key ending in val_loss
-      local val = headline:match('"val_loss":%s*([%d%.e%-]+)') or headline:match('val_loss":%s*([%d%.e%-]+)')
-      if val then val = string.format("%.4f", tonumber(val)) end
-      entries[#entries + 1] = { name = name, title = title, fig = fig, val = val }
+  local entries, skipped = {}, {}
+  local list, err = sys.listdir(self.root)
+  if not list then error(err, 2) end
+  for _, d in ipairs(list) do
+    local name = d.name
+    -- runs in progress (.x.partial-pid) and stopped ones (x.incomplete) are not lessons that have run
+    if d.dir and not name:find("^%.") and not name:find("%.incomplete$") then
+      local f = io.open(self.root .. "/" .. name .. "/report.md", "rb")
+      local text = f and f:read("a")
+      if f then f:close() end
+      local title = text and text:match("^# ([^\n]+)")
+      if text and not title then
+        skipped[#skipped + 1] = string.format("`%s/report.md` (%s)", name, #text == 0 and "empty" or "no title line")
+      elseif title then
+        local fig = text:match("!%[[^%]]*%]%(([^)]+)%)")
+        local jf = io.open(self.root .. "/" .. name .. "/metrics.json", "rb")
+        local headline = jf and jf:read("a") or ""
+        if jf then jf:close() end
+        -- the lesson's own "val_loss", else the first key ending in val_loss
+        local val = headline:match('"val_loss":%s*([%d%.e%-]+)') or headline:match('val_loss":%s*([%d%.e%-]+)')
+        val = val and tonumber(val)
+        entries[#entries + 1] = { name = name, title = title, fig = fig, val = val and string.format("%.4f", val) }
+      end
     end
   end
-  p:close()
-  table.sort(entries, function(a, b) return a.name < b.name end)
   local md = { "# aelab lessons that have run", "", "| lesson | validation loss | headline figure |", "|---|---|---|" }
   for _, e in ipairs(entries) do
     md[#md + 1] = string.format("| [%s](%s/report.md) | %s | %s |", e.title, e.name, e.val or "—",
       e.fig and string.format("![](%s/%s)", e.name, e.fig) or "—")
+  end
+  if #skipped > 0 then
+    md[#md + 1] = ""
+    md[#md + 1] = "Not listed, their report is unreadable: " .. table.concat(skipped, ", ") .. "."
+    io.stderr:write("note: out/README.md does not list " .. table.concat(skipped, ", ") .. "\n")
   end
   write_file(self.root .. "/README.md", table.concat(md, "\n") .. "\n")
 end
