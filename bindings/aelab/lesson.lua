@@ -105,7 +105,7 @@ local function fmt_value(v)
     if math.abs(v) >= 1000 then return ae.commas(math.floor(v + 0.5)) end
     return string.format("%.4g", v)
   end
-  return tostring(v)
+  return (tostring(v):gsub("|", "\\|")) -- a bar would end the table cell
 end
 
 local function write_file(path, text)
