@@ -16,7 +16,8 @@ local function mkdir(dir)
 end
 
 function Lesson.new(o)
-  assert(o.name, "Lesson.new: needs a name")
+  require("aelab.optcheck").check("Lesson.new", o, { "name", "question", "title" }, 2)
+  assert(type(o) == "table" and o.name, "Lesson.new: needs a name")
   local self = setmetatable({}, Lesson)
   self.name, self.title, self.question = o.name, o.title or o.name, o.question
   self.quick = ae.options.quick
