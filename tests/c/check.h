@@ -24,6 +24,7 @@
 #include "penalty.h"
 #include "rng.h"
 #include "tensor.h"
+#include "vmath.h"
 
 #include <stddef.h>
 
@@ -40,6 +41,7 @@ void test_gemm(void);
 void test_alloc(void);
 void test_torch(const char *dir);
 void test_hooks(void);
+void test_inputs(void);
 
 /* The counting allocator (failalloc.c) the core was compiled against:
  * fa_arm(k) fails the k-th allocation from now on (0: none) and restarts
