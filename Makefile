@@ -6,6 +6,8 @@
 #                   (the C tests first, then LuaUnit; one summary line)
 #   make check      build and run only the C tests (tests/c, no Lua)
 #   make test-asan  the suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make test-fuzz  build every tests/fuzz/fuzz_*.c with libFuzzer (clang) and
+#                   run each for FUZZ_SECONDS (60) on tests/fuzz/corpus/<name>/
 #   make debug      ./aelab without optimization
 #   make bench      aelab against PyTorch on the lesson-01 model
 #   make bench-conv aelab against PyTorch on lesson 08's convolutional model
@@ -55,7 +57,7 @@ FAILALLOC  = tests/c/failalloc.h
 CHECK_CORE = $(patsubst %.c,$(BUILD)/failalloc/%.o,$(CORE))
 CHECK_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/c/*.c))
 
-.PHONY: all deps demo test check check-bin test-asan debug bench bench-conv clean
+.PHONY: all deps demo test check check-bin test-asan test-fuzz fuzz-bin debug bench bench-conv clean
 
 all: $(BIN)
 
@@ -99,6 +101,45 @@ test-asan: deps
 	@$(MAKE) --no-print-directory $(ASAN_VARS) all check-bin
 	ASAN_OPTIONS=detect_leaks=1 AELAB_BIN=./aelab-asan AELAB_CHECK_BIN=build-asan/check ./aelab-asan tests/run.lua
 
+# Fuzzing: each tests/fuzz/fuzz_<name>.c is a libFuzzer harness linked with
+# the core files it needs (FUZZ_CORE, compiled by clang with the same
+# sanitizers; the rest of the core is not built: clang 14 does not know all
+# of GCC's target names) and runs on the seeds in tests/fuzz/corpus/<name>/
+# (read-only: new inputs go to a scratch folder, so the corpus stays small).
+# FUZZ_SECONDS per harness; a crash leaves crash-* in build-fuzz/ and fails.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS   = -std=c11 -g -O1 -fno-omit-frame-pointer -fopenmp -Wall -Wextra -Wno-unused-parameter \
+  -Wno-unknown-pragmas $(FUZZ_SAN)
+FUZZ_CORE     = $(patsubst %,build-fuzz/core/%.o,ae file idx tensor blas vmath)
+FUZZ_BINS     = $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_LIBS     = $(BLIS_LIB)/libblis.a -lz -lm -lpthread -fopenmp
+
+build-fuzz/core/%.o: core/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_CORE)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_CORE) $(FUZZ_LIBS)
+
+.SECONDARY: $(FUZZ_CORE)
+fuzz-bin: $(FUZZ_BINS)
+
+test-fuzz:
+	@command -v $(FUZZ_CC) >/dev/null || { echo "test-fuzz needs clang: sudo apt-get install clang"; exit 2; }
+	@$(MAKE) --no-print-directory fuzz-bin
+	@set -e; for b in $(FUZZ_BINS); do n=$${b#build-fuzz/fuzz_}; \
+	  rm -rf build-fuzz/new-$$n; mkdir -p build-fuzz/new-$$n; \
+	  echo "fuzzing $$n for $(FUZZ_SECONDS) s on tests/fuzz/corpus/$$n"; \
+	  $$b -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=2048 -artifact_prefix=build-fuzz/ \
+	    -print_final_stats=1 build-fuzz/new-$$n tests/fuzz/corpus/$$n 2>&1 | \
+	    grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY|INFO: Seed|Done)' || true; \
+	  if ls build-fuzz/crash-* build-fuzz/leak-* build-fuzz/timeout-* build-fuzz/oom-* >/dev/null 2>&1; then \
+	    echo "test-fuzz: $$n found a crash (build-fuzz/crash-*, oom-*, ...)"; exit 1; fi; \
+	done; echo "test-fuzz: no crash"
+
 debug:
 	@$(MAKE) --no-print-directory BUILD=build-debug OPT="-O0" all
 
@@ -111,7 +152,7 @@ bench-conv: deps
 	scripts/bench.sh conv $(BENCH_ARGS)
 
 clean:
-	rm -rf build build-asan build-debug aelab aelab-asan
+	rm -rf build build-asan build-debug build-fuzz aelab aelab-asan
 
 -include $(OBJ:.o=.d) $(CHECK_CORE:.o=.d) $(CHECK_OBJ:.o=.d)
 

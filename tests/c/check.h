@@ -51,6 +51,9 @@ void fa_arm(long k);
 long fa_failures(void);
 long fa_live(void);
 long fa_bad_frees(void);
+/* The largest single allocation the core asked for since the last reset. */
+size_t fa_largest(void);
+void fa_reset_largest(void);
 /* How many distinct core call sites have had an allocation failed; their list. */
 int fa_sites(void);
 void fa_print_sites(void);

@@ -6,6 +6,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <zlib.h>
 
 static void blas_arch(void) {
   check_begin("blas: kernel sets are checked against the CPU and this BLIS");
@@ -111,10 +113,25 @@ static void npy_memory(void) {
   check(t && ae_tensor_data(t)[0] == 1.5f && ae_tensor_data(t)[1] == -2.5f, ">f4 byte-swapped: %s", t ? "" : e.msg);
   ae_tensor_free(t);
   long before = fa_live();
+  fa_reset_largest();
   n = npy(buf, "{'descr': '<f4', 'fortran_order': False, 'shape': (20000, 20000), }", v, 8);
   t = ae_tensor_parse_npy(buf, n, "mem", &e);
   check(!t && strstr(e.msg, "truncated") && strstr(e.msg, "[20000×20000]"), "20000×20000 in 8 bytes: %s", e.msg);
-  check(fa_live() == before, "nothing allocated for it");
+  check(fa_live() == before && fa_largest() == 0, "nothing allocated for it (largest %zu bytes)", fa_largest());
+  /* the same through a file: load_npy once allocated and zero-filled 1.6 GB first */
+  char path[64];
+  snprintf(path, sizeof path, "/tmp/aelab-inputs-%d.npy", (int)getpid());
+  FILE *f = fopen(path, "wb");
+  if (check(f != NULL, "cannot write %s", path)) {
+    fwrite(buf, 1, n, f);
+    fclose(f);
+    fa_reset_largest();
+    t = ae_tensor_load_npy(path, &e);
+    check(!t && strstr(e.msg, "truncated"), "load_npy of 20000×20000 in 8 bytes: %s", t ? "loaded" : e.msg);
+    check(fa_largest() < 4096, "load_npy allocated %zu bytes before refusing it", fa_largest());
+    ae_tensor_free(t);
+    unlink(path);
+  }
   for (size_t cut = 0; cut < n; cut++) { /* every prefix of a good file is refused, none crashes */
     t = ae_tensor_parse_npy(buf, cut, "mem", &e);
     if (!check(t == NULL, "a prefix of %zu bytes was accepted", cut)) break;
@@ -122,7 +139,39 @@ static void npy_memory(void) {
   check_end();
 }
 
+/* An IDX file claiming 2^34 values in a few bytes: the reader once
+ * allocated all 16 GB before reading (found by tests/fuzz/fuzz_idx.c). */
+static void idx_huge_claim(void) {
+  check_begin("idx: a huge claim in a small file is refused without a huge allocation (plain and gzip)");
+  char path[64];
+  snprintf(path, sizeof path, "/tmp/aelab-inputs-%d.idx", (int)getpid());
+  static const unsigned char bytes[] = {0, 0, 8, 2, 0, 2, 0, 0, 0, 1, 0, 0, 1, 2, 3, 4}; /* 2^17 × 2^16 */
+  for (int gz = 0; gz < 2; gz++) {
+    if (gz) {
+      gzFile g = gzopen(path, "wb");
+      if (!check(g != NULL, "cannot write %s", path)) break;
+      gzwrite(g, bytes, sizeof bytes);
+      gzclose(g);
+    } else {
+      FILE *f = fopen(path, "wb");
+      if (!check(f != NULL, "cannot write %s", path)) break;
+      fwrite(bytes, 1, sizeof bytes, f);
+      fclose(f);
+    }
+    ae_error_t e;
+    fa_reset_largest();
+    ae_tensor_t *t = ae_idx_load(path, 1, &e);
+    check(!t && strstr(e.msg, "truncated"), "%s: %s", gz ? "gzip" : "plain", t ? "loaded" : e.msg);
+    check(fa_largest() <= (1u << 20), "%s: %zu bytes allocated for 4 bytes of data", gz ? "gzip" : "plain",
+          fa_largest());
+    ae_tensor_free(t);
+  }
+  unlink(path);
+  check_end();
+}
+
 void test_inputs(void) {
+  idx_huge_claim();
   blas_arch();
   nan_in_exp();
   bce_clamp();
