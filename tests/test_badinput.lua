@@ -367,3 +367,23 @@ function TestBadLoaderUse:testBadArgumentsAreErrors()
   err_has(lu, "ae.data.idx: scale must be true or false, got string", ae.data.idx, "x", "yes")
   err_has(lu, "bad argument #2 to '?' (string expected, got no value)", ae.zeros(2).save_npy, ae.zeros(2))
 end
+
+---------------------------------------------------------------------------
+-- NaN and Inf through the element-wise math (UBSan stopped the sanitizer
+-- build at vexp's shift of a NaN's bits)
+---------------------------------------------------------------------------
+TestBadNumbers = {}
+
+function TestBadNumbers:testNaNThroughExpSigmoidTanh()
+  local t = ae.tensor { 0 / 0, math.huge, -math.huge }
+  local e, s, th = t:exp():totable(), t:sigmoid():totable(), t:tanh():totable()
+  lu.assertTrue(e[1] ~= e[1] and s[1] ~= s[1] and th[1] ~= th[1], "NaN stays NaN")
+  lu.assertEquals(s[2], 1)
+  lu.assertEquals(th[3], -1)
+end
+
+function TestBadNumbers:testTanhNearZero()
+  -- 2σ(2x) − 1 gave tanh(1e-6) with a 7% error
+  local v = ae.tensor({ 1e-6 }):tanh():get(1)
+  lu.assertTrue(math.abs(v - 1e-6) / 1e-6 < 1e-5, string.format("tanh(1e-6) = %.9g", v))
+end
