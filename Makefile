@@ -107,6 +107,8 @@ test-asan: deps
 # of GCC's target names) and runs on the seeds in tests/fuzz/corpus/<name>/
 # (read-only: new inputs go to a scratch folder, so the corpus stays small).
 # FUZZ_SECONDS per harness; a crash leaves crash-* in build-fuzz/ and fails.
+# A harness that needs more of the core adds its files to FUZZ_CORE (clang
+# 14 refuses conv_direct.c's __builtin_cpu_supports("x86-64-v4")).
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined
