@@ -7,6 +7,81 @@
 
 int ae_lua_raise(lua_State *L, const ae_error_t *e) { return luaL_error(L, "%s", e->msg); }
 
+/* Levenshtein distance of two option names; names longer than 63 bytes
+ * count as far from everything (no option is that long). */
+static size_t distance(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b), row[64];
+  if (la > 63 || lb > 63) return (size_t)-1;
+  for (size_t j = 0; j <= lb; j++) row[j] = j;
+  for (size_t i = 1; i <= la; i++) {
+    size_t diag = row[0]; /* row[i-1][j-1] */
+    row[0] = i;
+    for (size_t j = 1; j <= lb; j++) {
+      size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+      if (up + 1 < best) best = up + 1;
+      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+      diag = up;
+      row[j] = best;
+    }
+  }
+  return row[lb];
+}
+
+/* Other libraries' names for our options: bindings/aelab/optcheck.lua's list. */
+static const char *const aliases[][2] = {
+    {"learning_rate", "lr"},     {"epsilon", "eps"},
+    {"batch_size", "batch"},     {"num_epochs", "epochs"},
+    {"n_epochs", "epochs"},      {"validation_data", "validation"},
+    {"decay", "weight_decay"},   {"momentum_nesterov", "nesterov"},
+};
+
+/* The allowed name nearest to key when near enough to be a typo (within a
+ * third of the longer name, at least 2 edits, or a prefix either way), a
+ * known alias, or NULL. */
+static const char *nearest(const char *key, const char *const *allowed) {
+  for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+    if (strcmp(key, aliases[i][0]) == 0)
+      for (const char *const *k = allowed; *k; k++)
+        if (strcmp(*k, aliases[i][1]) == 0) return *k;
+  const char *best = NULL;
+  size_t bestd = 0;
+  for (const char *const *k = allowed; *k; k++) {
+    size_t d = distance(key, *k);
+    if (!best || d < bestd || (d == bestd && strcmp(*k, best) < 0)) best = *k, bestd = d;
+  }
+  if (!best) return NULL;
+  size_t lk = strlen(key), lb = strlen(best), longer = lk > lb ? lk : lb, limit = longer / 3 < 2 ? 2 : longer / 3;
+  if (bestd <= limit || strncmp(best, key, lk < lb ? lk : lb) == 0) return best;
+  return NULL;
+}
+
+void ae_lua_check_options(lua_State *L, int arg, const char *who, const char *const *allowed) {
+  if (lua_isnoneornil(L, arg)) return;
+  arg = lua_absindex(L, arg);
+  luaL_checktype(L, arg, LUA_TTABLE);
+  lua_pushnil(L); /* nil */
+  while (lua_next(L, arg)) { /* key value */
+    lua_pop(L, 1);            /* key */
+    if (lua_isinteger(L, -1)) continue;
+    if (lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "%s: option names are strings, got a %s key", who, luaL_typename(L, -1));
+    const char *key = lua_tostring(L, -1);
+    int known = 0;
+    for (const char *const *k = allowed; *k && !known; k++) known = strcmp(key, *k) == 0;
+    if (known) continue;
+    const char *near = nearest(key, allowed);
+    if (near) luaL_error(L, "%s: unknown option '%s' (did you mean '%s'?)", who, key, near);
+    luaL_Buffer b; /* the lists are written in alphabetical order, as Lua's sorted ones */
+    luaL_buffinit(L, &b);
+    for (const char *const *k = allowed; *k; k++) {
+      if (k != allowed) luaL_addstring(&b, ", ");
+      luaL_addstring(&b, *k);
+    }
+    luaL_pushresult(&b);
+    luaL_error(L, "%s: unknown option '%s' (the options are %s)", who, key, lua_tostring(L, -1));
+  }
+}
+
 ae_lua_box_t *ae_lua_newbox(lua_State *L, const ae_lua_type_t *T, int nuv) {
   ae_lua_box_t *b = lua_newuserdatauv(L, T->size, nuv); /* ud */
   memset(b, 0, T->size);

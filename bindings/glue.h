@@ -91,6 +91,13 @@ static inline ae_optim_t *ae_lua_checkoptim(lua_State *L, int arg) { return ae_l
 /* [-0, +1, m] An empty Layer userdata with nuv user values, for ae_lua_fill. */
 ae_lua_box_t *ae_lua_newlayer(lua_State *L, int nuv);
 
+/* [-0, +0, v] Raises "<who>: unknown option 'epoch' (did you mean
+ * 'epochs'?)" when the table at arg has a string key not in `allowed` (a
+ * NULL-terminated list); integer keys are left to the caller, other keys
+ * raise too. Nothing when arg is none or nil. The twin of
+ * bindings/aelab/optcheck.lua: same distance, aliases and message. */
+void ae_lua_check_options(lua_State *L, int arg, const char *who, const char *const *allowed);
+
 /* opts.init ('glorot'/'xavier', default, or 'he'/'kaiming') of the options
  * table at arg; errors name `who`. */
 int ae_lua_opt_init(lua_State *L, int arg, const char *who);

@@ -66,7 +66,9 @@ static int opt_kernel(lua_State *L, int arg, const char *who) {
 static int conv_like(lua_State *L, conv_ctor make, const char *who) {
   int cin = checksize(L, 1, "input channels"), cout = checksize(L, 2, "output channels");
   int k = checksize(L, 3, "kernel size");
+  static const char *const keys[] = {"init", "kernel", "naive", "padding", "stride", NULL};
   if (!lua_isnoneornil(L, 4)) luaL_checktype(L, 4, LUA_TTABLE);
+  ae_lua_check_options(L, 4, who, keys);
   int stride = opt_int(L, 4, "stride", 1);
   luaL_argcheck(L, stride >= 1, 4, "stride must be positive");
   int pad = opt_padding(L, 4, who, AE_PAD_VALID), init = ae_lua_opt_init(L, 4, who), naive = opt_kernel(L, 4, who);
@@ -88,7 +90,9 @@ static int l_maxpool2d(lua_State *L) {
     stride = checksize(L, 2, "stride");
     opts = 3;
   }
+  static const char *const keys[] = {"padding", "stride", NULL};
   if (!lua_isnoneornil(L, opts)) luaL_checktype(L, opts, LUA_TTABLE);
+  ae_lua_check_options(L, opts, "MaxPool2D", keys);
   stride = opt_int(L, opts, "stride", stride);
   luaL_argcheck(L, stride >= 1, opts, "stride must be positive");
   int pad = opt_padding(L, opts, "MaxPool2D", AE_PAD_VALID);

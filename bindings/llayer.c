@@ -53,6 +53,9 @@ static int l_dense(lua_State *L) {
   lua_Integer in = luaL_checkinteger(L, 1), out = luaL_checkinteger(L, 2);
   luaL_argcheck(L, in >= 1 && in <= (1 << 24), 1, "input size must be a positive integer");
   luaL_argcheck(L, out >= 1 && out <= (1 << 24), 2, "output size must be a positive integer");
+  static const char *const keys[] = {"init", NULL};
+  if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
+  ae_lua_check_options(L, 3, "Dense", keys);
   int init = ae_lua_opt_init(L, 3, "Dense");
   ae_rng_t *rng = ae_lua_rng(L);
   ae_lua_box_t *b = ae_lua_newlayer(L, 0);

@@ -23,10 +23,22 @@ static lua_Number field(lua_State *L, int t, const char *name, lua_Number def) {
   return v;
 }
 
+/* Options with none given: Adam() and Adam(nil) both mean Adam{} (before,
+ * Adam(nil) pushed the empty table above the nil and then checked the nil). */
+static void check_opts(lua_State *L, const char *who, const char *const *allowed) {
+  lua_settop(L, 1);
+  if (lua_isnil(L, 1)) {
+    lua_newtable(L);
+    lua_replace(L, 1);
+  }
+  luaL_checktype(L, 1, LUA_TTABLE);
+  ae_lua_check_options(L, 1, who, allowed);
+}
+
 /* Adam{lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7, weight_decay=0}: Keras' eps. */
 static int l_adam(lua_State *L) {
-  if (lua_isnoneornil(L, 1)) lua_newtable(L);
-  luaL_checktype(L, 1, LUA_TTABLE);
+  static const char *const keys[] = {"beta1", "beta2", "eps", "lr", "weight_decay", NULL};
+  check_opts(L, "Adam", keys);
   float lr = (float)field(L, 1, "lr", 1e-3), beta1 = (float)field(L, 1, "beta1", 0.9),
         beta2 = (float)field(L, 1, "beta2", 0.999), eps = (float)field(L, 1, "eps", 1e-7),
         weight_decay = (float)field(L, 1, "weight_decay", 0.0);
@@ -38,8 +50,8 @@ static int l_adam(lua_State *L) {
 
 /* SGD{lr=0.01, momentum=0, nesterov=false, weight_decay=0} */
 static int l_sgd(lua_State *L) {
-  if (lua_isnoneornil(L, 1)) lua_newtable(L);
-  luaL_checktype(L, 1, LUA_TTABLE);
+  static const char *const keys[] = {"lr", "momentum", "nesterov", "weight_decay", NULL};
+  check_opts(L, "SGD", keys);
   lua_getfield(L, 1, "nesterov");
   int nesterov = lua_toboolean(L, -1);
   lua_pop(L, 1);

@@ -101,6 +101,42 @@ static int t_randperm(lua_State *L) {
   return 1;
 }
 
+/* "[2][1]": the 1-based indices path[0..n-1], for messages. */
+static const char *path_str(char *buf, size_t size, const int *path, int n) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < n && used < size; i++) used += (size_t)snprintf(buf + used, size - used, "[%d]", path[i]);
+  return buf;
+}
+
+/* Checks that the table on top, at nesting `level` (0-based) and reached by
+ * the 1-based indices path[0..level-1], has shape[level] entries, each a
+ * table of the same shape one level down or, at the last level, a number:
+ * a ragged row is an error that names it, not a row cut to the first one's
+ * length. [-0, +0, v] */
+static void check_nested(lua_State *L, int level, int nd, const int *shape, int *path) {
+  char where[96];
+  if (level >= nd || nd > AE_MAXDIM) return; /* never: the caller's nd ≤ AE_MAXDIM (tells GCC too) */
+  lua_Integer len = luaL_len(L, -1);
+  if (len != shape[level])
+    luaL_error(L, "tensor{}: ragged table: row %s has %I entries, expected %d like the first row",
+               path_str(where, sizeof where, path, level), len, shape[level]);
+  for (int k = 1; k <= shape[level]; k++) {
+    int type = lua_geti(L, -1, k);
+    path[level] = k;
+    if (level < nd - 1) {
+      if (type != LUA_TTABLE)
+        luaL_error(L, "tensor{}: ragged table: element %s is a %s, expected a table of %d numbers",
+                   path_str(where, sizeof where, path, level + 1), luaL_typename(L, -1), shape[level + 1]);
+      check_nested(L, level + 1, nd, shape, path);
+    } else if (!lua_isnumber(L, -1)) {
+      luaL_error(L, "tensor{}: element %s is a %s, not a number", path_str(where, sizeof where, path, level + 1),
+                 luaL_typename(L, -1));
+    }
+    lua_pop(L, 1);
+  }
+}
+
 /* Nested tables of numbers → tensor: {1,2,3} or {{1,2},{3,4}}. */
 static int t_from_table(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -113,6 +149,8 @@ static int t_from_table(lua_State *L) {
     lua_geti(L, -1, 1);
   }
   lua_settop(L, 1);
+  int path[AE_MAXDIM];
+  check_nested(L, 0, nd, shape, path); /* every row as long as the first */
   ae_tensor_t *t = push_new(L, nd, shape); /* owned by the userdata: the errors below free it */
   float *d = ae_tensor_data(t);
   size_t n = ae_tensor_numel(t);
@@ -298,7 +336,11 @@ static int m_rows(lua_State *L) {
     idx = push_new_into(L, ib, 1, shape);
     for (int i = 0; i < total; i++) {
       lua_geti(L, 2, i + 1); /* may run __index: the tensor is owned already */
-      ae_tensor_data(idx)[i] = (float)lua_tonumber(L, -1);
+      int ok;
+      lua_Number v = lua_tonumberx(L, -1, &ok);
+      /* not 0 for a non-number: that read as "row 0" or, with base 0, the first row */
+      if (!ok) return luaL_error(L, "rows: index %d is a %s, not a row number", i + 1, luaL_typename(L, -1));
+      ae_tensor_data(idx)[i] = (float)v;
       lua_pop(L, 1);
     }
   }

@@ -3,7 +3,8 @@
  * Debian's BLIS 0.9.0 does not know AMD Zen 5 and falls back to its slow
  * `generic` kernels. BLIS reads BLIS_ARCH_TYPE (a numeric arch_t id; a name is
  * silently read as 0) once, when it initializes, so the choice is made here,
- * before the first BLIS call. The `knl` kernels crash on Zen 5: never picked. */
+ * before the first BLIS call. Only kernel sets this BLIS has and this CPU
+ * can run are accepted, whoever asks (ae_blas_arch_check). */
 #include "blas.h"
 
 #include <assert.h>
@@ -29,19 +30,99 @@ static int mixed;            /* choose per call between the two below */
 static cntx_t cntx_skx, cntx_zen3;
 #define MIXED_SKX_MAX_K 64   /* K up to this goes to skx, above to zen3 */
 
+/* The kernel sets Debian's BLIS 0.9 has compiled in (its x86_64 "amd64"
+ * family; libblis.a has a bli_cntx_init_<name> for each), with the
+ * instructions each one's kernels use. Any other id (knc, the ARM and POWER
+ * sets) makes BLIS abort; a set whose instructions the CPU lacks dies of
+ * SIGILL in the first GEMM (knl needs AVX-512 ER/PF, which only Xeon Phi
+ * has; bulldozer to excavator need AMD's FMA4 and XOP). */
 static const struct {
   const char *name;
   arch_t id;
+  unsigned needs; /* AE_CPU_* */
+  const char *needs_text;
 } arches[] = {
-    {"skx", BLIS_ARCH_SKX},         {"haswell", BLIS_ARCH_HASWELL}, {"zen3", BLIS_ARCH_ZEN3},
-    {"zen2", BLIS_ARCH_ZEN2},       {"zen", BLIS_ARCH_ZEN},         {"sandybridge", BLIS_ARCH_SANDYBRIDGE},
-    {"generic", BLIS_ARCH_GENERIC},
+    {"skx", BLIS_ARCH_SKX, AE_CPU_AVX512F | AE_CPU_AVX512DQ | AE_CPU_AVX512BW | AE_CPU_AVX512VL | AE_CPU_FMA,
+     "AVX-512 F/DQ/BW/VL"},
+    {"knl", BLIS_ARCH_KNL, AE_CPU_AVX512F | AE_CPU_AVX512PF | AE_CPU_AVX512ER | AE_CPU_AVX512CD,
+     "AVX-512 F/PF/ER/CD (Xeon Phi)"},
+    {"haswell", BLIS_ARCH_HASWELL, AE_CPU_AVX2 | AE_CPU_FMA, "AVX2 and FMA"},
+    {"sandybridge", BLIS_ARCH_SANDYBRIDGE, AE_CPU_AVX, "AVX"},
+    {"penryn", BLIS_ARCH_PENRYN, AE_CPU_SSSE3, "SSSE3"},
+    {"zen3", BLIS_ARCH_ZEN3, AE_CPU_AVX2 | AE_CPU_FMA, "AVX2 and FMA"},
+    {"zen2", BLIS_ARCH_ZEN2, AE_CPU_AVX2 | AE_CPU_FMA, "AVX2 and FMA"},
+    {"zen", BLIS_ARCH_ZEN, AE_CPU_AVX2 | AE_CPU_FMA, "AVX2 and FMA"},
+    {"excavator", BLIS_ARCH_EXCAVATOR, AE_CPU_AVX2 | AE_CPU_FMA | AE_CPU_FMA4 | AE_CPU_XOP, "AVX2, FMA, FMA4 and XOP"},
+    {"steamroller", BLIS_ARCH_STEAMROLLER, AE_CPU_AVX | AE_CPU_FMA | AE_CPU_FMA4 | AE_CPU_XOP, "FMA, FMA4 and XOP"},
+    {"piledriver", BLIS_ARCH_PILEDRIVER, AE_CPU_AVX | AE_CPU_FMA | AE_CPU_FMA4 | AE_CPU_XOP, "FMA, FMA4 and XOP"},
+    {"bulldozer", BLIS_ARCH_BULLDOZER, AE_CPU_AVX | AE_CPU_FMA4 | AE_CPU_XOP, "FMA4 and XOP"},
+    {"generic", BLIS_ARCH_GENERIC, 0, "nothing"},
 };
+#define NARCHES (sizeof arches / sizeof arches[0])
 
 static int arch_by_name(const char *name) {
-  for (size_t i = 0; i < sizeof arches / sizeof arches[0]; i++)
+  for (size_t i = 0; i < NARCHES; i++)
     if (strcmp(arches[i].name, name) == 0) return (int)arches[i].id;
   return -1;
+}
+
+unsigned ae_blas_cpu_features(void) {
+  __builtin_cpu_init();
+  static const struct {
+    const char *name;
+    unsigned bit;
+  } f[] = {
+      {"ssse3", AE_CPU_SSSE3},       {"avx", AE_CPU_AVX},           {"avx2", AE_CPU_AVX2},
+      {"fma", AE_CPU_FMA},           {"fma4", AE_CPU_FMA4},         {"xop", AE_CPU_XOP},
+      {"avx512f", AE_CPU_AVX512F},   {"avx512dq", AE_CPU_AVX512DQ}, {"avx512bw", AE_CPU_AVX512BW},
+      {"avx512vl", AE_CPU_AVX512VL}, {"avx512pf", AE_CPU_AVX512PF}, {"avx512er", AE_CPU_AVX512ER},
+      {"avx512cd", AE_CPU_AVX512CD},
+  };
+  unsigned have = 0;
+  /* __builtin_cpu_supports needs a literal: one call per name, unrolled by hand */
+  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+    int yes = 0;
+    switch (f[i].bit) {
+    case AE_CPU_SSSE3: yes = __builtin_cpu_supports("ssse3"); break;
+    case AE_CPU_AVX: yes = __builtin_cpu_supports("avx"); break;
+    case AE_CPU_AVX2: yes = __builtin_cpu_supports("avx2"); break;
+    case AE_CPU_FMA: yes = __builtin_cpu_supports("fma"); break;
+    case AE_CPU_FMA4: yes = __builtin_cpu_supports("fma4"); break;
+    case AE_CPU_XOP: yes = __builtin_cpu_supports("xop"); break;
+    case AE_CPU_AVX512F: yes = __builtin_cpu_supports("avx512f"); break;
+    case AE_CPU_AVX512DQ: yes = __builtin_cpu_supports("avx512dq"); break;
+    case AE_CPU_AVX512BW: yes = __builtin_cpu_supports("avx512bw"); break;
+    case AE_CPU_AVX512VL: yes = __builtin_cpu_supports("avx512vl"); break;
+    case AE_CPU_AVX512PF: yes = __builtin_cpu_supports("avx512pf"); break;
+    case AE_CPU_AVX512ER: yes = __builtin_cpu_supports("avx512er"); break;
+    case AE_CPU_AVX512CD: yes = __builtin_cpu_supports("avx512cd"); break;
+    }
+    if (yes) have |= f[i].bit;
+  }
+  return have;
+}
+
+int ae_blas_arch_check(int id, unsigned have, ae_error_t *e) {
+  for (size_t i = 0; i < NARCHES; i++) {
+    if ((int)arches[i].id != id) continue;
+    if ((arches[i].needs & have) != arches[i].needs)
+      return ae_fail(e, AE_EARG, "refused BLIS kernel set %s (arch id %d): it needs %s, which this CPU lacks "
+                     "(its instructions would stop aelab with SIGILL)", arches[i].name, id, arches[i].needs_text);
+    return AE_OK;
+  }
+  if (id >= 0 && id < BLIS_NUM_ARCHS)
+    return ae_fail(e, AE_EARG, "refused BLIS kernel set %s (arch id %d): this BLIS is not built with it "
+                   "(BLIS would abort)", bli_arch_string((arch_t)id), id);
+  return ae_fail(e, AE_EARG, "refused BLIS arch id %d: ids are 0..%d", id, BLIS_NUM_ARCHS - 1);
+}
+
+/* "skx, knl, haswell, ..." into buf: the names --blis takes. */
+static const char *arch_names(char *buf, size_t n) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < NARCHES && used < n; i++)
+    used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "", arches[i].name);
+  return buf;
 }
 
 int ae_blas_setup(const char *request, ae_error_t *e) {
@@ -50,9 +131,11 @@ int ae_blas_setup(const char *request, ae_error_t *e) {
   const char *env = getenv("BLIS_ARCH_TYPE");
   if (request && *request && strcmp(request, "auto") != 0) {
     id = arch_by_name(request);
+    char names[256];
     if (id < 0)
-      return ae_fail(e, AE_EARG, "unknown BLIS kernel set '%s' (try skx, haswell, zen3, generic or auto)",
-                     request);
+      return ae_fail(e, AE_EARG, "unknown BLIS kernel set '%s' (the sets are auto, %s)", request,
+                     arch_names(names, sizeof names));
+    if (ae_blas_arch_check(id, ae_blas_cpu_features(), e)) return e->code;
     snprintf(arch_reason, sizeof arch_reason, "asked for");
   } else if (env && *env) {
     char *end;
@@ -65,6 +148,11 @@ int ae_blas_setup(const char *request, ae_error_t *e) {
                        BLIS_NUM_ARCHS - 1);
     } else {
       id = (int)v;
+    }
+    if (ae_blas_arch_check(id, ae_blas_cpu_features(), e)) {
+      char msg[sizeof e->msg];
+      snprintf(msg, sizeof msg, "%s", e->msg);
+      return ae_fail(e, AE_EARG, "BLIS_ARCH_TYPE=%s: %s; unset it or choose another", env, msg);
     }
     snprintf(arch_reason, sizeof arch_reason, "BLIS_ARCH_TYPE=%s", env);
   } else {

@@ -55,14 +55,29 @@ ae_tensor_t *ae_idx_load(const char *path, int scale, ae_error_t *e) {
       goto done;
     }
   }
-  raw = malloc(n);
-  if (!raw) {
-    ae_fail(e, AE_ENOMEM, "IDX: out of memory for %zu bytes of '%s'", n, path);
-    goto done;
-  }
-  if (!read_exact(f, raw, n)) {
-    ae_fail(e, AE_EFORMAT, "IDX: '%s' is truncated: its header promises %zu values", path, n);
-    goto done;
+  /* The buffer grows with what is actually read (from 1 MiB, doubling up
+   * to n): a 20-byte file claiming 2^34 values once had 16 GB allocated
+   * before the read found it short (the fuzzer's first find). A gzip'd
+   * file's length says nothing of its contents, so its size is not checked
+   * up front. */
+  size_t got = 0, cap = 0;
+  while (got < n) {
+    if (got == cap) {
+      size_t grow = cap ? 2 * cap : (size_t)1 << 20;
+      grow = grow < n ? grow : n;
+      unsigned char *more = realloc(raw, grow);
+      if (!more) {
+        ae_fail(e, AE_ENOMEM, "IDX: out of memory for %zu bytes of '%s'", grow, path);
+        goto done;
+      }
+      raw = more;
+      cap = grow;
+    }
+    if (!read_exact(f, raw + got, cap - got)) {
+      ae_fail(e, AE_EFORMAT, "IDX: '%s' is truncated: its header promises %zu values", path, n);
+      goto done;
+    }
+    got = cap;
   }
   unsigned char extra;
   if (gzread(f, &extra, 1) == 1) {

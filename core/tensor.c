@@ -3,12 +3,14 @@
 #include "blas.h"
 #include "file.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* 64-byte alignment: one cache line, and what AVX-512 loads like. */
 static ae_storage_t *storage_new(size_t size, ae_error_t *e) {
@@ -437,90 +439,251 @@ int ae_tensor_save_npy(const ae_tensor_t *t, const char *path, ae_error_t *e) {
   return AE_OK;
 }
 
+/* Reading: the header is a Python dict literal, parsed as one, e.g.
+ *   {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
+ * (Python 2's numpy wrote '(2L, 3L)'). Sizes are checked against the bytes
+ * there are before anything is allocated: a 148-byte file claiming
+ * 20000×20000 floats is refused as truncated, not zero-filled first. The
+ * host is little-endian (x86-64), as the writer above assumes. */
+enum { NPY_F4, NPY_F8, NPY_U1 };
+typedef struct {
+  int kind, swap;   /* element type; big-endian data, byte-swapped on load */
+  size_t elsize;    /* bytes per element */
+  int nd, shape[AE_MAXDIM];
+  size_t numel;
+  size_t offset;    /* where the data starts */
+} npy_header_t;
+
+/* The header's text from s to end: one small recursive-descent reader. */
+typedef struct {
+  const char *s, *end;
+} cursor_t;
+
+static void skip_space(cursor_t *c) {
+  while (c->s < c->end && (*c->s == ' ' || *c->s == '\t' || *c->s == '\n' || *c->s == '\r')) c->s++;
+}
+
+static int eat(cursor_t *c, char ch) {
+  skip_space(c);
+  if (c->s < c->end && *c->s == ch) {
+    c->s++;
+    return 1;
+  }
+  return 0;
+}
+
+/* A quoted string ('...' or "...", no escapes: numpy writes none) into buf. */
+static int read_string(cursor_t *c, char *buf, size_t size) {
+  skip_space(c);
+  if (c->s >= c->end || (*c->s != '\'' && *c->s != '"')) return 0;
+  char q = *c->s++;
+  size_t n = 0;
+  while (c->s < c->end && *c->s != q) {
+    if (n + 1 >= size) return 0;
+    buf[n++] = *c->s++;
+  }
+  if (c->s >= c->end) return 0;
+  c->s++;
+  buf[n] = '\0';
+  return 1;
+}
+
+static int read_word(cursor_t *c, const char *w) {
+  skip_space(c);
+  size_t n = strlen(w);
+  if ((size_t)(c->end - c->s) < n || memcmp(c->s, w, n) != 0) return 0;
+  c->s += n;
+  return 1;
+}
+
+#define NPY_FAIL(...) return ae_fail(e, AE_EFORMAT, __VA_ARGS__)
+
+/* The shape tuple: "()", "(5,)", "(2, 3)", "(2L, 3L)". */
+static int read_shape(cursor_t *c, npy_header_t *h, const char *name, ae_error_t *e) {
+  if (!eat(c, '(')) NPY_FAIL("load_npy: '%s': the shape is not a tuple", name);
+  h->nd = 0;
+  for (;;) {
+    if (eat(c, ')')) break;
+    skip_space(c);
+    const char *num = c->s;
+    int neg = c->s < c->end && *c->s == '-';
+    if (neg) c->s++;
+    if (c->s >= c->end || *c->s < '0' || *c->s > '9')
+      NPY_FAIL("load_npy: '%s': the shape holds something other than sizes", name);
+    unsigned long long v = 0;
+    while (c->s < c->end && *c->s >= '0' && *c->s <= '9') {
+      if (v <= INT_MAX) v = v * 10 + (unsigned)(*c->s - '0'); /* stops growing past INT_MAX: no overflow */
+      c->s++;
+    }
+    if (neg || v > INT_MAX)
+      NPY_FAIL("load_npy: '%s' has a dimension of %.*s (sizes are 0 to %d)", name, (int)(c->s - num < 40 ? c->s - num : 40),
+               num, INT_MAX);
+    if (c->s < c->end && (*c->s == 'L' || *c->s == 'l')) c->s++; /* Python 2's long */
+    if (h->nd == AE_MAXDIM) NPY_FAIL("load_npy: '%s' has more than %d dimensions", name, AE_MAXDIM);
+    h->shape[h->nd++] = (int)v;
+    if (eat(c, ')')) break;
+    if (!eat(c, ',')) NPY_FAIL("load_npy: '%s': the sizes of its shape are not separated by commas", name);
+  }
+  if (h->nd == 0) h->shape[h->nd++] = 1; /* a 0-d array: one value */
+  return AE_OK;
+}
+
+static int read_descr(const char *d, npy_header_t *h, const char *name, ae_error_t *e) {
+  char order = d[0];
+  if (order != '<' && order != '>' && order != '|' && order != '=')
+    NPY_FAIL("load_npy: '%s': dtype '%s' is not supported (float32, float64 and uint8 are)", name, d);
+  h->swap = order == '>';
+  if (strcmp(d + 1, "f4") == 0) h->kind = NPY_F4, h->elsize = 4;
+  else if (strcmp(d + 1, "f8") == 0) h->kind = NPY_F8, h->elsize = 8;
+  else if (strcmp(d + 1, "u1") == 0) h->kind = NPY_U1, h->elsize = 1, h->swap = 0;
+  else NPY_FAIL("load_npy: '%s': dtype '%s' is not supported (float32, float64 and uint8 are)", name, d);
+  if (order == '|' && h->elsize > 1) NPY_FAIL("load_npy: '%s': dtype '%s' has no byte order", name, d);
+  return AE_OK;
+}
+
+/* Parses the preamble and header in buf[0..size) (at least up to the end of
+ * the header); `total` is the whole file's size, to check the data against. */
+static int parse_header(const unsigned char *buf, size_t size, size_t total, npy_header_t *h, const char *name,
+                        ae_error_t *e) {
+  if (size < 10 || memcmp(buf, "\x93NUMPY", 6) != 0) NPY_FAIL("load_npy: '%s' is not a .npy file (bad magic)", name);
+  int major = buf[6];
+  if (major < 1 || major > 3) NPY_FAIL("load_npy: '%s': .npy format version %d.%d is not supported", name, major, buf[7]);
+  size_t hlen = buf[8] | (size_t)buf[9] << 8, start = 10;
+  if (major >= 2) { /* version 2 and 3: a 4-byte header length */
+    if (size < 12) NPY_FAIL("load_npy: '%s' is truncated in its header", name);
+    hlen |= (size_t)buf[10] << 16 | (size_t)buf[11] << 24;
+    start = 12;
+  }
+  if (hlen > size - start) NPY_FAIL("load_npy: '%s' is truncated in its header", name);
+  cursor_t c = {(const char *)buf + start, (const char *)buf + start + hlen};
+  int seen_descr = 0, seen_order = 0, seen_shape = 0;
+  if (!eat(&c, '{')) NPY_FAIL("load_npy: '%s': the header is not a dictionary", name);
+  while (!eat(&c, '}')) {
+    char key[32], value[32];
+    if (!read_string(&c, key, sizeof key) || !eat(&c, ':'))
+      NPY_FAIL("load_npy: '%s': the header is not a dictionary of 'descr', 'fortran_order' and 'shape'", name);
+    if (strcmp(key, "descr") == 0) {
+      if (!read_string(&c, value, sizeof value))
+        NPY_FAIL("load_npy: '%s': a structured dtype is not supported (float32, float64 and uint8 are)", name);
+      if (read_descr(value, h, name, e)) return e->code;
+      seen_descr = 1;
+    } else if (strcmp(key, "fortran_order") == 0) {
+      if (read_word(&c, "True")) NPY_FAIL("load_npy: '%s' is in Fortran order; save it C-contiguous", name);
+      if (!read_word(&c, "False")) NPY_FAIL("load_npy: '%s': fortran_order is neither True nor False", name);
+      seen_order = 1;
+    } else if (strcmp(key, "shape") == 0) {
+      if (read_shape(&c, h, name, e)) return e->code;
+      seen_shape = 1;
+    } else {
+      NPY_FAIL("load_npy: '%s': unknown header key '%s'", name, key);
+    }
+    if (!eat(&c, ',')) {
+      if (!eat(&c, '}')) NPY_FAIL("load_npy: '%s': the header's entries are not separated by commas", name);
+      break;
+    }
+  }
+  if (!seen_descr || !seen_order || !seen_shape)
+    NPY_FAIL("load_npy: '%s': header has no %s", name, !seen_descr ? "descr" : !seen_order ? "fortran_order" : "shape");
+  /* the element count and byte count, without overflow, against the file */
+  size_t n = 1, avail = total - (start + hlen);
+  int zero = 0;
+  for (int i = 0; i < h->nd; i++) zero |= h->shape[i] == 0;
+  for (int i = 0; i < h->nd && !zero; i++) {
+    if (n > avail / h->elsize / (size_t)h->shape[i]) {
+      char dims[96];
+      NPY_FAIL("load_npy: '%s' is truncated: its header promises %s values of %zu bytes, the file holds %zu bytes "
+               "of data", name, ae_dims_str(h->shape, h->nd, '[', ']', dims, sizeof dims), h->elsize, avail);
+    }
+    n *= (size_t)h->shape[i];
+  }
+  h->numel = zero ? 0 : n;
+  if (h->numel * h->elsize != avail)
+    NPY_FAIL("load_npy: '%s' is longer than its header says: %zu bytes of data for %zu values of %zu bytes", name,
+             avail, h->numel, h->elsize);
+  h->offset = start + hlen;
+  return AE_OK;
+}
+
+/* n values of the file's type at src into floats at dst. */
+static void convert(float *dst, const unsigned char *src, size_t n, const npy_header_t *h) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char b[8];
+    memcpy(b, src + i * h->elsize, h->elsize);
+    if (h->swap)
+      for (size_t k = 0; k < h->elsize / 2; k++) {
+        unsigned char t = b[k];
+        b[k] = b[h->elsize - 1 - k];
+        b[h->elsize - 1 - k] = t;
+      }
+    if (h->kind == NPY_U1) dst[i] = b[0];
+    else if (h->kind == NPY_F4) memcpy(dst + i, b, 4);
+    else {
+      double v;
+      memcpy(&v, b, 8);
+      dst[i] = (float)v;
+    }
+  }
+}
+
+ae_tensor_t *ae_tensor_parse_npy(const void *bytes, size_t size, const char *name, ae_error_t *e) {
+  npy_header_t h;
+  if (parse_header(bytes, size, size, &h, name, e)) return NULL;
+  ae_tensor_t *t = ae_tensor_new(h.nd, h.shape, e);
+  if (t) convert(ae_tensor_data(t), (const unsigned char *)bytes + h.offset, h.numel, &h);
+  return t;
+}
+
 ae_tensor_t *ae_tensor_load_npy(const char *path, ae_error_t *e) {
   FILE *f = fopen(path, "rb");
-  if (!f) return ae_fail(e, AE_EIO, "load_npy: cannot open '%s'", path), NULL;
-  unsigned char pre[10];
+  if (!f) return ae_fail(e, AE_EIO, "load_npy: cannot open '%s': %s", path, strerror(errno)), NULL;
   ae_tensor_t *t = NULL;
-  char *header = NULL;
-  if (fread(pre, 1, 10, f) != 10 || memcmp(pre, "\x93NUMPY", 6) != 0) {
-    ae_fail(e, AE_EFORMAT, "load_npy: '%s' is not a .npy file (bad magic)", path);
+  unsigned char *head = NULL;
+  struct stat st;
+  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    ae_fail(e, AE_EIO, "load_npy: '%s' is not a regular file", path);
     goto done;
   }
-  size_t hlen = pre[8] | (size_t)pre[9] << 8;
-  if (pre[6] >= 2) { /* version 2/3: 4-byte header length */
-    unsigned char more[2];
-    if (fread(more, 1, 2, f) != 2) goto truncated;
-    hlen |= (size_t)more[0] << 16 | (size_t)more[1] << 24;
-  }
-  header = malloc(hlen + 1);
-  if (!header) {
-    ae_fail(e, AE_ENOMEM, "out of memory");
+  size_t total = (size_t)st.st_size;
+  /* the preamble, then the header it announces (at most the whole file) */
+  unsigned char pre[12];
+  size_t got = fread(pre, 1, sizeof pre, f);
+  size_t hlen = got >= 10 ? (pre[8] | (size_t)pre[9] << 8) + 10 : got;
+  if (got >= 12 && pre[6] >= 2) hlen = (pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 | (size_t)pre[11] << 24) + 12;
+  if (hlen > total) hlen = total; /* parse_header then says truncated */
+  if (hlen < got) hlen = got;
+  head = malloc(hlen ? hlen : 1);
+  if (!head) {
+    ae_fail(e, AE_ENOMEM, "load_npy: out of memory for the header of '%s'", path);
     goto done;
   }
-  if (fread(header, 1, hlen, f) != hlen) goto truncated;
-  header[hlen] = '\0';
-  int elsize;
-  if (strstr(header, "'<f4'")) elsize = 4;
-  else if (strstr(header, "'<f8'")) elsize = 8;
-  else if (strstr(header, "'|u1'")) elsize = 1;
-  else {
-    ae_fail(e, AE_EFORMAT, "load_npy: '%s': only float32, float64 and uint8 are supported", path);
+  memcpy(head, pre, got);
+  if (fread(head + got, 1, hlen - got, f) != hlen - got) {
+    ae_fail(e, AE_EIO, "load_npy: cannot read '%s'", path);
     goto done;
   }
-  if (strstr(header, "'fortran_order': True")) {
-    ae_fail(e, AE_EFORMAT, "load_npy: '%s' is in Fortran order; save it C-contiguous", path);
-    goto done;
-  }
-  const char *s = strstr(header, "'shape': (");
-  if (!s) {
-    ae_fail(e, AE_EFORMAT, "load_npy: '%s': header has no shape", path);
-    goto done;
-  }
-  s += 10;
-  int shape[AE_MAXDIM], nd = 0;
-  while (*s && *s != ')') {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s) break;
-    if (nd == AE_MAXDIM) {
-      ae_fail(e, AE_EFORMAT, "load_npy: '%s' has more than %d dimensions", path, AE_MAXDIM);
-      goto done;
-    }
-    if (v < 0 || v > INT_MAX) {
-      ae_fail(e, AE_EFORMAT, "load_npy: '%s' has a dimension of %ld", path, v);
-      goto done;
-    }
-    shape[nd++] = (int)v;
-    s = end;
-    while (*s == ',' || *s == ' ') s++;
-  }
-  if (nd == 0) shape[nd++] = 1; /* a 0-d array */
-  t = ae_tensor_new(nd, shape, e);
+  npy_header_t h;
+  if (parse_header(head, hlen, total, &h, path, e)) goto done;
+  t = ae_tensor_new(h.nd, h.shape, e);
   if (!t) goto done;
-  size_t n = ae_tensor_numel(t);
   float *d = ae_tensor_data(t);
-  if (elsize == 4) {
-    if (fread(d, 4, n, f) != n) goto truncated;
-  } else {
-    unsigned char buf[8];
-    for (size_t i = 0; i < n; i++) {
-      if (fread(buf, (size_t)elsize, 1, f) != 1) goto truncated;
-      if (elsize == 1) d[i] = buf[0];
-      else {
-        double v;
-        memcpy(&v, buf, 8);
-        d[i] = (float)v;
-      }
+  if (h.kind == NPY_F4 && !h.swap) {
+    if (fread(d, 4, h.numel, f) != h.numel) goto short_read;
+  } else { /* through a buffer, in blocks: no second copy of the whole file */
+    unsigned char buf[8192];
+    size_t per = sizeof buf / h.elsize;
+    for (size_t i = 0; i < h.numel; i += per) {
+      size_t k = h.numel - i < per ? h.numel - i : per;
+      if (fread(buf, h.elsize, k, f) != k) goto short_read;
+      convert(d + i, buf, k, &h);
     }
   }
   goto done;
-truncated:
-  ae_fail(e, AE_EFORMAT, "load_npy: '%s' is truncated", path);
+short_read: /* the file shrank since fstat, or a read error */
+  ae_fail(e, AE_EIO, "load_npy: cannot read the data of '%s'%s", path, ferror(f) ? "" : ": it is shorter than it was");
   ae_tensor_free(t);
   t = NULL;
 done:
-  free(header);
+  free(head);
   fclose(f);
   return t;
 }

@@ -97,8 +97,13 @@ ae_tensor_t *ae_tensor_mean_rows(const ae_tensor_t *t, ae_error_t *e);
 /* Index of the largest value in each row (0-based), as floats [N]. */
 ae_tensor_t *ae_tensor_argmax_rows(const ae_tensor_t *t, ae_error_t *e);
 
-/* numpy .npy files (little-endian float32, C order; loads float64 and uint8 too). */
+/* numpy .npy files: saved as little-endian float32, C order. Loads float32,
+ * float64 and uint8 of either byte order (versions 1 to 3); sizes are checked
+ * against the file's length before any allocation. */
 int ae_tensor_save_npy(const ae_tensor_t *t, const char *path, ae_error_t *e);
 ae_tensor_t *ae_tensor_load_npy(const char *path, ae_error_t *e);
+/* The same from the whole file's bytes in memory (what the fuzzer feeds);
+ * name is used in messages. */
+ae_tensor_t *ae_tensor_parse_npy(const void *bytes, size_t size, const char *name, ae_error_t *e);
 
 #endif

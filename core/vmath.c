@@ -32,9 +32,9 @@ static inline float vexp(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r2 + r + 1.0f;
-  /* 2^n as float bits, in unsigned arithmetic: a NaN input slips past the
-   * clamps and leaves ti anything, and a signed shift of that is undefined
-   * (UBSan stopped a diverging fit here); the NaN still comes out through p. */
+  /* 2^n as float bits, in unsigned arithmetic: a NaN x leaves NaN bits in
+   * ti, and the signed shift of those was undefined (UBSan: "left shift of
+   * ... by 23 places"); now any bits shift, and p·scale stays NaN. */
   uint32_t bits = ((uint32_t)ti - 0x4B400000u + 127u) << 23;
   float scale;
   memcpy(&scale, &bits, 4);
@@ -132,10 +132,23 @@ void ae_v_sigmoid(float *y, const float *x, size_t n) {
   }
 }
 
+/* tanh x: 2σ(2x) − 1 cancels near 0 (absolute error ~6e-8, so 7% relative
+ * at 1e-6, 7e-5 at 1e-3); below |x| = 0.1 the Taylor series x − x³/3 +
+ * 2x⁵/15 − 17x⁷/315 is used instead (next term < 3e-10 relative there; the
+ * other form is within 1e-6 relative from 0.1 up). Both are computed and
+ * one selected, so the loop still vectorizes (AVX-512 clone). Timed here,
+ * old and new alternating (65,536 floats, one thread, best of 7 runs of 200
+ * calls): 0.57 ns per element before, 0.71-0.73 after; Cephes' degree-11
+ * polynomial up to |x| = 0.625 cost 0.78-0.82. */
 CLONES static void tanh_k(float *y, const float *x, size_t n) {
-  /* tanh x = 2σ(2x) − 1 */
-  for (size_t i = 0; i < n; i++) y[i] = 2.0f / (1.0f + vexp(-2.0f * x[i])) - 1.0f;
+  for (size_t i = 0; i < n; i++) {
+    float v = x[i], z = v * v;
+    float small = v + v * z * (-3.33333333e-1f + z * (1.33333333e-1f + z * -5.39682540e-2f));
+    float large = 2.0f / (1.0f + vexp(-2.0f * v)) - 1.0f;
+    y[i] = fabsf(v) < 0.1f ? small : large;
+  }
 }
+
 void ae_v_tanh(float *y, const float *x, size_t n) {
 #pragma omp parallel num_threads(nthreads(n))
   {
@@ -264,10 +277,15 @@ double ae_v_bce_logits(float *dz, const float *z, const float *t, size_t n, floa
   return s;
 }
 
+/* The loss uses p clamped to [1e-7, 1 − 1e-7] (Keras): where the clamp is
+ * active the loss does not move with p, so its gradient there is 0 (it was
+ * (q − t)/(q(1 − q)) at the clamp: p = 1, t = 1 was still pushed down). */
 CLONES static void bce_prob_grad_k(float *dp, const float *p, const float *t, size_t n, float scale) {
   for (size_t i = 0; i < n; i++) {
+    int clamped = p[i] < 1e-7f || p[i] > 1.0f - 1e-7f;
     float q = p[i] < 1e-7f ? 1e-7f : p[i] > 1.0f - 1e-7f ? 1.0f - 1e-7f : p[i];
-    dp[i] = scale * (q - t[i]) / (q * (1.0f - q));
+    float g = scale * (q - t[i]) / (q * (1.0f - q));
+    dp[i] = clamped ? 0.0f : g;
   }
 }
 static inline float bce_prob_term(float p, float t) {

@@ -21,7 +21,7 @@ local epochs = tonumber(arg and arg[1]) or (quick and 3 or 20)
 local code_size, batch = 32, 256
 
 L:say("Loading Fashion-MNIST (Debian package dataset-fashion-mnist)...")
-local train, test = ae.data.fashion_mnist(quick and { limit = 6000, test_limit = 1000 } or nil)
+local train, test = assert(ae.data.fashion_mnist(quick and { limit = 6000, test_limit = 1000 } or nil))
 L:say("  train %s, test %s, pixels scaled to [0, 1]", train.x:size(1), test.x:size(1))
 
 local net = ae.Autoencoder {

@@ -17,7 +17,7 @@ local L = ae.Lesson.new {
 
 local quick = ae.options.quick
 local epochs = quick and 3 or 30
-local train, test = ae.data.fashion_mnist(quick and { limit = 4000, test_limit = 1000 } or nil)
+local train, test = assert(ae.data.fashion_mnist(quick and { limit = 4000, test_limit = 1000 } or nil))
 L:say("Fashion-MNIST: train %d, test %d images of 784 pixels.", train.x:size(1), test.x:size(1))
 
 local mse = ae.mse -- per pixel of a reconstruction

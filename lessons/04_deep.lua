@@ -46,7 +46,7 @@ local table_rows = { "| data | model | parameters | " ..
 
 for _, ds in ipairs(datasets) do
   L:say("\n%s:", ds.name)
-  local train, test = ds.load(limit)
+  local train, test = assert(ds.load(limit))
   L:say("  train %d, test %d images", train.x:size(1), test.x:size(1))
   local sample = test.x:narrow(1, 1, 10)
   local rows = { { "original", sample } }

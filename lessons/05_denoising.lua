@@ -113,7 +113,7 @@ L:figure("letters_denoised.png", "Letters: originals; then for noise 0.2 and 0.5
 ---------------------------------------------------------------------------
 -- Part 2: Fashion-MNIST
 ---------------------------------------------------------------------------
-local train, test = ae.data.fashion_mnist(quick and { limit = 4000, test_limit = 500 } or { limit = 20000, test_limit = 2000 })
+local train, test = assert(ae.data.fashion_mnist(quick and { limit = 4000, test_limit = 500 } or { limit = 20000, test_limit = 2000 }))
 local epochs = quick and 3 or 15
 L:say("\nPart 2 — Fashion-MNIST (%d training, %d test images), a 784-256-784 autoencoder (ReLU code,",
   train.x:size(1), test.x:size(1))

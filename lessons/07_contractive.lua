@@ -19,7 +19,7 @@ local L = ae.Lesson.new {
 
 local quick = ae.options.quick
 local bce = ae.bce -- per pixel, reconstructions against images
-local train, test = ae.data.fashion_mnist(quick and { limit = 4000, test_limit = 500 } or { limit = 20000, test_limit = 2000 })
+local train, test = assert(ae.data.fashion_mnist(quick and { limit = 4000, test_limit = 500 } or { limit = 20000, test_limit = 2000 }))
 local epochs = quick and 4 or 20
 local Hn, lambda, std = 256, 0.01, 0.3
 L:say("Fashion-MNIST, %d training and %d test images; 784-%d-784 with a sigmoid code and output, BCE,",

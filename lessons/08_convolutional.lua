@@ -81,7 +81,7 @@ local fashion_train, fashion_test
 local results = {} -- per dataset: final validation losses, the last epoch's drop, parameter counts
 for _, ds in ipairs(datasets) do
   L:say("\n%s:", ds.name)
-  local tr, te = ds.load(limit)
+  local tr, te = assert(ds.load(limit))
   if ds.key == "fashion" then fashion_train, fashion_test = tr, te end
   L:say("  train %d, test %d images; rows of 784 pixels feed the (1×28×28) input", tr.x:size(1), te.x:size(1))
   local sample = te.x:narrow(1, 1, 10)

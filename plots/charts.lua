@@ -9,11 +9,26 @@ local E = require "plots.engine"
 local C = {}
 local own, common, quote, colors = E.own, E.common, E.quote, E.colors
 
+-- The options of each figure, beside the ones every figure takes (out,
+-- title, terminal, size): a key not listed is an error naming the nearest.
+local check = require("aelab.optcheck").check
+local function with_common(list)
+  for _, k in ipairs { "out", "size", "terminal", "title" } do list[#list + 1] = k end
+  return list
+end
+local KEYS = {
+  history = with_common { "label", "logscale", "ylabel" },
+  latent = with_common { "classes", "pointsize", "text" },
+  compare = with_common { "axes", "classes", "names", "pointsize" },
+  series = with_common { "key", "logscale", "points", "xlabel", "ylabel" },
+  histogram = with_common { "bins", "mark", "mark_label", "range", "xlabel", "ylabel" },
+}
+
 ---------------------------------------------------------------------------
 -- history: loss curves. `runs` is a history, or a list of {label=, history=}.
 ---------------------------------------------------------------------------
 function C.history(runs, o)
-  o = own(o)
+  o = own(check("ae.plot.history", o, KEYS.history, 2))
   if runs.loss then runs = { { label = o.label or "", history = runs } } end
   local fig = E.figure(o)
   common(fig, o)
@@ -105,7 +120,7 @@ end
 
 -- latent(z, labels, {classes={names}, text={per-point labels}, ...})
 function C.latent(z, labels, o)
-  o = own(o)
+  o = own(check("ae.plot.latent", o, KEYS.latent, 2))
   local xy, how = C.to2d(z)
   local fig = E.figure(o)
   common(fig, o)
@@ -132,7 +147,7 @@ end
 -- compare(a, b, labels, {names={"A", "B"}, axes={how_a, how_b}, classes=}):
 -- two 2-D embeddings of the same points side by side on one canvas.
 function C.compare(a, b, labels, o)
-  o = own(o)
+  o = own(check("ae.plot.compare", o, KEYS.compare, 2))
   local names = o.names or { "A", "B" }
   o.size = o.size or { 1300, 560 }
   local fig = E.figure(o)
@@ -164,7 +179,7 @@ end
 --   series({{label=, x={...}, y={...}}, ...}, {xlabel=, ylabel=, points=true})
 ---------------------------------------------------------------------------
 function C.series(list, o)
-  o = own(o)
+  o = own(check("ae.plot.series", o, KEYS.series, 2))
   local fig = E.figure(o)
   common(fig, o)
   fig:cmd("set xlabel %s; set ylabel %s", quote(o.xlabel or "x"), quote(o.ylabel or "y"))
@@ -187,7 +202,7 @@ end
 -- histogram of values (a tensor or a table of numbers)
 ---------------------------------------------------------------------------
 function C.histogram(values, o)
-  o = own(o)
+  o = own(check("ae.plot.histogram", o, KEYS.histogram, 2))
   local list = values
   if ae.is_tensor(values) then list = values:reshape(values:numel()):totable() end
   if #list == 0 then error("histogram: no values", 2) end

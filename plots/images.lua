@@ -9,6 +9,25 @@ local E = require "plots.engine"
 local I = {}
 local own, common, quote = E.own, E.common, E.quote
 
+-- The options of each figure, beside the ones every figure takes (out,
+-- title, terminal, size): a key not listed is an error naming the nearest.
+local check = require("aelab.optcheck").check
+local function with_common(list)
+  for _, k in ipairs { "out", "size", "terminal", "title" } do list[#list + 1] = k end
+  return list
+end
+local KEYS = {
+  images = with_common { "background", "caption_color", "caption_size", "captions", "image", "invert", "labels", "ncol",
+    "pad", "scale", "vmax", "vmin" },
+  image_rows = with_common { "background", "image", "invert", "left", "n", "pad", "scale" },
+  reconstructions = with_common { "background", "image", "invert", "left", "n", "noisy", "pad", "recon_label", "scale" },
+  manifold = with_common { "background", "image", "invert", "n", "pad", "pixels", "xlabel", "xrange", "ylabel",
+    "yrange" },
+  mosaic = { "background", "pad" },
+}
+KEYS.interpolation = { "steps" }
+for _, k in ipairs(KEYS.images) do KEYS.interpolation[#KEYS.interpolation + 1] = k end
+
 -- A copy of x with each row (sample) stretched to [0, 1] on its own range:
 -- learned weights shown as images, where each filter's pattern matters and
 -- not its scale.
@@ -27,7 +46,7 @@ end
 -- with o.pad pixels (2) of o.background (1.0) between and around them.
 -- Cells past N stay background.
 function I.mosaic(images, H, W, ncol, o)
-  o = own(o)
+  o = own(check("ae.plot.mosaic", o, KEYS.mosaic, 2))
   local pad, bg = o.pad or 2, o.background or 1.0
   local N = images:size(1)
   local nrow = math.ceil(N / ncol)
@@ -63,7 +82,7 @@ end
 -- images(x, {image={H,W}, ncol=, captions={...}, invert=}): a grid of
 -- images (rows of x), each with an optional caption under it.
 function I.images(x, o)
-  o = own(o)
+  o = own(check("ae.plot.images", o, KEYS.images, 2))
   local H, W = table.unpack(o.image or { 28, 28 })
   local N = x:size(1)
   local ncol = o.ncol or math.min(N, 10)
@@ -92,7 +111,7 @@ end
 -- image_rows({{name, images}, ...}, {image={H,W}, n=}): rows of images, each
 -- row named on the left (originals over reconstructions, or snapshots).
 function I.image_rows(rows, o)
-  o = own(o)
+  o = own(check("ae.plot.image_rows", o, KEYS.image_rows, 2))
   local n = o.n or 10
   for _, r in ipairs(rows) do n = math.min(n, r[2]:size(1)) end
   local H, W = table.unpack(o.image or { 28, 28 })
@@ -126,7 +145,7 @@ end
 -- reconstructions(x, recon_or_model, {image=, n=10, noisy=}): originals over
 -- reconstructions (over noisy inputs first when given), one column each.
 function I.reconstructions(x, recon, o)
-  o = own(o)
+  o = own(check("ae.plot.reconstructions", o, KEYS.reconstructions, 2))
   local n = math.min(o.n or 10, x:size(1))
   x = x:narrow(1, 1, n)
   if not ae.is_tensor(recon) then
@@ -135,7 +154,7 @@ function I.reconstructions(x, recon, o)
   local rows = { { "original", x } }
   if o.noisy then rows[#rows + 1] = { "noisy", o.noisy } end
   rows[#rows + 1] = { o.recon_label or "reconstruction", recon }
-  o.n = n
+  o.n, o.noisy, o.recon_label = n, nil, nil -- used up here: image_rows knows neither
   return I.image_rows(rows, o)
 end
 
@@ -153,7 +172,7 @@ end
 -- decodes a regular n×n grid over a 2-D latent rectangle into one mosaic;
 -- y grows upwards, as on the scatter of codes.
 function I.manifold(model, o)
-  o = own(o)
+  o = own(check("ae.plot.manifold", o, KEYS.manifold, 2))
   local n = o.n or 15
   local xr, yr = o.xrange or { -3, 3 }, o.yrange or { -3, 3 }
   local z = ae.zeros(n * n, 2)
@@ -191,7 +210,7 @@ end
 -- interpolation(model, z1, z2, {steps=10, image=}): decodings of the codes
 -- on the segment from z1 to z2 (1×d tensors or tables), as one strip.
 function I.interpolation(model, z1, z2, o)
-  o = own(o)
+  o = own(check("ae.plot.interpolation", o, KEYS.interpolation, 2))
   if not ae.is_tensor(z1) then z1 = ae.tensor({ z1 }) end
   if not ae.is_tensor(z2) then z2 = ae.tensor({ z2 }) end
   local steps = o.steps or 10
@@ -207,6 +226,7 @@ function I.interpolation(model, z1, z2, o)
   local imgs = decoder_of(model)(z)
   o.ncol = steps
   o.captions = o.captions or captions
+  o.steps = nil -- used up here: images does not know it
   return I.images(imgs, o)
 end
 

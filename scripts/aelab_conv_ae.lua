@@ -15,7 +15,7 @@ while arg[i] do
   elseif arg[i] == "--profile" then profile = true end
   i = i + 1
 end
-local train, test = ae.data.fashion_mnist(limit and { limit = limit, test_limit = 10000 } or nil)
+local train, test = assert(ae.data.fashion_mnist(limit and { limit = limit, test_limit = 10000 } or nil))
 local function same(cin, cout) return ae.Conv2D(cin, cout, 3, { padding = "same" }) end
 local function pool() return ae.MaxPool2D(2, { padding = "same" }) end
 local net = ae.Autoencoder {

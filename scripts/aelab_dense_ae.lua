@@ -11,7 +11,7 @@ while arg[i] do
   elseif arg[i] == "--json" then as_json = true end
   i = i + 1
 end
-local train, test = ae.data.fashion_mnist()
+local train, test = assert(ae.data.fashion_mnist())
 local net = ae.Autoencoder {
   encoder = { ae.Dense(784, 32), ae.ReLU() },
   decoder = { ae.Dense(32, 784), ae.Sigmoid() },

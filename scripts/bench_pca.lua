@@ -54,7 +54,7 @@ local function ask(command)
 end
 
 local hello = ask(nil)
-local x = ae.data.fashion_mnist().x
+local x = assert(ae.data.fashion_mnist()).x
 local N, D = x:size(1), x:size(2)
 print(string.format("PCA of Fashion-MNIST train (%d×%d), %d components: %d rounds (+1 warm-up), alternating",
   N, D, k, rounds))

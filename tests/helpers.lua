@@ -70,6 +70,18 @@ function H.error_containing(lu, plain, fn, ...)
   return err
 end
 
+-- Runs fn(...) expecting the nil, message of a failure with a file or the
+-- machine (no error raised); returns the message (fails the test when fn
+-- raises, succeeds, or the message lacks `plain`).
+function H.failure_containing(lu, plain, fn, ...)
+  local ok, res, msg = pcall(fn, ...)
+  lu.assertTrue(ok, "expected nil, message but it raised: " .. tostring(res))
+  lu.assertNil(res, "expected nil, message containing: " .. plain)
+  msg = tostring(msg)
+  lu.assertTrue(msg:find(plain, 1, true) ~= nil, string.format("message %q does not contain %q", msg, plain))
+  return msg
+end
+
 -- An input x = draw() whose activations after layers 1..layer of model m
 -- all keep `gap` away from 0, where a ReLU-like kink would spoil finite
 -- differences; redraws up to `tries` times.

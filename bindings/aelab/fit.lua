@@ -5,12 +5,70 @@ local T = require "aelab.tensor"
 local sys = require "aelab.sys"
 local Progress = require "aelab.progress"
 local guard = require "aelab.guard"
+local optcheck = require "aelab.optcheck"
+
+-- Every option fit knows, one a line in alphabetical order: a key not here
+-- is an error naming the nearest one (fit{epoch = 3} is a typo, not 10 epochs).
+local FIT_OPTIONS = {
+  "batch",
+  "checkpoint",
+  "epochs",
+  "every",
+  "loss",
+  "noise",
+  "on_epoch",
+  "optimizer",
+  "out",
+  "penalty",
+  "resume",
+  "shuffle",
+  "summary_every",
+  "target",
+  "validation",
+  "verbose",
+}
 
 local function check(cond, msg, level)
   if not cond then error(msg, (level or 1) + 1) end
 end
 
 local is_tensor = T.is_tensor
+
+-- validation = tensor (an autoencoder's: target is x) or {x = tensor [,
+-- target = tensor]}; anything else is an error, not a run without validation.
+local function validation_of(v)
+  if v == nil then return nil end
+  if is_tensor(v) then return v, v end
+  check(type(v) == "table" and is_tensor(v.x), "fit: validation must be a tensor or {x = tensor, target = tensor}, got "
+    .. (type(v) == "table" and "a table without a tensor x" or type(v)), 3)
+  optcheck.check("fit: validation", v, { "target", "x" }, 3)
+  check(v.target == nil or is_tensor(v.target), "fit: validation.target must be a tensor, got " .. type(v.target), 3)
+  return v.x, v.target or v.x
+end
+
+-- Samples are rows: a 1-D tensor would be shuffled as N samples but fed as
+-- one row of N values, so it is refused with the two reshapes it may mean.
+local function check_rows(what, t)
+  if t:dim() == 1 then
+    local n = t:size(1)
+    error(string.format("fit: %s is 1-D [%d]; samples are rows: use %s:reshape(%d, 1) for %d samples of one value " ..
+      "or %s:reshape(1, %d) for one sample", what, n, what, n, n, what, n), 3)
+  end
+end
+
+-- BCE is a loss on targets in [0, 1]: on 0..255 data it goes negative and
+-- trains to nonsense. Checked once, before training, on every target.
+local function check_bce_targets(model, targets)
+  if model:loss_name() ~= "bce" then return end
+  for what, t in pairs(targets) do
+    local lo, hi = t:min(), t:max()
+    if lo < 0 or hi > 1 then
+      error(string.format("fit: loss 'bce' needs targets in [0, 1], but the %s spans [%g, %g]; scale the data " ..
+        "to [0, 1] (ae.data.idx(path, true) does for IDX bytes, x / 255 for values 0..255) or use loss = 'mse'",
+        what, lo, hi), 3)
+    end
+  end
+end
 
 -- fit(model, x, opts) → history
 --   opts.epochs (10), opts.batch (32), opts.loss ("mse"|"bce"), opts.optimizer,
@@ -33,7 +91,7 @@ local is_tensor = T.is_tensor
 -- lets the lesson write what it has), and the history so far, with
 -- history.stopped = "interrupted", is kept in guard.interrupted_history.
 local function fit(model, x, opts)
-  opts = opts or {}
+  opts = optcheck.check("fit", opts, FIT_OPTIONS, 2) or {}
   check(is_tensor(x), "fit: argument #1 must be a tensor of training samples, got " .. type(x), 2)
   local epochs, batch = opts.epochs or 10, opts.batch or 32
   check(math.type(epochs) == "integer" and epochs >= 1, "fit: epochs must be a positive integer", 2)
@@ -45,14 +103,14 @@ local function fit(model, x, opts)
   check(N >= 1, "fit: no training samples", 2)
   if opts.loss or opts.optimizer then model:compile { loss = opts.loss, optimizer = opts.optimizer } end
   check(model:optimizer(), "fit: no optimizer: pass optimizer = ae.optim.Adam{} (or call compile)", 2)
-  local vx, vt
-  if opts.validation then
-    if is_tensor(opts.validation) then vx, vt = opts.validation, opts.validation
-    else vx, vt = opts.validation.x, opts.validation.target or opts.validation.x end
-  end
+  local vx, vt = validation_of(opts.validation)
+  check_rows("x", x)
+  if not rawequal(target, x) then check_rows("target", target) end
 
+  -- NaN and Inf first, named as such; then the range BCE needs
   local skip_validation = guard.check_data(x, target, vx, vt)
   if skip_validation then vx, vt = nil, nil end
+  check_bce_targets(model, { ["training target"] = target, ["validation target"] = vt })
 
   local noise, penalty = opts.noise, opts.penalty
   local reg = require "aelab.regularize"

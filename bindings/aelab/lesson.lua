@@ -20,7 +20,8 @@ local current -- the lesson this script runs, for on_interrupt
 -- report.md and metrics.json are rewritten as results come in, so a run
 -- that dies while drawing still has its numbers on disk.
 function Lesson.new(o)
-  assert(o.name, "Lesson.new: needs a name")
+  require("aelab.optcheck").check("Lesson.new", o, { "name", "question", "title" }, 2)
+  assert(type(o) == "table" and o.name, "Lesson.new: needs a name")
   local self = setmetatable({}, Lesson)
   self.name, self.title, self.question = o.name, o.title or o.name, o.question
   self.quick = ae.options.quick

@@ -6,6 +6,7 @@
 -- "aelab.model", and a preload wins over package.path.)
 local Model = require "aelab.model"
 local format = require "aelab.format"
+local optcheck = require "aelab.optcheck"
 
 local models = {}
 
@@ -37,6 +38,7 @@ end
 
 -- Sequential{layer, layer, ...; input = {shape}}
 function models.Sequential(spec)
+  if type(spec) == "table" and not is_model(spec) then optcheck.check("Sequential", spec, { "input" }, 2) end
   return Model.new(layer_list(spec, "Sequential"), nil, spec.input)
 end
 
@@ -45,6 +47,7 @@ function models.Autoencoder(spec)
   if type(spec) ~= "table" or not spec.encoder or not spec.decoder then
     error("Autoencoder: expected {encoder = ..., decoder = ...}", 2)
   end
+  optcheck.check("Autoencoder", spec, { "decoder", "encoder", "input" }, 2)
   local enc = layer_list(spec.encoder, "Autoencoder encoder")
   local dec = layer_list(spec.decoder, "Autoencoder decoder")
   local all = {}
@@ -102,6 +105,8 @@ end
 
 -- compile{loss = "bce"|"mse", optimizer = ae.optim.Adam{...}}
 function methods:compile(o)
+  optcheck.check("compile", o, { "loss", "optimizer" }, 2)
+  if o == nil then error("compile: expected {loss = ..., optimizer = ...}", 2) end
   if o.loss then self:set_loss(o.loss) end
   if o.optimizer then self:set_optimizer(o.optimizer) end
   return self

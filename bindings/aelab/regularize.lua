@@ -14,6 +14,7 @@
 -- `layer` is the layer whose output is penalized (1-based, as in print(net));
 -- without it, the code (the encoder's last layer).
 local Model = require "aelab.model"
+local optcheck = require "aelab.optcheck"
 
 local R = { noise = {}, schedule = {}, penalty = {} }
 
@@ -28,6 +29,7 @@ Noise.__index = Noise
 
 local function noise(kind, what, o, key)
   check(type(o) == "table", string.format("ae.noise.%s: expected {%s = ...}", kind, key))
+  optcheck.check("ae.noise." .. kind, o, { "clip", key }, 3)
   local level = o[key]
   check(is_level(level), string.format("ae.noise.%s: %s must be a number or a function(epoch, batch), got %s",
     kind, key, type(level)))
@@ -79,6 +81,7 @@ local function progress(o, epoch)
 end
 
 local function check_ends(name, o)
+  if type(o) == "table" then optcheck.check("ae.schedule." .. name, o, { "epochs", "from", "to" }, 3) end
   check(type(o) == "table" and type(o.from) == "number" and type(o.to) == "number" and
     math.type(o.epochs) == "integer" and o.epochs >= 1,
     "ae.schedule." .. name .. ": expected {from = number, to = number, epochs = positive integer}")
@@ -98,6 +101,7 @@ end
 
 -- step{levels = {a, b, c}, every = k}: a for epochs 1..k, b for k+1..2k, ...
 function R.schedule.step(o)
+  if type(o) == "table" then optcheck.check("ae.schedule.step", o, { "every", "levels" }, 2) end
   check(type(o) == "table" and type(o.levels) == "table" and #o.levels >= 1 and math.type(o.every) == "integer" and
     o.every >= 1, "ae.schedule.step: expected {levels = {numbers}, every = positive integer}")
   return function(epoch) return o.levels[math.min(#o.levels, (epoch - 1) // o.every + 1)] end
@@ -111,6 +115,7 @@ Penalty.__index = Penalty
 
 local function penalty(kind, weight_key, o, extra)
   check(type(o) == "table", "ae.penalty." .. kind .. ": expected a table of options")
+  optcheck.check("ae.penalty." .. kind, o, extra and { weight_key, "layer", "rho" } or { weight_key, "layer" }, 3)
   local w = o[weight_key]
   check(type(w) == "number" and w >= 0, string.format("ae.penalty.%s: %s must be a number ≥ 0, got %s", kind,
     weight_key, tostring(w)))

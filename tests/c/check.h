@@ -25,6 +25,7 @@
 #include "rng.h"
 #include "safetensors.h"
 #include "tensor.h"
+#include "vmath.h"
 
 #include <stddef.h>
 
@@ -41,6 +42,7 @@ void test_gemm(void);
 void test_alloc(void);
 void test_torch(const char *dir);
 void test_hooks(void);
+void test_inputs(void);
 
 /* The counting allocator (failalloc.c) the core was compiled against:
  * fa_arm(k) fails the k-th allocation from now on (0: none) and restarts
@@ -50,6 +52,9 @@ void fa_arm(long k);
 long fa_failures(void);
 long fa_live(void);
 long fa_bad_frees(void);
+/* The largest single allocation the core asked for since the last reset. */
+size_t fa_largest(void);
+void fa_reset_largest(void);
 /* How many distinct core call sites have had an allocation failed; their list. */
 int fa_sites(void);
 void fa_print_sites(void);

@@ -20,6 +20,7 @@
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* a model step may run on 2 threads */
 static void *slot[SLOTS];    /* open addressing, linear probing; NULL = empty */
 static long live, attempts, fail_at, failed, bad_frees;
+static size_t largest; /* bytes of the largest request since fa_reset_largest */
 
 static size_t hash(const void *p) { return (size_t)(((uintptr_t)p >> 4) * 0x9e3779b97f4a7c15ull) & (SLOTS - 1); }
 
@@ -86,8 +87,13 @@ static void *track(void *p) {
   return p;
 }
 
+static void note_size(size_t n) {
+  if (n > largest) largest = n;
+}
+
 void *fa_malloc(size_t n, const char *file, int line) {
   pthread_mutex_lock(&lock);
+  note_size(n);
   void *p = should_fail(file, line) ? NULL : track(malloc(n));
   pthread_mutex_unlock(&lock);
   return p;
@@ -95,6 +101,7 @@ void *fa_malloc(size_t n, const char *file, int line) {
 
 void *fa_calloc(size_t count, size_t size, const char *file, int line) {
   pthread_mutex_lock(&lock);
+  note_size(size && count > SIZE_MAX / size ? SIZE_MAX : count * size);
   void *p = should_fail(file, line) ? NULL : track(calloc(count, size));
   pthread_mutex_unlock(&lock);
   return p;
@@ -102,6 +109,7 @@ void *fa_calloc(size_t count, size_t size, const char *file, int line) {
 
 void *fa_aligned_alloc(size_t align, size_t n, const char *file, int line) {
   pthread_mutex_lock(&lock);
+  note_size(n);
   void *p = should_fail(file, line) ? NULL : track(aligned_alloc(align, n));
   pthread_mutex_unlock(&lock);
   return p;
@@ -127,6 +135,7 @@ char *fa_strdup(const char *s, const char *file, int line) {
 
 void *fa_realloc(void *old, size_t n, const char *file, int line) {
   pthread_mutex_lock(&lock);
+  note_size(n);
   void *p = NULL;
   if (!should_fail(file, line)) {
     if (old && !del(old)) {
@@ -159,6 +168,8 @@ void fa_arm(long k) {
 
 long fa_failures(void) { return failed; }
 long fa_live(void) { return live; }
+size_t fa_largest(void) { return largest; }
+void fa_reset_largest(void) { largest = 0; }
 long fa_bad_frees(void) { return bad_frees; }
 
 int fa_sites(void) { return nsites; }

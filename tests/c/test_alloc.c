@@ -304,6 +304,11 @@ static int op_argmax(fx_t *f, ae_error_t *e) { return RESULT(f->res = ae_tensor_
 static char npy_path[96], idx_path[96], st_path[96], st_out_path[96];
 static int op_load_npy(fx_t *f, ae_error_t *e) { return RESULT(f->res = ae_tensor_load_npy(npy_path, e)); }
 static int op_idx(fx_t *f, ae_error_t *e) { return RESULT(f->res = ae_idx_load(idx_path, 1, e)); }
+static int op_parse_npy(fx_t *f, ae_error_t *e) {
+  static const char npy[] = "\x93NUMPY\x01\x00\x3a\x00{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }\n"
+                            "\0\0\0\0\0\0\xf0\x3f\0\0\0\0\0\0\0\x40";
+  return RESULT(f->res = ae_tensor_parse_npy(npy, sizeof npy - 1, "memory", e));
+}
 static int op_letters(fx_t *f, ae_error_t *e) {
   char chars[AE_LETTERS + 1];
   return RESULT(f->res = ae_letters(chars, e));
@@ -632,6 +637,7 @@ static const acase_t cases[] = {
     {"ae_tensor_argmax_rows", NULL, setup_base, op_argmax, NULL, NULL},
     {"ae_tensor_load_npy", NULL, NULL, op_load_npy, NULL, NULL},
     {"ae_idx_load", NULL, NULL, op_idx, NULL, NULL},
+    {"ae_tensor_parse_npy", NULL, NULL, op_parse_npy, NULL, NULL},
     {"ae_letters", NULL, NULL, op_letters, NULL, NULL},
     {"ae_st_write", NULL, NULL, op_st_write, NULL, NULL},
     {"ae_st_read", NULL, NULL, op_st_read, NULL, NULL},

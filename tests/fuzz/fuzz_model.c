@@ -2,7 +2,7 @@
  * bytes go through ae_st_parse, which must either refuse them with a message
  * or return a file whose every tensor lies inside the data. Run by
  * `make test-fuzz` (a minute) or by hand:
- *   make build/fuzz_model && ./build/fuzz_model -runs=10000000 tests/fuzz/corpus/model */
+ *   make build-fuzz/fuzz_model && ./build-fuzz/fuzz_model -runs=10000000 tests/fuzz/corpus/model */
 #include "safetensors.h"
 
 #include <stdint.h>
