@@ -6,6 +6,13 @@ local lu = require "luaunit"
 local ae = require "aelab"
 local H = require "helpers"
 
+-- A file problem returns nil and a message containing `plain` (README, "Errors").
+local function fails_with(plain, fn, ...)
+  local res, err = fn(...)
+  lu.assertNil(res, "expected nil and a message")
+  lu.assertStrContains(tostring(err), plain)
+end
+
 H.announce_seed("test_modelfile")
 
 -- Every kind once: a dense autoencoder with a tied decoder and Dropout, and
@@ -131,20 +138,20 @@ end
 
 -- Each broken file gives its own error, naming the file.
 function TestModelFile:test_missing_file()
-  H.error_containing(lu, "cannot read " .. self.dir .. "/nope.safetensors: No such file", ae.load,
+  fails_with("cannot read " .. self.dir .. "/nope.safetensors: No such file", ae.load,
     self.dir .. "/nope.safetensors")
-  H.error_containing(lu, "it is a folder", ae.load, self.dir)
+  fails_with("it is a folder", ae.load, self.dir)
 end
 
 function TestModelFile:test_truncated()
   dense_model():save(self.path)
   local bytes = H.read(self.path)
   H.write_file(self.path, bytes:sub(1, #bytes - 5))
-  H.error_containing(lu, self.path .. " is truncated: tensor", ae.load, self.path)
+  fails_with(self.path .. " is truncated: tensor", ae.load, self.path)
   H.write_file(self.path, bytes:sub(1, 100))
-  H.error_containing(lu, self.path .. " is truncated: the header needs", ae.load, self.path)
+  fails_with(self.path .. " is truncated: the header needs", ae.load, self.path)
   H.write_file(self.path, bytes:sub(1, 5))
-  H.error_containing(lu, "not even the 8-byte header length", ae.load, self.path)
+  fails_with("not even the 8-byte header length", ae.load, self.path)
 end
 
 function TestModelFile:test_wrong_checksum()
@@ -152,69 +159,69 @@ function TestModelFile:test_wrong_checksum()
   local bytes = H.read(self.path)
   local i = #bytes - 3 -- a byte of the last tensor
   H.write_file(self.path, bytes:sub(1, i - 1) .. string.char(bytes:byte(i) ~ 1) .. bytes:sub(i + 1))
-  H.error_containing(lu, "wrong checksum", ae.load, self.path)
+  fails_with("wrong checksum", ae.load, self.path)
 end
 
 function TestModelFile:test_newer_format()
   dense_model():save(self.path)
   H.write_file(self.path, patch(H.read(self.path), '"aelab_format":"1"', '"aelab_format":"7"'))
-  H.error_containing(lu, "written by a newer aelab (file format 7; this aelab reads format 1", ae.load, self.path)
+  fails_with("written by a newer aelab (file format 7; this aelab reads format 1", ae.load, self.path)
 end
 
 function TestModelFile:test_mismatched_shapes()
   ae.Sequential { ae.Dense(6, 3), ae.ReLU() }:save(self.path)
   local net = ae.Sequential { ae.Dense(6, 4), ae.ReLU() }
-  H.error_containing(lu, "layers.0.weight in " .. self.path .. " is [3×6], but the model's layer 1 (Dense(6→4)) has [4×6]",
+  fails_with("layers.0.weight in " .. self.path .. " is [3×6], but the model's layer 1 (Dense(6→4)) has [4×6]",
     net.load_weights, net, self.path)
   local deeper = ae.Sequential { ae.Dense(6, 3), ae.ReLU(), ae.Dense(3, 3) }
-  H.error_containing(lu, "has no tensor layers.2.weight", deeper.load_weights, deeper, self.path)
+  fails_with("has no tensor layers.2.weight", deeper.load_weights, deeper, self.path)
   local shallow = ae.Sequential { ae.Dense(6, 3) }
   ae.Sequential { ae.Dense(6, 3), ae.Dense(3, 3) }:save(self.path)
-  H.error_containing(lu, "holds layers.1.weight, which the model has no place for", shallow.load_weights, shallow,
+  fails_with("holds layers.1.weight, which the model has no place for", shallow.load_weights, shallow,
     self.path)
 end
 
 function TestModelFile:test_header_not_json()
   local head = '{"a": nonsense}  '
   H.write_file(self.path, string.pack("<I8", #head) .. head)
-  H.error_containing(lu, "the header is not valid safetensors JSON", ae.load, self.path)
+  fails_with("the header is not valid safetensors JSON", ae.load, self.path)
   H.write_file(self.path, string.pack("<I8", 8) .. "PK\3\4 zip")
-  H.error_containing(lu, "the header is not a JSON object", ae.load, self.path)
+  fails_with("the header is not a JSON object", ae.load, self.path)
   H.write_file(self.path, string.rep("\255", 64))
-  H.error_containing(lu, "more than safetensors allows", ae.load, self.path)
+  fails_with("more than safetensors allows", ae.load, self.path)
 end
 
 function TestModelFile:test_header_lies_about_offsets()
   ae.Sequential { ae.Dense(3, 2) }:save(self.path)
   local bytes = H.read(self.path)
   H.write_file(self.path, patch(bytes, "[24,32]", "[24,30]"))
-  H.error_containing(lu, "tensor 'layers.0.bias' claims bytes [24, 30) of the data, but its shape needs 8", ae.load,
+  fails_with("tensor 'layers.0.bias' claims bytes [24, 30) of the data, but its shape needs 8", ae.load,
     self.path)
   H.write_file(self.path, patch(bytes, "[24,32]", "[16,24]"))
-  H.error_containing(lu, "an overlap", ae.load, self.path)
+  fails_with("an overlap", ae.load, self.path)
   H.write_file(self.path, patch(patch(bytes, '"dtype":"F32","shape":[2]', '"dtype":"F32","shape":[1]'), "[24,32]",
     "[24,28]"))
-  H.error_containing(lu, "4 bytes after the last tensor's data", ae.load, self.path)
+  fails_with("4 bytes after the last tensor's data", ae.load, self.path)
   H.write_file(self.path, patch(bytes, '"F32","shape":[2]', '"F16","shape":[2]'))
-  H.error_containing(lu, "is F16; aelab reads F32 only", ae.load, self.path)
+  fails_with("is F16; aelab reads F32 only", ae.load, self.path)
 end
 
 function TestModelFile:test_not_an_aelab_file()
   local head = '{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}'
   head = head .. string.rep(" ", (8 - #head % 8) % 8)
   H.write_file(self.path, string.pack("<I8", #head) .. head .. string.pack("<f", 1.5))
-  H.error_containing(lu, "is a safetensors file but not aelab's", ae.load, self.path)
+  fails_with("is a safetensors file but not aelab's", ae.load, self.path)
 end
 
 function TestModelFile:test_save_errors()
   local net = ae.Sequential { ae.Dense(3, 2) }
-  H.error_containing(lu, "cannot write " .. self.dir .. "/no/such/m.safetensors", net.save, net,
+  fails_with("cannot write " .. self.dir .. "/no/such/m.safetensors", net.save, net,
     self.dir .. "/no/such/m.safetensors")
   H.error_containing(lu, "expected a file name", net.save, net, 42)
   -- a failed save leaves the old file
   net:save(self.path)
   local before = H.read(self.path)
-  H.error_containing(lu, "cannot write", net.save, net, self.dir) -- a folder cannot be replaced by a file
+  fails_with("cannot write", net.save, net, self.dir) -- a folder cannot be replaced by a file
   lu.assertEquals(H.read(self.path), before)
 end
 

@@ -81,7 +81,7 @@ end
 -- report; a model that cannot be written is reported and the lesson goes on.
 function Lesson:save_model(net, name)
   local file = tostring(name):lower():gsub("[^%w]+", "-"):gsub("^%-+", ""):gsub("%-+$", "") .. ".safetensors"
-  local ok, err = pcall(net.save, net, self:path(file))
+  local ok, err = net:save(self:path(file))
   self.models = self.models or {}
   self.models[#self.models + 1] = { file = file, name = name, error = not ok and tostring(err) or nil }
   if ok then print("  model: " .. self.final .. "/" .. file) else print("  model " .. file .. " not saved: " .. tostring(err)) end

@@ -117,11 +117,20 @@ end
 methods.fit = require "aelab.fit"
 
 -- net:save(path) → path, net:load_weights(path) → net, and models.load(path)
--- (ae.load): safetensors files with the architecture (modelfiles.lua).
+-- (ae.load): safetensors files with the architecture (modelfiles.lua). As
+-- every loader (README, "Errors"): a path that is not a string raises; a
+-- file that cannot be written or read, or is not this model's, returns
+-- nil and the message.
 local modelfiles = require "aelab.modelfiles"
-function methods:save(path) return (modelfiles.save(self, path)) end
-function methods:load_weights(path) return (modelfiles.load_weights(self, path)) end
-function models.load(path) return (modelfiles.load(path)) end
+local function file_op(who, f, path, ...)
+  if type(path) ~= "string" then error(who .. ": expected a file name, got " .. type(path), 3) end
+  local ok, res = pcall(f, ...)
+  if ok then return res end
+  return nil, (tostring(res):gsub("^[^\n]-%.lua:%d+: ", "")) -- the message, not where in modelfiles.lua
+end
+function methods:save(path) return file_op("save", modelfiles.save, path, self, path) end
+function methods:load_weights(path) return file_op("load_weights", modelfiles.load_weights, path, self, path) end
+function models.load(path) return file_op("load", modelfiles.load, path, path) end
 
 -- print(net) and net:summary(): layers, shapes, parameters (format.lua).
 function methods:summary() return format.summary(self) end
