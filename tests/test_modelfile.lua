@@ -272,6 +272,27 @@ function TestCheckpoint:test_resume_is_bit_identical()
   lu.assertEquals(second:parameters(), net:parameters())
 end
 
+-- Ctrl-C in epoch 3 of a run checkpointed every 5 epochs: the last
+-- finished epoch (2) is written on the way out, and resuming from it gives
+-- the uninterrupted run's losses bit for bit.
+function TestCheckpoint:test_interrupt_writes_the_last_finished_epoch()
+  local signal = require "aelab.signal"
+  local net, x = fresh()
+  local straight = net:fit(x, options())
+  local ck = self.dir .. "/run"
+  local first, x1 = fresh()
+  local ok, err = pcall(first.fit, first, x1, options { checkpoint = ck, every = 5,
+    on_epoch = function(e) if e == 2 then signal.interrupt() end end })
+  lu.assertFalse(ok)
+  lu.assertTrue(signal.is_interrupt(err), tostring(err))
+  require("aelab.guard").interrupted_history = nil
+  local second, x2 = fresh()
+  local resumed = second:fit(x2, options { resume = ck })
+  lu.assertEquals(resumed.epochs, 4)
+  for e = 1, 4 do lu.assertTrue(resumed.loss[e] == straight.loss[e], "epoch " .. e) end
+  lu.assertEquals(second:parameters(), net:parameters())
+end
+
 function TestCheckpoint:test_resume_from_another_process()
   local ck = self.dir .. "/run"
   local script = self.dir .. "/part.lua"

@@ -63,27 +63,63 @@ function Checkpoint:resume(history, level)
   return ck.epoch + 1
 end
 
-function Checkpoint:write(file, epoch, history)
+-- The state at the end of an epoch: what a checkpoint of it holds.
+function Checkpoint:state(epoch, history)
   local st = self.model:optimizer_state()
-  local names, tensors = {}, {}
-  if st.m then names[#names + 1], tensors[#tensors + 1] = "optimizer.m", st.m end
-  if st.v then names[#names + 1], tensors[#tensors + 1] = "optimizer.v", st.v end
   local h = {}
-  for _, k in ipairs(HISTORY) do h[k] = history[k] end
-  local ck = { epoch = epoch, optimizer_t = st.t, rng = sys.rng_state(), history = h,
-    best = self.best < math.huge and self.best or nil }
-  modelfiles.save(self.model, self.dir .. "/" .. file,
-    { meta = { checkpoint = json.encode(ck, nil, true) }, names = names, tensors = tensors })
+  for _, k in ipairs(HISTORY) do
+    if history[k] then h[k] = table.move(history[k], 1, epoch, 1, {}) end
+  end
+  return { epoch = epoch, t = st.t, m = st.m, v = st.v, rng = sys.rng_state(), history = h }
 end
 
--- After each epoch: writes latest (and best) when this epoch is due.
+-- Writes a checkpoint of state s (the model's weights, or s.params when
+-- the state was kept earlier) to dir/file, whole or not at all.
+function Checkpoint:write(file, s)
+  local names, tensors = {}, {}
+  if s.m then names[#names + 1], tensors[#tensors + 1] = "optimizer.m", s.m end
+  if s.v then names[#names + 1], tensors[#tensors + 1] = "optimizer.v", s.v end
+  local ck = { epoch = s.epoch, optimizer_t = s.t, rng = s.rng, history = s.history,
+    best = self.best < math.huge and self.best or nil }
+  local P, now
+  if s.params then P = self.model:parameters(); now = P:clone(); P:copy(s.params) end
+  local ok, err = pcall(modelfiles.save, self.model, self.dir .. "/" .. file,
+    { meta = { checkpoint = json.encode(ck, nil, true) }, names = names, tensors = tensors })
+  if now then P:copy(now) end
+  if not ok then error(err, 0) end
+end
+
+-- After each epoch: writes latest (and best) when this epoch is due; an
+-- epoch that is not due is kept in memory, for an interrupt to write.
 function Checkpoint:epoch_end(epoch, history, last)
-  if not self.dir or (epoch % self.every ~= 0 and not last) then return end
+  if not self.dir then return end
+  if epoch % self.every ~= 0 and not last then
+    local s = self:state(epoch, history)
+    s.m, s.v = s.m and s.m:clone(), s.v and s.v:clone()
+    s.params = self.model:parameters():clone()
+    self.kept = s
+    return
+  end
+  self.kept = nil
   local watched = history.val_loss[epoch] or history.loss[epoch]
   local better = watched < self.best
   if better then self.best = watched end
-  self:write("latest.safetensors", epoch, history)
-  if better then self:write("best.safetensors", epoch, history) end
+  local s = self:state(epoch, history)
+  self:write("latest.safetensors", s)
+  if better then self:write("best.safetensors", s) end
+end
+
+-- A to-be-closed guard for fit: on an interrupt (Ctrl-C) it writes the
+-- last finished epoch as dir/latest when that epoch was not written yet
+-- (every > 1), so fit{resume = dir} goes on from there. Never raises.
+function Checkpoint:on_interrupt()
+  local signal = require "aelab.signal"
+  return setmetatable({}, { __close = function(_, err)
+    if not (err ~= nil and signal.is_interrupt(err) and self.kept) then return end
+    local ok, why = pcall(self.write, self, "latest.safetensors", self.kept)
+    io.stderr:write(ok and string.format("checkpoint: epoch %d written to %s/latest.safetensors\n", self.kept.epoch,
+      self.dir) or ("checkpoint: not written: " .. tostring(why) .. "\n"))
+  end })
 end
 
 return Checkpoint

@@ -166,6 +166,7 @@ local function fit(model, x, opts)
   local order = shuffle and nil or T.tensor((function() local t = {} for i = 1, N do t[i] = i end return t end)())
   local ckpt = require("aelab.checkpoint").new(model, opts, 2)
   local first = ckpt and ckpt:resume(history, 2) or 1
+  local keep <close> = ckpt and ckpt:on_interrupt() or nil
   say(skip_validation)
   local watch = guard.watch(model)
   local t_start = sys.clock()
