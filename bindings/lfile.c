@@ -97,6 +97,13 @@ static int by_name(lua_State *L) {
 }
 
 /* listdir(path): the DIR is closed before anything that may raise. */
+/* [-2, +1] the string of n bytes at a light userdata (l_listdir's names) */
+static int push_block(lua_State *L) {
+  const char *p = lua_touserdata(L, 1);
+  lua_pushlstring(L, p ? p : "", (size_t)lua_tointeger(L, 2));
+  return 1;
+}
+
 static int l_listdir(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   lua_newtable(L); /* entries */
@@ -133,9 +140,15 @@ static int l_listdir(lua_State *L) {
     free(names);
     return fail(L, "cannot list the folder", path, err);
   }
-  /* a string owns the copy from here on, so a memory error cannot leak it */
-  lua_pushlstring(L, names ? names : "", used);
+  /* a string owns the copy from here on; made in a protected call, so a
+   * memory error there cannot leak the buffer (pushing a light C function,
+   * a light userdata and an integer allocates nothing) */
+  lua_pushcfunction(L, push_block);
+  lua_pushlightuserdata(L, names);
+  lua_pushinteger(L, (lua_Integer)used);
+  int st = lua_pcall(L, 2, 1, 0);
   free(names);
+  if (st != LUA_OK) return lua_error(L);
   size_t n;
   const char *s = lua_tolstring(L, -1, &n);
   lua_Integer k = 0;

@@ -1,9 +1,10 @@
 /* aelab.modelfile: safetensors files (core/safetensors.h) to and from Lua
- * tables; aelab/modelfile.lua builds models on top.
+ * tables; aelab/modelfiles.lua builds models on top.
  *   read(path) → {meta = {key = value}, names = {name, ...}, tensors = {name = Tensor}} | nil, message
  *   write(path, meta, names, tensors) → true | nil, message
  * A missing, unreadable, damaged or newer file comes back as nil, message
- * (environmental: the Lua side adds advice and raises); bad arguments raise. */
+ * (environmental: net:save, ae.load and net:load_weights hand it on as nil,
+ * message; checkpoints raise from fit); bad arguments raise. */
 #include "glue.h"
 #include "safetensors.h"
 

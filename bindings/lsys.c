@@ -22,7 +22,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,32 +63,6 @@ static int l_rng_state(lua_State *L) {
   memcpy(&n.spare, &spare, sizeof spare);
   *r = n;
   return 0;
-}
-
-/* mkdir(path) → true | nil, message: makes the folder and any missing
- * parents (mkdir -p, without a shell). */
-static int l_mkdir(lua_State *L) {
-  size_t n;
-  const char *path = luaL_checklstring(L, 1, &n);
-  luaL_argcheck(L, n > 0 && n < 4096 && strlen(path) == n, 1, "a folder name");
-  char buf[4096];
-  memcpy(buf, path, n + 1);
-  for (char *p = buf + 1;; p++) {
-    if (*p != '/' && *p != '\0') continue;
-    char c = *p;
-    *p = '\0';
-    struct stat sb;
-    if (mkdir(buf, 0777) != 0 && !(errno == EEXIST && stat(buf, &sb) == 0 && S_ISDIR(sb.st_mode))) {
-      int err = errno == EEXIST ? ENOTDIR : errno;
-      luaL_pushfail(L);
-      lua_pushfstring(L, "cannot make the folder %s: %s", buf, strerror(err));
-      return 2;
-    }
-    if (c == '\0') break;
-    *p = c;
-  }
-  lua_pushboolean(L, 1);
-  return 1;
 }
 
 static int l_threads(lua_State *L) {
@@ -302,7 +275,7 @@ static int capture_file(void) {
   char name[4096];
   snprintf(name, sizeof name, "%s/aelab-stderr-XXXXXX", dir && *dir ? dir : "/tmp");
   int fd = mkostemp(name, O_CLOEXEC);
-  if (fd < 0 && strcmp(name, "/tmp") != 0) {
+  if (fd < 0 && dir && *dir && strcmp(dir, "/tmp") != 0) { /* TMPDIR unusable: /tmp */
     snprintf(name, sizeof name, "/tmp/aelab-stderr-XXXXXX");
     fd = mkostemp(name, O_CLOEXEC);
   }
@@ -391,7 +364,7 @@ static void createmeta(lua_State *L) {
 static const luaL_Reg functions[] = {
     {"fail_alloc", l_fail_alloc}, {"spawn", l_spawn},
     {"gemm_gflops", l_gemm_gflops},
-    {"seed", l_seed},     {"rng_state", l_rng_state}, {"mkdir", l_mkdir},     {"threads", l_threads}, {"blas", l_blas}, {"clock", l_clock},
+    {"seed", l_seed},     {"rng_state", l_rng_state},     {"threads", l_threads}, {"blas", l_blas}, {"clock", l_clock},
     {"isatty", l_isatty}, {"peak_rss", l_peak_rss}, {NULL, NULL},
 };
 

@@ -2,6 +2,7 @@
  * kernels and the thread count, creates the Lua state, preloads the C
  * modules, points package.path at the Lua half of aelab, then runs a script,
  * a -e chunk or the REPL. Lua owns the experiment. */
+#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <lualib.h>
@@ -101,11 +102,18 @@ typedef struct {
 /* A lesson is a script in a folder named lessons (lessons/01_x.lua,
  * ../aelab/lessons/01_x.lua): aelab's own options are recognized after it. */
 static int is_lesson(const char *path) {
-  const char *slash = strrchr(path, '/');
-  if (!slash) return 0;
-  const char *start = slash;
-  while (start > path && start[-1] != '/') start--;
-  return slash - start == 7 && strncmp(start, "lessons", 7) == 0;
+  /* the real path: `cd lessons && ../aelab 01_x.lua --quick` is a lesson too */
+  char *real = realpath(path, NULL);
+  const char *p = real ? real : path;
+  const char *slash = strrchr(p, '/');
+  int yes = 0;
+  if (slash) {
+    const char *start = slash;
+    while (start > p && start[-1] != '/') start--;
+    yes = slash - start == 7 && strncmp(start, "lessons", 7) == 0;
+  }
+  free(real);
+  return yes;
 }
 
 /* Moves argv[from] to argv[to] (to < from), shifting the ones between up. */
@@ -310,7 +318,7 @@ static void repl(lua_State *L) {
   if (home) snprintf(hist, sizeof hist, "%s/.aelab_history", home);
   using_history();
   /* append_history only appends to a file that exists: make it the first time */
-  if (*hist && read_history(hist) != 0) write_history(hist);
+  if (*hist && read_history(hist) == ENOENT) write_history(hist); /* only a missing file: never truncate one */
   rl_catch_signals = 0;
   rl_signal_event_hook = prompt_signal;
   rl_event_hook = prompt_signal; /* also while idle: a ^C that came between two reads */

@@ -352,6 +352,38 @@ function TestOptionsAfterScript:testLessonTakesAelabOptionsAfterIt()
   lu.assertStrContains(text, "unknown option '--quik' after the lesson")
 end
 
+-- From inside lessons/ (the real folder counts, not how the path is
+-- written), and a lesson kept elsewhere refuses aelab's options after it.
+-- A fit that diverges inside a lesson is in its report and metrics.
+function TestOptionsAfterScript:testDivergedFitIsInTheReport()
+  local script = tiny_lesson(self.dir, [[
+local x = ae.rand(64, 8)
+local net = ae.Autoencoder { encoder = { ae.Dense(8, 3), ae.Sigmoid() }, decoder = { ae.Dense(3, 8), ae.Sigmoid() } }
+local h = net:fit(x, { epochs = 3, batch = 16, loss = "bce", optimizer = ae.optim.Adam { lr = 1e6 }, verbose = false })
+L:finish()
+]])
+  local code, text = run(string.format("%s --out %s %s", bin, q(self.dir .. "/out"), q(script)))
+  lu.assertEquals(code, 0, text)
+  local report = H.read(self.dir .. "/out/99_tiny/report.md")
+  lu.assertStrContains(report, "## Training notes")
+  lu.assertStrContains(report, "diverged")
+  lu.assertStrContains(H.read(self.dir .. "/out/99_tiny/metrics.json"), '"training_notes": "training stopped after epoch')
+end
+
+function TestOptionsAfterScript:testLessonFolderByItsRealPath()
+  sys.mkdir(self.dir .. "/lessons")
+  H.write_file(self.dir .. "/lessons/show.lua", SHOW)
+  local abs = bin:sub(1, 1) == "/" and bin or (os.getenv("PWD") .. "/" .. bin)
+  local code, text = run(string.format("cd %s && %s show.lua --quick", q(self.dir .. "/lessons"), abs))
+  lu.assertEquals(code, 0, text)
+  lu.assertStrContains(text, "quick=true")
+  local elsewhere = tiny_lesson(self.dir):gsub("/lessons/", "/")
+  H.write_file(elsewhere, H.read(tiny_lesson(self.dir)))
+  code, text = run(string.format("%s %s --quick", bin, q(elsewhere)))
+  lu.assertNotEquals(code, 0, text)
+  lu.assertStrContains(text, "--quick after the lesson's file is aelab's option, not the lesson's: put it before")
+end
+
 function TestOptionsAfterScript:testOtherScriptsKeepTheirArguments()
   local script = self.dir .. "/show.lua"
   H.write_file(script, SHOW)

@@ -5,6 +5,7 @@
 local lu = require "luaunit"
 local ae = require "aelab"
 local H = require "helpers"
+local sys = require "aelab.sys"
 
 -- A file problem returns nil and a message containing `plain` (README, "Errors").
 local function fails_with(plain, fn, ...)
@@ -291,6 +292,20 @@ function TestCheckpoint:test_interrupt_writes_the_last_finished_epoch()
   lu.assertEquals(resumed.epochs, 4)
   for e = 1, 4 do lu.assertTrue(resumed.loss[e] == straight.loss[e], "epoch " .. e) end
   lu.assertEquals(second:parameters(), net:parameters())
+end
+
+-- A checkpoint that cannot be written is said, and training goes on with
+-- its history (a folder in the way of latest.safetensors).
+function TestCheckpoint:test_unwritable_checkpoint_does_not_stop_training()
+  local net, x = fresh()
+  local ck = self.dir .. "/run"
+  sys.mkdir(ck)
+  sys.mkdir(ck .. "/latest.safetensors")
+  local h = net:fit(x, options { checkpoint = ck })
+  lu.assertEquals(h.epochs, 4)
+  lu.assertStrContains(h.warning, "checkpoint not written: ")
+  lu.assertStrContains(h.warning, ck .. "/latest.safetensors")
+  H.error_containing(lu, "every is how often to checkpoint", net.fit, net, x, options { every = 2 })
 end
 
 function TestCheckpoint:test_resume_from_another_process()

@@ -25,8 +25,9 @@ local HISTORY = { "loss", "val_loss", "seconds", "samples_per_s", "noise_level" 
 -- new(model, opts) → a checkpointer, or nil when opts asks for none.
 function Checkpoint.new(model, opts, level)
   local dir, resume, every = opts.checkpoint, opts.resume, opts.every or 1
-  if dir == nil and resume == nil then return nil end
   level = (level or 1) + 1
+  if dir == nil and opts.every ~= nil then error("fit: every is how often to checkpoint: give checkpoint = \"dir\" too", level) end
+  if dir == nil and resume == nil then return nil end
   if dir ~= nil and type(dir) ~= "string" then error("fit: checkpoint must be a folder name, got " .. type(dir), level) end
   if resume ~= nil and type(resume) ~= "string" then error("fit: resume must be a folder name, got " .. type(resume), level) end
   if math.type(every) ~= "integer" or every < 1 then error("fit: every must be a positive integer", level) end
@@ -44,6 +45,7 @@ function Checkpoint:resume(history, level)
   level = (level or 1) + 1
   local path = self.resume_dir .. "/latest.safetensors"
   local ok, err, f = pcall(modelfiles.load_weights, self.model, path)
+  if not ok and require("aelab.signal").is_interrupt(err) then error(err, 0) end
   if not ok then error("fit: resume: " .. tostring(err):gsub("^load_weights: ", ""), level) end
   local ck = f.meta.checkpoint and json.decode(f.meta.checkpoint)
   if type(ck) ~= "table" or math.type(ck.epoch) ~= "integer" or type(ck.rng) ~= "string" then
@@ -105,8 +107,19 @@ function Checkpoint:epoch_end(epoch, history, last)
   local better = watched < self.best
   if better then self.best = watched end
   local s = self:state(epoch, history)
-  self:write("latest.safetensors", s)
-  if better then self:write("best.safetensors", s) end
+  -- a checkpoint that cannot be written (a full disk) is said once and
+  -- training goes on: its history is worth more than the checkpoint
+  local ok, err = pcall(self.write, self, "latest.safetensors", s)
+  if ok and better then ok, err = pcall(self.write, self, "best.safetensors", s) end
+  if not ok then
+    if require("aelab.signal").is_interrupt(err) then error(err, 0) end
+    if not self.failed then
+      self.failed = true
+      local msg = "checkpoint not written: " .. tostring(err)
+      history.warning = history.warning and (history.warning .. "; " .. msg) or msg
+      io.stderr:write("fit: " .. msg .. "\n")
+    end
+  end
 end
 
 -- A to-be-closed guard for fit: on an interrupt (Ctrl-C) it writes the

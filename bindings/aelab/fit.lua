@@ -168,7 +168,7 @@ local function fit(model, x, opts)
   local first = ckpt and ckpt:resume(history, 2) or 1
   local keep <close> = ckpt and ckpt:on_interrupt() or nil
   say(skip_validation)
-  local watch = guard.watch(model)
+  local watch = guard.watch(model, first - 1)
   local t_start = sys.clock()
   for epoch = first, epochs do
     if progress then progress:epoch_start(epoch) end
@@ -219,6 +219,9 @@ local function fit(model, x, opts)
     if opts.on_epoch then opts.on_epoch(epoch, history) end
   end
   history.total_seconds = sys.clock() - t_start
+  -- a lesson that is running puts a stopped or warned fit in its report
+  local lesson = package.loaded["aelab.lesson"]
+  if lesson and (history.stopped or history.warning) then lesson.note_training(history) end
   return history
 end
 

@@ -54,10 +54,11 @@ end
 local Watch = {}
 Watch.__index = Watch
 
-function guard.watch(model)
+-- epoch: the last epoch already done (a resumed run's), 0 for a fresh one.
+function guard.watch(model, epoch)
   local params = model:parameters()
   return setmetatable({ model = model, params = params, saved = params:clone(), best = math.huge,
-    first = nil, epoch = 0 }, Watch)
+    first = nil, epoch = epoch or 0 }, Watch)
 end
 
 -- After each batch: nil while all is well, else why training must stop.

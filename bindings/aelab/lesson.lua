@@ -19,9 +19,20 @@ local current -- the lesson this script runs, for on_interrupt
 -- What a stopped run made is kept as out/<name>.incomplete (abandon).
 -- report.md and metrics.json are rewritten as results come in, so a run
 -- that dies while drawing still has its numbers on disk.
+-- aelab's own options: after a script the host takes them only for files
+-- in a folder named lessons; anywhere else they would be silently a lesson's.
+local HOST_OPTIONS = { ["--quick"] = true, ["--out"] = true, ["--seed"] = true, ["--threads"] = true,
+  ["--blis"] = true, ["--version"] = true, ["--help"] = true }
+
 function Lesson.new(o)
   require("aelab.optcheck").check("Lesson.new", o, { "name", "question", "title" }, 2)
   assert(type(o) == "table" and o.name, "Lesson.new: needs a name")
+  for _, a in ipairs(arg or {}) do
+    if HOST_OPTIONS[a] then
+      error(string.format("%s after the lesson's file is aelab's option, not the lesson's: put it before " ..
+        "(./aelab %s %s), or keep the lesson in a folder named lessons", a, a, arg[0] or "lesson.lua"), 2)
+    end
+  end
   local self = setmetatable({}, Lesson)
   self.name, self.title, self.question = o.name, o.title or o.name, o.question
   self.quick = ae.options.quick
@@ -216,6 +227,27 @@ function Lesson:abandon(reason)
   io.stderr:write(string.format("note: %s; what it made is in %s (%s keeps the last complete run)%s\n", reason, kept,
     self.final, #notes > 0 and ("; " .. table.concat(notes, "; ")) or ""))
   return kept
+end
+
+-- fit calls this when a run of it stopped early (divergence) or warned (no
+-- validation, no checkpoint): the running lesson's report says so, in a
+-- section of its own and in metrics.json's "training_notes".
+function Lesson.note_training(history)
+  if not current or current.done then return end
+  local note = history.stopped and ("training stopped after epoch " .. history.epochs .. ": " .. history.stopped)
+    or history.warning
+  current.notes = current.notes or {}
+  current.notes[#current.notes + 1] = note
+  current.metrics.training_notes = table.concat(current.notes, "; ")
+  if #current.notes == 1 then
+    current.order[#current.order + 1] = "training_notes"
+    current.descriptions.training_notes = "what fit reported (its numbers are partial)"
+    current:section("Training notes", "")
+  end
+  for _, s in ipairs(current.sections) do
+    if s.heading == "Training notes" then s.body = "- " .. table.concat(current.notes, "\n- ") end
+  end
+  print("  note: " .. note)
 end
 
 -- Ctrl-C in a lesson: the host (bindings/main.c) calls this. The run is

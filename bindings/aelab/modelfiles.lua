@@ -14,7 +14,8 @@
 --   aelab_version  the aelab that wrote it
 --   (and the core's own aelab_format and crc32, checked on load)
 -- Checkpoints (aelab/checkpoint.lua) add tensors and metadata of their own.
--- Every failure raises an error that names the file.
+-- Every failure here raises an error that names the file; models.lua turns
+-- those into nil, message for net:save, ae.load and net:load_weights.
 local MF = require "aelab.modelfile"
 local Layer = require "aelab.layer"
 local Model = require "aelab.model"
@@ -217,6 +218,7 @@ local function rebuild(arch, path)
     local ok, l = pcall(make, c, made)
     if not ok then
       sys.rng_state(state)
+      if require("aelab.signal").is_interrupt(l) then error(l, 0) end
       error(string.format("load: %s: layer %d (%s) cannot be made: %s", path, i, c.kind, tostring(l)), 0)
     end
     made[i] = l

@@ -126,6 +126,7 @@ local function file_op(who, f, path, ...)
   if type(path) ~= "string" then error(who .. ": expected a file name, got " .. type(path), 3) end
   local ok, res = pcall(f, ...)
   if ok then return res end
+  if require("aelab.signal").is_interrupt(res) then error(res, 0) end -- Ctrl-C is not a file problem
   return nil, (tostring(res):gsub("^[^\n]-%.lua:%d+: ", "")) -- the message, not where in modelfiles.lua
 end
 function methods:save(path) return file_op("save", modelfiles.save, path, self, path) end
