@@ -140,6 +140,7 @@ build-fuzz/%: tests/fuzz/%.c $(FUZZ_CORE)
 fuzz-bin: $(FUZZ_BINS)
 
 test-fuzz:
+	@scripts/install-deps.sh clang
 	@command -v $(FUZZ_CC) >/dev/null || { echo "test-fuzz needs clang: sudo apt-get install clang"; exit 2; }
 	@$(MAKE) --no-print-directory fuzz-bin
 	@set -e; for b in $(FUZZ_BINS); do n=$${b#build-fuzz/fuzz_}; \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages aelab needs, only those missing. Quiet when
 # everything is there; uses sudo when not root. Safe to run again and again.
+# Arguments name extra packages a target needs (make test-fuzz: clang).
 set -euo pipefail
 
 packages=(
@@ -16,6 +17,7 @@ packages=(
   libreadline-dev   # the REPL
   dataset-fashion-mnist
   fonts-dejavu-core # the fonts figures use
+  "$@"
 )
 
 missing=()
