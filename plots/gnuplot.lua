@@ -8,6 +8,7 @@
 --                (and mosaic, stretch_rows)
 --   charts.lua   history, latent, compare, series, histogram
 --                (and principal_axes, to2d)
+--   normal.lua   the normal quantile Φ⁻¹ behind manifold's Gaussian grid
 local E = require "plots.engine"
 
 local P = {
@@ -16,6 +17,7 @@ local P = {
   _set_available = E._set_available, -- tests pretend gnuplot is missing
   figure = E.figure,
   quote = E.quote,
+  normal_quantile = require("plots.normal").quantile,
 }
 local images, charts = require "plots.images", require "plots.charts"
 for _, part in ipairs { images, charts } do

@@ -632,3 +632,42 @@ function TestPlots:testStretchRows()
   lu.assertEquals(x:get(1, 2), 3, "the input is left alone")
   lu.assertEquals(P.stretch_rows(ae.randn(4, 1, 3, 3)):size(), { 4, 9 })
 end
+
+-- normal_quantile (Φ⁻¹, for manifold's Gaussian grid) against published
+-- quantiles (R's qnorm, scipy's norm.ppf), to 1e-9, and in the far tails.
+TestNormalQuantile = {}
+
+function TestNormalQuantile:testKnownQuantiles()
+  local q = P.normal_quantile
+  lu.assertEquals(q(0.5), 0)
+  local known = { { 0.975, 1.959963985 }, { 0.05, -1.644853627 }, { 0.95, 1.644853627 }, { 0.025, -1.959963985 },
+    { 0.1, -1.281551566 }, { 0.3, -0.5244005127 }, { 0.999, 3.090232306 }, { 0.8413447461, 1.0 } }
+  for _, k in ipairs(known) do
+    lu.assertAlmostEquals(q(k[1]), k[2], 1e-9, "Φ⁻¹(" .. k[1] .. ")")
+  end
+  -- tails: qnorm(1e-10) = -6.361340902404056; 1 − 1e-10 is not exact in a double, so its
+  -- quantile is the mirror image only to about 1e-8
+  lu.assertAlmostEquals(q(1e-10), -6.361340902404056, 1e-9)
+  lu.assertAlmostEquals(q(1 - 1e-10), 6.361340902404056, 2e-8)
+  lu.assertAlmostEquals(q(1e-20), -9.262340089798408, 1e-9) -- past the third branch's switch (r > 5)
+  lu.assertEquals(q(0), -math.huge)
+  lu.assertEquals(q(1), math.huge)
+end
+
+function TestNormalQuantile:testSymmetricAndIncreasing()
+  local q = P.normal_quantile
+  local prev = -math.huge
+  for i = 1, 999 do
+    local p = i / 1000
+    local z = q(p)
+    lu.assertTrue(z > prev, "Φ⁻¹ increases at p = " .. p)
+    lu.assertAlmostEquals(z, -q(1 - p), 1e-12, "Φ⁻¹(p) = −Φ⁻¹(1 − p) at p = " .. p)
+    prev = z
+  end
+end
+
+function TestNormalQuantile:testRejectsNonProbabilities()
+  for _, bad in ipairs { -0.1, 1.5, 0 / 0, "half" } do
+    lu.assertErrorMsgContains("p must be a probability", P.normal_quantile, bad)
+  end
+end
