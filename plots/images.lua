@@ -8,6 +8,7 @@ local E = require "plots.engine"
 
 local I = {}
 local own, common, quote = E.own, E.common, E.quote
+local normal_quantile = require("plots.normal").quantile
 
 -- The options of each figure, beside the ones every figure takes (out,
 -- title, terminal, size): a key not listed is an error naming the nearest.
@@ -21,8 +22,8 @@ local KEYS = {
     "pad", "scale", "vmax", "vmin" },
   image_rows = with_common { "background", "image", "invert", "left", "n", "pad", "scale" },
   reconstructions = with_common { "background", "image", "invert", "left", "n", "noisy", "pad", "recon_label", "scale" },
-  manifold = with_common { "background", "image", "invert", "n", "pad", "pixels", "xlabel", "xrange", "ylabel",
-    "yrange" },
+  manifold = with_common { "at", "background", "dims", "image", "invert", "n", "pad", "pixels", "quantiles", "xlabel",
+    "xrange", "ylabel", "yrange" },
   mosaic = { "background", "pad" },
 }
 KEYS.interpolation = { "steps" }
@@ -168,24 +169,90 @@ local function decoder_of(m)
   return function(z) return m:decode(z) end
 end
 
+-- The latent size d of a slice: from o.at (d numbers), else from encoding
+-- one blank image, else 2 (the plane itself).
+local function latent_size(model, o, H, W)
+  if o.at then return ae.is_tensor(o.at) and o.at:numel() or #o.at end
+  if not o.dims then return 2 end
+  if type(model) == "table" or type(model) == "userdata" then
+    local ok, z = pcall(function() return model:encode(ae.zeros(1, H * W)) end)
+    if ok and ae.is_tensor(z) then return z:size(2) end
+  end
+  error("ae.plot.manifold: dims needs the latent size: give at = {...} (one value per latent coordinate)", 3)
+end
+
+-- The n grid values of one axis, increasing: evenly spaced over `range`, or
+-- the normal quantiles Φ⁻¹(p) of probabilities evenly spaced over `probs`
+-- (Keras' VAE example: norm.ppf(linspace(0.05, 0.95, n))).
+local function axis_values(n, range, probs)
+  local v = {}
+  for k = 1, n do
+    local t = (k - 1) / math.max(n - 1, 1)
+    if probs then
+      v[k] = normal_quantile(probs[1] * (1 - t) + probs[2] * t) -- symmetric: the middle is 0.5 exactly
+    else
+      v[k] = range[1] + (range[2] - range[1]) * t
+    end
+  end
+  return v
+end
+
 -- manifold(model, {xrange={-3,3}, yrange={-3,3}, n=15, image={H,W}}):
--- decodes a regular n×n grid over a 2-D latent rectangle into one mosaic;
--- y grows upwards, as on the scatter of codes.
+-- decodes an n×n grid over a 2-D latent rectangle into one mosaic; y grows
+-- upwards, as on the scatter of codes. quantiles = true puts the grid on the
+-- standard normal's quantiles Φ⁻¹(p), p evenly spaced over 0.05..0.95 (or
+-- quantiles = {p_lo, p_hi}): where a VAE's prior N(0, I) puts equal mass;
+-- the axes then name the z value of each column and row. dims = {i, j}
+-- decodes a slice of a bigger latent: coordinates i and j vary, the others
+-- stay at at = {z1, ..., zd} (a table or 1×d tensor; 0 when not given).
 function I.manifold(model, o)
   o = own(check("ae.plot.manifold", o, KEYS.manifold, 2))
   local n = o.n or 15
+  local probs
+  if o.quantiles then
+    if o.xrange or o.yrange then
+      error("ae.plot.manifold: quantiles and xrange/yrange both place the grid: give one", 2)
+    end
+    probs = o.quantiles == true and { 0.05, 0.95 } or o.quantiles
+    if type(probs) ~= "table" or type(probs[1]) ~= "number" or type(probs[2]) ~= "number"
+        or not (probs[1] > 0 and probs[1] < probs[2] and probs[2] < 1) then
+      error("ae.plot.manifold: quantiles is true or {p_lo, p_hi} with 0 < p_lo < p_hi < 1", 2)
+    end
+  end
+  local H, W = table.unpack(o.image or { 28, 28 })
+  local d = latent_size(model, o, H, W)
+  local dims = o.dims or { 1, 2 }
+  local i, j = dims[1], dims[2]
+  if math.type(i) ~= "integer" or math.type(j) ~= "integer" or i == j or i < 1 or j < 1 or i > d or j > d then
+    error(string.format("ae.plot.manifold: dims must be two different coordinates in 1..%d, got {%s, %s}", d,
+      tostring(i), tostring(j)), 2)
+  end
+  local base = {}
+  for k = 1, d do
+    base[k] = o.at and (ae.is_tensor(o.at) and o.at:reshape(d):get(k) or o.at[k]) or 0
+    if type(base[k]) ~= "number" then error("ae.plot.manifold: at must hold " .. d .. " numbers", 2) end
+  end
   local xr, yr = o.xrange or { -3, 3 }, o.yrange or { -3, 3 }
-  local z = ae.zeros(n * n, 2)
+  local xs, ys = axis_values(n, xr, probs), axis_values(n, yr, probs)
+  local z = ae.zeros(n * n, d)
   for r = 1, n do
     for c = 1, n do
       local k = (r - 1) * n + c
-      z:set(k, 1, xr[1] + (xr[2] - xr[1]) * (c - 1) / math.max(n - 1, 1))
-      z:set(k, 2, yr[2] - (yr[2] - yr[1]) * (r - 1) / math.max(n - 1, 1))
+      for m = 1, d do z:set(k, m, base[m]) end
+      z:set(k, i, xs[c])
+      z:set(k, j, ys[n + 1 - r]) -- the top row is the largest value
     end
   end
   local imgs = decoder_of(model)(z)
-  local H, W = table.unpack(o.image or { 28, 28 })
-  local m = I.mosaic(imgs, H, W, n, { pad = o.pad or 1, background = o.background or 0.5 })
+  if d > 2 and o.title == nil then -- a slice says where it is cut
+    local fixed = {}
+    for m = 1, d do
+      if m ~= i and m ~= j then fixed[#fixed + 1] = string.format("code %d = %.3g", m, base[m]) end
+    end
+    o.title = "Decoded slice of the latent space at " .. table.concat(fixed, ", ")
+  end
+  local pad = o.pad or 1
+  local m = I.mosaic(imgs, H, W, n, { pad = pad, background = o.background or 0.5 })
   local MH, MW = m:size(1), m:size(2)
   local side = o.pixels or 800
   o.size = o.size or { side + 100, math.floor(side * MH / MW) + 110 }
@@ -195,15 +262,41 @@ function I.manifold(model, o)
   fig:cmd("set size ratio %g", MH / MW) -- the mosaic keeps square pixels
   if o.invert then fig:cmd("set palette gray negative") else fig:cmd("set palette gray") end
   fig:cmd("set cbrange [0:1]")
-  -- axes in code units: the image spans the rectangle plus half a cell
-  local dx = (xr[2] - xr[1]) / math.max(n - 1, 1)
-  local dy = (yr[2] - yr[1]) / math.max(n - 1, 1)
-  fig:cmd("set xrange [%g:%g]; set yrange [%g:%g]", xr[1] - dx / 2, xr[2] + dx / 2, yr[1] - dy / 2, yr[2] + dy / 2)
-  fig:cmd("set xlabel %s; set ylabel %s", quote(o.xlabel or "code 1"), quote(o.ylabel or "code 2"))
+  local where = probs and string.format(" (grid at N(0,1) quantiles, p = %g..%g)", probs[1], probs[2]) or ""
+  fig:cmd("set xlabel %s; set ylabel %s", quote(o.xlabel or ("code " .. i .. where)),
+    quote(o.ylabel or ("code " .. j .. where)))
   fig:cmd("set tics out nomirror")
   local src = fig:binary(m:tobytes())
-  fig:cmd("plot %s binary array=(%d,%d) format='%%float' flipy dx=%g dy=%g origin=(%g,%g) with image notitle", src,
-    MW, MH, (xr[2] - xr[1] + dx) / MW, (yr[2] - yr[1] + dy) / MH, xr[1] - dx / 2, yr[1] - dy / 2)
+  if not probs then
+    -- axes in code units: the image spans the rectangle plus half a cell
+    local dx = (xr[2] - xr[1]) / math.max(n - 1, 1)
+    local dy = (yr[2] - yr[1]) / math.max(n - 1, 1)
+    fig:cmd("set xrange [%g:%g]; set yrange [%g:%g]", xr[1] - dx / 2, xr[2] + dx / 2, yr[1] - dy / 2, yr[2] + dy / 2)
+    fig:cmd("plot %s binary array=(%d,%d) format='%%float' flipy dx=%g dy=%g origin=(%g,%g) with image notitle", src,
+      MW, MH, (xr[2] - xr[1] + dx) / MW, (yr[2] - yr[1] + dy) / MH, xr[1] - dx / 2, yr[1] - dy / 2)
+    return fig:render()
+  end
+  -- quantile grid: unevenly spaced codes, so the axes are in mosaic pixels
+  -- and each labelled tic sits under a tile's centre with its z value:
+  -- every step-th tile from both ends inwards (the labels mirror each other,
+  -- as the quantiles do), the middle one when n is odd; at most about 11
+  fig:cmd("set xrange [-0.5:%g]; set yrange [-0.5:%g]", MW - 0.5, MH - 0.5)
+  local step = math.max(1, math.ceil(n / 11))
+  local ticks = {}
+  for k = 1, n // 2, step do ticks[#ticks + 1] = k; ticks[#ticks + 1] = n + 1 - k end
+  if n % 2 == 1 then ticks[#ticks + 1] = (n + 1) // 2 end
+  table.sort(ticks)
+  local function z_text(v) return (string.format("%.2f", v):gsub("^%-(0%.0*)$", "%1")) end -- no "-0.00"
+  local xt, yt = {}, {}
+  for _, k in ipairs(ticks) do
+    local cx = pad + (k - 1) * (W + pad) + (W - 1) / 2
+    local cy = pad + (k - 1) * (H + pad) + (H - 1) / 2 -- from the bottom: row k counts up
+    xt[#xt + 1] = string.format("'%s' %g", z_text(xs[k]), cx)
+    yt[#yt + 1] = string.format("'%s' %g", z_text(ys[k]), cy)
+  end
+  fig:cmd("set xtics (%s)", table.concat(xt, ", "))
+  fig:cmd("set ytics (%s)", table.concat(yt, ", "))
+  fig:cmd("plot %s binary array=(%d,%d) format='%%float' flipy with image notitle", src, MW, MH)
   return fig:render()
 end
 

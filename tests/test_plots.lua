@@ -671,3 +671,65 @@ function TestNormalQuantile:testRejectsNonProbabilities()
     lu.assertErrorMsgContains("p must be a probability", P.normal_quantile, bad)
   end
 end
+
+-- manifold on the Gaussian's quantiles: the codes decoded are Φ⁻¹ of evenly
+-- spaced probabilities (0.05..0.95 by default), the tics name them; a slice
+-- of a 3-D latent keeps the third coordinate at `at`.
+function TestPlots:testManifoldOnQuantiles()
+  need_gnuplot()
+  local net = tiny_letters_ae()
+  local seen
+  local decode = function(z) seen = z:clone() return net:decode(z) end
+  local out = self.dir .. "/manifold_q.png"
+  lu.assertEquals(P.manifold(decode, { out = out, n = 5, image = { 7, 5 }, quantiles = true, pixels = 300 }), out)
+  local MH, MW = mosaic_dims(25, 7, 5, 5, 1)
+  assert_figure(out, 400, math.floor(300 * MH / MW) + 110)
+  assert_data_bytes(out, MH, MW)
+  -- row-major from the top-left: x grows along a row, y falls down the rows
+  local q = P.normal_quantile
+  local ps = { 0.05, 0.275, 0.5, 0.725, 0.95 }
+  lu.assertEquals(seen:size(), { 25, 2 })
+  for c = 1, 5 do
+    lu.assertAlmostEquals(seen:get(c, 1), q(ps[c]), 1e-6)
+    lu.assertAlmostEquals(seen:get((c - 1) * 5 + 1, 2), q(ps[6 - c]), 1e-6)
+  end
+  lu.assertAlmostEquals(seen:get(1, 1), -1.644853627, 1e-6)
+  local gp = read(self.dir .. "/manifold_q.gp")
+  -- tics under the tile centres (pad 1 + 2.5 + 6 per tile), labelled with the z values
+  lu.assertStrContains(gp, "set xtics ('-1.64' 3, '-0.60' 9, '0.00' 15, '0.60' 21, '1.64' 27)")
+  lu.assertStrContains(gp, "set ytics ('-1.64' 4, '-0.60' 12, '0.00' 20, '0.60' 28, '1.64' 36)")
+  lu.assertStrContains(gp, "p = 0.05..0.95")
+  -- another probability range
+  P.manifold(decode, { out = self.dir .. "/manifold_q2.png", n = 3, image = { 7, 5 }, quantiles = { 0.01, 0.99 } })
+  lu.assertAlmostEquals(seen:get(3, 1), 2.326347874, 1e-6)
+  lu.assertErrorMsgContains("give one", P.manifold, net, { quantiles = true, xrange = { -1, 1 } })
+  lu.assertErrorMsgContains("0 < p_lo < p_hi < 1", P.manifold, net, { quantiles = { 0, 0.9 } })
+  lu.assertErrorMsgContains("did you mean 'quantiles'", P.manifold, net, { quantile = true })
+end
+
+function TestPlots:testManifoldSliceOfBiggerLatent()
+  need_gnuplot()
+  local net = ae.Autoencoder { encoder = { ae.Dense(35, 3) }, decoder = { ae.Dense(3, 35), ae.Sigmoid() } }
+  local seen
+  local decode = function(z) seen = z:clone() return net:decode(z) end
+  local out = self.dir .. "/slice.png"
+  lu.assertEquals(P.manifold(decode, { out = out, n = 4, image = { 7, 5 }, dims = { 3, 1 }, at = { 0.5, -2, 0.25 },
+    xrange = { -1, 1 }, yrange = { 0, 3 } }), out)
+  assert_figure(out)
+  lu.assertEquals(seen:size(), { 16, 3 })
+  for k = 1, 16 do lu.assertAlmostEquals(seen:get(k, 2), -2, 1e-6, "the coordinate not shown stays at `at`") end
+  lu.assertAlmostEquals(seen:get(1, 3), -1, 1e-6) -- dims[1] along x
+  lu.assertAlmostEquals(seen:get(4, 3), 1, 1e-6)
+  lu.assertAlmostEquals(seen:get(1, 1), 3, 1e-6) -- dims[2] along y, top row highest
+  lu.assertAlmostEquals(seen:get(16, 1), 0, 1e-6)
+  local gp = read(self.dir .. "/slice.gp")
+  lu.assertStrContains(gp, "set xlabel 'code 3'")
+  lu.assertStrContains(gp, "set ylabel 'code 1'")
+  lu.assertStrContains(gp, "at code 2 = -2")
+  -- without `at`, the latent size comes from the model and the rest is 0
+  P.manifold(net, { out = self.dir .. "/slice0.png", n = 3, image = { 7, 5 }, dims = { 2, 3 }, quantiles = true })
+  assert_figure(self.dir .. "/slice0.png")
+  lu.assertErrorMsgContains("two different coordinates in 1..3", P.manifold, net, { image = { 7, 5 }, dims = { 1, 4 } })
+  lu.assertErrorMsgContains("two different coordinates", P.manifold, net, { image = { 7, 5 }, dims = { 2, 2 } })
+  lu.assertErrorMsgContains("needs the latent size", P.manifold, decode, { image = { 7, 5 }, dims = { 1, 2 } })
+end
