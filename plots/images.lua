@@ -26,7 +26,8 @@ local KEYS = {
     "xrange", "ylabel", "yrange" },
   mosaic = { "background", "pad" },
 }
-KEYS.interpolation = { "steps" }
+-- interpolation: images' keys, but labels names the walks (one per row)
+KEYS.interpolation = { "left", "steps", "through", "walks" }
 for _, k in ipairs(KEYS.images) do KEYS.interpolation[#KEYS.interpolation + 1] = k end
 
 -- A copy of x with each row (sample) stretched to [0, 1] on its own range:
@@ -300,27 +301,106 @@ function I.manifold(model, o)
   return fig:render()
 end
 
+-- A waypoint's code as a vector of d numbers: a code given as a 1×d tensor
+-- or a table of numbers, or an image (a one-row tensor of H·W pixels, or
+-- 1×1×H×W) encoded by the model first.
+local function waypoint_code(model, w, H, W, who)
+  if not ae.is_tensor(w) then
+    if type(w) ~= "table" or type(w[1]) ~= "number" then
+      error(who .. ": a waypoint is a one-row tensor (an image or a code) or a table of numbers", 4)
+    end
+    w = ae.tensor({ w })
+  end
+  if w:size(1) ~= 1 then
+    error(string.format("%s: a waypoint is one row, got %d rows", who, w:size(1)), 4)
+  end
+  if w:numel() == H * W then -- an image: where the encoder puts it
+    if type(model) == "function" then
+      error(who .. ": an image as waypoint needs a model that encodes (give codes to a decoder function)", 4)
+    end
+    w = model:encode(w)
+  end
+  return w:reshape(w:numel())
+end
+
 -- interpolation(model, z1, z2, {steps=10, image=}): decodings of the codes
--- on the segment from z1 to z2 (1×d tensors or tables), as one strip.
+-- on the segment from z1 to z2 (1×d tensors or tables), as one strip with
+-- t = 0..1 under the images.
+-- interpolation(model, {through = {w1, w2, w3, ...}, steps=10}): a walk
+-- through several waypoints, each an image (a one-row tensor of H·W pixels,
+-- encoded first) or a code (1×d tensor or table), in straight legs of
+-- `steps` images each (the waypoints shared between legs); the captions
+-- count legs: waypoint k sits at k − 1.
+-- interpolation(model, {walks = {{a, b, c}, {d, e, f}}, labels = {...}}):
+-- one row per walk, each named on the left by its label ("0 → 3 → 1");
+-- every walk has as many waypoints.
 function I.interpolation(model, z1, z2, o)
-  o = own(check("ae.plot.interpolation", o, KEYS.interpolation, 2))
-  if not ae.is_tensor(z1) then z1 = ae.tensor({ z1 }) end
-  if not ae.is_tensor(z2) then z2 = ae.tensor({ z2 }) end
+  local who = "ae.plot.interpolation"
+  if z2 == nil and o == nil and type(z1) == "table" and not ae.is_tensor(z1) and z1[1] == nil then
+    o = own(check(who, z1, KEYS.interpolation, 2)) -- the call with options only
+    if not (o.through or o.walks) then error(who .. ": give the waypoints: through = {...} or walks = {{...}, ...}", 2) end
+  else
+    o = own(check(who, o, KEYS.interpolation, 2))
+    if o.through or o.walks then error(who .. ": two endpoints or through/walks, not both", 2) end
+    o.through = { z1, z2 }
+  end
+  if o.through and o.walks then error(who .. ": through (one walk) or walks (several), not both", 2) end
+  local walks = o.walks or { o.through }
+  local labels = o.labels
+  if labels ~= nil and (type(labels) ~= "table" or #labels ~= #walks) then
+    error(string.format("%s: labels names each walk: %d strings", who, #walks), 2)
+  end
+  local H, W = table.unpack(o.image or { 28, 28 })
   local steps = o.steps or 10
-  local d = z1:numel()
-  local z = ae.zeros(steps, d)
-  local a, b = z1:reshape(d), z2:reshape(d)
-  local captions = {}
-  for s = 1, steps do
-    local t = (s - 1) / math.max(steps - 1, 1)
-    for j = 1, d do z:set(s, j, (1 - t) * a:get(j) + t * b:get(j)) end
-    captions[s] = string.format("%.2g", t)
+  local legs = #walks[1] - 1
+  if math.type(steps) ~= "integer" or steps < 1 or (legs > 1 and steps < 2) then
+    error(who .. ": steps (images per leg, the waypoints included) must be an integer >= 2", 2)
+  end
+  for w, walk in ipairs(walks) do
+    if type(walk) ~= "table" or ae.is_tensor(walk) or #walk < 2 then
+      error(string.format("%s: walk %d is a list of at least two waypoints", who, w), 2)
+    end
+    if #walk ~= #walks[1] then
+      error(string.format("%s: every walk has as many waypoints (walk %d has %d, walk 1 %d)", who, w, #walk,
+        #walks[1]), 2)
+    end
+  end
+  local per_walk = legs * math.max(steps - 1, 1) + (steps > 1 and 1 or 0)
+  local codes, captions, z = {}, {}, nil
+  for w, walk in ipairs(walks) do
+    for k, p in ipairs(walk) do codes[k] = waypoint_code(model, p, H, W, who) end
+    local d = codes[1]:numel()
+    for k = 2, #codes do
+      if codes[k]:numel() ~= d then
+        error(string.format("%s: waypoints 1 and %d of walk %d have codes of %d and %d numbers", who, k, w, d,
+          codes[k]:numel()), 2)
+      end
+    end
+    z = z or ae.zeros(#walks * per_walk, d)
+    if z:size(2) ~= d then error(string.format("%s: walks 1 and %d have codes of different sizes", who, w), 2) end
+    local row = (w - 1) * per_walk
+    for leg = 1, legs do
+      local a, b = codes[leg], codes[leg + 1]
+      for s = (leg == 1) and 1 or 2, steps do -- a leg after the first starts at the waypoint already drawn
+        local t = (s - 1) / math.max(steps - 1, 1)
+        row = row + 1
+        for j = 1, d do z:set(row, j, (1 - t) * a:get(j) + t * b:get(j)) end
+        captions[row - (w - 1) * per_walk] = string.format("%.2g", leg - 1 + t)
+      end
+    end
   end
   local imgs = decoder_of(model)(z)
-  o.ncol = steps
-  o.captions = o.captions or captions
-  o.steps = nil -- used up here: images does not know it
-  return I.images(imgs, o)
+  o.through, o.walks, o.steps = nil, nil, nil -- used up here: the mosaics know none of them
+  if not labels then
+    o.ncol = per_walk
+    o.captions = o.captions or captions
+    return I.images(imgs, o)
+  end
+  if o.captions then error(who .. ": captions go with one walk without labels", 2) end
+  local rows = {}
+  for w = 1, #walks do rows[w] = { tostring(labels[w]), imgs:narrow(1, (w - 1) * per_walk + 1, per_walk) } end
+  return I.image_rows(rows, { n = per_walk, image = o.image, invert = o.invert, pad = o.pad, scale = o.scale,
+    background = o.background or (o.invert and 0.0 or 1.0), left = o.left, out = o.out, size = o.size, terminal = o.terminal, title = o.title })
 end
 
 return I

@@ -733,3 +733,55 @@ function TestPlots:testManifoldSliceOfBiggerLatent()
   lu.assertErrorMsgContains("two different coordinates", P.manifold, net, { image = { 7, 5 }, dims = { 2, 2 } })
   lu.assertErrorMsgContains("needs the latent size", P.manifold, decode, { image = { 7, 5 }, dims = { 1, 2 } })
 end
+
+-- interpolation through waypoints: images are encoded first, codes used as
+-- given; legs of `steps` images share their waypoints; one row per walk
+-- with its label on the left.
+function TestPlots:testInterpolationThroughWaypoints()
+  need_gnuplot()
+  local net = tiny_letters_ae()
+  local x = ae.data.letters().x
+  local seen
+  local spy = { encode = function(_, v) return net:encode(v) end,
+    decode = function(_, z) seen = z:clone() return net:decode(z) end }
+  local a, b, c = x:narrow(1, 1, 1), x:narrow(1, 2, 1), x:narrow(1, 3, 1)
+  local out = self.dir .. "/walk.png"
+  local o = { out = out, through = { a, { 0.5, -0.5 }, c }, steps = 5, image = { 7, 5 }, invert = true }
+  lu.assertEquals(P.interpolation(spy, o), out)
+  lu.assertNil(o.size, "the caller's options stay as given")
+  -- two legs of 5 sharing the middle waypoint: 9 images in one row
+  lu.assertEquals(seen:size(), { 9, 2 })
+  local za, zc = net:encode(a), net:encode(c)
+  for j = 1, 2 do
+    lu.assertAlmostEquals(seen:get(1, j), za:get(1, j), 1e-6, "the first image is encoded")
+    lu.assertAlmostEquals(seen:get(9, j), zc:get(1, j), 1e-6, "the last image is encoded")
+    lu.assertAlmostEquals(seen:get(3, j), (za:get(1, j) + ({ 0.5, -0.5 })[j]) / 2, 1e-6, "halfway along leg 1")
+  end
+  lu.assertAlmostEquals(seen:get(5, 1), 0.5, 1e-6)
+  lu.assertAlmostEquals(seen:get(5, 2), -0.5, 1e-6, "the code waypoint as given")
+  local MH, MW = mosaic_dims(9, 7, 5, 9, 3)
+  assert_figure(out, MW * math.floor(900 / MW), MH * math.floor(900 / MW))
+  assert_data_bytes(out, MH, MW)
+  local gp = read(self.dir .. "/walk.gp")
+  for _, t in ipairs { "0", "0.5", "1", "1.5", "2" } do lu.assertStrContains(gp, "set label '" .. t .. "'") end
+  -- several walks, one row each, named
+  local out2 = self.dir .. "/walks.png"
+  lu.assertEquals(P.interpolation(spy, { out = out2, walks = { { a, b, c }, { c, b, a } }, steps = 4,
+    labels = { "A → B → C", "C → B → A" }, image = { 7, 5 }, title = "two walks" }), out2)
+  lu.assertEquals(seen:size(), { 14, 2 }) -- 2 walks × 7
+  for j = 1, 2 do lu.assertAlmostEquals(seen:get(8, j), zc:get(1, j), 1e-6, "walk 2 starts at its first waypoint") end
+  assert_figure(out2)
+  assert_data_bytes(out2, mosaic_dims(14, 7, 5, 7, 2))
+  local gp2 = read(self.dir .. "/walks.gp")
+  lu.assertStrContains(gp2, "set label 'A → B → C'")
+  lu.assertStrContains(gp2, "set label 'C → B → A'")
+  -- mistakes are named
+  lu.assertErrorMsgContains("give the waypoints", P.interpolation, net, { steps = 3 })
+  lu.assertErrorMsgContains("not both", P.interpolation, net, { through = { a, c }, walks = { { a, c } } })
+  lu.assertErrorMsgContains("as many waypoints", P.interpolation, net, { walks = { { a, b, c }, { a, c } } })
+  lu.assertErrorMsgContains("labels names each walk", P.interpolation, net, { walks = { { a, c } }, labels = { "x", "y" } })
+  lu.assertErrorMsgContains("one row", P.interpolation, net, { image = { 7, 5 }, through = { x:narrow(1, 1, 2), c } })
+  lu.assertErrorMsgContains("needs a model that encodes", P.interpolation, function(z) return net:decode(z) end,
+    { image = { 7, 5 }, through = { a, c } })
+  lu.assertErrorMsgContains("did you mean 'walks'", P.interpolation, net, { walk = { { a, c } } })
+end
