@@ -4,7 +4,7 @@
 -- Beside every figure go its .gp script and data, so it can be restyled by
 -- hand: `gnuplot figure.gp`. The work is in three files, by kind:
 --   engine.lua   gnuplot itself: the pipe, escaping, the .gp and data files
---   images.lua   images, image_rows, reconstructions, manifold, interpolation
+--   images.lua   images, image_rows, reconstructions, samples, manifold, interpolation
 --                (and mosaic, stretch_rows)
 --   charts.lua   history, latent, compare, series, histogram
 --                (and principal_axes, to2d)

@@ -1,5 +1,6 @@
--- Image figures: mosaics of images (images, image_rows, reconstructions)
--- and decodings of the latent space (manifold, interpolation). Images are the
+-- Image figures: mosaics of images (images, image_rows, reconstructions,
+-- samples) and decodings of the latent space (manifold, interpolation;
+-- manifold's Gaussian grid uses normal.lua's Φ⁻¹). Images are the
 -- rows of an [N×H·W] tensor (or N×1×H×W); a mosaic is one [MH×MW] tensor
 -- sent to gnuplot as binary floats. Options as for every figure:
 -- {out=, title=, terminal=, size={w,h}}.
@@ -27,6 +28,7 @@ local KEYS = {
   mosaic = { "background", "pad" },
 }
 -- interpolation: images' keys, but labels names the walks (one per row)
+KEYS.samples = { "background", "image", "invert", "ncol", "pad", "scale", "out", "size", "terminal", "title" }
 KEYS.interpolation = { "left", "steps", "through", "walks" }
 for _, k in ipairs(KEYS.images) do KEYS.interpolation[#KEYS.interpolation + 1] = k end
 
@@ -108,6 +110,20 @@ function I.images(x, o)
   end
   draw_mosaic(fig, m, o)
   return fig:render()
+end
+
+-- samples(x, {image={H,W}, ncol=, title=}): a mosaic of new images, the
+-- decodings of codes drawn from the prior (a VAE's net:decode(ae.randn(n, d))
+-- or net:sample(n): the caller decodes). A square-ish grid, titled by
+-- default "N samples decoded from z ~ N(0, I)" (title = false for none).
+function I.samples(x, o)
+  o = own(check("ae.plot.samples", o, KEYS.samples, 2))
+  if not ae.is_tensor(x) then error("ae.plot.samples: the samples are a tensor of decoded images, one per row", 2) end
+  local N = x:size(1)
+  o.ncol = o.ncol or math.ceil(math.sqrt(N))
+  if o.title == nil then o.title = string.format("%d samples decoded from z ~ N(0, I)", N) end
+  if o.title == false then o.title = nil end
+  return I.images(x, o)
 end
 
 -- image_rows({{name, images}, ...}, {image={H,W}, n=}): rows of images, each

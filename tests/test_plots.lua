@@ -785,3 +785,25 @@ function TestPlots:testInterpolationThroughWaypoints()
     { image = { 7, 5 }, through = { a, c } })
   lu.assertErrorMsgContains("did you mean 'walks'", P.interpolation, net, { walk = { { a, c } } })
 end
+
+-- samples: a square-ish mosaic of decoded samples with a title saying what they are.
+function TestPlots:testSamples()
+  need_gnuplot()
+  local net = tiny_letters_ae()
+  local out = self.dir .. "/samples.png"
+  local o = { out = out, image = { 7, 5 }, invert = true }
+  lu.assertEquals(P.samples(net:decode(ae.randn(10, 2)), o), out)
+  lu.assertNil(o.title, "the caller's options stay as given")
+  -- 10 samples in 4 columns (ceil √10), 3 rows, pad 2
+  local MH, MW = mosaic_dims(10, 7, 5, 4, 2)
+  local scale = math.floor(900 / MW)
+  assert_figure(out, MW * scale, MH * scale + 30) -- 30 pixels for the title
+  assert_data_bytes(out, MH, MW)
+  lu.assertStrContains(read(self.dir .. "/samples.gp"), "set title '10 samples decoded from z ~ N(0, I)'")
+  local out2 = self.dir .. "/samples_plain.png"
+  P.samples(net:decode(ae.randn(6, 2)), { out = out2, image = { 7, 5 }, ncol = 6, title = false, size = { 300, 80 } })
+  assert_figure(out2, 300, 80)
+  lu.assertNotStrContains(read(self.dir .. "/samples_plain.gp"), "set title")
+  lu.assertErrorMsgContains("tensor of decoded images", P.samples, net, {})
+  lu.assertErrorMsgContains("did you mean 'ncol'", P.samples, ae.zeros(2, 35), { ncols = 2 })
+end
