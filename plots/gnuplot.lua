@@ -4,10 +4,11 @@
 -- Beside every figure go its .gp script and data, so it can be restyled by
 -- hand: `gnuplot figure.gp`. The work is in three files, by kind:
 --   engine.lua   gnuplot itself: the pipe, escaping, the .gp and data files
---   images.lua   images, image_rows, reconstructions, manifold, interpolation
+--   images.lua   images, image_rows, reconstructions, samples, manifold, interpolation
 --                (and mosaic, stretch_rows)
 --   charts.lua   history, latent, compare, series, histogram
 --                (and principal_axes, to2d)
+--   normal.lua   the normal quantile Φ⁻¹ behind manifold's Gaussian grid
 local E = require "plots.engine"
 
 local P = {
@@ -16,6 +17,7 @@ local P = {
   _set_available = E._set_available, -- tests pretend gnuplot is missing
   figure = E.figure,
   quote = E.quote,
+  normal_quantile = require("plots.normal").quantile,
 }
 local images, charts = require "plots.images", require "plots.charts"
 for _, part in ipairs { images, charts } do

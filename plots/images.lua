@@ -1,5 +1,6 @@
--- Image figures: mosaics of images (images, image_rows, reconstructions)
--- and decodings of the latent space (manifold, interpolation). Images are the
+-- Image figures: mosaics of images (images, image_rows, reconstructions,
+-- samples) and decodings of the latent space (manifold, interpolation;
+-- manifold's Gaussian grid uses normal.lua's Φ⁻¹). Images are the
 -- rows of an [N×H·W] tensor (or N×1×H×W); a mosaic is one [MH×MW] tensor
 -- sent to gnuplot as binary floats. Options as for every figure:
 -- {out=, title=, terminal=, size={w,h}}.
@@ -8,6 +9,7 @@ local E = require "plots.engine"
 
 local I = {}
 local own, common, quote = E.own, E.common, E.quote
+local normal_quantile = require("plots.normal").quantile
 
 -- The options of each figure, beside the ones every figure takes (out,
 -- title, terminal, size): a key not listed is an error naming the nearest.
@@ -21,11 +23,13 @@ local KEYS = {
     "pad", "scale", "vmax", "vmin" },
   image_rows = with_common { "background", "image", "invert", "left", "n", "pad", "scale" },
   reconstructions = with_common { "background", "image", "invert", "left", "n", "noisy", "pad", "recon_label", "scale" },
-  manifold = with_common { "background", "image", "invert", "n", "pad", "pixels", "xlabel", "xrange", "ylabel",
-    "yrange" },
+  manifold = with_common { "at", "background", "dims", "image", "invert", "n", "pad", "pixels", "quantiles", "xlabel",
+    "xrange", "ylabel", "yrange" },
   mosaic = { "background", "pad" },
 }
-KEYS.interpolation = { "steps" }
+-- interpolation: images' keys, but labels names the walks (one per row)
+KEYS.samples = { "background", "image", "invert", "ncol", "pad", "scale", "out", "size", "terminal", "title" }
+KEYS.interpolation = { "left", "steps", "through", "walks" }
 for _, k in ipairs(KEYS.images) do KEYS.interpolation[#KEYS.interpolation + 1] = k end
 
 -- A copy of x with each row (sample) stretched to [0, 1] on its own range:
@@ -108,6 +112,20 @@ function I.images(x, o)
   return fig:render()
 end
 
+-- samples(x, {image={H,W}, ncol=, title=}): a mosaic of new images, the
+-- decodings of codes drawn from the prior (a VAE's net:decode(ae.randn(n, d))
+-- or net:sample(n): the caller decodes). A square-ish grid, titled by
+-- default "N samples decoded from z ~ N(0, I)" (title = false for none).
+function I.samples(x, o)
+  o = own(check("ae.plot.samples", o, KEYS.samples, 2))
+  if not ae.is_tensor(x) then error("ae.plot.samples: the samples are a tensor of decoded images, one per row", 2) end
+  local N = x:size(1)
+  o.ncol = o.ncol or math.ceil(math.sqrt(N))
+  if o.title == nil then o.title = string.format("%d samples decoded from z ~ N(0, I)", N) end
+  if o.title == false then o.title = nil end
+  return I.images(x, o)
+end
+
 -- image_rows({{name, images}, ...}, {image={H,W}, n=}): rows of images, each
 -- row named on the left (originals over reconstructions, or snapshots).
 function I.image_rows(rows, o)
@@ -168,24 +186,90 @@ local function decoder_of(m)
   return function(z) return m:decode(z) end
 end
 
+-- The latent size d of a slice: from o.at (d numbers), else from encoding
+-- one blank image, else 2 (the plane itself).
+local function latent_size(model, o, H, W)
+  if o.at then return ae.is_tensor(o.at) and o.at:numel() or #o.at end
+  if not o.dims then return 2 end
+  if type(model) == "table" or type(model) == "userdata" then
+    local ok, z = pcall(function() return model:encode(ae.zeros(1, H * W)) end)
+    if ok and ae.is_tensor(z) then return z:size(2) end
+  end
+  error("ae.plot.manifold: dims needs the latent size: give at = {...} (one value per latent coordinate)", 3)
+end
+
+-- The n grid values of one axis, increasing: evenly spaced over `range`, or
+-- the normal quantiles Φ⁻¹(p) of probabilities evenly spaced over `probs`
+-- (Keras' VAE example: norm.ppf(linspace(0.05, 0.95, n))).
+local function axis_values(n, range, probs)
+  local v = {}
+  for k = 1, n do
+    local t = (k - 1) / math.max(n - 1, 1)
+    if probs then
+      v[k] = normal_quantile(probs[1] * (1 - t) + probs[2] * t) -- symmetric: the middle is 0.5 exactly
+    else
+      v[k] = range[1] + (range[2] - range[1]) * t
+    end
+  end
+  return v
+end
+
 -- manifold(model, {xrange={-3,3}, yrange={-3,3}, n=15, image={H,W}}):
--- decodes a regular n×n grid over a 2-D latent rectangle into one mosaic;
--- y grows upwards, as on the scatter of codes.
+-- decodes an n×n grid over a 2-D latent rectangle into one mosaic; y grows
+-- upwards, as on the scatter of codes. quantiles = true puts the grid on the
+-- standard normal's quantiles Φ⁻¹(p), p evenly spaced over 0.05..0.95 (or
+-- quantiles = {p_lo, p_hi}): where a VAE's prior N(0, I) puts equal mass;
+-- the axes then name the z value of each column and row. dims = {i, j}
+-- decodes a slice of a bigger latent: coordinates i and j vary, the others
+-- stay at at = {z1, ..., zd} (a table or 1×d tensor; 0 when not given).
 function I.manifold(model, o)
   o = own(check("ae.plot.manifold", o, KEYS.manifold, 2))
   local n = o.n or 15
+  local probs
+  if o.quantiles then
+    if o.xrange or o.yrange then
+      error("ae.plot.manifold: quantiles and xrange/yrange both place the grid: give one", 2)
+    end
+    probs = o.quantiles == true and { 0.05, 0.95 } or o.quantiles
+    if type(probs) ~= "table" or type(probs[1]) ~= "number" or type(probs[2]) ~= "number"
+        or not (probs[1] > 0 and probs[1] < probs[2] and probs[2] < 1) then
+      error("ae.plot.manifold: quantiles is true or {p_lo, p_hi} with 0 < p_lo < p_hi < 1", 2)
+    end
+  end
+  local H, W = table.unpack(o.image or { 28, 28 })
+  local d = latent_size(model, o, H, W)
+  local dims = o.dims or { 1, 2 }
+  local i, j = dims[1], dims[2]
+  if math.type(i) ~= "integer" or math.type(j) ~= "integer" or i == j or i < 1 or j < 1 or i > d or j > d then
+    error(string.format("ae.plot.manifold: dims must be two different coordinates in 1..%d, got {%s, %s}", d,
+      tostring(i), tostring(j)), 2)
+  end
+  local base = {}
+  for k = 1, d do
+    base[k] = o.at and (ae.is_tensor(o.at) and o.at:reshape(d):get(k) or o.at[k]) or 0
+    if type(base[k]) ~= "number" then error("ae.plot.manifold: at must hold " .. d .. " numbers", 2) end
+  end
   local xr, yr = o.xrange or { -3, 3 }, o.yrange or { -3, 3 }
-  local z = ae.zeros(n * n, 2)
+  local xs, ys = axis_values(n, xr, probs), axis_values(n, yr, probs)
+  local z = ae.zeros(n * n, d)
   for r = 1, n do
     for c = 1, n do
       local k = (r - 1) * n + c
-      z:set(k, 1, xr[1] + (xr[2] - xr[1]) * (c - 1) / math.max(n - 1, 1))
-      z:set(k, 2, yr[2] - (yr[2] - yr[1]) * (r - 1) / math.max(n - 1, 1))
+      for m = 1, d do z:set(k, m, base[m]) end
+      z:set(k, i, xs[c])
+      z:set(k, j, ys[n + 1 - r]) -- the top row is the largest value
     end
   end
   local imgs = decoder_of(model)(z)
-  local H, W = table.unpack(o.image or { 28, 28 })
-  local m = I.mosaic(imgs, H, W, n, { pad = o.pad or 1, background = o.background or 0.5 })
+  if d > 2 and o.title == nil then -- a slice says where it is cut
+    local fixed = {}
+    for m = 1, d do
+      if m ~= i and m ~= j then fixed[#fixed + 1] = string.format("code %d = %.3g", m, base[m]) end
+    end
+    o.title = "Decoded slice of the latent space at " .. table.concat(fixed, ", ")
+  end
+  local pad = o.pad or 1
+  local m = I.mosaic(imgs, H, W, n, { pad = pad, background = o.background or 0.5 })
   local MH, MW = m:size(1), m:size(2)
   local side = o.pixels or 800
   o.size = o.size or { side + 100, math.floor(side * MH / MW) + 110 }
@@ -195,39 +279,144 @@ function I.manifold(model, o)
   fig:cmd("set size ratio %g", MH / MW) -- the mosaic keeps square pixels
   if o.invert then fig:cmd("set palette gray negative") else fig:cmd("set palette gray") end
   fig:cmd("set cbrange [0:1]")
-  -- axes in code units: the image spans the rectangle plus half a cell
-  local dx = (xr[2] - xr[1]) / math.max(n - 1, 1)
-  local dy = (yr[2] - yr[1]) / math.max(n - 1, 1)
-  fig:cmd("set xrange [%g:%g]; set yrange [%g:%g]", xr[1] - dx / 2, xr[2] + dx / 2, yr[1] - dy / 2, yr[2] + dy / 2)
-  fig:cmd("set xlabel %s; set ylabel %s", quote(o.xlabel or "code 1"), quote(o.ylabel or "code 2"))
+  local where = probs and string.format(" (grid at N(0,1) quantiles, p = %g..%g)", probs[1], probs[2]) or ""
+  fig:cmd("set xlabel %s; set ylabel %s", quote(o.xlabel or ("code " .. i .. where)),
+    quote(o.ylabel or ("code " .. j .. where)))
   fig:cmd("set tics out nomirror")
   local src = fig:binary(m:tobytes())
-  fig:cmd("plot %s binary array=(%d,%d) format='%%float' flipy dx=%g dy=%g origin=(%g,%g) with image notitle", src,
-    MW, MH, (xr[2] - xr[1] + dx) / MW, (yr[2] - yr[1] + dy) / MH, xr[1] - dx / 2, yr[1] - dy / 2)
+  if not probs then
+    -- axes in code units: the image spans the rectangle plus half a cell
+    local dx = (xr[2] - xr[1]) / math.max(n - 1, 1)
+    local dy = (yr[2] - yr[1]) / math.max(n - 1, 1)
+    fig:cmd("set xrange [%g:%g]; set yrange [%g:%g]", xr[1] - dx / 2, xr[2] + dx / 2, yr[1] - dy / 2, yr[2] + dy / 2)
+    fig:cmd("plot %s binary array=(%d,%d) format='%%float' flipy dx=%g dy=%g origin=(%g,%g) with image notitle", src,
+      MW, MH, (xr[2] - xr[1] + dx) / MW, (yr[2] - yr[1] + dy) / MH, xr[1] - dx / 2, yr[1] - dy / 2)
+    return fig:render()
+  end
+  -- quantile grid: unevenly spaced codes, so the axes are in mosaic pixels
+  -- and each labelled tic sits under a tile's centre with its z value:
+  -- every step-th tile from both ends inwards (the labels mirror each other,
+  -- as the quantiles do), the middle one when n is odd; at most about 11
+  fig:cmd("set xrange [-0.5:%g]; set yrange [-0.5:%g]", MW - 0.5, MH - 0.5)
+  local step = math.max(1, math.ceil(n / 11))
+  local ticks = {}
+  for k = 1, n // 2, step do ticks[#ticks + 1] = k; ticks[#ticks + 1] = n + 1 - k end
+  if n % 2 == 1 then ticks[#ticks + 1] = (n + 1) // 2 end
+  table.sort(ticks)
+  local function z_text(v) return (string.format("%.2f", v):gsub("^%-(0%.0*)$", "%1")) end -- no "-0.00"
+  local xt, yt = {}, {}
+  for _, k in ipairs(ticks) do
+    local cx = pad + (k - 1) * (W + pad) + (W - 1) / 2
+    local cy = pad + (k - 1) * (H + pad) + (H - 1) / 2 -- from the bottom: row k counts up
+    xt[#xt + 1] = string.format("'%s' %g", z_text(xs[k]), cx)
+    yt[#yt + 1] = string.format("'%s' %g", z_text(ys[k]), cy)
+  end
+  fig:cmd("set xtics (%s)", table.concat(xt, ", "))
+  fig:cmd("set ytics (%s)", table.concat(yt, ", "))
+  fig:cmd("plot %s binary array=(%d,%d) format='%%float' flipy with image notitle", src, MW, MH)
   return fig:render()
 end
 
+-- A waypoint's code as a vector of d numbers: a code given as a 1×d tensor
+-- or a table of numbers, or an image (a one-row tensor of H·W pixels, or
+-- 1×1×H×W) encoded by the model first.
+local function waypoint_code(model, w, H, W, who)
+  if not ae.is_tensor(w) then
+    if type(w) ~= "table" or type(w[1]) ~= "number" then
+      error(who .. ": a waypoint is a one-row tensor (an image or a code) or a table of numbers", 4)
+    end
+    w = ae.tensor({ w })
+  end
+  if w:size(1) ~= 1 then
+    error(string.format("%s: a waypoint is one row, got %d rows", who, w:size(1)), 4)
+  end
+  if w:numel() == H * W then -- an image: where the encoder puts it
+    if type(model) == "function" then
+      error(who .. ": an image as waypoint needs a model that encodes (give codes to a decoder function)", 4)
+    end
+    w = model:encode(w)
+  end
+  return w:reshape(w:numel())
+end
+
 -- interpolation(model, z1, z2, {steps=10, image=}): decodings of the codes
--- on the segment from z1 to z2 (1×d tensors or tables), as one strip.
+-- on the segment from z1 to z2 (1×d tensors or tables), as one strip with
+-- t = 0..1 under the images.
+-- interpolation(model, {through = {w1, w2, w3, ...}, steps=10}): a walk
+-- through several waypoints, each an image (a one-row tensor of H·W pixels,
+-- encoded first) or a code (1×d tensor or table), in straight legs of
+-- `steps` images each (the waypoints shared between legs); the captions
+-- count legs: waypoint k sits at k − 1.
+-- interpolation(model, {walks = {{a, b, c}, {d, e, f}}, labels = {...}}):
+-- one row per walk, each named on the left by its label ("0 → 3 → 1");
+-- every walk has as many waypoints.
 function I.interpolation(model, z1, z2, o)
-  o = own(check("ae.plot.interpolation", o, KEYS.interpolation, 2))
-  if not ae.is_tensor(z1) then z1 = ae.tensor({ z1 }) end
-  if not ae.is_tensor(z2) then z2 = ae.tensor({ z2 }) end
+  local who = "ae.plot.interpolation"
+  if z2 == nil and o == nil and type(z1) == "table" and not ae.is_tensor(z1) and z1[1] == nil then
+    o = own(check(who, z1, KEYS.interpolation, 2)) -- the call with options only
+    if not (o.through or o.walks) then error(who .. ": give the waypoints: through = {...} or walks = {{...}, ...}", 2) end
+  else
+    o = own(check(who, o, KEYS.interpolation, 2))
+    if o.through or o.walks then error(who .. ": two endpoints or through/walks, not both", 2) end
+    o.through = { z1, z2 }
+  end
+  if o.through and o.walks then error(who .. ": through (one walk) or walks (several), not both", 2) end
+  local walks = o.walks or { o.through }
+  local labels = o.labels
+  if labels ~= nil and (type(labels) ~= "table" or #labels ~= #walks) then
+    error(string.format("%s: labels names each walk: %d strings", who, #walks), 2)
+  end
+  local H, W = table.unpack(o.image or { 28, 28 })
   local steps = o.steps or 10
-  local d = z1:numel()
-  local z = ae.zeros(steps, d)
-  local a, b = z1:reshape(d), z2:reshape(d)
-  local captions = {}
-  for s = 1, steps do
-    local t = (s - 1) / math.max(steps - 1, 1)
-    for j = 1, d do z:set(s, j, (1 - t) * a:get(j) + t * b:get(j)) end
-    captions[s] = string.format("%.2g", t)
+  local legs = #walks[1] - 1
+  if math.type(steps) ~= "integer" or steps < 1 or (legs > 1 and steps < 2) then
+    error(who .. ": steps (images per leg, the waypoints included) must be an integer >= 2", 2)
+  end
+  for w, walk in ipairs(walks) do
+    if type(walk) ~= "table" or ae.is_tensor(walk) or #walk < 2 then
+      error(string.format("%s: walk %d is a list of at least two waypoints", who, w), 2)
+    end
+    if #walk ~= #walks[1] then
+      error(string.format("%s: every walk has as many waypoints (walk %d has %d, walk 1 %d)", who, w, #walk,
+        #walks[1]), 2)
+    end
+  end
+  local per_walk = legs * math.max(steps - 1, 1) + (steps > 1 and 1 or 0)
+  local codes, captions, z = {}, {}, nil
+  for w, walk in ipairs(walks) do
+    for k, p in ipairs(walk) do codes[k] = waypoint_code(model, p, H, W, who) end
+    local d = codes[1]:numel()
+    for k = 2, #codes do
+      if codes[k]:numel() ~= d then
+        error(string.format("%s: waypoints 1 and %d of walk %d have codes of %d and %d numbers", who, k, w, d,
+          codes[k]:numel()), 2)
+      end
+    end
+    z = z or ae.zeros(#walks * per_walk, d)
+    if z:size(2) ~= d then error(string.format("%s: walks 1 and %d have codes of different sizes", who, w), 2) end
+    local row = (w - 1) * per_walk
+    for leg = 1, legs do
+      local a, b = codes[leg], codes[leg + 1]
+      for s = (leg == 1) and 1 or 2, steps do -- a leg after the first starts at the waypoint already drawn
+        local t = (s - 1) / math.max(steps - 1, 1)
+        row = row + 1
+        for j = 1, d do z:set(row, j, (1 - t) * a:get(j) + t * b:get(j)) end
+        captions[row - (w - 1) * per_walk] = string.format("%.2g", leg - 1 + t)
+      end
+    end
   end
   local imgs = decoder_of(model)(z)
-  o.ncol = steps
-  o.captions = o.captions or captions
-  o.steps = nil -- used up here: images does not know it
-  return I.images(imgs, o)
+  o.through, o.walks, o.steps = nil, nil, nil -- used up here: the mosaics know none of them
+  if not labels then
+    o.ncol = per_walk
+    o.captions = o.captions or captions
+    return I.images(imgs, o)
+  end
+  if o.captions then error(who .. ": captions go with one walk without labels", 2) end
+  local rows = {}
+  for w = 1, #walks do rows[w] = { tostring(labels[w]), imgs:narrow(1, (w - 1) * per_walk + 1, per_walk) } end
+  return I.image_rows(rows, { n = per_walk, image = o.image, invert = o.invert, pad = o.pad, scale = o.scale,
+    background = o.background or (o.invert and 0.0 or 1.0), left = o.left, out = o.out, size = o.size, terminal = o.terminal, title = o.title })
 end
 
 return I

@@ -632,3 +632,178 @@ function TestPlots:testStretchRows()
   lu.assertEquals(x:get(1, 2), 3, "the input is left alone")
   lu.assertEquals(P.stretch_rows(ae.randn(4, 1, 3, 3)):size(), { 4, 9 })
 end
+
+-- normal_quantile (Φ⁻¹, for manifold's Gaussian grid) against published
+-- quantiles (R's qnorm, scipy's norm.ppf), to 1e-9, and in the far tails.
+TestNormalQuantile = {}
+
+function TestNormalQuantile:testKnownQuantiles()
+  local q = P.normal_quantile
+  lu.assertEquals(q(0.5), 0)
+  local known = { { 0.975, 1.959963985 }, { 0.05, -1.644853627 }, { 0.95, 1.644853627 }, { 0.025, -1.959963985 },
+    { 0.1, -1.281551566 }, { 0.3, -0.5244005127 }, { 0.999, 3.090232306 }, { 0.8413447461, 1.0 } }
+  for _, k in ipairs(known) do
+    lu.assertAlmostEquals(q(k[1]), k[2], 1e-9, "Φ⁻¹(" .. k[1] .. ")")
+  end
+  -- tails: qnorm(1e-10) = -6.361340902404056; 1 − 1e-10 is not exact in a double, so its
+  -- quantile is the mirror image only to about 1e-8
+  lu.assertAlmostEquals(q(1e-10), -6.361340902404056, 1e-9)
+  lu.assertAlmostEquals(q(1 - 1e-10), 6.361340902404056, 2e-8)
+  lu.assertAlmostEquals(q(1e-20), -9.262340089798408, 1e-9) -- past the third branch's switch (r > 5)
+  lu.assertEquals(q(0), -math.huge)
+  lu.assertEquals(q(1), math.huge)
+end
+
+function TestNormalQuantile:testSymmetricAndIncreasing()
+  local q = P.normal_quantile
+  local prev = -math.huge
+  for i = 1, 999 do
+    local p = i / 1000
+    local z = q(p)
+    lu.assertTrue(z > prev, "Φ⁻¹ increases at p = " .. p)
+    lu.assertAlmostEquals(z, -q(1 - p), 1e-12, "Φ⁻¹(p) = −Φ⁻¹(1 − p) at p = " .. p)
+    prev = z
+  end
+end
+
+function TestNormalQuantile:testRejectsNonProbabilities()
+  for _, bad in ipairs { -0.1, 1.5, 0 / 0, "half" } do
+    lu.assertErrorMsgContains("p must be a probability", P.normal_quantile, bad)
+  end
+end
+
+-- manifold on the Gaussian's quantiles: the codes decoded are Φ⁻¹ of evenly
+-- spaced probabilities (0.05..0.95 by default), the tics name them; a slice
+-- of a 3-D latent keeps the third coordinate at `at`.
+function TestPlots:testManifoldOnQuantiles()
+  need_gnuplot()
+  local net = tiny_letters_ae()
+  local seen
+  local decode = function(z) seen = z:clone() return net:decode(z) end
+  local out = self.dir .. "/manifold_q.png"
+  lu.assertEquals(P.manifold(decode, { out = out, n = 5, image = { 7, 5 }, quantiles = true, pixels = 300 }), out)
+  local MH, MW = mosaic_dims(25, 7, 5, 5, 1)
+  assert_figure(out, 400, math.floor(300 * MH / MW) + 110)
+  assert_data_bytes(out, MH, MW)
+  -- row-major from the top-left: x grows along a row, y falls down the rows
+  local q = P.normal_quantile
+  local ps = { 0.05, 0.275, 0.5, 0.725, 0.95 }
+  lu.assertEquals(seen:size(), { 25, 2 })
+  for c = 1, 5 do
+    lu.assertAlmostEquals(seen:get(c, 1), q(ps[c]), 1e-6)
+    lu.assertAlmostEquals(seen:get((c - 1) * 5 + 1, 2), q(ps[6 - c]), 1e-6)
+  end
+  lu.assertAlmostEquals(seen:get(1, 1), -1.644853627, 1e-6)
+  local gp = read(self.dir .. "/manifold_q.gp")
+  -- tics under the tile centres (pad 1 + 2.5 + 6 per tile), labelled with the z values
+  lu.assertStrContains(gp, "set xtics ('-1.64' 3, '-0.60' 9, '0.00' 15, '0.60' 21, '1.64' 27)")
+  lu.assertStrContains(gp, "set ytics ('-1.64' 4, '-0.60' 12, '0.00' 20, '0.60' 28, '1.64' 36)")
+  lu.assertStrContains(gp, "p = 0.05..0.95")
+  -- another probability range
+  P.manifold(decode, { out = self.dir .. "/manifold_q2.png", n = 3, image = { 7, 5 }, quantiles = { 0.01, 0.99 } })
+  lu.assertAlmostEquals(seen:get(3, 1), 2.326347874, 1e-6)
+  lu.assertErrorMsgContains("give one", P.manifold, net, { quantiles = true, xrange = { -1, 1 } })
+  lu.assertErrorMsgContains("0 < p_lo < p_hi < 1", P.manifold, net, { quantiles = { 0, 0.9 } })
+  lu.assertErrorMsgContains("did you mean 'quantiles'", P.manifold, net, { quantile = true })
+end
+
+function TestPlots:testManifoldSliceOfBiggerLatent()
+  need_gnuplot()
+  local net = ae.Autoencoder { encoder = { ae.Dense(35, 3) }, decoder = { ae.Dense(3, 35), ae.Sigmoid() } }
+  local seen
+  local decode = function(z) seen = z:clone() return net:decode(z) end
+  local out = self.dir .. "/slice.png"
+  lu.assertEquals(P.manifold(decode, { out = out, n = 4, image = { 7, 5 }, dims = { 3, 1 }, at = { 0.5, -2, 0.25 },
+    xrange = { -1, 1 }, yrange = { 0, 3 } }), out)
+  assert_figure(out)
+  lu.assertEquals(seen:size(), { 16, 3 })
+  for k = 1, 16 do lu.assertAlmostEquals(seen:get(k, 2), -2, 1e-6, "the coordinate not shown stays at `at`") end
+  lu.assertAlmostEquals(seen:get(1, 3), -1, 1e-6) -- dims[1] along x
+  lu.assertAlmostEquals(seen:get(4, 3), 1, 1e-6)
+  lu.assertAlmostEquals(seen:get(1, 1), 3, 1e-6) -- dims[2] along y, top row highest
+  lu.assertAlmostEquals(seen:get(16, 1), 0, 1e-6)
+  local gp = read(self.dir .. "/slice.gp")
+  lu.assertStrContains(gp, "set xlabel 'code 3'")
+  lu.assertStrContains(gp, "set ylabel 'code 1'")
+  lu.assertStrContains(gp, "at code 2 = -2")
+  -- without `at`, the latent size comes from the model and the rest is 0
+  P.manifold(net, { out = self.dir .. "/slice0.png", n = 3, image = { 7, 5 }, dims = { 2, 3 }, quantiles = true })
+  assert_figure(self.dir .. "/slice0.png")
+  lu.assertErrorMsgContains("two different coordinates in 1..3", P.manifold, net, { image = { 7, 5 }, dims = { 1, 4 } })
+  lu.assertErrorMsgContains("two different coordinates", P.manifold, net, { image = { 7, 5 }, dims = { 2, 2 } })
+  lu.assertErrorMsgContains("needs the latent size", P.manifold, decode, { image = { 7, 5 }, dims = { 1, 2 } })
+end
+
+-- interpolation through waypoints: images are encoded first, codes used as
+-- given; legs of `steps` images share their waypoints; one row per walk
+-- with its label on the left.
+function TestPlots:testInterpolationThroughWaypoints()
+  need_gnuplot()
+  local net = tiny_letters_ae()
+  local x = ae.data.letters().x
+  local seen
+  local spy = { encode = function(_, v) return net:encode(v) end,
+    decode = function(_, z) seen = z:clone() return net:decode(z) end }
+  local a, b, c = x:narrow(1, 1, 1), x:narrow(1, 2, 1), x:narrow(1, 3, 1)
+  local out = self.dir .. "/walk.png"
+  local o = { out = out, through = { a, { 0.5, -0.5 }, c }, steps = 5, image = { 7, 5 }, invert = true }
+  lu.assertEquals(P.interpolation(spy, o), out)
+  lu.assertNil(o.size, "the caller's options stay as given")
+  -- two legs of 5 sharing the middle waypoint: 9 images in one row
+  lu.assertEquals(seen:size(), { 9, 2 })
+  local za, zc = net:encode(a), net:encode(c)
+  for j = 1, 2 do
+    lu.assertAlmostEquals(seen:get(1, j), za:get(1, j), 1e-6, "the first image is encoded")
+    lu.assertAlmostEquals(seen:get(9, j), zc:get(1, j), 1e-6, "the last image is encoded")
+    lu.assertAlmostEquals(seen:get(3, j), (za:get(1, j) + ({ 0.5, -0.5 })[j]) / 2, 1e-6, "halfway along leg 1")
+  end
+  lu.assertAlmostEquals(seen:get(5, 1), 0.5, 1e-6)
+  lu.assertAlmostEquals(seen:get(5, 2), -0.5, 1e-6, "the code waypoint as given")
+  local MH, MW = mosaic_dims(9, 7, 5, 9, 3)
+  assert_figure(out, MW * math.floor(900 / MW), MH * math.floor(900 / MW))
+  assert_data_bytes(out, MH, MW)
+  local gp = read(self.dir .. "/walk.gp")
+  for _, t in ipairs { "0", "0.5", "1", "1.5", "2" } do lu.assertStrContains(gp, "set label '" .. t .. "'") end
+  -- several walks, one row each, named
+  local out2 = self.dir .. "/walks.png"
+  lu.assertEquals(P.interpolation(spy, { out = out2, walks = { { a, b, c }, { c, b, a } }, steps = 4,
+    labels = { "A → B → C", "C → B → A" }, image = { 7, 5 }, title = "two walks" }), out2)
+  lu.assertEquals(seen:size(), { 14, 2 }) -- 2 walks × 7
+  for j = 1, 2 do lu.assertAlmostEquals(seen:get(8, j), zc:get(1, j), 1e-6, "walk 2 starts at its first waypoint") end
+  assert_figure(out2)
+  assert_data_bytes(out2, mosaic_dims(14, 7, 5, 7, 2))
+  local gp2 = read(self.dir .. "/walks.gp")
+  lu.assertStrContains(gp2, "set label 'A → B → C'")
+  lu.assertStrContains(gp2, "set label 'C → B → A'")
+  -- mistakes are named
+  lu.assertErrorMsgContains("give the waypoints", P.interpolation, net, { steps = 3 })
+  lu.assertErrorMsgContains("not both", P.interpolation, net, { through = { a, c }, walks = { { a, c } } })
+  lu.assertErrorMsgContains("as many waypoints", P.interpolation, net, { walks = { { a, b, c }, { a, c } } })
+  lu.assertErrorMsgContains("labels names each walk", P.interpolation, net, { walks = { { a, c } }, labels = { "x", "y" } })
+  lu.assertErrorMsgContains("one row", P.interpolation, net, { image = { 7, 5 }, through = { x:narrow(1, 1, 2), c } })
+  lu.assertErrorMsgContains("needs a model that encodes", P.interpolation, function(z) return net:decode(z) end,
+    { image = { 7, 5 }, through = { a, c } })
+  lu.assertErrorMsgContains("did you mean 'walks'", P.interpolation, net, { walk = { { a, c } } })
+end
+
+-- samples: a square-ish mosaic of decoded samples with a title saying what they are.
+function TestPlots:testSamples()
+  need_gnuplot()
+  local net = tiny_letters_ae()
+  local out = self.dir .. "/samples.png"
+  local o = { out = out, image = { 7, 5 }, invert = true }
+  lu.assertEquals(P.samples(net:decode(ae.randn(10, 2)), o), out)
+  lu.assertNil(o.title, "the caller's options stay as given")
+  -- 10 samples in 4 columns (ceil √10), 3 rows, pad 2
+  local MH, MW = mosaic_dims(10, 7, 5, 4, 2)
+  local scale = math.floor(900 / MW)
+  assert_figure(out, MW * scale, MH * scale + 30) -- 30 pixels for the title
+  assert_data_bytes(out, MH, MW)
+  lu.assertStrContains(read(self.dir .. "/samples.gp"), "set title '10 samples decoded from z ~ N(0, I)'")
+  local out2 = self.dir .. "/samples_plain.png"
+  P.samples(net:decode(ae.randn(6, 2)), { out = out2, image = { 7, 5 }, ncol = 6, title = false, size = { 300, 80 } })
+  assert_figure(out2, 300, 80)
+  lu.assertNotStrContains(read(self.dir .. "/samples_plain.gp"), "set title")
+  lu.assertErrorMsgContains("tensor of decoded images", P.samples, net, {})
+  lu.assertErrorMsgContains("did you mean 'ncol'", P.samples, ae.zeros(2, 35), { ncols = 2 })
+end
