@@ -28,6 +28,7 @@ for k, v in pairs(Layer) do ae[k] = v end
 -- Models
 local models = require "aelab.models"
 ae.Sequential, ae.Autoencoder = models.Sequential, models.Autoencoder
+ae.VAE = models.VAE -- a variational autoencoder (aelab/models.lua)
 ae.mse, ae.bce = models.mse, models.bce
 ae.load = models.load -- a model saved by net:save(path)
 

@@ -76,6 +76,26 @@ static int l_dense_tied(lua_State *L) {
   return 1;
 }
 
+/* GaussianSample(latent [, {beta = 1}]): a VAE's sampling layer (μ and
+ * log σ² in, z out) with its KL term; see core/gaussian_sample.c. */
+static int l_gaussian_sample(lua_State *L) {
+  lua_Integer latent = luaL_checkinteger(L, 1);
+  luaL_argcheck(L, latent >= 1 && latent <= (1 << 24), 1, "latent size must be a positive integer");
+  static const char *const keys[] = {"beta", NULL};
+  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
+  ae_lua_check_options(L, 2, "GaussianSample", keys);
+  float beta = 1.0f;
+  if (lua_istable(L, 2)) {
+    lua_getfield(L, 2, "beta");
+    if (!lua_isnil(L, -1)) beta = (float)luaL_checknumber(L, -1);
+    lua_pop(L, 1);
+  }
+  ae_lua_box_t *b = ae_lua_newlayer(L, 0);
+  ae_error_t e;
+  ae_lua_fill(L, b, ae_gaussian_sample_new((int)latent, beta, &e), &e);
+  return 1;
+}
+
 static int act(lua_State *L, int kind, float slope) {
   ae_lua_box_t *b = ae_lua_newlayer(L, 0);
   ae_error_t e;
@@ -306,7 +326,8 @@ static void set_str(lua_State *L, const char *key, const char *v) {
  * layer owns (a DenseTied borrows its weight). Fields per kind:
  *   Dense: in, out, init    Conv2D, ConvTranspose2D: cin, cout, k, stride, padding, init, kernel
  *   MaxPool2D: k, stride, padding    UpSampling2D: scale    Reshape: shape
- *   LeakyReLU: slope    Dropout: p, salt (its mask's hash key, an integer) */
+ *   LeakyReLU: slope    Dropout: p, salt (its mask's hash key, an integer)
+ *   GaussianSample: latent, beta */
 static int m_config(lua_State *L) {
   ae_layer_t *l = ae_lua_checklayer(L, 1);
   ae_layer_config_t c;
@@ -347,6 +368,10 @@ static int m_config(lua_State *L) {
     push_float(L, c.value);
     lua_setfield(L, -2, "p");
     set_int(L, "salt", (lua_Integer)c.salt);
+  } else if (strcmp(c.kind, "GaussianSample") == 0) {
+    set_int(L, "latent", c.in);
+    push_float(L, c.value);
+    lua_setfield(L, -2, "beta");
   }
   lua_createtable(L, l->nparams, 0);
   for (int j = 0, k = 0; j < l->nparams; j++)
@@ -375,7 +400,52 @@ static int m_set_salt(lua_State *L) {
   return 1;
 }
 
+/* set_beta(β): the weight of a GaussianSample's KL term (fit's warm-up
+ * sets it each epoch); returns self. beta() → β (nil for other kinds). */
+static int m_set_beta(lua_State *L) {
+  ae_layer_t *l = ae_lua_checklayer(L, 1);
+  ae_error_t e;
+  if (ae_gaussian_sample_set_beta(l, (float)luaL_checknumber(L, 2), &e)) return ae_lua_raise(L, &e);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int m_beta(lua_State *L) {
+  ae_layer_t *l = ae_lua_checklayer(L, 1);
+  if (ae_gaussian_sample_latent(l)) lua_pushnumber(L, ae_gaussian_sample_beta(l));
+  else lua_pushnil(L);
+  return 1;
+}
+
+/* kl(h) → mean KL per sample (unweighted by β), {mean KL of each latent
+ * unit}: h is this GaussianSample's input, (N, 2·latent). */
+static int m_kl(lua_State *L) {
+  ae_layer_t *l = ae_lua_checklayer(L, 1);
+  ae_tensor_t *h = ae_lua_checktensor(L, 2);
+  int latent = ae_gaussian_sample_latent(l);
+  char name[64];
+  if (!latent) return luaL_error(L, "kl: %s is not a GaussianSample", ae_layer_name(l, name, sizeof name));
+  ae_shape_t in;
+  int B;
+  sample_shape(h, &in, &B);
+  if (ae_shape_numel(&in) != (size_t)2 * latent)
+    return luaL_error(L, "%s:kl: input rows have %d values, expected %d (μ and log σ²)",
+                      ae_layer_name(l, name, sizeof name), (int)ae_shape_numel(&in), 2 * latent);
+  double *units = calloc((size_t)latent, sizeof *units);
+  if (!units) return luaL_error(L, "kl: out of memory for %d units", latent);
+  double total = ae_gaussian_sample_kl(l, ae_tensor_data(h), B, units);
+  lua_pushnumber(L, B ? total / B : 0.0);
+  lua_createtable(L, latent, 0);
+  for (int j = 0; j < latent; j++) {
+    lua_pushnumber(L, B ? units[j] / B : 0.0);
+    lua_seti(L, -2, j + 1);
+  }
+  free(units);
+  return 2;
+}
+
 static const luaL_Reg methods[] = {
+    {"set_beta", m_set_beta}, {"beta", m_beta}, {"kl", m_kl},
     {"config", m_config}, {"tied_to", m_tied_to}, {"set_salt", m_set_salt},
     {"forward", m_forward},       {"backward", m_backward},         {"zeroGrad", m_zero_grad},
     {"parameters", m_parameters}, {"parameter_names", m_param_names}, {"param_count", m_param_count},
@@ -386,7 +456,7 @@ static const luaL_Reg methods[] = {
 
 static const luaL_Reg functions[] = {
     {"Dense", l_dense},       {"DenseTied", l_dense_tied},       {"ReLU", l_relu},         {"LeakyReLU", l_leaky}, {"Sigmoid", l_sigmoid},
-    {"Tanh", l_tanh},         {"Identity", l_identity}, {"Softmax", l_softmax}, {NULL, NULL},
+    {"Tanh", l_tanh},         {"Identity", l_identity}, {"Softmax", l_softmax}, {"GaussianSample", l_gaussian_sample}, {NULL, NULL},
 };
 
 int luaopen_aelab_layer(lua_State *L) {

@@ -181,7 +181,8 @@ static int m_set_optimizer_state(lua_State *L) {
   return 0;
 }
 
-/* step(x, target [, want_loss=true]) → loss (nil when not asked for) */
+/* step(x, target [, want_loss=true]) → loss, terms (the layers' loss terms within
+ * loss, e.g. a VAE's β·KL; 0 without any); nil when the loss was not asked for */
 static int m_step(lua_State *L) {
   ae_model_t *m = check_model(L, 1);
   ae_tensor_t *x = ae_lua_checktensor(L, 2), *t = ae_lua_checktensor(L, 3);
@@ -194,9 +195,13 @@ static int m_step(lua_State *L) {
   double loss = 0;
   ae_error_t e;
   if (ae_model_step(m, x, t, o, want, &loss, &e)) return ae_lua_raise(L, &e);
-  if (want) lua_pushnumber(L, loss);
-  else lua_pushnil(L);
-  return 1;
+  if (!want) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_pushnumber(L, loss);
+  lua_pushnumber(L, m->terms); /* the layers' loss terms within loss (a VAE's β·KL; 0 without any) */
+  return 2;
 }
 
 /* loss(x [, target=x [, chunk]]) → the mean loss of the model on x, in

@@ -57,4 +57,18 @@ ae_layer_t *ae_dropout_new(float p, ae_rng_t *rng, ae_error_t *e);
  * positions as the one saved); no-op for any other kind. */
 void ae_dropout_set_salt(ae_layer_t *l, uint64_t salt);
 
+/* GaussianSample (gaussian_sample.c): a VAE's reparameterization. Input
+ * (2·latent): μ then log σ²; output (latent): μ + σ·ε in training, μ outside
+ * it; its loss term is β · KL(N(μ, σ²) ‖ N(0, I)) averaged over the batch. */
+ae_layer_t *ae_gaussian_sample_new(int latent, float beta, ae_error_t *e);
+/* β of a GaussianSample (a KL warm-up changes it between epochs); an error
+ * for any other kind or a β that is negative or not finite. */
+int ae_gaussian_sample_set_beta(ae_layer_t *l, float beta, ae_error_t *e);
+/* Its latent size and β; 0 for any other kind. */
+int ae_gaussian_sample_latent(const ae_layer_t *l);
+float ae_gaussian_sample_beta(const ae_layer_t *l);
+/* Σ over B rows of in (B, 2·latent) of the unweighted KL; per unit added
+ * into units[latent] when not NULL (active units). 0 for any other kind. */
+double ae_gaussian_sample_kl(const ae_layer_t *l, const float *in, int B, double *units);
+
 #endif

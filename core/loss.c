@@ -40,8 +40,34 @@ static double bce_fused(const ae_loss_t *loss, float *dz, const float *z, const 
   return ae_loss_bce_logits(dz, z, t, (size_t)rows * cols, (double)B * cols, want);
 }
 
+/* The _sum kinds sum over a sample's values and average over samples: a
+ * VAE's reconstruction term as Keras and PyTorch write it (nats per image),
+ * which the KL term is weighed against. Per-element averaging would weigh
+ * the KL 784 times more on MNIST and give a different model. */
+static double mse_sum_value(const ae_loss_t *loss, float *dy, const float *y, const float *t, int rows, int cols,
+                            int B, int want) {
+  (void)loss;
+  return ae_loss_mse(dy, y, t, (size_t)rows * cols, (double)B, want);
+}
+
+static double bce_sum_value(const ae_loss_t *loss, float *dy, const float *p, const float *t, int rows, int cols,
+                            int B, int want) {
+  (void)loss;
+  return ae_loss_bce(dy, p, t, (size_t)rows * cols, (double)B, want);
+}
+
+static double bce_sum_fused(const ae_loss_t *loss, float *dz, const float *z, const float *t, int rows, int cols,
+                            int B, int want) {
+  (void)loss;
+  return ae_loss_bce_logits(dz, z, t, (size_t)rows * cols, (double)B, want);
+}
+
 const ae_loss_ops_t ae_loss_mse_ops = {.name = "mse", .value = mse_value, .fuses = -1};
 const ae_loss_ops_t ae_loss_bce_ops = {.name = "bce", .value = bce_value, .fuses = AE_ACT_SIGMOID, .fused = bce_fused};
+
+const ae_loss_ops_t ae_loss_mse_sum_ops = {.name = "mse_sum", .value = mse_sum_value, .fuses = -1};
+const ae_loss_ops_t ae_loss_bce_sum_ops = {
+    .name = "bce_sum", .value = bce_sum_value, .fuses = AE_ACT_SIGMOID, .fused = bce_sum_fused};
 
 static const ae_loss_ops_t *const catalogue[] = {AE_LOSS_CATALOGUE};
 

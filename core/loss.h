@@ -3,7 +3,9 @@
  *   y, t, dy: (rows, cols) — rows of a batch of B rows (a thread may hold a
  *   part); a kind averages over the whole batch, so the parts add up.
  *
- * MSE and BCE average over every element (Keras' and Torch's default).
+ * MSE and BCE average over every element (Keras' and Torch's default);
+ * mse_sum and bce_sum sum over a sample's values and average over samples
+ * (a VAE's reconstruction term, in nats per sample for BCE).
  * BCE from logits is what a model that ends in Sigmoid trains with: it never
  * takes log(0) and its gradient, σ(z) − t, needs no division. A new kind
  * (softmax cross-entropy, say) is one more ae_loss_ops_t and a line in the
@@ -40,8 +42,8 @@ struct ae_loss {
 
 /* The catalogue: every kind (MSE and BCE are defined in loss.c, a new kind
  * in a file of its own) with its declaration and its place in this list. */
-extern const ae_loss_ops_t ae_loss_mse_ops, ae_loss_bce_ops;
-#define AE_LOSS_CATALOGUE &ae_loss_mse_ops, &ae_loss_bce_ops
+extern const ae_loss_ops_t ae_loss_mse_ops, ae_loss_bce_ops, ae_loss_mse_sum_ops, ae_loss_bce_sum_ops;
+#define AE_LOSS_CATALOGUE &ae_loss_mse_ops, &ae_loss_bce_ops, &ae_loss_mse_sum_ops, &ae_loss_bce_sum_ops
 
 /* The kind named `name`, or NULL with an error that lists the kinds. */
 const ae_loss_ops_t *ae_loss_find(const char *name, ae_error_t *e);

@@ -349,7 +349,7 @@ static const float *rows_forward(ae_model_t *m, const float *xin, int lo, int hi
  * to those rows. Parameter gradients accumulate into the arena-shaped block
  * G; the loss is averaged over the whole batch so the thread parts add up. */
 static double rows_backward(ae_model_t *m, const float *xin, const float *y, const float *t, float *dx, int lo,
-                            int hi, int B, float *G, int want, const ae_pass_t *pass) {
+                            int hi, int B, float *G, int want, const ae_pass_t *pass, double *terms) {
   int n = hi - lo, last = loss_from(m); /* layers run in forward */
   const ae_penalty_t *pen = &m->penalty;
   size_t out_row = ae_shape_numel(&m->shape[m->n]);
@@ -368,7 +368,11 @@ static double rows_backward(ae_model_t *m, const float *xin, const float *y, con
     for (int j = 0; j < layer->nparams; j++) dparam[j] = ae_model_grad_slot(m, G, layer->grad[j]);
     /* dout holds the gradient at act[i + 1]: where a penalty may add its own */
     if (pen->ops && i + 1 == pen->at) l += pen->ops->backward(pen, m, m->pen_buf, dout, lo, hi, B, G, pass->thread);
-    if (want && layer->ops->loss_term) l += layer->ops->loss_term(layer, in, out, &m->shape[i], n, pass);
+    if (want && layer->ops->loss_term) {
+      double term = layer->ops->loss_term(layer, in, out, &m->shape[i], n, pass);
+      *terms += term;
+      l += term;
+    }
     layer->ops->backward(layer, d, dout, in, out, &m->shape[i], n, dparam, pass);
     if (timed) {
       double t1 = now();
@@ -391,7 +395,8 @@ static double rows_backward(ae_model_t *m, const float *xin, const float *y, con
  * the columns in row order: the same result for any split). Outside a parallel region (one thread) the barrier and
  * single bind to that thread alone. */
 static double thread_rows(ae_model_t *m, const float *xd, const float *td, float *dx, int lo, int hi, int B,
-                          float *G, int want, const ae_pass_t *pass, int meet, double *batch_penalty) {
+                          float *G, int want, const ae_pass_t *pass, int meet, double *batch_penalty,
+                          double *terms) {
   const float *xin = rows_input(m, xd, lo, hi, pass);
   const float *y = rows_forward(m, xin, lo, hi, pass);
   if (meet) {
@@ -399,7 +404,7 @@ static double thread_rows(ae_model_t *m, const float *xd, const float *td, float
 #pragma omp single
     *batch_penalty = m->penalty.ops->prepare(&m->penalty, m, m->pen_buf, B);
   }
-  return rows_backward(m, xin, y, td, dx, lo, hi, B, G, want, pass);
+  return rows_backward(m, xin, y, td, dx, lo, hi, B, G, want, pass, terms);
 }
 
 /* Extra gradient blocks for threads 1..nt-1, each the arena's length. */
@@ -475,15 +480,16 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
   int meet = pen->ops && pen->ops->prepare && pen->ops->needs_batch;
   /* a prepare that needs no forward (the contractive weight norms) runs once, before the split */
   double batch_penalty = pen->ops && pen->ops->prepare && !meet ? pen->ops->prepare(pen, m, m->pen_buf, B) : 0;
+  m->terms = 0;
   if (nt == 1) {
     memset(G0, 0, P * sizeof(float));
     ae_pass_t pass = {0, 0, 1, seed, B};
-    double l = thread_rows(m, xd, td, dx, 0, B, B, G0, want_loss, &pass, meet, &batch_penalty);
+    double l = thread_rows(m, xd, td, dx, 0, B, B, G0, want_loss, &pass, meet, &batch_penalty, &m->terms);
     if (loss) *loss = l + batch_penalty;
     return AE_OK;
   }
   if (reserve_replicas(m, nt, e)) return e->code;
-  double part[AE_MAXTHREADS];
+  double part[AE_MAXTHREADS], term_part[AE_MAXTHREADS] = {0};
 #pragma omp parallel num_threads(nt)
   {
     int t = omp_get_thread_num(), T = omp_get_num_threads();
@@ -491,7 +497,7 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
     float *G = t == 0 ? G0 : m->replicas + (size_t)(t - 1) * P;
     memset(G, 0, P * sizeof(float));
     ae_pass_t pass = {lo, t, 1, seed, B};
-    part[t] = thread_rows(m, xd, td, dx, lo, hi, B, G, want_loss, &pass, meet, &batch_penalty);
+    part[t] = thread_rows(m, xd, td, dx, lo, hi, B, G, want_loss, &pass, meet, &batch_penalty, &term_part[t]);
 #pragma omp barrier
     /* sum the blocks, each thread over its share of the parameters */
     size_t plo = P * (size_t)t / (size_t)T, phi = P * (size_t)(t + 1) / (size_t)T;
@@ -501,7 +507,10 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
     }
   }
   double l = batch_penalty;
-  for (int t = 0; t < nt; t++) l += part[t];
+  for (int t = 0; t < nt; t++) {
+    l += part[t];
+    m->terms += term_part[t];
+  }
   if (loss) *loss = l;
   return AE_OK;
 }

@@ -40,6 +40,8 @@ typedef struct ae_model {
   float *pen_buf;       /* the penalty's scratch, pen_len floats (its ops->scratch) */
   size_t pen_len;
   double *seconds; /* (n, 2): forward and backward seconds of each layer in thread 0's rows */
+  double terms;    /* the layers' own loss terms (a VAE's β·KL) within the last step's or
+                      gradient's loss, when it was asked for: fit keeps them apart in the history */
 } ae_model_t;
 
 /* input: the per-sample input shape, or NULL to take it from the first layer.

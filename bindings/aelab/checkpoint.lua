@@ -20,7 +20,8 @@ local modelfiles = require "aelab.modelfiles"
 local Checkpoint = {}
 Checkpoint.__index = Checkpoint
 
-local HISTORY = { "loss", "val_loss", "seconds", "samples_per_s", "noise_level" }
+local HISTORY = { "loss", "val_loss", "seconds", "samples_per_s", "noise_level", "reconstruction", "kl",
+  "val_reconstruction", "val_kl", "beta", "active_units" }
 
 -- new(model, opts) → a checkpointer, or nil when opts asks for none.
 function Checkpoint.new(model, opts, level)

@@ -11,6 +11,7 @@ local optcheck = require "aelab.optcheck"
 -- is an error naming the nearest one (fit{epoch = 3} is a typo, not 10 epochs).
 local FIT_OPTIONS = {
   "batch",
+  "beta",
   "checkpoint",
   "epochs",
   "every",
@@ -59,13 +60,14 @@ end
 -- BCE is a loss on targets in [0, 1]: on 0..255 data it goes negative and
 -- trains to nonsense. Checked once, before training, on every target.
 local function check_bce_targets(model, targets)
-  if model:loss_name() ~= "bce" then return end
+  local name = model:loss_name()
+  if name ~= "bce" and name ~= "bce_sum" then return end
   for what, t in pairs(targets) do
     local lo, hi = t:min(), t:max()
     if lo < 0 or hi > 1 then
-      error(string.format("fit: loss 'bce' needs targets in [0, 1], but the %s spans [%g, %g]; scale the data " ..
+      error(string.format("fit: loss '%s' needs targets in [0, 1], but the %s spans [%g, %g]; scale the data " ..
         "to [0, 1] (ae.data.idx(path, true) does for IDX bytes, x / 255 for values 0..255) or use loss = 'mse'",
-        what, lo, hi), 3)
+        name, what, lo, hi), 3)
     end
   end
 end
@@ -79,6 +81,9 @@ end
 --   opts.noise (ae.noise.*: the input of each step is corrupted, the target
 --   stays clean; its level may be a schedule, read every batch),
 --   opts.penalty (ae.penalty.*). Both are taken off the model at the end.
+--   opts.beta (a number or ae.schedule.*, read each epoch): a VAE's KL
+--   weight; a model with a GaussianSample also gets reconstruction, KL and
+--   active units in its history (aelab/vae.lua).
 --   opts.checkpoint ("dir"), opts.every (1), opts.resume ("dir"): see
 --   aelab/checkpoint.lua; epochs counts from the first, resumed or not.
 -- Data with NaN or Inf is refused before training (validation data with
@@ -150,6 +155,7 @@ local function fit(model, x, opts)
   local history = { loss = {}, val_loss = {}, seconds = {}, samples_per_s = {}, epochs = 0, batch = batch,
     samples = N, noise_level = noise and {} or nil }
   history.warning = skip_validation
+  local vae = require("aelab.vae").tracker(model, opts, history) -- nil unless the model has a GaussianSample
   local interrupt <close> = guard.on_interrupt(history)
   local verbose = opts.verbose ~= false
   local progress = verbose and Progress.new { epochs = epochs, samples = N, out = opts.out,
@@ -176,6 +182,7 @@ local function fit(model, x, opts)
     local t0 = sys.clock()
     local sum, count = 0.0, 0
     local diverged
+    if vae then vae:epoch_start(epoch) end
     for start = 1, N, batch do
       local n = math.min(batch, N - start + 1)
       if noise then
@@ -189,15 +196,17 @@ local function fit(model, x, opts)
       if n < batch then xs, ts = xt, tt end
       x:rows(perm, start, n, xs)
       if not autoenc then target:rows(perm, start, n, ts) end
-      local loss = model:step(xs, ts)
+      local loss, terms = model:step(xs, ts)
       diverged = watch:batch(loss, epoch, (start - 1) // batch + 1)
       if diverged then break end
       sum, count = sum + loss * n, count + n
+      if vae then vae:batch(loss, terms, n) end
       if progress then progress:batch(count, sum / count) end
     end
     local train_seconds = sys.clock() - t0
     local loss = sum / count
     local val = not diverged and vx and model:loss(vx, vt) or nil
+    if vae and val then val = vae:validation(epoch, val, vx) end
     if val and (val ~= val or math.abs(val) == math.huge) then
       diverged = string.format("in epoch %d the validation loss became %s", epoch, guard.describe(val))
     end
@@ -213,12 +222,14 @@ local function fit(model, x, opts)
     history.samples_per_s[epoch] = N / math.max(train_seconds, 1e-9)
     history.epochs = epoch
     if noise then history.noise_level[epoch] = noise_level end
+    if vae then vae:epoch_end(epoch, x) end
     watch:epoch_ok(epoch)
     if progress then progress:epoch_end(loss, val, train_seconds) end
     if ckpt then ckpt:epoch_end(epoch, history, epoch == epochs) end
     if opts.on_epoch then opts.on_epoch(epoch, history) end
   end
   history.total_seconds = sys.clock() - t_start
+  if vae then say(vae:finish()) end
   -- a lesson that is running puts a stopped or warned fit in its report
   local lesson = package.loaded["aelab.lesson"]
   if lesson and (history.stopped or history.warning) then lesson.note_training(history) end

@@ -189,6 +189,7 @@ local build = {
   MaxPool2D = function(c) return Layer.MaxPool2D(c.k, opts(c, { "stride", "padding" })) end,
   UpSampling2D = function(c) return Layer.UpSampling2D(c.scale) end,
   Reshape = function(c) return Layer.Reshape(c.shape) end,
+  GaussianSample = function(c) return Layer.GaussianSample(c.latent, { beta = c.beta }) end,
   Flatten = function() return Layer.Flatten() end,
   Dropout = function(c)
     local salt = type(c.salt) == "string" and c.salt:match("^%x+$") and #c.salt <= 16 and tonumber(c.salt, 16)

@@ -14,7 +14,9 @@ local model_mt = Model.metatable
 local methods = model_mt.__index
 
 local is_model = Model.is_model
-local is_layer = require("aelab.layer").is_layer
+local Layer = require "aelab.layer"
+local is_layer = Layer.is_layer
+local vae = require "aelab.vae"
 
 local function layer_list(spec, what)
   if is_model(spec) then
@@ -56,6 +58,38 @@ function models.Autoencoder(spec)
   return Model.new(all, #enc, spec.input)
 end
 
+-- VAE{encoder = Sequential or {layers}, latent = 2, decoder = ...; beta = 1,
+-- input = {shape}}: the encoder, then the Dense to 2·latent (μ and log σ²)
+-- and the GaussianSample that draws z and adds β·KL to the loss, then the
+-- decoder, which takes latent values. An encoder whose output is not flat
+-- (a convolutional one) gets a Flatten first. The code (encode) is μ.
+function models.VAE(spec)
+  if type(spec) ~= "table" or not spec.encoder or not spec.decoder or not spec.latent then
+    error("VAE: expected {encoder = ..., latent = n, decoder = ...}", 2)
+  end
+  optcheck.check("VAE", spec, { "beta", "decoder", "encoder", "input", "latent" }, 2)
+  local latent = spec.latent
+  if math.type(latent) ~= "integer" or latent < 1 then error("VAE: latent must be a positive integer", 2) end
+  if spec.beta ~= nil and (type(spec.beta) ~= "number" or not (spec.beta >= 0) or spec.beta == math.huge) then
+    error("VAE: beta must be a finite number ≥ 0", 2)
+  end
+  local enc = layer_list(spec.encoder, "VAE encoder")
+  local dec = layer_list(spec.decoder, "VAE decoder")
+  -- the encoder's output width, from a model of the encoder alone
+  local shapes = Model.new(enc, nil, spec.input):shapes()
+  local out = shapes[#shapes]
+  local width = 1
+  for _, d in ipairs(out) do width = width * d end
+  local all = {}
+  for _, l in ipairs(enc) do all[#all + 1] = l end
+  if #out > 1 then all[#all + 1] = Layer.Flatten() end
+  all[#all + 1] = Layer.Dense(width, 2 * latent)
+  all[#all + 1] = Layer.GaussianSample(latent, { beta = spec.beta })
+  local code = #all
+  for _, l in ipairs(dec) do all[#all + 1] = l end
+  return Model.new(all, code, spec.input or shapes[1])
+end
+
 -- Mean losses per value between tensors of the same size, as the models
 -- report them: squared error, and binary cross-entropy of probabilities p
 -- against targets t (p clamped to [1e-7, 1 − 1e-7], as Keras does).
@@ -71,10 +105,47 @@ function methods:is_autoencoder()
   return code < n
 end
 
-function methods:encode(x)
+-- encode(x [, {sample = true}]): the code. A VAE's is μ (whatever the
+-- mode); with sample = true, z = μ + σ·ε drawn from the seeded generator.
+function methods:encode(x, o)
+  optcheck.check("encode", o, { "sample" }, 2)
   local code = self:code_index()
   assert(self:is_autoencoder(), "encode: this model has no decoder (use forward)")
-  return self:forward(x, 1, code)
+  local g, k = vae.sampler(self)
+  if not g or k > code then
+    if o and o.sample then error("encode: sample = true needs a model with a GaussianSample (ae.VAE)", 2) end
+    return self:forward(x, 1, code)
+  end
+  local h = k > 1 and self:forward(x, 1, k - 1) or x
+  local z
+  if o and o.sample then
+    g:training() -- the layer's own forward draws ε only in training mode
+    local ok, res = pcall(g.forward, g, h)
+    g:evaluate()
+    if not ok then error(res, 0) end
+    z = res
+  else
+    z = g:forward(h) -- evaluation mode: μ
+  end
+  if k < code then z = self:forward(z, k + 1, code) end
+  return z
+end
+
+-- sample(n) → n images decoded from z ~ N(0, I), drawn from the seeded
+-- generator (a VAE: a model with a GaussianSample before its code).
+function methods:sample(n)
+  if math.type(n) ~= "integer" or n < 1 then error("sample: n must be a positive integer", 2) end
+  local g = vae.sampler(self)
+  if not g then error("sample: this model has no GaussianSample (make it with ae.VAE)", 2) end
+  return self:decode(require("aelab.tensor").randn(n, g:config().latent))
+end
+
+-- loss_terms(x [, target]) → {reconstruction =, kl =, units = {...}}: a
+-- VAE's loss on x in its parts (reconstruction decodes μ; KL is per sample,
+-- unweighted by β; units is the KL of each latent unit).
+function methods:loss_terms(x, target)
+  if not vae.sampler(self) then error("loss_terms: this model has no GaussianSample (make it with ae.VAE)", 2) end
+  return vae.loss_terms(self, x, target)
 end
 
 function methods:decode(z)
@@ -103,7 +174,7 @@ function methods:evaluate(...)
   return self
 end
 
--- compile{loss = "bce"|"mse", optimizer = ae.optim.Adam{...}}
+-- compile{loss = "bce"|"mse"|"bce_sum"|"mse_sum", optimizer = ae.optim.Adam{...}}
 function methods:compile(o)
   optcheck.check("compile", o, { "loss", "optimizer" }, 2)
   if o == nil then error("compile: expected {loss = ..., optimizer = ...}", 2) end

@@ -1,0 +1,136 @@
+-- What fit does for a model with a GaussianSample (a VAE), kept out of
+-- fit.lua: β each epoch (a number or a schedule, fit{beta = ...}), the loss
+-- split into reconstruction and KL per epoch (train and validation), the
+-- active units, and a warning when the posterior has collapsed.
+--
+-- history.reconstruction[e], history.kl[e]   train, averaged over the epoch's steps
+-- history.val_reconstruction[e], val_kl[e]   validation, decoding μ (no draw)
+-- history.beta[e]                            the β of the epoch; loss = reconstruction + β·kl
+-- history.kl_units[e] = {KL of each latent unit, averaged over the data}
+-- history.active_units[e]                    units whose KL is above ACTIVE_NATS
+-- KL is in nats per sample and never weighted by β, so a warm-up from β = 0
+-- still shows what the encoder does.
+local V = {}
+
+-- A unit whose mean KL is below this carries no information about x
+-- (Burda et al.'s active units use 0.01 on the variance of μ; in nats the
+-- same order of magnitude reads as "the posterior is the prior").
+V.ACTIVE_NATS = 0.01
+-- Rows of the training data the units are measured on when there is no
+-- validation set: enough for a mean, and a bounded cost per epoch.
+local UNIT_ROWS = 10000
+
+-- The model's GaussianSample and its 1-based index, or nil.
+function V.sampler(model)
+  for i, l in ipairs(model:layers()) do
+    if l:config().kind == "GaussianSample" then return l, i end
+  end
+end
+
+-- The GaussianSample's input on x: (N, 2·latent), μ then log σ².
+function V.moments(model, x)
+  local g, k = V.sampler(model)
+  assert(g, "the model has no GaussianSample")
+  if k == 1 then return x, g end
+  return model:forward(x, 1, k - 1), g
+end
+
+-- {reconstruction = (loss of the output, decoding μ), kl = mean KL per
+-- sample, units = {mean KL per unit}} on x (target defaults to x).
+function V.loss_terms(model, x, target)
+  local h, g = V.moments(model, x)
+  local kl, units = g:kl(h)
+  return { reconstruction = model:loss(x, target or x), kl = kl, units = units }
+end
+
+local function count_active(units)
+  local n = 0
+  for _, u in ipairs(units) do if u > V.ACTIVE_NATS then n = n + 1 end end
+  return n
+end
+
+local Tracker = {}
+Tracker.__index = Tracker
+
+-- tracker(model, opts, history) → nil for a model without a GaussianSample
+-- (and then fit{beta} is an error).
+function V.tracker(model, opts, history)
+  local g = V.sampler(model)
+  local beta = opts.beta
+  if not g then
+    if beta ~= nil then error("fit: beta is for a model with a GaussianSample (ae.VAE), and this one has none", 3) end
+    return nil
+  end
+  if beta ~= nil and type(beta) ~= "number" and type(beta) ~= "function" then
+    error("fit: beta must be a number or a schedule (ae.schedule.linear{...}), got " .. type(beta), 3)
+  end
+  for _, k in ipairs { "reconstruction", "kl", "val_reconstruction", "val_kl", "beta", "kl_units", "active_units" } do
+    history[k] = history[k] or {}
+  end
+  return setmetatable({ model = model, g = g, beta = beta, history = history }, Tracker)
+end
+
+function Tracker:epoch_start(epoch)
+  if self.beta ~= nil then
+    local b = type(self.beta) == "number" and self.beta or self.beta(epoch, 1)
+    if type(b) ~= "number" or b ~= b or b < 0 or b == math.huge then
+      error(string.format("fit: the beta schedule gave %s at epoch %d (expected a number ≥ 0)", tostring(b), epoch), 0)
+    end
+    self.g:set_beta(b)
+  end
+  self.loss_sum, self.term_sum, self.count = 0, 0, 0
+end
+
+function Tracker:batch(loss, terms, n)
+  self.loss_sum = self.loss_sum + loss * n
+  self.term_sum = self.term_sum + (terms or 0) * n
+  self.count = self.count + n
+end
+
+-- The validation loss made comparable with the training loss (which holds
+-- β·KL): reconstruction + β·KL; its parts go in the history.
+function Tracker:validation(epoch, val, vx)
+  local h = V.moments(self.model, vx)
+  local kl, units = self.g:kl(h)
+  self.val_units = units
+  self.history.val_reconstruction[epoch] = val
+  self.history.val_kl[epoch] = kl
+  return val + self.g:beta() * kl
+end
+
+function Tracker:epoch_end(epoch, x)
+  local hist, beta = self.history, self.g:beta()
+  local units = self.val_units
+  if not units then
+    local rows = math.min(x:size(1), UNIT_ROWS)
+    local kl
+    kl, units = self.g:kl(V.moments(self.model, x:narrow(1, 1, rows)))
+    self.train_kl = kl
+  end
+  self.val_units = nil
+  local terms = self.term_sum / self.count
+  hist.beta[epoch] = beta
+  hist.reconstruction[epoch] = (self.loss_sum - self.term_sum) / self.count
+  -- β = 0 leaves no KL in the steps' loss: then the KL is measured on the data
+  hist.kl[epoch] = beta > 0 and terms / beta or self.train_kl or V.loss_terms(self.model,
+    x:narrow(1, 1, math.min(x:size(1), UNIT_ROWS))).kl
+  self.train_kl = nil
+  hist.kl_units[epoch] = units
+  hist.active_units[epoch] = count_active(units)
+end
+
+-- After the last epoch: a collapsed posterior is said, not passed silently.
+function Tracker:finish()
+  local hist = self.history
+  local e = hist.epochs
+  local active = e and e >= 1 and hist.active_units[e]
+  if active and active == 0 then
+    local msg = string.format("posterior collapse: 0 of %d units active (each unit's KL below %g nats): the " ..
+      "decoder ignores z; try a smaller β, a KL warm-up (fit{beta = ae.schedule.linear{...}}) or a weaker decoder",
+      #hist.kl_units[e], V.ACTIVE_NATS)
+    hist.warning = hist.warning and (hist.warning .. "; " .. msg) or msg
+    return msg
+  end
+end
+
+return V
