@@ -43,7 +43,7 @@ static float clamp_logvar(float v, int *clamped) {
  * row's stream g, which the caller advances block by block from j0 = 0. The
  * uniforms are made as core/noise.c makes them (two 24-bit ones per pair). */
 static void draw_block(float *eps, size_t m, ae_rng_t *g) {
-  float u[EBLOCK], v[EBLOCK], z[2 * EBLOCK];
+  float u[EBLOCK] = {0}, v[EBLOCK] = {0}, z[2 * EBLOCK]; /* zeroed: GCC -O1 cannot see the loop fills them */
   size_t pairs = (m + 1) / 2;
   for (size_t k = 0; k < pairs; k++) {
     uint64_t r = ae_rng_u64(g);
