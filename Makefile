@@ -11,6 +11,7 @@
 #   make debug      ./aelab without optimization
 #   make bench      aelab against PyTorch on the lesson-01 model
 #   make bench-conv aelab against PyTorch on lesson 08's convolutional model
+#   make bench-vae  aelab against PyTorch on the course's VAE (issue 11)
 #   make clean
 #
 # Knobs: CC, OPT (optimization flags), BLIS_INC/BLIS_LIB (Debian's OpenMP build
@@ -62,7 +63,7 @@ CHECK_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/c/*.c))
 # plain programs (gnuplot) as well.
 SHIM       = $(BUILD)/libenospc.so
 
-.PHONY: all deps demo test check check-bin test-asan test-fuzz fuzz-bin debug bench bench-conv clean
+.PHONY: all deps demo test check check-bin test-asan test-fuzz fuzz-bin debug bench bench-conv bench-vae clean
 
 all: $(BIN)
 
@@ -159,6 +160,10 @@ debug:
 bench: deps
 	@$(MAKE) --no-print-directory all
 	scripts/bench.sh dense $(BENCH_ARGS)
+
+bench-vae: deps
+	@$(MAKE) --no-print-directory all
+	scripts/bench.sh vae $(BENCH_ARGS)
 
 bench-conv: deps
 	@$(MAKE) --no-print-directory all

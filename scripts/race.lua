@@ -11,10 +11,10 @@ local function numbers(list)
   return out
 end
 
--- contenders: { name =, cmd = }...; width: the name column. Prints each
--- round and then the table; fills c.rates, c.bce (the last round's, by
--- epoch) and c.median.
-return function(contenders, rounds, width)
+-- contenders: { name =, cmd = }...; width: the name column; label: what
+-- test_bce holds ("test BCE"). Prints each round and then the table; fills
+-- c.rates, c.bce (the last round's, by epoch) and c.median.
+return function(contenders, rounds, width, label)
   for _, c in ipairs(contenders) do c.rates, c.bce = {}, nil end
   for r = 1, rounds do
     for _, c in ipairs(contenders) do
@@ -31,10 +31,10 @@ return function(contenders, rounds, width)
     end
   end
   print()
-  print(string.format("%-" .. width .. "s %14s %12s", "contender", "samples/s", "test BCE"))
+  print(string.format("%-" .. width .. "s %14s %16s", "contender", "samples/s", label or "test BCE"))
   for _, c in ipairs(contenders) do
     c.median = ae.median(c.rates)
-    print(string.format("%-" .. width .. "s %14.0f %12.4f", c.name, c.median, c.bce[#c.bce]))
+    print(string.format("%-" .. width .. "s %14.0f %16.4f", c.name, c.median, c.bce[#c.bce]))
   end
   return contenders
 end

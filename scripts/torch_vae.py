@@ -113,7 +113,8 @@ def main():
             print(f"epoch {epoch:3d}  test loss {r + k:8.3f} = reconstruction {r:8.3f} + KL {k:6.3f} nats/image"
                   f"  {n / dt:9.0f} samples/s", flush=True)
     if args.json:
-        print(json.dumps({"epochs": args.epochs, "test_reconstruction": test_rec, "test_kl": test_kl,
+        print(json.dumps({"epochs": args.epochs, "test_bce": [a + b for a, b in zip(test_rec, test_kl)],
+                          "test_reconstruction": test_rec, "test_kl": test_kl,
                           "test_loss": [a + b for a, b in zip(test_rec, test_kl)], "samples_per_s": sps,
                           "median_samples_per_s": statistics.median(sps), "threads": args.threads,
                           "batch": args.batch, "train_samples": n, "torch_version": torch.__version__,
