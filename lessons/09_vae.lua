@@ -13,7 +13,7 @@
 -- Adam (lr 1e-3), batch 256, 50 epochs, on MNIST and Fashion-MNIST.
 --
 --   ./aelab lessons/09_vae.lua [epochs]   (default 50 epochs per model, as the course)
---   ./aelab --quick lessons/09_vae.lua     (600 training images, 3 epochs)
+--   ./aelab --quick lessons/09_vae.lua     (600 training images of each set, 3 epochs)
 local ae = require "aelab"
 
 local L = ae.Lesson.new {
@@ -112,6 +112,26 @@ local function gaps(z)
   return far / 400, worst
 end
 
+-- Mean and standard deviation of each axis of the codes, and their range.
+local function spread(z)
+  local st = {}
+  for d = 1, 2 do
+    local n, s1, s2, lo, hi = z:size(1), 0, 0, math.huge, -math.huge
+    for i = 1, n do
+      local v = z:get(i, d)
+      s1, s2, lo, hi = s1 + v, s2 + v * v, math.min(lo, v), math.max(hi, v)
+    end
+    local mean = s1 / n
+    st[d] = { mean = mean, sd = math.sqrt(math.max(0, s2 / n - mean * mean)), lo = lo, hi = hi }
+  end
+  return st
+end
+
+local function describe(st)
+  return string.format("mean (%.1f, %.1f), standard deviation (%.1f, %.1f), range [%.1f, %.1f] × [%.1f, %.1f]",
+    st[1].mean, st[2].mean, st[1].sd, st[2].sd, st[1].lo, st[1].hi, st[2].lo, st[2].hi)
+end
+
 -- The mean μ of each class (a table of LATENT numbers), key = class index 0..9.
 local function class_means(mu, y)
   local sum, count = {}, {}
@@ -157,9 +177,12 @@ for _, ds in ipairs(datasets) do
   local mu, codes = net:encode(te.x), ref:encode(te.x)
   local r = { floor = floor, rec = h.val_reconstruction[epochs], kl = h.val_kl[epochs],
     plain = hp.val_loss[epochs], active = h.active_units[epochs],
-    gap_vae = 0, gap_plain = 0 }
+    gap_vae = 0, gap_plain = 0, ntrain = tr.x:size(1), ntest = te.x:size(1), h = h }
   r.gap_vae, r.worst_vae = gaps(mu)
   r.gap_plain, r.worst_plain = gaps(codes)
+  r.spread_vae, r.spread_plain = spread(mu), spread(codes)
+  L:say("  test codes: VAE μ %s", describe(r.spread_vae))
+  L:say("              plain %s", describe(r.spread_plain))
   R[ds.key] = r
   local k = ds.key .. "_"
   L:metric(k .. "entropy_floor", floor, ds.name .. ": test images' own entropy, nats per image (BCE floor)")
@@ -200,7 +223,7 @@ for _, ds in ipairs(datasets) do
   end
   L:figure(k .. "walks.png", ds.name .. ": straight walks in the latent plane between class means of μ (" ..
     table.concat(labels, ", ") .. ")",
-    ae.plot.interpolation(net, { walks = walks, labels = labels, steps = 8, out = L:path(k .. "walks.png"),
+    ae.plot.interpolation(net, { walks = walks, labels = labels, steps = 8, left = 200, out = L:path(k .. "walks.png"),
       title = ds.name .. ": walks between the classes' mean codes" }))
 end
 
@@ -235,25 +258,32 @@ L:section("β: the reconstruction/KL trade-off on MNIST (test set, nats per imag
 -- What the figures show, in words.
 L:section("What the figures show", table.concat({
   "- `*_latent.png`: left, each test image's mean code μ under the VAE; right, the plain autoencoder's code of " ..
-  "the same image. The plain codes spread over whatever range the encoder likes, in streaks with empty space " ..
-  "between them; the VAE's means sit in a round cloud around 0 of about unit size, the classes side by side.",
+  "the same image, both coloured by class. The plain codes lie wherever its encoder put them, on scales tens of " ..
+  "units wide, classes stretched into arms with empty wedges between them (clearest on Fashion-MNIST); the VAE's " ..
+  "means are pulled around 0 on the prior's scale, the classes packed side by side. Their means and spreads are " ..
+  "under \"What the numbers say\".",
   "- `*_manifold.png`: the VAE's decoder on a 20×20 grid placed on N(0, I)'s quantiles (5% to 95% on each " ..
   "axis), so every cell holds equal prior mass: each point decodes to a plausible image, and neighbours " ..
   "morph into one another.",
   "- `*_samples.png`: 100 new images, z drawn from N(0, I) and decoded. With a 2-D latent they are blurry: the " ..
   "decoder's output is a mean image for that z.",
-  "- `*_loss.png`: the two parts of the loss on a log scale: reconstruction falls while the KL rises, as the " ..
-  "encoder buys information about x with nats of KL.",
+  string.format("- `*_loss.png`: the two parts of the loss on a log scale, train and test. On MNIST the test " ..
+    "reconstruction went from %.1f nats at epoch 1 to %.1f at epoch %d while the KL went from %.2f to %.2f " ..
+    "(Fashion-MNIST: %.1f → %.1f, KL %.2f → %.2f): the encoder buys information about x with nats of KL.",
+    R.mnist.h.val_reconstruction[1], R.mnist.rec, epochs, R.mnist.h.val_kl[1], R.mnist.kl,
+    R.fashion.h.val_reconstruction[1], R.fashion.rec, R.fashion.h.val_kl[1], R.fashion.kl),
   "- `*_walks.png`: decodings along straight lines between the mean μ of each class on the test set (class " ..
-  "means, not chosen test images); waypoints sit at 0, 1, 2 under the images.",
+  "means, not chosen test images), 7 steps per leg: on MNIST the waypoints are the first, middle and last " ..
+  "images of each row, on Fashion-MNIST the first and last.",
   "- `beta*_latent.png` and `beta_samples.png`: the same model with the KL weighted by β = 0.5, 1, 4: the codes' " ..
   "layout and samples decoded from N(0, I), one row per β.",
 }, "\n"))
 
 -- Where this lesson departs from the course's settings.
 L:section("Departures from the course", table.concat({
-  string.format("- Data: %s MNIST digits and as many Fashion-MNIST images for training (the workbench's sets), " ..
-    "not 60,000; %d test images of each.", ae.commas(mnist_train.x:size(1)), mnist_test.x:size(1)),
+  string.format("- Data: %s MNIST training digits (the workbench's subset; the course has 60,000) and %s test " ..
+    "digits; Fashion-MNIST %s training and %s test images.", ae.commas(R.mnist.ntrain), ae.commas(R.mnist.ntest),
+    ae.commas(R.fashion.ntrain), ae.commas(R.fashion.ntest)),
   string.format("- Epochs: %d%s.", epochs, epochs == 50 and " (the course's 50)" or
     (quick and " (--quick; the course trains 50)" or " (given on the command line; the course trains 50)")),
   "- The loss is Keras' VAE example's (BCE summed over pixels + KL); the deck shows no loss. β = 0.5 and 4 " ..
@@ -266,17 +296,28 @@ L:section("Departures from the course", table.concat({
 -- The answer, from this run's numbers.
 local m, f = R.mnist, R.fashion
 local findings = {}
-findings[#findings + 1] = string.format("- Gaps: with each axis of the codes scaled to mean 0 and " ..
-  "standard deviation 1, %.0f%% of the 400 points of the manifold's grid (N(0, I)'s quantiles) have no MNIST test " ..
-  "code within %.2f for the plain autoencoder, %.0f%% for the VAE's means; the farthest grid point is %.2f and %.2f " ..
-  "from a code (Fashion-MNIST: %.0f%% and %.0f%%, %.2f and %.2f): the VAE's codes %s.", 100 * m.gap_plain,
-  GAP_RADIUS, 100 * m.gap_vae, m.worst_plain, m.worst_vae, 100 * f.gap_plain, 100 * f.gap_vae, f.worst_plain,
-  f.worst_vae, (m.gap_vae < m.gap_plain and f.gap_vae < f.gap_plain) and "leave fewer holes where the prior puts " ..
-  "its mass" or "do not leave fewer holes on both data sets in this run")
-findings[#findings + 1] = string.format("- The price: on MNIST the VAE reconstructs its test images at %.1f nats " ..
-  "(decoding μ), the plain autoencoder at %.1f, %s; the VAE also pays %.2f nats of KL, so its loss is %.1f nats " ..
-  "per image.", m.rec, m.plain, m.rec > m.plain and string.format("%.1f nats worse", m.rec - m.plain) or
-  string.format("%.1f nats better", m.plain - m.rec), m.kl, m.rec + m.kl)
+local function fewer(r) return r.gap_vae < r.gap_plain and "fewer" or (r.gap_vae > r.gap_plain and "more" or "as many") end
+findings[#findings + 1] = string.format("- Gaps: with each axis of the codes scaled to mean 0 and standard deviation " ..
+  "1, the share of the 400 points of the manifold's grid (N(0, I)'s quantiles) with no test code within %.2f is, " ..
+  "plain against VAE, %.0f%% and %.0f%% on MNIST (farthest grid point %.2f and %.2f from a code), %.0f%% and " ..
+  "%.0f%% on Fashion-MNIST (%.2f and %.2f): once scaled, the VAE's means leave %s holes than the plain codes on " ..
+  "MNIST and %s on Fashion-MNIST.", GAP_RADIUS, 100 * m.gap_plain, 100 * m.gap_vae, m.worst_plain, m.worst_vae,
+  100 * f.gap_plain, 100 * f.gap_vae, f.worst_plain, f.worst_vae, fewer(m), fewer(f))
+for _, d in ipairs { { "MNIST", m }, { "Fashion-MNIST", f } } do
+  local name, r = d[1], d[2]
+  local v = r.spread_vae
+  local near = math.abs(v[1].mean) <= 1 and math.abs(v[2].mean) <= 1 and v[1].sd <= 2.5 and v[2].sd <= 2.5
+  findings[#findings + 1] = string.format("- Where the codes are, %s: the VAE's means have %s — %s; the plain " ..
+    "autoencoder's codes have %s, a place and scale its loss says nothing about, so one cannot know where to draw " ..
+    "new codes without measuring them first.", name, describe(v), near and
+    "on the scale of the prior N(0, I) that `sample` draws from" or
+    "not yet on the scale of the prior N(0, I) that `sample` draws from (each axis's mean within 1 and spread " ..
+    "within 2.5 would be)", describe(r.spread_plain))
+end
+findings[#findings + 1] = string.format("- Reconstruction: on MNIST the VAE's test reconstruction (decoding μ) is " ..
+  "%.1f nats per image, the plain autoencoder's %.1f: the VAE's is %.1f nats %s; on top of it the VAE pays %.2f nats " ..
+  "of KL (loss %.1f). On Fashion-MNIST: %.1f against %.1f, KL %.2f.", m.rec, m.plain, math.abs(m.rec - m.plain),
+  m.rec > m.plain and "worse" or "better", m.kl, m.rec + m.kl, f.rec, f.plain, f.kl)
 findings[#findings + 1] = string.format("- Fashion-MNIST against its floor: its test images' own entropy is %.1f " ..
   "nats per image (MNIST's %.1f), so no model's BCE goes below it. The VAE reaches %.1f on Fashion-MNIST and " ..
   "%.1f on MNIST: %.1f and %.1f nats above each floor. Read against the floors, Fashion-MNIST's %.0f is %s, " ..
@@ -298,5 +339,6 @@ findings[#findings + 1] = string.format("- Active units: %d of %d on MNIST, %d o
 L:say("\nWhat the numbers say:\n%s", table.concat(findings, "\n"))
 L:section("What the numbers say", table.concat(findings, "\n"))
 L:metric("epochs", epochs, "epochs per model")
-L:metric("train_images", mnist_train.x:size(1), "training images per data set")
+L:metric("mnist_train_images", R.mnist.ntrain, "MNIST training images")
+L:metric("fashion_train_images", R.fashion.ntrain, "Fashion-MNIST training images")
 L:finish()
