@@ -317,3 +317,58 @@ function TestLesson07:testQuickRun()
   lu.assertTrue(m.jacobian_cae < m.jacobian_dae)
   lu.assertTrue(m.contraction_cae < m.contraction_plain)
 end
+
+---------------------------------------------------------------------------
+-- Lesson 09: the course's VAE (issue 11).
+---------------------------------------------------------------------------
+TestLesson09 = outdir {}
+
+function TestLesson09:testQuickRun()
+  local out = self.out
+  local t0 = os.time()
+  local dir, text, m, figures = run_lesson("09_vae", out)
+  lu.assertTrue(os.time() - t0 <= 20, "the quick lesson took " .. (os.time() - t0) .. " s")
+  local expected = { "beta0.5_latent.png", "beta1_latent.png", "beta4_latent.png", "beta_samples.png" }
+  for _, ds in ipairs { "mnist", "fashion" } do
+    for _, f in ipairs { "latent", "manifold", "samples", "loss", "walks" } do
+      expected[#expected + 1] = ds .. "_" .. f .. ".png"
+    end
+    -- BCE summed over pixels never goes below the images' own entropy; KL ≥ 0
+    local floor, rec = m[ds .. "_entropy_floor"], m[ds .. "_vae_reconstruction"]
+    lu.assertTrue(finite_positive(floor) and finite_positive(rec) and rec > floor, ds .. ": " .. tostring(rec) ..
+      " against the floor " .. tostring(floor))
+    lu.assertTrue(m[ds .. "_plain_reconstruction"] > floor)
+    lu.assertTrue(m[ds .. "_vae_kl"] >= 0 and m[ds .. "_vae_kl"] < math.huge)
+    for _, k in ipairs { "gaps_vae", "gaps_plain" } do
+      lu.assertTrue(m[ds .. "_" .. k] >= 0 and m[ds .. "_" .. k] <= 1, k)
+    end
+  end
+  assert_figures(figures, expected)
+  -- Fashion-MNIST's grey images: about 190 nats per image, far above MNIST's
+  lu.assertTrue(m.fashion_entropy_floor > 150 and m.fashion_entropy_floor < 230, tostring(m.fashion_entropy_floor))
+  lu.assertTrue(m.mnist_entropy_floor < 0.5 * m.fashion_entropy_floor)
+  lu.assertStrContains(text, string.format("own entropy (the floor of BCE summed over pixels): %.1f nats",
+    m.fashion_entropy_floor))
+  for _, b in ipairs { "0.5", "1", "4" } do
+    lu.assertTrue(finite_positive(m["beta" .. b .. "_reconstruction"]), "β = " .. b)
+  end
+  lu.assertEquals(m.epochs, 3)
+  lu.assertStrContains(text, "train 600, test 300 images")
+  lu.assertStrContains(text, "MNIST VAE (404,244 parameters)")
+  lu.assertStrContains(read(dir .. "mnist_walks.gp"), "0 → 3 → 1")
+  lu.assertStrContains(read(dir .. "mnist_walks.gp"), "1 → 9 → 7")
+  local report = read(dir .. "report.md")
+  for _, s in ipairs { "## What the numbers say", "## What the figures show", "## Departures from the course",
+    "## β: the reconstruction/KL trade-off" } do
+    lu.assertStrContains(report, s)
+  end
+  -- the trained models beside the figures, loadable: the VAE's μ is 2-D
+  for _, f in ipairs { "mnist-vae", "mnist-plain-autoencoder", "fashion-mnist-vae", "fashion-mnist-plain-autoencoder",
+    "mnist-vae-beta-0-5", "mnist-vae-beta-4" } do
+    lu.assertStrContains(report, "(" .. f .. ".safetensors)")
+  end
+  local ae = require "aelab"
+  local net = assert(ae.load(dir .. "mnist-vae.safetensors"))
+  lu.assertEquals(net:encode(ae.rand(3, 784)):size(), { 3, 2 })
+  lu.assertEquals(net:sample(4):size(), { 4, 784 })
+end
