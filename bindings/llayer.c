@@ -192,6 +192,11 @@ static int set_mode(lua_State *L, int training) {
 }
 static int m_training(lua_State *L) { return set_mode(L, 1); }
 static int m_evaluate(lua_State *L) { return set_mode(L, 0); }
+static int m_is_training(lua_State *L) {
+  ae_lua_checklayer(L, 1);
+  lua_pushboolean(L, ((llayer_t *)lua_touserdata(L, 1))->training);
+  return 1;
+}
 
 static int m_zero_grad(lua_State *L) {
   ae_layer_t *l = ae_lua_checklayer(L, 1);
@@ -450,7 +455,7 @@ static const luaL_Reg methods[] = {
     {"forward", m_forward},       {"backward", m_backward},         {"zeroGrad", m_zero_grad},
     {"parameters", m_parameters}, {"parameter_names", m_param_names}, {"param_count", m_param_count},
     {"reset", m_reset},           {"output_shape", m_output_shape}, {"kind", m_kind},
-    {"training", m_training},     {"evaluate", m_evaluate},         {"set_parameters", m_set_parameters},
+    {"training", m_training},     {"is_training", m_is_training},     {"evaluate", m_evaluate},         {"set_parameters", m_set_parameters},
     {NULL, NULL},
 };
 

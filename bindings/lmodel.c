@@ -85,11 +85,14 @@ static int m_set_loss(lua_State *L) {
   return 0;
 }
 
-/* set_training(bool): whether forward/loss run Dropout as in training
- * (steps always do); training()/evaluate() in aelab/models.lua call it. */
+/* set_training(bool) → the previous mode: whether forward/loss run Dropout
+ * as in training (steps always do); training()/evaluate() in
+ * aelab/models.lua call it, and code that must evaluate puts it back. */
 static int m_set_training(lua_State *L) {
-  check_model(L, 1)->training = lua_toboolean(L, 2);
-  return 0;
+  ae_model_t *m = check_model(L, 1);
+  lua_pushboolean(L, m->training);
+  m->training = lua_toboolean(L, 2);
+  return 1;
 }
 
 /* loss_name() → the loss's name, "mse" say: what set_loss chose */

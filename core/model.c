@@ -489,7 +489,7 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
     return AE_OK;
   }
   if (reserve_replicas(m, nt, e)) return e->code;
-  double part[AE_MAXTHREADS], term_part[AE_MAXTHREADS] = {0};
+  double part[AE_MAXTHREADS] = {0}, term_part[AE_MAXTHREADS] = {0}; /* zeroed: OpenMP may give fewer threads */
 #pragma omp parallel num_threads(nt)
   {
     int t = omp_get_thread_num(), T = omp_get_num_threads();

@@ -68,7 +68,7 @@ int ae_model_step(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *target
  * the loss they report includes the penalty and the layers' own loss terms;
  * evaluate()'s is the loss of the output alone. */
 int ae_model_set_noise(ae_model_t *m, const ae_noise_t *noise, ae_error_t *e);
-/* The loss by name ("mse", "bce"; see loss.h), or an error listing them. */
+/* The loss by name (loss.h's catalogue: "mse", "bce", "bce_sum", ...), or an error listing them. */
 int ae_model_set_loss(ae_model_t *m, const char *name, ae_error_t *e);
 
 /* Where the gradient `grad` (a layer's, in m's arena) lies in G, a block

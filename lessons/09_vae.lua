@@ -14,6 +14,7 @@
 --
 --   ./aelab lessons/09_vae.lua [epochs]   (default 50 epochs per model, as the course)
 --   ./aelab --quick lessons/09_vae.lua     (600 training images of each set, 3 epochs)
+local WALK_STEPS = 8 -- images per leg of a walk (its ends included)
 local ae = require "aelab"
 
 local L = ae.Lesson.new {
@@ -188,7 +189,7 @@ for _, ds in ipairs(datasets) do
   L:metric(k .. "entropy_floor", floor, ds.name .. ": test images' own entropy, nats per image (BCE floor)")
   L:metric(k .. "vae_reconstruction", r.rec, ds.name .. ": VAE test reconstruction (BCE, nats per image, decoding μ)")
   L:metric(k .. "vae_kl", r.kl, ds.name .. ": VAE test KL, nats per image")
-  L:metric(k .. "vae_neg_elbo", r.rec + r.kl, ds.name .. ": VAE test reconstruction + KL (β = 1 loss)")
+  L:metric(k .. "vae_neg_elbo", r.rec + r.kl, ds.name .. ": VAE test reconstruction (decoding μ, slightly optimistic against the ELBO's sampled z) + KL")
   L:metric(k .. "plain_reconstruction", r.plain, ds.name .. ": plain 2-D autoencoder test BCE, nats per image")
   L:metric(k .. "active_units", r.active, ds.name .. ": VAE latent units with KL above 0.01 nats")
   L:metric(k .. "gaps_vae", r.gap_vae, ds.name .. ": VAE μ, standardized: share of a 20×20 normal-quantile grid " ..
@@ -223,7 +224,7 @@ for _, ds in ipairs(datasets) do
   end
   L:figure(k .. "walks.png", ds.name .. ": straight walks in the latent plane between class means of μ (" ..
     table.concat(labels, ", ") .. ")",
-    ae.plot.interpolation(net, { walks = walks, labels = labels, steps = 8, left = 200, out = L:path(k .. "walks.png"),
+    ae.plot.interpolation(net, { walks = walks, labels = labels, steps = WALK_STEPS, left = 200, out = L:path(k .. "walks.png"),
       title = ds.name .. ": walks between the classes' mean codes" }))
 end
 
@@ -273,7 +274,7 @@ L:section("What the figures show", table.concat({
     R.mnist.h.val_reconstruction[1], R.mnist.rec, epochs, R.mnist.h.val_kl[1], R.mnist.kl,
     R.fashion.h.val_reconstruction[1], R.fashion.rec, R.fashion.h.val_kl[1], R.fashion.kl),
   "- `*_walks.png`: decodings along straight lines between the mean μ of each class on the test set (class " ..
-  "means, not chosen test images), 7 steps per leg: on MNIST the waypoints are the first, middle and last " ..
+  "means, not chosen test images), " .. WALK_STEPS .. " images per leg: on MNIST the waypoints are the first, middle and last " ..
   "images of each row, on Fashion-MNIST the first and last.",
   "- `beta*_latent.png` and `beta_samples.png`: the same model with the KL weighted by β = 0.5, 1, 4: the codes' " ..
   "layout and samples decoded from N(0, I), one row per β.",

@@ -329,3 +329,65 @@ function TestVAE:testPosteriorCollapseIsReported()
   lu.assertTrue(h2.active_units[20] >= 1, "active units " .. h2.active_units[20])
   lu.assertNil(h2.warning)
 end
+
+-- Review findings, each a regression test.
+TestVAEReview = {}
+
+function TestVAEReview:setUp()
+  H.seed()
+  ae.threads(1)
+  self.dir = H.tmpdir()
+end
+function TestVAEReview:tearDown() H.rmdir(self.dir) end
+
+-- encode gives μ whatever the mode: Dropout in the encoder stays off, and
+-- the layer's own mode is put back after sample = true.
+function TestVAEReview:testEncodeIsMuInTrainingMode()
+  local net = ae.VAE { encoder = { ae.Dense(6, 8), ae.ReLU(), ae.Dropout(0.5) }, latent = 2,
+    decoder = { ae.Dense(2, 6), ae.Sigmoid() } }
+  local x = ae.rand(4, 6)
+  local mu = net:encode(x)
+  net:training()
+  lu.assertEquals(net:encode(x), mu)
+  lu.assertEquals(net:encode(x), mu)
+  local g = net:layers()[5]
+  g:training()
+  net:encode(x, { sample = true })
+  lu.assertTrue(g:is_training(), "the layer's own mode is put back")
+  net:evaluate()
+end
+
+-- sample(n) decodes through the layers between the GaussianSample and the code.
+function TestVAEReview:testSampleGoesThroughLayersAfterTheSampler()
+  local net = ae.Autoencoder { encoder = { ae.Dense(6, 4), ae.GaussianSample(2), ae.Tanh() },
+    decoder = { ae.Dense(2, 6), ae.Sigmoid() } }
+  ae.seed(5)
+  local s = net:sample(3)
+  ae.seed(5)
+  local z = ae.randn(3, 2)
+  lu.assertEquals(s, net:forward(z, 3, 5)) -- Tanh, then the decoder
+  lu.assertNotEquals(s, net:decode(z))
+end
+
+-- With a β schedule "best" is judged on reconstruction + KL, and a resumed
+-- finished run with its per-unit KL history does not crash.
+function TestVAEReview:testCheckpointsOfAVAE()
+  local net = small_vae(6, 2)
+  local x = ae.rand(64, 6)
+  local ck = self.dir .. "/ck"
+  local h = net:fit(x, { epochs = 3, batch = 16, loss = "bce_sum", optimizer = ae.optim.Adam { lr = 1e-2 },
+    verbose = false, checkpoint = ck, beta = ae.schedule.linear { from = 0, to = 1, epochs = 3 } })
+  local both, want = {}, 1
+  for e = 1, 3 do
+    both[e] = h.reconstruction[e] + h.kl[e]
+    if both[e] < both[want] then want = e end
+  end
+  local f = require("aelab.modelfiles").read(ck .. "/best.safetensors", "test")
+  local epoch = tonumber(f.meta.checkpoint:match('"epoch":(%d+)'))
+  lu.assertEquals(epoch, want, "best by reconstruction + KL: " .. table.concat(both, ", "))
+  local again = small_vae(6, 2)
+  local h2 = again:fit(x, { epochs = 3, batch = 16, loss = "bce_sum", optimizer = ae.optim.Adam { lr = 1e-2 },
+    verbose = false, resume = ck, beta = ae.schedule.linear { from = 0, to = 1, epochs = 3 } })
+  lu.assertEquals(h2.epochs, 3)
+  lu.assertEquals(#h2.kl_units[3], 2, "the per-unit KL came back with the checkpoint")
+end

@@ -21,7 +21,7 @@ local Checkpoint = {}
 Checkpoint.__index = Checkpoint
 
 local HISTORY = { "loss", "val_loss", "seconds", "samples_per_s", "noise_level", "reconstruction", "kl",
-  "val_reconstruction", "val_kl", "beta", "active_units" }
+  "val_reconstruction", "val_kl", "beta", "active_units", "kl_units" }
 
 -- new(model, opts) → a checkpointer, or nil when opts asks for none.
 function Checkpoint.new(model, opts, level)
@@ -104,7 +104,12 @@ function Checkpoint:epoch_end(epoch, history, last)
     return
   end
   self.kept = nil
-  local watched = history.val_loss[epoch] or history.loss[epoch]
+  -- "best" by the VAE's own objective, reconstruction + KL (β = 1): with a
+  -- β schedule the losses of different epochs weigh the KL differently
+  local rec, kl = history.val_reconstruction, history.val_kl
+  if not (rec and rec[epoch]) then rec, kl = history.reconstruction, history.kl end
+  local watched = rec and rec[epoch] and kl and kl[epoch] and rec[epoch] + kl[epoch]
+    or history.val_loss[epoch] or history.loss[epoch]
   local better = watched < self.best
   if better then self.best = watched end
   local s = self:state(epoch, history)

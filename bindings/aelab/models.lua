@@ -105,8 +105,9 @@ function methods:is_autoencoder()
   return code < n
 end
 
--- encode(x [, {sample = true}]): the code. A VAE's is μ (whatever the
--- mode); with sample = true, z = μ + σ·ε drawn from the seeded generator.
+-- encode(x [, {sample = true}]): the code. A VAE's is μ, computed in
+-- evaluation mode whatever the model's mode; with sample = true, z = μ + σ·ε
+-- drawn from the seeded generator.
 function methods:encode(x, o)
   optcheck.check("encode", o, { "sample" }, 2)
   local code = self:code_index()
@@ -116,18 +117,13 @@ function methods:encode(x, o)
     if o and o.sample then error("encode: sample = true needs a model with a GaussianSample (ae.VAE)", 2) end
     return self:forward(x, 1, code)
   end
-  local h = k > 1 and self:forward(x, 1, k - 1) or x
-  local z
-  if o and o.sample then
-    g:training() -- the layer's own forward draws ε only in training mode
-    local ok, res = pcall(g.forward, g, h)
-    g:evaluate()
-    if not ok then error(res, 0) end
-    z = res
-  else
-    z = g:forward(h) -- evaluation mode: μ
-  end
-  if k < code then z = self:forward(z, k + 1, code) end
+  local h = vae.moments(self, x)
+  local was = g:is_training() -- the layer's own forward draws ε only in training mode
+  if o and o.sample then g:training() else g:evaluate() end
+  local ok, z = pcall(g.forward, g, h)
+  if was then g:training() else g:evaluate() end
+  if not ok then error(z, 0) end
+  if k < code then z = vae.evaluating(self, self.forward, self, z, k + 1, code) end
   return z
 end
 
@@ -135,9 +131,11 @@ end
 -- generator (a VAE: a model with a GaussianSample before its code).
 function methods:sample(n)
   if math.type(n) ~= "integer" or n < 1 then error("sample: n must be a positive integer", 2) end
-  local g = vae.sampler(self)
+  local g, k = vae.sampler(self)
   if not g then error("sample: this model has no GaussianSample (make it with ae.VAE)", 2) end
-  return self:decode(require("aelab.tensor").randn(n, g:config().latent))
+  -- from the layer after the GaussianSample (the code, in ae.VAE's models)
+  local _, last = self:code_index()
+  return self:forward(require("aelab.tensor").randn(n, g:config().latent), k + 1, last)
 end
 
 -- loss_terms(x [, target]) → {reconstruction =, kl =, units = {...}}: a

@@ -28,11 +28,22 @@ function V.sampler(model)
 end
 
 -- The GaussianSample's input on x: (N, 2·latent), μ then log σ².
+-- f(...) with the model in evaluation mode (no Dropout), its mode put back.
+function V.evaluating(model, f, ...)
+  local was = model:set_training(false)
+  local res = table.pack(pcall(f, ...))
+  model:set_training(was)
+  if not res[1] then error(res[2], 0) end
+  return table.unpack(res, 2, res.n)
+end
+
+-- The GaussianSample's input (μ and log σ² side by side) for x, in
+-- evaluation mode whatever the model's mode.
 function V.moments(model, x)
   local g, k = V.sampler(model)
   assert(g, "the model has no GaussianSample")
   if k == 1 then return x, g end
-  return model:forward(x, 1, k - 1), g
+  return V.evaluating(model, model.forward, model, x, 1, k - 1), g
 end
 
 -- {reconstruction = (loss of the output, decoding μ), kl = mean KL per
@@ -40,7 +51,7 @@ end
 function V.loss_terms(model, x, target)
   local h, g = V.moments(model, x)
   local kl, units = g:kl(h)
-  return { reconstruction = model:loss(x, target or x), kl = kl, units = units }
+  return { reconstruction = V.evaluating(model, model.loss, model, x, target or x), kl = kl, units = units }
 end
 
 local function count_active(units)
@@ -127,7 +138,7 @@ function Tracker:finish()
   if active and active == 0 then
     local msg = string.format("posterior collapse: 0 of %d units active (each unit's KL below %g nats): the " ..
       "decoder ignores z; try a smaller β, a KL warm-up (fit{beta = ae.schedule.linear{...}}) or a weaker decoder",
-      #hist.kl_units[e], V.ACTIVE_NATS)
+      self.g:config().latent, V.ACTIVE_NATS)
     hist.warning = hist.warning and (hist.warning .. "; " .. msg) or msg
     return msg
   end
