@@ -149,10 +149,7 @@ static double gs_loss_term(const ae_layer_t *l, const float *in, const float *ou
                            const ae_pass_t *pass) {
   (void)out;
   (void)in_shape;
-  int L = gs(l)->latent;
-  double sum = 0;
-  for (int r = 0; r < n; r++) sum += row_kl(in + (size_t)r * 2 * L, in + (size_t)r * 2 * L + L, L, NULL);
-  return (double)gs(l)->beta * sum / (double)pass->batch;
+  return (double)gs(l)->beta * ae_gaussian_sample_kl(l, in, n, NULL) / (double)pass->batch;
 }
 
 static void gs_describe(const ae_layer_t *l, char *buf, size_t n) {
