@@ -19,12 +19,11 @@ import statistics
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_dense_ae import DEFAULT_DATA, evaluate_bce, read_idx_images  # noqa: E402
+from torch_dense_ae import add_race_args, evaluate_bce, load_race_data  # noqa: E402
 
 
 def build_model():
@@ -48,22 +47,10 @@ def build_model():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--epochs", type=int, default=5)
-    ap.add_argument("--batch", type=int, default=256)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--train-limit", type=int, default=0)
-    ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--data", default=DEFAULT_DATA)
-    ap.add_argument("--json", action="store_true")
+    add_race_args(ap)
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    x_train = read_idx_images(os.path.join(args.data, "train-images-idx3-ubyte.gz"))
-    x_test = read_idx_images(os.path.join(args.data, "t10k-images-idx3-ubyte.gz"))
-    if args.train_limit > 0:
-        x_train = x_train[:args.train_limit]
-    x_train = torch.from_numpy(np.ascontiguousarray(x_train)).reshape(-1, 1, 28, 28)
-    x_test = torch.from_numpy(np.ascontiguousarray(x_test)).reshape(-1, 1, 28, 28)
+    x_train, x_test = load_race_data(args)
+    x_train, x_test = x_train.reshape(-1, 1, 28, 28), x_test.reshape(-1, 1, 28, 28)
     n = x_train.shape[0]
     model = build_model()
     crit = nn.BCEWithLogitsLoss()

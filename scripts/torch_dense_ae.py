@@ -158,31 +158,39 @@ def blas_report():
     return s, detail
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_race_args(ap):
+    """The options every PyTorch side of a race takes (torch_conv_ae.py and torch_vae.py too)."""
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
     ap.add_argument("--train-limit", type=int, default=0, help="use only the first N training images")
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--code", type=int, default=32, help="code size (default 32)")
     ap.add_argument("--data", default=DEFAULT_DATA,
                     help=f"folder with {{train,t10k}}-images-idx3-ubyte.gz (default {DEFAULT_DATA})")
     ap.add_argument("--json", action="store_true", help="print one final JSON line instead of per-epoch lines")
-    args = ap.parse_args()
-    if args.epochs < 1 or args.batch < 1 or args.threads < 1:
-        ap.error("--epochs, --batch and --threads must be >= 1")
 
+
+def load_race_data(args):
+    """Threads and seed set, then the training and test images as (N, 784) float tensors in [0, 1]."""
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-
     x_train = read_idx_images(os.path.join(args.data, "train-images-idx3-ubyte.gz"))
     x_test = read_idx_images(os.path.join(args.data, "t10k-images-idx3-ubyte.gz"))
     if args.train_limit > 0:
         x_train = x_train[:args.train_limit]
-    x_train = torch.from_numpy(np.ascontiguousarray(x_train))
-    x_test = torch.from_numpy(np.ascontiguousarray(x_test))
+    return torch.from_numpy(np.ascontiguousarray(x_train)), torch.from_numpy(np.ascontiguousarray(x_test))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_race_args(ap)
+    ap.add_argument("--code", type=int, default=32, help="code size (default 32)")
+    args = ap.parse_args()
+    if args.epochs < 1 or args.batch < 1 or args.threads < 1:
+        ap.error("--epochs, --batch and --threads must be >= 1")
+
+    x_train, x_test = load_race_data(args)
     n, d = x_train.shape
 
     model = build_model(d, args.code)

@@ -20,17 +20,14 @@ Must run with Debian's python (python3-torch): /usr/bin/python3.
 
 import argparse
 import json
-import os
 import statistics
 import time
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from idx import read_idx_images
-from torch_dense_ae import DEFAULT_DATA, blas_report, glorot_uniform_
+from torch_dense_ae import add_race_args, blas_report, glorot_uniform_, load_race_data
 
 LOGVAR_MIN, LOGVAR_MAX = -30.0, 20.0
 
@@ -73,23 +70,10 @@ def evaluate(model, x, chunk=2500):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--epochs", type=int, default=5)
-    ap.add_argument("--batch", type=int, default=256)
+    add_race_args(ap)
     ap.add_argument("--latent", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--train-limit", type=int, default=0)
-    ap.add_argument("--data", default=DEFAULT_DATA)
-    ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    x_train = read_idx_images(os.path.join(args.data, "train-images-idx3-ubyte.gz"))
-    x_test = read_idx_images(os.path.join(args.data, "t10k-images-idx3-ubyte.gz"))
-    if args.train_limit > 0:
-        x_train = x_train[:args.train_limit]
-    x_train = torch.from_numpy(np.ascontiguousarray(x_train))
-    x_test = torch.from_numpy(np.ascontiguousarray(x_test))
+    x_train, x_test = load_race_data(args)
     n, d = x_train.shape
     model = VAE(d, 256, args.latent)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7, foreach=True)
