@@ -3,12 +3,19 @@
  * with posix_spawn from an argv array so that no shell ever reads a path:
  *
  *   spawn({prog, arg1, ...}, {stdin = "pipe"|"inherit",
- *          stdout = "inherit"|"null"|"stderr", stderr = "inherit"|"capture"})
- *     → Process | nil, msg
+ *          stdout = "inherit"|"null"|"stderr", stderr = "inherit"|"capture",
+ *          log = path})
+ *     → Process | nil, msg   (log: stdout and stderr both to that file,
+ *                              made or emptied; stdin from /dev/null)
  *   p:write(s, ...)  → p | nil, msg     (buffered; the first failure is kept)
  *   p:close()        → ok, "exit"|"signal", code, stderr text
  *                       flushes, closes its stdin, waits; ok only when the
  *                       child exited 0 and every write went through
+ *   p:poll()         → nil while the child runs, else what close returns
+ *                       (never blocks: a runner watches several children)
+ *   p:kill(sig)      → true | nil, msg   sig "int", "term" or "kill"
+ *   p:pid()          → its process id (nil once waited for)
+ *   sleep(seconds)   a pause a signal may cut short (Ctrl-C stops the caller)
  *
  * The files and folders functions (lfile.c) are added to the same table. */
 #include "glue.h"
@@ -225,10 +232,8 @@ static int process_write(lua_State *L) {
   return 1;
 }
 
-/* p:close() [-0, +4] */
-static int process_close(lua_State *L) {
-  process_t *p = check_open(L);
-  process_finish(p);
+/* [-0, +4] ok, "exit"|"signal", code, stderr text of a waited-for child */
+static int push_ended(lua_State *L, process_t *p) {
   int exited = WIFEXITED(p->status);
   int code = exited ? WEXITSTATUS(p->status) : WIFSIGNALED(p->status) ? WTERMSIG(p->status) : -1;
   lua_pushboolean(L, exited && code == 0 && !p->write_err);
@@ -248,6 +253,62 @@ static int process_close(lua_State *L) {
   }
   luaL_pushresult(&b);
   return 4;
+}
+
+/* p:close() [-0, +4] */
+static int process_close(lua_State *L) {
+  process_t *p = check_open(L);
+  process_finish(p);
+  return push_ended(L, p);
+}
+
+/* p:poll() [-0, +1|4]: nil while it runs; once it has ended, its stdin is
+ * closed and the results are close's. */
+static int process_poll(lua_State *L) {
+  process_t *p = check_open(L);
+  pid_t got;
+  while ((got = waitpid(p->pid, &p->status, WNOHANG)) < 0 && errno == EINTR) {
+  }
+  if (got == 0) {
+    lua_pushnil(L);
+    return 1;
+  }
+  if (got < 0) p->status = 255 << 8; /* not our child any more (ECHILD): an exit with 255 */
+  p->pid = -1; /* reaped (or lost: ECHILD), process_finish only closes stdin */
+  process_finish(p);
+  return push_ended(L, p);
+}
+
+/* p:kill(sig) [-0, +1|2] */
+static int process_kill(lua_State *L) {
+  process_t *p = check_open(L);
+  static const char *const names[] = {"int", "term", "kill", NULL};
+  static const int sigs[] = {SIGINT, SIGTERM, SIGKILL};
+  int which = luaL_checkoption(L, 2, "term", names);
+  if (kill(p->pid, sigs[which]) != 0) {
+    luaL_pushfail(L);
+    lua_pushfstring(L, "cannot signal process %d: %s", (int)p->pid, strerror(errno));
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int process_pid(lua_State *L) {
+  process_t *p = luaL_checkudata(L, 1, PROCESS_MT);
+  if (p->pid > 0) lua_pushinteger(L, p->pid);
+  else lua_pushnil(L);
+  return 1;
+}
+
+/* sleep(seconds): nanosleep; a signal ends it early, and Ctrl-C's hook
+ * then stops the Lua code that called it. */
+static int l_sleep(lua_State *L) {
+  lua_Number s = luaL_checknumber(L, 1);
+  luaL_argcheck(L, s >= 0 && s <= 86400, 1, "seconds must be in 0..86400");
+  struct timespec ts = {(time_t)s, (long)((s - (lua_Number)(time_t)s) * 1e9)};
+  nanosleep(&ts, NULL);
+  return 0;
 }
 
 static int process_tostring(lua_State *L) {
@@ -291,6 +352,13 @@ static int l_spawn(lua_State *L) {
   static const char *const stderr_names[] = {"inherit", "capture", NULL};
   int in_mode = spawn_option(L, "stdin", stdin_names), out_mode = spawn_option(L, "stdout", stdout_names),
       err_mode = spawn_option(L, "stderr", stderr_names);
+  const char *log = NULL;
+  if (!lua_isnoneornil(L, 2)) {
+    lua_getfield(L, 2, "log");
+    if (!lua_isnil(L, -1) && !(log = lua_tostring(L, -1))) return luaL_error(L, "spawn: log must be a path");
+    lua_pop(L, 1); /* the string stays anchored in the options table */
+    if (log) in_mode = 1, out_mode = 0, err_mode = 0;
+  }
   lua_Integer argc = luaL_len(L, 1);
   luaL_argcheck(L, argc >= 1 && argc < 4096, 1, "needs the program and its arguments");
   /* argv's strings stay anchored in the table; the array is a userdata */
@@ -316,6 +384,11 @@ static int l_spawn(lua_State *L) {
   if (!err) err = posix_spawn_file_actions_init(&fa), have_fa = !err;
   if (!err) err = posix_spawnattr_init(&attr), have_attr = !err;
   if (!err && pipefd[0] >= 0) err = posix_spawn_file_actions_adddup2(&fa, pipefd[0], 0);
+  if (!err && log) { /* a run's log: no stdin (a child never waits on our terminal), both outputs to the file */
+    err = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (!err) err = posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (!err) err = posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  }
   if (!err && out_mode == 1) err = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
   if (!err && out_mode == 2) err = posix_spawn_file_actions_adddup2(&fa, 2, 1);
   if (!err && p->errfd >= 0) err = posix_spawn_file_actions_adddup2(&fa, p->errfd, 2);
@@ -351,7 +424,8 @@ static int l_spawn(lua_State *L) {
 }
 
 static void createmeta(lua_State *L) {
-  static const luaL_Reg methods[] = {{"write", process_write}, {"close", process_close}, {NULL, NULL}};
+  static const luaL_Reg methods[] = {{"write", process_write}, {"close", process_close}, {"poll", process_poll},
+                                     {"kill", process_kill},   {"pid", process_pid},     {NULL, NULL}};
   static const luaL_Reg meta[] = {
       {"__gc", process_gc}, {"__close", process_gc}, {"__tostring", process_tostring}, {"__index", NULL}, {NULL, NULL}};
   luaL_newmetatable(L, PROCESS_MT);
@@ -365,7 +439,7 @@ static const luaL_Reg functions[] = {
     {"fail_alloc", l_fail_alloc}, {"spawn", l_spawn},
     {"gemm_gflops", l_gemm_gflops},
     {"seed", l_seed},     {"rng_state", l_rng_state},     {"threads", l_threads}, {"blas", l_blas}, {"clock", l_clock},
-    {"isatty", l_isatty}, {"peak_rss", l_peak_rss}, {NULL, NULL},
+    {"isatty", l_isatty}, {"peak_rss", l_peak_rss}, {"sleep", l_sleep}, {NULL, NULL},
 };
 
 int luaopen_aelab_sys(lua_State *L) {

@@ -22,7 +22,10 @@ static const char *usage =
     "usage: aelab [options] [script.lua [args...]]\n"
     "       aelab [options] lessons/NN_name.lua [options] [args...]\n"
     "\n"
+    "       aelab sweep [run|status|collect|report] grid.lua [--slurm] [--dry-run] [--parallel N]\n"
+    "\n"
     "  script.lua     run a Lua script (its arguments are in `arg`, as with lua)\n"
+    "  sweep ...      runs of a script over a grid of settings (`aelab sweep --help`)\n"
     "  -e 'code'      run a chunk of Lua\n"
     "  (nothing)      an interactive REPL: `ae` is aelab, expressions print their value\n"
     "\n"
@@ -31,6 +34,8 @@ static const char *usage =
     "  --seed N       seed of the random generator (default 42)\n"
     "  --quick        ask lessons for a small, fast run (used by the tests)\n"
     "  --out DIR      where lessons write their folders (default: out)\n"
+    "  --run DIR      this is one run of a sweep: the lesson writes into DIR itself,\n"
+    "                 settings from DIR/settings.json (aelab sweep passes it)\n"
     "  --blis NAME    BLIS kernel set: auto (default), skx, haswell, zen3, generic\n"
     "  --version      versions, BLIS kernels and threads in use\n"
     "  --help         this text\n"
@@ -94,7 +99,7 @@ static int report(lua_State *L, int status) {
 typedef struct {
   int threads, quick, seed_set;
   long seed;
-  const char *out, *blis, *chunk;
+  const char *out, *blis, *chunk, *run;
   int script; /* index in argv of the script, 0 if none */
   int version, help;
 } options_t;
@@ -149,7 +154,7 @@ static int parse(int argc, char **argv, options_t *o) {
     }
     const char *val = NULL;
     int takes_value = strcmp(a, "--threads") == 0 || strcmp(a, "--seed") == 0 || strcmp(a, "--out") == 0 ||
-                      strcmp(a, "--blis") == 0 || strcmp(a, "-e") == 0;
+                      strcmp(a, "--run") == 0 || strcmp(a, "--blis") == 0 || strcmp(a, "-e") == 0;
     if (takes_value) {
       if (i + 1 >= argc) {
         fprintf(stderr, "aelab: %s needs a value\n%s", a, usage);
@@ -182,6 +187,7 @@ static int parse(int argc, char **argv, options_t *o) {
       }
       o->seed_set = 1;
     } else if (strcmp(a, "--out") == 0) o->out = val;
+    else if (strcmp(a, "--run") == 0) o->run = val;
     else if (strcmp(a, "--blis") == 0) o->blis = val;
     else if (strcmp(a, "-e") == 0) o->chunk = val;
     else if (strcmp(a, "--quick") == 0) o->quick = 1;
@@ -225,7 +231,7 @@ static void setup_state(lua_State *L, const options_t *o, int argc, char **argv)
   lua_pop(L, 1);
   lua_pop(L, 1);
   /* what the host was told, for the Lua side (lessons read quick and out) */
-  lua_createtable(L, 0, 6);
+  lua_createtable(L, 0, 8);
   lua_pushboolean(L, o->quick);
   lua_setfield(L, -2, "quick");
   lua_pushstring(L, o->out ? o->out : "out");
@@ -236,6 +242,17 @@ static void setup_state(lua_State *L, const options_t *o, int argc, char **argv)
   lua_setfield(L, -2, "threads");
   lua_pushstring(L, dir);
   lua_setfield(L, -2, "home");
+  char exe[PATH_MAX];
+  ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (len > 0) { /* this binary, for the processes a sweep starts */
+    exe[len] = '\0';
+    lua_pushstring(L, exe);
+    lua_setfield(L, -2, "exe");
+  }
+  if (o->run) {
+    lua_pushstring(L, o->run);
+    lua_setfield(L, -2, "run");
+  }
   lua_pushstring(L, AELAB_VERSION);
   lua_setfield(L, -2, "version");
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
@@ -423,7 +440,13 @@ int main(int argc, char **argv) {
     if (status == LUA_OK) status = docall(L, 0, 0);
   } else if (o.script) {
     const char *fname = strcmp(argv[o.script], "-") == 0 ? NULL : argv[o.script];
-    status = luaL_loadfile(L, fname);
+    /* `aelab sweep ...` is the sweep tool (aelab/sweep.lua), unless a file
+     * of that name is what the user meant */
+    if (fname && strcmp(fname, "sweep") == 0 && access(fname, F_OK) != 0) {
+      static const char tool[] = "return require('aelab.sweep').main(...)";
+      status = luaL_loadbuffer(L, tool, sizeof tool - 1, "=aelab sweep");
+    } else
+      status = luaL_loadfile(L, fname);
     if (status == LUA_OK) {
       int n = argc - o.script - 1;
       luaL_checkstack(L, n + 3, "too many arguments to script");

@@ -176,7 +176,8 @@ end
 
 ---------------------------------------------------------------------------
 -- series: lines of y against x, several on one canvas.
---   series({{label=, x={...}, y={...}}, ...}, {xlabel=, ylabel=, points=true})
+--   series({{label=, x={...}, y={...} [, err={...}]}, ...}, {xlabel=, ylabel=, points=true})
+--   err: error bars of ± err at each point (a sweep's sd over seeds)
 ---------------------------------------------------------------------------
 function C.series(list, o)
   o = own(check("ae.plot.series", o, KEYS.series, 2))
@@ -189,9 +190,13 @@ function C.series(list, o)
   local plots = {}
   for k, sr in ipairs(list) do
     local rows = {}
-    for i = 1, #sr.y do rows[i] = string.format("%.8g %.8g", sr.x and sr.x[i] or i, sr.y[i]) end
+    -- err: an error bar (± err) at each point
+    for i = 1, #sr.y do
+      rows[i] = string.format("%.8g %.8g %.8g", sr.x and sr.x[i] or i, sr.y[i], sr.err and sr.err[i] or 0)
+    end
     fig:block("s" .. k, rows)
-    plots[k] = string.format("$s%d using 1:2 with %s lt %d title %s", k, o.points == false and "lines" or "linespoints",
+    local with = sr.err and "yerrorlines" or o.points == false and "lines" or "linespoints"
+    plots[k] = string.format("$s%d using 1:2%s with %s lt %d title %s", k, sr.err and ":3" or "", with,
       (k - 1) % #colors + 1, quote(sr.label or ""))
   end
   fig:cmd("plot " .. table.concat(plots, ", \\\n     "))

@@ -38,10 +38,15 @@ function Lesson.new(o)
   self.quick = ae.options.quick
   self.root = ae.options.out or "out"
   self.final = self.root .. "/" .. o.name
+  -- one run of a sweep (aelab --run DIR): the run's folder is the lesson's
+  local run = ae.options.run and ae.options.run:gsub("/+$", "")
+  if run then self.root, self.final, self.run = run:match("^(.*)/[^/]+$") or ".", run, true end
   local ok, err = sys.mkdir(self.root)
   if not ok then error(err .. " (the output folder, --out)", 2) end
-  self.dir = string.format("%s/.%s.partial-%d", self.root, o.name, sys.getpid())
-  sys.remove_tree(self.dir) -- a leftover of an earlier process with our pid
+  -- a sweep's run writes straight into its folder: the runner made it, keeps
+  -- its settings, state and log there, and starts a failed run afresh
+  self.dir = self.run and self.final or string.format("%s/.%s.partial-%d", self.root, o.name, sys.getpid())
+  if not self.run then sys.remove_tree(self.dir) end -- a leftover of an earlier process with our pid
   ok, err = sys.mkdir(self.dir)
   if not ok then error(string.format("cannot write into the output folder %s: %s", self.root, err), 2) end
   self.figures, self.metrics, self.order, self.sections, self.descriptions = {}, {}, {}, {}, {}
@@ -195,14 +200,14 @@ function Lesson:finish()
   self:metric("quick", self.quick, "run with --quick")
   self.done = true
   local ok, err = pcall(self.save, self)
-  if ok then ok, err = sys.replace_dir(self.dir, self.final) end
+  if ok and not self.run then ok, err = sys.replace_dir(self.dir, self.final) end
   if not ok then
     self.done = false -- __gc keeps what was made, as .incomplete
     error(err, 2)
   end
   self.dir = self.final
   sys.remove_tree(self.final .. ".incomplete") -- an earlier stopped run, now superseded
-  self:update_index()
+  if not self.run then self:update_index() end -- a sweep's runs are listed by its manifest
   print(string.rep("─", 72))
   print(string.format("Done in %.1f s. Report: %s, metrics: %s", self.metrics.seconds_total, self:path("report.md"),
     self:path("metrics.json")))
@@ -222,7 +227,9 @@ function Lesson:abandon(reason)
   local ok, err = pcall(self.save, self, "Incomplete: " .. reason .. ".")
   if not ok then notes[#notes + 1] = tostring(err) end
   local kept = self.final .. ".incomplete"
-  local moved, why = sys.replace_dir(self.dir, kept)
+  local moved, why = true, nil
+  if self.run then kept = self.dir -- the sweep's state.json says the run is incomplete
+  else moved, why = sys.replace_dir(self.dir, kept) end
   if not moved then kept, notes[#notes + 1] = self.dir, why end
   io.stderr:write(string.format("note: %s; what it made is in %s (%s keeps the last complete run)%s\n", reason, kept,
     self.final, #notes > 0 and ("; " .. table.concat(notes, "; ")) or ""))
