@@ -183,9 +183,12 @@ function C.series(list, o)
   o = own(check("ae.plot.series", o, KEYS.series, 2))
   local fig = E.figure(o)
   common(fig, o)
-  fig:cmd("set xlabel %s; set ylabel %s", quote(o.xlabel or "x"), quote(o.ylabel or "y"))
+  -- labels as written: a metric's name (denoise_mse) is no subscript
+  fig:cmd("set xlabel %s noenhanced; set ylabel %s noenhanced", quote(o.xlabel or "x"), quote(o.ylabel or "y"))
   fig:cmd("set grid")
   fig:cmd("set key %s", E.words(o.key or "top left", "key"))
+  -- error bars at the first and last x would sit on the frame
+  for _, sr in ipairs(list) do if sr.err then fig:cmd("set offsets graph 0.05, graph 0.05, 0, 0") break end end
   if o.logscale then fig:cmd("set logscale %s", E.words(o.logscale, "logscale")) end
   local plots = {}
   for k, sr in ipairs(list) do

@@ -276,11 +276,25 @@ function M.finish(sw, run, ok, how, code, state)
   return state
 end
 
+-- A sweep's folder holds runs of one kind: --quick ones are not the real ones.
+local function check_same_kind(sw)
+  local m = read_json(sw.dir .. "/manifest.json")
+  if type(m) == "table" and m.quick ~= nil and m.quick ~= sw.quick then
+    local function kind(q) return q and "--quick runs" or "full runs (not --quick)" end
+    error(string.format("sweep: %s holds %s and this is a sweep of %s: use another --out, or remove the folder",
+      sw.dir, kind(m.quick), kind(sw.quick)), 0)
+  end
+end
+
 -- The manifest: every run with its settings and state, written whole.
+-- `extra` (a runner starting) also sets what the runs are run with: the
+-- script, --quick and the arguments, which a Slurm task reads from here
+-- whatever its own options; status and collect only update the states.
 local function write_manifest(sw, runs, extra)
   local old = read_json(sw.dir .. "/manifest.json")
   local m = type(old) == "table" and old or {}
-  m.sweep, m.file, m.script, m.seeds, m.description = sw.name, sw.file, sw.script, sw.seeds, sw.description
+  m.sweep, m.seeds, m.description = sw.name, sw.seeds, sw.description
+  if extra or not m.file then m.file, m.script, m.quick, m.args = sw.file, sw.script, sw.quick, sw.args end
   m.updated = os.date("!%Y-%m-%dT%H:%M:%SZ")
   for k, v in pairs(extra or {}) do m[k] = v end
   m.runs = {}
@@ -311,6 +325,7 @@ function M.run_local(sw, o)
   local cores = o.cores or ae.threads()
   local parallel = math.max(1, math.min(o.parallel or sw.parallel or cores, #runs))
   local threads = o.threads or sw.threads or math.max(1, cores // parallel)
+  check_same_kind(sw)
   local todo, skipped = {}, 0
   for _, r in ipairs(runs) do
     if M.state(sw, r).state == "done" then skipped = skipped + 1 else todo[#todo + 1] = r end
@@ -482,6 +497,7 @@ end
 function M.run_slurm(sw, o)
   o = o or {}
   local runs = M.expand(sw)
+  check_same_kind(sw)
   local indices = {}
   for _, r in ipairs(runs) do
     if M.state(sw, r).state ~= "done" then indices[#indices + 1] = r.index end
@@ -527,6 +543,7 @@ function M.task(manifest_path, index)
   local sw = M.load(m.file)
   sw.dir = dirname(manifest_path)
   sw.script = m.script or sw.script
+  sw.quick, sw.args = m.quick and true or false, m.args or sw.args
   local run = { index = i, id = r.id, seed = r.seed, settings = r.settings }
   local threads = math.tointeger(tonumber(os.getenv("SLURM_CPUS_PER_TASK") or "")) or ae.threads()
   print(string.format("sweep %s: run %d/%d %s on %s with %d thread%s", m.sweep, i, #m.runs, r.id, host(), threads,
@@ -871,6 +888,23 @@ function M.report(sw, o)
   md[#md + 1] = "## What the numbers say"
   md[#md + 1] = ""
   for _, l in ipairs(findings(sw, groups, names, metric, higher)) do md[#md + 1] = l end
+  -- the other metrics, one line each: where they are best (timings are not judged)
+  for _, k in ipairs(metrics) do
+    if k ~= metric and not k:find("seconds") then
+      local scored = {}
+      for _, g in ipairs(groups) do if g.mean[k] then scored[#scored + 1] = g end end
+      table.sort(scored, function(a, b) if higher then return a.mean[k] > b.mean[k] end return a.mean[k] < b.mean[k] end)
+      if #scored > 1 then
+        local function at(g)
+          local p = {}
+          for _, n in ipairs(names) do if g.settings[n] ~= nil then p[#p + 1] = n .. " = " .. show(g.settings[n]) end end
+          return string.format("%s (%s%s)", table.concat(p, ", "), fmt_num(g.mean[k]), g.sd[k] and (" ± " .. fmt_sd(g.sd[k])) or "")
+        end
+        md[#md + 1] = string.format("- %s is %s at %s and %s at %s.", k, higher and "highest" or "lowest", at(scored[1]),
+          higher and "lowest" or "highest", at(scored[#scored]))
+      end
+    end
+  end
   ok, err = sys.write_file(sw.dir .. "/report.md", table.concat(md, "\n") .. "\n")
   if not ok then error(err, 0) end
   if o.verbose ~= false then
@@ -914,8 +948,11 @@ function M.settings(defaults)
     if want == "number" then
       local n = tonumber(v)
       if not n then fail(string.format("ae.sweep.settings: %s wants a number, got '%s'", k, tostring(v)), 2) end
-      v = math.type(defaults[k]) == "integer" and math.tointeger(n) or n
-      if v == nil then fail(string.format("ae.sweep.settings: %s wants an integer, got '%s'", k, tostring(n)), 2) end
+      v = n
+      if math.type(defaults[k]) == "integer" then
+        v = math.tointeger(n)
+        if v == nil then fail(string.format("ae.sweep.settings: %s wants an integer, got '%s'", k, tostring(n)), 2) end
+      end
     elseif want == "boolean" and type(v) == "string" then
       if v ~= "true" and v ~= "false" then fail(string.format("ae.sweep.settings: %s wants true or false, got '%s'", k, v), 2) end
       v = v == "true"
@@ -949,7 +986,22 @@ A sweep file is Lua returning {script =, grid =, seeds =, ...}: see
 bindings/aelab/sweep.lua, and lessons/sweeps/denoising.lua for an example.
 ]==]
 
+local main
+
+-- main(...): the command line. A failure is one message (no traceback: it
+-- is the user's sweep or machine, not aelab's code) and exit code 1; Ctrl-C
+-- goes on up to the host (exit 130).
 function M.main(...)
+  local ok, err = pcall(main, ...)
+  if ok then return end
+  if require("aelab.signal").is_interrupt(err) or type(err) ~= "string" then error(err, 0) end
+  io.stdout:flush()
+  -- the message without the position in sweep.lua it was raised from
+  io.stderr:write("aelab sweep: ", (err:gsub("^[^\n]-%.lua:%d+: ", ""):gsub("^aelab sweep: ", "")), "\n")
+  os.exit(1)
+end
+
+function main(...)
   local args = { ... }
   local cmd = args[1]
   if cmd == nil or cmd == "--help" or cmd == "-h" or cmd == "help" then
