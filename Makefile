@@ -9,6 +9,8 @@
 #   make test-fuzz  build every tests/fuzz/fuzz_*.c with libFuzzer (clang) and
 #                   run each for FUZZ_SECONDS (60) on tests/fuzz/corpus/<name>/
 #   make debug      ./aelab without optimization
+#   make MPI=1      ./aelab with Open MPI, for data-parallel fit under mpirun
+#   make aelab-mpi  the same beside the plain ./aelab (only bindings/lmpi.c differs)
 #   make bench      aelab against PyTorch on the lesson-01 model
 #   make bench-conv aelab against PyTorch on lesson 08's convolutional model
 #   make bench-vae  aelab against PyTorch on the course's VAE (issue 11)
@@ -18,7 +20,8 @@
 # of BLIS; the pthread build was erratic on small shapes here), WERROR=1
 # (warnings are errors: the default when CI=true, and .ci/run sets it; objects
 # built without it are not rebuilt, so start from make clean), SANITIZE
-# (compile and link flags for sanitizers; test-asan sets it).
+# (compile and link flags for sanitizers; test-asan sets it), MPI=1 (link Open
+# MPI: fit{distributed = true} under mpirun; packages openmpi-bin, libopenmpi-dev).
 
 CC       ?= gcc
 OPT      ?= -O3
@@ -63,12 +66,41 @@ CHECK_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/c/*.c))
 # plain programs (gnuplot) as well.
 SHIM       = $(BUILD)/libenospc.so
 
-.PHONY: all deps demo test check check-bin test-asan test-fuzz fuzz-bin debug bench bench-conv bench-vae clean
+.PHONY: all deps demo test check check-bin test-asan test-fuzz fuzz-bin debug bench bench-conv bench-vae clean FORCE
 
 all: $(BIN)
 
-$(BIN): $(OBJ)
-	$(CC) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
+# MPI: only bindings/lmpi.c is compiled differently (-DAE_MPI, Open MPI's
+# headers as system headers), so an MPI host is the plain objects, that one
+# object and -lmpi. $(BUILD)/mpi-setting holds the last MPI value: changing
+# it relinks the host.
+MPI       ?= 0
+MPI_CFLAGS = $(patsubst -I%,-isystem %,$(shell mpicc --showme:compile 2>/dev/null))
+MPI_LIBS   = $(shell mpicc --showme:link 2>/dev/null)
+MPI_OBJ    = $(BUILD)/mpi/bindings/lmpi.o
+HOST_OBJ   = $(filter-out $(BUILD)/bindings/lmpi.o,$(OBJ))
+ifeq ($(MPI),1)
+BIN_OBJ    = $(HOST_OBJ) $(MPI_OBJ)
+BIN_LIBS   = $(LDLIBS) $(MPI_LIBS)
+else
+BIN_OBJ    = $(OBJ)
+BIN_LIBS   = $(LDLIBS)
+endif
+
+$(BIN): $(BIN_OBJ) $(BUILD)/mpi-setting
+	$(CC) $(LDFLAGS) -o $@ $(BIN_OBJ) $(BIN_LIBS)
+
+$(BUILD)/mpi-setting: FORCE
+	@mkdir -p $(BUILD)
+	@echo $(MPI) | cmp -s - $@ || echo $(MPI) > $@
+
+$(MPI_OBJ): bindings/lmpi.c
+	@command -v mpicc >/dev/null || { echo "MPI=1 needs Open MPI: apt-get install openmpi-bin libopenmpi-dev (or scripts/install-deps.sh openmpi-bin libopenmpi-dev)"; exit 2; }
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DAE_MPI $(MPI_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+aelab-mpi: $(HOST_OBJ) $(MPI_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $(HOST_OBJ) $(MPI_OBJ) $(LDLIBS) $(MPI_LIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -92,7 +124,7 @@ check:
 	./$(CHECK_BIN)
 
 deps:
-	@scripts/install-deps.sh
+	@scripts/install-deps.sh $(if $(filter 1,$(MPI)),openmpi-bin libopenmpi-dev)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -170,9 +202,9 @@ bench-conv: deps
 	scripts/bench.sh conv $(BENCH_ARGS)
 
 clean:
-	rm -rf build build-asan build-debug build-fuzz aelab aelab-asan
+	rm -rf build build-asan build-debug build-fuzz aelab aelab-asan aelab-mpi
 
--include $(OBJ:.o=.d) $(CHECK_CORE:.o=.d) $(CHECK_OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(MPI_OBJ:.o=.d) $(CHECK_CORE:.o=.d) $(CHECK_OBJ:.o=.d)
 
 # Per-file flags, for the host's core and the C tests' copy alike.
 # The element-wise kernels: without trapping math GCC may if-convert and

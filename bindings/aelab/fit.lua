@@ -13,6 +13,7 @@ local FIT_OPTIONS = {
   "batch",
   "beta",
   "checkpoint",
+  "distributed",
   "epochs",
   "every",
   "loss",
@@ -32,6 +33,8 @@ local FIT_OPTIONS = {
 local function check(cond, msg, level)
   if not cond then error(msg, (level or 1) + 1) end
 end
+
+local distributed_setup -- below: fit{distributed = true}
 
 local is_tensor = T.is_tensor
 
@@ -72,6 +75,75 @@ local function check_bce_targets(model, targets)
   end
 end
 
+-- Data-parallel training (opts.distributed): nil when off, else the state
+-- of this rank: rank, size, the flat parameter and gradient arenas, the
+-- optimizer, shard buffers; step and loss do a global batch's work.
+local Dist = {}
+Dist.__index = Dist
+
+-- Rows [lo, hi) of a global batch of n rows that rank r takes: as even as can be.
+local function shard(n, r, size) return (n * r) // size, (n * (r + 1)) // size end
+
+function distributed_setup(model, opts, batch, x, target, autoenc, vae)
+  local mpi = require "aelab.mpi"
+  local on = opts.distributed
+  if on == nil then on = mpi.launched() end
+  if not on then return nil end
+  check(mpi.available, "fit: distributed = true needs aelab built with MPI (make MPI=1, or ./aelab-mpi from " ..
+    "make aelab-mpi) and started by mpirun", 3)
+  check(not vae, "fit: distributed training of a VAE is not supported yet; train it with distributed = false", 3)
+  local rank, size = mpi.init()
+  local params, grads = model:parameters()
+  mpi.bcast(params, 0) -- every rank starts from rank 0's weights
+  local d = setmetatable({ mpi = mpi, rank = rank, size = size, params = params, grads = grads,
+    opt = model:optimizer(), model = model, x = x, target = target, autoenc = autoenc }, Dist)
+  local most = -(-batch // size) -- the largest shard
+  local shape = x:size()
+  shape[1] = most
+  d.xb = T.zeros(shape)
+  if not autoenc then
+    local ts = target:size()
+    ts[1] = most
+    d.tb = T.zeros(ts)
+  end
+  return d
+end
+
+-- One global batch (rows start .. start+n-1 of perm): this rank's shard's
+-- gradient, weighted by its share, summed over ranks; the same update
+-- everywhere. Returns the batch's mean loss.
+function Dist:step(perm, start, n)
+  local lo, hi = shard(n, self.rank, self.size)
+  local rows, loss = hi - lo, 0
+  if rows > 0 then
+    local xs = rows == self.xb:size(1) and self.xb or self.xb:narrow(1, 1, rows)
+    local ts = xs
+    self.x:rows(perm, start + lo, rows, xs)
+    if not self.autoenc then
+      ts = rows == self.tb:size(1) and self.tb or self.tb:narrow(1, 1, rows)
+      self.target:rows(perm, start + lo, rows, ts)
+    end
+    loss = self.model:gradient(xs, ts)
+  else
+    self.model:zeroGrad()
+  end
+  self.mpi.allreduce(self.grads, rows / n)
+  self.opt:update(self.params, self.grads)
+  return self.mpi.sum(loss * rows) / n
+end
+
+-- The mean loss over all rows of vx, each rank taking its share.
+function Dist:loss(vx, vt)
+  local N = vx:size(1)
+  local lo, hi = shard(N, self.rank, self.size)
+  local part = 0
+  if hi > lo then
+    local xs = vx:narrow(1, lo + 1, hi - lo)
+    part = self.model:loss(xs, rawequal(vt, vx) and xs or vt:narrow(1, lo + 1, hi - lo)) * (hi - lo)
+  end
+  return self.mpi.sum(part) / N
+end
+
 -- fit(model, x, opts) → history
 --   opts.epochs (10), opts.batch (32), opts.loss ("mse"|"bce"), opts.optimizer,
 --   opts.target (default x: an autoencoder), opts.validation (tensor, or
@@ -86,6 +158,16 @@ end
 --   active units in its history (aelab/vae.lua).
 --   opts.checkpoint ("dir"), opts.every (1), opts.resume ("dir"): see
 --   aelab/checkpoint.lua; epochs counts from the first, resumed or not.
+--   opts.distributed (default: true when mpirun started more than one
+--   rank): data-parallel training over MPI (aelab/mpi, make MPI=1). Rank 0
+--   broadcasts the initial weights and each epoch's order; every global
+--   batch of `batch` rows is split into one shard per rank; each rank's
+--   gradient (the mean over its shard) is weighted by its share of the batch
+--   and summed with MPI_Allreduce over the flat gradient arena, so every rank
+--   takes the same optimizer step on the mean gradient of the whole batch.
+--   Losses are the global batch's. Only rank 0 prints and writes checkpoints.
+--   Noise and Dropout draw per shard, so with them the losses are those of
+--   another draw, not the single process's; a VAE is not supported yet.
 -- Data with NaN or Inf is refused before training (validation data with
 -- them is skipped, said once). A diverging loss (guard.lua's rule) stops
 -- training: the weights of the last good epoch are put back, the optimizer
@@ -156,8 +238,10 @@ local function fit(model, x, opts)
     samples = N, noise_level = noise and {} or nil }
   history.warning = skip_validation
   local vae = require("aelab.vae").tracker(model, opts, history) -- nil unless the model has a GaussianSample
+  local dist = distributed_setup(model, opts, batch, x, target, autoenc, vae)
+  if dist then history.ranks = dist.size end
   local interrupt <close> = guard.on_interrupt(history)
-  local verbose = opts.verbose ~= false
+  local verbose = opts.verbose ~= false and (not dist or dist.rank == 0)
   local progress = verbose and Progress.new { epochs = epochs, samples = N, out = opts.out,
     every = opts.summary_every } or nil
   -- a message of fit's own, on a line of its own (not over the progress line)
@@ -179,6 +263,7 @@ local function fit(model, x, opts)
   for epoch = first, epochs do
     if progress then progress:epoch_start(epoch) end
     local perm = shuffle and T.randperm(N) or order
+    if dist and shuffle then dist.mpi.bcast(perm, 0) end -- every rank walks rank 0's order
     local t0 = sys.clock()
     local sum, count = 0.0, 0
     local diverged
@@ -192,11 +277,16 @@ local function fit(model, x, opts)
           noise_level = level
         end
       end
-      local xs, ts = xb, tb
-      if n < batch then xs, ts = xt, tt end
-      x:rows(perm, start, n, xs)
-      if not autoenc then target:rows(perm, start, n, ts) end
-      local loss, terms = model:step(xs, ts)
+      local loss, terms
+      if dist then
+        loss = dist:step(perm, start, n)
+      else
+        local xs, ts = xb, tb
+        if n < batch then xs, ts = xt, tt end
+        x:rows(perm, start, n, xs)
+        if not autoenc then target:rows(perm, start, n, ts) end
+        loss, terms = model:step(xs, ts)
+      end
       diverged = watch:batch(loss, epoch, (start - 1) // batch + 1)
       if diverged then break end
       sum, count = sum + loss * n, count + n
@@ -205,7 +295,7 @@ local function fit(model, x, opts)
     end
     local train_seconds = sys.clock() - t0
     local loss = sum / count
-    local val = not diverged and vx and model:loss(vx, vt) or nil
+    local val = not diverged and vx and (dist and dist:loss(vx, vt) or model:loss(vx, vt)) or nil
     if vae and val then val = vae:validation(epoch, val, vx) end
     if val and (val ~= val or math.abs(val) == math.huge) then
       diverged = string.format("in epoch %d the validation loss became %s", epoch, guard.describe(val))
@@ -225,7 +315,7 @@ local function fit(model, x, opts)
     if vae then vae:epoch_end(epoch, x) end
     watch:epoch_ok(epoch)
     if progress then progress:epoch_end(loss, val, train_seconds) end
-    if ckpt then ckpt:epoch_end(epoch, history, epoch == epochs) end
+    if ckpt and (not dist or dist.rank == 0) then ckpt:epoch_end(epoch, history, epoch == epochs) end
     if opts.on_epoch then opts.on_epoch(epoch, history) end
   end
   history.total_seconds = sys.clock() - t_start
