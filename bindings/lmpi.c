@@ -5,7 +5,8 @@
  *
  *   available          true when built with MPI
  *   launched()         → whether an MPI launcher started us with more than
- *                        one rank (mpirun sets OMPI_COMM_WORLD_SIZE, PMI_SIZE)
+ *                        one rank (mpirun sets OMPI_COMM_WORLD_SIZE, PMI_SIZE),
+ *                        and this process's rank as the launcher says (before init)
  *   init()             → rank, size (MPI_Init once; finalized at exit)
  *   rank(), size()     → this process's rank and the ranks (0, 1 before init)
  *   allreduce(t [, scale])  t ← Σ over ranks of scale·t, in place (float32)
@@ -24,18 +25,26 @@
 #include <mpi.h>
 #endif
 
-static int launched_size(void) {
-  const char *names[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", NULL};
+/* What the launcher's environment says: the first of names that is set. */
+static int from_env(const char *const names[], int dflt) {
   for (int i = 0; names[i]; i++) {
     const char *v = getenv(names[i]);
-    if (v && atoi(v) > 0) return atoi(v);
+    if (v && *v) return atoi(v);
   }
-  return 1;
+  return dflt;
+}
+
+static int launched_size(void) {
+  static const char *const names[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", NULL};
+  int n = from_env(names, 1);
+  return n > 0 ? n : 1;
 }
 
 static int l_launched(lua_State *L) {
+  static const char *const ranks[] = {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", NULL};
   lua_pushboolean(L, launched_size() > 1);
-  return 1;
+  lua_pushinteger(L, from_env(ranks, 0));
+  return 2;
 }
 
 #ifdef AE_MPI

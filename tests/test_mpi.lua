@@ -94,6 +94,16 @@ function TestMPI:test_two_ranks_give_the_losses_of_one_process()
   -- only rank 0 wrote: the file is one JSON object
   lu.assertEquals(select(2, read(dir .. "/two.json"):gsub("\n", "")), 1)
   print("\n  " .. table.concat(lines, "\n  "))
+  -- a lesson under mpirun: distributed by itself, one narration, files from rank 0 only
+  mpirun[#mpirun - 4], mpirun[#mpirun - 3], mpirun[#mpirun - 2], mpirun[#mpirun - 1], mpirun[#mpirun] =
+    "--threads", "1", "--out", dir, HERE .. "/tests/data/mpi_lesson.lua"
+  ok, text = run(mpirun, log)
+  lu.assertTrue(ok, "mpirun of a lesson failed:\n" .. text)
+  lu.assertEquals(select(2, text:gsub("hello from the lesson", "")), 1, text)
+  lu.assertEquals(select(2, text:gsub("Done in", "")), 1, text)
+  local m = json.decode(read(dir .. "/mpi_lesson/metrics.json"))
+  lu.assertEquals(m.ranks, 2)
+  lu.assertNotNil(read(dir .. "/mpi_lesson/m.safetensors"))
   sys.remove_tree(dir)
   os.remove(log)
 end

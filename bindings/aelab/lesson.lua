@@ -41,6 +41,14 @@ function Lesson.new(o)
   -- one run of a sweep (aelab --run DIR): the run's folder is the lesson's
   local run = ae.options.run and ae.options.run:gsub("/+$", "")
   if run then self.root, self.final, self.run = run:match("^(.*)/[^/]+$") or ".", run, true end
+  -- under mpirun only rank 0 writes and speaks: the others' files go to a
+  -- scratch folder, removed at finish
+  local launched, rank = require("aelab.mpi").launched()
+  if launched and rank ~= 0 then
+    self.rank, self.run = rank, true
+    self.root = string.format("%s/aelab-rank%d-%d", os.getenv("TMPDIR") or "/tmp", rank, sys.getpid())
+    self.final = self.root .. "/" .. o.name
+  end
   local ok, err = sys.mkdir(self.root)
   if not ok then error(err .. " (the output folder, --out)", 2) end
   -- a sweep's run writes straight into its folder: the runner made it, keeps
@@ -53,6 +61,7 @@ function Lesson.new(o)
   self.t0 = ae.clock()
   current = self
   local rule = string.rep("─", 72)
+  if self.rank then return self end
   print(rule)
   print(self.title .. (self.quick and "   [--quick: a small, fast run]" or ""))
   if self.question then print("\n" .. self.question) end
@@ -68,6 +77,7 @@ end
 
 -- Narration: printed now (the report holds metrics, sections and figures).
 function Lesson:say(fmt, ...)
+  if self.rank then return end
   local text = select("#", ...) > 0 and string.format(fmt, ...) or fmt
   print(text)
   io.stdout:flush()
@@ -84,7 +94,7 @@ function Lesson:figure(file, caption, made, why)
   local f = { file = file, caption = caption, made = made ~= nil }
   self.figures[#self.figures + 1] = f
   if made then
-    print("  figure: " .. self.final .. "/" .. file .. " — " .. caption)
+    if not self.rank then print("  figure: " .. self.final .. "/" .. file .. " — " .. caption) end
   elseif why and not tostring(why):find("gnuplot is not installed", 1, true) then
     f.failed = tostring(why)
     io.stderr:write(string.format("  figure failed: %s/%s — %s\n", self.final, file, f.failed))
@@ -100,6 +110,7 @@ function Lesson:save_model(net, name)
   local ok, err = net:save(self:path(file))
   self.models = self.models or {}
   self.models[#self.models + 1] = { file = file, name = name, error = not ok and tostring(err) or nil }
+  if self.rank then return ok end
   if ok then print("  model: " .. self.final .. "/" .. file) else print("  model " .. file .. " not saved: " .. tostring(err)) end
   return ok
 end
@@ -206,6 +217,7 @@ function Lesson:finish()
     error(err, 2)
   end
   self.dir = self.final
+  if self.rank then return sys.remove_tree(self.root) end -- not rank 0: nothing is kept
   sys.remove_tree(self.final .. ".incomplete") -- an earlier stopped run, now superseded
   if not self.run then self:update_index() end -- a sweep's runs are listed by its manifest
   print(string.rep("─", 72))
