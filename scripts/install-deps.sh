@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages aelab needs, only those missing. Quiet when
 # everything is there; uses sudo when not root. Safe to run again and again.
-# Arguments name extra packages a target needs (make test-fuzz: clang).
+# Arguments name extra packages a target needs (make test-fuzz: clang;
+# make MPI=1 and tests/test_mpi.lua: openmpi-bin libopenmpi-dev;
+# tests/test_sweep.lua's single-node Slurm: slurm-wlm munge).
 set -euo pipefail
 
 packages=(

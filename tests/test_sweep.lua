@@ -349,3 +349,32 @@ function TestSweepSlurm:test_single_node_cluster()
   if not ran then error(err, 0) end
   sys.remove_tree(d)
 end
+
+TestSweepExample = {}
+
+-- The example sweep: its grid, and one of its runs as the runner starts it
+-- (--quick), writing into the run's folder.
+function TestSweepExample:test_denoising_sweep_and_one_run()
+  if not ae.data.fashion_mnist { limit = 1, test_limit = 1 } then lu.skip("Fashion-MNIST is not installed") end
+  local sw = sweep.load(HERE .. "/lessons/sweeps/denoising.lua")
+  local runs = sweep.expand(sw)
+  lu.assertEquals(#runs, 18)
+  lu.assertEquals(runs[1].settings, { code = 8, noise = 0 })
+  local d = tmpdir("example")
+  local run = d .. "/code-16_noise-0.5_seed-4"
+  assert(sys.mkdir(run))
+  assert(sys.write_file(run .. "/settings.json", json.encode { settings = { code = 16, noise = 0.5 }, seed = 4 }))
+  local ok, how, code, text = spawn_wait({ BIN, "--threads", "1", "--seed", "4", "--run", run, "--quick", "--", sw.script },
+    d .. "/log.txt")
+  lu.assertTrue(ok, text)
+  lu.assertStrContains(text, "784-256-16-256-784")
+  lu.assertStrContains(text, "Gaussian noise std 0.5")
+  local m = json.decode(read(run .. "/metrics.json"))
+  lu.assertEquals(m.code, 16)
+  lu.assertEquals(m.noise, 0.5)
+  for _, k in ipairs(sw.metrics) do lu.assertEquals(type(m[k]), "number", k) end
+  lu.assertTrue(m.denoise_mse < m.noisy_input_mse, "a denoising AE removes some of the noise")
+  lu.assertNotNil(read(run .. "/dae.safetensors"))
+  lu.assertStrContains(read(run .. "/report.md"), "## What the numbers say")
+  sys.remove_tree(d)
+end

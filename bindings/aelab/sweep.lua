@@ -115,7 +115,7 @@ end
 function M.load(path)
   if type(path) ~= "string" then fail("sweep: needs the path of a sweep file (a Lua file returning a table)", 2) end
   local chunk, err = loadfile(path, "t")
-  if not chunk then fail("sweep: cannot read " .. tostring(err), 2) end
+  if not chunk then fail("sweep: " .. tostring(err), 2) end
   local ok, sw = pcall(chunk)
   if not ok then fail("sweep: " .. path .. " raised an error: " .. tostring(sw), 2) end
   if type(sw) ~= "table" then fail("sweep: " .. path .. " must return a table {script = ..., grid = {...}, seeds = {...}}", 2) end
@@ -997,7 +997,7 @@ function M.main(...)
   if require("aelab.signal").is_interrupt(err) or type(err) ~= "string" then error(err, 0) end
   io.stdout:flush()
   -- the message without the position in sweep.lua it was raised from
-  io.stderr:write("aelab sweep: ", (err:gsub("^[^\n]-%.lua:%d+: ", ""):gsub("^aelab sweep: ", "")), "\n")
+  io.stderr:write("aelab sweep: ", (err:gsub("^[^\n]-%.lua:%d+: ", ""):gsub("^aelab sweep: ", ""):gsub("^sweep: ", "")), "\n")
   os.exit(1)
 end
 
@@ -1030,7 +1030,10 @@ function main(...)
     elseif a == "--dry-run" then o.dry_run = true
     elseif a == "--parallel" then o.parallel = value()
     elseif a == "--threads" then o.threads = value()
-    elseif a:sub(1, 1) == "-" then error("aelab sweep: unknown option " .. a .. "\n" .. M.usage, 0)
+    elseif a:sub(1, 1) == "-" then
+      local near = optcheck.nearest(a:gsub("^%-+", ""), { "slurm", "dry-run", "parallel", "threads" })
+      error("aelab sweep: unknown option " .. a .. (near and (" (did you mean --" .. near .. "?)") or "") ..
+        "; the options are --parallel N, --threads N, --slurm, --dry-run", 0)
     elseif file then error("aelab sweep: one sweep file at a time (got " .. file .. " and " .. a .. ")", 0)
     else file = a end
     i = i + 1
