@@ -178,6 +178,25 @@ function TestSweepLocal:test_same_seed_same_metrics_in_parallel_or_not()
   sys.remove_tree(d)
 end
 
+-- Listed runs without a grid: the figure takes its x values from them.
+function TestSweepLocal:test_listed_runs_report_and_figure()
+  local d = tmpdir("listed")
+  local sw = sweep.load(sweep_file(d, "runs = { { a = 3 }, { a = 1 } },\n  seeds = { 1, 2 },\n  threads = 1,\n" ..
+    "  metrics = { 'value' },\n  report = { metric = 'value', x = 'a' },"))
+  local counts = sweep.run_local(sw, { parallel = 2, verbose = false })
+  lu.assertEquals(counts.done, 4)
+  local _, groups, figure = sweep.report(sw, { verbose = false })
+  lu.assertEquals(#groups, 2)
+  lu.assertEquals(groups[1].mean.value, 31.5)
+  if ae.plot.available() then
+    lu.assertEquals(figure, sw.dir .. "/value_vs_a.png")
+    local gp = read(sw.dir .. "/value_vs_a.gp")
+    lu.assertStrContains(gp, "1 11.5 0.707")
+    lu.assertStrContains(gp, "3 31.5 0.707")
+  end
+  sys.remove_tree(d)
+end
+
 -- Ctrl-C: the runner stops its runs, records them as interrupted, exits
 -- 130; the same command again finishes them.
 function TestSweepLocal:test_interrupt_stops_cleanly_and_resumes()

@@ -812,13 +812,27 @@ function M.report(sw, o)
   if not ok then error(err, 0) end
   -- the figure
   local figure, why
+  -- a setting's values: the grid's order, or those the listed runs have, sorted
+  local function values_of(k)
+    if sw.grid[k] then return sw.grid[k] end
+    local seen, vs = {}, {}
+    for _, row in ipairs(rows) do
+      local v = row.run.settings[k]
+      if v ~= nil and not seen[v] then seen[v] = true vs[#vs + 1] = v end
+    end
+    table.sort(vs, function(a, b)
+      if type(a) == type(b) and type(a) ~= "boolean" then return a < b end
+      return tostring(a) < tostring(b)
+    end)
+    return vs
+  end
   if metric and x and groups[1] then
     local series, by_line = {}, {}
-    local line_values = lines and sw.grid[lines] or { false }
+    local line_values = lines and values_of(lines) or { false }
     for _, lv in ipairs(line_values) do
       local s = { label = lines and (lines .. " = " .. show(lv)) or metric, x = {}, y = {}, err = {} }
       by_line[#by_line + 1] = s
-      for xi, xv in ipairs(sw.grid[x] or {}) do
+      for xi, xv in ipairs(values_of(x)) do
         -- the mean over the seeds, and over any other setting the line does not fix
         local ys = {}
         for _, row in ipairs(rows) do
