@@ -194,6 +194,7 @@ for _, ds in ipairs(datasets) do
     L:say("  %s labels: %s", ae.commas(n), table.concat(line, ", "))
   end
   r.classifier_seconds = ae.clock() - t_clf
+  L:save_model(r.sae_net, ds.name .. " stacked AE fine-tuned on " .. FEW[2] .. " labels")
   r.sae_encoders, r.sdae_encoders = sae, sdae
   info[ds.key] = { test = test }
 
