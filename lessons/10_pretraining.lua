@@ -352,6 +352,24 @@ for _, ds in ipairs(datasets) do
       "points — %s", n == all and ("all " .. ae.commas(n)) or ae.commas(n), name, 100 * v, 100 * rnd, gap, verdict)
   end
   findings[#findings + 1] = string.format("- %s: %s.", ds.name, table.concat(parts, "; "))
+  -- where the gain of pretraining (best of the two fine-tuned stacks over random init) peaks
+  local gains, peak = {}, 1
+  for i, n in ipairs { few, mid, all } do
+    gains[i] = 100 * (math.max(m_of(dk, "sae", n), m_of(dk, "sdae", n)) - m_of(dk, "random", n))
+    if gains[i] > gains[peak] then peak = i end
+  end
+  local names = { ae.commas(few), ae.commas(mid), "all " .. ae.commas(all) }
+  local where
+  if gains[peak] <= 0 then
+    where = "pretraining does not beat random initialization at any of these label counts in this run"
+  else
+    where = string.format("the gain is largest at %s labels%s", names[peak],
+      gains[3] < gains[peak] - 0.25 and string.format(" and shrinks to %+.1f once every image is labelled", gains[3])
+      or " and does not shrink with all labels")
+  end
+  findings[#findings + 1] = string.format("- %s, when pretraining pays: the better fine-tuned stack against random " ..
+    "init, %+.1f, %+.1f and %+.1f points at %s, %s and %s labels; %s.", ds.name, gains[1], gains[2], gains[3],
+    names[1], names[2], names[3], where)
   local fz, ft = m_of(dk, "frozen", all), m_of(dk, "sae", all)
   local fz1, ft1 = m_of(dk, "frozen", few), m_of(dk, "sae", few)
   findings[#findings + 1] = string.format("- %s, frozen codes against fine-tuning the same stack: %.1f%% against " ..
