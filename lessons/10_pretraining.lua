@@ -298,9 +298,10 @@ L:section("What the figures show", table.concat({
     "change with the seed; the pretraining does not).",
   "- `*_confusion.png`: where the best classifier at " .. ae.commas(FEW[2]) .. " labels goes wrong: each row is a " ..
     "true class, each column the class predicted, the count in each cell and its shade the share of the row.",
-  "- `*_filters.png`: input weights of the first hidden units as images. Random initial weights are noise; " ..
-    "training on a few labels moves them little; the autoencoders learn strokes and blobs from the images " ..
-    "alone, the denoising one more local ones.",
+  "- `*_filters.png`: input weights of the first 12 hidden units as images. Random initial weights are noise; " ..
+    "training on " .. ae.commas(FEW[2]) .. " labels smooths them into faint templates of whole images; the " ..
+    "autoencoders, from the images alone, learn more local features: strokes and blobs on the digits, edges and " ..
+    "parts of garments on Fashion-MNIST. That structure is what the fine-tuned classifiers start from.",
 }, "\n"))
 
 L:section("Departures from the course", table.concat({
