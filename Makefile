@@ -14,6 +14,8 @@
 #   make bench      aelab against PyTorch on the lesson-01 model
 #   make bench-conv aelab against PyTorch on lesson 08's convolutional model
 #   make bench-vae  aelab against PyTorch on the course's VAE (issue 11)
+#   make bench-classifier  aelab against PyTorch on lesson 10's fine-tuned
+#                   classifier (pretrained 784-256-64-10 on 1,000 MNIST labels)
 #   make clean
 #
 # Knobs: CC, OPT (optimization flags), BLIS_INC/BLIS_LIB (Debian's OpenMP build
@@ -66,7 +68,7 @@ CHECK_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/c/*.c))
 # plain programs (gnuplot) as well.
 SHIM       = $(BUILD)/libenospc.so
 
-.PHONY: all deps demo test check check-bin test-asan test-fuzz fuzz-bin debug bench bench-conv bench-vae clean FORCE
+.PHONY: all deps demo test check check-bin test-asan test-fuzz fuzz-bin debug bench bench-conv bench-vae bench-classifier clean FORCE
 
 all: $(BIN)
 
@@ -196,6 +198,10 @@ bench: deps
 bench-vae: deps
 	@$(MAKE) --no-print-directory all
 	scripts/bench.sh vae $(BENCH_ARGS)
+
+bench-classifier: deps
+	@$(MAKE) --no-print-directory all
+	scripts/bench.sh classifier $(BENCH_ARGS)
 
 bench-conv: deps
 	@$(MAKE) --no-print-directory all

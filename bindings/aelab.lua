@@ -30,6 +30,9 @@ local models = require "aelab.models"
 ae.Sequential, ae.Autoencoder = models.Sequential, models.Autoencoder
 ae.VAE = models.VAE -- a variational autoencoder (aelab/models.lua)
 ae.mse, ae.bce = models.mse, models.bce
+ae.cross_entropy = require("aelab.model").cross_entropy -- mean softmax cross-entropy of logits against 0-based labels
+ae.metrics = require "aelab.metrics" -- accuracy, confusion
+ae.pretrain = require "aelab.pretrain" -- greedy layer-wise pretraining (stack)
 ae.load = models.load -- a model saved by net:save(path)
 
 -- Process settings

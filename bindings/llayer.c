@@ -198,6 +198,20 @@ static int m_is_training(lua_State *L) {
   return 1;
 }
 
+/* freeze() / unfreeze(): whether model steps train this layer's own
+ * parameters (in every model that holds it); returns self. is_frozen(). */
+static int set_frozen(lua_State *L, int frozen) {
+  ae_lua_checklayer(L, 1)->frozen = frozen;
+  lua_settop(L, 1);
+  return 1;
+}
+static int m_freeze(lua_State *L) { return set_frozen(L, 1); }
+static int m_unfreeze(lua_State *L) { return set_frozen(L, 0); }
+static int m_is_frozen(lua_State *L) {
+  lua_pushboolean(L, ae_lua_checklayer(L, 1)->frozen);
+  return 1;
+}
+
 static int m_zero_grad(lua_State *L) {
   ae_layer_t *l = ae_lua_checklayer(L, 1);
   for (int i = 0; i < l->nparams; i++) ae_tensor_fill(l->grad[i], 0.0f);
@@ -455,6 +469,7 @@ static const luaL_Reg methods[] = {
     {"forward", m_forward},       {"backward", m_backward},         {"zeroGrad", m_zero_grad},
     {"parameters", m_parameters}, {"parameter_names", m_param_names}, {"param_count", m_param_count},
     {"reset", m_reset},           {"output_shape", m_output_shape}, {"kind", m_kind},
+    {"freeze", m_freeze},         {"unfreeze", m_unfreeze},           {"is_frozen", m_is_frozen},
     {"training", m_training},     {"is_training", m_is_training},     {"evaluate", m_evaluate},         {"set_parameters", m_set_parameters},
     {NULL, NULL},
 };

@@ -185,7 +185,9 @@ static int m_set_optimizer_state(lua_State *L) {
 }
 
 /* step(x, target [, want_loss=true]) → loss, terms (the layers' loss terms within
- * loss, e.g. a VAE's β·KL; 0 without any); nil when the loss was not asked for */
+ * loss, e.g. a VAE's β·KL; 0 without any), correct (rows of the batch whose
+ * largest output was their label, under a loss on class labels; else 0);
+ * nil when the loss was not asked for */
 static int m_step(lua_State *L) {
   ae_model_t *m = check_model(L, 1);
   ae_tensor_t *x = ae_lua_checktensor(L, 2), *t = ae_lua_checktensor(L, 3);
@@ -204,7 +206,19 @@ static int m_step(lua_State *L) {
   }
   lua_pushnumber(L, loss);
   lua_pushnumber(L, m->terms); /* the layers' loss terms within loss (a VAE's β·KL; 0 without any) */
-  return 2;
+  lua_pushinteger(L, m->correct); /* rows whose largest output was their label (a loss on labels) */
+  return 3;
+}
+
+/* classes() → C, the output's width, when the loss takes class labels
+ * (cross_entropy); nil for a loss on targets shaped like the output */
+static int m_classes(lua_State *L) {
+  ae_model_t *m = check_model(L, 1);
+  const ae_loss_ops_t *ops = m->loss.ops;
+  int C = (int)ae_shape_numel(&m->shape[m->n]);
+  if (!ops->target_cols || ops->target_cols(&m->loss, C) != 1) return 0;
+  lua_pushinteger(L, C);
+  return 1;
 }
 
 /* loss(x [, target=x [, chunk]]) → the mean loss of the model on x, in
@@ -370,6 +384,7 @@ static int l_loss(lua_State *L) {
   ae_error_t e;
   const ae_loss_ops_t *loss = ae_loss_find(luaL_checkstring(L, 1), &e);
   if (!loss) return ae_lua_raise(L, &e);
+  if (loss->target_cols) return luaL_error(L, "%s: takes class labels; use ae.cross_entropy(logits, labels)", loss->name);
   ae_tensor_t *y = ae_lua_checktensor(L, 2), *t = ae_lua_checktensor(L, 3);
   size_t n = ae_tensor_numel(y);
   if (ae_tensor_numel(t) != n)
@@ -377,6 +392,23 @@ static int l_loss(lua_State *L) {
   if (n > (size_t)INT_MAX) return luaL_error(L, "%s: %zu values, more than one call takes", loss->name, n);
   ae_loss_t self = {loss}; /* all values as one row: the mean over them */
   lua_pushnumber(L, n == 0 ? 0.0 / 0.0 : loss->value(&self, NULL, ae_tensor_data(y), ae_tensor_data(t), 1, (int)n, 1, 1));
+  return 1;
+}
+
+/* cross_entropy(logits, labels) → the mean softmax cross-entropy of rows of
+ * logits [N×C] against N 0-based labels, as a model computes it */
+static int l_cross_entropy(lua_State *L) {
+  ae_tensor_t *z = ae_lua_checktensor(L, 1), *t = ae_lua_checktensor(L, 2);
+  luaL_argcheck(L, z->ndim == 2, 1, "logits must be a matrix [N×C]");
+  int N = z->shape[0], C = z->shape[1];
+  if (ae_tensor_numel(t) != (size_t)N)
+    return luaL_error(L, "cross_entropy: %d rows of logits but %d labels", N, (int)ae_tensor_numel(t));
+  const float *d = ae_tensor_data(t);
+  for (int i = 0; i < N; i++)
+    if (!(d[i] >= 0.0f && d[i] <= (float)(C - 1) && d[i] == (float)(int)d[i]))
+      return luaL_error(L, "cross_entropy: label %g in row %d is not a class 0..%d (labels are 0-based)",
+                        (double)d[i], i + 1, C - 1);
+  lua_pushnumber(L, N ? ae_loss_softmax_ce(NULL, ae_tensor_data(z), d, N, C, (double)N, 1) : 0.0 / 0.0);
   return 1;
 }
 
@@ -389,6 +421,7 @@ static const luaL_Reg methods[] = {
     {"zeroGrad", m_zero_grad},    {"param_count", m_param_count}, {"layers", m_layers},
     {"shapes", m_shapes},         {"code_index", m_code_index},   {"set_noise", m_set_noise},
     {"set_penalty", m_set_penalty}, {"penalty", m_penalty},       {"layer_seconds", m_layer_seconds},
+    {"classes", m_classes},
     {NULL, NULL},
 };
 
@@ -401,6 +434,8 @@ int luaopen_aelab_model(lua_State *L) {
   lua_setfield(L, -2, "corrupt");
   lua_pushcfunction(L, l_loss);
   lua_setfield(L, -2, "loss");
+  lua_pushcfunction(L, l_cross_entropy);
+  lua_setfield(L, -2, "cross_entropy");
   ae_lua_pushis(L, &model_type);
   lua_setfield(L, -2, "is_model");
   lua_pushvalue(L, -2);

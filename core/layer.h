@@ -110,6 +110,11 @@ struct ae_layer {
   /* The layer whose param[0] this one shares (DenseTied: its Dense's weight,
    * transposed): counted and packed there, not here. */
   struct ae_layer *borrows;
+  /* 1: a model's step leaves this layer's own parameters alone (no gradient,
+   * no update, optimizer state untouched) in every model that holds it; a
+   * borrowed weight follows its owner's flag. Gradients still flow through it
+   * to the layers below. */
+  int frozen;
 };
 
 /* A layer of this kind with a zeroed state block of state_size bytes and no

@@ -3,6 +3,7 @@
 #include "layers.h"
 #include "vmath.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -62,12 +63,59 @@ static double bce_sum_fused(const ae_loss_t *loss, float *dz, const float *z, co
   return ae_loss_bce_logits(dz, z, t, (size_t)rows * cols, (double)B, want);
 }
 
+/* Softmax cross-entropy from logits, in one pass per row so no probability
+ * is ever rounded to 0 before its log:
+ *   loss_r = log Σ_j exp(z_j − m) + m − z_t     (m = max_j z_j, t = label)
+ *   dz_j   = (softmax(z)_j − [j = t]) / norm
+ * Labels are 0-based class indices stored as floats (checked by the model
+ * before a step: whole numbers in 0..C−1). */
+double ae_loss_softmax_ce(float *dz, const float *z, const float *labels, int rows, int C, double norm, int want) {
+  double s = 0.0;
+  float inv = (float)(1.0 / norm);
+  for (int r = 0; r < rows; r++) {
+    const float *x = z + (size_t)r * C;
+    int t = (int)labels[r];
+    float mx = x[0];
+    for (int j = 1; j < C; j++) mx = x[j] > mx ? x[j] : mx;
+    double sum = 0.0;
+    for (int j = 0; j < C; j++) sum += (double)ae_expf(x[j] - mx);
+    if (want) s += log(sum) + (double)mx - (double)x[t];
+    if (dz) {
+      float *d = dz + (size_t)r * C, k = (float)(1.0 / sum);
+      for (int j = 0; j < C; j++) d[j] = ae_expf(x[j] - mx) * k * inv;
+      d[t] -= inv;
+    }
+  }
+  return want ? s / norm : 0.0;
+}
+
+/* Rows of C logits against one label each, averaged over the batch's B rows.
+ * The same function serves a model that ends in logits (value) and one that
+ * ends in Softmax (fused: the model hands over the Softmax's input). */
+static double ce_value(const ae_loss_t *loss, float *dz, const float *z, const float *t, int rows, int cols, int B,
+                       int want) {
+  (void)loss;
+  return ae_loss_softmax_ce(dz, z, t, rows, cols, (double)B, want);
+}
+
+static int ce_target_cols(const ae_loss_t *loss, int cols) {
+  (void)loss;
+  (void)cols;
+  return 1;
+}
+
 const ae_loss_ops_t ae_loss_mse_ops = {.name = "mse", .value = mse_value, .fuses = -1};
 const ae_loss_ops_t ae_loss_bce_ops = {.name = "bce", .value = bce_value, .fuses = AE_ACT_SIGMOID, .fused = bce_fused};
 
 const ae_loss_ops_t ae_loss_mse_sum_ops = {.name = "mse_sum", .value = mse_sum_value, .fuses = -1};
 const ae_loss_ops_t ae_loss_bce_sum_ops = {
     .name = "bce_sum", .value = bce_sum_value, .fuses = AE_ACT_SIGMOID, .fused = bce_sum_fused};
+
+const ae_loss_ops_t ae_loss_cross_entropy_ops = {.name = "cross_entropy",
+                                                 .value = ce_value,
+                                                 .fuses = AE_ACT_SOFTMAX,
+                                                 .fused = ce_value,
+                                                 .target_cols = ce_target_cols};
 
 static const ae_loss_ops_t *const catalogue[] = {AE_LOSS_CATALOGUE};
 

@@ -8,8 +8,11 @@
  * (a VAE's reconstruction term, in nats per sample for BCE).
  * BCE from logits is what a model that ends in Sigmoid trains with: it never
  * takes log(0) and its gradient, σ(z) − t, needs no division. A new kind
- * (softmax cross-entropy, say) is one more ae_loss_ops_t and a line in the
- * catalogue below; the model's step calls it through this interface. */
+ * is one more ae_loss_ops_t and a line in the catalogue below; the model's
+ * step calls it through this interface.
+ * cross_entropy is softmax cross-entropy over classes: the output is C
+ * logits per row (a final Softmax is taken over, as BCE takes a Sigmoid),
+ * the target one 0-based class label per row, as ae.data's y holds them. */
 #ifndef AE_LOSS_H
 #define AE_LOSS_H
 
@@ -42,8 +45,10 @@ struct ae_loss {
 
 /* The catalogue: every kind (MSE and BCE are defined in loss.c, a new kind
  * in a file of its own) with its declaration and its place in this list. */
-extern const ae_loss_ops_t ae_loss_mse_ops, ae_loss_bce_ops, ae_loss_mse_sum_ops, ae_loss_bce_sum_ops;
-#define AE_LOSS_CATALOGUE &ae_loss_mse_ops, &ae_loss_bce_ops, &ae_loss_mse_sum_ops, &ae_loss_bce_sum_ops
+extern const ae_loss_ops_t ae_loss_mse_ops, ae_loss_bce_ops, ae_loss_mse_sum_ops, ae_loss_bce_sum_ops,
+    ae_loss_cross_entropy_ops;
+#define AE_LOSS_CATALOGUE                                                                                              \
+  &ae_loss_mse_ops, &ae_loss_bce_ops, &ae_loss_mse_sum_ops, &ae_loss_bce_sum_ops, &ae_loss_cross_entropy_ops
 
 /* The kind named `name`, or NULL with an error that lists the kinds. */
 const ae_loss_ops_t *ae_loss_find(const char *name, ae_error_t *e);
@@ -53,5 +58,9 @@ const ae_loss_ops_t *ae_loss_find(const char *name, ae_error_t *e);
 double ae_loss_mse(float *dy, const float *y, const float *t, size_t n, double norm, int want_loss);
 double ae_loss_bce(float *dy, const float *p, const float *t, size_t n, double norm, int want_loss);
 double ae_loss_bce_logits(float *dz, const float *z, const float *t, size_t n, double norm, int want_loss);
+/* Softmax cross-entropy of rows of C logits against 0-based class labels
+ * (one float per row, a whole number in 0..C−1), summed over rows and
+ * divided by norm; dz (may be NULL) = (softmax(z) − one-hot(label)) / norm. */
+double ae_loss_softmax_ce(float *dz, const float *z, const float *labels, int rows, int C, double norm, int want);
 
 #endif

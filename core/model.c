@@ -10,6 +10,7 @@ static int omp_get_num_threads(void) { return 1; }
 #endif
 
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,8 @@ ae_model_t *ae_model_new(ae_layer_t **layers, int n, int code, const ae_shape_t 
   m->shape = calloc((size_t)n + 1, sizeof *m->shape);
   m->act = calloc((size_t)n + 1, sizeof *m->act);
   m->seconds = calloc(2 * (size_t)n, sizeof *m->seconds);
-  if (!m->layers || !m->shape || !m->act || !m->seconds) {
+  m->spans = calloc(2 * ((size_t)n * AE_MAXPARAM + 1), sizeof *m->spans);
+  if (!m->layers || !m->shape || !m->act || !m->seconds || !m->spans) {
     ae_model_free(m);
     return ae_fail(e, AE_ENOMEM, "out of memory"), NULL;
   }
@@ -115,6 +117,7 @@ void ae_model_free(ae_model_t *m) {
   free(m->shape);
   free(m->act);
   free(m->seconds);
+  free(m->spans);
   free(m);
 }
 
@@ -301,15 +304,101 @@ static size_t target_row(const ae_model_t *m) {
   return (size_t)(m->loss.ops->target_cols ? m->loss.ops->target_cols(&m->loss, cols) : cols);
 }
 
+/* A loss on class labels (one value per row) takes them 0-based: every
+ * label a whole number in 0..C−1, C the output's width. */
+static int takes_labels(const ae_model_t *m) { return m->loss.ops->target_cols && target_row(m) == 1; }
+
+static int check_labels(const ae_model_t *m, const ae_tensor_t *t, ae_error_t *e) {
+  int C = (int)ae_shape_numel(&m->shape[m->n]);
+  const float *d = ae_tensor_data(t);
+  size_t N = ae_tensor_numel(t);
+  for (size_t i = 0; i < N; i++) {
+    float v = d[i];
+    if (!(v >= 0.0f && v <= (float)(C - 1) && v == floorf(v)))
+      return ae_fail(e, AE_EARG,
+                     "model: label %g in row %zu is not a class 0..%d: the %s loss takes 0-based class labels, "
+                     "one whole number per row (as ae.data's y holds them), and the model has %d outputs",
+                     (double)v, i + 1, C - 1, m->loss.ops->name, C);
+  }
+  return AE_OK;
+}
+
 static int check_target(const ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *t, ae_error_t *e) {
   size_t row = target_row(m);
-  if (rows_of(t) != rows_of(x) || ae_tensor_numel(t) != (size_t)rows_of(t) * row) {
+  int labels = takes_labels(m);
+  /* labels may come as a vector [N] as well as [N×1] */
+  int trows = labels && t->ndim == 1 ? t->shape[0] : rows_of(t);
+  if (trows != rows_of(x) || ae_tensor_numel(t) != (size_t)trows * row) {
     char a[64], b[64];
     return ae_fail(e, AE_ESHAPE, "model: target is %s, expected %d rows of %zu values (%s loss, output %s)",
                    ae_tensor_shape_str(t, a, sizeof a), rows_of(x), row, m->loss.ops->name,
                    ae_shape_str(&m->shape[m->n], b, sizeof b));
   }
-  return AE_OK;
+  return labels ? check_labels(m, t, e) : AE_OK;
+}
+
+/* Rows of y (the last layer run: logits, or a Softmax's input) whose
+ * largest value sits at their label: the running training accuracy. */
+static long count_correct(const ae_model_t *m, const float *y, const float *labels, int n) {
+  int C = (int)ae_shape_numel(&m->shape[m->n]);
+  long hits = 0;
+  for (int r = 0; r < n; r++) {
+    const float *v = y + (size_t)r * C;
+    int best = 0;
+    for (int j = 1; j < C; j++)
+      if (v[j] > v[best]) best = j;
+    hits += best == (int)labels[r];
+  }
+  return hits;
+}
+
+/* The lowest layer whose backward a step must run: the first that has
+ * parameters of its own to train, a loss term, or the penalty's input
+ * gradient to pass on; 0 when the input gradient is wanted. Layers below it
+ * are frozen (or have nothing to train): backward stops there, so a frozen
+ * encoder under a trainable head costs a forward only. */
+static int backward_floor(const ae_model_t *m, int want_dx) {
+  if (want_dx) return 0;
+  for (int i = 0; i < m->n; i++) {
+    const ae_layer_t *l = m->layers[i];
+    if (l->ops->loss_term || (m->penalty.ops && i + 1 == m->penalty.at)) return i;
+    for (int j = 0; j < l->nparams; j++) {
+      const ae_layer_t *owner = j == 0 && l->borrows ? l->borrows : l;
+      if (!owner->frozen) return i;
+    }
+  }
+  return m->n;
+}
+
+/* Zeroes the gradients of frozen layers' parameters in m->grads and lists
+ * in m->spans the arena ranges an update covers (all of it when nothing is
+ * frozen). The arena holds parameters in layer order (ae_model_pack). */
+static void frozen_spans(ae_model_t *m) {
+  float *G = ae_tensor_data(m->grads);
+  const float *P0 = ae_tensor_data(m->params);
+  size_t total = ae_tensor_numel(m->params), lo = 0;
+  int ns = 0;
+  for (int i = 0; i < m->n; i++) {
+    const ae_layer_t *l = m->layers[i];
+    if (!l->frozen) continue;
+    for (int j = 0; j < l->nparams; j++) {
+      if (!packs(m, i, j)) continue;
+      size_t off = (size_t)(ae_tensor_data(l->param[j]) - P0), len = ae_tensor_numel(l->param[j]);
+      memset(G + off, 0, len * sizeof(float));
+      if (off > lo) {
+        m->spans[2 * ns] = lo;
+        m->spans[2 * ns + 1] = off;
+        ns++;
+      }
+      lo = off + len > lo ? off + len : lo;
+    }
+  }
+  if (lo < total) {
+    m->spans[2 * ns] = lo;
+    m->spans[2 * ns + 1] = total;
+    ns++;
+  }
+  m->nspans = ns;
 }
 
 /* Rows [lo, hi) of the step's input: x itself, or its corruption into
@@ -360,7 +449,7 @@ static double rows_backward(ae_model_t *m, const float *xin, const float *y, con
   float *dparam[AE_MAXPARAM];
   int timed = pass->thread == 0;
   double t0 = timed ? now() : 0;
-  for (int i = last - 1; i >= 0; i--) {
+  for (int i = last - 1; i >= m->floor; i--) {
     ae_layer_t *layer = m->layers[i];
     const float *in = i == 0 ? xin : m->act[i] + (size_t)lo * ae_shape_numel(&m->shape[i]);
     const float *out = m->act[i + 1] + (size_t)lo * ae_shape_numel(&m->shape[i + 1]);
@@ -396,9 +485,10 @@ static double rows_backward(ae_model_t *m, const float *xin, const float *y, con
  * single bind to that thread alone. */
 static double thread_rows(ae_model_t *m, const float *xd, const float *td, float *dx, int lo, int hi, int B,
                           float *G, int want, const ae_pass_t *pass, int meet, double *batch_penalty,
-                          double *terms) {
+                          double *terms, long *correct) {
   const float *xin = rows_input(m, xd, lo, hi, pass);
   const float *y = rows_forward(m, xin, lo, hi, pass);
+  if (takes_labels(m)) *correct = count_correct(m, y, td + lo, hi - lo);
   if (meet) {
 #pragma omp barrier
 #pragma omp single
@@ -481,15 +571,20 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
   /* a prepare that needs no forward (the contractive weight norms) runs once, before the split */
   double batch_penalty = pen->ops && pen->ops->prepare && !meet ? pen->ops->prepare(pen, m, m->pen_buf, B) : 0;
   m->terms = 0;
+  m->correct = 0;
+  m->floor = backward_floor(m, dx != NULL);
   if (nt == 1) {
     memset(G0, 0, P * sizeof(float));
     ae_pass_t pass = {0, 0, 1, seed, B};
-    double l = thread_rows(m, xd, td, dx, 0, B, B, G0, want_loss, &pass, meet, &batch_penalty, &m->terms);
+    double l =
+        thread_rows(m, xd, td, dx, 0, B, B, G0, want_loss, &pass, meet, &batch_penalty, &m->terms, &m->correct);
     if (loss) *loss = l + batch_penalty;
+    frozen_spans(m);
     return AE_OK;
   }
   if (reserve_replicas(m, nt, e)) return e->code;
   double part[AE_MAXTHREADS] = {0}, term_part[AE_MAXTHREADS] = {0}; /* zeroed: OpenMP may give fewer threads */
+  long hits[AE_MAXTHREADS] = {0};
 #pragma omp parallel num_threads(nt)
   {
     int t = omp_get_thread_num(), T = omp_get_num_threads();
@@ -497,7 +592,8 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
     float *G = t == 0 ? G0 : m->replicas + (size_t)(t - 1) * P;
     memset(G, 0, P * sizeof(float));
     ae_pass_t pass = {lo, t, 1, seed, B};
-    part[t] = thread_rows(m, xd, td, dx, lo, hi, B, G, want_loss, &pass, meet, &batch_penalty, &term_part[t]);
+    part[t] =
+        thread_rows(m, xd, td, dx, lo, hi, B, G, want_loss, &pass, meet, &batch_penalty, &term_part[t], &hits[t]);
 #pragma omp barrier
     /* sum the blocks, each thread over its share of the parameters */
     size_t plo = P * (size_t)t / (size_t)T, phi = P * (size_t)(t + 1) / (size_t)T;
@@ -510,15 +606,18 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
   for (int t = 0; t < nt; t++) {
     l += part[t];
     m->terms += term_part[t];
+    m->correct += hits[t];
   }
   if (loss) *loss = l;
+  frozen_spans(m);
   return AE_OK;
 }
 
 int ae_model_step(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *target, ae_optim_t *opt,
                   int want_loss, double *loss, ae_error_t *e) {
   if (forward_backward(m, x, target, NULL, want_loss, loss, e)) return e->code;
-  return ae_optim_step(opt, ae_tensor_data(m->params), ae_tensor_data(m->grads), ae_tensor_numel(m->params), e);
+  return ae_optim_step_spans(opt, ae_tensor_data(m->params), ae_tensor_data(m->grads), ae_tensor_numel(m->params),
+                             m->spans, m->nspans, e);
 }
 
 int ae_model_gradient(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *target, ae_tensor_t *dx,

@@ -40,6 +40,12 @@ typedef struct ae_model {
   float *pen_buf;       /* the penalty's scratch, pen_len floats (its ops->scratch) */
   size_t pen_len;
   double *seconds; /* (n, 2): forward and backward seconds of each layer in thread 0's rows */
+  long correct;    /* rows of the last step whose largest output was their label (a loss on class
+                      labels, cross_entropy; 0 otherwise): fit's running training accuracy */
+  size_t *spans;   /* (2·(n·AE_MAXPARAM + 1)): [lo, hi) arena ranges a step updates (frozen layers'
+                      parameters left out); rebuilt each step, allocated with the model */
+  int nspans;
+  int floor;       /* the lowest layer the last step ran backward for (see backward_floor) */
   double terms;    /* the layers' own loss terms (a VAE's β·KL) within the last step's or
                       gradient's loss, when it was asked for: fit keeps them apart in the history */
 } ae_model_t;
@@ -61,7 +67,11 @@ void ae_model_zero_grad(ae_model_t *m);
 int ae_model_forward(ae_model_t *m, ae_tensor_t *out, const ae_tensor_t *x, int from, int to, int chunk,
                      ae_error_t *e);
 /* One training step: forward, loss against target, backward, update.
- * *loss gets the batch loss when want_loss. */
+ * *loss gets the batch loss when want_loss. Frozen layers (layer->frozen)
+ * get no gradient (their slots of m->grads stay 0) and no update; backward
+ * stops below the lowest layer that still needs it. A loss on class labels
+ * (cross_entropy) takes a target of one label per row ([B] or [B×1]): whole
+ * numbers in 0..C−1, checked before the step. */
 int ae_model_step(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *target, ae_optim_t *opt,
                   int want_loss, double *loss, ae_error_t *e);
 /* Noise and a penalty (ae_penalty_attach) apply in step() and gradient():

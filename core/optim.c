@@ -83,6 +83,14 @@ int ae_optim_set_state(ae_optim_t *o, const float *owner, size_t n, long t, cons
 }
 
 int ae_optim_step(ae_optim_t *o, float *w, const float *g, size_t n, ae_error_t *e) {
+  size_t all[2] = {0, n};
+  return ae_optim_step_spans(o, w, g, n, all, 1, e);
+}
+
+/* The state covers the whole arena whatever the spans, so freezing and
+ * unfreezing a layer between steps keeps every moment where it was. */
+int ae_optim_step_spans(ae_optim_t *o, float *w, const float *g, size_t n, const size_t *spans, int nspans,
+                        ae_error_t *e) {
   int need_m = o->kind == AE_OPTIM_ADAM || o->momentum > 0.0f, need_v = o->kind == AE_OPTIM_ADAM;
   if (o->n != n || o->owner != w || (need_m && !o->m)) {
     free(o->m);
@@ -98,11 +106,14 @@ int ae_optim_step(ae_optim_t *o, float *w, const float *g, size_t n, ae_error_t 
     o->t = 0;
   }
   o->t++;
-  if (o->kind == AE_OPTIM_ADAM) {
-    float bc1 = 1.0f - powf(o->beta1, (float)o->t), bc2 = 1.0f - powf(o->beta2, (float)o->t);
-    ae_v_adam(w, g, o->m, o->v, n, o->lr, o->beta1, o->beta2, o->eps, bc1, bc2, o->weight_decay);
-  } else {
-    ae_v_sgd(w, g, o->m, n, o->lr, o->momentum, o->nesterov, o->weight_decay);
+  float bc1 = 1.0f - powf(o->beta1, (float)o->t), bc2 = 1.0f - powf(o->beta2, (float)o->t);
+  for (int s = 0; s < nspans; s++) {
+    size_t lo = spans[2 * s], k = spans[2 * s + 1] - lo;
+    if (o->kind == AE_OPTIM_ADAM)
+      ae_v_adam(w + lo, g + lo, o->m + lo, o->v + lo, k, o->lr, o->beta1, o->beta2, o->eps, bc1, bc2,
+                o->weight_decay);
+    else
+      ae_v_sgd(w + lo, g + lo, o->m ? o->m + lo : NULL, k, o->lr, o->momentum, o->nesterov, o->weight_decay);
   }
   return AE_OK;
 }

@@ -28,6 +28,11 @@ ae_optim_t *ae_optim_adam_new(float lr, float beta1, float beta2, float eps, flo
 void ae_optim_free(ae_optim_t *o);
 /* One update of w (n floats) from its gradient g. */
 int ae_optim_step(ae_optim_t *o, float *w, const float *g, size_t n, ae_error_t *e);
+/* The same over parts of w only: nspans ranges [spans[2s], spans[2s+1]),
+ * ascending, within n (a model with frozen layers updates the rest). The
+ * state is kept for all n values; the step count goes up once. */
+int ae_optim_step_spans(ae_optim_t *o, float *w, const float *g, size_t n, const size_t *spans, int nspans,
+                        ae_error_t *e);
 void ae_optim_reset(ae_optim_t *o);
 /* A saved state put back (a checkpoint's): t steps taken and the moments
  * m and v (n floats each, NULL where the kind keeps none: SGD without

@@ -1,9 +1,12 @@
--- Lesson 04 — shallow against deep (stacked) autoencoders.
+-- Lesson 04 — shallow against deep autoencoders.
 --
 -- Question: with the same 32-number code, does depth help? A shallow
 -- 784-32-784 autoencoder and a deep 784-128-64-32-64-128-784 one train side
 -- by side on MNIST digits and on Fashion-MNIST; we look at their
 -- reconstructions after 20, 30, 40 and 50 epochs and at their loss curves.
+-- The deep model is trained end to end, all its layers at once from random
+-- weights; the course's other way to build a stacked autoencoder, greedily
+-- one layer at a time, is lesson 10 (10_pretraining.lua).
 --
 --   ./aelab lessons/04_deep.lua           (50 epochs each, about two minutes)
 --   ./aelab --quick lessons/04_deep.lua

@@ -1,6 +1,6 @@
 -- Charts: loss curves (history), scatters of codes coloured by class (latent,
 -- and compare's two side by side, both through scatter_block/scatter_plots),
--- lines of y against x (series) and histograms. Each takes data and an options table
+-- lines of y against x (series, with ± bars), confusion matrices and histograms. Each takes data and an options table
 -- {out=, title=, terminal=, size={w,h}} and returns what the engine's render
 -- returns: the output path, or nil and a reason.
 local ae = require "aelab"
@@ -20,7 +20,8 @@ local KEYS = {
   history = with_common { "label", "logscale", "ylabel" },
   latent = with_common { "classes", "pointsize", "text" },
   compare = with_common { "axes", "classes", "names", "pointsize" },
-  series = with_common { "key", "logscale", "points", "xlabel", "ylabel" },
+  series = with_common { "key", "logscale", "points", "xlabel", "xrange", "xtics", "ylabel", "yrange" },
+  confusion = with_common { "classes", "xlabel", "ylabel" },
   histogram = with_common { "bins", "mark", "mark_label", "range", "xlabel", "ylabel" },
 }
 
@@ -190,19 +191,67 @@ function C.series(list, o)
   -- error bars at the first and last x would sit on the frame
   for _, sr in ipairs(list) do if sr.err then fig:cmd("set offsets graph 0.05, graph 0.05, 0, 0") break end end
   if o.logscale then fig:cmd("set logscale %s", E.words(o.logscale, "logscale")) end
+  if o.xtics then -- {values}: tics at these x only, labelled with their numbers
+    local t = {}
+    for i, v in ipairs(o.xtics) do t[i] = string.format("%s %.8g", quote(ae.commas(v)), v) end
+    fig:cmd("set xtics (%s)", table.concat(t, ", "))
+  end
+  if o.xrange then fig:cmd("set xrange [%.8g:%.8g]", o.xrange[1], o.xrange[2]) end
+  if o.yrange then fig:cmd("set yrange [%.8g:%.8g]", o.yrange[1], o.yrange[2]) end
   local plots = {}
   for k, sr in ipairs(list) do
+    -- err = {...}: a ± bar at each point (a standard deviation, say)
     local rows = {}
-    -- err: an error bar (± err) at each point
     for i = 1, #sr.y do
       rows[i] = string.format("%.8g %.8g %.8g", sr.x and sr.x[i] or i, sr.y[i], sr.err and sr.err[i] or 0)
     end
     fig:block("s" .. k, rows)
-    local with = sr.err and "yerrorlines" or o.points == false and "lines" or "linespoints"
+    local with = sr.err and "yerrorlines" or (o.points == false and "lines" or "linespoints")
     plots[k] = string.format("$s%d using 1:2%s with %s lt %d title %s", k, sr.err and ":3" or "", with,
       (k - 1) % #colors + 1, quote(sr.label or ""))
   end
   fig:cmd("plot " .. table.concat(plots, ", \\\n     "))
+  return fig:render()
+end
+
+---------------------------------------------------------------------------
+-- confusion(cm, {classes = {names}}): a confusion matrix [C×C] of counts
+-- (ae.metrics.confusion: rows true classes, columns predicted) as a grid of
+-- cells shaded by each true class's share, the count written in each.
+---------------------------------------------------------------------------
+function C.confusion(cm, o)
+  o = own(check("ae.plot.confusion", o, KEYS.confusion, 2))
+  if not ae.is_tensor(cm) or cm:dim() ~= 2 or cm:size(1) ~= cm:size(2) then
+    error("ae.plot.confusion: expected a square tensor of counts (ae.metrics.confusion)", 2)
+  end
+  local n, rows = cm:size(1), cm:totable()
+  local names = o.classes or {}
+  local fig = E.figure(o)
+  o.size = o.size or { 760, 640 }
+  common(fig, o)
+  local cells = {}
+  for i = 1, n do
+    local total = 0
+    for j = 1, n do total = total + rows[i][j] end
+    for j = 1, n do
+      local share = total > 0 and rows[i][j] / total or 0
+      -- x = predicted, y = true (row 0 at the top)
+      cells[#cells + 1] = string.format("%d %d %.6g %d %s", j - 1, i - 1, share, rows[i][j],
+        share > 0.5 and "1" or "0")
+    end
+  end
+  fig:block("cm", cells)
+  local tics = {}
+  for k = 1, n do tics[k] = string.format("%s %d", quote(names[k] or tostring(k - 1)), k - 1) end
+  fig:cmd("set xtics (%s) rotate by 45 right", table.concat(tics, ", "))
+  fig:cmd("set ytics (%s)", table.concat(tics, ", "))
+  fig:cmd("set xrange [-0.5:%g]; set yrange [%g:-0.5]", n - 0.5, n - 0.5)
+  fig:cmd("set xlabel %s; set ylabel %s", quote(o.xlabel or "predicted class"), quote(o.ylabel or "true class"))
+  fig:cmd("set size ratio -1; unset key")
+  fig:cmd("set palette defined (0 '#ffffff', 1 '#08306b'); set cbrange [0:1]")
+  fig:cmd("set cblabel 'share of the true class'")
+  fig:cmd("plot $cm using 1:2:3 with image, $cm using 1:2:(sprintf('%d', $4)):($5 > 0 ? 0xffffff : 0x000000) " ..
+    "with labels tc rgb variable font ',9'")
   return fig:render()
 end
 

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 name="${1:-dense}"
 shift || true
 if [ ! -f "scripts/bench-$name.lua" ]; then
-  echo "bench: no benchmark '$name' (there are: dense, conv, vae)" >&2
+  echo "bench: no benchmark '$name' (there are: dense, conv, vae, classifier)" >&2
   exit 2
 fi
 . scripts/need-python.sh

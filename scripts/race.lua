@@ -13,7 +13,7 @@ end
 
 -- contenders: { name =, cmd = }...; width: the name column; label: what
 -- test_bce holds ("test BCE"). Prints each round and then the table; fills
--- c.rates, c.bce (the last round's, by epoch) and c.median.
+-- c.rates, c.bce (the last round's, by epoch), c.json (its whole line) and c.median.
 return function(contenders, rounds, width, label)
   for _, c in ipairs(contenders) do c.rates, c.bce = {}, nil end
   for r = 1, rounds do
@@ -26,6 +26,7 @@ return function(contenders, rounds, width, label)
       local rates = numbers(line:match('"samples_per_s":%s*(%b[])'))
       for _, v in ipairs(rates) do c.rates[#c.rates + 1] = v end
       c.bce = numbers(line:match('"test_bce":%s*(%b[])'))
+      c.json = line -- the whole line, for fields of a race's own (ae.json.decode)
       io.write(string.format("  round %d  %-" .. width .. "s median %8.0f samples/s\n", r, c.name, ae.median(rates)))
       io.stdout:flush()
     end

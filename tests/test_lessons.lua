@@ -372,3 +372,47 @@ function TestLesson09:testQuickRun()
   lu.assertEquals(net:encode(ae.rand(3, 784)):size(), { 3, 2 })
   lu.assertEquals(net:sample(4):size(), { 4, 784 })
 end
+
+TestLesson10 = outdir {}
+
+function TestLesson10:testQuickRun()
+  local out = self.out
+  local t0 = os.time()
+  local dir, text, m, figures = run_lesson("10_pretraining", out)
+  lu.assertTrue(os.time() - t0 <= 30, "the quick lesson took " .. (os.time() - t0) .. " s")
+  local expected = {}
+  for _, ds in ipairs { "mnist", "fashion" } do
+    for _, f in ipairs { "accuracy", "confusion", "filters" } do expected[#expected + 1] = ds .. "_" .. f .. ".png" end
+    -- every row at every label count: a mean accuracy in [0, 1] and its spread
+    for _, row in ipairs { "raw", "pca", "random", "frozen", "sae", "sdae" } do
+      for _, n in ipairs { "20", "100", "all" } do
+        local key = string.format("%s_%s_%s_accuracy", ds, row, n)
+        lu.assertTrue(type(m[key]) == "number" and m[key] >= 0 and m[key] <= 1, key .. " = " .. tostring(m[key]))
+        lu.assertTrue(m[string.format("%s_%s_%s_sd", ds, row, n)] >= 0)
+      end
+    end
+    -- all the labels beat chance (10 classes) for the raw-pixel softmax even in a quick run
+    lu.assertTrue(m[ds .. "_raw_all_accuracy"] > 0.3, ds .. ": " .. m[ds .. "_raw_all_accuracy"])
+    lu.assertTrue(finite_positive(m[ds .. "_pretrain_level1_bce"]))
+  end
+  assert_figures(figures, expected)
+  lu.assertEquals(m.seeds, 2)
+  lu.assertEquals(m.pool, 300)
+  -- the narration keeps the split explicit: the test set only measures
+  lu.assertStrContains(text, "unlabelled pool: 300 training images")
+  lu.assertStrContains(text, "used only to measure accuracy")
+  local report = read(dir .. "report.md")
+  for _, s in ipairs { "## What the numbers say", "## What the figures show", "## Departures from the course",
+    "## Test accuracy (%), mean ± standard deviation over 2 seeds", "| stacked denoising AE (masking), fine-tuned |",
+    "UFLDL", "Vincent et al." } do
+    lu.assertStrContains(report, s)
+  end
+  -- the confusion matrix's script holds the counts of the test set (200 images in quick mode)
+  local gp = read(dir .. "mnist_confusion.gp")
+  local total = 0
+  for count in gp:gmatch("\n%d+ %d+ [%d%.e%-]+ (%d+) [01]") do total = total + tonumber(count) end
+  lu.assertEquals(total, 200)
+  local ae = require "aelab"
+  local net = assert(ae.load(dir .. "mnist-stacked-ae-fine-tuned-on-100-labels.safetensors"))
+  lu.assertEquals(net:predict(ae.rand(3, 784)):size(), { 3 })
+end

@@ -239,7 +239,7 @@ end
 
 function TestLossBCELogits:testUnknownLossName()
   local m = identity_model(2, "mse")
-  H.error_containing(lu, "unknown loss 'hinge' (the losses are 'mse', 'bce', 'mse_sum', 'bce_sum')", m.set_loss, m, "hinge")
+  H.error_containing(lu, "unknown loss 'hinge' (the losses are 'mse', 'bce', 'mse_sum', 'bce_sum', 'cross_entropy')", m.set_loss, m, "hinge")
 end
 
 -- ae.mse and ae.bce on tensors agree with a model's own loss.

@@ -273,6 +273,33 @@ function TestCheckpoint:test_resume_is_bit_identical()
   lu.assertEquals(second:parameters(), net:parameters())
 end
 
+-- A classifier's accuracy history survives a resume (checkpoint.lua keeps it).
+function TestCheckpoint:test_classifier_resume_keeps_accuracy()
+  local function clf()
+    ae.seed(21)
+    local x, y = ae.randn(64, 6), {}
+    for i = 1, 64 do y[i] = i % 3 end
+    return ae.Sequential { ae.Dense(6, 8), ae.Tanh(), ae.Dense(8, 3) }, x, ae.tensor(y)
+  end
+  local function opts(extra)
+    local o = { epochs = 4, batch = 16, loss = "cross_entropy", optimizer = ae.optim.Adam { lr = 0.01 },
+      verbose = false }
+    for k, v in pairs(extra) do o[k] = v end
+    return o
+  end
+  local net, x, y = clf()
+  local straight = net:fit(x, opts { target = y, validation = { x = x, target = y } })
+  local ck = self.dir .. "/clf"
+  local first, x1, y1 = clf()
+  first:fit(x1, opts { target = y1, epochs = 2, checkpoint = ck, validation = { x = x1, target = y1 } })
+  local second, x2, y2 = clf()
+  local resumed = second:fit(x2, opts { target = y2, resume = ck, validation = { x = x2, target = y2 } })
+  for e = 1, 4 do
+    lu.assertEquals(resumed.accuracy[e], straight.accuracy[e], "epoch " .. e)
+    lu.assertEquals(resumed.val_accuracy[e], straight.val_accuracy[e], "val epoch " .. e)
+  end
+end
+
 -- Ctrl-C in epoch 3 of a run checkpointed every 5 epochs: the last
 -- finished epoch (2) is written on the way out, and resuming from it gives
 -- the uninterrupted run's losses bit for bit.

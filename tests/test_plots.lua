@@ -386,6 +386,35 @@ function TestPlots:testSeries()
   assert_figure(out2, 800, 600)
 end
 
+function TestPlots:testSeriesWithErrorBars()
+  need_gnuplot()
+  local out = self.dir .. "/series_err.png"
+  lu.assertEquals(P.series({ { label = "acc", x = { 100, 1000, 8000 }, y = { 70, 85, 92 }, err = { 3, 1, 0.2 } } },
+    { out = out, size = { 400, 300 }, logscale = "x", xtics = { 100, 1000, 8000 }, xrange = { 60, 13000 },
+      yrange = { 50, 100 } }), out)
+  assert_figure(out, 400, 300)
+  local gp = read(self.dir .. "/series_err.gp")
+  lu.assertStrContains(gp, "yerrorlines")
+  lu.assertStrContains(gp, "1000 85 1")
+  lu.assertStrContains(gp, "'1,000' 1000")
+  lu.assertStrContains(gp, "set yrange [50:100]")
+end
+
+function TestPlots:testConfusion()
+  need_gnuplot()
+  local out = self.dir .. "/cm.png"
+  local cm = ae.metrics.confusion({ 0, 1, 1, 2 }, { 0, 1, 2, 2 }, 3)
+  lu.assertEquals(P.confusion(cm, { out = out, classes = { "a", "b", "c" }, size = { 500, 400 } }), out)
+  assert_figure(out, 500, 400)
+  local gp = read(self.dir .. "/cm.gp")
+  -- true class 2 (row 3): one predicted 1, one predicted 2, each half of the row
+  lu.assertStrContains(gp, "1 2 0.5 1 0")
+  lu.assertStrContains(gp, "2 2 0.5 1 0")
+  lu.assertStrContains(gp, "0 0 1 1 1") -- a full row: shaded dark, its count in white
+  lu.assertStrContains(gp, "'c' 2")
+  H.error_containing(lu, "square tensor of counts", P.confusion, ae.zeros(2, 3), { out = out })
+end
+
 function TestPlots:testHistogram()
   need_gnuplot()
   local out = self.dir .. "/hist.png"

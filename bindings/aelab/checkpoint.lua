@@ -21,7 +21,7 @@ local Checkpoint = {}
 Checkpoint.__index = Checkpoint
 
 local HISTORY = { "loss", "val_loss", "seconds", "samples_per_s", "noise_level", "reconstruction", "kl",
-  "val_reconstruction", "val_kl", "beta", "active_units", "kl_units" }
+  "val_reconstruction", "val_kl", "beta", "active_units", "kl_units", "accuracy", "val_accuracy" }
 
 -- new(model, opts) → a checkpointer, or nil when opts asks for none.
 function Checkpoint.new(model, opts, level)

@@ -92,6 +92,8 @@ function distributed_setup(model, opts, batch, x, target, autoenc, vae)
   check(mpi.available, "fit: distributed = true needs aelab built with MPI (make MPI=1, or ./aelab-mpi from " ..
     "make aelab-mpi) and started by mpirun", 3)
   check(not vae, "fit: distributed training of a VAE is not supported yet; train it with distributed = false", 3)
+  check(not model:classes(), "fit: distributed training of a classifier is not supported yet (its accuracy " ..
+    "is counted in model:step); train it with distributed = false", 3)
   local rank, size = mpi.init()
   local params, grads = model:parameters()
   mpi.bcast(params, 0) -- every rank starts from rank 0's weights
@@ -144,10 +146,39 @@ function Dist:loss(vx, vt)
   return self.mpi.sum(part) / N
 end
 
+-- A loss on class labels (cross_entropy) takes one 0-based label per sample:
+-- a vector [N] (ae.data's y as it comes) or [N×1], whole numbers 0..C−1.
+-- Checked here once, with the fix in the message; returned as [N×1].
+local function labels_of(model, what, t, n, level)
+  local C = model:classes()
+  if t:dim() > 2 or (t:dim() == 2 and t:size(2) ~= 1) then
+    error(string.format("fit: loss '%s' takes one class label per sample, but the %s is [%s]; give a vector [N] " ..
+      "of 0-based classes (ae.data's y), not one-hot rows", model:loss_name(), what, table.concat(t:size(), "×")),
+      level + 1)
+  end
+  if t:numel() ~= n then
+    error(string.format("fit: %d samples but %d labels in the %s", n, t:numel(), what), level + 1)
+  end
+  local lo, hi = t:min(), t:max()
+  local v = t:reshape(n, 1)
+  if lo < 0 or hi > C - 1 then
+    error(string.format("fit: the %s hold classes %g..%g, but the model has %d outputs (classes 0..%d); labels " ..
+      "are 0-based, as ae.data's y: shift 1-based labels by 1, or give the last layer one output per class",
+      what, lo, hi, C, C - 1), level + 1)
+  end
+  for i, y in ipairs(v:reshape(n):totable()) do
+    if y ~= math.floor(y) then
+      error(string.format("fit: %s %d is %g, not a whole class number", what, i, y), level + 1)
+    end
+  end
+  return v
+end
+
 -- fit(model, x, opts) → history
---   opts.epochs (10), opts.batch (32), opts.loss ("mse"|"bce"), opts.optimizer,
---   opts.target (default x: an autoencoder), opts.validation (tensor, or
---   {x=, target=}), opts.shuffle (true), opts.verbose (true),
+--   opts.epochs (10), opts.batch (32), opts.loss ("mse"|"bce"|"cross_entropy"|...),
+--   opts.optimizer, opts.target (default x: an autoencoder; under
+--   cross_entropy, the 0-based class labels [N], ae.data's y as it comes),
+--   opts.validation (tensor, or {x=, target=}; a classifier's: {x=, target = labels}), opts.shuffle (true), opts.verbose (true),
 --   opts.on_epoch(epoch, history) called after each epoch,
 --   opts.summary_every (1): keep a printed line every k epochs only,
 --   opts.noise (ae.noise.*: the input of each step is corrupted, the target
@@ -167,7 +198,7 @@ end
 --   takes the same optimizer step on the mean gradient of the whole batch.
 --   Losses are the global batch's. Only rank 0 prints and writes checkpoints.
 --   Noise and Dropout draw per shard, so with them the losses are those of
---   another draw, not the single process's; a VAE is not supported yet.
+--   another draw, not the single process's; a VAE or a classifier is not supported yet.
 -- Data with NaN or Inf is refused before training (validation data with
 -- them is skipped, said once). A diverging loss (guard.lua's rule) stops
 -- training: the weights of the last good epoch are put back, the optimizer
@@ -186,11 +217,19 @@ local function fit(model, x, opts)
   local target = opts.target or x
   check(is_tensor(target), "fit: target must be a tensor", 2)
   local N = x:size(1)
+  if opts.loss or opts.optimizer then model:compile { loss = opts.loss, optimizer = opts.optimizer } end
+  local classes = model:classes() -- a classifier: targets are labels
+  check(not classes or opts.target, string.format("fit: loss '%s' trains a classifier: pass the labels as " ..
+    "target = y (0-based classes, as ae.data's train.y)", model:loss_name()), 2)
+  if classes then target = labels_of(model, "labels", target, N, 2) end
   check(target:size(1) == N, string.format("fit: %d samples but %d targets", N, target:size(1)), 2)
   check(N >= 1, "fit: no training samples", 2)
-  if opts.loss or opts.optimizer then model:compile { loss = opts.loss, optimizer = opts.optimizer } end
   check(model:optimizer(), "fit: no optimizer: pass optimizer = ae.optim.Adam{} (or call compile)", 2)
   local vx, vt = validation_of(opts.validation)
+  if classes and vx then
+    check(not rawequal(vt, vx), "fit: a classifier's validation is {x = tensor, target = labels}", 2)
+    vt = labels_of(model, "validation labels", vt, vx:size(1), 2)
+  end
   check_rows("x", x)
   if not rawequal(target, x) then check_rows("target", target) end
 
@@ -236,6 +275,9 @@ local function fit(model, x, opts)
 
   local history = { loss = {}, val_loss = {}, seconds = {}, samples_per_s = {}, epochs = 0, batch = batch,
     samples = N, noise_level = noise and {} or nil }
+  -- a classifier's history adds accuracy (running, over the epoch's batches
+  -- as they trained, like Keras') and val_accuracy (after the epoch)
+  if classes then history.accuracy, history.val_accuracy = {}, {} end
   history.warning = skip_validation
   local vae = require("aelab.vae").tracker(model, opts, history) -- nil unless the model has a GaussianSample
   local dist = distributed_setup(model, opts, batch, x, target, autoenc, vae)
@@ -265,7 +307,7 @@ local function fit(model, x, opts)
     local perm = shuffle and T.randperm(N) or order
     if dist and shuffle then dist.mpi.bcast(perm, 0) end -- every rank walks rank 0's order
     local t0 = sys.clock()
-    local sum, count = 0.0, 0
+    local sum, count, hits = 0.0, 0, 0
     local diverged
     if vae then vae:epoch_start(epoch) end
     for start = 1, N, batch do
@@ -277,25 +319,30 @@ local function fit(model, x, opts)
           noise_level = level
         end
       end
-      local loss, terms
+      local loss, terms, correct
       if dist then
-        loss = dist:step(perm, start, n)
+        loss, correct = dist:step(perm, start, n), 0
       else
         local xs, ts = xb, tb
         if n < batch then xs, ts = xt, tt end
         x:rows(perm, start, n, xs)
         if not autoenc then target:rows(perm, start, n, ts) end
-        loss, terms = model:step(xs, ts)
+        loss, terms, correct = model:step(xs, ts)
       end
       diverged = watch:batch(loss, epoch, (start - 1) // batch + 1)
       if diverged then break end
-      sum, count = sum + loss * n, count + n
+      sum, count, hits = sum + loss * n, count + n, hits + correct
       if vae then vae:batch(loss, terms, n) end
       if progress then progress:batch(count, sum / count) end
     end
     local train_seconds = sys.clock() - t0
     local loss = sum / count
     local val = not diverged and vx and (dist and dist:loss(vx, vt) or model:loss(vx, vt)) or nil
+    local acc, val_acc
+    if classes then
+      acc = hits / count
+      if val then val_acc = require("aelab.metrics").accuracy(model:predict(vx), vt) end
+    end
     if vae and val then val = vae:validation(epoch, val, vx) end
     if val and (val ~= val or math.abs(val) == math.huge) then
       diverged = string.format("in epoch %d the validation loss became %s", epoch, guard.describe(val))
@@ -308,13 +355,14 @@ local function fit(model, x, opts)
     end
     history.loss[epoch] = loss
     history.val_loss[epoch] = val
+    if classes then history.accuracy[epoch], history.val_accuracy[epoch] = acc, val_acc end
     history.seconds[epoch] = train_seconds
     history.samples_per_s[epoch] = N / math.max(train_seconds, 1e-9)
     history.epochs = epoch
     if noise then history.noise_level[epoch] = noise_level end
     if vae then vae:epoch_end(epoch, x) end
     watch:epoch_ok(epoch)
-    if progress then progress:epoch_end(loss, val, train_seconds) end
+    if progress then progress:epoch_end(loss, val, train_seconds, acc, val_acc) end
     if ckpt and (not dist or dist.rank == 0) then ckpt:epoch_end(epoch, history, epoch == epochs) end
     if opts.on_epoch then opts.on_epoch(epoch, history) end
   end

@@ -34,10 +34,13 @@ function format.summary(model)
   local shapes, layers = model:shapes(), model:layers()
   local rows = {}
   local w1, w2 = #"layer", #"output"
+  local frozen = 0
   for i = 1, n do
     local name, out = tostring(layers[i]), shape_str(shapes[i + 1])
-    rows[i] = { name, out, commas(layers[i]:param_count()) }
-    w1, w2 = math.max(w1, #name), math.max(w2, utf8.len(out))
+    -- a frozen layer says so beside its count (fit leaves its weights alone)
+    if layers[i]:is_frozen() then frozen = frozen + layers[i]:param_count() end
+    rows[i] = { name, out, commas(layers[i]:param_count()), layers[i]:is_frozen() }
+    w1, w2 = math.max(w1, utf8.len(name)), math.max(w2, utf8.len(out))
   end
   local kind = code < n and "Autoencoder" or "Sequential"
   local lines = { string.format("%s: input %s → output %s", kind, shape_str(shapes[1]), shape_str(shapes[n + 1])) }
@@ -47,12 +50,14 @@ function format.summary(model)
   end
   lines[#lines + 1] = row("#", "layer", "output", "params")
   for i = 1, n do
-    lines[#lines + 1] = row(tostring(i), rows[i][1], rows[i][2], rows[i][3])
+    lines[#lines + 1] = row(tostring(i), rows[i][1], rows[i][2], rows[i][3]) .. (rows[i][4] and "  frozen" or "")
     if i == code and code < n then
       lines[#lines + 1] = "  --- code " .. shape_str(shapes[i + 1]) .. " ---"
     end
   end
-  lines[#lines + 1] = "  total parameters: " .. commas(model:param_count()) .. ", loss " .. model:loss_name()
+  lines[#lines + 1] = "  total parameters: " .. commas(model:param_count()) ..
+    (frozen > 0 and " (" .. commas(frozen) .. " frozen, " .. commas(model:param_count() - frozen) .. " trainable)" or "")
+    .. ", loss " .. model:loss_name()
   return table.concat(lines, "\n")
 end
 

@@ -230,6 +230,21 @@ local function rebuild(arch, path)
   return net
 end
 
+-- copy(net) → a model of fresh layers with net's architecture and a copy of
+-- its weights (nothing shared: training one leaves the other alone); the
+-- frozen flags come along, the loss and optimizer do not.
+function M.copy(net)
+  local arch, _, tensors = describe(net)
+  local new = rebuild(arch, "copy")
+  local _, _, dest = describe(new)
+  for i, t in ipairs(tensors) do dest[i]:copy(t) end
+  local old = net:layers()
+  for i, l in ipairs(new:layers()) do
+    if old[i]:is_frozen() then l:freeze() end
+  end
+  return new
+end
+
 -- ae.load(path) → the model saved there, weights, loss and optimizer
 -- settings included.
 function M.load(path)

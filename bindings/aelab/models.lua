@@ -17,6 +17,7 @@ local is_model = Model.is_model
 local Layer = require "aelab.layer"
 local is_layer = Layer.is_layer
 local vae = require "aelab.vae"
+local modelfiles_copy -- set below, once modelfiles.lua is loaded
 
 local function layer_list(spec, what)
   if is_model(spec) then
@@ -29,16 +30,23 @@ local function layer_list(spec, what)
   end
   local out = {}
   for i, l in ipairs(spec) do
-    if not is_layer(l) then
-      error(string.format("%s: element %d is a %s, not a layer (e.g. ae.Dense(784, 32))", what, i, type(l)), 3)
+    if is_model(l) then
+      -- a model among the layers (a pretrained encoder) puts its layers in,
+      -- the same objects: shared, not copied (copy it first to keep it apart)
+      for _, k in ipairs(l:layers()) do out[#out + 1] = k end
+    elseif not is_layer(l) then
+      error(string.format("%s: element %d is a %s, not a layer or model (e.g. ae.Dense(784, 32))", what, i,
+        type(l)), 3)
+    else
+      out[#out + 1] = l
     end
-    out[i] = l
   end
   if #out == 0 then error(what .. ": needs at least one layer", 3) end
   return out
 end
 
--- Sequential{layer, layer, ...; input = {shape}}
+-- Sequential{layer, layer, ...; input = {shape}}. An element may be a model
+-- (net:encoder(), or another Sequential): its layers go in, shared.
 function models.Sequential(spec)
   if type(spec) == "table" and not is_model(spec) then optcheck.check("Sequential", spec, { "input" }, 2) end
   return Model.new(layer_list(spec, "Sequential"), nil, spec.input)
@@ -146,6 +154,67 @@ function methods:loss_terms(x, target)
   return vae.loss_terms(self, x, target)
 end
 
+-- predict(x) → a vector [N] of 0-based classes: the largest output of each
+-- row (a classifier's logits or Softmax), the labels' own convention.
+function methods:predict(x)
+  local y = self:forward(x)
+  if y:dim() ~= 2 then error("predict: the model's output is not one row of class scores per sample", 2) end
+  return y:argmax() - 1 -- argmax is 1-based in Lua; labels are 0-based
+end
+
+-- The layer range [from, to] (1-based, inclusive) a freeze names: no
+-- arguments, every layer; from alone, that layer.
+local function layer_range(self, who, from, to)
+  local n = #self:layers()
+  if from == nil then from, to = 1, n elseif to == nil then to = from end
+  for _, v in ipairs { from, to } do
+    if math.type(v) ~= "integer" or v < 1 or v > n then
+      error(string.format("%s: layer %s is not one of 1..%d (net:%s([from [, to]]); no arguments: every layer)",
+        who, tostring(v), n, who), 3)
+    end
+  end
+  if from > to then error(string.format("%s: layers %d..%d: from is after to", who, from, to), 3) end
+  return from, to
+end
+
+-- freeze([from [, to]]) / unfreeze([from [, to]]): layers from..to (one
+-- layer when only from is given; every layer without arguments) keep
+-- their weights in fit and step: no gradient, no update, whichever model
+-- holds them (a frozen encoder stays frozen inside a classifier). The
+-- summary marks them. Returns the model.
+function methods:freeze(from, to)
+  local layers = self:layers()
+  from, to = layer_range(self, "freeze", from, to)
+  for i = from, to do layers[i]:freeze() end
+  return self
+end
+
+function methods:unfreeze(from, to)
+  local layers = self:layers()
+  from, to = layer_range(self, "unfreeze", from, to)
+  for i = from, to do layers[i]:unfreeze() end
+  return self
+end
+
+-- encoder([{copy = false}]) → a Sequential of the autoencoder's encoder
+-- layers, ready to put into another model (ae.Sequential{net:encoder(),
+-- ae.Dense(64, 10)}). By default the layers are the same objects (shared):
+-- training the new model changes this autoencoder's encoder too. copy = true
+-- gives fresh layers with a copy of the weights instead.
+function methods:encoder(o)
+  optcheck.check("encoder", o, { "copy" }, 2)
+  local code = self:code_index()
+  if not self:is_autoencoder() then error("encoder: this model has no decoder; it is its own encoder", 2) end
+  local layers, enc = self:layers(), {}
+  for i = 1, code do enc[i] = layers[i] end
+  local seq = Model.new(enc, nil, self:shapes()[1])
+  if o and o.copy then return modelfiles_copy(seq) end
+  return seq
+end
+
+-- copy() → the same architecture with fresh layers and a copy of the weights.
+function methods:copy() return modelfiles_copy(self) end
+
 function methods:decode(z)
   local code, n = self:code_index()
   assert(self:is_autoencoder(), "decode: this model has no decoder")
@@ -191,6 +260,7 @@ methods.fit = require "aelab.fit"
 -- file that cannot be written or read, or is not this model's, returns
 -- nil and the message.
 local modelfiles = require "aelab.modelfiles"
+modelfiles_copy = modelfiles.copy
 local function file_op(who, f, path, ...)
   if type(path) ~= "string" then error(who .. ": expected a file name, got " .. type(path), 3) end
   local ok, res = pcall(f, ...)

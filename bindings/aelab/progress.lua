@@ -58,12 +58,15 @@ function Progress:batch(done, loss)
 end
 
 -- prints the epoch's line for good; returns the epoch's seconds and samples/s
-function Progress:epoch_end(loss, val_loss, train_seconds)
+-- (a classifier's accuracy and val_accuracy, 0..1, show as percentages)
+function Progress:epoch_end(loss, val_loss, train_seconds, accuracy, val_accuracy)
   local el = train_seconds or (sys.clock() - self.epoch_t0)
   local rate = self.samples / math.max(el, 1e-9)
   local left = (self.epochs - self.epoch) * (sys.clock() - self.start) / self.epoch
-  local line = string.format("epoch %d/%d  loss %.4f%s  %.1fs  %s samples/s%s", self.epoch, self.epochs, loss,
-    val_loss and string.format("  val_loss %.4f", val_loss) or "", el, fmt_rate(rate),
+  local line = string.format("epoch %d/%d  loss %.4f%s%s%s  %.1fs  %s samples/s%s", self.epoch, self.epochs, loss,
+    accuracy and string.format("  acc %.1f%%", 100 * accuracy) or "",
+    val_loss and string.format("  val_loss %.4f", val_loss) or "",
+    val_accuracy and string.format("  val_acc %.1f%%", 100 * val_accuracy) or "", el, fmt_rate(rate),
     self.epoch < self.epochs and ("  ETA " .. fmt_time(left)) or "")
   local keep = self.epoch % self.every == 0 or self.epoch == self.epochs or self.epoch == 1
   if self.tty then self.out:write("\r\27[K") end

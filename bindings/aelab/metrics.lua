@@ -1,0 +1,84 @@
+-- Classification metrics, as ae.metrics: accuracy and the confusion matrix
+-- of predicted classes against labels. Classes are 0-based, as ae.data's y
+-- and net:predict(x) hold them.
+local T = require "aelab.tensor"
+
+local metrics = {}
+
+-- A tensor ([N] or [N×1]) or a Lua list of class numbers, as a flat list.
+local function classes_of(who, what, v)
+  if T.is_tensor(v) then
+    if v:dim() > 2 or (v:dim() == 2 and v:size(2) ~= 1) then
+      error(string.format("%s: %s must hold one class per sample ([N] or [N×1]), got [%s]", who, what,
+        table.concat(v:size(), "×")), 3)
+    end
+    return v:reshape(v:numel()):totable()
+  end
+  if type(v) ~= "table" then error(string.format("%s: %s must be a tensor or a list of classes, got %s", who, what,
+    type(v)), 3) end
+  return v
+end
+
+local function pair(who, pred, labels)
+  local p, t = classes_of(who, "predictions", pred), classes_of(who, "labels", labels)
+  if #p ~= #t then error(string.format("%s: %d predictions but %d labels", who, #p, #t), 3) end
+  if #p == 0 then error(who .. ": no samples", 3) end
+  return p, t
+end
+
+-- accuracy(pred, labels) → the fraction of samples whose predicted class is
+-- their label (0..1).
+function metrics.accuracy(pred, labels)
+  local p, t = pair("accuracy", pred, labels)
+  local hits = 0
+  for i = 1, #p do
+    if p[i] == t[i] then hits = hits + 1 end
+  end
+  return hits / #p
+end
+
+-- confusion(pred, labels [, classes]) → a tensor [C×C] of counts: row i + 1
+-- is true class i, column j + 1 predicted class j (so the diagonal holds the
+-- hits). classes defaults to 1 + the largest class seen.
+function metrics.confusion(pred, labels, classes)
+  local p, t = pair("confusion", pred, labels)
+  local C = 0
+  for i = 1, #p do C = math.max(C, p[i] + 1, t[i] + 1) end
+  if classes ~= nil then
+    if math.type(classes) ~= "integer" or classes < 1 then
+      error("confusion: classes must be a positive integer, got " .. tostring(classes), 2)
+    end
+    if classes < C then
+      error(string.format("confusion: class %d seen but classes = %d (classes are 0..%d)", C - 1, classes,
+        classes - 1), 2)
+    end
+    C = classes
+  end
+  local counts = {}
+  for i = 1, C * C do counts[i] = 0 end
+  for i = 1, #p do
+    local a, b = t[i], p[i]
+    if math.type(a) == nil or a < 0 or a ~= math.floor(a) or b < 0 or b ~= math.floor(b) then
+      error(string.format("confusion: sample %d has label %s and prediction %s; classes are whole numbers from 0",
+        i, tostring(a), tostring(b)), 2)
+    end
+    local k = math.floor(a) * C + math.floor(b) + 1
+    counts[k] = counts[k] + 1
+  end
+  return T.tensor(counts):reshape(C, C)
+end
+
+-- per_class(confusion) → {recall per true class (0..1)}, the diagonal over
+-- each row's count (NaN for a class with no samples).
+function metrics.per_class(cm)
+  local C = cm:size(1)
+  local rows, out = cm:totable(), {}
+  for i = 1, C do
+    local n = 0
+    for j = 1, C do n = n + rows[i][j] end
+    out[i] = n > 0 and rows[i][i] / n or 0 / 0
+  end
+  return out
+end
+
+return metrics

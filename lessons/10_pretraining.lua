@@ -1,0 +1,408 @@
+-- Lesson 10 — unsupervised pretraining: few labels, many unlabelled images.
+--
+-- Question: labels are expensive, images are not. If we train autoencoders on
+-- every training image (no labels), greedily layer by layer (AE 1 on the
+-- pixels, AE 2 on AE 1's codes), and then reuse their encoders as the first
+-- layers of a classifier trained on only 100 or 1,000 labelled images, does
+-- it beat the same network trained from random weights? And does that still
+-- matter when every image has its label?
+--
+-- Six classifiers, each on 100, 1,000 and all labels of the training pool,
+-- over 3 seeds (the seed picks the labelled subset, balanced by class, and the
+-- classifier's initial weights), on MNIST and on Fashion-MNIST:
+--   raw      pixels → softmax (784 → 10)
+--   pca      PCA codes (64, fitted on the unlabelled pool) → softmax
+--   random   784-256-64-10 (sigmoid), random weights, trained on the labels only
+--   frozen   greedy stacked AE 784-256-64, frozen; only the softmax on its codes trains
+--   sae      the same stacked AE, then every layer fine-tuned on the labels
+--   sdae     a stacked denoising AE (masking noise), fine-tuned
+-- The test set is never seen by the pretraining, the PCA or the training.
+--
+--   ./aelab lessons/10_pretraining.lua          (the full run: several minutes on 2 cores)
+--   ./aelab --quick lessons/10_pretraining.lua  (a few hundred images, two seeds)
+local ae = require "aelab"
+
+local L = ae.Lesson.new {
+  name = "10_pretraining",
+  title = "Lesson 10 — unsupervised pretraining: greedy stacked autoencoders as a classifier's first layers",
+  question = "With many unlabelled images and few labels, does a classifier whose first layers come from\n" ..
+    "greedily pretrained (denoising) autoencoders beat the same network trained from random weights —\n" ..
+    "at 100 labels, at 1,000, and when every image is labelled?",
+}
+
+local quick = ae.options.quick
+local t_lesson = ae.clock()
+local SIZES = { 784, 256, 64 }       -- the stack: 784 → 256 → 64, then a softmax over 10 classes
+local SEEDS = quick and { 1, 2 } or { 1, 2, 3 }
+local POOL = quick and 300 or 8000   -- training pool: the unlabelled images, and where labels come from
+local TEST_LIMIT = quick and 200 or nil
+local FEW = quick and { 20, 100 } or { 100, 1000 } -- labelled subsets; then all of the pool
+local PRE_EPOCHS = quick and 2 or 10 -- epochs per pretraining level
+local MASK = 0.25                    -- masking noise ν of the denoising stack (Vincent et al. 2010's range)
+local BATCH = 32
+local LR, LR_SOFTMAX = 1e-3, 1e-2    -- Adam: whole networks; classifiers that train a softmax layer only
+local CLASSES = 10
+
+-- Epochs of classifier training for n labels: small sets get more passes, so
+-- every classifier takes from about 800 (100 labels) to 3,750 steps (all).
+local function epochs_for(n)
+  if quick then return n <= 20 and 20 or 5 end
+  if n <= 100 then return 200 end
+  if n <= 1000 then return 50 end
+  return 15
+end
+
+local ROWS = {
+  { key = "raw", name = "raw pixels + softmax", softmax_only = true },
+  { key = "pca", name = "PCA codes (64) + softmax", softmax_only = true },
+  { key = "random", name = "random init, 784-256-64-10, labels only" },
+  { key = "frozen", name = "stacked AE codes (frozen) + softmax", softmax_only = true },
+  { key = "sae", name = "stacked AE, fine-tuned" },
+  { key = "sdae", name = "stacked denoising AE (masking), fine-tuned" },
+}
+
+local datasets = {
+  { key = "mnist", name = "MNIST", load = ae.data.mnist },
+  { key = "fashion", name = "Fashion-MNIST", load = ae.data.fashion_mnist },
+}
+
+-- The pool: POOL training images drawn once (seed 0), so every seed's
+-- labelled subset comes from the same unlabelled images.
+local function draw_pool(train)
+  ae.seed(0)
+  local perm = ae.randperm(train.x:size(1)):narrow(1, 1, math.min(POOL, train.x:size(1)))
+  return { x = train.x:rows(perm), y = train.y:rows(perm) }
+end
+
+-- A labelled subset of n images, n / 10 of each class, picked by the seed
+-- (all of the pool when n is its size).
+local function labelled(pool, n, seed)
+  local N = pool.x:size(1)
+  if n >= N then return pool.x, pool.y end
+  ae.seed(1000 + seed)
+  local perm = ae.randperm(N):totable()
+  local labels = pool.y:totable()
+  local per, taken, idx = n // CLASSES, {}, {}
+  for _, i in ipairs(perm) do
+    local c = labels[i]
+    taken[c] = taken[c] or 0
+    if taken[c] < per then
+      taken[c] = taken[c] + 1
+      idx[#idx + 1] = i
+    end
+  end
+  if #idx ~= per * CLASSES then error(string.format("the pool has too few images of some class for %d labels", n)) end
+  return pool.x:rows(idx), pool.y:rows(idx)
+end
+
+local function train_classifier(net, x, y, lr)
+  net:compile { loss = "cross_entropy", optimizer = ae.optim.Adam { lr = lr } }
+  local n = x:size(1)
+  local h = net:fit(x, { target = y, epochs = epochs_for(n), batch = math.min(BATCH, n), verbose = false })
+  if h.stopped then L:say("    (training stopped: %s)", h.stopped) end
+  return h
+end
+
+local function mean_sd(list)
+  local s = 0
+  for _, v in ipairs(list) do s = s + v end
+  local mean = s / #list
+  local s2 = 0
+  for _, v in ipairs(list) do s2 = s2 + (v - mean) ^ 2 end
+  return mean, #list > 1 and math.sqrt(s2 / (#list - 1)) or 0
+end
+
+local R = {} -- R[ds][row][n] = {accuracies}; R[ds].pred[row][n] = seed 1's predictions
+local info = {}
+for _, ds in ipairs(datasets) do
+  L:say("\n%s:", ds.name)
+  local train, test = assert(ds.load(TEST_LIMIT and { test_limit = TEST_LIMIT } or nil))
+  local pool = draw_pool(train)
+  local N = pool.x:size(1)
+  local counts = { FEW[1], FEW[2], N }
+  L:say("  unlabelled pool: %s training images (of %s); labelled subsets of %s and all %s; %s test images, " ..
+    "used only to measure accuracy", ae.commas(N), ae.commas(train.x:size(1)), table.concat(FEW, " and "),
+    ae.commas(N), ae.commas(test.x:size(1)))
+  local r = { counts = counts, pred = {}, pool = N, test = test.x:size(1), classes = train.classes }
+  R[ds.key] = r
+
+  -- Unsupervised part: on the pool's images only, no labels.
+  ae.seed(7)
+  local t0 = ae.clock()
+  L:say("  greedy pretraining of the stacked autoencoder (%s), %d epochs a level:", table.concat(SIZES, "-"),
+    PRE_EPOCHS)
+  local sae, sae_info = ae.pretrain.stack(pool.x, { sizes = SIZES, epochs = PRE_EPOCHS, batch = 64, verbose = false })
+  L:say("  greedy pretraining of the stacked denoising autoencoder (masking noise ν = %.2f at each level):", MASK)
+  local sdae, sdae_info = ae.pretrain.stack(pool.x, { sizes = SIZES, epochs = PRE_EPOCHS, batch = 64,
+    noise = ae.noise.masking { p = MASK }, verbose = false })
+  r.pretrain_seconds = ae.clock() - t0
+  for k = 1, #SIZES - 1 do
+    local a, d = sae_info.histories[k], sdae_info.histories[k]
+    L:say("    level %d (%d → %d): reconstruction BCE %.4f → %.4f (AE), %.4f → %.4f (DAE, on masked inputs)", k,
+      SIZES[k], SIZES[k + 1], a.loss[1], a.loss[#a.loss], d.loss[1], d.loss[#d.loss])
+    L:metric(string.format("%s_pretrain_level%d_bce", ds.key, k), a.loss[#a.loss],
+      string.format("%s: stacked AE level %d, training reconstruction BCE after %d epochs", ds.name, k, PRE_EPOCHS))
+  end
+  local pca = ae.PCA(pool.x, SIZES[#SIZES])
+  local test_pca = pca:transform(test.x)
+  L:say("  (%.0f s of pretraining and PCA)", ae.clock() - t0)
+
+  local makers = {
+    raw = function() return ae.Sequential { ae.Dense(784, CLASSES) } end,
+    pca = function() return ae.Sequential { ae.Dense(SIZES[#SIZES], CLASSES) } end,
+    random = function()
+      return ae.Sequential { ae.Dense(784, 256), ae.Sigmoid(), ae.Dense(256, 64), ae.Sigmoid(), ae.Dense(64, CLASSES) }
+    end,
+    -- copies: each run starts from the pretrained weights, and fine-tuning one
+    -- does not move the encoders the next run starts from
+    frozen = function()
+      local net = ae.Sequential { sae[1]:copy(), sae[2]:copy(), ae.Dense(64, CLASSES) }
+      return net:freeze(1, 4)
+    end,
+    sae = function() return ae.Sequential { sae[1]:copy(), sae[2]:copy(), ae.Dense(64, CLASSES) } end,
+    sdae = function() return ae.Sequential { sdae[1]:copy(), sdae[2]:copy(), ae.Dense(64, CLASSES) } end,
+  }
+  for _, row in ipairs(ROWS) do r[row.key] = {}; r.pred[row.key] = {} end
+  local t_clf = ae.clock()
+  for _, n in ipairs(counts) do
+    for _, seed in ipairs(SEEDS) do
+      local x, y = labelled(pool, n, seed)
+      local px = nil
+      for _, row in ipairs(ROWS) do
+        ae.seed(100 * seed + 1) -- each row starts from the same generator state
+        local net = makers[row.key]()
+        local xin, tx = x, test.x
+        if row.key == "pca" then
+          px = px or pca:transform(x)
+          xin, tx = px, test_pca
+        end
+        train_classifier(net, xin, y, row.softmax_only and LR_SOFTMAX or LR)
+        local pred = net:predict(tx)
+        local acc = ae.metrics.accuracy(pred, test.y)
+        r[row.key][n] = r[row.key][n] or {}
+        table.insert(r[row.key][n], acc)
+        if seed == SEEDS[1] then r.pred[row.key][n] = pred end
+        if row.key == "random" and n == FEW[2] and seed == SEEDS[1] then r.random_net = net end
+        if row.key == "sae" and n == FEW[2] and seed == SEEDS[1] then r.sae_net = net end
+      end
+    end
+    local line = {}
+    for _, row in ipairs(ROWS) do
+      local m, s = mean_sd(r[row.key][n])
+      line[#line + 1] = string.format("%s %.1f±%.1f", row.key, 100 * m, 100 * s)
+    end
+    L:say("  %s labels: %s", ae.commas(n), table.concat(line, ", "))
+  end
+  r.classifier_seconds = ae.clock() - t_clf
+  L:save_model(r.sae_net, ds.name .. " stacked AE fine-tuned on " .. FEW[2] .. " labels")
+  r.sae_encoders, r.sdae_encoders = sae, sdae
+  info[ds.key] = { test = test }
+
+  -- Figure: accuracy against labels, log x, mean ± sd over the seeds.
+  local series = {}
+  for _, row in ipairs(ROWS) do
+    local ys, es = {}, {}
+    for i, n in ipairs(counts) do
+      ys[i], es[i] = mean_sd(r[row.key][n])
+      ys[i], es[i] = 100 * ys[i], 100 * es[i]
+    end
+    series[#series + 1] = { label = row.name, x = counts, y = ys, err = es }
+  end
+  local lo = 100
+  for _, s in ipairs(series) do for _, v in ipairs(s.y) do lo = math.min(lo, v) end end
+  L:figure(ds.key .. "_accuracy.png", string.format("%s: test accuracy against the number of labelled training " ..
+    "images (log scale), mean ± standard deviation over %d seeds, one line per classifier", ds.name, #SEEDS),
+    ae.plot.series(series, { out = L:path(ds.key .. "_accuracy.png"), logscale = "x", xtics = counts,
+      xrange = { counts[1] / 1.5, counts[3] * 1.5 }, yrange = { math.floor(lo / 5) * 5 - 5, 100 },
+      key = "bottom right", xlabel = "labelled training images", ylabel = "test accuracy (%)",
+      title = string.format("%s: accuracy against labels (%d seeds, mean ± sd)", ds.name, #SEEDS) }))
+
+  -- Figure: the best classifier's confusion matrix at the middle label count.
+  local best, best_acc = nil, -1
+  for _, row in ipairs(ROWS) do
+    local m = mean_sd(r[row.key][FEW[2]])
+    if m > best_acc then best, best_acc = row, m end
+  end
+  r.best = best
+  local cm = ae.metrics.confusion(r.pred[best.key][FEW[2]], test.y, CLASSES)
+  r.confusion = cm
+  L:figure(ds.key .. "_confusion.png", string.format("%s: confusion matrix on the test set of the best classifier " ..
+    "at %s labels (%s, seed %d): rows true class, columns predicted, shade the share of the row", ds.name,
+    ae.commas(FEW[2]), best.name, SEEDS[1]),
+    ae.plot.confusion(cm, { out = L:path(ds.key .. "_confusion.png"), classes = train.classes,
+      title = string.format("%s, %s labels: %s (%.1f%%)", ds.name, ae.commas(FEW[2]), best.name,
+        100 * ae.metrics.accuracy(r.pred[best.key][FEW[2]], test.y)) }))
+
+  -- Figure: first-layer filters, pretrained against random.
+  local function filters(layer, k)
+    local W = layer:parameters()[1]
+    return ae.plot.stretch_rows(W:narrow(1, 1, k))
+  end
+  local K = 12
+  local init = ae.Dense(784, 256) -- what the random network starts from
+  L:figure(ds.key .. "_filters.png", string.format("%s: the first %d of the 256 first-layer filters (input weights " ..
+    "as 28×28 images, each stretched to its own range): random initial weights; the random-init network after " ..
+    "training on %s labels; the stacked AE's and the stacked DAE's after pretraining alone (no labels)",
+    ds.name, K, ae.commas(FEW[2])),
+    ae.plot.image_rows({
+      { "random init", filters(init, K) },
+      { "random, " .. ae.commas(FEW[2]) .. " labels", filters(r.random_net:layers()[1], K) },
+      { "stacked AE", filters(sae[1]:layers()[1], K) },
+      { "stacked DAE", filters(sdae[1]:layers()[1], K) },
+    }, { out = L:path(ds.key .. "_filters.png"), n = K, left = 190,
+      title = ds.name .. ": first-layer filters, random against pretrained" }))
+
+  for _, row in ipairs(ROWS) do
+    for _, n in ipairs(counts) do
+      local m, s = mean_sd(r[row.key][n])
+      local label = n == N and "all" or tostring(n)
+      L:metric(string.format("%s_%s_%s_accuracy", ds.key, row.key, label), m,
+        string.format("%s, %s, %s labels: mean test accuracy over %d seeds", ds.name, row.name, ae.commas(n), #SEEDS))
+      L:metric(string.format("%s_%s_%s_sd", ds.key, row.key, label), s,
+        string.format("%s, %s, %s labels: its standard deviation", ds.name, row.name, ae.commas(n)))
+    end
+  end
+  L:metric(ds.key .. "_pretrain_seconds", r.pretrain_seconds, ds.name .. ": seconds of pretraining (both stacks) and PCA")
+  L:metric(ds.key .. "_classifier_seconds", r.classifier_seconds, ds.name .. ": seconds training and testing every classifier")
+  L:save()
+end
+
+-- The table: both data sets, every row, every label count.
+local function cell(list)
+  local m, s = mean_sd(list)
+  return string.format("%.1f ± %.1f", 100 * m, 100 * s)
+end
+local head = { "| classifier |" }
+local rule = { "|---|" }
+for _, ds in ipairs(datasets) do
+  for i, n in ipairs(R[ds.key].counts) do
+    head[#head + 1] = string.format(" %s, %s |", ds.name, i == 3 and ("all " .. ae.commas(n)) or ae.commas(n))
+    rule[#rule + 1] = "---:|"
+  end
+end
+local lines = { table.concat(head), table.concat(rule) }
+for _, row in ipairs(ROWS) do
+  local cells = { "| " .. row.name .. " |" }
+  for _, ds in ipairs(datasets) do
+    for _, n in ipairs(R[ds.key].counts) do cells[#cells + 1] = " " .. cell(R[ds.key][row.key][n]) .. " |" end
+  end
+  lines[#lines + 1] = table.concat(cells)
+end
+L:section(string.format("Test accuracy (%%), mean ± standard deviation over %d seeds, by labelled training images",
+  #SEEDS), table.concat(lines, "\n"))
+L:say("\n%s", table.concat(lines, "\n"))
+
+L:section("What the figures show", table.concat({
+  "- `*_accuracy.png`: test accuracy of the six classifiers against the number of labelled images, on a log " ..
+    "scale; the bars are ± one standard deviation over the seeds (the labelled subset and the initial weights " ..
+    "change with the seed; the pretraining does not).",
+  "- `*_confusion.png`: where the best classifier at " .. ae.commas(FEW[2]) .. " labels goes wrong: each row is a " ..
+    "true class, each column the class predicted, the count in each cell and its shade the share of the row.",
+  "- `*_filters.png`: input weights of the first 12 hidden units as images. Random initial weights are noise; " ..
+    "training on " .. ae.commas(FEW[2]) .. " labels smooths them into faint templates of whole images; the " ..
+    "autoencoders, from the images alone, learn more local features: strokes and blobs on the digits, edges and " ..
+    "parts of garments on Fashion-MNIST. That structure is what the fine-tuned classifiers start from.",
+}, "\n"))
+
+L:section("Departures from the course", table.concat({
+  string.format("- Data: a pool of %s training images per data set (MNIST: the workbench's %s digits; " ..
+    "Fashion-MNIST: %s drawn once from its 60,000), so the whole lesson runs in minutes on two cores; the course " ..
+    "pretrains on all 60,000. \"All labels\" means all of that pool. Test sets: %s MNIST and %s Fashion-MNIST images.",
+    ae.commas(POOL), ae.commas(R.mnist.pool), ae.commas(R.fashion.pool), ae.commas(R.mnist.test),
+    ae.commas(R.fashion.test)),
+  string.format("- Sizes 784-256-64 with sigmoid units, %d epochs per pretraining level (Adam, lr 1e-3, batch " ..
+    "64), and for the classifiers Adam with lr %g for whole networks and %g where only a softmax layer trains, " ..
+    "batch %d, %d, %d and %d epochs for %s, %s and all labels: this lesson's own choices; the decks give no " ..
+    "sizes or schedules for this exercise.", PRE_EPOCHS, LR, LR_SOFTMAX, BATCH, epochs_for(FEW[1]),
+    epochs_for(FEW[2]), epochs_for(POOL), ae.commas(FEW[1]), ae.commas(FEW[2])),
+  "- The classifier on top is a softmax layer trained with cross-entropy; the slides also mention an SVM.",
+  "- Each data set's two stacks are pretrained once (seed 7); the seeds vary the labelled subset, the " ..
+    "classifier's initial weights and its training, so the ± does not include pretraining's own variation.",
+  "- No validation set and no early stopping: each classifier trains a fixed number of epochs.",
+}, "\n"))
+
+-- The answer, from this run's numbers.
+local findings = {}
+local function m_of(dk, row, n) return (mean_sd(R[dk][row][n])) end
+for _, ds in ipairs(datasets) do
+  local r, dk = R[ds.key], ds.key
+  local few, mid, all = r.counts[1], r.counts[2], r.counts[3]
+  local function best_pre(n)
+    local b, v = nil, -1
+    for _, k in ipairs { "frozen", "sae", "sdae" } do
+      local m = m_of(dk, k, n)
+      if m > v then b, v = k, m end
+    end
+    return b, v
+  end
+  local parts = {}
+  for _, n in ipairs { few, mid, all } do
+    local b, v = best_pre(n)
+    local rnd = m_of(dk, "random", n)
+    local _, sd_r = mean_sd(r.random[n])
+    local _, sd_b = mean_sd(r[b][n])
+    local gap = 100 * (v - rnd)
+    local noise = 100 * math.max(sd_r, sd_b)
+    local verdict
+    if gap > 2 * noise and gap >= 0.5 then verdict = "pretraining helps"
+    elseif gap < -2 * noise and gap <= -0.5 then verdict = "pretraining hurts"
+    else verdict = "no clear difference (within twice the larger standard deviation)" end
+    local name
+    for _, row in ipairs(ROWS) do if row.key == b then name = row.name end end
+    parts[#parts + 1] = string.format("%s labels: best pretrained (%s) %.1f%% against random init %.1f%%, %+.1f " ..
+      "points — %s", n == all and ("all " .. ae.commas(n)) or ae.commas(n), name, 100 * v, 100 * rnd, gap, verdict)
+  end
+  findings[#findings + 1] = string.format("- %s: %s.", ds.name, table.concat(parts, "; "))
+  -- where the gain of pretraining (best of the two fine-tuned stacks over random init) peaks
+  local gains, peak = {}, 1
+  for i, n in ipairs { few, mid, all } do
+    gains[i] = 100 * (math.max(m_of(dk, "sae", n), m_of(dk, "sdae", n)) - m_of(dk, "random", n))
+    if gains[i] > gains[peak] then peak = i end
+  end
+  local names = { ae.commas(few), ae.commas(mid), "all " .. ae.commas(all) }
+  local where
+  if gains[peak] <= 0 then
+    where = "pretraining does not beat random initialization at any of these label counts in this run"
+  else
+    where = string.format("the gain is largest at %s labels%s", names[peak],
+      gains[3] < gains[peak] - 0.25 and string.format(" and shrinks to %+.1f once every image is labelled", gains[3])
+      or " and does not shrink with all labels")
+  end
+  findings[#findings + 1] = string.format("- %s, when pretraining pays: the better fine-tuned stack against random " ..
+    "init, %+.1f, %+.1f and %+.1f points at %s, %s and %s labels; %s.", ds.name, gains[1], gains[2], gains[3],
+    names[1], names[2], names[3], where)
+  local fz, ft = m_of(dk, "frozen", all), m_of(dk, "sae", all)
+  local fz1, ft1 = m_of(dk, "frozen", few), m_of(dk, "sae", few)
+  findings[#findings + 1] = string.format("- %s, frozen codes against fine-tuning the same stack: %.1f%% against " ..
+    "%.1f%% at %s labels, %.1f%% against %.1f%% with all: %s.", ds.name, 100 * fz1, 100 * ft1, ae.commas(few),
+    100 * fz, 100 * ft, ft - fz > 0.005 and
+    "letting the labels adjust the pretrained layers pays once there are enough of them" or
+    "the frozen codes keep up with fine-tuning here")
+  local sd_, sa = m_of(dk, "sdae", mid), m_of(dk, "sae", mid)
+  local raw, pc = m_of(dk, "raw", mid), m_of(dk, "pca", mid)
+  findings[#findings + 1] = string.format("- %s at %s labels: denoising stack %.1f%% against plain stack %.1f%% " ..
+    "(%+.1f points); the linear baselines: raw pixels %.1f%%, PCA codes %.1f%%.", ds.name, ae.commas(mid),
+    100 * sd_, 100 * sa, 100 * (sd_ - sa), 100 * raw, 100 * pc)
+end
+do
+  local v = m_of("mnist", "sae", R.mnist.counts[3])
+  local d = m_of("mnist", "sdae", R.mnist.counts[3])
+  findings[#findings + 1] = string.format("- Anchors, as context and not as targets (they train on all 60,000 " ..
+    "MNIST labels, larger networks and far longer): UFLDL's stacked autoencoder exercise reaches 97.6%% after " ..
+    "fine-tuning; Vincent et al. (2010) report 1.28%% error (98.7%%) for stacked denoising autoencoders. Ours, " ..
+    "on %s MNIST labels: %.1f%% (stacked AE) and %.1f%% (denoising), fine-tuned.", ae.commas(R.mnist.counts[3]),
+    100 * v, 100 * d)
+end
+local best_m, best_f = R.mnist.best, R.fashion.best
+findings[#findings + 1] = string.format("- Best at %s labels: %s on MNIST, %s on Fashion-MNIST (the confusion " ..
+  "matrices).", ae.commas(FEW[2]), best_m.name, best_f.name)
+local total = ae.clock() - t_lesson
+findings[#findings + 1] = string.format("- Run time: %.0f s in all (MNIST: %.0f s pretraining, %.0f s classifiers; " ..
+  "Fashion-MNIST: %.0f s and %.0f s).", total, R.mnist.pretrain_seconds, R.mnist.classifier_seconds,
+  R.fashion.pretrain_seconds, R.fashion.classifier_seconds)
+L:say("\nWhat the numbers say:\n%s", table.concat(findings, "\n"))
+L:section("What the numbers say", table.concat(findings, "\n"))
+L:metric("seeds", #SEEDS, "seeds per classifier and label count")
+L:metric("pool", POOL, "training pool per data set (unlabelled images; all labels = this many)")
+L:metric("seconds", total, "seconds for the whole lesson")
+L:finish()
