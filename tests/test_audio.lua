@@ -255,3 +255,60 @@ function TestAudio:testDebianSpeechPackagesRead()
   local x = A.read(p, { rate = 16000 })
   lu.assertTrue(math.abs(x:size(1) - 2 * info.frames) <= 2)
 end
+
+function TestAudio:testSpectrogramAndWaveformFigures()
+  if not ae.plot.available() then lu.skip("gnuplot is not installed") end
+  local x = sine(8000, 8000, 1000)
+  local noisy = x + ae.randn(8000) * 0.1
+  local p = self.dir .. "/spec.png"
+  lu.assertEquals(ae.plot.spectrogram({ { "noisy", noisy }, { "clean", x } }, { out = p, rate = 8000, title = "t" }), p)
+  local w, h = H.png_size(p)
+  lu.assertEquals({ w, h }, { 900, 60 + 2 * 210 })
+  local gp = H.read(self.dir .. "/spec.gp")
+  lu.assertStrContains(gp, "set cbrange [-80:0]")
+  lu.assertStrContains(gp, "'noisy'")
+  local q = self.dir .. "/wave.png"
+  lu.assertEquals(ae.plot.waveform(x, { out = q }), q)
+  lu.assertNotNil(H.png_size(q))
+  H.error_containing(lu, "did you mean 'rate'", ae.plot.spectrogram, x, { out = p, rates = 8000 })
+  H.error_containing(lu, "row 1 must be {label, signal [N]}", ae.plot.waveform, { { "x", ae.zeros(3, 2) } }, { out = q })
+end
+
+-- The prepared speech (quick set): three languages, test sentences never in
+-- training, every signal at 8 kHz and not silent, training and test noise apart.
+function TestAudio:testSpeechDataQuickSet()
+  local d, err = ae.data.speech { quick = true }
+  if not d then
+    if tostring(err):find("needs the Debian packages", 1, true) then lu.skip(err) end
+    lu.fail(err)
+  end
+  lu.assertEquals(d.rate, 8000)
+  local langs, train_text = {}, {}
+  for _, u in ipairs(d.train) do
+    langs[u.lang] = true
+    train_text[u.text] = true
+    lu.assertTrue(u.x:size(1) > 4000 and u.x:abs():max() > 0.05, u.file)
+  end
+  lu.assertEquals(langs, { es = true, pt = true, en = true })
+  for _, u in ipairs(d.test) do lu.assertNil(train_text[u.text], "a test sentence is in training: " .. u.text) end
+  local sources = {}
+  for _, r in ipairs(d.real) do sources[r.source] = true end
+  lu.assertEquals(sources, { asterisk = true, pocketsphinx = true })
+  for _, kind in ipairs { "white", "pink", "brown", "babble" } do
+    local a, b = d.noise.train[kind], d.noise.test[kind]
+    lu.assertTrue(a:size(1) >= 8 * 8000 and b:size(1) >= 8 * 8000, kind)
+    local n = math.min(a:size(1), b:size(1))
+    lu.assertTrue(math.abs(ae.audio.sisdr(a:narrow(1, 1, n), b:narrow(1, 1, n))) > 10 or
+      ae.audio.sisdr(a:narrow(1, 1, n), b:narrow(1, 1, n)) < -10, kind .. ": training and test noise are alike")
+  end
+  -- pink noise has more power below 500 Hz than white noise, brown more still
+  local function low_share(x)
+    local S = ae.audio.stft(x:narrow(1, 1, 16000), { n_fft = 256 })
+    local p = (S.mag * S.mag):mean(1):totable()[1]
+    local low, all = 0, 0
+    for f, v in ipairs(p) do all = all + v; if f <= 17 then low = low + v end end -- 16 bins · 31.25 Hz
+    return low / all
+  end
+  local w, pk, br = low_share(d.noise.test.white), low_share(d.noise.test.pink), low_share(d.noise.test.brown)
+  lu.assertTrue(w < pk and pk < br, string.format("low-frequency share white %.2f, pink %.2f, brown %.2f", w, pk, br))
+end
