@@ -9,7 +9,8 @@
 -- on synthetic voices only (espeak-ng speaking Spanish, Portuguese and
 -- English) mixed with white, pink, brown and babble noise at 0, 5 and 10 dB,
 -- and tested on held-out synthetic sentences and on real human recordings,
--- against two methods people use: spectral subtraction and sox's noisered.
+-- against two methods people use: spectral subtraction and sox's noisered;
+-- and, for comparison, the same network on raw waveform frames.
 --
 --   ./aelab lessons/14_audio.lua [epochs]   (default 8 epochs; a few minutes)
 --   ./aelab --quick lessons/14_audio.lua     (a small set, 2 epochs; seconds)
@@ -30,8 +31,9 @@ local RATE, N_FFT, HOP, CONTEXT = 8000, 256, 128, 3 -- 32 ms frames, 16 ms hop, 
 local F = N_FFT // 2 + 1
 local SNRS = { 0, 5, 10 }
 local KINDS = { "white", "pink", "brown", "babble" }
-local METHODS = { { key = "dae", name = "DAE (ours)" }, { key = "specsub", name = "spectral subtraction" },
-  { key = "sox", name = "sox noisered" } }
+local METHODS = { { key = "dae", name = "spectral DAE" }, { key = "wave", name = "waveform DAE" },
+  { key = "specsub", name = "spectral subtraction" }, { key = "sox", name = "sox noisered" } }
+local WF, WC = 256, 128 -- the waveform DAE: 256 samples out, 128 more each side in (64 ms in all)
 local SS_ALPHA, SS_FLOOR = 2, 0.01 -- over-subtraction and spectral floor (on power)
 local SOX_AMOUNT = "0.21"          -- noisered's default amount
 local PROFILE_SECONDS = 1          -- the noise-only clip each baseline is given
@@ -44,8 +46,9 @@ L:say("Speech: espeak-ng voices (es, pt, en) for training and testing, real reco
 local t_data = ae.clock()
 local data, err = ae.data.speech { quick = quick }
 if not data then error(err, 0) end
+local data_seconds = ae.clock() - t_data
 L:say("  %d training and %d test utterances of synthetic speech, %d real recordings (%d Hz), in %.1f s",
-  #data.train, #data.test, #data.real, data.rate, ae.clock() - t_data)
+  #data.train, #data.test, #data.real, data.rate, data_seconds)
 L:say("  (cached in %s)", data.dir)
 
 local function rms(x) return math.sqrt((x * x):sum() / x:numel()) end
@@ -88,9 +91,11 @@ end
 ---------------------------------------------------------------------------
 local t_train0 = ae.clock()
 local ins, outs, frames = {}, {}, 0
+local mixtures = {} -- kept for the waveform DAE below: the same noisy and clean pairs
 for i, u in ipairs(data.train) do
   local kind = KINDS[(i - 1) % #KINDS + 1]
   local noisy, clean = mix(u.x, data.noise.train[kind], SNRS[math.random(#SNRS)])
+  mixtures[i] = { noisy = noisy, clean = clean }
   local S, x = features(noisy)
   ins[i], outs[i] = x, target_gain(S, clean)
   frames = frames + x:size(1)
@@ -137,6 +142,72 @@ local train_seconds = ae.clock() - t_train0
 L:save_model(net, "speech DAE")
 X, Y, Xtr, Ytr = nil, nil, nil, nil
 collectgarbage()
+
+---------------------------------------------------------------------------
+-- The same idea on raw samples: a denoising autoencoder on waveform frames.
+-- In: 512 noisy samples (the signal scaled to RMS 1); out: the clean middle
+-- 256; frames every 128 samples, the overlapping outputs averaged.
+---------------------------------------------------------------------------
+local t_wave0 = ae.clock()
+local function wave_in(noisy)
+  local scale = 1 / math.max(rms(noisy), 1e-8)
+  return ae.audio.frames(noisy * scale, { size = WF + 2 * WC, hop = WF // 2 }), scale
+end
+local function wave_target(clean, scale, T)
+  local body = (clean * scale):narrow(1, WC + 1, clean:size(1) - WC)
+  return ae.audio.frames(body, { size = WF, hop = WF // 2 }):narrow(1, 1, T)
+end
+local wins, wouts, wframes = {}, {}, 0
+for i, m in ipairs(mixtures) do
+  local x, scale = wave_in(m.noisy)
+  wins[i], wouts[i] = x, wave_target(m.clean, scale, x:size(1))
+  wframes = wframes + x:size(1)
+end
+mixtures = nil
+local WX, WY = ae.zeros(wframes, WF + 2 * WC), ae.zeros(wframes, WF)
+do
+  local row = 1
+  for i = 1, #wins do
+    local n = wins[i]:size(1)
+    WX:narrow(1, row, n):copy(wins[i])
+    WY:narrow(1, row, n):copy(wouts[i])
+    row = row + n
+  end
+end
+wins, wouts = nil, nil
+local wval = wframes // 10
+local wave_net = ae.Autoencoder {
+  encoder = { ae.Dense(WF + 2 * WC, HIDDEN), ae.ReLU(), ae.Dense(HIDDEN, CODE), ae.ReLU() },
+  decoder = { ae.Dense(CODE, HIDDEN), ae.ReLU(), ae.Dense(HIDDEN, WF) },
+}
+wave_net:compile { loss = "mse", optimizer = ae.optim.Adam { lr = 1e-3 } }
+L:say("\nThe waveform DAE: %d noisy samples → %d → %d → %d → %d clean samples (linear), %s parameters, " ..
+  "%s frames, %d epochs", WF + 2 * WC, HIDDEN, CODE, HIDDEN, WF, ae.commas(wave_net:param_count()),
+  ae.commas(wframes - wval), epochs)
+local wave_history = wave_net:fit(WX:narrow(1, 1, wframes - wval), { target = WY:narrow(1, 1, wframes - wval),
+  epochs = epochs, batch = 256, verbose = false,
+  validation = { x = WX:narrow(1, wframes - wval + 1, wval):clone(), target = WY:narrow(1, wframes - wval + 1, wval):clone() },
+  on_epoch = function(e, h)
+    if e == epochs or e % 4 == 0 then
+      L:say("    epoch %2d: sample MSE train %.4f, validation %.4f (the clean samples' own mean square is about 1)",
+        e, h.loss[e], h.val_loss[e])
+    end
+  end })
+local wave_seconds = ae.clock() - t_wave0
+L:save_model(wave_net, "waveform DAE")
+WX, WY = nil, nil
+collectgarbage()
+
+local function wave_clean(noisy)
+  local x, scale = wave_in(noisy)
+  local y = wave_net:forward(x)
+  local T = y:size(1)
+  local body = ae.audio.overlap_add(y, { hop = WF // 2, length = (T - 1) * (WF // 2) + WF })
+  local out = ae.zeros(noisy:size(1))
+  local n = math.min(body:size(1), noisy:size(1) - WC)
+  out:narrow(1, WC + 1, n):copy(body:narrow(1, 1, n))
+  return out / scale
+end
 
 ---------------------------------------------------------------------------
 -- The three ways to clean a noisy signal.
@@ -198,7 +269,7 @@ local R = {} -- R[set][snr][method] = {sisdr = sum, segsnr = sum, n}; method "no
 local by_kind = {} -- by_kind[kind][method] = sum of SI-SDR improvement, n
 local listen = {}
 -- which ones, each in its own noise: tag → noise kind
-local LISTEN_TAGS = quick and { es = "pink", asterisk = "white" } or
+local LISTEN_TAGS = quick and { es = "white", asterisk = "white" } or
   { es = "pink", pt = "babble", en = "white", asterisk = "white", pocketsphinx = "brown" }
 -- Cleaning one utterance is a few hundred frames: one thread does it faster
 -- than two (waking the second costs more than it saves, on a busy machine
@@ -206,7 +277,7 @@ local LISTEN_TAGS = quick and { es = "pink", asterisk = "white" } or
 local threads = ae.threads()
 ae.threads(1)
 local t_test0 = ae.clock()
-local time_used = { dae = 0, specsub = 0, sox = 0 }
+local time_used = { dae = 0, wave = 0, specsub = 0, sox = 0 }
 for _, set in ipairs(sets) do
   R[set.key] = {}
   for _, snr in ipairs(SNRS) do
@@ -219,6 +290,9 @@ for _, set in ipairs(sets) do
       local t = ae.clock()
       out.dae = dae_clean(noisy)
       time_used.dae = time_used.dae + ae.clock() - t
+      t = ae.clock()
+      out.wave = wave_clean(noisy)
+      time_used.wave = time_used.wave + ae.clock() - t
       t = ae.clock()
       out.specsub = specsub_clean(noisy, profile)
       time_used.specsub = time_used.specsub + ae.clock() - t
@@ -311,14 +385,17 @@ L:metric("train_utterances", #data.train, "training utterances (synthetic)")
 L:metric("test_synthetic", #data.test, "synthetic test utterances")
 L:metric("test_real", #data.real, "real test recordings")
 L:metric("val_loss", history.val_loss[#history.val_loss], "validation MSE of the gains")
-L:metric("train_seconds", train_seconds, "seconds to build the training set and train")
+L:metric("data_seconds", data_seconds, "seconds to load (or on first use prepare) the speech and noise")
+L:metric("train_seconds", train_seconds, "seconds to build the training set and train the spectral DAE")
+L:metric("wave_train_seconds", wave_seconds, "seconds to build the frames and train the waveform DAE")
 L:metric("test_seconds", test_seconds, "seconds to clean and measure every test mixture with every method")
 L:save()
 
 ---------------------------------------------------------------------------
 -- Files to listen to and figures.
 ---------------------------------------------------------------------------
-local listen_rows = { "| file prefix | speech | noise | SI-SDR noisy → DAE / spectral subtraction / sox (dB) |",
+local listen_rows = { "| file prefix | speech | noise | SI-SDR noisy → spectral DAE / waveform DAE / spectral " ..
+  "subtraction / sox (dB) |",
   "|---|---|---|---|" }
 for _, l in ipairs(listen) do
   local prefix = string.format("%s_%s_%ddB", l.tag, l.kind, LISTEN_SNR)
@@ -330,29 +407,32 @@ for _, l in ipairs(listen) do
   end
   wav("noisy", l.out.noisy)
   wav("dae", l.out.dae)
+  wav("wave", l.out.wave)
   wav("specsub", l.out.specsub)
   if l.out.sox then wav("sox", l.out.sox) end
   wav("clean", l.clean)
   local what = l.u.text and string.format("%s, espeak-ng %s+%s: \"%s\"", l.u.lang, l.u.voice, l.u.variant, l.u.text)
     or (l.u.file:match("[^/]+$") .. " (" .. l.u.source .. ")")
-  listen_rows[#listen_rows + 1] = string.format("| `%s_*.wav` | %s | %s at %d dB | %.1f → %.1f / %.1f / %s |", prefix,
-    what, l.kind, LISTEN_SNR, l.sisdr.noisy, l.sisdr.dae, l.sisdr.specsub,
+  listen_rows[#listen_rows + 1] = string.format("| `%s_*.wav` | %s | %s at %d dB | %.1f → %.1f / %.1f / %.1f / %s |",
+    prefix, what, l.kind, LISTEN_SNR, l.sisdr.noisy, l.sisdr.dae, l.sisdr.wave, l.sisdr.specsub,
     l.sisdr.sox and string.format("%.1f", l.sisdr.sox) or "—")
-  L:say("  sound: %s/%s_{noisy,dae,specsub,%sclean}.wav", L.final, prefix, l.out.sox and "sox," or "")
+  L:say("  sound: %s/%s_{noisy,dae,wave,specsub,%sclean}.wav", L.final, prefix, l.out.sox and "sox," or "")
   local rows_spec = { { "noisy (" .. l.kind .. ", " .. LISTEN_SNR .. " dB)", l.out.noisy },
-    { "DAE (ours)", l.out.dae }, { "spectral subtraction", l.out.specsub } }
+    { "spectral DAE", l.out.dae }, { "waveform DAE", l.out.wave }, { "spectral subtraction", l.out.specsub } }
   if l.out.sox then rows_spec[#rows_spec + 1] = { "sox noisered", l.out.sox } end
   rows_spec[#rows_spec + 1] = { "clean", l.clean }
   local fig = "spectrogram_" .. prefix .. ".png"
-  L:figure(fig, string.format("Spectrograms of %s: noisy, cleaned three ways, clean (dB, one scale)", prefix),
+  L:figure(fig, string.format("Spectrograms of %s: noisy, cleaned four ways, clean (dB, one scale)", prefix),
     ae.plot.spectrogram(rows_spec, { out = L:path(fig), rate = RATE, n_fft = N_FFT, hop = N_FFT // 4,
       title = prefix .. ": before, after, clean" }))
   local wf = "waveform_" .. prefix .. ".png"
-  L:figure(wf, string.format("Waveforms of %s: noisy, cleaned by the DAE, clean", prefix),
-    ae.plot.waveform({ { "noisy", l.out.noisy }, { "DAE (ours)", l.out.dae }, { "clean", l.clean } },
+  L:figure(wf, string.format("Waveforms of %s: noisy, cleaned by the two DAEs, clean", prefix),
+    ae.plot.waveform({ { "noisy", l.out.noisy }, { "spectral DAE", l.out.dae }, { "waveform DAE", l.out.wave },
+      { "clean", l.clean } },
       { out = L:path(wf), rate = RATE, title = prefix .. ": waveform before, after, clean" }))
 end
-L:section("Files to listen to", "Beside this report, for each: `_noisy`, `_dae` (ours), `_specsub`, `_sox` and " ..
+L:section("Files to listen to", "Beside this report, for each: `_noisy`, `_dae` (the spectral DAE), `_wave` (the " ..
+  "waveform DAE), `_specsub`, `_sox` and " ..
   "`_clean` WAV files (16-bit, 8 kHz).\n\n" .. table.concat(listen_rows, "\n"))
 
 -- SI-SDR improvement against input SNR, one line per method and set
@@ -367,8 +447,10 @@ end
 L:figure("improvement.png", "SI-SDR improvement against the input SNR, per method and test set",
   ae.plot.series(series, { out = L:path("improvement.png"), title = "SI-SDR improvement over the noisy input",
     xlabel = "input SNR (dB)", ylabel = "ΔSI-SDR (dB)", key = "below", size = { 800, 620 } }))
-L:figure("loss.png", "Training and validation MSE of the gains, per epoch",
-  ae.plot.history(history, { out = L:path("loss.png"), title = "speech DAE: MSE of the predicted gains" }))
+L:figure("loss.png", "The spectral DAE's training and validation MSE of the gains, per epoch",
+  ae.plot.history(history, { out = L:path("loss.png"), title = "spectral DAE: MSE of the predicted gains" }))
+L:figure("wave_loss.png", "The waveform DAE's training and validation MSE of the samples (signal at RMS 1), per epoch",
+  ae.plot.history(wave_history, { out = L:path("wave_loss.png"), title = "waveform DAE: MSE of the clean samples" }))
 
 ---------------------------------------------------------------------------
 -- What the numbers say, from this run's numbers.
@@ -391,7 +473,12 @@ for _, set in ipairs(sets) do
 end
 do
   local syn, real = avg("synthetic", "dae", "sisdr"), avg("real", "dae", "sisdr")
-  findings[#findings + 1] = string.format("- Generalization: the DAE, trained on espeak-ng voices only, gains " ..
+  local wsyn, wreal = avg("synthetic", "wave", "sisdr"), avg("real", "wave", "sisdr")
+  findings[#findings + 1] = string.format("- Spectral frames against raw samples: the same network shape gains %+.1f " ..
+    "dB (synthetic) and %+.1f dB (real) on log-spectral frames, %+.1f and %+.1f dB on waveform frames: %s", syn, real,
+    wsyn, wreal, (syn + real) > (wsyn + wreal) and "the spectrum, where speech and noise sit in different bins, " ..
+    "is the easier place to separate them." or "here the raw samples did as well.")
+  findings[#findings + 1] = string.format("- Generalization: the spectral DAE, trained on espeak-ng voices only, gains " ..
     "%+.1f dB on held-out synthetic sentences and %+.1f dB on real human speech: %s", syn, real,
     real >= syn - 1 and "it carries over to real voices almost whole." or
     string.format("%.1f dB of its gain is lost on real voices, which it has never heard.", syn - real))
@@ -416,10 +503,10 @@ do
   end
 end
 findings[#findings + 1] = string.format("- Time: data %.0f s (cached after the first run), training set and %d " ..
-  "epochs %.0f s, testing %.0f s (of which the DAE %.1f s, spectral subtraction %.1f s, sox %.1f s, for %d " ..
-  "mixtures each).", ae.clock() - t_data - train_seconds - test_seconds - (ae.clock() - t_test0 - test_seconds),
-  epochs, train_seconds, test_seconds, time_used.dae, time_used.specsub, time_used.sox,
-  (#data.test + #data.real) * #SNRS)
+  "epochs %.0f s (of which the waveform DAE %.0f s), testing %.0f s (the spectral DAE %.1f s, the waveform DAE " ..
+  "%.1f s, spectral subtraction %.1f s, sox %.1f s, for %d mixtures each).", data_seconds, epochs,
+  train_seconds + wave_seconds, wave_seconds, test_seconds, time_used.dae, time_used.wave, time_used.specsub,
+  time_used.sox, (#data.test + #data.real) * #SNRS)
 L:say("\nWhat the numbers say:\n%s", table.concat(findings, "\n"))
 
 L:section("How it was run", table.concat({
@@ -440,17 +527,19 @@ L:section("How it was run", table.concat({
     "asterisk-core-sounds-en-wav (Allison Smith, CC-BY-SA-3.0), pocketsphinx-testdata (CMU Sphinx test " ..
     "recordings, BSD-2; its LibriVox readings are public domain). Noise: white, pink (Kellet's filter), brown " ..
     "and babble (six utterances summed), training and test noise drawn separately.",
-  "- Not done: a second denoising autoencoder on raw waveform frames (ae.audio.frames and overlap_add are there " ..
-    "for it).",
+  string.format("- The waveform DAE: the same layer sizes on %d raw samples (the noisy signal scaled to RMS 1) in, " ..
+    "the clean middle %d out (linear), frames every %d samples, overlapping outputs averaged (ae.audio.frames and " ..
+    "overlap_add); the first %d samples of each output are left at zero.", WF + 2 * WC, WF, WF // 2, WC),
 }, "\n"))
 L:section("What the figures show", table.concat({
   "- `spectrogram_*.png`: time across, frequency up (0 to 4 kHz), colour the level in dB below the loudest bin " ..
-    "of the five panels: noisy, the DAE's output, spectral subtraction's, sox's, and the clean speech. Look for the " ..
+    "of the panels: noisy, the spectral DAE's output, the waveform DAE's, spectral subtraction's, sox's, and the " ..
+    "clean speech. Look for the " ..
     "harmonics (the horizontal ladders of voiced sounds) surviving, and for what is left between words, where the " ..
     "clean panel is dark.",
-  "- `waveform_*.png`: the same utterance as samples against time: noisy, the DAE's output, clean, on one scale.",
+  "- `waveform_*.png`: the same utterance as samples against time: noisy, the two DAEs' outputs, clean, on one scale.",
   "- `improvement.png`: the table's SI-SDR column as lines, one per method and test set.",
-  "- `loss.png`: the MSE of the predicted gains by epoch; where validation stops falling, more epochs only fit " ..
+  "- `loss.png`, `wave_loss.png`: the MSE of the predicted gains (samples) by epoch; where validation stops falling, more epochs only fit " ..
     "the training voices.",
 }, "\n"))
 L:section("What the numbers say", table.concat(findings, "\n"))

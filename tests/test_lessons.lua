@@ -389,7 +389,7 @@ function TestLesson14:testQuickRun()
   lu.assertTrue(os.time() - t0 <= 20, "the quick lesson took " .. (os.time() - t0) .. " s")
   for _, set in ipairs { "synthetic", "real" } do
     for _, snr in ipairs { 0, 5, 10 } do
-      for _, method in ipairs { "dae", "specsub", "sox" } do
+      for _, method in ipairs { "dae", "wave", "specsub", "sox" } do
         for _, measure in ipairs { "sisdr", "segsnr" } do
           local key = string.format("%s_%ddb_%s_%s_gain", set, snr, method, measure)
           local v = m[key]
@@ -402,9 +402,9 @@ function TestLesson14:testQuickRun()
   lu.assertTrue(m.synthetic_0db_dae_sisdr_gain > 0, "DAE made 0 dB synthetic speech worse")
   lu.assertTrue(m.synthetic_0db_specsub_sisdr_gain > 0, "spectral subtraction made 0 dB speech worse")
   local wavs = 0
-  for prefix in text:gmatch("sound: " .. dir:gsub("%p", "%%%0") .. "(%S+)_{noisy,dae,specsub,sox,clean}%.wav") do
+  for prefix in text:gmatch("sound: " .. dir:gsub("%p", "%%%0") .. "(%S+)_{noisy,dae,wave,specsub,sox,clean}%.wav") do
     local n
-    for _, kind in ipairs { "noisy", "dae", "specsub", "sox", "clean" } do
+    for _, kind in ipairs { "noisy", "dae", "wave", "specsub", "sox", "clean" } do
       local f = dir .. prefix .. "_" .. kind .. ".wav"
       local info = ae.audio.info(f)
       lu.assertNotNil(info, f .. " is missing or unreadable")
@@ -417,7 +417,7 @@ function TestLesson14:testQuickRun()
     lu.assertNotNil(png_size(dir .. "spectrogram_" .. prefix .. ".png"))
     lu.assertNotNil(png_size(dir .. "waveform_" .. prefix .. ".png"))
   end
-  lu.assertEquals(wavs, 10, "expected a synthetic and a real utterance, five files each")
+  lu.assertEquals(wavs, 12, "expected a synthetic and a real utterance, six files each")
   local report = read(dir .. "report.md")
   for _, s in ipairs { "## Improvement over the noisy input", "## Files to listen to", "## What the numbers say",
     "| 0 dB | real |", "| 10 dB | synthetic |" } do
@@ -427,5 +427,6 @@ function TestLesson14:testQuickRun()
   lu.assertEquals(m.epochs, 2)
   local net = assert(ae.load(dir .. "speech-dae.safetensors"))
   lu.assertEquals(net:forward(ae.rand(2, 903)):size(), { 2, 129 })
+  lu.assertEquals(assert(ae.load(dir .. "waveform-dae.safetensors")):forward(ae.rand(2, 512)):size(), { 2, 256 })
   lu.assertTrue(#figures >= 6)
 end

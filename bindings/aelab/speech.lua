@@ -64,7 +64,7 @@ local LANGS = { "es", "pt", "en" }
 -- How many utterances per language in each split, and seconds of noise.
 local SIZES = {
   full = { train = 150, test = 20, noise_train = 60, noise_test = 30, asterisk = 40, pocketsphinx = 10 },
-  quick = { train = 12, test = 2, noise_train = 10, noise_test = 8, asterisk = 3, pocketsphinx = 1 },
+  quick = { train = 12, test = 1, noise_train = 10, noise_test = 8, asterisk = 1, pocketsphinx = 1 },
 }
 
 function S.cache_dir(quick)
