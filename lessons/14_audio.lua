@@ -189,7 +189,7 @@ local wave_history = wave_net:fit(WX:narrow(1, 1, wframes - wval), { target = WY
   validation = { x = WX:narrow(1, wframes - wval + 1, wval):clone(), target = WY:narrow(1, wframes - wval + 1, wval):clone() },
   on_epoch = function(e, h)
     if e == epochs or e % 4 == 0 then
-      L:say("    epoch %2d: sample MSE train %.4f, validation %.4f (the clean samples' own mean square is about 1)",
+      L:say("    epoch %2d: sample MSE train %.4f, validation %.4f (the noisy input's mean square is 1)",
         e, h.loss[e], h.val_loss[e])
     end
   end })
@@ -483,13 +483,14 @@ do
     real >= syn - 1 and "it carries over to real voices almost whole." or
     string.format("%.1f dB of its gain is lost on real voices, which it has never heard.", syn - real))
   local lo, hi = mean_of(R.real[SNRS[1]].dae, "sisdr"), mean_of(R.real[SNRS[#SNRS]].dae, "sisdr")
-  findings[#findings + 1] = string.format("- Input SNR: on real speech the DAE gains %+.1f dB at %d dB and " ..
+  findings[#findings + 1] = string.format("- Input SNR: on real speech the spectral DAE gains %+.1f dB at %d dB and " ..
     "%+.1f dB at %d dB: %s", lo, SNRS[1], hi, SNRS[#SNRS],
     lo > hi and "the noisier the input, the more there is to take away." or
     "its gain does not shrink as the input gets cleaner.")
   local segd, segs = avg("real", "dae", "segsnr"), avg("real", "specsub", "segsnr")
   findings[#findings + 1] = string.format("- Segmental SNR on real speech (frames of speech only, clamped to " ..
-    "[-10, 35] dB): DAE %+.1f dB, spectral subtraction %+.1f dB%s.", segd, segs,
+    "[-10, 35] dB): spectral DAE %+.1f dB, waveform DAE %+.1f dB, spectral subtraction %+.1f dB%s.", segd,
+    avg("real", "wave", "segsnr"), segs,
     sox_ok and string.format(", sox %+.1f dB", avg("real", "sox", "segsnr")) or "")
   local worst, wv = nil, math.huge
   for _, kind in ipairs(KINDS) do
@@ -497,7 +498,7 @@ do
     if b and b.sum / b.n < wv then worst, wv = kind, b.sum / b.n end
   end
   if worst then
-    findings[#findings + 1] = string.format("- The hardest noise for the DAE is %s (%+.1f dB SI-SDR on average)%s",
+    findings[#findings + 1] = string.format("- The hardest noise for the spectral DAE is %s (%+.1f dB SI-SDR on average)%s",
       worst, wv, worst == "babble" and ": babble is speech itself, and a per-frame gain cannot tell one voice " ..
       "from another." or ".")
   end

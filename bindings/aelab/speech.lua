@@ -1,5 +1,5 @@
 -- Speech and noise for lesson 14, made from Debian packages on first use and
--- kept in the cache (<cache>/speech-v1, outside the repository):
+-- kept in the cache (<cache>/speech-v2, outside the repository):
 --
 --   synthetic speech  espeak-ng (GPL-3+) speaking generated sentences in its
 --                     Spanish, Portuguese and English voices, each utterance
@@ -21,7 +21,7 @@ local ae = require "aelab"
 local json = require "aelab.json"
 local sys = require "aelab.sys"
 
-local S = { RATE = 8000, VERSION = "speech-v1" }
+local S = { RATE = 8000, VERSION = "speech-v2" } -- a new version when the data change
 
 S.ASTERISK = "/usr/share/asterisk/sounds/en_US_f_Allison"
 S.POCKETSPHINX = "/usr/share/pocketsphinx/test/data"
@@ -30,7 +30,7 @@ S.POCKETSPHINX = "/usr/share/pocketsphinx/test/data"
 -- sentences from few words, in the course's three languages.
 local WORDS = {
   en = {
-    { "The old man", "My sister", "A small dog", "The teacher", "Our neighbour", "The children", "A tired nurse",
+    { "The old man", "My sister", "A small dog", "The teacher", "Our neighbour", "The child", "A tired nurse",
       "The baker" },
     { "found", "painted", "carried", "lost", "bought", "cleaned", "opened", "forgot" },
     { "a red box", "the heavy table", "three green apples", "an old letter", "the broken chair", "a warm coat",
@@ -39,7 +39,7 @@ local WORDS = {
       "behind the school.", "after the storm." },
   },
   es = {
-    { "El anciano", "Mi hermana", "Un perro pequeño", "La maestra", "Nuestro vecino", "Los niños", "Una enfermera",
+    { "El anciano", "Mi hermana", "Un perro pequeño", "La maestra", "Nuestro vecino", "El niño", "Una enfermera",
       "El panadero" },
     { "encontró", "pintó", "llevó", "perdió", "compró", "limpió", "abrió", "olvidó" },
     { "una caja roja", "la mesa pesada", "tres manzanas verdes", "una carta antigua", "la silla rota",
@@ -48,7 +48,7 @@ local WORDS = {
       "detrás de la escuela.", "después de la tormenta." },
   },
   pt = {
-    { "O velho", "A minha irmã", "Um cão pequeno", "A professora", "O nosso vizinho", "As crianças", "Uma enfermeira",
+    { "O velho", "A minha irmã", "Um cão pequeno", "A professora", "O nosso vizinho", "A criança", "Uma enfermeira",
       "O padeiro" },
     { "encontrou", "pintou", "levou", "perdeu", "comprou", "limpou", "abriu", "esqueceu" },
     { "uma caixa vermelha", "a mesa pesada", "três maçãs verdes", "uma carta antiga", "a cadeira partida",
