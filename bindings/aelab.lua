@@ -46,6 +46,8 @@ ae.optim = require "aelab.optim"
 -- PCA(x, k): exact PCA in the core (covariance by BLIS, LAPACK eigensolver).
 ae.pca = require "aelab.pca"
 ae.PCA = ae.pca.fit
+-- Sound: files, resampling, STFT, measures (aelab/audio.lua over core/audio.h).
+ae.audio = require "aelab.audio"
 ae.linalg = require "aelab.linalg"
 ae.json = require "aelab.json"
 -- Noise, schedules and penalties.

@@ -8,6 +8,7 @@
 --                (and mosaic, stretch_rows)
 --   charts.lua   history, latent, compare, series, histogram
 --                (and principal_axes, to2d)
+--   audio.lua    spectrogram, waveform (sound: lesson 14)
 --   normal.lua   the normal quantile Φ⁻¹ behind manifold's Gaussian grid
 local E = require "plots.engine"
 
@@ -19,8 +20,8 @@ local P = {
   quote = E.quote,
   normal_quantile = require("plots.normal").quantile,
 }
-local images, charts = require "plots.images", require "plots.charts"
-for _, part in ipairs { images, charts } do
+local images, charts, audio = require "plots.images", require "plots.charts", require "plots.audio"
+for _, part in ipairs { images, charts, audio } do
   for k, v in pairs(part) do P[k] = v end
 end
 

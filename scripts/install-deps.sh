@@ -13,7 +13,13 @@ packages=(
   libblis4-openmp
   libflame-dev      # LAPACK (PCA's eigensolver), BLIS' own; linked statically
   gnuplot-nox       # figures: pngcairo, pdfcairo, svg, dumb
-  libsndfile1-dev   # audio in
+  libsndfile1-dev   # sound files in and out (WAV, FLAC, Ogg)
+  libsoxr-dev       # resampling (the resampler sox itself uses)
+  libfftw3-dev      # the STFT (fftw3f, single precision)
+  sox               # lesson 14's baseline: sox noisered with a noise profile
+  espeak-ng         # lesson 14's training speech: es, pt and en voices
+  asterisk-core-sounds-en-wav  # lesson 14's real test speech, 8 kHz (CC-BY-SA-3.0)
+  pocketsphinx-testdata        # lesson 14's real test speech, 16 kHz
   lua-unit          # LuaUnit for the tests
   zlib1g-dev        # gzip'd IDX files
   libreadline-dev   # the REPL

@@ -416,3 +416,63 @@ function TestLesson10:testQuickRun()
   local net = assert(ae.load(dir .. "mnist-stacked-ae-fine-tuned-on-100-labels.safetensors"))
   lu.assertEquals(net:predict(ae.rand(3, 784)):size(), { 3 })
 end
+
+TestLesson14 = outdir {}
+
+-- Speech denoising: every WAV it names is there and readable at 8 kHz, the
+-- same length across noisy / cleaned / clean; the improvement table has a
+-- number for every input SNR × test set × method; the report says which
+-- files to listen to.
+function TestLesson14:testQuickRun()
+  local ae = require "aelab"
+  local out = self.out
+  -- the data are prepared on first use (a few seconds); only the lesson's own time is held to 20 s
+  assert(ae.data.speech { quick = true })
+  local t0 = os.time()
+  local dir, text, m, figures = run_lesson("14_audio", out)
+  -- under the sanitizers (make test-asan) everything runs a few times slower
+  local limit = bin:find("asan", 1, true) and 60 or 20
+  lu.assertTrue(os.time() - t0 <= limit, "the quick lesson took " .. (os.time() - t0) .. " s")
+  for _, set in ipairs { "synthetic", "real" } do
+    for _, snr in ipairs { 0, 5, 10 } do
+      for _, method in ipairs { "dae", "wave", "specsub", "sox" } do
+        for _, measure in ipairs { "sisdr", "segsnr" } do
+          local key = string.format("%s_%ddb_%s_%s_gain", set, snr, method, measure)
+          local v = m[key]
+          lu.assertTrue(type(v) == "number" and v == v and math.abs(v) < 60, key .. " = " .. tostring(v))
+        end
+      end
+    end
+  end
+  -- even two epochs on a small set improve on the noisy input at 0 dB
+  lu.assertTrue(m.synthetic_0db_dae_sisdr_gain > 0, "DAE made 0 dB synthetic speech worse")
+  lu.assertTrue(m.synthetic_0db_specsub_sisdr_gain > 0, "spectral subtraction made 0 dB speech worse")
+  local wavs = 0
+  for prefix in text:gmatch("sound: " .. dir:gsub("%p", "%%%0") .. "(%S+)_{noisy,dae,wave,specsub,sox,clean}%.wav") do
+    local n
+    for _, kind in ipairs { "noisy", "dae", "wave", "specsub", "sox", "clean" } do
+      local f = dir .. prefix .. "_" .. kind .. ".wav"
+      local info = ae.audio.info(f)
+      lu.assertNotNil(info, f .. " is missing or unreadable")
+      lu.assertEquals({ info.rate, info.channels, info.encoding }, { 8000, 1, "pcm16" })
+      n = n or info.frames
+      lu.assertEquals(info.frames, n, f .. ": not the length of the noisy file")
+      wavs = wavs + 1
+    end
+    lu.assertStrContains(read(dir .. "report.md"), "`" .. prefix .. "_*.wav`")
+    lu.assertNotNil(png_size(dir .. "spectrogram_" .. prefix .. ".png"))
+    lu.assertNotNil(png_size(dir .. "waveform_" .. prefix .. ".png"))
+  end
+  lu.assertEquals(wavs, 12, "expected a synthetic and a real utterance, six files each")
+  local report = read(dir .. "report.md")
+  for _, s in ipairs { "## Improvement over the noisy input", "## Files to listen to", "## What the numbers say",
+    "| 0 dB | real |", "| 10 dB | synthetic |" } do
+    lu.assertStrContains(report, s)
+  end
+  lu.assertNotNil(png_size(dir .. "improvement.png"))
+  lu.assertEquals(m.epochs, 2)
+  local net = assert(ae.load(dir .. "speech-dae.safetensors"))
+  lu.assertEquals(net:forward(ae.rand(2, 903)):size(), { 2, 129 })
+  lu.assertEquals(assert(ae.load(dir .. "waveform-dae.safetensors")):forward(ae.rand(2, 512)):size(), { 2, 256 })
+  lu.assertTrue(#figures >= 6)
+end

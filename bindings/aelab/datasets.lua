@@ -115,6 +115,11 @@ function data.mnist(o)
   return load_both(dir, digits, "MNIST", o)
 end
 
+-- speech{quick = bool} → lesson 14's speech and noise (aelab/speech.lua) | nil,
+-- message; made from Debian packages (espeak-ng, asterisk-core-sounds-en-wav,
+-- pocketsphinx-testdata) into the cache on first use.
+function data.speech(o) return require("aelab.speech").load(o) end
+
 -- letters() → {x = [32×35], chars = {"`", "a", ...}, image = {7, 5}}
 function data.letters()
   local x, chars = cdata.letters()
