@@ -403,12 +403,21 @@ static int l_cross_entropy(lua_State *L) {
   int N = z->shape[0], C = z->shape[1];
   if (ae_tensor_numel(t) != (size_t)N)
     return luaL_error(L, "cross_entropy: %d rows of logits but %d labels", N, (int)ae_tensor_numel(t));
-  const float *d = ae_tensor_data(t);
-  for (int i = 0; i < N; i++)
-    if (!(d[i] >= 0.0f && d[i] <= (float)(C - 1) && d[i] == (float)(int)d[i]))
-      return luaL_error(L, "cross_entropy: label %g in row %d is not a class 0..%d (labels are 0-based)",
-                        (double)d[i], i + 1, C - 1);
-  lua_pushnumber(L, N ? ae_loss_softmax_ce(NULL, ae_tensor_data(z), d, N, C, (double)N, 1) : 0.0 / 0.0);
+  ae_error_t e;
+  if (ae_loss_check_labels(ae_tensor_data(t), (size_t)N, C, "cross_entropy", &e)) return ae_lua_raise(L, &e);
+  lua_pushnumber(L, ae_loss_softmax_ce(NULL, ae_tensor_data(z), ae_tensor_data(t), N, C, (double)N, 1));
+  return 1;
+}
+
+/* check_labels(t, C, who) → t, or an error saying which label is not a
+ * 0-based class of C (the one check fit, the model and cross_entropy use) */
+static int l_check_labels(lua_State *L) {
+  ae_tensor_t *t = ae_lua_checktensor(L, 1);
+  int C = (int)luaL_checkinteger(L, 2);
+  ae_error_t e;
+  if (ae_loss_check_labels(ae_tensor_data(t), ae_tensor_numel(t), C, luaL_optstring(L, 3, "labels"), &e))
+    return ae_lua_raise(L, &e);
+  lua_settop(L, 1);
   return 1;
 }
 
@@ -436,6 +445,8 @@ int luaopen_aelab_model(lua_State *L) {
   lua_setfield(L, -2, "loss");
   lua_pushcfunction(L, l_cross_entropy);
   lua_setfield(L, -2, "cross_entropy");
+  lua_pushcfunction(L, l_check_labels);
+  lua_setfield(L, -2, "check_labels");
   ae_lua_pushis(L, &model_type);
   lua_setfield(L, -2, "is_model");
   lua_pushvalue(L, -2);

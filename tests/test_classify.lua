@@ -123,16 +123,41 @@ end
 
 function TestLabels:testOutOfRange()
   local m = small_classifier()
-  local err = H.error_containing(lu, "classes 1..3, but the model has 3 outputs (classes 0..2)", m.fit, m,
+  -- fit's message is the model's (one check)
+  local err = H.error_containing(lu, "fit: the labels: label 3 in row 3 is not a class 0..2", m.fit, m,
     ae.randn(4, 4), { target = ae.tensor { 1, 2, 3, 1 }, epochs = 1, verbose = false })
   lu.assertStrContains(err, "0-based")
-  H.error_containing(lu, "classes -1..1", m.fit, m, ae.randn(3, 4),
+  H.error_containing(lu, "label -1 in row 1 is not a class", m.fit, m, ae.randn(3, 4),
     { target = ae.tensor { -1, 0, 1 }, epochs = 1, verbose = false })
-  H.error_containing(lu, "is 1.5, not a whole class number", m.fit, m, ae.randn(2, 4),
+  H.error_containing(lu, "label 1.5 in row 2 is not a class", m.fit, m, ae.randn(2, 4),
     { target = ae.tensor { 0, 1.5 }, epochs = 1, verbose = false })
   -- the step itself checks too (a loop of one's own)
   H.error_containing(lu, "label 7 in row 2 is not a class 0..2", m.step, m, ae.randn(2, 4), ae.tensor { 0, 7 })
   H.error_containing(lu, "label 7 in row 2 is not a class 0..2", m.loss, m, ae.randn(2, 4), ae.tensor { 0, 7 })
+end
+
+function TestLabels:testCrossEntropyFunctionChecks()
+  -- the label check of ae.cross_entropy formats its number (it once raised "invalid option '%g'")
+  H.error_containing(lu, "cross_entropy: label 3 in row 2 is not a class 0..2", ae.cross_entropy, ae.randn(2, 3),
+    ae.tensor { 0, 3 })
+  H.error_containing(lu, "cross_entropy: label 0.5 in row 1", ae.cross_entropy, ae.randn(1, 3), ae.tensor { 0.5 })
+  -- no rows is an error, not NaN
+  H.error_containing(lu, "no labels (0 rows)", ae.cross_entropy, ae.zeros(0, 3), ae.zeros(0))
+  H.error_containing(lu, "2 or more classes", ae.cross_entropy, ae.randn(2, 1), ae.tensor { 0, 0 })
+end
+
+function TestLabels:testLossNeedsClassScores()
+  -- one output is no classifier; a Sigmoid's probabilities are no logits
+  local one = ae.Sequential { ae.Dense(4, 1) }
+  H.error_containing(lu, "2 or more classes", one.set_loss, one, "cross_entropy")
+  local sig = ae.Sequential { ae.Dense(4, 3), ae.Sigmoid() }
+  local err = H.error_containing(lu, "ends in Sigmoid", sig.compile, sig, { loss = "cross_entropy" })
+  lu.assertStrContains(err, "end with Dense(..., 3) or Softmax")
+  lu.assertEquals(sig:loss_name() ~= "cross_entropy", true)
+  -- Softmax at the end is fine
+  local sm = ae.Sequential { ae.Dense(4, 3), ae.Softmax() }
+  sm:set_loss("cross_entropy")
+  lu.assertEquals(sm:classes(), 3)
 end
 
 function TestLabels:testOneHotAndMissingTargetRefused()

@@ -6,6 +6,7 @@ local sys = require "aelab.sys"
 local Progress = require "aelab.progress"
 local guard = require "aelab.guard"
 local optcheck = require "aelab.optcheck"
+local Model = require "aelab.model"
 
 -- Every option fit knows, one a line in alphabetical order: a key not here
 -- is an error naming the nearest one (fit{epoch = 3} is a typo, not 10 epochs).
@@ -85,18 +86,10 @@ local function labels_of(model, what, t, n, level)
   if t:numel() ~= n then
     error(string.format("fit: %d samples but %d labels in the %s", n, t:numel(), what), level + 1)
   end
-  local lo, hi = t:min(), t:max()
   local v = t:reshape(n, 1)
-  if lo < 0 or hi > C - 1 then
-    error(string.format("fit: the %s hold classes %g..%g, but the model has %d outputs (classes 0..%d); labels " ..
-      "are 0-based, as ae.data's y: shift 1-based labels by 1, or give the last layer one output per class",
-      what, lo, hi, C, C - 1), level + 1)
-  end
-  for i, y in ipairs(v:reshape(n):totable()) do
-    if y ~= math.floor(y) then
-      error(string.format("fit: %s %d is %g, not a whole class number", what, i, y), level + 1)
-    end
-  end
+  -- the range and whole-number check is the model's own (C, one for every loss on labels)
+  local ok, err = pcall(Model.check_labels, v, C, "fit: the " .. what)
+  if not ok then error(err, level + 1) end
   return v
 end
 
