@@ -270,6 +270,21 @@ function TestFreeze:testFrozenLayerBitIdenticalAfterFit()
   end
 end
 
+function TestFreeze:testFrozenFlagsSurviveSaveAndLoad()
+  local m = ae.Sequential { ae.Dense(4, 3), ae.ReLU(), ae.Dense(3, 2) }
+  m:freeze(1)
+  local dir = H.tmpdir()
+  local path = dir .. "/frozen.safetensors"
+  lu.assertEquals(m:save(path), path)
+  local back = ae.load(path)
+  H.rmdir(dir)
+  lu.assertTrue(back:layers()[1]:is_frozen())
+  lu.assertFalse(back:layers()[3]:is_frozen())
+  local copy = m:copy()
+  lu.assertTrue(copy:layers()[1]:is_frozen())
+  lu.assertFalse(copy:layers()[3]:is_frozen())
+end
+
 function TestFreeze:testSummaryAndRanges()
   local m = ae.Sequential { ae.Dense(4, 3), ae.ReLU(), ae.Dense(3, 2) }
   m:freeze(1, 2)
@@ -283,15 +298,83 @@ function TestFreeze:testSummaryAndRanges()
 end
 
 function TestFreeze:testNothingFrozenUnchangedSteps()
-  -- a model with nothing frozen steps as before: the same weights from the same seed
-  local function run()
+  -- with nothing frozen, fit's steps are the plain loop's: gradient, then the
+  -- optimizer over the whole arena, batch by batch, bit for bit
+  local function model()
     ae.seed(5)
-    local m = ae.Sequential { ae.Dense(5, 4), ae.Tanh(), ae.Dense(4, 5) }
-    m:fit(ae.randn(32, 5), { epochs = 2, batch = 8, optimizer = ae.optim.Adam {}, verbose = false })
-    return bytes((m:parameters()))
+    return ae.Sequential { ae.Dense(5, 4), ae.Tanh(), ae.Dense(4, 5) }, ae.randn(32, 5)
   end
-  local a = run()
-  lu.assertEquals(run() == a, true)
+  local m, x = model()
+  m:fit(x, { epochs = 2, batch = 8, shuffle = false, optimizer = ae.optim.Adam { lr = 1e-2 }, verbose = false })
+  local by_fit = bytes((m:parameters()))
+  local h, hx = model()
+  h:set_loss("mse")
+  local opt = ae.optim.Adam { lr = 1e-2 }
+  local P, G = h:parameters()
+  for _ = 1, 2 do
+    for b = 0, 3 do
+      local xb = hx:narrow(1, b * 8 + 1, 8)
+      h:gradient(xb, xb)
+      opt:update(P, G)
+    end
+  end
+  lu.assertEquals(bytes(P) == by_fit, true, "fit's steps differ from gradient + update")
+  lu.assertEquals(opt:steps(), 8)
+end
+
+function TestFreeze:testFrozenAfterTrainingStaysPut()
+  -- moments are non-zero once the layer has trained; frozen then, with no
+  -- weight decay, Adam's momentum must not carry it on
+  local m = ae.Sequential { ae.Dense(6, 5), ae.ReLU(), ae.Dense(5, 3) }
+  local x, y = ae.randn(32, 6), ae.tensor((function() local t = {} for i = 1, 32 do t[i] = i % 3 end return t end)())
+  local o = { target = y, loss = "cross_entropy", optimizer = ae.optim.Adam { lr = 1e-2, weight_decay = 0 },
+    epochs = 2, batch = 8, verbose = false }
+  m:fit(x, o)
+  local first = m:layers()[1]
+  local w = first:parameters()
+  local before = bytes(w[1]) .. bytes(w[2])
+  m:freeze(1)
+  o.optimizer = nil -- the same optimizer, its moments kept
+  m:fit(x, o)
+  w = first:parameters()
+  lu.assertEquals(bytes(w[1]) .. bytes(w[2]) == before, true, "a frozen layer moved on its old momentum")
+end
+
+function TestFreeze:testTiedDecoderOfFrozenEncoder()
+  -- DenseTied's weight is its Dense's: frozen there, the decoder keeps it
+  -- too (its own bias trains)
+  local enc = ae.Dense(6, 3)
+  local dec = ae.DenseTied(enc)
+  local m = ae.Sequential { enc, ae.Sigmoid(), dec, ae.Sigmoid() }
+  enc:freeze()
+  local W = bytes(enc:parameters()[1])
+  local db = bytes(dec:parameters()[2])
+  m:fit(ae.rand(32, 6), { loss = "bce", optimizer = ae.optim.Adam { lr = 1e-2 }, epochs = 2, batch = 8,
+    verbose = false })
+  lu.assertEquals(bytes(enc:parameters()[1]) == W, true, "the tied weight moved")
+  lu.assertEquals(bytes(dec:parameters()[2]) == db, false, "the decoder's own bias did not train")
+end
+
+function TestFreeze:testUnfrozenLayerStartsAtLearningRate()
+  -- Adam's bias correction counts a layer's own updates (as PyTorch's
+  -- per-parameter step): frozen for 200 steps, then unfrozen, its first
+  -- updates are about lr, not 1.5-3 lr from the global step count
+  local lr = 1e-3
+  local m = ae.Sequential { ae.Dense(6, 8), ae.Tanh(), ae.Dense(8, 3) }
+  m:compile { loss = "cross_entropy", optimizer = ae.optim.Adam { lr = lr } }
+  local x, y = ae.randn(24, 6), ae.tensor((function() local t = {} for i = 1, 24 do t[i] = i % 3 end return t end)())
+  m:freeze(1)
+  for _ = 1, 200 do m:step(x, y) end
+  m:unfreeze(1)
+  local W = m:layers()[1]:parameters()[1]
+  local worst = 0
+  for _ = 1, 12 do
+    local before = W:clone()
+    m:step(x, y)
+    worst = math.max(worst, (W - before):abs():max() / lr)
+  end
+  lu.assertTrue(worst <= 1.05, string.format("an unfrozen layer's update reached %.2f lr", worst))
+  lu.assertTrue(worst > 0.5, string.format("an unfrozen layer's update was only %.2f lr", worst))
 end
 
 TestEncoderReuse = {}

@@ -181,7 +181,11 @@ end
 -- layer when only from is given; every layer without arguments) keep
 -- their weights in fit and step: no gradient, no update, whichever model
 -- holds them (a frozen encoder stays frozen inside a classifier). The
--- summary marks them. Returns the model.
+-- summary marks them. Returns the model. Their optimizer state and Adam's
+-- count of their own updates wait (optim.h). Only net:step and fit read
+-- the flags: opt:update(P, G) on net:parameters()'s arena updates every
+-- value (momentum and weight decay move a zero gradient's weights too).
+-- net:save keeps the flags (ae.load, net:copy); load_weights does not.
 function methods:freeze(from, to)
   local layers = self:layers()
   from, to = layer_range(self, "freeze", from, to)
