@@ -101,9 +101,10 @@ static int m_loss_name(lua_State *L) {
   return 1;
 }
 
-static int m_set_optimizer(lua_State *L) {
+static int m_set_optimizer(lua_State *L) { /* nil: none (a failed fit puts back what it found) */
   check_model(L, 1);
-  ae_lua_checkoptim(L, 2);
+  if (!lua_isnoneornil(L, 2)) ae_lua_checkoptim(L, 2);
+  lua_settop(L, 2);
   lua_pushvalue(L, 2);
   lua_setiuservalue(L, 1, 2);
   return 0;

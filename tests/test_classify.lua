@@ -146,6 +146,26 @@ function TestLabels:testCrossEntropyFunctionChecks()
   H.error_containing(lu, "2 or more classes", ae.cross_entropy, ae.randn(2, 1), ae.tensor { 0, 0 })
 end
 
+function TestLabels:testPredictNeedsAClassifier()
+  local m = ae.Sequential { ae.Dense(4, 3) }
+  local err = H.error_containing(lu, "predict: the model's loss is 'mse'", m.predict, m, ae.randn(2, 4))
+  lu.assertStrContains(err, "set_loss('cross_entropy')")
+  m:set_loss("cross_entropy")
+  lu.assertEquals(m:predict(ae.randn(2, 4)):size(), { 2 })
+end
+
+function TestLabels:testFailedFitLeavesModelAsItWas()
+  -- fit sets the loss and optimizer it is given only once its checks pass
+  local m = ae.Sequential { ae.Dense(4, 3) }
+  H.error_containing(lu, "label 5 in row 2", m.fit, m, ae.randn(2, 4),
+    { target = ae.tensor { 0, 5 }, loss = "cross_entropy", optimizer = ae.optim.Adam {}, verbose = false })
+  lu.assertEquals(m:loss_name(), "mse")
+  lu.assertNil(m:optimizer())
+  H.error_containing(lu, "3 samples but 2 labels", m.fit, m, ae.randn(3, 4),
+    { target = ae.tensor { 0, 1 }, loss = "cross_entropy", optimizer = ae.optim.Adam {}, verbose = false })
+  lu.assertEquals(m:loss_name(), "mse")
+end
+
 function TestLabels:testLossNeedsClassScores()
   -- one output is no classifier; a Sigmoid's probabilities are no logits
   local one = ae.Sequential { ae.Dense(4, 1) }
@@ -268,6 +288,17 @@ function TestFreeze:testFrozenLayerBitIdenticalAfterFit()
     local p = layers[frozen]:parameters()
     lu.assertFalse(bytes(p[1]) .. bytes(p[2]) == before[frozen])
   end
+end
+
+function TestFreeze:testAllFrozenWarns()
+  local m = ae.Sequential { ae.Dense(4, 3), ae.ReLU(), ae.Dense(3, 2) }
+  m:freeze()
+  local h = m:fit(ae.randn(8, 4), { target = ae.zeros(8), loss = "cross_entropy", optimizer = ae.optim.Adam {},
+    epochs = 1, verbose = false })
+  lu.assertStrContains(h.warning, "every layer with weights is frozen")
+  m:unfreeze(3)
+  h = m:fit(ae.randn(8, 4), { target = ae.zeros(8), epochs = 1, verbose = false })
+  lu.assertNil(h.warning)
 end
 
 function TestFreeze:testFrozenFlagsSurviveSaveAndLoad()

@@ -157,6 +157,12 @@ end
 -- predict(x) → a vector [N] of 0-based classes: the largest output of each
 -- row (a classifier's logits or Softmax), the labels' own convention.
 function methods:predict(x)
+  if not self:classes() then
+    error(string.format("predict: the model's loss is '%s', not a loss on class labels, so its outputs are not " ..
+      "class scores; for a classifier (last layer Dense(..., C)) call net:set_loss('cross_entropy') or train it " ..
+      "with fit{loss = 'cross_entropy', target = labels} first; for an autoencoder's outputs use net:forward(x)",
+      self:loss_name()), 2)
+  end
   local y = self:forward(x)
   if y:dim() ~= 2 then error("predict: the model's output is not one row of class scores per sample", 2) end
   return y:argmax() - 1 -- argmax is 1-based in Lua; labels are 0-based
