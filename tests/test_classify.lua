@@ -245,6 +245,26 @@ function TestMetrics:testConfusionByHand()
   H.error_containing(lu, "class 2 seen but classes = 2", ae.metrics.confusion, { 2 }, { 0 }, 2)
 end
 
+function TestMetrics:testErrorsPointAtTheCaller()
+  -- a bad argument is the caller's line, not one in metrics.lua
+  local err = H.error_containing(lu, "predictions must hold one class per sample",
+    function() return ae.metrics.accuracy(ae.zeros(2, 3), { 0, 1 }) end)
+  lu.assertStrContains(err, "test_classify.lua:")
+  err = H.error_containing(lu, "labels must be a tensor or a list",
+    function() return ae.metrics.confusion({ 0 }, "0") end)
+  lu.assertStrContains(err, "test_classify.lua:")
+end
+
+function TestMetrics:testConfusionChecksValuesBeforeSizing()
+  -- a bad value is named, not a C×C table built from it first
+  H.error_containing(lu, "sample 2 has label 1 and prediction -3", ae.metrics.confusion, { 0, -3 }, { 0, 1 })
+  H.error_containing(lu, "sample 1 has label 0.5", ae.metrics.confusion, { 0 }, { 0.5 })
+  -- scores or pixel values passed as classes: refused, not a 1e6×1e6 matrix
+  H.error_containing(lu, "class 999999 seen", ae.metrics.confusion, { 999999 }, { 0 })
+  H.error_containing(lu, "classes must be an integer in 1..4096", ae.metrics.confusion, { 0 }, { 0 }, 100000)
+  lu.assertEquals(ae.metrics.confusion({ 1500 }, { 0 }, 1501):size(), { 1501, 1501 })
+end
+
 TestFreeze = {}
 
 function TestFreeze:setUp() H.seed() end
