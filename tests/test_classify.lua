@@ -499,3 +499,33 @@ function TestPretrain:testBadOptions()
     { sizes = { 5, 3, 2 }, epochs = { 1 }, verbose = false })
   H.error_containing(lu, "sizes", ae.pretrain.stack, x, { size = { 5, 2 } })
 end
+
+function TestPretrain:testEveryLevelCheckedBeforeTraining()
+  local x = ae.rand(8, 5)
+  local function refused(plain, o)
+    o.sizes, o.verbose = o.sizes or { 5, 3, 2 }, false
+    local trained = false
+    o.epochs = o.epochs or 1
+    -- the caller's line, not pretrain.lua's (a non-tail call)
+    local err = H.error_containing(lu, plain, function()
+      local e = ae.pretrain.stack(x, o)
+      trained = e ~= nil
+      return e
+    end)
+    lu.assertStrContains(err, "test_classify.lua:")
+    lu.assertStrContains(err, "ae.pretrain.stack: ")
+    lu.assertFalse(trained)
+    return err
+  end
+  refused("level 2's epochs is 0", { epochs = { 1, 0 } })
+  refused("level 1's batch is 2.5", { batch = 2.5 })
+  refused("level 2's lr is -1", { lr = { 1e-3, -1 } })
+  local err = refused("level 2's loss is 'cross_entropy'", { loss = { "bce", "cross_entropy" } })
+  lu.assertStrContains(err, "'bce', 'mse'")
+  refused("level 1's loss is 'msq'", { loss = "msq" })
+  refused("level 2's loss is 'bce'", { loss = "bce", activation = "relu" })
+  x = x * 3
+  refused("level 1's loss is 'bce'", { loss = "bce" })
+  refused("level 2's noise is", { noise = { false, 0.3 } })
+  refused("level 1's penalty is", { penalty = "l1" })
+end
