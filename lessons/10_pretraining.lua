@@ -77,22 +77,9 @@ end
 -- A labelled subset of n images, n / 10 of each class, picked by the seed
 -- (all of the pool when n is its size).
 local function labelled(pool, n, seed)
-  local N = pool.x:size(1)
-  if n >= N then return pool.x, pool.y end
-  ae.seed(1000 + seed)
-  local perm = ae.randperm(N):totable()
-  local labels = pool.y:totable()
-  local per, taken, idx = n // CLASSES, {}, {}
-  for _, i in ipairs(perm) do
-    local c = labels[i]
-    taken[c] = taken[c] or 0
-    if taken[c] < per then
-      taken[c] = taken[c] + 1
-      idx[#idx + 1] = i
-    end
-  end
-  if #idx ~= per * CLASSES then error(string.format("the pool has too few images of some class for %d labels", n)) end
-  return pool.x:rows(idx), pool.y:rows(idx)
+  if n >= pool.x:size(1) then return pool.x, pool.y end
+  local rows = ae.data.balanced(pool.y, n, 1000 + seed)
+  return pool.x:rows(rows), pool.y:rows(rows)
 end
 
 local function train_classifier(net, x, y, lr)

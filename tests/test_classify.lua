@@ -529,3 +529,26 @@ function TestPretrain:testEveryLevelCheckedBeforeTraining()
   refused("level 2's noise is", { noise = { false, 0.3 } })
   refused("level 1's penalty is", { penalty = "l1" })
 end
+
+TestClassifierRace = {}
+
+function TestClassifierRace:testAccuracyUnderItsOwnName()
+  -- the classifier race reads test_accuracy (it once stored accuracy as test_bce)
+  local race = require "scripts.race"
+  local line = '{"epochs":2,"test_accuracy":[81.5,90.25],"samples_per_s":[100,300],"median_samples_per_s":200}'
+  local c = { { name = "fake", cmd = "printf '%s\\n' " .. H.q(line) } }
+  local ok, err = pcall(race, c, 1, 10, "test accuracy (%)", "test_accuracy") -- prints its round and table
+  lu.assertTrue(ok, tostring(err))
+  lu.assertEquals(c[1].metric, { 81.5, 90.25 })
+  -- a line without the field is an error naming it, not an empty figure
+  c = { { name = "old", cmd = "printf '%s\\n' " .. H.q(line:gsub("test_accuracy", "test_bce")) } }
+  ok, err = pcall(race, c, 1, 10, "test accuracy (%)", "test_accuracy")
+  lu.assertFalse(ok)
+  lu.assertStrContains(tostring(err), "old printed no test_accuracy")
+  -- both scripts of the race print that field
+  for _, f in ipairs { "scripts/aelab_classifier.lua", "scripts/torch_classifier.py" } do
+    local src = H.read(ae.options.home .. "/" .. f)
+    lu.assertStrContains(src, "test_accuracy")
+    lu.assertFalse(src:find("test_bce", 1, true) ~= nil, f .. " still writes test_bce")
+  end
+end
