@@ -20,6 +20,7 @@ aelab — autoencoders in Lua on a C core.
                                           labels are 0-based classes, as ae.data's y (logits out, no Softmax needed)
   ae.metrics.accuracy(clf:predict(test.x), test.y); ae.metrics.confusion(pred, test.y)
   encoders = ae.pretrain.stack(train.x, {sizes = {784, 256, 64}, epochs = 5})   greedy layer-wise pretraining
+  r = ae.data.balanced(train.y, 100, 1)   100 labelled rows, 10 of each class (x:rows(r), y:rows(r))
   ae.plot.history(h)                      figures (to the terminal here, or {out = "f.png"})
 Lessons: ./aelab lessons/01_undercomplete.lua   (writes to out/01_undercomplete/)]])
 end
