@@ -52,22 +52,26 @@ void ae_optim_free(ae_optim_t *o) {
   free(o);
 }
 
-/* One segment over everything, t updates taken. */
+/* One segment over everything, t updates taken (none set up without room). */
 static void segments_one(ae_optim_t *o, long t) {
-  o->nseg = o->seg_lo ? 1 : 0;
+  o->nseg = o->segcap >= 1 ? 1 : 0;
   if (o->nseg) {
     o->seg_lo[0] = 0;
     o->seg_t[0] = t;
   }
 }
 
-/* Room for k segments (+1 for seg_lo's end); 0 or an error. */
+/* Room for k segments (and seg_lo's end); 0 or an error. Never shrinks,
+ * and a failure leaves every segment as it was. */
 static int segments_reserve(ae_optim_t *o, int k, ae_error_t *e) {
-  size_t *lo = realloc(o->seg_lo, (size_t)(k + 1) * sizeof *lo);
+  if (k <= o->segcap) return AE_OK;
+  int cap = k < 2 * o->segcap ? 2 * o->segcap : k;
+  size_t *lo = realloc(o->seg_lo, (size_t)(cap + 1) * sizeof *lo);
   if (lo) o->seg_lo = lo;
-  long *t = lo ? realloc(o->seg_t, (size_t)(k + 1) * sizeof *t) : NULL;
+  long *t = lo ? realloc(o->seg_t, (size_t)(cap + 1) * sizeof *t) : NULL;
   if (t) o->seg_t = t;
   if (!lo || !t) return ae_fail(e, AE_ENOMEM, "optimizer: out of memory for its step counts");
+  o->segcap = cap;
   return AE_OK;
 }
 
@@ -154,10 +158,9 @@ int ae_optim_step_spans(ae_optim_t *o, float *w, const float *g, size_t n, const
     o->n = n;
     o->owner = w;
     o->t = 0;
-    if (segments_reserve(o, 1, e)) return e->code;
-    segments_one(o, 0);
+    o->nseg = 0; /* the old arena's segments mean nothing here */
   }
-  if (!o->seg_lo) { /* a state never sized here (none kept by plain SGD) */
+  if (o->nseg == 0) { /* one segment of t updates: a new state, or one whose set-up failed */
     if (segments_reserve(o, 1, e)) return e->code;
     segments_one(o, o->t);
   }

@@ -25,7 +25,7 @@ typedef struct ae_optim {
    * segment: [seg_lo[s], seg_lo[s+1]) (seg_lo[nseg] = n) took seg_t[s]
    * updates; neighbours with the same count merge, so there are about as
    * many as frozen/unfrozen boundaries. */
-  int nseg;
+  int nseg, segcap; /* segments in use (0: not set up yet); room for segcap of them */
   size_t *seg_lo;
   long *seg_t;
   const float *owner;      /* the arena the state belongs to */
