@@ -134,9 +134,11 @@ static void push_copy(lua_State *L, const float *v, size_t n) {
   memcpy(ae_tensor_data(t), v, n * sizeof(float));
 }
 
-/* optimizer_state() → {t = steps, m = Tensor, v = Tensor}: copies of the
- * optimizer's state over this model's arena (m, v absent where the kind
- * keeps none); {t = 0} before its first step here. For checkpoints. */
+/* optimizer_state() → {t = steps, m = Tensor, v = Tensor, counts = {{from,
+ * updates}, ...}}: copies of the optimizer's state over this model's arena
+ * (m, v absent where the kind keeps none; counts: each segment's own
+ * update count, from its 0-based first value); {t = 0} before its first
+ * step here. For checkpoints. */
 static int m_optimizer_state(lua_State *L) {
   ae_model_t *m = check_model(L, 1);
   ae_optim_t *o = model_optim(L, "optimizer_state");
@@ -155,11 +157,57 @@ static int m_optimizer_state(lua_State *L) {
     push_copy(L, o->v, n);
     lua_setfield(L, -2, "v");
   }
+  if (live && o->nseg > 0) {
+    lua_createtable(L, o->nseg, 0);
+    for (int s = 0; s < o->nseg; s++) {
+      lua_createtable(L, 2, 0);
+      lua_pushinteger(L, (lua_Integer)o->seg_lo[s]);
+      lua_rawseti(L, -2, 1);
+      lua_pushinteger(L, o->seg_t[s]);
+      lua_rawseti(L, -2, 2);
+      lua_rawseti(L, -2, s + 1);
+    }
+    lua_setfield(L, -2, "counts");
+  }
   return 1;
 }
 
-/* set_optimizer_state{t =, m =, v =}: what optimizer_state() gave, put back
- * so the next step continues it (tensors of param_count() values). */
+/* The counts of a saved state ({{from, updates}, ...}, at stack index i)
+ * for an arena of n values, read into two arrays on the stack (so a bad
+ * list is an error before anything changes); 0 when absent. */
+static int read_counts(lua_State *L, int i, size_t n, size_t **lo, long **t) {
+  if (lua_isnil(L, i)) return 0;
+  luaL_checktype(L, i, LUA_TTABLE);
+  lua_Integer k = luaL_len(L, i);
+  if (k < 1 || (size_t)k > n + 1) return luaL_error(L, "set_optimizer_state: counts must list 1..%d segments", (int)n + 1);
+  *lo = lua_newuserdatauv(L, (size_t)k * sizeof **lo, 0);
+  *t = lua_newuserdatauv(L, (size_t)k * sizeof **t, 0);
+  for (int s = 0; s < (int)k; s++) {
+    lua_geti(L, i, s + 1);
+    int ok = lua_istable(L, -1);
+    lua_Integer v[2] = {-1, -1};
+    for (int j = 0; ok && j < 2; j++) {
+      lua_geti(L, -1, j + 1);
+      int isint;
+      v[j] = lua_tointegerx(L, -1, &isint);
+      ok = isint && v[j] >= 0;
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    /* ascending from 0, inside the arena */
+    ok = ok && (s == 0 ? v[0] == 0 : (size_t)v[0] > (*lo)[s - 1] && (size_t)v[0] < n);
+    if (!ok)
+      return luaL_error(L, "set_optimizer_state: counts[%d] must be {from, updates}: integers ≥ 0, from 0 for the "
+                        "first and ascending below %d", s + 1, (int)n);
+    (*lo)[s] = (size_t)v[0];
+    (*t)[s] = (long)v[1];
+  }
+  return (int)k;
+}
+
+/* set_optimizer_state{t =, m =, v = [, counts =]}: what optimizer_state()
+ * gave, put back so the next step continues it (tensors of param_count()
+ * values; without counts every value's own count is t). */
 static int m_set_optimizer_state(lua_State *L) {
   ae_model_t *m = check_model(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
@@ -181,7 +229,12 @@ static int m_set_optimizer_state(lua_State *L) {
                         (int)ae_tensor_numel(x), (int)n);
     mv[i] = ae_tensor_data(x);
   }
+  lua_getfield(L, 2, "counts");
+  size_t *lo = NULL;
+  long *ct = NULL;
+  int k = read_counts(L, lua_gettop(L), n, &lo, &ct);
   if (ae_optim_set_state(o, ae_tensor_data(m->params), n, (long)t, mv[0], mv[1], &e)) return ae_lua_raise(L, &e);
+  if (k && ae_optim_set_counts(o, k, lo, ct, &e)) return ae_lua_raise(L, &e); /* checked: only memory can fail */
   return 0;
 }
 

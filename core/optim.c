@@ -135,6 +135,22 @@ int ae_optim_set_state(ae_optim_t *o, const float *owner, size_t n, long t, cons
   return AE_OK;
 }
 
+int ae_optim_set_counts(ae_optim_t *o, int nseg, const size_t *lo, const long *t, ae_error_t *e) {
+  if (nseg < 1) return ae_fail(e, AE_EARG, "optimizer: a saved state with no step counts");
+  for (int s = 0; s < nseg; s++) {
+    int ok = t[s] >= 0 && (s == 0 ? lo[0] == 0 : lo[s] > lo[s - 1] && lo[s] < o->n);
+    if (!ok)
+      return ae_fail(e, AE_EARG, "optimizer: saved step count %d (from value %zu, %ld steps) does not fit a state "
+                     "of %zu values", s + 1, lo[s], t[s], o->n);
+  }
+  if (segments_reserve(o, nseg, e)) return e->code;
+  memcpy(o->seg_lo, lo, (size_t)nseg * sizeof *lo);
+  memcpy(o->seg_t, t, (size_t)nseg * sizeof *t);
+  o->nseg = nseg;
+  o->seg_lo[nseg] = o->n;
+  return AE_OK;
+}
+
 int ae_optim_step(ae_optim_t *o, float *w, const float *g, size_t n, ae_error_t *e) {
   size_t all[2] = {0, n};
   return ae_optim_step_spans(o, w, g, n, all, 1, e);

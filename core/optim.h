@@ -54,5 +54,10 @@ void ae_optim_reset(ae_optim_t *o);
  * it was. */
 int ae_optim_set_state(ae_optim_t *o, const float *owner, size_t n, long t, const float *m, const float *v,
                        ae_error_t *e);
+/* The per-segment update counts (optim.h's seg_lo, seg_t) put back after
+ * ae_optim_set_state, as a checkpoint saved them: nseg segments starting at
+ * lo[0] = 0 < lo[1] < … < n, each with t[s] ≥ 0 updates taken. All or
+ * nothing. */
+int ae_optim_set_counts(ae_optim_t *o, int nseg, const size_t *lo, const long *t, ae_error_t *e);
 
 #endif

@@ -321,6 +321,39 @@ function TestFreeze:testAllFrozenWarns()
   lu.assertNil(h.warning)
 end
 
+function TestFreeze:testUpdateCountsSavedWithTheState()
+  -- a checkpoint's optimizer state keeps each segment's own count: put back
+  -- into a copy, its next steps are the original's, bit for bit
+  local m = ae.Sequential { ae.Dense(6, 8), ae.Tanh(), ae.Dense(8, 3) }
+  m:compile { loss = "cross_entropy", optimizer = ae.optim.Adam { lr = 1e-2 } }
+  local x, y = ae.randn(24, 6), ae.tensor((function() local t = {} for i = 1, 24 do t[i] = i % 3 end return t end)())
+  m:freeze(1)
+  for _ = 1, 20 do m:step(x, y) end
+  m:unfreeze(1)
+  local st = m:optimizer_state()
+  lu.assertEquals(st.t, 20)
+  lu.assertEquals(st.counts, { { 0, 0 }, { 6 * 8 + 8, 20 } }) -- layer 1's 56 values never updated
+  local function continued(state)
+    local c = m:copy()
+    c:compile { loss = "cross_entropy", optimizer = ae.optim.Adam { lr = 1e-2 } }
+    c:set_optimizer_state(state)
+    for _ = 1, 3 do c:step(x, y) end
+    return bytes((c:parameters()))
+  end
+  local with = continued(st)
+  local without = continued { t = st.t, m = st.m, v = st.v }
+  for _ = 1, 3 do m:step(x, y) end
+  local want = bytes((m:parameters()))
+  lu.assertEquals(with == want, true, "the counts did not come back")
+  lu.assertEquals(without == want, false, "the counts made no difference")
+  -- a malformed list is refused before anything changes
+  local c = m:copy()
+  c:compile { loss = "cross_entropy", optimizer = ae.optim.Adam {} }
+  H.error_containing(lu, "counts[2] must be {from, updates}", c.set_optimizer_state, c,
+    { t = 5, m = st.m, v = st.v, counts = { { 0, 1 }, { 9999, 2 } } })
+  lu.assertEquals(c:optimizer_state().t, 0)
+end
+
 function TestFreeze:testFrozenFlagsSurviveSaveAndLoad()
   local m = ae.Sequential { ae.Dense(4, 3), ae.ReLU(), ae.Dense(3, 2) }
   m:freeze(1)
