@@ -101,9 +101,10 @@ static int m_loss_name(lua_State *L) {
   return 1;
 }
 
-static int m_set_optimizer(lua_State *L) {
+static int m_set_optimizer(lua_State *L) { /* nil: none (a failed fit puts back what it found) */
   check_model(L, 1);
-  ae_lua_checkoptim(L, 2);
+  if (!lua_isnoneornil(L, 2)) ae_lua_checkoptim(L, 2);
+  lua_settop(L, 2);
   lua_pushvalue(L, 2);
   lua_setiuservalue(L, 1, 2);
   return 0;
@@ -133,9 +134,11 @@ static void push_copy(lua_State *L, const float *v, size_t n) {
   memcpy(ae_tensor_data(t), v, n * sizeof(float));
 }
 
-/* optimizer_state() → {t = steps, m = Tensor, v = Tensor}: copies of the
- * optimizer's state over this model's arena (m, v absent where the kind
- * keeps none); {t = 0} before its first step here. For checkpoints. */
+/* optimizer_state() → {t = steps, m = Tensor, v = Tensor, counts = {{from,
+ * updates}, ...}}: copies of the optimizer's state over this model's arena
+ * (m, v absent where the kind keeps none; counts: each segment's own
+ * update count, from its 0-based first value); {t = 0} before its first
+ * step here. For checkpoints. */
 static int m_optimizer_state(lua_State *L) {
   ae_model_t *m = check_model(L, 1);
   ae_optim_t *o = model_optim(L, "optimizer_state");
@@ -154,11 +157,57 @@ static int m_optimizer_state(lua_State *L) {
     push_copy(L, o->v, n);
     lua_setfield(L, -2, "v");
   }
+  if (live && o->nseg > 0) {
+    lua_createtable(L, o->nseg, 0);
+    for (int s = 0; s < o->nseg; s++) {
+      lua_createtable(L, 2, 0);
+      lua_pushinteger(L, (lua_Integer)o->seg_lo[s]);
+      lua_rawseti(L, -2, 1);
+      lua_pushinteger(L, o->seg_t[s]);
+      lua_rawseti(L, -2, 2);
+      lua_rawseti(L, -2, s + 1);
+    }
+    lua_setfield(L, -2, "counts");
+  }
   return 1;
 }
 
-/* set_optimizer_state{t =, m =, v =}: what optimizer_state() gave, put back
- * so the next step continues it (tensors of param_count() values). */
+/* The counts of a saved state ({{from, updates}, ...}, at stack index i)
+ * for an arena of n values, read into two arrays on the stack (so a bad
+ * list is an error before anything changes); 0 when absent. */
+static int read_counts(lua_State *L, int i, size_t n, size_t **lo, long **t) {
+  if (lua_isnil(L, i)) return 0;
+  luaL_checktype(L, i, LUA_TTABLE);
+  lua_Integer k = luaL_len(L, i);
+  if (k < 1 || (size_t)k > n + 1) return luaL_error(L, "set_optimizer_state: counts must list 1..%d segments", (int)n + 1);
+  *lo = lua_newuserdatauv(L, (size_t)k * sizeof **lo, 0);
+  *t = lua_newuserdatauv(L, (size_t)k * sizeof **t, 0);
+  for (int s = 0; s < (int)k; s++) {
+    lua_geti(L, i, s + 1);
+    int ok = lua_istable(L, -1);
+    lua_Integer v[2] = {-1, -1};
+    for (int j = 0; ok && j < 2; j++) {
+      lua_geti(L, -1, j + 1);
+      int isint;
+      v[j] = lua_tointegerx(L, -1, &isint);
+      ok = isint && v[j] >= 0;
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    /* ascending from 0, inside the arena */
+    ok = ok && (s == 0 ? v[0] == 0 : (size_t)v[0] > (*lo)[s - 1] && (size_t)v[0] < n);
+    if (!ok)
+      return luaL_error(L, "set_optimizer_state: counts[%d] must be {from, updates}: integers ≥ 0, from 0 for the "
+                        "first and ascending below %d", s + 1, (int)n);
+    (*lo)[s] = (size_t)v[0];
+    (*t)[s] = (long)v[1];
+  }
+  return (int)k;
+}
+
+/* set_optimizer_state{t =, m =, v = [, counts =]}: what optimizer_state()
+ * gave, put back so the next step continues it (tensors of param_count()
+ * values; without counts every value's own count is t). */
 static int m_set_optimizer_state(lua_State *L) {
   ae_model_t *m = check_model(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
@@ -180,7 +229,12 @@ static int m_set_optimizer_state(lua_State *L) {
                         (int)ae_tensor_numel(x), (int)n);
     mv[i] = ae_tensor_data(x);
   }
+  lua_getfield(L, 2, "counts");
+  size_t *lo = NULL;
+  long *ct = NULL;
+  int k = read_counts(L, lua_gettop(L), n, &lo, &ct);
   if (ae_optim_set_state(o, ae_tensor_data(m->params), n, (long)t, mv[0], mv[1], &e)) return ae_lua_raise(L, &e);
+  if (k && ae_optim_set_counts(o, k, lo, ct, &e)) return ae_lua_raise(L, &e); /* checked: only memory can fail */
   return 0;
 }
 
@@ -403,12 +457,21 @@ static int l_cross_entropy(lua_State *L) {
   int N = z->shape[0], C = z->shape[1];
   if (ae_tensor_numel(t) != (size_t)N)
     return luaL_error(L, "cross_entropy: %d rows of logits but %d labels", N, (int)ae_tensor_numel(t));
-  const float *d = ae_tensor_data(t);
-  for (int i = 0; i < N; i++)
-    if (!(d[i] >= 0.0f && d[i] <= (float)(C - 1) && d[i] == (float)(int)d[i]))
-      return luaL_error(L, "cross_entropy: label %g in row %d is not a class 0..%d (labels are 0-based)",
-                        (double)d[i], i + 1, C - 1);
-  lua_pushnumber(L, N ? ae_loss_softmax_ce(NULL, ae_tensor_data(z), d, N, C, (double)N, 1) : 0.0 / 0.0);
+  ae_error_t e;
+  if (ae_loss_check_labels(ae_tensor_data(t), (size_t)N, C, "cross_entropy", &e)) return ae_lua_raise(L, &e);
+  lua_pushnumber(L, ae_loss_softmax_ce(NULL, ae_tensor_data(z), ae_tensor_data(t), N, C, (double)N, 1));
+  return 1;
+}
+
+/* check_labels(t, C, who) → t, or an error saying which label is not a
+ * 0-based class of C (the one check fit, the model and cross_entropy use) */
+static int l_check_labels(lua_State *L) {
+  ae_tensor_t *t = ae_lua_checktensor(L, 1);
+  int C = (int)luaL_checkinteger(L, 2);
+  ae_error_t e;
+  if (ae_loss_check_labels(ae_tensor_data(t), ae_tensor_numel(t), C, luaL_optstring(L, 3, "labels"), &e))
+    return ae_lua_raise(L, &e);
+  lua_settop(L, 1);
   return 1;
 }
 
@@ -436,6 +499,8 @@ int luaopen_aelab_model(lua_State *L) {
   lua_setfield(L, -2, "loss");
   lua_pushcfunction(L, l_cross_entropy);
   lua_setfield(L, -2, "cross_entropy");
+  lua_pushcfunction(L, l_check_labels);
+  lua_setfield(L, -2, "check_labels");
   ae_lua_pushis(L, &model_type);
   lua_setfield(L, -2, "is_model");
   lua_pushvalue(L, -2);

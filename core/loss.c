@@ -89,6 +89,25 @@ double ae_loss_softmax_ce(float *dz, const float *z, const float *labels, int ro
   return want ? s / norm : 0.0;
 }
 
+int ae_loss_check_labels(const float *labels, size_t n, int C, const char *who, ae_error_t *e) {
+  if (C < 2)
+    return ae_fail(e, AE_EARG,
+                   "%s: cross_entropy needs 2 or more classes but the output has %d value%s per row; end the model "
+                   "with Dense(..., C) (or Dense then Softmax), C the number of classes",
+                   who, C, C == 1 ? "" : "s");
+  if (n == 0) return ae_fail(e, AE_EARG, "%s: no labels (0 rows): give at least one sample", who);
+  for (size_t i = 0; i < n; i++) {
+    float v = labels[i];
+    if (!(v >= 0.0f && v <= (float)(C - 1) && v == floorf(v)))
+      return ae_fail(e, AE_EARG,
+                     "%s: label %g in row %zu is not a class 0..%d: labels are 0-based whole numbers, one per row "
+                     "(as ae.data's y holds them), and the output has %d classes; shift 1-based labels by 1, or "
+                     "give the last layer one output per class",
+                     who, (double)v, i + 1, C - 1, C);
+  }
+  return AE_OK;
+}
+
 /* Rows of C logits against one label each, averaged over the batch's B rows.
  * The same function serves a model that ends in logits (value) and one that
  * ends in Softmax (fused: the model hands over the Softmax's input). */

@@ -62,5 +62,9 @@ double ae_loss_bce_logits(float *dz, const float *z, const float *t, size_t n, d
  * (one float per row, a whole number in 0..C−1), summed over rows and
  * divided by norm; dz (may be NULL) = (softmax(z) − one-hot(label)) / norm. */
 double ae_loss_softmax_ce(float *dz, const float *z, const float *labels, int rows, int C, double norm, int want);
+/* The one check of class labels, used wherever labels come in (a model's
+ * step, ae.cross_entropy, fit): n ≥ 1 labels, each a whole number in
+ * 0..C−1, C ≥ 2. The error starts with `who` and says how to fix it. */
+int ae_loss_check_labels(const float *labels, size_t n, int C, const char *who, ae_error_t *e);
 
 #endif

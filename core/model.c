@@ -294,6 +294,17 @@ static double loss_of(const ae_model_t *m, float *dy, const float *y, const floa
 int ae_model_set_loss(ae_model_t *m, const char *name, ae_error_t *e) {
   const ae_loss_ops_t *ops = ae_loss_find(name, e);
   if (!ops) return e->code;
+  int C = (int)ae_shape_numel(&m->shape[m->n]);
+  if (ops->target_cols && ops->target_cols(&m->loss, C) == 1) {
+    /* a loss on labels: C ≥ 2 class scores, logits or a Softmax's, never probabilities of another kind */
+    float none = 0.0f;
+    if (ae_loss_check_labels(&none, 1, C, "model", e)) return e->code;
+    if (ae_layer_is_act(m->layers[m->n - 1], AE_ACT_SIGMOID))
+      return ae_fail(e, AE_EARG,
+                     "model: the %s loss takes logits (or a Softmax's output), but the model ends in Sigmoid, "
+                     "whose probabilities would be taken as logits; end with Dense(..., %d) or Softmax",
+                     ops->name, C);
+  }
   m->loss.ops = ops;
   return AE_OK;
 }
@@ -309,18 +320,8 @@ static size_t target_row(const ae_model_t *m) {
 static int takes_labels(const ae_model_t *m) { return m->loss.ops->target_cols && target_row(m) == 1; }
 
 static int check_labels(const ae_model_t *m, const ae_tensor_t *t, ae_error_t *e) {
-  int C = (int)ae_shape_numel(&m->shape[m->n]);
-  const float *d = ae_tensor_data(t);
-  size_t N = ae_tensor_numel(t);
-  for (size_t i = 0; i < N; i++) {
-    float v = d[i];
-    if (!(v >= 0.0f && v <= (float)(C - 1) && v == floorf(v)))
-      return ae_fail(e, AE_EARG,
-                     "model: label %g in row %zu is not a class 0..%d: the %s loss takes 0-based class labels, "
-                     "one whole number per row (as ae.data's y holds them), and the model has %d outputs",
-                     (double)v, i + 1, C - 1, m->loss.ops->name, C);
-  }
-  return AE_OK;
+  return ae_loss_check_labels(ae_tensor_data(t), ae_tensor_numel(t), (int)ae_shape_numel(&m->shape[m->n]), "model",
+                              e);
 }
 
 static int check_target(const ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *t, ae_error_t *e) {

@@ -47,11 +47,63 @@ void ae_optim_free(ae_optim_t *o) {
   if (!o) return;
   free(o->m);
   free(o->v);
+  free(o->seg_lo);
+  free(o->seg_t);
   free(o);
+}
+
+/* One segment over everything, t updates taken (none set up without room). */
+static void segments_one(ae_optim_t *o, long t) {
+  o->nseg = o->segcap >= 1 ? 1 : 0;
+  if (o->nseg) {
+    o->seg_lo[0] = 0;
+    o->seg_t[0] = t;
+  }
+}
+
+/* Room for k segments (and seg_lo's end); 0 or an error. Never shrinks,
+ * and a failure leaves every segment as it was. */
+static int segments_reserve(ae_optim_t *o, int k, ae_error_t *e) {
+  if (k <= o->segcap) return AE_OK;
+  int cap = k < 2 * o->segcap ? 2 * o->segcap : k;
+  size_t *lo = realloc(o->seg_lo, (size_t)(cap + 1) * sizeof *lo);
+  if (lo) o->seg_lo = lo;
+  long *t = lo ? realloc(o->seg_t, (size_t)(cap + 1) * sizeof *t) : NULL;
+  if (t) o->seg_t = t;
+  if (!lo || !t) return ae_fail(e, AE_ENOMEM, "optimizer: out of memory for its step counts");
+  o->segcap = cap;
+  return AE_OK;
+}
+
+/* A segment boundary at x (0 < x < n), splitting the segment around it. */
+static int segments_cut(ae_optim_t *o, size_t x, ae_error_t *e) {
+  if (x == 0 || x >= o->n) return AE_OK;
+  int s = o->nseg - 1;
+  while (o->seg_lo[s] > x) s--;
+  if (o->seg_lo[s] == x) return AE_OK;
+  if (segments_reserve(o, o->nseg + 1, e)) return e->code;
+  memmove(o->seg_lo + s + 2, o->seg_lo + s + 1, (size_t)(o->nseg - s - 1) * sizeof *o->seg_lo);
+  memmove(o->seg_t + s + 2, o->seg_t + s + 1, (size_t)(o->nseg - s - 1) * sizeof *o->seg_t);
+  o->seg_lo[s + 1] = x;
+  o->seg_t[s + 1] = o->seg_t[s];
+  o->nseg++;
+  return AE_OK;
+}
+
+static void segments_merge(ae_optim_t *o) {
+  int k = 0;
+  for (int s = 1; s < o->nseg; s++) {
+    if (o->seg_t[s] == o->seg_t[k]) continue;
+    k++;
+    o->seg_lo[k] = o->seg_lo[s];
+    o->seg_t[k] = o->seg_t[s];
+  }
+  o->nseg = o->nseg ? k + 1 : 0;
 }
 
 void ae_optim_reset(ae_optim_t *o) {
   o->t = 0;
+  segments_one(o, 0);
   if (o->m) memset(o->m, 0, o->n * sizeof(float));
   if (o->v) memset(o->v, 0, o->n * sizeof(float));
 }
@@ -65,7 +117,7 @@ int ae_optim_set_state(ae_optim_t *o, const float *owner, size_t n, long t, cons
     return ae_fail(e, AE_EARG, "%s: the saved state has %s moments, this optimizer keeps %s", name,
                    v ? "two" : m ? "one" : "no", need_v ? "two" : need_m ? "one" : "none");
   float *nm = need_m ? malloc((n ? n : 1) * sizeof(float)) : NULL, *nv = need_v ? malloc((n ? n : 1) * sizeof(float)) : NULL;
-  if ((need_m && !nm) || (need_v && !nv)) {
+  if ((need_m && !nm) || (need_v && !nv) || segments_reserve(o, 1, e)) {
     free(nm);
     free(nv);
     return ae_fail(e, AE_ENOMEM, "%s: out of memory for the state of %zu parameters", name, n);
@@ -79,6 +131,23 @@ int ae_optim_set_state(ae_optim_t *o, const float *owner, size_t n, long t, cons
   o->n = n;
   o->owner = owner;
   o->t = t;
+  segments_one(o, t);
+  return AE_OK;
+}
+
+int ae_optim_set_counts(ae_optim_t *o, int nseg, const size_t *lo, const long *t, ae_error_t *e) {
+  if (nseg < 1) return ae_fail(e, AE_EARG, "optimizer: a saved state with no step counts");
+  for (int s = 0; s < nseg; s++) {
+    int ok = t[s] >= 0 && (s == 0 ? lo[0] == 0 : lo[s] > lo[s - 1] && lo[s] < o->n);
+    if (!ok)
+      return ae_fail(e, AE_EARG, "optimizer: saved step count %d (from value %zu, %ld steps) does not fit a state "
+                     "of %zu values", s + 1, lo[s], t[s], o->n);
+  }
+  if (segments_reserve(o, nseg, e)) return e->code;
+  memcpy(o->seg_lo, lo, (size_t)nseg * sizeof *lo);
+  memcpy(o->seg_t, t, (size_t)nseg * sizeof *t);
+  o->nseg = nseg;
+  o->seg_lo[nseg] = o->n;
   return AE_OK;
 }
 
@@ -88,7 +157,8 @@ int ae_optim_step(ae_optim_t *o, float *w, const float *g, size_t n, ae_error_t 
 }
 
 /* The state covers the whole arena whatever the spans, so freezing and
- * unfreezing a layer between steps keeps every moment where it was. */
+ * unfreezing a layer between steps keeps every moment where it was, and
+ * each segment's own update count (optim.h) its bias correction. */
 int ae_optim_step_spans(ae_optim_t *o, float *w, const float *g, size_t n, const size_t *spans, int nspans,
                         ae_error_t *e) {
   int need_m = o->kind == AE_OPTIM_ADAM || o->momentum > 0.0f, need_v = o->kind == AE_OPTIM_ADAM;
@@ -104,16 +174,33 @@ int ae_optim_step_spans(ae_optim_t *o, float *w, const float *g, size_t n, const
     o->n = n;
     o->owner = w;
     o->t = 0;
+    o->nseg = 0; /* the old arena's segments mean nothing here */
   }
+  if (o->nseg == 0) { /* one segment of t updates: a new state, or one whose set-up failed */
+    if (segments_reserve(o, 1, e)) return e->code;
+    segments_one(o, o->t);
+  }
+  for (int s = 0; s < nspans; s++)
+    if (segments_cut(o, spans[2 * s], e) || segments_cut(o, spans[2 * s + 1], e)) return e->code;
+  o->seg_lo[o->nseg] = n;
   o->t++;
-  float bc1 = 1.0f - powf(o->beta1, (float)o->t), bc2 = 1.0f - powf(o->beta2, (float)o->t);
+  /* every segment inside a span takes its own step: segments never straddle a span's ends */
+  int g0 = 0;
   for (int s = 0; s < nspans; s++) {
-    size_t lo = spans[2 * s], k = spans[2 * s + 1] - lo;
-    if (o->kind == AE_OPTIM_ADAM)
-      ae_v_adam(w + lo, g + lo, o->m + lo, o->v + lo, k, o->lr, o->beta1, o->beta2, o->eps, bc1, bc2,
-                o->weight_decay);
-    else
-      ae_v_sgd(w + lo, g + lo, o->m ? o->m + lo : NULL, k, o->lr, o->momentum, o->nesterov, o->weight_decay);
+    size_t lo = spans[2 * s], hi = spans[2 * s + 1];
+    while (g0 < o->nseg && o->seg_lo[g0 + 1] <= lo) g0++;
+    for (int q = g0; q < o->nseg && o->seg_lo[q] < hi; q++) {
+      size_t a = o->seg_lo[q], k = o->seg_lo[q + 1] - a;
+      long t = ++o->seg_t[q];
+      if (o->kind == AE_OPTIM_ADAM) {
+        float bc1 = 1.0f - powf(o->beta1, (float)t), bc2 = 1.0f - powf(o->beta2, (float)t);
+        ae_v_adam(w + a, g + a, o->m + a, o->v + a, k, o->lr, o->beta1, o->beta2, o->eps, bc1, bc2,
+                  o->weight_decay);
+      } else
+        ae_v_sgd(w + a, g + a, o->m ? o->m + a : NULL, k, o->lr, o->momentum, o->nesterov, o->weight_decay);
+    }
   }
+  segments_merge(o);
+  o->seg_lo[o->nseg] = n;
   return AE_OK;
 }

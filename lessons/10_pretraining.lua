@@ -34,10 +34,10 @@ local quick = ae.options.quick
 local t_lesson = ae.clock()
 local SIZES = { 784, 256, 64 }       -- the stack: 784 → 256 → 64, then a softmax over 10 classes
 local SEEDS = quick and { 1, 2 } or { 1, 2, 3 }
-local POOL = quick and 300 or 8000   -- training pool: the unlabelled images, and where labels come from
+local POOL = quick and 200 or 8000   -- training pool: the unlabelled images, and where labels come from
 local TEST_LIMIT = quick and 200 or nil
 local FEW = quick and { 20, 100 } or { 100, 1000 } -- labelled subsets; then all of the pool
-local PRE_EPOCHS = quick and 2 or 10 -- epochs per pretraining level
+local PRE_EPOCHS = quick and 1 or 10 -- epochs per pretraining level
 local MASK = 0.25                    -- masking noise ν of the denoising stack (Vincent et al. 2010's range)
 local BATCH = 32
 local LR, LR_SOFTMAX = 1e-3, 1e-2    -- Adam: whole networks; classifiers that train a softmax layer only
@@ -46,7 +46,7 @@ local CLASSES = 10
 -- Epochs of classifier training for n labels: small sets get more passes, so
 -- every classifier takes from about 800 (100 labels) to 3,750 steps (all).
 local function epochs_for(n)
-  if quick then return n <= 20 and 20 or 5 end
+  if quick then return n <= 20 and 10 or n <= 100 and 3 or 2 end -- a few seconds: checks the plumbing, not the answer
   if n <= 100 then return 200 end
   if n <= 1000 then return 50 end
   return 15
@@ -77,22 +77,9 @@ end
 -- A labelled subset of n images, n / 10 of each class, picked by the seed
 -- (all of the pool when n is its size).
 local function labelled(pool, n, seed)
-  local N = pool.x:size(1)
-  if n >= N then return pool.x, pool.y end
-  ae.seed(1000 + seed)
-  local perm = ae.randperm(N):totable()
-  local labels = pool.y:totable()
-  local per, taken, idx = n // CLASSES, {}, {}
-  for _, i in ipairs(perm) do
-    local c = labels[i]
-    taken[c] = taken[c] or 0
-    if taken[c] < per then
-      taken[c] = taken[c] + 1
-      idx[#idx + 1] = i
-    end
-  end
-  if #idx ~= per * CLASSES then error(string.format("the pool has too few images of some class for %d labels", n)) end
-  return pool.x:rows(idx), pool.y:rows(idx)
+  if n >= pool.x:size(1) then return pool.x, pool.y end
+  local rows = ae.data.balanced(pool.y, n, 1000 + seed)
+  return pool.x:rows(rows), pool.y:rows(rows)
 end
 
 local function train_classifier(net, x, y, lr)
@@ -110,6 +97,45 @@ local function mean_sd(list)
   local s2 = 0
   for _, v in ipairs(list) do s2 = s2 + (v - mean) ^ 2 end
   return mean, #list > 1 and math.sqrt(s2 / (#list - 1)) or 0
+end
+
+-- How smooth first-layer filters are: the correlation of the weights of
+-- neighbouring pixels (right and down), within one filter, averaged over
+-- the filters. Random initial weights give ≈ 0; a filter that responds to
+-- strokes or blobs weights neighbours alike (→ 1). Only pixels that carry
+-- ink somewhere in the pool count: a pixel that is always 0 gets no
+-- gradient, so its weights stay as initialized whatever the training.
+local function neighbour_correlation(W, used)
+  local rows = W:totable()
+  local total = 0
+  for _, w in ipairs(rows) do
+    local sa, sb, saa, sbb, sab, k = 0, 0, 0, 0, 0, 0
+    for r = 0, 27 do
+      for c = 0, 27 do
+        local i = r * 28 + c + 1
+        if used[i] then
+          for _, j in ipairs { c < 27 and i + 1 or nil, r < 27 and i + 28 or nil } do
+            if used[j] then
+              local a, b = w[i], w[j]
+              sa, sb, saa, sbb, sab, k = sa + a, sb + b, saa + a * a, sbb + b * b, sab + a * b, k + 1
+            end
+          end
+        end
+      end
+    end
+    local cov = sab / k - (sa / k) * (sb / k)
+    local va, vb = saa / k - (sa / k) ^ 2, sbb / k - (sb / k) ^ 2
+    total = total + (va > 0 and vb > 0 and cov / math.sqrt(va * vb) or 0)
+  end
+  return total / #rows
+end
+
+-- Pixels with ink in the pool (mean above 1% of full scale).
+local function inked(x)
+  local mean = ae.full(1, 1, x:size(1)):matmul(x):totable()[1] -- column sums
+  local used = {}
+  for i, v in ipairs(mean) do used[i] = v / x:size(1) > 0.01 end
+  return used
 end
 
 local R = {} -- R[ds][row][n] = {accuracies}; R[ds].pred[row][n] = seed 1's predictions
@@ -240,6 +266,17 @@ for _, ds in ipairs(datasets) do
   end
   local K = 12
   local init = ae.Dense(784, 256) -- what the random network starts from
+  local used = inked(pool.x)
+  r.smooth = {
+    init = neighbour_correlation(init:parameters()[1], used),
+    random = neighbour_correlation(r.random_net:layers()[1]:parameters()[1], used),
+    sae = neighbour_correlation(sae[1]:layers()[1]:parameters()[1], used),
+    sdae = neighbour_correlation(sdae[1]:layers()[1]:parameters()[1], used),
+  }
+  for k, v in pairs(r.smooth) do
+    L:metric(string.format("%s_filters_%s_neighbour_corr", ds.key, k), v, string.format("%s: first-layer " ..
+      "filters of %s: correlation of neighbouring pixels' weights, mean over the 256 filters", ds.name, k))
+  end
   L:figure(ds.key .. "_filters.png", string.format("%s: the first %d of the 256 first-layer filters (input weights " ..
     "as 28×28 images, each stretched to its own range): random initial weights; the random-init network after " ..
     "training on %s labels; the stacked AE's and the stacked DAE's after pretraining alone (no labels)",
@@ -292,16 +329,44 @@ L:section(string.format("Test accuracy (%%), mean ± standard deviation over %d 
   #SEEDS), table.concat(lines, "\n"))
 L:say("\n%s", table.concat(lines, "\n"))
 
+-- The filters described from one number each (neighbour_correlation), not
+-- from how they looked in some other run.
+local function filters_text()
+  local function words(c)
+    if c < 0.1 then return "noise-like" end
+    if c < 0.4 then return "somewhat smooth" end
+    return "smooth"
+  end
+  local parts = {}
+  for _, ds in ipairs(datasets) do
+    local m = R[ds.key].smooth
+    local cmp
+    local pre = math.min(m.sae, m.sdae)
+    if pre > m.random + 0.05 then
+      cmp = "both pretrained stacks' filters are smoother than the labels-only network's"
+    elseif math.max(m.sae, m.sdae) < m.random - 0.05 then
+      cmp = "the labels-only network's filters are smoother than the pretrained ones"
+    else
+      cmp = "pretrained and labels-only filters are about as smooth as each other (within 0.05)"
+    end
+    parts[#parts + 1] = string.format("%s: random init %.2f (%s), labels-only network after %s labels %.2f (%s), " ..
+      "stacked AE %.2f (%s), stacked DAE %.2f (%s); %s", ds.name, m.init, words(m.init), ae.commas(FEW[2]),
+      m.random, words(m.random), m.sae, words(m.sae), m.sdae, words(m.sdae), cmp)
+  end
+  return "- `*_filters.png`: input weights of the first 12 hidden units as images. How smooth they are, as the " ..
+    "correlation of neighbouring pixels' weights (mean over all 256 filters, pixels with ink only; 0 is pixel " ..
+    "noise, 1 a smooth surface; below 0.1 we call it noise-like, 0.4 and above smooth): " ..
+    table.concat(parts, "; ") .. ". Smooth filters respond to strokes and blobs rather than single pixels; " ..
+    "what those shapes are is for the eye, in the figure."
+end
+
 L:section("What the figures show", table.concat({
   "- `*_accuracy.png`: test accuracy of the six classifiers against the number of labelled images, on a log " ..
     "scale; the bars are ± one standard deviation over the seeds (the labelled subset and the initial weights " ..
     "change with the seed; the pretraining does not).",
   "- `*_confusion.png`: where the best classifier at " .. ae.commas(FEW[2]) .. " labels goes wrong: each row is a " ..
     "true class, each column the class predicted, the count in each cell and its shade the share of the row.",
-  "- `*_filters.png`: input weights of the first 12 hidden units as images. Random initial weights are noise; " ..
-    "training on " .. ae.commas(FEW[2]) .. " labels smooths them into faint templates of whole images; the " ..
-    "autoencoders, from the images alone, learn more local features: strokes and blobs on the digits, edges and " ..
-    "parts of garments on Fashion-MNIST. That structure is what the fine-tuned classifiers start from.",
+  filters_text(),
 }, "\n"))
 
 L:section("Departures from the course", table.concat({
@@ -353,31 +418,76 @@ for _, ds in ipairs(datasets) do
       "points — %s", n == all and ("all " .. ae.commas(n)) or ae.commas(n), name, 100 * v, 100 * rnd, gap, verdict)
   end
   findings[#findings + 1] = string.format("- %s: %s.", ds.name, table.concat(parts, "; "))
-  -- where the gain of pretraining (best of the two fine-tuned stacks over random init) peaks
-  local gains, peak = {}, 1
-  for i, n in ipairs { few, mid, all } do
-    gains[i] = 100 * (math.max(m_of(dk, "sae", n), m_of(dk, "sdae", n)) - m_of(dk, "random", n))
-    if gains[i] > gains[peak] then peak = i end
-  end
+  -- Where pretraining's gain (the better fine-tuned stack over random init)
+  -- is clear, and where it peaks, with the test used above: a difference
+  -- counts only beyond twice the larger standard deviation of the two.
   local names = { ae.commas(few), ae.commas(mid), "all " .. ae.commas(all) }
+  local gains, noise, clear = {}, {}, {}
+  for i, n in ipairs { few, mid, all } do
+    local k = m_of(dk, "sae", n) >= m_of(dk, "sdae", n) and "sae" or "sdae"
+    local _, s_k = mean_sd(r[k][n])
+    local _, s_r = mean_sd(r.random[n])
+    gains[i] = 100 * (m_of(dk, k, n) - m_of(dk, "random", n))
+    noise[i] = 100 * math.max(s_k, s_r)
+    clear[i] = gains[i] > 2 * noise[i] and gains[i] >= 0.5 and 1 or gains[i] < -2 * noise[i] and gains[i] <= -0.5
+      and -1 or 0
+  end
+  local helps, hurts = {}, {}
+  for i = 1, 3 do
+    if clear[i] == 1 then helps[#helps + 1] = names[i] elseif clear[i] == -1 then hurts[#hurts + 1] = names[i] end
+  end
   local where
-  if gains[peak] <= 0 then
-    where = "pretraining does not beat random initialization at any of these label counts in this run"
+  if #helps == 0 then
+    where = "at no label count is the fine-tuned stack clearly better than random init in this run" ..
+      (#hurts > 0 and string.format(" (it is clearly worse at %s)", table.concat(hurts, " and ")) or "")
   else
-    where = string.format("the gain is largest at %s labels%s", names[peak],
-      gains[3] < gains[peak] - 0.25 and string.format(" and shrinks to %+.1f once every image is labelled", gains[3])
-      or " and does not shrink with all labels")
+    where = string.format("pretraining clearly helps at %s labels", table.concat(helps, " and "))
+    if clear[3] ~= 1 then
+      where = where .. string.format(" and %s once every image is labelled", clear[3] == 0 and
+        "stops mattering (no clear difference)" or "hurts")
+    end
+    -- the peak, only when it stands clear of every other count's gain
+    local peak = 1
+    for i = 2, 3 do if gains[i] > gains[peak] then peak = i end end
+    local stands = true
+    for i = 1, 3 do
+      if i ~= peak and gains[peak] - gains[i] <= 2 * math.max(noise[peak], noise[i]) then stands = false end
+    end
+    where = where .. (stands and string.format("; the gain is clearly largest at %s labels", names[peak]) or
+      string.format("; the largest gain, at %s labels, is not clearly above the others", names[peak]))
   end
   findings[#findings + 1] = string.format("- %s, when pretraining pays: the better fine-tuned stack against random " ..
-    "init, %+.1f, %+.1f and %+.1f points at %s, %s and %s labels; %s.", ds.name, gains[1], gains[2], gains[3],
-    names[1], names[2], names[3], where)
-  local fz, ft = m_of(dk, "frozen", all), m_of(dk, "sae", all)
-  local fz1, ft1 = m_of(dk, "frozen", few), m_of(dk, "sae", few)
+    "init, %+.1f ± %.1f, %+.1f ± %.1f and %+.1f ± %.1f points (± the larger sd) at %s, %s and %s labels; %s.",
+    ds.name, gains[1], noise[1], gains[2], noise[2], gains[3], noise[3], names[1], names[2], names[3], where)
+  -- frozen codes against fine-tuning the same stack, the same test at the fewest and at all labels
+  local function versus(n)
+    local fz, ft = m_of(dk, "frozen", n), m_of(dk, "sae", n)
+    local _, s_f = mean_sd(r.frozen[n])
+    local _, s_t = mean_sd(r.sae[n])
+    local d, e = 100 * (ft - fz), 200 * math.max(s_f, s_t)
+    return fz, ft, d > e and d >= 0.5 and 1 or d < -e and d <= -0.5 and -1 or 0
+  end
+  local fz1, ft1, v1 = versus(few)
+  local fz, ft, v3 = versus(all)
+  local verdict
+  if v1 == 1 and v3 == 1 then
+    verdict = "fine-tuning is clearly better at both counts"
+  elseif v3 == 1 then
+    verdict = string.format("fine-tuning is clearly better with all labels but not at %s (%s): letting the labels " ..
+      "adjust the pretrained layers pays once there are enough of them", names[1],
+      v1 == 0 and "no clear difference" or "frozen codes clearly better")
+  elseif v1 == 1 then
+    verdict = string.format("fine-tuning is clearly better at %s labels but not with all (%s)", names[1],
+      v3 == 0 and "no clear difference" or "frozen codes clearly better")
+  elseif v1 == -1 or v3 == -1 then
+    verdict = "the frozen codes are clearly better at " .. (v1 == -1 and v3 == -1 and "both counts" or
+      v1 == -1 and (names[1] .. " labels") or "all labels") .. ", and fine-tuning at neither"
+  else
+    verdict = "no clear difference at either count (within twice the larger standard deviation)"
+  end
   findings[#findings + 1] = string.format("- %s, frozen codes against fine-tuning the same stack: %.1f%% against " ..
-    "%.1f%% at %s labels, %.1f%% against %.1f%% with all: %s.", ds.name, 100 * fz1, 100 * ft1, ae.commas(few),
-    100 * fz, 100 * ft, ft - fz > 0.005 and
-    "letting the labels adjust the pretrained layers pays once there are enough of them" or
-    "the frozen codes keep up with fine-tuning here")
+    "%.1f%% at %s labels, %.1f%% against %.1f%% with all: %s.", ds.name, 100 * fz1, 100 * ft1, names[1],
+    100 * fz, 100 * ft, verdict)
   local sd_, sa = m_of(dk, "sdae", mid), m_of(dk, "sae", mid)
   local raw, pc = m_of(dk, "raw", mid), m_of(dk, "pca", mid)
   findings[#findings + 1] = string.format("- %s at %s labels: denoising stack %.1f%% against plain stack %.1f%% " ..

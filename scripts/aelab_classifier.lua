@@ -24,13 +24,7 @@ end
 local train, test = assert(ae.data.mnist())
 
 -- 100 per class (n_labels / 10), in the order of a permutation drawn with seed 1
-ae.seed(1)
-local labels, per, taken, rows = train.y:totable(), n_labels // 10, {}, {}
-for _, r in ipairs(ae.randperm(train.x:size(1)):totable()) do
-  local c = labels[r]
-  taken[c] = (taken[c] or 0) + 1
-  if taken[c] <= per then rows[#rows + 1] = r end
-end
+local rows = ae.data.balanced(train.y, n_labels, 1)
 local x, y = train.x:rows(rows), train.y:rows(rows)
 if indices then
   local zero_based = {}
@@ -52,7 +46,7 @@ local median = ae.median(h.samples_per_s)
 local fine_seconds = 0
 for e = 1, h.epochs do fine_seconds = fine_seconds + h.seconds[e] end
 if as_json then
-  print(ae.json.encode { epochs = epochs, test_bce = acc, samples_per_s = h.samples_per_s,
+  print(ae.json.encode { epochs = epochs, test_accuracy = acc, samples_per_s = h.samples_per_s,
     median_samples_per_s = median, pretrain_seconds = pre_seconds, finetune_seconds = fine_seconds,
     pretrain_samples_per_s = ae.median(info.histories[1].samples_per_s), threads = ae.threads(),
     labels = #rows, blas = ae.blas().arch })

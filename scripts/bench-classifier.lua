@@ -23,7 +23,7 @@ local contenders = {
 local race = require "scripts.race"
 print(string.format("Lesson 10's fine-tuned classifier (784-256-64-10), MNIST: pretraining %d epochs a level " ..
   "on 8,000 digits, fine-tuning %d epochs on 1,000 labels, batch 32: %d rounds", pre, epochs, rounds))
-local ok, err = pcall(race, contenders, rounds, 22, "test accuracy (%)")
+local ok, err = pcall(race, contenders, rounds, 22, "test accuracy (%)", "test_accuracy")
 os.remove(indices)
 os.remove(indices:sub(1, -5))
 if not ok then error(err, 0) end
@@ -36,4 +36,4 @@ print(string.format("pretraining (both levels, last round): aelab %.1f s, PyTorc
   "samples/s %.0f against %.0f", ja.pretrain_seconds, jt.pretrain_seconds, jt.pretrain_seconds / ja.pretrain_seconds,
   ja.pretrain_samples_per_s, jt.pretrain_samples_per_s))
 print(string.format("test accuracy after %d epochs: aelab %.2f%%, PyTorch %.2f%% (difference %+.2f points)", epochs,
-  a.bce[#a.bce], t.bce[#t.bce], a.bce[#a.bce] - t.bce[#t.bce]))
+  a.metric[#a.metric], t.metric[#t.metric], a.metric[#a.metric] - t.metric[#t.metric]))

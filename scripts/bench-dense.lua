@@ -36,6 +36,6 @@ local ratio = contenders[1].median / best_torch.median
 print()
 print(string.format("ratio aelab / fastest PyTorch (%s): %.2f×", best_torch.name, ratio))
 print(string.format("test BCE by epoch  aelab: %s", table.concat((function()
-  local t = {} for i, v in ipairs(contenders[1].bce) do t[i] = string.format("%.4f", v) end return t end)(), " ")))
+  local t = {} for i, v in ipairs(contenders[1].metric) do t[i] = string.format("%.4f", v) end return t end)(), " ")))
 print(string.format("test BCE by epoch  torch: %s", table.concat((function()
-  local t = {} for i, v in ipairs(best_torch.bce) do t[i] = string.format("%.4f", v) end return t end)(), " ")))
+  local t = {} for i, v in ipairs(best_torch.metric) do t[i] = string.format("%.4f", v) end return t end)(), " ")))

@@ -24,6 +24,6 @@ print()
 print(string.format("ratio aelab / PyTorch: %.2f×", contenders[1].median / contenders[2].median))
 for _, c in ipairs(contenders) do
   local t = {}
-  for i, v in ipairs(c.bce) do t[i] = string.format("%.2f", v) end
+  for i, v in ipairs(c.metric) do t[i] = string.format("%.2f", v) end
   print(string.format("test loss by epoch (nats/image)  %-20s %s", c.name .. ":", table.concat(t, " ")))
 end

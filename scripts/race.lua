@@ -1,8 +1,9 @@
 -- The race both benchmarks run (bench-dense.lua, bench-conv.lua): rounds
 -- alternate between the contenders so drifts of this VM hit them alike;
 -- each round is a fresh process that prints one JSON line with its
--- samples_per_s and test_bce per epoch. A contender's figure is the median
--- over all its epochs.
+-- samples_per_s and a test metric per epoch (test_bce, or the field the
+-- race names: the classifier race's test_accuracy). A contender's figure
+-- is the median over all its epochs.
 local ae = require "aelab"
 
 local function numbers(list)
@@ -12,10 +13,14 @@ local function numbers(list)
 end
 
 -- contenders: { name =, cmd = }...; width: the name column; label: what
--- test_bce holds ("test BCE"). Prints each round and then the table; fills
--- c.rates, c.bce (the last round's, by epoch), c.json (its whole line) and c.median.
-return function(contenders, rounds, width, label)
-  for _, c in ipairs(contenders) do c.rates, c.bce = {}, nil end
+-- the metric is ("test BCE"); key: its JSON field ("test_bce"). Prints each
+-- round and then the table; fills c.rates, c.metric (the metric of the last
+-- round, by epoch),
+-- c.json (its whole line) and c.median.
+return function(contenders, rounds, width, label, key)
+  key = key or "test_bce"
+  assert(key:match("^[%w_]+$"), "race: key must be a JSON field name")
+  for _, c in ipairs(contenders) do c.rates, c.metric = {}, nil end
   for r = 1, rounds do
     for _, c in ipairs(contenders) do
       local p = io.popen(c.cmd .. " 2>&1")
@@ -25,7 +30,9 @@ return function(contenders, rounds, width, label)
       if not ok or not line then error(string.format("%s failed:\n%s\n(%s)", c.name, out, c.cmd)) end
       local rates = numbers(line:match('"samples_per_s":%s*(%b[])'))
       for _, v in ipairs(rates) do c.rates[#c.rates + 1] = v end
-      c.bce = numbers(line:match('"test_bce":%s*(%b[])'))
+      local metric = line:match('"' .. key .. '":%s*(%b[])')
+      if not metric then error(string.format("%s printed no %s:\n%s", c.name, key, line)) end
+      c.metric = numbers(metric)
       c.json = line -- the whole line, for fields of a race's own (ae.json.decode)
       io.write(string.format("  round %d  %-" .. width .. "s median %8.0f samples/s\n", r, c.name, ae.median(rates)))
       io.stdout:flush()
@@ -35,7 +42,7 @@ return function(contenders, rounds, width, label)
   print(string.format("%-" .. width .. "s %14s %16s", "contender", "samples/s", label or "test BCE"))
   for _, c in ipairs(contenders) do
     c.median = ae.median(c.rates)
-    print(string.format("%-" .. width .. "s %14.0f %16.4f", c.name, c.median, c.bce[#c.bce]))
+    print(string.format("%-" .. width .. "s %14.0f %16.4f", c.name, c.median, c.metric[#c.metric]))
   end
   return contenders
 end

@@ -124,7 +124,7 @@ def main():
             print(f"epoch {epoch:3d}  test accuracy {acc[-1]:.2f}%  {n / dt:10.0f} samples/s", flush=True)
     if args.json:
         print(json.dumps({
-            "epochs": args.epochs, "test_bce": acc, "samples_per_s": rates,
+            "epochs": args.epochs, "test_accuracy": acc, "samples_per_s": rates,
             "median_samples_per_s": statistics.median(rates), "pretrain_seconds": pre_seconds,
             "finetune_seconds": sum(secs), "pretrain_samples_per_s": statistics.median(pre_rates),
             "threads": args.threads, "labels": n, "torch_version": torch.__version__,

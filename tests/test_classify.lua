@@ -123,16 +123,61 @@ end
 
 function TestLabels:testOutOfRange()
   local m = small_classifier()
-  local err = H.error_containing(lu, "classes 1..3, but the model has 3 outputs (classes 0..2)", m.fit, m,
+  -- fit's message is the model's (one check)
+  local err = H.error_containing(lu, "fit: the labels: label 3 in row 3 is not a class 0..2", m.fit, m,
     ae.randn(4, 4), { target = ae.tensor { 1, 2, 3, 1 }, epochs = 1, verbose = false })
   lu.assertStrContains(err, "0-based")
-  H.error_containing(lu, "classes -1..1", m.fit, m, ae.randn(3, 4),
+  H.error_containing(lu, "label -1 in row 1 is not a class", m.fit, m, ae.randn(3, 4),
     { target = ae.tensor { -1, 0, 1 }, epochs = 1, verbose = false })
-  H.error_containing(lu, "is 1.5, not a whole class number", m.fit, m, ae.randn(2, 4),
+  H.error_containing(lu, "label 1.5 in row 2 is not a class", m.fit, m, ae.randn(2, 4),
     { target = ae.tensor { 0, 1.5 }, epochs = 1, verbose = false })
   -- the step itself checks too (a loop of one's own)
   H.error_containing(lu, "label 7 in row 2 is not a class 0..2", m.step, m, ae.randn(2, 4), ae.tensor { 0, 7 })
   H.error_containing(lu, "label 7 in row 2 is not a class 0..2", m.loss, m, ae.randn(2, 4), ae.tensor { 0, 7 })
+end
+
+function TestLabels:testCrossEntropyFunctionChecks()
+  -- the label check of ae.cross_entropy formats its number (it once raised "invalid option '%g'")
+  H.error_containing(lu, "cross_entropy: label 3 in row 2 is not a class 0..2", ae.cross_entropy, ae.randn(2, 3),
+    ae.tensor { 0, 3 })
+  H.error_containing(lu, "cross_entropy: label 0.5 in row 1", ae.cross_entropy, ae.randn(1, 3), ae.tensor { 0.5 })
+  -- no rows is an error, not NaN
+  H.error_containing(lu, "no labels (0 rows)", ae.cross_entropy, ae.zeros(0, 3), ae.zeros(0))
+  H.error_containing(lu, "2 or more classes", ae.cross_entropy, ae.randn(2, 1), ae.tensor { 0, 0 })
+end
+
+function TestLabels:testPredictNeedsAClassifier()
+  local m = ae.Sequential { ae.Dense(4, 3) }
+  local err = H.error_containing(lu, "predict: the model's loss is 'mse'", m.predict, m, ae.randn(2, 4))
+  lu.assertStrContains(err, "set_loss('cross_entropy')")
+  m:set_loss("cross_entropy")
+  lu.assertEquals(m:predict(ae.randn(2, 4)):size(), { 2 })
+end
+
+function TestLabels:testFailedFitLeavesModelAsItWas()
+  -- fit sets the loss and optimizer it is given only once its checks pass
+  local m = ae.Sequential { ae.Dense(4, 3) }
+  H.error_containing(lu, "label 5 in row 2", m.fit, m, ae.randn(2, 4),
+    { target = ae.tensor { 0, 5 }, loss = "cross_entropy", optimizer = ae.optim.Adam {}, verbose = false })
+  lu.assertEquals(m:loss_name(), "mse")
+  lu.assertNil(m:optimizer())
+  H.error_containing(lu, "3 samples but 2 labels", m.fit, m, ae.randn(3, 4),
+    { target = ae.tensor { 0, 1 }, loss = "cross_entropy", optimizer = ae.optim.Adam {}, verbose = false })
+  lu.assertEquals(m:loss_name(), "mse")
+end
+
+function TestLabels:testLossNeedsClassScores()
+  -- one output is no classifier; a Sigmoid's probabilities are no logits
+  local one = ae.Sequential { ae.Dense(4, 1) }
+  H.error_containing(lu, "2 or more classes", one.set_loss, one, "cross_entropy")
+  local sig = ae.Sequential { ae.Dense(4, 3), ae.Sigmoid() }
+  local err = H.error_containing(lu, "ends in Sigmoid", sig.compile, sig, { loss = "cross_entropy" })
+  lu.assertStrContains(err, "end with Dense(..., 3) or Softmax")
+  lu.assertEquals(sig:loss_name() ~= "cross_entropy", true)
+  -- Softmax at the end is fine
+  local sm = ae.Sequential { ae.Dense(4, 3), ae.Softmax() }
+  sm:set_loss("cross_entropy")
+  lu.assertEquals(sm:classes(), 3)
 end
 
 function TestLabels:testOneHotAndMissingTargetRefused()
@@ -200,6 +245,26 @@ function TestMetrics:testConfusionByHand()
   H.error_containing(lu, "class 2 seen but classes = 2", ae.metrics.confusion, { 2 }, { 0 }, 2)
 end
 
+function TestMetrics:testErrorsPointAtTheCaller()
+  -- a bad argument is the caller's line, not one in metrics.lua
+  local err = H.error_containing(lu, "predictions must hold one class per sample",
+    function() local a = ae.metrics.accuracy(ae.zeros(2, 3), { 0, 1 }) return a end) -- not a tail call
+  lu.assertStrContains(err, "test_classify.lua:")
+  err = H.error_containing(lu, "labels must be a tensor or a list",
+    function() local c = ae.metrics.confusion({ 0 }, "0") return c end)
+  lu.assertStrContains(err, "test_classify.lua:")
+end
+
+function TestMetrics:testConfusionChecksValuesBeforeSizing()
+  -- a bad value is named, not a C×C table built from it first
+  H.error_containing(lu, "sample 2 has label 1 and prediction -3", ae.metrics.confusion, { 0, -3 }, { 0, 1 })
+  H.error_containing(lu, "sample 1 has label 0.5", ae.metrics.confusion, { 0 }, { 0.5 })
+  -- scores or pixel values passed as classes: refused, not a 1e6×1e6 matrix
+  H.error_containing(lu, "class 999999 seen", ae.metrics.confusion, { 999999 }, { 0 })
+  H.error_containing(lu, "classes must be an integer in 1..4096", ae.metrics.confusion, { 0 }, { 0 }, 100000)
+  lu.assertEquals(ae.metrics.confusion({ 1500 }, { 0 }, 1501):size(), { 1501, 1501 })
+end
+
 TestFreeze = {}
 
 function TestFreeze:setUp() H.seed() end
@@ -245,6 +310,65 @@ function TestFreeze:testFrozenLayerBitIdenticalAfterFit()
   end
 end
 
+function TestFreeze:testAllFrozenWarns()
+  local m = ae.Sequential { ae.Dense(4, 3), ae.ReLU(), ae.Dense(3, 2) }
+  m:freeze()
+  local h = m:fit(ae.randn(8, 4), { target = ae.zeros(8), loss = "cross_entropy", optimizer = ae.optim.Adam {},
+    epochs = 1, verbose = false })
+  lu.assertStrContains(h.warning, "every layer with weights is frozen")
+  m:unfreeze(3)
+  h = m:fit(ae.randn(8, 4), { target = ae.zeros(8), epochs = 1, verbose = false })
+  lu.assertNil(h.warning)
+end
+
+function TestFreeze:testUpdateCountsSavedWithTheState()
+  -- a checkpoint's optimizer state keeps each segment's own count: put back
+  -- into a copy, its next steps are the original's, bit for bit
+  local m = ae.Sequential { ae.Dense(6, 8), ae.Tanh(), ae.Dense(8, 3) }
+  m:compile { loss = "cross_entropy", optimizer = ae.optim.Adam { lr = 1e-2 } }
+  local x, y = ae.randn(24, 6), ae.tensor((function() local t = {} for i = 1, 24 do t[i] = i % 3 end return t end)())
+  m:freeze(1)
+  for _ = 1, 20 do m:step(x, y) end
+  m:unfreeze(1)
+  local st = m:optimizer_state()
+  lu.assertEquals(st.t, 20)
+  lu.assertEquals(st.counts, { { 0, 0 }, { 6 * 8 + 8, 20 } }) -- layer 1's 56 values never updated
+  local function continued(state)
+    local c = m:copy()
+    c:compile { loss = "cross_entropy", optimizer = ae.optim.Adam { lr = 1e-2 } }
+    c:set_optimizer_state(state)
+    for _ = 1, 3 do c:step(x, y) end
+    return bytes((c:parameters()))
+  end
+  local with = continued(st)
+  local without = continued { t = st.t, m = st.m, v = st.v }
+  for _ = 1, 3 do m:step(x, y) end
+  local want = bytes((m:parameters()))
+  lu.assertEquals(with == want, true, "the counts did not come back")
+  lu.assertEquals(without == want, false, "the counts made no difference")
+  -- a malformed list is refused before anything changes
+  local c = m:copy()
+  c:compile { loss = "cross_entropy", optimizer = ae.optim.Adam {} }
+  H.error_containing(lu, "counts[2] must be {from, updates}", c.set_optimizer_state, c,
+    { t = 5, m = st.m, v = st.v, counts = { { 0, 1 }, { 9999, 2 } } })
+  lu.assertEquals(c:optimizer_state().t, 0)
+end
+
+function TestFreeze:testFrozenFlagsSurviveSaveAndLoad()
+  local m = ae.Sequential { ae.Dense(4, 3), ae.ReLU(), ae.Dense(3, 2) }
+  m:freeze(1)
+  local dir = H.tmpdir()
+  local path = dir .. "/frozen.safetensors"
+  lu.assertEquals(m:save(path), path)
+  local back = ae.load(path)
+  H.rmdir(dir)
+  lu.assertTrue(back:layers()[1]:is_frozen())
+  lu.assertFalse(back:layers()[3]:is_frozen())
+  local copy = m:copy()
+  lu.assertTrue(copy:layers()[1]:is_frozen())
+  lu.assertFalse(copy:layers()[3]:is_frozen())
+end
+
 function TestFreeze:testSummaryAndRanges()
   local m = ae.Sequential { ae.Dense(4, 3), ae.ReLU(), ae.Dense(3, 2) }
   m:freeze(1, 2)
@@ -258,15 +382,83 @@ function TestFreeze:testSummaryAndRanges()
 end
 
 function TestFreeze:testNothingFrozenUnchangedSteps()
-  -- a model with nothing frozen steps as before: the same weights from the same seed
-  local function run()
+  -- with nothing frozen, fit's steps are the plain loop's: gradient, then the
+  -- optimizer over the whole arena, batch by batch, bit for bit
+  local function model()
     ae.seed(5)
-    local m = ae.Sequential { ae.Dense(5, 4), ae.Tanh(), ae.Dense(4, 5) }
-    m:fit(ae.randn(32, 5), { epochs = 2, batch = 8, optimizer = ae.optim.Adam {}, verbose = false })
-    return bytes((m:parameters()))
+    return ae.Sequential { ae.Dense(5, 4), ae.Tanh(), ae.Dense(4, 5) }, ae.randn(32, 5)
   end
-  local a = run()
-  lu.assertEquals(run() == a, true)
+  local m, x = model()
+  m:fit(x, { epochs = 2, batch = 8, shuffle = false, optimizer = ae.optim.Adam { lr = 1e-2 }, verbose = false })
+  local by_fit = bytes((m:parameters()))
+  local h, hx = model()
+  h:set_loss("mse")
+  local opt = ae.optim.Adam { lr = 1e-2 }
+  local P, G = h:parameters()
+  for _ = 1, 2 do
+    for b = 0, 3 do
+      local xb = hx:narrow(1, b * 8 + 1, 8)
+      h:gradient(xb, xb)
+      opt:update(P, G)
+    end
+  end
+  lu.assertEquals(bytes(P) == by_fit, true, "fit's steps differ from gradient + update")
+  lu.assertEquals(opt:steps(), 8)
+end
+
+function TestFreeze:testFrozenAfterTrainingStaysPut()
+  -- moments are non-zero once the layer has trained; frozen then, with no
+  -- weight decay, Adam's momentum must not carry it on
+  local m = ae.Sequential { ae.Dense(6, 5), ae.ReLU(), ae.Dense(5, 3) }
+  local x, y = ae.randn(32, 6), ae.tensor((function() local t = {} for i = 1, 32 do t[i] = i % 3 end return t end)())
+  local o = { target = y, loss = "cross_entropy", optimizer = ae.optim.Adam { lr = 1e-2, weight_decay = 0 },
+    epochs = 2, batch = 8, verbose = false }
+  m:fit(x, o)
+  local first = m:layers()[1]
+  local w = first:parameters()
+  local before = bytes(w[1]) .. bytes(w[2])
+  m:freeze(1)
+  o.optimizer = nil -- the same optimizer, its moments kept
+  m:fit(x, o)
+  w = first:parameters()
+  lu.assertEquals(bytes(w[1]) .. bytes(w[2]) == before, true, "a frozen layer moved on its old momentum")
+end
+
+function TestFreeze:testTiedDecoderOfFrozenEncoder()
+  -- DenseTied's weight is its Dense's: frozen there, the decoder keeps it
+  -- too (its own bias trains)
+  local enc = ae.Dense(6, 3)
+  local dec = ae.DenseTied(enc)
+  local m = ae.Sequential { enc, ae.Sigmoid(), dec, ae.Sigmoid() }
+  enc:freeze()
+  local W = bytes(enc:parameters()[1])
+  local db = bytes(dec:parameters()[2])
+  m:fit(ae.rand(32, 6), { loss = "bce", optimizer = ae.optim.Adam { lr = 1e-2 }, epochs = 2, batch = 8,
+    verbose = false })
+  lu.assertEquals(bytes(enc:parameters()[1]) == W, true, "the tied weight moved")
+  lu.assertEquals(bytes(dec:parameters()[2]) == db, false, "the decoder's own bias did not train")
+end
+
+function TestFreeze:testUnfrozenLayerStartsAtLearningRate()
+  -- Adam's bias correction counts a layer's own updates (as PyTorch's
+  -- per-parameter step): frozen for 200 steps, then unfrozen, its first
+  -- updates are about lr, not 1.5-3 lr from the global step count
+  local lr = 1e-3
+  local m = ae.Sequential { ae.Dense(6, 8), ae.Tanh(), ae.Dense(8, 3) }
+  m:compile { loss = "cross_entropy", optimizer = ae.optim.Adam { lr = lr } }
+  local x, y = ae.randn(24, 6), ae.tensor((function() local t = {} for i = 1, 24 do t[i] = i % 3 end return t end)())
+  m:freeze(1)
+  for _ = 1, 200 do m:step(x, y) end
+  m:unfreeze(1)
+  local W = m:layers()[1]:parameters()[1]
+  local worst = 0
+  for _ = 1, 12 do
+    local before = W:clone()
+    m:step(x, y)
+    worst = math.max(worst, (W - before):abs():max() / lr)
+  end
+  lu.assertTrue(worst <= 1.05, string.format("an unfrozen layer's update reached %.2f lr", worst))
+  lu.assertTrue(worst > 0.5, string.format("an unfrozen layer's update was only %.2f lr", worst))
 end
 
 TestEncoderReuse = {}
@@ -339,4 +531,57 @@ function TestPretrain:testBadOptions()
   H.error_containing(lu, "epochs lists 1 values, one per level is 2", ae.pretrain.stack, x,
     { sizes = { 5, 3, 2 }, epochs = { 1 }, verbose = false })
   H.error_containing(lu, "sizes", ae.pretrain.stack, x, { size = { 5, 2 } })
+end
+
+function TestPretrain:testEveryLevelCheckedBeforeTraining()
+  local x = ae.rand(8, 5)
+  local function refused(plain, o)
+    o.sizes, o.verbose = o.sizes or { 5, 3, 2 }, false
+    local trained = false
+    o.epochs = o.epochs or 1
+    -- the caller's line, not pretrain.lua's (a non-tail call)
+    local err = H.error_containing(lu, plain, function()
+      local e = ae.pretrain.stack(x, o)
+      trained = e ~= nil
+      return e
+    end)
+    lu.assertStrContains(err, "test_classify.lua:")
+    lu.assertStrContains(err, "ae.pretrain.stack: ")
+    lu.assertFalse(trained)
+    return err
+  end
+  refused("level 2's epochs is 0", { epochs = { 1, 0 } })
+  refused("level 1's batch is 2.5", { batch = 2.5 })
+  refused("level 2's lr is -1", { lr = { 1e-3, -1 } })
+  local err = refused("level 2's loss is 'cross_entropy'", { loss = { "bce", "cross_entropy" } })
+  lu.assertStrContains(err, "'bce', 'mse'")
+  refused("level 1's loss is 'msq'", { loss = "msq" })
+  refused("level 2's loss is 'bce'", { loss = "bce", activation = "relu" })
+  x = x * 3
+  refused("level 1's loss is 'bce'", { loss = "bce" })
+  refused("level 2's noise is", { noise = { false, 0.3 } })
+  refused("level 1's penalty is", { penalty = "l1" })
+end
+
+TestClassifierRace = {}
+
+function TestClassifierRace:testAccuracyUnderItsOwnName()
+  -- the classifier race reads test_accuracy (it once stored accuracy as test_bce)
+  local race = require "scripts.race"
+  local line = '{"epochs":2,"test_accuracy":[81.5,90.25],"samples_per_s":[100,300],"median_samples_per_s":200}'
+  local c = { { name = "fake", cmd = "printf '%s\\n' " .. H.q(line) } }
+  local ok, err = pcall(race, c, 1, 10, "test accuracy (%)", "test_accuracy") -- prints its round and table
+  lu.assertTrue(ok, tostring(err))
+  lu.assertEquals(c[1].metric, { 81.5, 90.25 })
+  -- a line without the field is an error naming it, not an empty figure
+  c = { { name = "old", cmd = "printf '%s\\n' " .. H.q(line:gsub("test_accuracy", "test_bce")) } }
+  ok, err = pcall(race, c, 1, 10, "test accuracy (%)", "test_accuracy")
+  lu.assertFalse(ok)
+  lu.assertStrContains(tostring(err), "old printed no test_accuracy")
+  -- both scripts of the race print that field
+  for _, f in ipairs { "scripts/aelab_classifier.lua", "scripts/torch_classifier.py" } do
+    local src = H.read(ae.options.home .. "/" .. f)
+    lu.assertStrContains(src, "test_accuracy")
+    lu.assertFalse(src:find("test_bce", 1, true) ~= nil, f .. " still writes test_bce")
+  end
 end

@@ -233,3 +233,41 @@ function TestFashionMNIST:testLimitedLoad()
   -- the first training image is an ankle boot (label 9) in every copy of the data set
   lu.assertEquals(train.y:get(1), 9)
 end
+
+TestBalanced = {}
+
+function TestBalanced:testPerClassAndRepeatable()
+  -- 60 labels: class c appears 10 + 5c times, shuffled
+  local labels = {}
+  for c = 0, 3 do for _ = 1, 10 + 5 * c do labels[#labels + 1] = c end end
+  local y = ae.tensor(labels)
+  ae.seed(7)
+  local next_draw = ae.rand(4):totable()
+  ae.seed(7)
+  local rows = ae.data.balanced(y, 24, 3)
+  -- the generator is put back: what follows draws as if nothing was picked
+  lu.assertEquals(ae.rand(4):totable(), next_draw)
+  lu.assertEquals(#rows, 24)
+  local count, seen = {}, {}
+  for _, r in ipairs(rows) do
+    lu.assertNil(seen[r], "row " .. r .. " picked twice")
+    seen[r] = true
+    local c = labels[r]
+    count[c] = (count[c] or 0) + 1
+  end
+  for c = 0, 3 do lu.assertEquals(count[c], 6) end
+  -- the same seed the same rows; another seed other rows
+  lu.assertEquals(ae.data.balanced(y, 24, 3), rows)
+  lu.assertNotEquals(ae.data.balanced(y, 24, 4), rows)
+  -- a [N×1] column of labels works as the vector does
+  lu.assertEquals(ae.data.balanced(y:reshape(#labels, 1), 24, 3), rows)
+end
+
+function TestBalanced:testErrors()
+  local y = ae.tensor { 0, 1, 1, 0, 1, 1 }
+  H.error_containing(lu, "class 0 has 2 samples, fewer than the 3", ae.data.balanced, y, 6, 1)
+  H.error_containing(lu, "positive multiple of the 2 classes", ae.data.balanced, y, 3, 1)
+  H.error_containing(lu, "label -1 in row 2", ae.data.balanced, ae.tensor { 0, -1 }, 2, 1)
+  H.error_containing(lu, "seed must be an integer", ae.data.balanced, y, 2, 1.5)
+  H.error_containing(lu, "vector [N] of 0-based classes", ae.data.balanced, ae.zeros(3, 2), 2, 1)
+end

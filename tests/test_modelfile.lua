@@ -273,6 +273,28 @@ function TestCheckpoint:test_resume_is_bit_identical()
   lu.assertEquals(second:parameters(), net:parameters())
 end
 
+-- Adam's update count per segment survives a resume: a layer frozen before
+-- the checkpoint and trained after it steps as it would have in one process.
+function TestCheckpoint:test_resume_keeps_frozen_layers_counts()
+  local function clf()
+    ae.seed(23)
+    local x, y = ae.randn(48, 6), {}
+    for i = 1, 48 do y[i] = i % 3 end
+    return ae.Sequential { ae.Dense(6, 8), ae.Tanh(), ae.Dense(8, 3) }, x, ae.tensor(y)
+  end
+  local ck = self.dir .. "/frozen"
+  local net, x, y = clf()
+  net:freeze(1)
+  net:fit(x, { target = y, epochs = 2, batch = 16, loss = "cross_entropy", optimizer = ae.optim.Adam { lr = 0.01 },
+    checkpoint = ck, verbose = false })
+  net:unfreeze(1)
+  net:fit(x, { target = y, epochs = 2, batch = 16, verbose = false }) -- the same optimizer, in this process
+  local second, x2, y2 = clf()
+  second:fit(x2, { target = y2, epochs = 4, batch = 16, loss = "cross_entropy", resume = ck,
+    optimizer = ae.optim.Adam { lr = 0.01 }, verbose = false })
+  lu.assertEquals(second:parameters(), net:parameters())
+end
+
 -- A classifier's accuracy history survives a resume (checkpoint.lua keeps it).
 function TestCheckpoint:test_classifier_resume_keeps_accuracy()
   local function clf()

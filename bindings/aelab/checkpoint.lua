@@ -5,7 +5,9 @@
 --     loss (validation loss, or training loss without validation) is the
 --     lowest so far. A model file (modelfiles.lua) plus the tensors
 --     optimizer.m and optimizer.v (Adam's moments, SGD's velocity) and the
---     metadata "checkpoint": JSON {epoch, optimizer_t (steps), rng (the
+--     metadata "checkpoint": JSON {epoch, optimizer_t (steps),
+--     optimizer_counts (Adam's update count per arena segment: a frozen
+--     layer's stays where it was), rng (the
 --     generator: the next epoch's shuffle and noise draw from it), best,
 --     history (every epoch so far, numbers written to read back exactly)}.
 --   fit{resume = "dir"}: puts all of that back from dir/latest.safetensors
@@ -53,7 +55,8 @@ function Checkpoint:resume(history, level)
     error("fit: resume: " .. path .. " is a model file, not a checkpoint (no checkpoint metadata)", level)
   end
   local okset, err = pcall(self.model.set_optimizer_state, self.model,
-    { t = ck.optimizer_t or 0, m = f.tensors["optimizer.m"], v = f.tensors["optimizer.v"] })
+    { t = ck.optimizer_t or 0, m = f.tensors["optimizer.m"], v = f.tensors["optimizer.v"],
+      counts = type(ck.optimizer_counts) == "table" and ck.optimizer_counts or nil })
   if not okset then error("fit: resume: " .. path .. ": " .. tostring(err), level) end
   sys.rng_state(ck.rng)
   for _, k in ipairs(HISTORY) do
@@ -73,7 +76,7 @@ function Checkpoint:state(epoch, history)
   for _, k in ipairs(HISTORY) do
     if history[k] then h[k] = table.move(history[k], 1, epoch, 1, {}) end
   end
-  return { epoch = epoch, t = st.t, m = st.m, v = st.v, rng = sys.rng_state(), history = h }
+  return { epoch = epoch, t = st.t, m = st.m, v = st.v, counts = st.counts, rng = sys.rng_state(), history = h }
 end
 
 -- Writes a checkpoint of state s (the model's weights, or s.params when
@@ -82,7 +85,7 @@ function Checkpoint:write(file, s)
   local names, tensors = {}, {}
   if s.m then names[#names + 1], tensors[#tensors + 1] = "optimizer.m", s.m end
   if s.v then names[#names + 1], tensors[#tensors + 1] = "optimizer.v", s.v end
-  local ck = { epoch = s.epoch, optimizer_t = s.t, rng = s.rng, history = s.history,
+  local ck = { epoch = s.epoch, optimizer_t = s.t, optimizer_counts = s.counts, rng = s.rng, history = s.history,
     best = self.best < math.huge and self.best or nil }
   local P, now
   if s.params then P = self.model:parameters(); now = P:clone(); P:copy(s.params) end

@@ -128,4 +128,48 @@ function data.letters()
   return { x = x, chars = list, image = { 7, 5 }, name = "7×5 letters" }
 end
 
+-- balanced(y, n, seed) → rows: n row numbers (1-based, for x:rows(rows) and
+-- y:rows(rows)) holding n / C samples of each class 0..C−1 (C = the
+-- largest label + 1): the first ones of each class in a permutation drawn
+-- with `seed`. The same seed picks the same rows; the generator is put
+-- back after, so picking changes nothing a script draws next. The few
+-- labelled examples of a "few labels" experiment, picked fairly.
+function data.balanced(y, n, seed)
+  local T = require "aelab.tensor"
+  if not T.is_tensor(y) or y:dim() > 2 or (y:dim() == 2 and y:size(2) ~= 1) then
+    error("balanced: y must be the labels, a vector [N] of 0-based classes (ae.data's y)", 2)
+  end
+  if math.type(seed) ~= "integer" then error("balanced: seed must be an integer, got " .. tostring(seed), 2) end
+  local labels = y:reshape(y:numel()):totable()
+  local C = 0
+  for i, c in ipairs(labels) do
+    if c < 0 or c ~= math.floor(c) then
+      error(string.format("balanced: label %g in row %d is not a 0-based class", c, i), 2)
+    end
+    C = math.max(C, math.floor(c) + 1)
+  end
+  if math.type(n) ~= "integer" or n < 1 or n % math.max(C, 1) ~= 0 then
+    error(string.format("balanced: n must be a positive multiple of the %d classes (n / %d of each), got %s", C, C,
+      tostring(n)), 2)
+  end
+  local per = n // C
+  local state = sys.rng_state()
+  sys.seed(seed)
+  local perm = T.randperm(#labels):totable()
+  sys.rng_state(state)
+  local taken, rows = {}, {}
+  for _, r in ipairs(perm) do
+    local c = labels[r]
+    taken[c] = (taken[c] or 0) + 1
+    if taken[c] <= per then rows[#rows + 1] = r end
+  end
+  for c = 0, C - 1 do
+    if (taken[c] or 0) < per then
+      error(string.format("balanced: class %d has %d samples, fewer than the %d of each class that %d rows need",
+        c, taken[c] or 0, per, n), 2)
+    end
+  end
+  return rows
+end
+
 return data

@@ -6,6 +6,7 @@ local sys = require "aelab.sys"
 local Progress = require "aelab.progress"
 local guard = require "aelab.guard"
 local optcheck = require "aelab.optcheck"
+local Model = require "aelab.model"
 
 -- Every option fit knows, one a line in alphabetical order: a key not here
 -- is an error naming the nearest one (fit{epoch = 3} is a typo, not 10 epochs).
@@ -159,19 +160,25 @@ local function labels_of(model, what, t, n, level)
   if t:numel() ~= n then
     error(string.format("fit: %d samples but %d labels in the %s", n, t:numel(), what), level + 1)
   end
-  local lo, hi = t:min(), t:max()
   local v = t:reshape(n, 1)
-  if lo < 0 or hi > C - 1 then
-    error(string.format("fit: the %s hold classes %g..%g, but the model has %d outputs (classes 0..%d); labels " ..
-      "are 0-based, as ae.data's y: shift 1-based labels by 1, or give the last layer one output per class",
-      what, lo, hi, C, C - 1), level + 1)
-  end
-  for i, y in ipairs(v:reshape(n):totable()) do
-    if y ~= math.floor(y) then
-      error(string.format("fit: %s %d is %g, not a whole class number", what, i, y), level + 1)
+  -- the range and whole-number check is the model's own (C, one for every loss on labels)
+  local ok, err = pcall(Model.check_labels, v, C, "fit: the " .. what)
+  if not ok then error(err, level + 1) end
+  return v
+end
+
+-- A warning when no layer of the model has weights that train (every one
+-- frozen, or none has any): fit then only measures the loss.
+local function nothing_trains(model)
+  local any = false
+  for _, l in ipairs(model:layers()) do
+    if #l:parameters() > 0 then
+      if not l:is_frozen() then return nil end
+      any = true
     end
   end
-  return v
+  return any and "fit: every layer with weights is frozen, so nothing trains; net:unfreeze() (or "
+    .. "net:unfreeze(from, to)) the layers to train" or "fit: the model has no weights, so nothing trains"
 end
 
 -- fit(model, x, opts) → history
@@ -217,31 +224,44 @@ local function fit(model, x, opts)
   local target = opts.target or x
   check(is_tensor(target), "fit: target must be a tensor", 2)
   local N = x:size(1)
-  if opts.loss or opts.optimizer then model:compile { loss = opts.loss, optimizer = opts.optimizer } end
-  local classes = model:classes() -- a classifier: targets are labels
-  check(not classes or opts.target, string.format("fit: loss '%s' trains a classifier: pass the labels as " ..
-    "target = y (0-based classes, as ae.data's train.y)", model:loss_name()), 2)
-  if classes then target = labels_of(model, "labels", target, N, 2) end
-  check(target:size(1) == N, string.format("fit: %d samples but %d targets", N, target:size(1)), 2)
-  check(N >= 1, "fit: no training samples", 2)
-  check(model:optimizer(), "fit: no optimizer: pass optimizer = ae.optim.Adam{} (or call compile)", 2)
-  local vx, vt = validation_of(opts.validation)
-  if classes and vx then
-    check(not rawequal(vt, vx), "fit: a classifier's validation is {x = tensor, target = labels}", 2)
-    vt = labels_of(model, "validation labels", vt, vx:size(1), 2)
-  end
-  check_rows("x", x)
-  if not rawequal(target, x) then check_rows("target", target) end
-
-  -- NaN and Inf first, named as such; then the range BCE needs
-  local skip_validation = guard.check_data(x, target, vx, vt)
-  if skip_validation then vx, vt = nil, nil end
-  check_bce_targets(model, { ["training target"] = target, ["validation target"] = vt })
-
+  local classes, vx, vt, skip_validation
   local noise, penalty = opts.noise, opts.penalty
   local reg = require "aelab.regularize"
-  check(noise == nil or reg.is_noise(noise), "fit: noise must be made by ae.noise.gaussian/masking/salt_pepper", 2)
-  check(penalty == nil or reg.is_penalty(penalty), "fit: penalty must be made by ae.penalty.l1/kl_sparsity/contractive", 2)
+  do
+    -- opts.loss and opts.optimizer are set first (the checks depend on the
+    -- loss); a check that fails puts back what the model had, so a fit that
+    -- raises here leaves the model as it found it
+    local old_loss, old_opt = model:loss_name(), model:optimizer()
+    local undo <close> = setmetatable({}, { __close = function(_, err)
+      if err ~= nil then
+        model:set_loss(old_loss)
+        model:set_optimizer(old_opt)
+      end
+    end })
+    if opts.loss or opts.optimizer then model:compile { loss = opts.loss, optimizer = opts.optimizer } end
+    classes = model:classes() -- a classifier: targets are labels
+    check(not classes or opts.target, string.format("fit: loss '%s' trains a classifier: pass the labels as " ..
+      "target = y (0-based classes, as ae.data's train.y)", model:loss_name()), 2)
+    if classes then target = labels_of(model, "labels", target, N, 2) end
+    check(target:size(1) == N, string.format("fit: %d samples but %d targets", N, target:size(1)), 2)
+    check(N >= 1, "fit: no training samples", 2)
+    check(model:optimizer(), "fit: no optimizer: pass optimizer = ae.optim.Adam{} (or call compile)", 2)
+    vx, vt = validation_of(opts.validation)
+    if classes and vx then
+      check(not rawequal(vt, vx), "fit: a classifier's validation is {x = tensor, target = labels}", 2)
+      vt = labels_of(model, "validation labels", vt, vx:size(1), 2)
+    end
+    check_rows("x", x)
+    if not rawequal(target, x) then check_rows("target", target) end
+
+    -- NaN and Inf first, named as such; then the range BCE needs
+    skip_validation = guard.check_data(x, target, vx, vt)
+    if skip_validation then vx, vt = nil, nil end
+    check_bce_targets(model, { ["training target"] = target, ["validation target"] = vt })
+    check(noise == nil or reg.is_noise(noise), "fit: noise must be made by ae.noise.gaussian/masking/salt_pepper", 2)
+    check(penalty == nil or reg.is_penalty(penalty), "fit: penalty must be made by ae.penalty.l1/kl_sparsity/contractive", 2)
+  end
+
   -- Noise and penalty are taken off the model however fit ends: by its
   -- return, an error in a step or in on_epoch, or an interrupt.
   local detach <close> = setmetatable({}, { __close = function()
@@ -278,7 +298,8 @@ local function fit(model, x, opts)
   -- a classifier's history adds accuracy (running, over the epoch's batches
   -- as they trained, like Keras') and val_accuracy (after the epoch)
   if classes then history.accuracy, history.val_accuracy = {}, {} end
-  history.warning = skip_validation
+  local idle = nothing_trains(model)
+  history.warning = skip_validation and idle and (skip_validation .. "; " .. idle) or skip_validation or idle
   local vae = require("aelab.vae").tracker(model, opts, history) -- nil unless the model has a GaussianSample
   local dist = distributed_setup(model, opts, batch, x, target, autoenc, vae)
   if dist then history.ranks = dist.size end
@@ -300,6 +321,7 @@ local function fit(model, x, opts)
   local first = ckpt and ckpt:resume(history, 2) or 1
   local keep <close> = ckpt and ckpt:on_interrupt() or nil
   say(skip_validation)
+  say(idle)
   local watch = guard.watch(model, first - 1)
   local t_start = sys.clock()
   for epoch = first, epochs do

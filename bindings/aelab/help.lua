@@ -15,10 +15,12 @@ aelab — autoencoders in Lua on a C core.
   print(net:profile())                    where the training time went, per layer
   clf = ae.Sequential{ net:encoder(), ae.Dense(32, 10) }   a classifier on the encoder (shared;
                                           net:encoder{copy = true} for a copy); clf:freeze(1, 2) keeps layers fixed
+                                          (in fit and clf:step, not opt:update; saved with the model)
   clf:fit(train.x, {target = train.y, loss = "cross_entropy", validation = {x = test.x, target = test.y}})
                                           labels are 0-based classes, as ae.data's y (logits out, no Softmax needed)
   ae.metrics.accuracy(clf:predict(test.x), test.y); ae.metrics.confusion(pred, test.y)
   encoders = ae.pretrain.stack(train.x, {sizes = {784, 256, 64}, epochs = 5})   greedy layer-wise pretraining
+  r = ae.data.balanced(train.y, 100, 1)   100 labelled rows, 10 of each class (x:rows(r), y:rows(r))
   ae.plot.history(h)                      figures (to the terminal here, or {out = "f.png"})
 Lessons: ./aelab lessons/01_undercomplete.lua   (writes to out/01_undercomplete/)]])
 end

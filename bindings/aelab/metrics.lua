@@ -6,16 +6,17 @@ local T = require "aelab.tensor"
 local metrics = {}
 
 -- A tensor ([N] or [N×1]) or a Lua list of class numbers, as a flat list.
+-- Called from pair, from a metric: level 4 is the metric's caller.
 local function classes_of(who, what, v)
   if T.is_tensor(v) then
     if v:dim() > 2 or (v:dim() == 2 and v:size(2) ~= 1) then
       error(string.format("%s: %s must hold one class per sample ([N] or [N×1]), got [%s]", who, what,
-        table.concat(v:size(), "×")), 3)
+        table.concat(v:size(), "×")), 4)
     end
     return v:reshape(v:numel()):totable()
   end
   if type(v) ~= "table" then error(string.format("%s: %s must be a tensor or a list of classes, got %s", who, what,
-    type(v)), 3) end
+    type(v)), 4) end
   return v
 end
 
@@ -37,32 +38,46 @@ function metrics.accuracy(pred, labels)
   return hits / #p
 end
 
+-- Past this many classes a guessed C (the largest class seen + 1) is more
+-- likely a wrong argument (scores, pixel values) than classes: C×C counts.
+local GUESS_MAX = 1000
+local CLASSES_MAX = 4096
+
 -- confusion(pred, labels [, classes]) → a tensor [C×C] of counts: row i + 1
 -- is true class i, column j + 1 predicted class j (so the diagonal holds the
--- hits). classes defaults to 1 + the largest class seen.
+-- hits). classes defaults to 1 + the largest class seen (up to 1000; more
+-- classes, up to 4096, are given as classes).
 function metrics.confusion(pred, labels, classes)
   local p, t = pair("confusion", pred, labels)
+  -- every value a class number first: C is sized from them
+  for i = 1, #p do
+    local a, b = t[i], p[i]
+    if math.type(a) == nil or math.type(b) == nil or a < 0 or a ~= math.floor(a) or b < 0 or b ~= math.floor(b) then
+      error(string.format("confusion: sample %d has label %s and prediction %s; classes are whole numbers from 0",
+        i, tostring(a), tostring(b)), 2)
+    end
+  end
   local C = 0
   for i = 1, #p do C = math.max(C, p[i] + 1, t[i] + 1) end
+  C = math.floor(C)
   if classes ~= nil then
-    if math.type(classes) ~= "integer" or classes < 1 then
-      error("confusion: classes must be a positive integer, got " .. tostring(classes), 2)
+    if math.type(classes) ~= "integer" or classes < 1 or classes > CLASSES_MAX then
+      error(string.format("confusion: classes must be an integer in 1..%d, got %s", CLASSES_MAX, tostring(classes)), 2)
     end
     if classes < C then
       error(string.format("confusion: class %d seen but classes = %d (classes are 0..%d)", C - 1, classes,
         classes - 1), 2)
     end
     C = classes
+  elseif C > GUESS_MAX then
+    error(string.format("confusion: class %d seen, a %d×%d matrix; predictions and labels are class numbers " ..
+      "(net:predict's, ae.data's y), not scores or pixels; for that many classes pass classes = C (up to %d)",
+      C - 1, C, C, CLASSES_MAX), 2)
   end
   local counts = {}
   for i = 1, C * C do counts[i] = 0 end
   for i = 1, #p do
-    local a, b = t[i], p[i]
-    if math.type(a) == nil or a < 0 or a ~= math.floor(a) or b < 0 or b ~= math.floor(b) then
-      error(string.format("confusion: sample %d has label %s and prediction %s; classes are whole numbers from 0",
-        i, tostring(a), tostring(b)), 2)
-    end
-    local k = math.floor(a) * C + math.floor(b) + 1
+    local k = math.floor(t[i]) * C + math.floor(p[i]) + 1
     counts[k] = counts[k] + 1
   end
   return T.tensor(counts):reshape(C, C)

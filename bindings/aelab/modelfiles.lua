@@ -9,7 +9,8 @@
 --                  kinds and fields as layer:config() gives them; a DenseTied
 --                  has dense = the 0-based index of its Dense; a layer used
 --                  twice is {kind = "Shared", layer = index}; a Dropout's
---                  salt is 16 hex digits (JSON numbers are doubles)
+--                  salt is 16 hex digits (JSON numbers are doubles); a
+--                  frozen layer has frozen = true (ae.load freezes it again)
 --   training       JSON {loss = "bce", optimizer = {kind = "Adam", lr = ..., ...}}
 --   aelab_version  the aelab that wrote it
 --   (and the core's own aelab_format and crc32, checked on load)
@@ -52,6 +53,7 @@ local function describe(net)
       elseif c.kind == "Dropout" then
         c.salt = string.format("%016x", c.salt)
       end
+      if l:is_frozen() then c.frozen = true end
       local own = {}
       for _, p in ipairs(c.params) do own[p] = true end
       c.params = nil
@@ -222,6 +224,7 @@ local function rebuild(arch, path)
       if require("aelab.signal").is_interrupt(l) then error(l, 0) end
       error(string.format("load: %s: layer %d (%s) cannot be made: %s", path, i, c.kind, tostring(l)), 0)
     end
+    if c.frozen == true then l:freeze() end
     made[i] = l
   end
   sys.rng_state(state)
@@ -238,15 +241,11 @@ function M.copy(net)
   local new = rebuild(arch, "copy")
   local _, _, dest = describe(new)
   for i, t in ipairs(tensors) do dest[i]:copy(t) end
-  local old = net:layers()
-  for i, l in ipairs(new:layers()) do
-    if old[i]:is_frozen() then l:freeze() end
-  end
-  return new
+  return new -- the frozen flags come with the architecture
 end
 
 -- ae.load(path) → the model saved there, weights, loss and optimizer
--- settings included.
+-- settings and frozen layers included (load_weights sets weights only).
 function M.load(path)
   local f = M.read(path, "load")
   local arch, err = json.decode(f.meta.architecture or "")

@@ -157,6 +157,12 @@ end
 -- predict(x) → a vector [N] of 0-based classes: the largest output of each
 -- row (a classifier's logits or Softmax), the labels' own convention.
 function methods:predict(x)
+  if not self:classes() then
+    error(string.format("predict: the model's loss is '%s', not a loss on class labels, so its outputs are not " ..
+      "class scores; for a classifier (last layer Dense(..., C)) call net:set_loss('cross_entropy') or train it " ..
+      "with fit{loss = 'cross_entropy', target = labels} first; for an autoencoder's outputs use net:forward(x)",
+      self:loss_name()), 2)
+  end
   local y = self:forward(x)
   if y:dim() ~= 2 then error("predict: the model's output is not one row of class scores per sample", 2) end
   return y:argmax() - 1 -- argmax is 1-based in Lua; labels are 0-based
@@ -181,7 +187,11 @@ end
 -- layer when only from is given; every layer without arguments) keep
 -- their weights in fit and step: no gradient, no update, whichever model
 -- holds them (a frozen encoder stays frozen inside a classifier). The
--- summary marks them. Returns the model.
+-- summary marks them. Returns the model. Their optimizer state and Adam's
+-- count of their own updates wait (optim.h). Only net:step and fit read
+-- the flags: opt:update(P, G) on net:parameters()'s arena updates every
+-- value (momentum and weight decay move a zero gradient's weights too).
+-- net:save keeps the flags (ae.load, net:copy); load_weights does not.
 function methods:freeze(from, to)
   local layers = self:layers()
   from, to = layer_range(self, "freeze", from, to)
