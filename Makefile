@@ -39,9 +39,13 @@ LDFLAGS  = $(SANITIZE)
 # BLIS linked statically: only libblis.a exports the per-arch context
 # initializers (bli_cntx_init_skx/zen3) that core/blas.c uses. LAPACK (PCA's
 # ssyevr) is libflame's, static too, so its BLAS calls land in that libblis.a.
-# CORE_LIBS is what the core needs; the host adds Lua and readline.
-CORE_LIBS = -l:libflame.a $(BLIS_LIB)/libblis.a -lz -lm -lpthread -fopenmp
-LDLIBS   = -l:libflame.a $(BLIS_LIB)/libblis.a -llua5.4 -lreadline -lz -lm -lpthread -fopenmp
+# CORE_LIBS is what the core needs; the host adds Lua and readline. The
+# full-batch optimizers' libraries (core/minimize.c) are linked dynamically,
+# as zlib is: libLBFGS, NLopt, GSL (with its own CBLAS; GSL's CG only needs
+# level-1 BLAS).
+OPT_LIBS  = -llbfgs -lnlopt -lgsl -lgslcblas
+CORE_LIBS = -l:libflame.a $(BLIS_LIB)/libblis.a $(OPT_LIBS) -lz -lm -lpthread -fopenmp
+LDLIBS   = -l:libflame.a $(BLIS_LIB)/libblis.a $(OPT_LIBS) -llua5.4 -lreadline -lz -lm -lpthread -fopenmp
 
 BUILD   ?= build
 BIN     ?= aelab

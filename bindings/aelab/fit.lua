@@ -6,6 +6,7 @@ local sys = require "aelab.sys"
 local Progress = require "aelab.progress"
 local guard = require "aelab.guard"
 local optcheck = require "aelab.optcheck"
+local fullbatch = require "aelab.fullbatch"
 
 -- Every option fit knows, one a line in alphabetical order: a key not here
 -- is an error naming the nearest one (fit{epoch = 3} is a typo, not 10 epochs).
@@ -73,7 +74,9 @@ local function check_bce_targets(model, targets)
 end
 
 -- fit(model, x, opts) → history
---   opts.epochs (10), opts.batch (32), opts.loss ("mse"|"bce"), opts.optimizer,
+--   opts.epochs (10), opts.batch (32), opts.loss ("mse"|"bce"), opts.optimizer
+--   (a full-batch one, ae.optim.LBFGS/CG/Powell, runs fullbatch.lua's loop:
+--   epochs counts iterations, batch picks a fixed subset, default all rows),
 --   opts.target (default x: an autoencoder), opts.validation (tensor, or
 --   {x=, target=}), opts.shuffle (true), opts.verbose (true),
 --   opts.on_epoch(epoch, history) called after each epoch,
@@ -106,8 +109,13 @@ local function fit(model, x, opts)
   local N = x:size(1)
   check(target:size(1) == N, string.format("fit: %d samples but %d targets", N, target:size(1)), 2)
   check(N >= 1, "fit: no training samples", 2)
-  if opts.loss or opts.optimizer then model:compile { loss = opts.loss, optimizer = opts.optimizer } end
-  check(model:optimizer(), "fit: no optimizer: pass optimizer = ae.optim.Adam{} (or call compile)", 2)
+  local full = fullbatch.is(opts.optimizer) -- LBFGS, CG, Powell: fullbatch.lua's loop
+  if full then
+    if opts.loss then model:compile { loss = opts.loss } end
+  else
+    if opts.loss or opts.optimizer then model:compile { loss = opts.loss, optimizer = opts.optimizer } end
+    check(model:optimizer(), "fit: no optimizer: pass optimizer = ae.optim.Adam{} (or call compile)", 2)
+  end
   local vx, vt = validation_of(opts.validation)
   check_rows("x", x)
   if not rawequal(target, x) then check_rows("target", target) end
@@ -116,6 +124,7 @@ local function fit(model, x, opts)
   local skip_validation = guard.check_data(x, target, vx, vt)
   if skip_validation then vx, vt = nil, nil end
   check_bce_targets(model, { ["training target"] = target, ["validation target"] = vt })
+  if full then return fullbatch.fit(model, x, target, vx, vt, opts, skip_validation) end
 
   local noise, penalty = opts.noise, opts.penalty
   local reg = require "aelab.regularize"
