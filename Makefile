@@ -12,6 +12,8 @@
 #   make bench      aelab against PyTorch on the lesson-01 model
 #   make bench-conv aelab against PyTorch on lesson 08's convolutional model
 #   make bench-vae  aelab against PyTorch on the course's VAE (issue 11)
+#   make bench-optim the full-batch optimizers (LBFGS, CG, Powell) against
+#                   scipy.optimize.minimize on the letters and an MNIST AE
 #   make clean
 #
 # Knobs: CC, OPT (optimization flags), BLIS_INC/BLIS_LIB (Debian's OpenMP build
@@ -67,7 +69,7 @@ CHECK_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/c/*.c))
 # plain programs (gnuplot) as well.
 SHIM       = $(BUILD)/libenospc.so
 
-.PHONY: all deps demo test check check-bin test-asan test-fuzz fuzz-bin debug bench bench-conv bench-vae clean
+.PHONY: all deps demo test check check-bin test-asan test-fuzz fuzz-bin debug bench bench-conv bench-vae bench-optim clean
 
 all: $(BIN)
 
@@ -172,6 +174,11 @@ bench-vae: deps
 bench-conv: deps
 	@$(MAKE) --no-print-directory all
 	scripts/bench.sh conv $(BENCH_ARGS)
+
+bench-optim: deps
+	@$(MAKE) --no-print-directory all
+	@. scripts/need-python.sh && need_python scipy python3-scipy python3-numpy
+	./$(BIN) scripts/bench-optim.lua $(BENCH_ARGS)
 
 clean:
 	rm -rf build build-asan build-debug build-fuzz aelab aelab-asan

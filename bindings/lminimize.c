@@ -106,8 +106,8 @@ static long integer(lua_State *L, int t, const char *k, long def) {
 /* minimize(model, x, target, config, report) → {loss =, iterations =,
  * evals =, grads =, converged =, interrupted =, why =}. config: {kind =
  * "LBFGS"|"CG"|"Powell", max_iter =, max_evals =, gtol =, ftol =, xtol =,
- * memory =, max_linesearch =, step =, line_tol =, restart =,
- * evals_per_iteration =} (checked in fullbatch.lua; the core checks the
+ * memory =, max_linesearch =, step =, line_tol =, restart =, method =
+ * ("gsl" for GSL's CG), evals_per_iteration =} (checked in fullbatch.lua; the core checks the
  * ranges again). report(info) is called after each iteration with {iter,
  * evals, grads, loss, gnorm, step}; a true result stops the run. */
 int ae_lua_minimize(lua_State *L) {
@@ -135,7 +135,11 @@ int ae_lua_minimize(lua_State *L) {
       num(L, 4, "line_tol", 0.1),
       integer(L, 4, "restart", 0),
       integer(L, 4, "evals_per_iteration", 1),
+      0,
   };
+  lua_getfield(L, 4, "method");
+  c.gsl = lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "gsl") == 0;
+  lua_pop(L, 1);
   ae_error_t e;
   if (ae_min_check(&c, &e)) return ae_lua_raise(L, &e);
   if (ae_model_pack(m, &e)) return ae_lua_raise(L, &e);

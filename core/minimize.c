@@ -139,7 +139,7 @@ static int run_lbfgs(run_t *r, double *x, ae_min_result_t *res, ae_error_t *e) {
   return AE_OK;
 }
 
-/* ---- CG (GSL's Polak–Ribière) ---- */
+/* ---- CG, GSL's Polak–Ribière (CG{method = "gsl"}) ---- */
 
 static double g_f(const gsl_vector *v, void *p) {
   run_t *r = p;
@@ -210,6 +210,175 @@ static int run_cg(run_t *r, double *x, ae_min_result_t *res, ae_error_t *e) {
   gsl_multimin_fdfminimizer_free(s);
   gsl_vector_free(xv);
   gsl_set_error_handler(old);
+  return AE_OK;
+}
+
+/* ---- CG, Polak–Ribière+ with a strong-Wolfe line search (ours) ----
+ * GSL's CG, measured on the letters (35-25-15-10-2, 500 iterations): loss
+ * 0.32 against scipy's CG's 0.11 from the same start, whatever its step,
+ * tolerance and restarts (its restart only resets a counter, and a first
+ * trial step that lowers f is taken without a line search). This one is
+ * Nocedal & Wright's: PR+ (β = max(0, β_PR): a negative β restarts along
+ * the gradient), the line search of their Algorithms 3.5–3.6 (cubic
+ * interpolation, c1 = 1e-4, c2 = 0.1 as they advise for CG), the first
+ * trial step from the previous one (α·gᵀd kept). */
+
+typedef struct pt {
+  double a, f, dg; /* step, f and its slope along d there */
+} pt_t;
+
+static double dot(const double *a, const double *b, size_t n) {
+  double s = 0;
+  for (size_t i = 0; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+
+/* f at x + a·d into xa, its gradient into ga */
+static pt_t eval_at(run_t *r, const double *x, const double *d, double a, double *xa, double *ga) {
+  for (size_t i = 0; i < r->n; i++) xa[i] = x[i] + a * d[i];
+  r->evals++;
+  r->grads++;
+  pt_t p = {a, r->f(r->ud, xa, ga), 0};
+  p.dg = dot(ga, d, r->n);
+  return p;
+}
+
+/* The minimizer of the cubic through lo and hi (values and slopes), kept
+ * inside the middle 80% of the interval; bisection when there is none. */
+static double cubic_min(pt_t lo, pt_t hi) {
+  double mid = 0.5 * (lo.a + hi.a), a = mid;
+  if (isfinite(hi.f) && isfinite(hi.dg)) {
+    double d1 = lo.dg + hi.dg - 3 * (lo.f - hi.f) / (lo.a - hi.a), s = d1 * d1 - lo.dg * hi.dg;
+    if (s >= 0) {
+      double d2 = copysign(sqrt(s), hi.a - lo.a);
+      a = hi.a - (hi.a - lo.a) * (hi.dg + d2 - d1) / (hi.dg - lo.dg + 2 * d2);
+    }
+  }
+  double l = fmin(lo.a, hi.a), h = fmax(lo.a, hi.a), w = h - l;
+  return a > l + 0.1 * w && a < h - 0.1 * w ? a : mid;
+}
+
+enum { LS_MAX = 30 };
+
+/* A step meeting the strong Wolfe conditions along d from x (f0, slope dg0 < 0):
+ * 1 with xa, ga and *out at it; 0 when none was found within LS_MAX evaluations
+ * (a step that still lowered f then comes back as one: 1). */
+static int wolfe(run_t *r, const double *x, const double *d, double f0, double dg0, double a1, double *xa, double *ga,
+                 pt_t *out) {
+  const double c1 = 1e-4, c2 = 0.1;
+  pt_t prev = {0, f0, dg0}, lo, hi, cur;
+  double a = a1;
+  int k = 0, zoom = 0;
+  for (; k < LS_MAX; k++) {
+    cur = eval_at(r, x, d, a, xa, ga);
+    if (!isfinite(cur.f) || cur.f > f0 + c1 * a * dg0 || (k > 0 && cur.f >= prev.f)) {
+      lo = prev, hi = cur, zoom = 1;
+      break;
+    }
+    if (fabs(cur.dg) <= -c2 * dg0) {
+      *out = cur;
+      return 1;
+    }
+    if (cur.dg >= 0) {
+      lo = cur, hi = prev, zoom = 1;
+      break;
+    }
+    prev = cur;
+    a *= 2;
+  }
+  if (!zoom) {
+    *out = cur; /* f still falling after LS_MAX doublings: take the last */
+    return isfinite(cur.f) && cur.f < f0;
+  }
+  for (k++; k < LS_MAX; k++) {
+    a = cubic_min(lo, hi);
+    cur = eval_at(r, x, d, a, xa, ga);
+    if (!isfinite(cur.f) || cur.f > f0 + c1 * a * dg0 || cur.f >= lo.f) {
+      hi = cur;
+    } else {
+      if (fabs(cur.dg) <= -c2 * dg0) {
+        *out = cur;
+        return 1;
+      }
+      if (cur.dg * (hi.a - lo.a) >= 0) hi = lo;
+      lo = cur;
+    }
+    if (fabs(hi.a - lo.a) <= 1e-12 * fmax(lo.a, 1e-300)) break;
+  }
+  if (lo.a > 0 && lo.f < f0) { /* sufficient decrease without the curvature condition: still a step */
+    *out = eval_at(r, x, d, lo.a, xa, ga);
+    return out->f < f0;
+  }
+  return 0;
+}
+
+static int run_cg_own(run_t *r, double *x, ae_min_result_t *res, ae_error_t *e) {
+  const ae_min_config_t *c = r->c;
+  size_t n = r->n;
+  double *buf = malloc(4 * n * sizeof(double));
+  if (!buf) return ae_fail(e, AE_ENOMEM, "CG: out of memory for %zu parameters", n);
+  double *g = buf, *d = buf + n, *xa = buf + 2 * n, *ga = buf + 3 * n;
+  r->evals++;
+  r->grads++;
+  double f = r->f(r->ud, x, g), gg = dot(g, g, n);
+  for (size_t i = 0; i < n; i++) d[i] = -g[i];
+  double dg = -gg, a1 = c->step / fmax(sqrt(gg), 1e-300);
+  long k;
+  for (k = 1; k <= c->max_iter; k++) {
+    if (!isfinite(f)) {
+      snprintf(res->why, sizeof res->why, "the loss is %g: nothing to minimize", f);
+      break;
+    }
+    if (gg == 0) {
+      res->converged = 1;
+      snprintf(res->why, sizeof res->why, "converged: the gradient is 0");
+      break;
+    }
+    pt_t pt;
+    int ok = wolfe(r, x, d, f, dg, a1, xa, ga, &pt);
+    if (!ok && dg != -gg) { /* a conjugate direction that failed: once more along the gradient */
+      for (size_t i = 0; i < n; i++) d[i] = -g[i];
+      dg = -gg;
+      ok = wolfe(r, x, d, f, dg, c->step / sqrt(gg), xa, ga, &pt);
+    }
+    if (!ok) {
+      snprintf(res->why, sizeof res->why,
+               "the line search found no lower loss along the gradient: at float precision the loss cannot be "
+               "lowered further from here");
+      break;
+    }
+    double fprev = f, ggn = dot(ga, ga, n), beta = c->restart > 0 && k % c->restart == 0 ? 0 : (ggn - dot(ga, g, n)) / gg;
+    if (!(beta > 0)) beta = 0; /* PR+: back to the gradient */
+    memcpy(x, xa, n * sizeof(double));
+    memcpy(g, ga, n * sizeof(double));
+    f = pt.f;
+    gg = ggn;
+    for (size_t i = 0; i < n; i++) d[i] = -g[i] + beta * d[i];
+    double dgn = dot(g, d, n);
+    if (!(dgn < 0)) { /* not downhill: the gradient */
+      for (size_t i = 0; i < n; i++) d[i] = -g[i];
+      dgn = -gg;
+    }
+    a1 = pt.a * dg / dgn; /* α·gᵀd as last time */
+    if (!(a1 > 0) || !isfinite(a1)) a1 = c->step / sqrt(gg);
+    dg = dgn;
+    if (report(r, x, f, sqrt(gg))) break;
+    if (sqrt(gg) <= c->gtol) {
+      res->converged = 1;
+      snprintf(res->why, sizeof res->why, "converged: |gradient| ≤ gtol = %g", c->gtol);
+      break;
+    }
+    if (c->ftol > 0 && fprev - f < c->ftol * fmax(fabs(f), 1e-30)) {
+      res->converged = 1;
+      snprintf(res->why, sizeof res->why, "converged: the loss fell by less than ftol = %g (relative) in an iteration",
+               c->ftol);
+      break;
+    }
+    if (over_budget(r)) break;
+  }
+  if (k > c->max_iter) snprintf(res->why, sizeof res->why, "iteration budget: %ld iterations", c->max_iter);
+  res->f = f;
+  free(buf);
   return AE_OK;
 }
 
@@ -292,8 +461,9 @@ int ae_minimize(const ae_min_config_t *c, double *x, size_t n, ae_min_fn f, ae_m
   run_t r = {c, n, f, rep, ud, 0, 0, 0, 0, 0, malloc(n * sizeof(double)), NULL, INFINITY, NULL};
   if (!r.prev) return ae_fail(e, AE_ENOMEM, "minimize: out of memory for %zu parameters", n);
   memcpy(r.prev, x, n * sizeof(double));
-  int rc = c->kind == AE_MIN_LBFGS ? run_lbfgs(&r, x, res, e) : c->kind == AE_MIN_CG ? run_cg(&r, x, res, e)
-                                                                                     : run_powell(&r, x, res, e);
+  int rc = c->kind == AE_MIN_LBFGS ? run_lbfgs(&r, x, res, e)
+           : c->kind == AE_MIN_CG    ? (c->gsl ? run_cg(&r, x, res, e) : run_cg_own(&r, x, res, e))
+                                     : run_powell(&r, x, res, e);
   free(r.prev);
   if (rc) return rc;
   res->iter = r.iter;

@@ -1,9 +1,10 @@
 /* Full-batch minimizers of f: R^n → R over a flat vector of doubles, each a
  * Debian library's: L-BFGS (libLBFGS, More–Thuente line search, which
  * finds a point meeting the strong Wolfe conditions), nonlinear conjugate
- * gradient (GSL's Polak–Ribière, restarted along the gradient every
- * `restart` iterations) and Powell's derivative-free method (NLopt's PRAXIS,
- * Brent's refinement of it).
+ * gradient (Polak–Ribière+ with a strong-Wolfe line search, written here:
+ * GSL's Polak–Ribière, kept as an option, measured far worse; minimize.c
+ * says how) and Powell's derivative-free method (NLopt's PRAXIS, Brent's
+ * refinement of it).
  *
  * The caller gives the function (value, and gradient when asked) and a
  * report called after every iteration with the iterate; a nonzero report
@@ -35,8 +36,10 @@ typedef struct ae_min_config {
   int memory;     /* L-BFGS: corrections kept (m) */
   int max_linesearch; /* L-BFGS: evaluations per line search */
   double step;    /* CG: the first trial step's length; Powell: the initial step */
-  double line_tol; /* CG: GSL's line-search tolerance (0.1: the direction's gradient shrinks 10×) */
-  long restart;   /* CG: back to steepest descent every `restart` iterations; 0: every n (GSL's own) */
+  double line_tol; /* CG with gsl: GSL's line-search tolerance (0.1: the direction's gradient shrinks 10×) */
+  long restart;   /* CG: back to steepest descent every `restart` iterations; 0: only when PR+'s β < 0
+                     (GSL's: restart has no effect there; it turns every n iterations) */
+  int gsl;        /* CG: 1 for GSL's Polak–Ribière instead of ours */
   long evals_per_iteration; /* Powell: see above */
 } ae_min_config_t;
 

@@ -2,9 +2,13 @@
 --
 --   ae.optim.LBFGS{memory = 10, gtol = 1e-5, ftol = 1e-9, max_evals = 0, max_linesearch = 20}
 --       L-BFGS (libLBFGS), More–Thuente line search (strong Wolfe conditions).
---   ae.optim.CG{gtol = 1e-5, ftol = 1e-9, max_evals = 0, step = 0.01, line_tol = 0.1, restart = 0}
---       nonlinear conjugate gradient, Polak–Ribière (GSL), back to steepest
---       descent every `restart` iterations (0: every n, GSL's own rule).
+--   ae.optim.CG{gtol = 1e-5, ftol = 1e-9, max_evals = 0, step = 0.01, restart = 0, method = "pr+", line_tol = 0.1}
+--       nonlinear conjugate gradient, Polak–Ribière+ with a strong-Wolfe line
+--       search (core/minimize.c, ours), back to steepest descent when PR+'s β
+--       is negative and every `restart` iterations (0: never forced); step is
+--       the first trial step's length. method = "gsl": GSL's Polak–Ribière
+--       instead (line_tol is its line search's tolerance), kept to compare:
+--       on the letters it ends far above ours and scipy's (make bench-optim).
 --   ae.optim.Powell{ftol = 1e-10, xtol = 1e-8, max_evals = 0, step = 0.5, evals_per_iteration = 0}
 --       Powell's derivative-free method, as Brent's PRAXIS (NLopt). It never
 --       computes a gradient: it needs about 10 evaluations per parameter for
@@ -43,7 +47,7 @@ FullBatch.__index = FullBatch
 -- The options of each kind and their defaults; integers where marked.
 local SPECS = {
   LBFGS = { gtol = 1e-5, ftol = 1e-9, max_evals = 0, memory = 10, max_linesearch = 20 },
-  CG = { gtol = 1e-5, ftol = 1e-9, max_evals = 0, step = 0.01, line_tol = 0.1, restart = 0 },
+  CG = { gtol = 1e-5, ftol = 1e-9, max_evals = 0, step = 0.01, line_tol = 0.1, restart = 0, method = "pr+" },
   Powell = { ftol = 1e-10, xtol = 1e-8, max_evals = 0, step = 0.5, evals_per_iteration = 0 },
 }
 local INTEGERS = { max_evals = true, memory = true, max_linesearch = true, restart = true, evals_per_iteration = true }
@@ -60,7 +64,12 @@ local function make(kind)
     for _, k in ipairs(keys) do
       local v = o[k]
       if v == nil then v = spec[k] end
-      if type(v) ~= "number" or v ~= v or v < 0 or v == math.huge then
+      if k == "method" then
+        if v ~= "pr+" and v ~= "gsl" then
+          error(string.format("%s: method must be \"pr+\" (ours) or \"gsl\" (GSL's Polak–Ribière), got %s", kind,
+            tostring(v)), 2)
+        end
+      elseif type(v) ~= "number" or v ~= v or v < 0 or v == math.huge then
         error(string.format("%s: %s must be a finite number ≥ 0, got %s", kind, k, tostring(v)), 2)
       end
       if INTEGERS[k] and math.type(v) ~= "integer" then
