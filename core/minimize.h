@@ -39,8 +39,8 @@ typedef struct ae_min_config {
   double line_tol; /* CG with gsl: GSL's line-search tolerance (0.1: the direction's gradient shrinks 10×) */
   long restart;   /* CG: back to steepest descent every `restart` iterations; 0: only when PR+'s β < 0
                      (GSL's: restart has no effect there; it turns every n iterations) */
-  int gsl;        /* CG: 1 for GSL's Polak–Ribière instead of ours */
   long evals_per_iteration; /* Powell: see above */
+  int gsl;        /* CG: 1 for GSL's Polak–Ribière instead of ours */
 } ae_min_config_t;
 
 typedef struct ae_min_iter {

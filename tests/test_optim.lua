@@ -113,7 +113,7 @@ local function solved(label, m, h)
 end
 
 function TestFullBatch:testEachReachesTheKnownMinimum()
-  for _, o in ipairs { ae.optim.LBFGS {}, ae.optim.CG {}, ae.optim.Powell { ftol = 1e-14 } } do
+  for _, o in ipairs { ae.optim.LBFGS {}, ae.optim.CG {}, ae.optim.CG { method = "gsl" }, ae.optim.Powell { ftol = 1e-14 } } do
     local x, y = regression()
     local m = ae.Sequential { ae.Dense(3, 1) }
     local h = m:fit(x, { target = y, loss = "mse", optimizer = o, epochs = 200, verbose = false })
@@ -174,6 +174,7 @@ function TestFullBatch:testBadOptions()
   H.error_containing(lu, "line_tol in (0, 1)", ae.optim.CG, { line_tol = 2 })
   H.error_containing(lu, "evals_per_iteration must be an integer", ae.optim.Powell, { evals_per_iteration = 1.5 })
   H.error_containing(lu, "memory must be > 0", ae.optim.LBFGS, { memory = 0 })
+  H.error_containing(lu, "method must be \"pr+\" (ours) or \"gsl\"", ae.optim.CG, { method = "fr" })
   local x = ae.rand(8, 4)
   local m = ae.Sequential { ae.Dense(4, 4), ae.Sigmoid() }
   H.error_containing(lu, "noise is for the step optimizers", m.fit, m, x,
