@@ -185,7 +185,7 @@ L:section(string.format("The contractive AE by L-BFGS and by Adam (%d training i
   "The objective is BCE per pixel plus λ‖J‖²_F, over the training images; seconds are wall time on a shared machine.")
 L:figure("cae_optimizers.png", "The contractive AE's objective against seconds, L-BFGS (full batch) and Adam (batches of 128)",
   ae.plot.series(oseries, { out = L:path("cae_optimizers.png"), xlabel = "seconds", ylabel = "BCE + λ‖J‖²_F",
-    logscale = "y", key = "top right", title = "Contractive AE: L-BFGS against Adam" }))
+    logscale = "y", key = "top right", points = not not quick, title = "Contractive AE: L-BFGS against Adam" }))
 local lb, ad = opt_runs[1], opt_runs[2]
 local verdict
 if lb.final < ad.final then
