@@ -181,6 +181,7 @@ function TestFullBatch:testBadOptions()
     { optimizer = ae.optim.LBFGS {}, noise = ae.noise.gaussian { std = 0.1 }, verbose = false })
   local d = ae.Sequential { ae.Dense(4, 4), ae.Dropout(0.5), ae.Dense(4, 4) }
   H.error_containing(lu, "makes the loss random", d.fit, d, x, { optimizer = ae.optim.CG {}, verbose = false })
+  H.error_containing(lu, "give it to fit", m.compile, m, { optimizer = ae.optim.LBFGS {} })
   local big = ae.Sequential { ae.Dense(200, 100) }
   H.error_containing(lu, "n×n matrix", big.fit, big, ae.rand(4, 200),
     { target = ae.rand(4, 100), optimizer = ae.optim.Powell {}, verbose = false })

@@ -105,10 +105,6 @@ function FullBatch:__tostring()
   return self.kind .. "{" .. table.concat(parts, ", ") .. "}"
 end
 
--- The step optimizers' methods fit or guard may reach for: none here.
-function FullBatch:lr() return nil end
-function FullBatch:reset() end
-
 local STEP_ONLY = { "beta", "checkpoint", "every", "noise", "resume", "shuffle" }
 
 local function fmt_time(s) return require("aelab.progress").fmt_time(s) end
