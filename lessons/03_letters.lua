@@ -8,7 +8,7 @@
 -- 25-15 / 25-15-10 compared, a subset of the letters (is the error larger
 -- with more letters?), and what lives between the letters in the plane.
 --
---   ./aelab lessons/03_letters.lua          (about 5 minutes: Powell's 150 iterations are 4.5 million evaluations)
+--   ./aelab lessons/03_letters.lua          (5 to 20 minutes: Powell's 150 iterations are 4.5 million evaluations)
 --   ./aelab --quick lessons/03_letters.lua  (seconds; Powell runs 6,000 evaluations)
 local ae = require "aelab"
 

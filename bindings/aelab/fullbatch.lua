@@ -15,7 +15,8 @@
 --       one sweep of line searches (an "iteration"), so 150 iterations of a
 --       3,000-parameter model are 4.5 million evaluations. PRAXIS does not
 --       hand back its iterations; here one is evals_per_iteration evaluations
---       (0: 10 per parameter). It keeps an n×n matrix of directions, so it
+--       (0: 10 per parameter: scipy's Powell took 30,207 evaluations, 10.1 per
+--       parameter, for its first iteration on the letters' 2,977 parameters). It keeps an n×n matrix of directions, so it
 --       refuses models over MAX_POWELL_PARAMS parameters, and fit warns before
 --       a run it estimates at over an hour. step is PRAXIS' initial step (0:
 --       NLopt's own, from the weights' size): on the letters (35-20-2, 10
