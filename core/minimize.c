@@ -102,9 +102,24 @@ static int run_lbfgs(run_t *r, double *x, ae_min_result_t *res, ae_error_t *e) {
   lbfgsfloatval_t *lx = lbfgs_malloc((int)r->n), fx = 0;
   if (!lx) return ae_fail(e, AE_ENOMEM, "LBFGS: out of memory for %zu parameters", r->n);
   memcpy(lx, x, r->n * sizeof(double));
-  int st = lbfgs((int)r->n, lx, &fx, lb_eval, lb_progress, r, &p);
+  /* A line search that fails (in float, often far from a minimum: on the
+   * letters at loss 0.2) starts L-BFGS again from the last iterate with an
+   * empty memory, as L-BFGS-B does, as long as the last start made progress. */
+  int st;
+  long restarts = 0;
+  for (;;) {
+    long iter0 = r->iter;
+    p.max_iterations = (int)(c->max_iter - r->iter < INT32_MAX ? c->max_iter - r->iter : INT32_MAX);
+    st = lbfgs((int)r->n, lx, &fx, lb_eval, lb_progress, r, &p);
+    int ls_failed = st == LBFGSERR_ROUNDING_ERROR || st == LBFGSERR_MINIMUMSTEP || st == LBFGSERR_MAXIMUMLINESEARCH ||
+                    st == LBFGSERR_WIDTHTOOSMALL || st == LBFGSERR_INCREASEGRADIENT || st == LBFGSERR_INCORRECT_TMINMAX ||
+                    st == LBFGSERR_OUTOFINTERVAL || st == LBFGSERR_LOGICERROR;
+    if (!ls_failed || r->iter == iter0 || r->iter >= c->max_iter || r->stopped || r->budget) break;
+    restarts++;
+  }
   memcpy(x, lx, r->n * sizeof(double));
   lbfgs_free(lx);
+  if (st == LBFGS_ALREADY_MINIMIZED && restarts > 0) st = LBFGS_SUCCESS;
   res->f = fx;
   switch (st) {
   case LBFGS_SUCCESS:
@@ -136,6 +151,9 @@ static int run_lbfgs(run_t *r, double *x, ae_min_result_t *res, ae_error_t *e) {
     break;
   default: return ae_fail(e, AE_EARG, "LBFGS: libLBFGS refused the settings (status %d)", st);
   }
+  if (restarts > 0 && strlen(res->why) + 40 < sizeof res->why)
+    snprintf(res->why + strlen(res->why), sizeof res->why - strlen(res->why), " (memory restarted %ld time%s)", restarts,
+             restarts == 1 ? "" : "s");
   return AE_OK;
 }
 
