@@ -164,11 +164,11 @@ end
 L:say("\nFigures:")
 L:figure("loss_by_evaluations.png", "The loss against function evaluations, for each optimizer (log scales)",
   ae.plot.series(by_evals, { out = L:path("loss_by_evaluations.png"), xlabel = "function evaluations",
-    ylabel = "BCE per pixel", logscale = "xy", points = false, key = "bottom left",
+    ylabel = "BCE per pixel", logscale = "xy", points = quick, key = "bottom left",
     title = arch_name(MAIN) .. ": loss against evaluations" }))
 L:figure("loss_by_seconds.png", "The loss against seconds of training, for each optimizer (log scales)",
   ae.plot.series(by_seconds, { out = L:path("loss_by_seconds.png"), xlabel = "seconds", ylabel = "BCE per pixel",
-    logscale = "xy", points = false, key = "bottom left", title = arch_name(MAIN) .. ": loss against time" }))
+    logscale = "xy", points = quick, key = "bottom left", title = arch_name(MAIN) .. ": loss against time" }))
 
 -- L-BFGS's and Adam's cost to reach Powell's final loss
 local function reach(run, target)

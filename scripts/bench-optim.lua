@@ -70,6 +70,7 @@ do
     runs = {
       { ours = ae.optim.LBFGS {}, iters = 500, scipy = { method = "L-BFGS-B", options = { maxiter = 500, maxfun = 100000 } } },
       { ours = ae.optim.CG {}, iters = 500, scipy = { method = "CG", options = { maxiter = 500 } } },
+      { ours = ae.optim.CG { method = "gsl" }, label = "CG (GSL)", iters = 500 },
       { ours = ae.optim.Powell { max_evals = POWELL_EVALS }, iters = 1000000,
         scipy = { method = "Powell", options = { maxfev = POWELL_EVALS, maxiter = 1000000 } } },
     } }
@@ -84,6 +85,7 @@ do
       { ours = ae.optim.LBFGS {}, iters = quick and 20 or 100,
         scipy = { method = "L-BFGS-B", options = { maxiter = quick and 20 or 100, maxfun = 100000 } } },
       { ours = ae.optim.CG {}, iters = quick and 20 or 100, scipy = { method = "CG", options = { maxiter = quick and 20 or 100 } } },
+      { ours = ae.optim.CG { method = "gsl" }, label = "CG (GSL)", iters = quick and 20 or 100 },
     } }
 end
 
@@ -91,7 +93,7 @@ local spec = { problems = {} }
 for _, p in ipairs(problems) do
   p.net:set_loss("bce")
   local runs = {}
-  for i, r in ipairs(p.runs) do runs[i] = r.scipy end
+  for _, r in ipairs(p.runs) do runs[#runs + 1] = r.scipy end -- aelab-only rows have none
   spec.problems[#spec.problems + 1] = { name = p.name, layers = export(p.net, p.key, p.x), x = p.key .. "_x.npy", runs = runs }
 end
 assert(sys.write_file(dir .. "/problem.json", json.encode(spec)))
@@ -108,7 +110,7 @@ for _, p in ipairs(problems) do
     r.result = { loss = h.final_loss, evals = h.total_evals, grads = h.total_grads, iters = h.epochs,
       seconds = h.total_seconds, why = h.why }
     print(string.format("aelab  %-28s %-7s loss %.6g  %d evaluations (%d gradients), %d iterations, %.2f s: %s", p.name,
-      r.ours.kind, h.final_loss, h.total_evals, h.total_grads, h.epochs, h.total_seconds, h.why))
+      r.label or r.ours.kind, h.final_loss, h.total_evals, h.total_grads, h.epochs, h.total_seconds, h.why))
   end
 end
 ae.threads(threads0)
@@ -132,9 +134,9 @@ local md = { "| problem | aelab | loss | evaluations (gradients) | seconds | sci
   "|---|---|---:|---:|---:|---|---:|---:|---:|" }
 for _, p in ipairs(problems) do
   for _, r in ipairs(p.runs) do
-    local a, s = r.result, by[p.name .. "|" .. r.scipy.method] or {}
-    md[#md + 1] = string.format("| %s | %s | %.5g | %s (%s) | %.2f | %s | %s | %s (%s) | %s |", p.name, r.ours.kind, a.loss,
-      ae.commas(a.evals), ae.commas(a.grads), a.seconds, r.scipy.method, s.loss and string.format("%.5g", s.loss) or "—",
+    local a, s = r.result, r.scipy and by[p.name .. "|" .. r.scipy.method] or {}
+    md[#md + 1] = string.format("| %s | %s | %.5g | %s (%s) | %.2f | %s | %s | %s (%s) | %s |", p.name, r.label or r.ours.kind,
+      a.loss, ae.commas(a.evals), ae.commas(a.grads), a.seconds, r.scipy and r.scipy.method or "—", s.loss and string.format("%.5g", s.loss) or "—",
       s.nfev and ae.commas(s.nfev) or "—", s.njev and ae.commas(s.njev) or "—",
       s.seconds and string.format("%.2f", s.seconds) or "—")
   end
@@ -146,7 +148,8 @@ local text = table.concat(md, "\n") .. "\n\nBudgets: the letters' L-BFGS and CG 
   POWELL_EVALS .. " evaluations on both sides; MNIST's L-BFGS and CG " .. (quick and 20 or 100) .. " iterations. " ..
   "Powell is not run on MNIST: 101,200 parameters need an n×n matrix of directions (82 GB) in NLopt's PRAXIS " ..
   "and scipy's Powell alike. aelab computes in float32, scipy_optim.py in float64; aelab's letters run on one thread. " ..
-  "One run each on a shared 2-core machine: the seconds are noisy.\n"
+  "One run each on a shared 2-core machine: the seconds are noisy. CG (GSL) is GSL's Polak–Ribière " ..
+  "(ae.optim.CG{method = \"gsl\"}), measured beside ours (Polak–Ribière+, strong-Wolfe line search).\n"
 print("\n" .. text)
 assert(sys.write_file(dir .. "/results.md", text))
 print("written: " .. dir .. "/results.md")
