@@ -4,7 +4,9 @@
 -- little when its input changes a little (J_f is the Jacobian of the code
 -- with respect to the input). Against a plain and a denoising autoencoder of
 -- the same size, is the contractive encoder really flatter around the data,
--- and what does it cost in reconstruction?
+-- and what does it cost in reconstruction? Then the course's remark that
+-- the contractive AE's gradient is deterministic, so L-BFGS applies: the
+-- same model trained by L-BFGS (full batch) against Adam.
 --
 --   ./aelab lessons/07_contractive.lua          (a few minutes)
 --   ./aelab --quick lessons/07_contractive.lua  (seconds)
@@ -14,7 +16,8 @@ local L = ae.Lesson.new {
   name = "07_contractive",
   title = "Lesson 07 — contractive autoencoders",
   question = "Does the contractive penalty make the code insensitive to small changes of the input,\n" ..
-    "compared with plain and denoising autoencoders of the same size? At what cost in reconstruction?",
+    "compared with plain and denoising autoencoders of the same size? At what cost in reconstruction?\n" ..
+    "And does L-BFGS, on the whole set, train it better than Adam?",
 }
 
 local quick = ae.options.quick
