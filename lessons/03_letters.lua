@@ -134,7 +134,7 @@ for _, run in ipairs(main) do
   local h = run.history
   run.errs, run.worst, run.total = pixel_errors(run.net, x)
   run.loss = last(h.loss)
-  run.n_evals = last(run.evals)
+  run.n_evals = h.full_batch and h.total_evals or last(run.evals) -- with a last failed line search's
   run.n_grads = h.full_batch and h.total_grads or h.epochs
   run.secs = last(run.seconds)
   rows[#rows + 1] = string.format("| %s | %.4g | %s (%s) | %.1f | %d | %d | %s |", run.name, run.loss, ae.commas(run.n_evals),
