@@ -16,6 +16,8 @@
 #   make bench-vae  aelab against PyTorch on the course's VAE (issue 11)
 #   make bench-classifier  aelab against PyTorch on lesson 10's fine-tuned
 #                   classifier (pretrained 784-256-64-10 on 1,000 MNIST labels)
+#   make bench-optim the full-batch optimizers (LBFGS, CG, Powell) against
+#                   scipy.optimize.minimize on the letters and an MNIST AE
 #   make clean
 #
 # Knobs: CC, OPT (optimization flags), BLIS_INC/BLIS_LIB (Debian's OpenMP build
@@ -45,10 +47,14 @@ LDFLAGS  = $(SANITIZE)
 # initializers (bli_cntx_init_skx/zen3) that core/blas.c uses. LAPACK (PCA's
 # ssyevr) is libflame's, static too, so its BLAS calls land in that libblis.a.
 # libsndfile (sound files), libsoxr (resampling) and FFTW's single-precision
-# library (the STFT) serve core/audio.c and core/stft.c.
-# CORE_LIBS is what the core needs; the host adds Lua and readline.
-CORE_LIBS = -l:libflame.a $(BLIS_LIB)/libblis.a -lsndfile -lsoxr -lfftw3f -lz -lm -lpthread -fopenmp
-LDLIBS   = -l:libflame.a $(BLIS_LIB)/libblis.a -lsndfile -lsoxr -lfftw3f -llua5.4 -lreadline -lz -lm -lpthread -fopenmp
+# library (the STFT) serve core/audio.c and core/stft.c. The full-batch
+# optimizers' libraries (core/minimize.c) are linked dynamically, as zlib
+# is: libLBFGS, NLopt, GSL (with its own CBLAS; GSL's CG only needs level-1
+# BLAS). CORE_LIBS is what the core needs; the host adds Lua and readline.
+OPT_LIBS  = -llbfgs -lnlopt -lgsl -lgslcblas
+SND_LIBS  = -lsndfile -lsoxr -lfftw3f
+CORE_LIBS = -l:libflame.a $(BLIS_LIB)/libblis.a $(SND_LIBS) $(OPT_LIBS) -lz -lm -lpthread -fopenmp
+LDLIBS   = -l:libflame.a $(BLIS_LIB)/libblis.a $(SND_LIBS) $(OPT_LIBS) -llua5.4 -lreadline -lz -lm -lpthread -fopenmp
 
 BUILD   ?= build
 BIN     ?= aelab
@@ -70,7 +76,7 @@ CHECK_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/c/*.c))
 # plain programs (gnuplot) as well.
 SHIM       = $(BUILD)/libenospc.so
 
-.PHONY: all deps demo test check check-bin test-asan test-fuzz fuzz-bin debug bench bench-conv bench-vae bench-classifier clean FORCE
+.PHONY: all deps demo test check check-bin test-asan test-fuzz fuzz-bin debug bench bench-conv bench-vae bench-classifier bench-optim clean FORCE
 
 all: $(BIN)
 
@@ -208,6 +214,11 @@ bench-classifier: deps
 bench-conv: deps
 	@$(MAKE) --no-print-directory all
 	scripts/bench.sh conv $(BENCH_ARGS)
+
+bench-optim: deps
+	@$(MAKE) --no-print-directory all
+	@. scripts/need-python.sh && need_python scipy python3-scipy python3-numpy
+	./$(BIN) scripts/bench-optim.lua $(BENCH_ARGS)
 
 clean:
 	rm -rf build build-asan build-debug build-fuzz aelab aelab-asan aelab-mpi

@@ -43,6 +43,7 @@ ae.clock = sys.clock
 ae.peak_rss = sys.peak_rss
 
 ae.optim = require "aelab.optim"
+require "aelab.fullbatch" -- adds ae.optim.LBFGS, CG and Powell (full-batch, on the flat parameters)
 -- PCA(x, k): exact PCA in the core (covariance by BLIS, LAPACK eigensolver).
 ae.pca = require "aelab.pca"
 ae.PCA = ae.pca.fit

@@ -129,6 +129,8 @@ int luaopen_aelab_tensor(lua_State *L);
 int luaopen_aelab_layer(lua_State *L);
 int luaopen_aelab_model(lua_State *L);
 int luaopen_aelab_optim(lua_State *L);
+/* aelab.optim.minimize (lminimize.c): the full-batch optimizers' run */
+int ae_lua_minimize(lua_State *L);
 int luaopen_aelab_data(lua_State *L);
 int luaopen_aelab_sys(lua_State *L);
 int luaopen_aelab_pca(lua_State *L);

@@ -1,4 +1,5 @@
-/* aelab.Optimizer: SGD and Adam over a model's flat arena. */
+/* aelab.Optimizer: SGD, Adam, RMSprop and Adadelta over a model's flat arena
+ * (the full-batch ones, LBFGS, CG and Powell, are in lminimize.c). */
 #include "glue.h"
 
 #include <stdio.h>
@@ -45,6 +46,30 @@ static int l_adam(lua_State *L) {
   ae_lua_box_t *b = ae_lua_newbox(L, &ae_lua_optim_type, 0);
   ae_error_t e;
   ae_lua_fill(L, b, ae_optim_adam_new(lr, beta1, beta2, eps, weight_decay, &e), &e);
+  return 1;
+}
+
+/* RMSprop{lr=1e-3, rho=0.9, eps=1e-7, weight_decay=0} and
+ * Adadelta{lr=1e-3, rho=0.95, eps=1e-7, weight_decay=0}: Keras' defaults. */
+static int l_rmsprop(lua_State *L) {
+  static const char *const keys[] = {"eps", "lr", "rho", "weight_decay", NULL};
+  check_opts(L, "RMSprop", keys);
+  float lr = (float)field(L, 1, "lr", 1e-3), rho = (float)field(L, 1, "rho", 0.9), eps = (float)field(L, 1, "eps", 1e-7),
+        weight_decay = (float)field(L, 1, "weight_decay", 0.0);
+  ae_lua_box_t *b = ae_lua_newbox(L, &ae_lua_optim_type, 0);
+  ae_error_t e;
+  ae_lua_fill(L, b, ae_optim_rmsprop_new(lr, rho, eps, weight_decay, &e), &e);
+  return 1;
+}
+
+static int l_adadelta(lua_State *L) {
+  static const char *const keys[] = {"eps", "lr", "rho", "weight_decay", NULL};
+  check_opts(L, "Adadelta", keys);
+  float lr = (float)field(L, 1, "lr", 1e-3), rho = (float)field(L, 1, "rho", 0.95), eps = (float)field(L, 1, "eps", 1e-7),
+        weight_decay = (float)field(L, 1, "weight_decay", 0.0);
+  ae_lua_box_t *b = ae_lua_newbox(L, &ae_lua_optim_type, 0);
+  ae_error_t e;
+  ae_lua_fill(L, b, ae_optim_adadelta_new(lr, rho, eps, weight_decay, &e), &e);
   return 1;
 }
 
@@ -109,16 +134,20 @@ static void set_float(lua_State *L, const char *key, float v) {
   lua_setfield(L, -2, key);
 }
 
-/* config() → {kind = "Adam", lr =, beta1 =, beta2 =, eps =, weight_decay =}
- * or {kind = "SGD", lr =, momentum =, nesterov =, weight_decay =}: the
+/* config() → {kind = "Adam", lr =, beta1 =, beta2 =, eps =, weight_decay =},
+ * {kind = "SGD", lr =, momentum =, nesterov =, weight_decay =} or
+ * {kind = "RMSprop"|"Adadelta", lr =, rho =, eps =, weight_decay =}: the
  * settings, as its constructor takes them (a model file keeps them). */
 static int m_config(lua_State *L) {
   ae_optim_t *o = ae_lua_checkoptim(L, 1);
   lua_createtable(L, 0, 6);
-  lua_pushstring(L, o->kind == AE_OPTIM_ADAM ? "Adam" : "SGD");
+  lua_pushstring(L, ae_optim_name(o));
   lua_setfield(L, -2, "kind");
   set_float(L, "lr", o->lr);
-  if (o->kind == AE_OPTIM_ADAM) {
+  if (o->kind == AE_OPTIM_RMSPROP || o->kind == AE_OPTIM_ADADELTA) {
+    set_float(L, "rho", o->rho);
+    set_float(L, "eps", o->eps);
+  } else if (o->kind == AE_OPTIM_ADAM) {
     set_float(L, "beta1", o->beta1);
     set_float(L, "beta2", o->beta2);
     set_float(L, "eps", o->eps);
@@ -134,7 +163,9 @@ static int m_config(lua_State *L) {
 /* "Adam{lr=0.001, ...}" [-0, +1] */
 static void optim_tostring(lua_State *L, void *p) {
   ae_optim_t *o = p;
-  if (o->kind == AE_OPTIM_ADAM)
+  if (o->kind == AE_OPTIM_RMSPROP || o->kind == AE_OPTIM_ADADELTA)
+    lua_pushfstring(L, "%s{lr=%f, rho=%f, eps=%f}", ae_optim_name(o), (double)o->lr, (double)o->rho, (double)o->eps);
+  else if (o->kind == AE_OPTIM_ADAM)
     lua_pushfstring(L, "Adam{lr=%f, beta1=%f, beta2=%f, eps=%f}", (double)o->lr, (double)o->beta1,
                     (double)o->beta2, (double)o->eps);
   else
@@ -146,7 +177,10 @@ static const luaL_Reg methods[] = {
     {"update", m_update}, {"reset", m_reset}, {"steps", m_steps}, {"set_lr", m_set_lr}, {"lr", m_lr}, {"config", m_config}, {NULL, NULL},
 };
 
-static const luaL_Reg functions[] = {{"Adam", l_adam}, {"SGD", l_sgd}, {NULL, NULL}};
+static const luaL_Reg functions[] = {
+    {"Adam", l_adam}, {"SGD", l_sgd}, {"RMSprop", l_rmsprop}, {"Adadelta", l_adadelta},
+    {"minimize", ae_lua_minimize}, {NULL, NULL},
+};
 
 int luaopen_aelab_optim(lua_State *L) {
   ae_lua_createmeta(L, &ae_lua_optim_type, methods, NULL);

@@ -1,4 +1,5 @@
-/* Step optimizers over one flat array: SGD (momentum, Nesterov) and Adam,
+/* Step optimizers over one flat array: SGD (momentum, Nesterov), Adam,
+ * RMSprop and Adadelta,
  * each one loop over the model's arena with its moments beside it (see
  * optim.h for the update rules and when the state starts over). */
 #include "optim.h"
@@ -41,6 +42,72 @@ ae_optim_t *ae_optim_adam_new(float lr, float beta1, float beta2, float eps, flo
   o->eps = eps;
   o->weight_decay = weight_decay;
   return o;
+}
+
+static ae_optim_t *rho_new(int kind, const char *name, float lr, float rho, float eps, float weight_decay,
+                           ae_error_t *e) {
+  if (!(rho >= 0.0f && rho < 1.0f)) return ae_fail(e, AE_EARG, "%s: rho must be in [0, 1), got %g", name, (double)rho), NULL;
+  if (!(eps > 0.0f)) return ae_fail(e, AE_EARG, "%s: eps must be positive, got %g", name, (double)eps), NULL;
+  ae_optim_t *o = optim_new(kind, lr, e);
+  if (!o) return NULL;
+  o->rho = rho;
+  o->eps = eps;
+  o->weight_decay = weight_decay;
+  return o;
+}
+
+ae_optim_t *ae_optim_rmsprop_new(float lr, float rho, float eps, float weight_decay, ae_error_t *e) {
+  return rho_new(AE_OPTIM_RMSPROP, "RMSprop", lr, rho, eps, weight_decay, e);
+}
+
+ae_optim_t *ae_optim_adadelta_new(float lr, float rho, float eps, float weight_decay, ae_error_t *e) {
+  return rho_new(AE_OPTIM_ADADELTA, "Adadelta", lr, rho, eps, weight_decay, e);
+}
+
+const char *ae_optim_name(const ae_optim_t *o) {
+  switch (o->kind) {
+  case AE_OPTIM_ADAM: return "Adam";
+  case AE_OPTIM_RMSPROP: return "RMSprop";
+  case AE_OPTIM_ADADELTA: return "Adadelta";
+  default: return "SGD";
+  }
+}
+
+int ae_optim_moments(const ae_optim_t *o) {
+  switch (o->kind) {
+  case AE_OPTIM_ADAM:
+  case AE_OPTIM_ADADELTA: return 2;
+  case AE_OPTIM_RMSPROP: return 1;
+  default: return o->momentum > 0.0f;
+  }
+}
+
+/* Keras' updates, in float as Keras runs them; weight decay as SGD's and Adam's (added to g). */
+/* Values [a, a + n) of the arena: w, g and the state from a. */
+static void rmsprop_step(const ae_optim_t *o, float *w, const float *g, size_t a, size_t n) {
+  float rho = o->rho, lr = o->lr, eps = o->eps, wd = o->weight_decay;
+  float *v = o->m + a;
+  w += a;
+  g += a;
+  for (size_t i = 0; i < n; i++) {
+    float gi = g[i] + wd * w[i];
+    v[i] = rho * v[i] + (1.0f - rho) * gi * gi;
+    w[i] -= lr * gi / (sqrtf(v[i]) + eps);
+  }
+}
+
+static void adadelta_step(const ae_optim_t *o, float *w, const float *g, size_t at, size_t n) {
+  float rho = o->rho, lr = o->lr, eps = o->eps, wd = o->weight_decay;
+  float *a = o->m + at, *d = o->v + at;
+  w += at;
+  g += at;
+  for (size_t i = 0; i < n; i++) {
+    float gi = g[i] + wd * w[i];
+    a[i] = rho * a[i] + (1.0f - rho) * gi * gi;
+    float delta = sqrtf(d[i] + eps) / sqrtf(a[i] + eps) * gi;
+    d[i] = rho * d[i] + (1.0f - rho) * delta * delta;
+    w[i] -= lr * delta;
+  }
 }
 
 void ae_optim_free(ae_optim_t *o) {
@@ -110,8 +177,8 @@ void ae_optim_reset(ae_optim_t *o) {
 
 int ae_optim_set_state(ae_optim_t *o, const float *owner, size_t n, long t, const float *m, const float *v,
                        ae_error_t *e) {
-  int need_m = o->kind == AE_OPTIM_ADAM || o->momentum > 0.0f, need_v = o->kind == AE_OPTIM_ADAM;
-  const char *name = o->kind == AE_OPTIM_ADAM ? "Adam" : "SGD";
+  int need_m = ae_optim_moments(o) >= 1, need_v = ae_optim_moments(o) == 2;
+  const char *name = ae_optim_name(o);
   if (t < 0) return ae_fail(e, AE_EARG, "%s: a saved state of %ld steps", name, t);
   if (need_m != (m != NULL) || need_v != (v != NULL))
     return ae_fail(e, AE_EARG, "%s: the saved state has %s moments, this optimizer keeps %s", name,
@@ -161,7 +228,7 @@ int ae_optim_step(ae_optim_t *o, float *w, const float *g, size_t n, ae_error_t 
  * each segment's own update count (optim.h) its bias correction. */
 int ae_optim_step_spans(ae_optim_t *o, float *w, const float *g, size_t n, const size_t *spans, int nspans,
                         ae_error_t *e) {
-  int need_m = o->kind == AE_OPTIM_ADAM || o->momentum > 0.0f, need_v = o->kind == AE_OPTIM_ADAM;
+  int need_m = ae_optim_moments(o) >= 1, need_v = ae_optim_moments(o) == 2;
   if (o->n != n || o->owner != w || (need_m && !o->m)) {
     free(o->m);
     free(o->v);
@@ -196,6 +263,10 @@ int ae_optim_step_spans(ae_optim_t *o, float *w, const float *g, size_t n, const
         float bc1 = 1.0f - powf(o->beta1, (float)t), bc2 = 1.0f - powf(o->beta2, (float)t);
         ae_v_adam(w + a, g + a, o->m + a, o->v + a, k, o->lr, o->beta1, o->beta2, o->eps, bc1, bc2,
                   o->weight_decay);
+      } else if (o->kind == AE_OPTIM_RMSPROP) {
+        rmsprop_step(o, w, g, a, k);
+      } else if (o->kind == AE_OPTIM_ADADELTA) {
+        adadelta_step(o, w, g, a, k);
       } else
         ae_v_sgd(w + a, g + a, o->m ? o->m + a : NULL, k, o->lr, o->momentum, o->nesterov, o->weight_decay);
     }

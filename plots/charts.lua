@@ -33,7 +33,7 @@ function C.history(runs, o)
   if runs.loss then runs = { { label = o.label or "", history = runs } } end
   local fig = E.figure(o)
   common(fig, o)
-  fig:cmd("set xlabel 'epoch'")
+  fig:cmd("set xlabel %s", quote(runs[1].history.full_batch and "iteration" or "epoch"))
   fig:cmd("set ylabel %s", quote(o.ylabel or "loss"))
   fig:cmd("set grid")
   fig:cmd("set key top right")

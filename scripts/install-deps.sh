@@ -23,6 +23,9 @@ packages=(
   lua-unit          # LuaUnit for the tests
   zlib1g-dev        # gzip'd IDX files
   libreadline-dev   # the REPL
+  liblbfgs-dev      # ae.optim.LBFGS (libLBFGS)
+  libgsl-dev        # ae.optim.CG (GSL's Polak–Ribière)
+  libnlopt-dev      # ae.optim.Powell (NLopt's PRAXIS)
   dataset-fashion-mnist
   fonts-dejavu-core # the fonts figures use
   "$@"

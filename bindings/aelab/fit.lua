@@ -7,6 +7,7 @@ local Progress = require "aelab.progress"
 local guard = require "aelab.guard"
 local optcheck = require "aelab.optcheck"
 local Model = require "aelab.model"
+local fullbatch = require "aelab.fullbatch"
 
 -- Every option fit knows, one a line in alphabetical order: a key not here
 -- is an error naming the nearest one (fit{epoch = 3} is a typo, not 10 epochs).
@@ -183,7 +184,9 @@ end
 
 -- fit(model, x, opts) → history
 --   opts.epochs (10), opts.batch (32), opts.loss ("mse"|"bce"|"cross_entropy"|...),
---   opts.optimizer, opts.target (default x: an autoencoder; under
+--   opts.optimizer (a full-batch one, ae.optim.LBFGS/CG/Powell, runs
+--   fullbatch.lua's loop: epochs counts iterations, batch picks a fixed
+--   subset, default all rows), opts.target (default x: an autoencoder; under
 --   cross_entropy, the 0-based class labels [N], ae.data's y as it comes),
 --   opts.validation (tensor, or {x=, target=}; a classifier's: {x=, target = labels}), opts.shuffle (true), opts.verbose (true),
 --   opts.on_epoch(epoch, history) called after each epoch,
@@ -225,6 +228,7 @@ local function fit(model, x, opts)
   check(is_tensor(target), "fit: target must be a tensor", 2)
   local N = x:size(1)
   local classes, vx, vt, skip_validation
+  local full = fullbatch.is(opts.optimizer) -- LBFGS, CG, Powell: fullbatch.lua's loop
   local noise, penalty = opts.noise, opts.penalty
   local reg = require "aelab.regularize"
   do
@@ -238,14 +242,20 @@ local function fit(model, x, opts)
         model:set_optimizer(old_opt)
       end
     end })
-    if opts.loss or opts.optimizer then model:compile { loss = opts.loss, optimizer = opts.optimizer } end
+    if full then
+      if opts.loss then model:compile { loss = opts.loss } end
+    elseif opts.loss or opts.optimizer then
+      model:compile { loss = opts.loss, optimizer = opts.optimizer }
+    end
     classes = model:classes() -- a classifier: targets are labels
+    check(not (full and classes), "fit: the full-batch optimizers (LBFGS, CG, Powell) train autoencoders here; " ..
+      "train a classifier with a step optimizer such as ae.optim.Adam{}", 2)
     check(not classes or opts.target, string.format("fit: loss '%s' trains a classifier: pass the labels as " ..
       "target = y (0-based classes, as ae.data's train.y)", model:loss_name()), 2)
     if classes then target = labels_of(model, "labels", target, N, 2) end
     check(target:size(1) == N, string.format("fit: %d samples but %d targets", N, target:size(1)), 2)
     check(N >= 1, "fit: no training samples", 2)
-    check(model:optimizer(), "fit: no optimizer: pass optimizer = ae.optim.Adam{} (or call compile)", 2)
+    check(full or model:optimizer(), "fit: no optimizer: pass optimizer = ae.optim.Adam{} (or call compile)", 2)
     vx, vt = validation_of(opts.validation)
     if classes and vx then
       check(not rawequal(vt, vx), "fit: a classifier's validation is {x = tensor, target = labels}", 2)
@@ -261,6 +271,7 @@ local function fit(model, x, opts)
     check(noise == nil or reg.is_noise(noise), "fit: noise must be made by ae.noise.gaussian/masking/salt_pepper", 2)
     check(penalty == nil or reg.is_penalty(penalty), "fit: penalty must be made by ae.penalty.l1/kl_sparsity/contractive", 2)
   end
+  if full then return fullbatch.fit(model, x, target, vx, vt, opts, skip_validation) end
 
   -- Noise and penalty are taken off the model however fit ends: by its
   -- return, an error in a step or in on_epoch, or an interrupt.

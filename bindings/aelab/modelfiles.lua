@@ -260,7 +260,7 @@ function M.load(path)
       if not okl then error(string.format("load: %s: loss %s: %s", path, t.loss, e), 2) end
     end
     local o = t.optimizer
-    if type(o) == "table" and (o.kind == "Adam" or o.kind == "SGD") then
+    if type(o) == "table" and (o.kind == "Adam" or o.kind == "SGD" or o.kind == "RMSprop" or o.kind == "Adadelta") then
       local settings = {}
       for k, v in pairs(o) do if k ~= "kind" then settings[k] = v end end
       local oko, opt = pcall(require("aelab.optim")[o.kind], settings)

@@ -256,6 +256,10 @@ function methods:compile(o)
   optcheck.check("compile", o, { "loss", "optimizer" }, 2)
   if o == nil then error("compile: expected {loss = ..., optimizer = ...}", 2) end
   if o.loss then self:set_loss(o.loss) end
+  if o.optimizer and require("aelab.fullbatch").is(o.optimizer) then
+    error(string.format("compile: %s runs whole iterations, not steps; give it to fit: net:fit(x, {optimizer = " ..
+      "ae.optim.%s{...}, epochs = iterations})", o.optimizer.kind, o.optimizer.kind), 2)
+  end
   if o.optimizer then self:set_optimizer(o.optimizer) end
   return self
 end

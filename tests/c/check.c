@@ -121,6 +121,7 @@ int main(int argc, char **argv) {
   if (wanted(argc, argv, first, "torch")) test_torch(dir);
   if (wanted(argc, argv, first, "hooks")) test_hooks();
   if (wanted(argc, argv, first, "inputs")) test_inputs();
+  if (wanted(argc, argv, first, "minimize")) test_minimize();
   if (sites) fa_print_sites();
   check_begin("no core block left live and no bad free at exit");
   check(fa_live() == 0, "%ld blocks live", fa_live());

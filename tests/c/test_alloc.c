@@ -270,6 +270,8 @@ static int op_dropout(fx_t *f, ae_error_t *e) { return RESULT(f->made = ae_dropo
 static int op_gaussian_sample(fx_t *f, ae_error_t *e) { return RESULT(f->made = ae_gaussian_sample_new(2, 1.0f, e)); }
 static int op_sgd(fx_t *f, ae_error_t *e) { return RESULT(f->opt = ae_optim_sgd_new(0.1f, 0.9f, 1, 0.0f, e)); }
 static int op_adam(fx_t *f, ae_error_t *e) { return RESULT(f->opt = ae_optim_adam_new(1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f, e)); }
+static int op_rmsprop(fx_t *f, ae_error_t *e) { return RESULT(f->opt = ae_optim_rmsprop_new(1e-3f, 0.9f, 1e-7f, 0.0f, e)); }
+static int op_adadelta(fx_t *f, ae_error_t *e) { return RESULT(f->opt = ae_optim_adadelta_new(1e-3f, 0.95f, 1e-7f, 0.0f, e)); }
 
 /* Tensors. */
 static void setup_base(fx_t *f) {
@@ -628,6 +630,8 @@ static const acase_t cases[] = {
     {"GaussianSample constructor", NULL, NULL, op_gaussian_sample, NULL, NULL},
     {"SGD constructor", NULL, NULL, op_sgd, NULL, NULL},
     {"Adam constructor", NULL, NULL, op_adam, NULL, NULL},
+    {"RMSprop constructor", NULL, NULL, op_rmsprop, NULL, NULL},
+    {"Adadelta constructor", NULL, NULL, op_adadelta, NULL, NULL},
     {"ae_tensor_new", NULL, NULL, op_tensor_new, NULL, NULL},
     {"ae_tensor_view", NULL, setup_base, op_view, NULL, NULL},
     {"ae_tensor_clone", NULL, setup_base, op_clone, NULL, NULL},
