@@ -39,9 +39,10 @@ LDFLAGS  = $(SANITIZE)
 # BLIS linked statically: only libblis.a exports the per-arch context
 # initializers (bli_cntx_init_skx/zen3) that core/blas.c uses. LAPACK (PCA's
 # ssyevr) is libflame's, static too, so its BLAS calls land in that libblis.a.
-# CORE_LIBS is what the core needs; the host adds Lua and readline.
-CORE_LIBS = -l:libflame.a $(BLIS_LIB)/libblis.a -lz -lm -lpthread -fopenmp
-LDLIBS   = -l:libflame.a $(BLIS_LIB)/libblis.a -llua5.4 -lreadline -lz -lm -lpthread -fopenmp
+# CORE_LIBS is what the core needs; the host adds Lua and readline. Images:
+# libpng16 and libturbojpeg (core/image.h says why those).
+CORE_LIBS = -l:libflame.a $(BLIS_LIB)/libblis.a -lpng16 -lturbojpeg -lz -lm -lpthread -fopenmp
+LDLIBS   = -l:libflame.a $(BLIS_LIB)/libblis.a -llua5.4 -lreadline -lpng16 -lturbojpeg -lz -lm -lpthread -fopenmp
 
 BUILD   ?= build
 BIN     ?= aelab

@@ -134,6 +134,7 @@ int luaopen_aelab_sys(lua_State *L);
 int luaopen_aelab_pca(lua_State *L);
 int luaopen_aelab_modelfile(lua_State *L);
 int luaopen_aelab_signal(lua_State *L);
+int luaopen_aelab_image(lua_State *L);
 
 /* Ctrl-C (bindings/lsignal.c). setup: [-0, +0, m] makes the interrupt value
  * (once per state, before any Lua runs). catch: SIGINT stops L's Lua code at

@@ -17,6 +17,8 @@ packages=(
   libreadline-dev   # the REPL
   dataset-fashion-mnist
   fonts-dejavu-core # the fonts figures use
+  libpng-dev        # PNG in and out (core/image.c)
+  libturbojpeg0-dev # JPEG in and out, libjpeg-turbo's TurboJPEG API
   "$@"
 )
 
