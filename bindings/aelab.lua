@@ -58,8 +58,8 @@ local format = require "aelab.format"
 ae.commas, ae.median = format.commas, format.median
 ae.help = require "aelab.help"
 
--- Plots and lessons load on first use (gnuplot is optional).
-local lazy = { plot = "plots.gnuplot", Lesson = "aelab.lesson" }
+-- Plots, lessons and images (ae.image) load on first use (gnuplot is optional).
+local lazy = { plot = "plots.gnuplot", Lesson = "aelab.lesson", image = "aelab.images" }
 setmetatable(ae, {
   __index = function(t, k)
     if lazy[k] then

@@ -10,7 +10,8 @@
  *   grid(H, W, P, stride) → n×2 corners      random_corners(H, W, P, n [, seed]) → n×2
  *   extract(img, corners, P) → n×C×P×P       stitch(patches, corners, H, W) → 1×C×H×W
  *   mse(a, b), ssim(a, b), colorfulness(rgb) → number
- *   rgb_to_lab(t), lab_to_rgb(t) → t         median(img, k) → img     otsu(img) → threshold */
+ *   rgb_to_lab(t), lab_to_rgb(t) → t         median(img, k) → img     otsu(img) → threshold
+ *   shrink(img, f) → img, f× smaller (f×f block means) */
 #include "glue.h"
 
 #include <limits.h>
@@ -164,6 +165,15 @@ static int l_median(lua_State *L) {
   return 1;
 }
 
+static int l_shrink(lua_State *L) {
+  ae_tensor_t *t = ae_lua_checktensor(L, 1);
+  int f = checkint(L, 2, 1);
+  ae_lua_box_t *b = ae_lua_newtensor(L);
+  ae_error_t e;
+  ae_lua_fill(L, b, ae_image_shrink(t, f, &e), &e);
+  return 1;
+}
+
 static int l_otsu(lua_State *L) {
   ae_tensor_t *t = ae_lua_checktensor(L, 1);
   ae_error_t e;
@@ -179,7 +189,7 @@ static const luaL_Reg functions[] = {
     {"extract", l_extract}, {"stitch", l_stitch},   {"mse", l_mse},
     {"ssim", l_ssim},       {"colorfulness", l_colorfulness},
     {"rgb_to_lab", l_rgb_to_lab}, {"lab_to_rgb", l_lab_to_rgb},
-    {"median", l_median},   {"otsu", l_otsu},       {NULL, NULL},
+    {"median", l_median},   {"otsu", l_otsu},       {"shrink", l_shrink},       {NULL, NULL},
 };
 
 int luaopen_aelab_image(lua_State *L) {

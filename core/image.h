@@ -77,6 +77,11 @@ int ae_image_colorfulness(const ae_tensor_t *rgb, double *m, ae_error_t *e);
 ae_tensor_t *ae_image_rgb_to_lab(const ae_tensor_t *rgb, ae_error_t *e);
 ae_tensor_t *ae_image_lab_to_rgb(const ae_tensor_t *lab, ae_error_t *e);
 
+/* Shrinks each plane by an integer factor f, every output pixel the mean
+ * of an f×f block (rows and columns past the last whole block dropped):
+ * a page of 1728×2376 pixels drawn in a figure 600 pixels wide. */
+ae_tensor_t *ae_image_shrink(const ae_tensor_t *img, int f, ae_error_t *e);
+
 /* k×k median filter (k odd) of every channel, borders replicated. */
 ae_tensor_t *ae_image_median(const ae_tensor_t *img, int k, ae_error_t *e);
 /* Otsu's global threshold of all the values (a 256-bin histogram of

@@ -323,6 +323,28 @@ static ae_tensor_t *convert(const ae_tensor_t *in, int to_lab, ae_error_t *e) {
 ae_tensor_t *ae_image_rgb_to_lab(const ae_tensor_t *rgb, ae_error_t *e) { return convert(rgb, 1, e); }
 ae_tensor_t *ae_image_lab_to_rgb(const ae_tensor_t *lab, ae_error_t *e) { return convert(lab, 0, e); }
 
+ae_tensor_t *ae_image_shrink(const ae_tensor_t *img, int f, ae_error_t *e) {
+  int N = 0, C = 0, H = 0, W = 0;
+  if (batch_dims(img, "shrink", &N, &C, &H, &W, e)) return NULL;
+  if (f < 1 || f > H || f > W) return ae_fail(e, AE_EARG, "shrink: factor %d does not fit %d×%d images", f, H, W), NULL;
+  int OH = H / f, OW = W / f;
+  int shape[4] = {N, C, OH, OW};
+  ae_tensor_t *t = img->ndim == 4 ? ae_tensor_new(4, shape, e) : ae_tensor_new(3, shape + 1, e);
+  if (!t) return NULL;
+  const float *s = ae_tensor_data(img);
+  float *d = ae_tensor_data(t);
+  float k = 1.0f / ((float)f * f);
+  for (size_t p = 0; p < (size_t)N * C; p++)
+    for (int y = 0; y < OH; y++)
+      for (int x = 0; x < OW; x++) {
+        float sum = 0;
+        for (int dy = 0; dy < f; dy++)
+          for (int dx = 0; dx < f; dx++) sum += s[(p * H + (size_t)y * f + dy) * W + (size_t)x * f + dx];
+        d[(p * OH + y) * OW + x] = sum * k;
+      }
+  return t;
+}
+
 static int cmp_float(const void *a, const void *b) {
   float x = *(const float *)a, y = *(const float *)b;
   return (x > y) - (x < y);
