@@ -8,7 +8,7 @@
  *   write(t, path [, quality]) → true | nil, msg   .png, .jpg/.jpeg by name
  *   jpeg(t, quality) → t through a JPEG encode and decode
  *   grid(H, W, P, stride) → n×2 corners      random_corners(H, W, P, n [, seed]) → n×2
- *   extract(img, corners, P) → n×C×P×P       stitch(patches, corners, H, W) → 1×C×H×W
+ *   extract(img, corners, P) → n×C×P×P       stitch(patches, corners, H, W [, margin]) → 1×C×H×W
  *   mse(a, b), ssim(a, b), colorfulness(rgb) → number
  *   rgb_to_lab(t), lab_to_rgb(t) → t         median(img, k) → img     otsu(img) → threshold
  *   shrink(img, f) → img, f× smaller (f×f block means) */
@@ -120,9 +120,10 @@ static int l_extract(lua_State *L) {
 static int l_stitch(lua_State *L) {
   ae_tensor_t *patches = ae_lua_checktensor(L, 1), *corners = ae_lua_checktensor(L, 2);
   int H = checkint(L, 3, 1), W = checkint(L, 4, 1);
+  int margin = lua_isnoneornil(L, 5) ? 0 : checkint(L, 5, 0);
   ae_lua_box_t *b = ae_lua_newtensor(L);
   ae_error_t e;
-  ae_lua_fill(L, b, ae_image_stitch(patches, corners, H, W, &e), &e);
+  ae_lua_fill(L, b, ae_image_stitch(patches, corners, H, W, margin, &e), &e);
   return 1;
 }
 

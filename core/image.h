@@ -56,9 +56,13 @@ ae_tensor_t *ae_image_random_corners(ae_rng_t *rng, int H, int W, int P, int n, 
 /* The n P×P patches of img at `corners` (n×2), as an n×C×P×P tensor. */
 ae_tensor_t *ae_image_extract(const ae_tensor_t *img, const ae_tensor_t *corners, int P, ae_error_t *e);
 /* Puts n×C×P×P patches back at their corners into a 1×C×H×W image, each
- * pixel the mean of the patches that cover it (overlaps averaged). Fails
- * when a pixel is covered by none. */
-ae_tensor_t *ae_image_stitch(const ae_tensor_t *patches, const ae_tensor_t *corners, int H, int W, ae_error_t *e);
+ * pixel the mean of the patches that cover it (overlaps averaged). A
+ * margin m > 0 drops the m pixels along each patch edge that is not on the
+ * image's border: a convolution's zero padding makes a patch's rim worse
+ * than its middle, and a grid with stride ≤ P − 2m still covers it all.
+ * Fails when a pixel is covered by none. */
+ae_tensor_t *ae_image_stitch(const ae_tensor_t *patches, const ae_tensor_t *corners, int H, int W, int margin,
+                             ae_error_t *e);
 
 /* Mean squared error over all values of two tensors of one shape. */
 int ae_image_mse(const ae_tensor_t *a, const ae_tensor_t *b, double *mse, ae_error_t *e);

@@ -121,7 +121,8 @@ ae_tensor_t *ae_image_extract(const ae_tensor_t *img, const ae_tensor_t *corners
   return t;
 }
 
-ae_tensor_t *ae_image_stitch(const ae_tensor_t *patches, const ae_tensor_t *corners, int H, int W, ae_error_t *e) {
+ae_tensor_t *ae_image_stitch(const ae_tensor_t *patches, const ae_tensor_t *corners, int H, int W, int margin,
+                             ae_error_t *e) {
   char buf[64];
   if (patches->ndim != 4 || patches->shape[2] != patches->shape[3])
     return ae_fail(e, AE_ESHAPE, "stitch: patches are n×C×P×P, got %s", ae_tensor_shape_str(patches, buf, sizeof buf)),
@@ -131,6 +132,8 @@ ae_tensor_t *ae_image_stitch(const ae_tensor_t *patches, const ae_tensor_t *corn
     return ae_fail(e, AE_ESHAPE, "stitch: %d patches but %d corners", n, corners->ndim == 2 ? corners->shape[0] : -1),
            NULL;
   if (check_corners(corners, H, W, P, "stitch", e)) return NULL;
+  if (margin < 0 || 2 * margin >= P)
+    return ae_fail(e, AE_EARG, "stitch: margin %d leaves nothing of a %d×%d patch", margin, P, P), NULL;
   int shape[4] = {1, C, H, W};
   ae_tensor_t *t = ae_tensor_new(4, shape, e);
   float *count = calloc((size_t)H * W, sizeof(float)); /* (H, W) patches covering each pixel */
@@ -144,13 +147,16 @@ ae_tensor_t *ae_image_stitch(const ae_tensor_t *patches, const ae_tensor_t *corn
   float *dst = ae_tensor_data(t);
   for (int i = 0; i < n; i++) {
     int y0 = (int)c[2 * i], x0 = (int)c[2 * i + 1];
-    for (int y = 0; y < P; y++)
-      for (int x = 0; x < P; x++) count[(size_t)(y0 + y) * W + x0 + x] += 1;
+    /* the part kept: all of an edge on the image's border, else less the margin */
+    int ylo = y0 == 0 ? 0 : margin, yhi = y0 + P == H ? P : P - margin;
+    int xlo = x0 == 0 ? 0 : margin, xhi = x0 + P == W ? P : P - margin;
+    for (int y = ylo; y < yhi; y++)
+      for (int x = xlo; x < xhi; x++) count[(size_t)(y0 + y) * W + x0 + x] += 1;
     for (int ch = 0; ch < C; ch++)
-      for (int y = 0; y < P; y++) {
+      for (int y = ylo; y < yhi; y++) {
         const float *s = src + (((size_t)i * C + ch) * P + y) * P;
         float *d = dst + ((size_t)ch * H + y0 + y) * W + x0;
-        for (int x = 0; x < P; x++) d[x] += s[x];
+        for (int x = xlo; x < xhi; x++) d[x] += s[x];
       }
   }
   for (size_t p = 0; p < (size_t)H * W; p++) {

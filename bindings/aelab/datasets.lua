@@ -123,4 +123,10 @@ function data.letters()
   return { x = x, chars = list, image = { 7, 5 }, name = "7×5 letters" }
 end
 
+-- The image data sets (bindings/aelab/imagedata.lua): scanned and rendered
+-- pages with dirt, photos, watermarked photos; prepared once from Debian
+-- packages by scripts/prepare-images.py.
+local imagedata = require "aelab.imagedata"
+data.documents, data.photos, data.watermarks = imagedata.documents, imagedata.photos, imagedata.watermarks
+
 return data

@@ -58,14 +58,13 @@ local IMAGE_EXT = { png = true, jpg = true, jpeg = true }
 function image.folder(dir, o)
   if type(dir) ~= "string" then error("ae.image.folder: dir must be a string, got " .. type(dir), 2) end
   o = optcheck.check("ae.image.folder", o, { "channels", "limit" }, 2) or {}
-  local names, err = sys.listdir(dir)
-  if not names then return nil, err end
+  local entries, err = sys.listdir(dir) -- {name =, dir =}, sorted by name
+  if not entries then return nil, err end
   local list = {}
-  for _, name in ipairs(names) do
-    local ext = name:match("%.(%w+)$")
-    if ext and IMAGE_EXT[ext:lower()] then list[#list + 1] = name end
+  for _, e in ipairs(entries) do
+    local ext = e.name:match("%.(%w+)$")
+    if not e.dir and ext and IMAGE_EXT[ext:lower()] then list[#list + 1] = e.name end
   end
-  table.sort(list)
   local out = {}
   for i, name in ipairs(list) do
     if o.limit and i > o.limit then break end
@@ -105,9 +104,12 @@ function image.patches(img, o)
   return C.extract(img, corners, o.size), corners
 end
 
--- stitch(patches, corners, like) → 1×C×H×W, each pixel the mean of the
--- patches over it; `like` is the original image or {H, W}.
-function image.stitch(patches, corners, like)
+-- stitch(patches, corners, like, {margin = m}) → 1×C×H×W, each pixel the
+-- mean of the patches over it; `like` is the original image or {H, W}.
+-- margin: the m pixels along a patch's inner edges are left out (a
+-- convolution's zero padding spoils a patch's rim).
+function image.stitch(patches, corners, like, o)
+  o = optcheck.check("ae.image.stitch", o, { "margin" }, 2) or {}
   local H, W
   if is_tensor(like) then
     local _
@@ -117,23 +119,25 @@ function image.stitch(patches, corners, like)
   else
     error("ae.image.stitch: the third argument is the image's size {H, W} or an image of that size", 2)
   end
-  return C.stitch(patches, corners, H, W)
+  return C.stitch(patches, corners, H, W, o.margin or 0)
 end
 
--- apply(fn, img, {size = P, stride = s, batch = 256}) → 1×C'×H×W: fn (a
+-- apply(fn, img, {size = P, margin = m, batch = 256}) → 1×C'×H×W: fn (a
 -- model, or a function of an n×C×P×P batch) run over overlapping patches of
 -- a whole image and stitched back, so a model trained on P×P patches works
--- at the image's own resolution.
+-- at the image's own resolution. Each patch gives only its middle (margin
+-- m, default P/8, dropped on inner edges; the grid's stride P − 2m).
 function image.apply(fn, img, o)
   check_image("ae.image.apply", img, 2)
-  o = optcheck.check("ae.image.apply", o, { "batch", "size", "stride" }, 2) or {}
+  o = optcheck.check("ae.image.apply", o, { "batch", "margin", "size" }, 2) or {}
   if type(fn) ~= "function" then
     local model = fn
     fn = function(x) return model:reconstruct(x) end
   end
   local P = o.size or error("ae.image.apply: size (the model's patch side) is required", 2)
   local _, H, W = image.dims(img)
-  local corners = C.grid(H, W, P, o.stride or math.max(1, P * 3 // 4))
+  local margin = o.margin or P // 8
+  local corners = C.grid(H, W, P, math.max(1, P - 2 * margin))
   local n, B = corners:size(1), o.batch or 256
   local out
   for s = 1, n, B do
@@ -142,7 +146,7 @@ function image.apply(fn, img, o)
     if not out then out = require("aelab.tensor").zeros(n, y:size(2), P, P) end
     out:narrow(1, s, c:size(1)):copy(y)
   end
-  return C.stitch(out, corners, H, W)
+  return C.stitch(out, corners, H, W, margin)
 end
 
 -- Quality of b against the reference a (tensors of one shape, values in [0, 1]).
