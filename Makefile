@@ -12,6 +12,7 @@
 #   make bench      aelab against PyTorch on the lesson-01 model
 #   make bench-conv aelab against PyTorch on lesson 08's convolutional model
 #   make bench-vae  aelab against PyTorch on the course's VAE (issue 11)
+#   make bench-images aelab against PyTorch on lesson 13's conv model, 3×64×64 crops
 #   make clean
 #
 # Knobs: CC, OPT (optimization flags), BLIS_INC/BLIS_LIB (Debian's OpenMP build
@@ -64,7 +65,7 @@ CHECK_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/c/*.c))
 # plain programs (gnuplot) as well.
 SHIM       = $(BUILD)/libenospc.so
 
-.PHONY: all deps demo test check check-bin test-asan test-fuzz fuzz-bin debug bench bench-conv bench-vae clean
+.PHONY: all deps demo test check check-bin test-asan test-fuzz fuzz-bin debug bench bench-conv bench-vae bench-images clean
 
 all: $(BIN)
 
@@ -169,6 +170,10 @@ bench-vae: deps
 bench-conv: deps
 	@$(MAKE) --no-print-directory all
 	scripts/bench.sh conv $(BENCH_ARGS)
+
+bench-images: deps
+	@$(MAKE) --no-print-directory all
+	scripts/bench.sh images $(BENCH_ARGS)
 
 clean:
 	rm -rf build build-asan build-debug build-fuzz aelab aelab-asan
