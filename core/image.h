@@ -86,7 +86,7 @@ ae_tensor_t *ae_image_lab_to_rgb(const ae_tensor_t *lab, ae_error_t *e);
  * a page of 1728×2376 pixels drawn in a figure 600 pixels wide. */
 ae_tensor_t *ae_image_shrink(const ae_tensor_t *img, int f, ae_error_t *e);
 
-/* k×k median filter (k odd) of every channel, borders replicated. */
+/* k×k median filter (k odd, 1..7) of every channel, borders replicated. */
 ae_tensor_t *ae_image_median(const ae_tensor_t *img, int k, ae_error_t *e);
 /* Otsu's global threshold of all the values (a 256-bin histogram of
  * [0, 1]): the level that maximizes the between-class variance. */
