@@ -57,6 +57,10 @@ local function cat(list)
 end
 local x, y = cat(xs), cat(ys)
 xs, ys = nil, nil
+-- shuffled, so the validation tenth mixes every page and level
+local perm = ae.randperm(x:size(1))
+x = x:reshape(x:size(1), P * P):rows(perm):reshape(x:size(1), 1, P, P)
+y = y:reshape(y:size(1), P * P):rows(perm):reshape(y:size(1), 1, P, P)
 collectgarbage()
 
 -- The model: 'same' 3×3 convolutions, no pooling: a scanned page's strokes
