@@ -127,9 +127,9 @@ FUZZ_SECONDS ?= 60
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS   = -std=c11 -g -O1 -fno-omit-frame-pointer -fopenmp -Wall -Wextra -Wno-unused-parameter \
   -Wno-unknown-pragmas $(FUZZ_SAN)
-FUZZ_CORE     = $(patsubst %,build-fuzz/core/%.o,ae file idx tensor blas vmath safetensors)
+FUZZ_CORE     = $(patsubst %,build-fuzz/core/%.o,ae file idx tensor blas vmath safetensors image imgops rng)
 FUZZ_BINS     = $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_LIBS     = $(BLIS_LIB)/libblis.a -lz -lm -lpthread -fopenmp
+FUZZ_LIBS     = $(BLIS_LIB)/libblis.a -lpng16 -lturbojpeg -lz -lm -lpthread -fopenmp
 
 build-fuzz/core/%.o: core/%.c
 	@mkdir -p $(dir $@)

@@ -80,6 +80,9 @@ local h = net:fit(x:narrow(1, nval + 1, x:size(1) - nval), { target = y:narrow(1
       ae.commas(math.floor(hist.samples_per_s[e])))
   end })
 L:save_model(net, "unmarker")
+local identity_mse = ae.image.mse(x:narrow(1, 1, nval), y:narrow(1, 1, nval))
+L:say("  (doing nothing — each marked patch as it is — scores a validation MSE of %.5f)", identity_mse)
+L:metric("identity_val_mse", identity_mse, "validation MSE of the marked patches themselves (doing nothing)")
 
 -- Held-out photos, whole, at their own size.
 L:say("\nHeld-out photos (unseen photos, unseen marks):")
