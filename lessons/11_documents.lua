@@ -29,6 +29,7 @@ local epochs = tonumber(arg and arg[1]) or (quick and 2 or 6)
 local P = 32                                  -- training patch side
 local N_PATCHES = quick and 1200 or 12000     -- training patches, in all
 local CROP = quick and 320 or nil             -- quick: evaluate on a crop of each test page
+local BATCH = quick and 16 or 64               -- quick: more, smaller steps from few patches
 
 local train, test = assert(ae.data.documents(quick and { limit = 3, test_limit = 2 } or nil))
 L:say("Pages: %d for training, %d held out for testing (1728×2376 pixels each, 1 = paper, 0 = ink)", #train, #test)
@@ -78,7 +79,7 @@ L:say("\nTraining a convolutional denoising autoencoder (%s parameters, 4 layers
   "for %d epochs...", ae.commas(net:param_count()), ae.commas(x:size(1)), epochs)
 local nval = x:size(1) // 10
 local h = net:fit(x:narrow(1, nval + 1, x:size(1) - nval), { target = y:narrow(1, nval + 1, y:size(1) - nval),
-  validation = { x = x:narrow(1, 1, nval), target = y:narrow(1, 1, nval) }, epochs = epochs, batch = 64,
+  validation = { x = x:narrow(1, 1, nval), target = y:narrow(1, 1, nval) }, epochs = epochs, batch = BATCH,
   verbose = false, on_epoch = function(e, hist)
     L:say("  epoch %d: train MSE %.5f, validation MSE %.5f (%s patches/s)", e, hist.loss[e], hist.val_loss[e],
       ae.commas(math.floor(hist.samples_per_s[e])))

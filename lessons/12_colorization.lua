@@ -73,7 +73,7 @@ local function train_model(label, target, out)
   net:compile { loss = "mse", optimizer = ae.optim.Adam { lr = 2e-3 } }
   L:say("\nTraining the %s model (%s parameters) for %d epochs...", label, ae.commas(net:param_count()), epochs)
   local h = net:fit(xg:narrow(1, nval + 1, n - nval), { target = target:narrow(1, nval + 1, n - nval),
-    validation = { x = xg:narrow(1, 1, nval), target = target:narrow(1, 1, nval) }, epochs = epochs, batch = 64,
+    validation = { x = xg:narrow(1, 1, nval), target = target:narrow(1, 1, nval) }, epochs = epochs, batch = quick and 16 or 64,
     verbose = false, on_epoch = function(e, hist)
       L:say("  epoch %d: train MSE %.5f, validation MSE %.5f (%s patches/s)", e, hist.loss[e], hist.val_loss[e],
         ae.commas(math.floor(hist.samples_per_s[e])))

@@ -81,7 +81,7 @@ net:compile { loss = "mse", optimizer = ae.optim.Adam { lr = 2e-3 } }
 L:say("\nTraining a convolutional autoencoder (%s parameters; 3×3 'same' convolutions, %d feature maps, no " ..
   "pooling) to output the correction of %s marked patches, for %d epochs...", ae.commas(net:param_count()), F, ae.commas(x:size(1) - nval), epochs)
 local h = net:fit(x:narrow(1, nval + 1, x:size(1) - nval), { target = y:narrow(1, nval + 1, y:size(1) - nval),
-  validation = { x = x:narrow(1, 1, nval), target = y:narrow(1, 1, nval) }, epochs = epochs, batch = 64,
+  validation = { x = x:narrow(1, 1, nval), target = y:narrow(1, 1, nval) }, epochs = epochs, batch = quick and 16 or 64,
   verbose = false, on_epoch = function(e, hist)
     L:say("  epoch %d: train MSE %.5f, validation MSE %.5f (%s patches/s)", e, hist.loss[e], hist.val_loss[e],
       ae.commas(math.floor(hist.samples_per_s[e])))
