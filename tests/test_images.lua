@@ -226,6 +226,13 @@ function TestImagePrep:testMissingPackagesAreNamed()
   _, err, code = H.run(string.format("AELAB_CACHE=%s AELAB_MATE_DIR=/nonexistent %s photos", H.q(self.dir), script))
   lu.assertEquals(code, 2)
   lu.assertStrContains(err, "mate-backgrounds")
+  -- through the loader: nil and a message that sends to the script's words
+  local out
+  out, err, code = H.run(string.format("AELAB_CACHE=%s AELAB_MATE_DIR=/nonexistent %s -e %s", H.q(self.dir), H.BIN,
+    H.q("local ae = require 'aelab'; print(ae.data.photos())")))
+  lu.assertEquals(code, 0)
+  lu.assertStrContains(out, "nil\tthe photos data set could not be prepared")
+  lu.assertStrContains(err, "mate-backgrounds")
   -- nothing half made is left behind
   local names = assert(require("aelab.sys").listdir(self.dir .. "/images"))
   for _, e in ipairs(names) do lu.assertNotStrContains(e.name, "partial") end
