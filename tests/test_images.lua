@@ -237,3 +237,46 @@ function TestImagePrep:testMissingPackagesAreNamed()
   local names = assert(require("aelab.sys").listdir(self.dir .. "/images"))
   for _, e in ipairs(names) do lu.assertNotStrContains(e.name, "partial") end
 end
+
+-- Colour figures: N×3×H×W goes to gnuplot as three floats per pixel
+-- (rgbimage); a comparison mixes gray and colour columns.
+TestImagePlots = {}
+function TestImagePlots:setUp() self.dir = H.tmpdir() end
+function TestImagePlots:tearDown() H.rmdir(self.dir) end
+
+local function data_bytes(path)
+  local s = H.read((path:gsub("%.png$", ".data1.bin")))
+  return s and #s
+end
+
+function TestImagePlots:testRgbMosaic()
+  local x = ae.rand(6, 3, 10, 12)
+  local out = self.dir .. "/rgb.png"
+  lu.assertEquals(ae.plot.images(x, { out = out, ncol = 3, pad = 2 }), out)
+  local MH, MW = 2 * 10 + 3 * 2, 3 * 12 + 4 * 2
+  lu.assertEquals(data_bytes(out), 3 * 4 * MH * MW)
+  lu.assertStrContains(H.read(self.dir .. "/rgb.gp"), "with rgbimage")
+  -- gray images stay gray
+  local g = self.dir .. "/gray.png"
+  ae.plot.images(ae.rand(6, 1, 10, 12), { out = g, ncol = 3, pad = 2 })
+  lu.assertEquals(data_bytes(g), 4 * MH * MW)
+  lu.assertNotStrContains(H.read(self.dir .. "/gray.gp"), "rgbimage")
+  -- rows of colour images
+  local r = self.dir .. "/rows.png"
+  ae.plot.image_rows({ { "a", x:narrow(1, 1, 3) }, { "b", x:narrow(1, 4, 3) } }, { out = r })
+  lu.assertStrContains(H.read(self.dir .. "/rows.gp"), "with rgbimage")
+end
+
+function TestImagePlots:testComparison()
+  local rgb = ae.rand(2, 3, 40, 60)
+  local gray = ae.image.gray(rgb)
+  local out = self.dir .. "/cmp.png"
+  lu.assertEquals(ae.plot.comparison({ { "gray", gray }, { "colour", rgb } }, { out = out, shrink = 2 }), out)
+  local gp = H.read(self.dir .. "/cmp.gp")
+  lu.assertStrContains(gp, "with rgbimage")
+  lu.assertStrContains(gp, "'gray'")
+  lu.assertStrContains(gp, "'colour'")
+  H.error_containing(lu, "holds 40×59 images", ae.plot.comparison,
+    { { "a", rgb }, { "b", ae.rand(2, 3, 40, 59) } }, { out = out })
+  H.error_containing(lu, "unknown option", ae.plot.comparison, { { "a", rgb } }, { shrinks = 2 })
+end
