@@ -155,8 +155,8 @@ if psnr1 > psnr0 then
     "must output a zero correction; any it adds costs PSNR everywhere."
 else
   f[#f + 1] = "- The model made things worse on average: what it gains on the marks it loses on the unmarked " ..
-    "rest of the photo, where its correction is not exactly 0. It needs more epochs or more marked patches " ..
-    "before its corrections pay."
+    "rest of the photo, where its correction is not exactly 0. More epochs, a wider field of view or a model " ..
+    "that adds its input back (a skip connection, which aelab's models do not have yet) are what to try next."
 end
 local function avg(t)
   local v = 0
@@ -177,8 +177,10 @@ f[#f + 1] = "- By the mark's strength: " .. table.concat(parts, "; ") .. ". A fa
   "the model's small errors over the rest of the photo can cost more than it removes."
 f[#f + 1] = string.format("- On the training patches' validation tenth the model's MSE is %.5f against %.5f for " ..
   "doing nothing (both on the correction's scale, half the pixel scale).", h.val_loss[epochs], identity_mse)
-f[#f + 1] = "- The marks of the test photos are texts and a logo shape no training photo carries: what the model " ..
-  "learned is 'a flat, lighter (or darker) overlay with sharp edges', not the letters themselves."
+f[#f + 1] = "- The test marks are texts and a logo shape that no training photo carries, so what the model " ..
+  "removes it removes as 'a flat, lighter or darker overlay with sharp edges', not as known letters. In the figure " ..
+  "the marks are fainter after cleaning but their outlines stay: the 3×3 filters of four layers see 9×9 pixels, " ..
+  "less than a letter, and overshoot at its edges."
 L:say("\nWhat the numbers say:\n%s", table.concat(f, "\n"))
 L:section("What the numbers say", table.concat(f, "\n"))
 L:section("Data and licences", "Photos from mate-backgrounds (nature/, GPL-2+) and the photographs of " ..
