@@ -7,9 +7,10 @@
 -- the results?
 --
 -- Data (scripts/prepare-images.py): nature photos of mate-backgrounds and
--- plasma-workspace-wallpapers (GPL-2+), 256 pixels on the short side; four
--- held out. The gray input is L*/100 (what a black-and-white film records,
--- roughly); both models see the same input.
+-- plasma-workspace-wallpapers (GPL-2+) and four of scikit-image's samples
+-- (public domain, CC0), 256 pixels on the short side; six held out. The
+-- gray input is L*/100 (what a black-and-white film records, roughly); both
+-- models see the same input.
 --
 --   ./aelab lessons/12_colorization.lua [epochs]   (default 6)
 --   ./aelab --quick lessons/12_colorization.lua
@@ -173,7 +174,11 @@ end
 L:say("\nWhat the numbers say:\n%s", table.concat(f, "\n"))
 L:section("What the numbers say", table.concat(f, "\n"))
 L:section("Data and licences", "Photos from mate-backgrounds (nature/, GPL-2+) and the photographs of " ..
-  "plasma-workspace-wallpapers (GPL-2+), resized by scripts/prepare-images.py. scikit-image's sample images " ..
-  "(python3-skimage) are not used yet.")
+  "plasma-workspace-wallpapers (GPL-2+), and scikit-image's sample images from python3-skimage (astronaut and " ..
+  "rocket: public domain; coffee and chelsea: CC0), resized by scripts/prepare-images.py. Held out: " .. (function()
+    local t = {}
+    for _, p in ipairs(test) do t[#t + 1] = p.name end
+    return table.concat(t, ", ")
+  end)() .. ".")
 L:metric("epochs", epochs, "epochs per model")
 L:finish()

@@ -7,7 +7,8 @@
 -- do PSNR and SSIM against the original rise?
 --
 -- Data (scripts/prepare-images.py): nature photos from mate-backgrounds and
--- plasma-workspace-wallpapers (GPL-2+), 256 pixels on the short side; our
+-- plasma-workspace-wallpapers (GPL-2+) and four of scikit-image's samples
+-- (public domain, CC0), 256 pixels on the short side; our
 -- own marks at random places, sizes, angles and opacities α in [0.3, 0.7].
 --
 --   ./aelab lessons/13_watermarks.lua [epochs]   (default 12)
@@ -184,7 +185,8 @@ f[#f + 1] = "- The test marks are texts and a logo shape that no training photo 
 L:say("\nWhat the numbers say:\n%s", table.concat(f, "\n"))
 L:section("What the numbers say", table.concat(f, "\n"))
 L:section("Data and licences", "Photos from mate-backgrounds (nature/, GPL-2+) and the photographs of " ..
-  "plasma-workspace-wallpapers (GPL-2+); watermarks made by scripts/prepare-images.py with fonts-dejavu-core " ..
+  "plasma-workspace-wallpapers (GPL-2+), scikit-image's sample images from python3-skimage (astronaut and " ..
+  "rocket: public domain; coffee and chelsea: CC0); watermarks made by scripts/prepare-images.py with fonts-dejavu-core " ..
   "(Bitstream Vera licence) and fonts-liberation (SIL OFL 1.1). Held out: " .. (function()
     local t = {}
     for _, p in ipairs(test) do t[#t + 1] = p.name end

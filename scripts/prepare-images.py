@@ -30,8 +30,12 @@ documents/   (grayscale PNG, 1 = paper, 0 = ink, 1728x2376 pixels: a fax page)
       speckle          Gaussian noise (std 0.02·k) and dark specks (0.1%·k)
       JPEG artefacts   a save at quality 70, 45, 20 for k = 1, 2, 3
 photos/      (RGB PNG, the short side 256 pixels)
-    nature photos of mate-backgrounds (GPL-2+) and the photographs among
-    plasma-workspace-wallpapers (GPL-2+); test/ holds four held-out photos.
+    nature photos of mate-backgrounds (GPL-2+), the photographs among
+    plasma-workspace-wallpapers (GPL-2+), and four sample images of
+    scikit-image (python3-skimage; read from the installed package, or
+    unpacked from the package file alone: its dependencies are heavy):
+    astronaut and rocket (public domain), coffee and chelsea (CC0).
+    test/ holds six held-out photos (two of them scikit-image's).
 watermarks/  (RGB PNG; <photo>.<k>.png, the clean photo in photos/)
     the photos with our own marks blended as J = alpha*W + (1 - alpha)*I:
     text (the fonts above) or a simple logo (ring, star, bar), at random
@@ -46,7 +50,9 @@ import subprocess
 import sys
 import tempfile
 
-VERSION = "1"  # bump when the output changes: the loaders compare it
+# Bump a set's version when its output changes: the loaders compare it
+# (bindings/aelab/imagedata.lua holds the same table).
+VERSIONS = {"documents": "1", "photos": "2", "watermarks": "2"}
 
 
 def die(msg, code=2):
@@ -66,6 +72,10 @@ except ImportError:
 JBIG_DIR = os.environ.get("AELAB_JBIG_DIR", "/usr/share/jbigkit-testdata")
 MATE_DIR = os.environ.get("AELAB_MATE_DIR", "/usr/share/backgrounds/mate/nature")
 PLASMA_DIR = os.environ.get("AELAB_PLASMA_DIR", "/usr/share/wallpapers")
+SKIMAGE_DIR = os.environ.get("AELAB_SKIMAGE_DIR", "/usr/lib/python3/dist-packages/skimage/data")
+# scikit-image's sample photos we use, with their licences (skimage/data/_fetchers.py)
+SKIMAGE_PHOTOS = {"astronaut.png": "public domain (NASA)", "rocket.jpg": "public domain (SpaceX)",
+                  "coffee.png": "CC0 (Rachel Michetti)", "chelsea.png": "CC0 (Stefan van der Walt)"}
 LICENSES = "/usr/share/common-licenses"
 DEJAVU = "/usr/share/fonts/truetype/dejavu"
 LIBERATION = "/usr/share/fonts/truetype/liberation"
@@ -73,7 +83,7 @@ LIBERATION = "/usr/share/fonts/truetype/liberation"
 # Of plasma's wallpapers, the photographs (the rest are drawings).
 PLASMA_PHOTOS = ["BytheWater", "ColdRipple", "EveningGlow", "FallenLeaf", "OneStandsOut", "Path", "summer_1am",
                  "Volna"]
-TEST_PHOTOS = ["LadyBird", "Storm", "EveningGlow", "Path"]
+TEST_PHOTOS = ["LadyBird", "Storm", "EveningGlow", "Path", "coffee", "chelsea"]
 
 TRAIN_FONTS = [(DEJAVU, "DejaVuSerif.ttf"), (DEJAVU, "DejaVuSans.ttf"), (LIBERATION, "LiberationSerif-Regular.ttf"),
                (LIBERATION, "LiberationSans-Regular.ttf"), (LIBERATION, "LiberationMono-Regular.ttf"),
@@ -235,7 +245,30 @@ def make_documents(dest, tmp):
 
 # ---- photos ----
 
-def photo_sources():
+def skimage_dir(tmp):
+    """scikit-image's data folder: installed, or unpacked from its package alone (its dependencies,
+    matplotlib, scipy and more, are not needed for four pictures)"""
+    if os.path.isdir(SKIMAGE_DIR):
+        return SKIMAGE_DIR
+    if "AELAB_SKIMAGE_DIR" in os.environ:
+        die("%s is missing (AELAB_SKIMAGE_DIR): install the Debian package python3-skimage" % SKIMAGE_DIR)
+    why = "apt-get or dpkg-deb not found"
+    if shutil.which("apt-get") and shutil.which("dpkg-deb"):
+        r = subprocess.run(["apt-get", "download", "python3-skimage"], cwd=tmp, capture_output=True, text=True)
+        debs = [f for f in os.listdir(tmp) if f.startswith("python3-skimage_") and f.endswith(".deb")]
+        if r.returncode == 0 and debs:
+            x = os.path.join(tmp, "skimage")
+            r = subprocess.run(["dpkg-deb", "-x", os.path.join(tmp, debs[0]), x], capture_output=True, text=True)
+            d = os.path.join(x, "usr", "lib", "python3", "dist-packages", "skimage", "data")
+            if r.returncode == 0 and os.path.isdir(d):
+                print("prepare-images: unpacked scikit-image's sample images from %s" % debs[0], file=sys.stderr)
+                return d
+        why = (r.stderr or "no package file").strip().splitlines()[-1] if (r.stderr or "").strip() else "failed"
+    die("scikit-image's sample images are missing: install the Debian package python3-skimage, or let this "
+        "script unpack its files (apt-get download python3-skimage: %s)" % why)
+
+
+def photo_sources(tmp):
     need_file(MATE_DIR, "mate-backgrounds")
     need_file(PLASMA_DIR, "plasma-workspace-wallpapers")
     out = []
@@ -248,13 +281,17 @@ def photo_sources():
         files = sorted(os.listdir(d))
         pick = "1920x1080.jpg" if "1920x1080.jpg" in files else files[-1]
         out.append((name, os.path.join(d, pick)))
+    sk = skimage_dir(tmp)
+    for f in sorted(SKIMAGE_PHOTOS):
+        need_file(os.path.join(sk, f), "python3-skimage")
+        out.append((f.rsplit(".", 1)[0], os.path.join(sk, f)))
     return out
 
 
 def make_photos(dest, tmp):
     for split in ("train", "test"):
         os.makedirs(os.path.join(dest, split))
-    for name, path in photo_sources():
+    for name, path in photo_sources(tmp):
         img = Image.open(path).convert("RGB")
         w, h = img.size
         s = 256 / min(w, h)
@@ -319,9 +356,7 @@ def watermark(photo, r, texts, logos):
 
 
 def make_watermarks(dest, tmp):
-    photos = os.path.join(cache_root(), "images", "photos")
-    if not os.path.exists(os.path.join(photos, "VERSION")):
-        make_set("photos")
+    photos = make_set("photos")  # made first if missing or out of date
     for split, per, texts, logos in (("train", 6, TRAIN_MARKS, ["ring", "bar", "star"]),
                                      ("test", 2, TEST_MARKS, ["triangle"])):
         os.makedirs(os.path.join(dest, split))
@@ -341,7 +376,7 @@ def make_set(name, dest_root=None):
     root = os.path.join(dest_root or cache_root(), "images")
     final = os.path.join(root, name)
     stamp = os.path.join(final, "VERSION")
-    if os.path.exists(stamp) and open(stamp).read().strip() == VERSION:
+    if os.path.exists(stamp) and open(stamp).read().strip() == VERSIONS[name]:
         return final
     os.makedirs(root, exist_ok=True)
     work = tempfile.mkdtemp(prefix="." + name + ".partial-", dir=root)
@@ -349,7 +384,7 @@ def make_set(name, dest_root=None):
     try:
         MAKERS[name](work, scratch)
         with open(os.path.join(work, "VERSION"), "w") as f:
-            f.write(VERSION + "\n")
+            f.write(VERSIONS[name] + "\n")
         with open(os.path.join(work, "README.md"), "w") as f:
             f.write("Made by aelab's scripts/prepare-images.py; its header says from what and how.\n")
         if os.path.exists(final):

@@ -16,7 +16,8 @@ local optcheck = require "aelab.optcheck"
 
 local M = {}
 
-local VERSION = "1" -- as scripts/prepare-images.py writes it
+-- as scripts/prepare-images.py writes them (its VERSIONS)
+local VERSIONS = { documents = "1", photos = "2", watermarks = "2" }
 
 function M.images_dir()
   local cache = os.getenv("AELAB_CACHE")
@@ -39,7 +40,7 @@ end
 local function ensure(set)
   local dir = M.images_dir() .. "/" .. set
   local v = read_all(dir .. "/VERSION")
-  if v and v:match("^%s*(.-)%s*$") == VERSION then return dir end
+  if v and v:match("^%s*(.-)%s*$") == VERSIONS[set] then return dir end
   local script = options.home .. "/scripts/prepare-images.py"
   io.stderr:write(string.format("The %s data set is not in %s yet: preparing it once from Debian packages...\n", set,
     dir))
@@ -49,7 +50,7 @@ local function ensure(set)
   local ok, how, code = p:close()
   local why = how and (how .. " " .. tostring(code)) or nil
   v = read_all(dir .. "/VERSION")
-  if not ok or not v then
+  if not ok or not v or v:match("^%s*(.-)%s*$") ~= VERSIONS[set] then
     return nil, string.format("the %s data set could not be prepared (%s; see the message above from %s, which " ..
       "names any missing Debian package; scripts/install-deps.sh installs them all)", set, tostring(why or "failed"),
       script)
