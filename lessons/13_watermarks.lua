@@ -11,7 +11,7 @@
 -- (public domain, CC0), 256 pixels on the short side; our
 -- own marks at random places, sizes, angles and opacities α in [0.3, 0.7].
 --
---   ./aelab lessons/13_watermarks.lua [epochs]   (default 12)
+--   ./aelab lessons/13_watermarks.lua [epochs]   (default 20)
 --   ./aelab --quick lessons/13_watermarks.lua
 local ae = require "aelab"
 
@@ -23,7 +23,7 @@ local L = ae.Lesson.new {
 }
 
 local quick = ae.options.quick
-local epochs = tonumber(arg and arg[1]) or (quick and 2 or 12)
+local epochs = tonumber(arg and arg[1]) or (quick and 2 or 20)
 local P = 32
 local PER_IMAGE = quick and 16 or 120 -- patches kept per marked image
 local CANDIDATES = 3                    -- drawn per patch kept: the most marked of them win
@@ -158,6 +158,12 @@ else
   f[#f + 1] = "- The model made things worse on average: what it gains on the marks it loses on the unmarked " ..
     "rest of the photo, where its correction is not exactly 0. More epochs, a wider field of view or a model " ..
     "that adds its input back (a skip connection, which aelab's models do not have yet) are what to try next."
+end
+if ssim1 < ssim0 then
+  f[#f + 1] = string.format("- SSIM falls (%.4f → %.4f) on %s: it weighs local structure and contrast, and the " ..
+    "model's corrections stir the fine texture of the unmarked parts (leaves, fur, gravel) a little everywhere — " ..
+    "small in squared error, visible to SSIM.", ssim0, ssim1, psnr1 > psnr0 and "average even though PSNR rises" or
+    "average too")
 end
 local function avg(t)
   local v = 0
