@@ -18,6 +18,7 @@
 #                   classifier (pretrained 784-256-64-10 on 1,000 MNIST labels)
 #   make bench-optim the full-batch optimizers (LBFGS, CG, Powell) against
 #                   scipy.optimize.minimize on the letters and an MNIST AE
+#   make bench-images aelab against PyTorch on lesson 13's conv model, 3×64×64 crops
 #   make clean
 #
 # Knobs: CC, OPT (optimization flags), BLIS_INC/BLIS_LIB (Debian's OpenMP build
@@ -50,11 +51,13 @@ LDFLAGS  = $(SANITIZE)
 # library (the STFT) serve core/audio.c and core/stft.c. The full-batch
 # optimizers' libraries (core/minimize.c) are linked dynamically, as zlib
 # is: libLBFGS, NLopt, GSL (with its own CBLAS; GSL's CG only needs level-1
-# BLAS). CORE_LIBS is what the core needs; the host adds Lua and readline.
+# BLAS). Images: libpng16 and libturbojpeg (core/image.h says why those).
+# CORE_LIBS is what the core needs; the host adds Lua and readline.
 OPT_LIBS  = -llbfgs -lnlopt -lgsl -lgslcblas
 SND_LIBS  = -lsndfile -lsoxr -lfftw3f
-CORE_LIBS = -l:libflame.a $(BLIS_LIB)/libblis.a $(SND_LIBS) $(OPT_LIBS) -lz -lm -lpthread -fopenmp
-LDLIBS   = -l:libflame.a $(BLIS_LIB)/libblis.a $(SND_LIBS) $(OPT_LIBS) -llua5.4 -lreadline -lz -lm -lpthread -fopenmp
+IMG_LIBS  = -lpng16 -lturbojpeg
+CORE_LIBS = -l:libflame.a $(BLIS_LIB)/libblis.a $(SND_LIBS) $(OPT_LIBS) $(IMG_LIBS) -lz -lm -lpthread -fopenmp
+LDLIBS   = -l:libflame.a $(BLIS_LIB)/libblis.a $(SND_LIBS) $(OPT_LIBS) $(IMG_LIBS) -llua5.4 -lreadline -lz -lm -lpthread -fopenmp
 
 BUILD   ?= build
 BIN     ?= aelab
@@ -76,7 +79,7 @@ CHECK_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/c/*.c))
 # plain programs (gnuplot) as well.
 SHIM       = $(BUILD)/libenospc.so
 
-.PHONY: all deps demo test check check-bin test-asan test-fuzz fuzz-bin debug bench bench-conv bench-vae bench-classifier bench-optim clean FORCE
+.PHONY: all deps demo test check check-bin test-asan test-fuzz fuzz-bin debug bench bench-conv bench-vae bench-classifier bench-optim bench-images clean FORCE
 
 all: $(BIN)
 
@@ -167,9 +170,9 @@ FUZZ_SECONDS ?= 60
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS   = -std=c11 -g -O1 -fno-omit-frame-pointer -fopenmp -Wall -Wextra -Wno-unused-parameter \
   -Wno-unknown-pragmas $(FUZZ_SAN)
-FUZZ_CORE     = $(patsubst %,build-fuzz/core/%.o,ae file idx tensor blas vmath safetensors)
+FUZZ_CORE     = $(patsubst %,build-fuzz/core/%.o,ae file idx tensor blas vmath safetensors image imgops rng)
 FUZZ_BINS     = $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_LIBS     = $(BLIS_LIB)/libblis.a -lz -lm -lpthread -fopenmp
+FUZZ_LIBS     = $(BLIS_LIB)/libblis.a -lpng16 -lturbojpeg -lz -lm -lpthread -fopenmp
 
 build-fuzz/core/%.o: core/%.c
 	@mkdir -p $(dir $@)
@@ -219,6 +222,10 @@ bench-optim: deps
 	@$(MAKE) --no-print-directory all
 	@. scripts/need-python.sh && need_python scipy python3-scipy python3-numpy
 	./$(BIN) scripts/bench-optim.lua $(BENCH_ARGS)
+
+bench-images: deps
+	@$(MAKE) --no-print-directory all
+	scripts/bench.sh images $(BENCH_ARGS)
 
 clean:
 	rm -rf build build-asan build-debug build-fuzz aelab aelab-asan aelab-mpi

@@ -64,8 +64,8 @@ local format = require "aelab.format"
 ae.commas, ae.median = format.commas, format.median
 ae.help = require "aelab.help"
 
--- Plots, lessons and sweeps load on first use (gnuplot is optional).
-local lazy = { plot = "plots.gnuplot", Lesson = "aelab.lesson", sweep = "aelab.sweep" }
+-- Plots, lessons, sweeps and images (ae.image) load on first use (gnuplot is optional).
+local lazy = { plot = "plots.gnuplot", Lesson = "aelab.lesson", sweep = "aelab.sweep", image = "aelab.images" }
 setmetatable(ae, {
   __index = function(t, k)
     if lazy[k] then

@@ -138,6 +138,7 @@ int luaopen_aelab_modelfile(lua_State *L);
 int luaopen_aelab_signal(lua_State *L);
 int luaopen_aelab_mpi(lua_State *L);
 int luaopen_aelab_audio(lua_State *L);
+int luaopen_aelab_image(lua_State *L);
 
 /* Ctrl-C (bindings/lsignal.c). setup: [-0, +0, m] makes the interrupt value
  * (once per state, before any Lua runs). catch: SIGINT stops L's Lua code at

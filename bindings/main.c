@@ -222,6 +222,7 @@ static void setup_state(lua_State *L, const options_t *o, int argc, char **argv)
   preload(L, "aelab.signal", luaopen_aelab_signal);
   preload(L, "aelab.mpi", luaopen_aelab_mpi);
   preload(L, "aelab.audiocore", luaopen_aelab_audio);
+  preload(L, "aelab.image", luaopen_aelab_image);
   ae_lua_signal_setup(L);
   /* package.path: aelab's own Lua first, then the usual places */
   char dir[PATH_MAX];

@@ -28,6 +28,7 @@ local KEYS = {
   mosaic = { "background", "pad" },
 }
 -- interpolation: images' keys, but labels names the walks (one per row)
+KEYS.comparison = with_common { "caption_size", "max_width", "n", "shrink" }
 KEYS.samples = { "background", "image", "invert", "ncol", "pad", "scale", "out", "size", "terminal", "title" }
 KEYS.interpolation = { "left", "steps", "through", "walks" }
 for _, k in ipairs(KEYS.images) do KEYS.interpolation[#KEYS.interpolation + 1] = k end
@@ -64,35 +65,71 @@ function I.mosaic(images, H, W, ncol, o)
   return m
 end
 
--- Draws a mosaic tensor [MH×MW] as a grey image, 0 = black, 1 = white
--- unless o.invert (ink on paper: 1 = black).
+-- Colour: images given as N×3×H×W go to gnuplot as three mosaics, one per
+-- channel, interleaved (R, G, B floats per pixel, 0..255) and drawn with
+-- rgbimage; gray ones (rows of H·W, or N×1×H×W) as one mosaic with a gray
+-- palette. A mosaic here is {bytes =, h =, w =, rgb =}.
+local function is_rgb(x) return x:dim() == 4 and x:size(2) == 3 end
+
+-- Channel c of N×3×H×W images as N rows of H·W.
+local function channel_rows(x, c)
+  local N = x:size(1)
+  local hw = x:numel() // (3 * N)
+  local idx = {}
+  for k = 0, N - 1 do idx[#idx + 1] = 3 * k + c end
+  return x:reshape(N * 3, hw):rows(idx)
+end
+
+local function make_mosaic(x, H, W, ncol, mo)
+  if not is_rgb(x) then
+    local m = I.mosaic(x:reshape(x:size(1), H * W), H, W, ncol, mo)
+    return { bytes = m:tobytes(), h = m:size(1), w = m:size(2) }
+  end
+  local planes = {}
+  for c = 1, 3 do planes[c] = I.mosaic(channel_rows(x, c), H, W, ncol, mo) end
+  local MH, MW = planes[1]:size(1), planes[1]:size(2)
+  local all = ae.zeros(3, MH * MW)
+  for c = 1, 3 do all:narrow(1, c, 1):copy(planes[c]:reshape(1, MH * MW)) end
+  return { bytes = (all:t() * 255):clamp(0, 255):tobytes(), h = MH, w = MW, rgb = true }
+end
+
+local function plot_mosaic(fig, m)
+  local src = fig:binary(m.bytes)
+  if m.rgb then
+    fig:cmd("plot %s binary array=(%d,%d) format='%%float%%float%%float' flipy with rgbimage notitle", src, m.w, m.h)
+  else
+    fig:cmd("plot %s binary array=(%d,%d) format='%%float' flipy with image notitle", src, m.w, m.h)
+  end
+end
+
+-- Draws a mosaic as an image, 0 = black, 1 = white unless o.invert (ink on
+-- paper: 1 = black; gray only).
 local function draw_mosaic(fig, m, o)
-  local MH, MW = m:size(1), m:size(2)
+  local MH, MW = m.h, m.w
   fig:cmd("unset border; unset tics; unset key; unset colorbox")
   fig:cmd("set size ratio -1")
   fig:cmd("set margins 0,0,0,%d", o.title and 2 or 0)
   fig:cmd("set xrange [-0.5:%g]; set yrange [-0.5:%g]", MW - 0.5, MH - 0.5)
   if o.invert then fig:cmd("set palette gray negative") else fig:cmd("set palette gray") end
   fig:cmd("set cbrange [%g:%g]", o.vmin or 0, o.vmax or 1)
-  local src = fig:binary(m:tobytes())
   local labels = o.labels or {}
   for _, l in ipairs(labels) do
     fig:cmd("set label %s at %g,%g %s front noenhanced textcolor rgb %s font ',%d'", quote(l.text), l.x, l.y,
       E.words(l.align or "left", "align"), quote(l.color or "#c00000"), l.size or 10)
   end
-  fig:cmd("plot %s binary array=(%d,%d) format='%%float' flipy with image notitle", src, MW, MH)
+  plot_mosaic(fig, m)
 end
 
 -- images(x, {image={H,W}, ncol=, captions={...}, invert=}): a grid of
 -- images (rows of x), each with an optional caption under it.
 function I.images(x, o)
   o = own(check("ae.plot.images", o, KEYS.images, 2))
-  local H, W = table.unpack(o.image or { 28, 28 })
+  local H, W = table.unpack(o.image or (x:dim() == 4 and { x:size(3), x:size(4) }) or { 28, 28 })
   local N = x:size(1)
   local ncol = o.ncol or math.min(N, 10)
   local pad = o.pad or (o.captions and math.max(2, math.floor(H * 0.45)) or 2)
-  local m = I.mosaic(x, H, W, ncol, { pad = pad, background = o.background or (o.invert and 0.0 or 1.0) })
-  local MH, MW = m:size(1), m:size(2)
+  local m = make_mosaic(x, H, W, ncol, { pad = pad, background = o.background or (o.invert and 0.0 or 1.0) })
+  local MH, MW = m.h, m.w
   local scale = o.scale or math.max(1, math.floor(900 / MW))
   o.size = o.size or { MW * scale, MH * scale + (o.title and 30 or 0) }
   local fig = E.figure(o)
@@ -110,6 +147,58 @@ function I.images(x, o)
   end
   draw_mosaic(fig, m, o)
   return fig:render()
+end
+
+-- comparison({{"dirty", a}, {"cleaned", b}, {"clean", c}}, {n =, shrink =,
+-- max_width = 1800}): before / after / target side by side for any
+-- application, one row per image (the first n of each N×C×H×W batch, all of
+-- one size), each tile captioned with its column's name. Gray columns next
+-- to colour ones are shown in colour's three channels. Large images (a
+-- scanned page) are shrunk by an integer factor (shrink, or the least one
+-- that fits max_width pixels) by block means, the way a viewer shows them.
+function I.comparison(columns, o)
+  o = own(check("ae.plot.comparison", o, KEYS.comparison, 2))
+  if type(columns) ~= "table" or #columns == 0 then
+    error("ae.plot.comparison: columns is a list of {name, images}", 2)
+  end
+  local img = ae.image
+  local n = o.n or columns[1][2]:size(1)
+  local rgb = false
+  for _, c in ipairs(columns) do
+    local t = c[2]
+    if not ae.is_tensor(t) or t:dim() ~= 4 then
+      error("ae.plot.comparison: column '" .. tostring(c[1]) .. "' must be an N×C×H×W tensor", 2)
+    end
+    n = math.min(n, t:size(1))
+    if t:size(2) == 3 then rgb = true end
+  end
+  local _, H, W = img.dims(columns[1][2])
+  local K = #columns
+  local f = o.shrink or math.max(1, math.ceil(K * W / (o.max_width or 1800)))
+  local h, w = H // f, W // f
+  local Cn = rgb and 3 or 1
+  local all = ae.zeros(n * K, Cn, h, w)
+  local captions = {}
+  for r = 1, n do
+    for k, c in ipairs(columns) do
+      local t = c[2]:narrow(1, r, 1)
+      local _, th, tw = img.dims(t)
+      if th ~= H or tw ~= W then
+        error(string.format("ae.plot.comparison: column '%s' holds %d×%d images, column '%s' %d×%d", c[1], th, tw,
+          columns[1][1], H, W), 2)
+      end
+      if f > 1 then t = img.shrink(t, f) end
+      if rgb and t:size(2) == 1 then t = img.merge { t, t, t } end
+      all:narrow(1, (r - 1) * K + k, 1):copy(t)
+      captions[(r - 1) * K + k] = c[1]
+    end
+  end
+  o.n, o.shrink, o.max_width = nil, nil, nil
+  local cap = o.caption_size
+  o.caption_size = nil
+  return I.images(all, { image = { h, w }, ncol = K, captions = captions, caption_size = cap or 11,
+    pad = math.max(6, math.floor(h * 0.08)), scale = 1, out = o.out, title = o.title, size = o.size,
+    terminal = o.terminal })
 end
 
 -- samples(x, {image={H,W}, ncol=, title=}): a mosaic of new images, the
@@ -132,15 +221,20 @@ function I.image_rows(rows, o)
   o = own(check("ae.plot.image_rows", o, KEYS.image_rows, 2))
   local n = o.n or 10
   for _, r in ipairs(rows) do n = math.min(n, r[2]:size(1)) end
-  local H, W = table.unpack(o.image or { 28, 28 })
-  local all = ae.zeros(#rows * n, H * W)
-  for r, row in ipairs(rows) do all:narrow(1, (r - 1) * n + 1, n):copy(row[2]:narrow(1, 1, n):reshape(n, H * W)) end
+  local first = rows[1][2]
+  local H, W = table.unpack(o.image or (first:dim() == 4 and { first:size(3), first:size(4) }) or { 28, 28 })
+  local Cn = (first:dim() == 4 and first:size(2) == 3) and 3 or 1
+  local all = Cn == 3 and ae.zeros(#rows * n, 3, H, W) or ae.zeros(#rows * n, H * W)
+  for r, row in ipairs(rows) do
+    local part = row[2]:narrow(1, 1, n)
+    all:narrow(1, (r - 1) * n + 1, n):copy(Cn == 3 and part:reshape(n, 3, H, W) or part:reshape(n, H * W))
+  end
   local pad = o.pad or 2
-  local m = I.mosaic(all, H, W, n, { pad = pad, background = o.background or 1.0 })
+  local m = make_mosaic(all, H, W, n, { pad = pad, background = o.background or 1.0 })
   local left = o.left or 150
-  local scale = o.scale or math.max(2, math.floor(900 / m:size(2)))
+  local scale = o.scale or math.max(2, math.floor(900 / m.w))
   local top = o.title and 40 or 10
-  o.size = o.size or { m:size(2) * scale + left, m:size(1) * scale + top }
+  o.size = o.size or { m.w * scale + left, m.h * scale + top }
   local fig = E.figure(o)
   common(fig, o)
   fig:cmd("unset border; unset tics; unset key; unset colorbox")
@@ -148,15 +242,14 @@ function I.image_rows(rows, o)
   fig:cmd("set rmargin at screen 0.99")
   fig:cmd("set tmargin at screen %g", 1 - top / o.size[2])
   fig:cmd("set bmargin at screen 0.01")
-  fig:cmd("set xrange [-0.5:%g]; set yrange [-0.5:%g]", m:size(2) - 0.5, m:size(1) - 0.5)
+  fig:cmd("set xrange [-0.5:%g]; set yrange [-0.5:%g]", m.w - 0.5, m.h - 0.5)
   if o.invert then fig:cmd("set palette gray negative") else fig:cmd("set palette gray") end
   fig:cmd("set cbrange [0:1]")
   for r, row in ipairs(rows) do
-    local y = m:size(1) - (pad + (r - 1) * (H + pad) + H / 2)
+    local y = m.h - (pad + (r - 1) * (H + pad) + H / 2)
     fig:cmd("set label %s at graph -0.01, first %g right noenhanced font ',11'", quote(row[1]), y)
   end
-  local src = fig:binary(m:tobytes())
-  fig:cmd("plot %s binary array=(%d,%d) format='%%float' flipy with image notitle", src, m:size(2), m:size(1))
+  plot_mosaic(fig, m)
   return fig:render()
 end
 

@@ -28,6 +28,15 @@ packages=(
   libnlopt-dev      # ae.optim.Powell (NLopt's PRAXIS)
   dataset-fashion-mnist
   fonts-dejavu-core # the fonts figures use
+  libpng-dev        # PNG in and out (core/image.c)
+  libturbojpeg0-dev # JPEG in and out, libjpeg-turbo's TurboJPEG API
+  python3-pil       # scripts/prepare-images.py: text by FreeType, resizing, JPEG
+  python3-numpy     #   ... and the dirt and the watermarks
+  jbigkit-bin       # jbgtopbm: decodes the CCITT fax pages (lesson 11)
+  jbigkit-testdata  # the eight CCITT fax test pages (GPL-2+)
+  fonts-liberation  # pages and watermarks rendered in Liberation fonts
+  mate-backgrounds  # nature photos (GPL-2+; lessons 12, 13)
+  plasma-workspace-wallpapers # more photos (GPL-2+)
   "$@"
 )
 

@@ -482,3 +482,61 @@ function TestLesson14:testQuickRun()
   lu.assertEquals(assert(ae.load(dir .. "waveform-dae.safetensors")):forward(ae.rand(2, 512)):size(), { 2, 256 })
   lu.assertTrue(#figures >= 6)
 end
+
+---------------------------------------------------------------------------
+-- Lessons 11–13: real images (issue 15). Their data sets are prepared once
+-- from Debian packages into the cache (the first run takes about a minute).
+---------------------------------------------------------------------------
+
+TestLesson11 = outdir {}
+
+function TestLesson11:testQuickRun()
+  local dir, text, m, figures = run_lesson("11_documents", self.out)
+  assert_figures(figures, { "page.png", "closeup.png", "loss.png" })
+  for _, method in ipairs { "dirty", "median", "otsu", "ae" } do
+    for level = 1, 3 do
+      local key = string.format("rmse_%s_L%d", method, level)
+      lu.assertTrue(finite_positive(m[key]) and m[key] < 1, key .. " = " .. tostring(m[key]))
+    end
+  end
+  -- more dirt, more error in the input
+  lu.assertTrue(m.rmse_dirty_L1 < m.rmse_dirty_L3)
+  -- even two quick epochs clean the worst level
+  lu.assertTrue(m.rmse_ae_L3 < m.rmse_dirty_L3, string.format("autoencoder %g, dirty %g", m.rmse_ae_L3,
+    m.rmse_dirty_L3))
+  lu.assertStrContains(text, "test pages: ccitt1, ccitt3")
+  local report = read(dir .. "report.md")
+  lu.assertStrContains(report, "## What the numbers say")
+  lu.assertStrContains(report, "jbigkit-testdata (GPL-2+)")
+  lu.assertStrContains(read(dir .. "page.gp"), "'autoencoder'")
+end
+
+TestLesson12 = outdir {}
+
+function TestLesson12:testQuickRun()
+  local dir, _, m, figures = run_lesson("12_colorization", self.out)
+  assert_figures(figures, { "photos.png", "loss.png" })
+  for _, key in ipairs { "psnr_gray", "psnr_rgb", "psnr_lab", "colorfulness_original" } do
+    lu.assertTrue(finite_positive(m[key]), key .. " = " .. tostring(m[key]))
+  end
+  -- outputs in colour (gray scores 0)
+  lu.assertTrue(m.colorfulness_lab > 0 and m.colorfulness_rgb > 0)
+  -- the RGB figure goes to gnuplot as rgbimage
+  lu.assertStrContains(read(dir .. "photos.gp"), "with rgbimage")
+  lu.assertStrContains(read(dir .. "report.md"), "Zhang, Isola and Efros (2016)")
+end
+
+TestLesson13 = outdir {}
+
+function TestLesson13:testQuickRun()
+  local dir, _, m, figures = run_lesson("13_watermarks", self.out)
+  assert_figures(figures, { "photos.png", "loss.png" })
+  for _, key in ipairs { "psnr_marked", "psnr_cleaned" } do
+    lu.assertTrue(finite_positive(m[key]) and m[key] < 100, key .. " = " .. tostring(m[key]))
+  end
+  for _, key in ipairs { "ssim_marked", "ssim_cleaned" } do
+    lu.assertTrue(m[key] > -1 and m[key] <= 1, key .. " = " .. tostring(m[key]))
+  end
+  lu.assertStrContains(read(dir .. "report.md"), "| photo | mark | PSNR before |")
+  lu.assertStrContains(read(dir .. "photos.gp"), "'watermarked'")
+end

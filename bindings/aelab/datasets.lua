@@ -171,5 +171,10 @@ function data.balanced(y, n, seed)
   end
   return rows
 end
+-- The image data sets (bindings/aelab/imagedata.lua): scanned and rendered
+-- pages with dirt, photos, watermarked photos; prepared once from Debian
+-- packages by scripts/prepare-images.py.
+local imagedata = require "aelab.imagedata"
+data.documents, data.photos, data.watermarks = imagedata.documents, imagedata.photos, imagedata.watermarks
 
 return data

@@ -16,6 +16,7 @@
  * 1×8×8 through every convolutional layer kind; batches of 32 rows so that
  * 2 threads split them. */
 #include "check.h"
+#include "image.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -64,6 +65,7 @@ typedef struct acase {
 } acase_t;
 
 static char tmpdir[64];      /* the .npy and IDX files read back */
+static char png_path[96];    /* an image written and read back */
 static long points, ops_run; /* allocations failed, operations walked */
 static long current_k;       /* the allocation failed in this run of a case */
 
@@ -280,6 +282,39 @@ static void setup_base(fx_t *f) {
   float *d = ae_tensor_data(f->base);
   for (int i = 0; i < 30; i++) d[i] = (float)((i * 7) % 11);
 }
+/* images (core/image.h): an RGB 3×20×24 image in f->x, a grid of 8×8
+ * corners in f->t, its patches in f->out */
+static void setup_image(fx_t *f) {
+  ae_error_t e = {0, ""};
+  int shape[4] = {1, 3, 20, 24};
+  f->x = must_tensor(ae_tensor_new(4, shape, &e), &e);
+  float *d = ae_tensor_data(f->x);
+  for (int i = 0; i < 3 * 20 * 24; i++) d[i] = (float)((i * 37) % 256) / 255.0f;
+  f->t = must_tensor(ae_image_grid(20, 24, 8, 6, &e), &e);
+  f->out = must_tensor(ae_image_extract(f->x, f->t, 8, &e), &e);
+}
+static int op_image_extract(fx_t *f, ae_error_t *e) { return RESULT(f->res = ae_image_extract(f->x, f->t, 8, e)); }
+static int op_image_stitch(fx_t *f, ae_error_t *e) { return RESULT(f->res = ae_image_stitch(f->out, f->t, 20, 24, 1, e)); }
+static int op_image_ssim(fx_t *f, ae_error_t *e) {
+  double v;
+  return ae_image_ssim(f->x, f->x, &v, e);
+}
+static int op_image_lab(fx_t *f, ae_error_t *e) { return RESULT(f->res = ae_image_rgb_to_lab(f->x, e)); }
+static int op_image_median(fx_t *f, ae_error_t *e) { return RESULT(f->res = ae_image_median(f->x, 3, e)); }
+/* write a PNG then read it back: the encoder's and decoder's own buffers */
+static int op_image_png(fx_t *f, ae_error_t *e) {
+  int s = ae_image_write(f->x, png_path, 90, e);
+  if (s) return s;
+  return RESULT(f->res = ae_image_read(png_path, 0, e));
+}
+static int op_image_jpeg(fx_t *f, ae_error_t *e) {
+  if (!f->res) {
+    f->res = ae_tensor_new(f->x->ndim, f->x->shape, e);
+    if (!f->res) return e->code;
+  }
+  return ae_image_jpeg_roundtrip(f->res, f->x, 50, e);
+}
+
 static int op_tensor_new(fx_t *f, ae_error_t *e) {
   int shape[3] = {2, 3, 4};
   return RESULT(f->res = ae_tensor_new(3, shape, e));
@@ -564,6 +599,7 @@ static void write_files(void) {
   }
   snprintf(npy_path, sizeof npy_path, "%s/x.npy", tmpdir);
   snprintf(idx_path, sizeof idx_path, "%s/x.idx", tmpdir);
+  snprintf(png_path, sizeof png_path, "%s/x.png", tmpdir);
   snprintf(st_path, sizeof st_path, "%s/m.safetensors", tmpdir);
   snprintf(st_out_path, sizeof st_out_path, "%s/w.safetensors", tmpdir);
   ae_error_t e = {0, ""};
@@ -593,6 +629,7 @@ static void remove_files(void) {
   unlink(idx_path);
   unlink(st_path);
   unlink(st_out_path);
+  unlink(png_path);
   rmdir(tmpdir);
 }
 
@@ -645,6 +682,13 @@ static const acase_t cases[] = {
     {"ae_idx_load", NULL, NULL, op_idx, NULL, NULL},
     {"ae_tensor_parse_npy", NULL, NULL, op_parse_npy, NULL, NULL},
     {"ae_letters", NULL, NULL, op_letters, NULL, NULL},
+    {"ae_image_extract", NULL, setup_image, op_image_extract, NULL, NULL},
+    {"ae_image_stitch", NULL, setup_image, op_image_stitch, NULL, NULL},
+    {"ae_image_ssim", NULL, setup_image, op_image_ssim, NULL, NULL},
+    {"ae_image_rgb_to_lab", NULL, setup_image, op_image_lab, NULL, NULL},
+    {"ae_image_median", NULL, setup_image, op_image_median, NULL, NULL},
+    {"ae_image_write + ae_image_read (PNG)", NULL, setup_image, op_image_png, NULL, NULL},
+    {"ae_image_jpeg_roundtrip", NULL, setup_image, op_image_jpeg, NULL, NULL},
     {"ae_st_write", NULL, NULL, op_st_write, NULL, NULL},
     {"ae_st_read", NULL, NULL, op_st_read, NULL, NULL},
     {"ae_st_parse", NULL, NULL, op_st_parse, NULL, NULL},

@@ -1,0 +1,184 @@
+-- Lesson 12 — colorizing black-and-white photos.
+--
+-- Question: the course's first deck shows an autoencoder that takes a gray
+-- photo in and gives a colour one out. Which output works better: the three
+-- RGB values of each pixel, or only the two colour coordinates a, b of CIE
+-- Lab — the gray input already is the lightness L? And how colourful are
+-- the results?
+--
+-- Data (scripts/prepare-images.py): nature photos of mate-backgrounds and
+-- plasma-workspace-wallpapers (GPL-2+) and four of scikit-image's samples
+-- (public domain, CC0), 256 pixels on the short side; six held out. The
+-- gray input is L*/100 (what a black-and-white film records, roughly); both
+-- models see the same input.
+--
+--   ./aelab lessons/12_colorization.lua [epochs]   (default 6)
+--   ./aelab --quick lessons/12_colorization.lua
+local ae = require "aelab"
+
+local L = ae.Lesson.new {
+  name = "12_colorization",
+  title = "Lesson 12 — colorizing black-and-white photos",
+  question = "Gray in, colour out: is it better to predict RGB, or Lab's a and b from L (the gray itself)?\n" ..
+    "PSNR against the original and colourfulness, on held-out photos.",
+}
+
+local quick = ae.options.quick
+local epochs = tonumber(arg and arg[1]) or (quick and 2 or 6)
+local P = 32
+local PER_PHOTO = quick and 80 or 500
+local AB = 110 -- a and b are scaled by 1/(2·AB) around 0.5 for a sigmoid output
+
+local train, test = assert(ae.data.photos(quick and { limit = 3, test_limit = 1 } or nil))
+L:say("Photos: %d for training, %d held out", #train, #test)
+
+-- Patches: gray input (L/100), and two targets: RGB, and (a, b) scaled to [0, 1].
+local function lab_parts(rgb)
+  local lab = ae.image.rgb_to_lab(rgb)
+  local l = ae.image.channel(lab, 1) / 100
+  local ab = (ae.image.merge { ae.image.channel(lab, 2), ae.image.channel(lab, 3) } / (2 * AB) + 0.5):clamp(0, 1)
+  return l, ab
+end
+local n = #train * PER_PHOTO
+local xg, yrgb, yab = ae.zeros(n, 1, P, P), ae.zeros(n, 3, P, P), ae.zeros(n, 2, P, P)
+for k, photo in ipairs(train) do
+  local patches = ae.image.patches(photo.image, { size = P, count = PER_PHOTO, seed = 500 + k })
+  local l, ab = lab_parts(patches)
+  local at = (k - 1) * PER_PHOTO + 1
+  xg:narrow(1, at, PER_PHOTO):copy(l)
+  yrgb:narrow(1, at, PER_PHOTO):copy(patches)
+  yab:narrow(1, at, PER_PHOTO):copy(ab)
+end
+L:say("  %s patches of %d×%d from the training photos", ae.commas(n), P, P)
+
+-- One architecture, two outputs. Pooling twice gives the middle a 4× wider
+-- view (colour depends on what a region is, more than on edges); the
+-- decoder brings it back to full size.
+local function same(a, b) return ae.Conv2D(a, b, 3, { padding = "same" }) end
+local function model(out)
+  return ae.Autoencoder {
+    encoder = { same(1, 16), ae.ReLU(), ae.MaxPool2D(2), same(16, 32), ae.ReLU(), ae.MaxPool2D(2), same(32, 32),
+      ae.ReLU() },
+    decoder = { ae.UpSampling2D(2), same(32, 16), ae.ReLU(), ae.UpSampling2D(2), same(16, 16), ae.ReLU(),
+      same(16, out), ae.Sigmoid() },
+    input = { 1, P, P },
+  }
+end
+
+local nval = n // 10
+local perm = ae.randperm(n)
+local function shuffled(t) return t:reshape(n, t:numel() // n):rows(perm):reshape(table.unpack(t:size())) end
+xg, yrgb, yab = shuffled(xg), shuffled(yrgb), shuffled(yab)
+local function train_model(label, target, out)
+  local net = model(out)
+  net:compile { loss = "mse", optimizer = ae.optim.Adam { lr = 2e-3 } }
+  L:say("\nTraining the %s model (%s parameters) for %d epochs...", label, ae.commas(net:param_count()), epochs)
+  local h = net:fit(xg:narrow(1, nval + 1, n - nval), { target = target:narrow(1, nval + 1, n - nval),
+    validation = { x = xg:narrow(1, 1, nval), target = target:narrow(1, 1, nval) }, epochs = epochs, batch = quick and 16 or 64,
+    verbose = false, on_epoch = function(e, hist)
+      L:say("  epoch %d: train MSE %.5f, validation MSE %.5f (%s patches/s)", e, hist.loss[e], hist.val_loss[e],
+        ae.commas(math.floor(hist.samples_per_s[e])))
+    end })
+  L:save_model(net, label)
+  return net, h
+end
+local net_rgb, h_rgb = train_model("rgb", yrgb, 3)
+local net_lab, h_lab = train_model("lab", yab, 2)
+
+-- Held-out photos, whole.
+L:say("\nHeld-out photos:")
+local function colorize_lab(l)
+  local ab = ae.image.apply(net_lab, l, { size = P })
+  local lab = ae.image.merge { l * 100, (ae.image.channel(ab, 1) - 0.5) * (2 * AB), (ae.image.channel(ab, 2) - 0.5) * (2 * AB) }
+  return ae.image.lab_to_rgb(lab)
+end
+local sum = { psnr_gray = 0, psnr_rgb = 0, psnr_lab = 0, color_orig = 0, color_rgb = 0, color_lab = 0 }
+local shown = { gray = {}, rgb = {}, lab = {}, orig = {} }
+local rows = { "| photo | PSNR gray | PSNR RGB model | PSNR Lab model | colourfulness RGB | Lab | original |",
+  "|---|---:|---:|---:|---:|---:|---:|" }
+for _, photo in ipairs(test) do
+  local l = ae.image.gray(photo.image)
+  local gray3 = ae.image.merge { l, l, l }
+  local rgb = ae.image.apply(net_rgb, l, { size = P })
+  local lab = colorize_lab(l)
+  local r = { psnr_gray = ae.image.psnr(photo.image, gray3), psnr_rgb = ae.image.psnr(photo.image, rgb),
+    psnr_lab = ae.image.psnr(photo.image, lab), color_orig = ae.image.colorfulness(photo.image),
+    color_rgb = ae.image.colorfulness(rgb), color_lab = ae.image.colorfulness(lab) }
+  for k, v in pairs(r) do sum[k] = sum[k] + v end
+  rows[#rows + 1] = string.format("| %s | %.2f | %.2f | %.2f | %.1f | %.1f | %.1f |", photo.name, r.psnr_gray,
+    r.psnr_rgb, r.psnr_lab, r.color_rgb, r.color_lab, r.color_orig)
+  L:say("  %-12s PSNR gray %.2f, RGB %.2f, Lab %.2f dB; colourfulness RGB %.1f, Lab %.1f, original %.1f", photo.name,
+    r.psnr_gray, r.psnr_rgb, r.psnr_lab, r.color_rgb, r.color_lab, r.color_orig)
+  shown.gray[#shown.gray + 1], shown.rgb[#shown.rgb + 1] = gray3, rgb
+  shown.lab[#shown.lab + 1], shown.orig[#shown.orig + 1] = lab, photo.image
+end
+for k, v in pairs(sum) do sum[k] = v / #test end
+L:metric("psnr_gray", sum.psnr_gray, "PSNR (dB) of the gray input against the colour original")
+L:metric("psnr_rgb", sum.psnr_rgb, "PSNR (dB) of the RGB model's colour")
+L:metric("psnr_lab", sum.psnr_lab, "PSNR (dB) of the Lab model's colour (a, b predicted, L the input)")
+L:metric("colorfulness_original", sum.color_orig, "colourfulness (Hasler-Süsstrunk) of the originals")
+L:metric("colorfulness_rgb", sum.color_rgb, "colourfulness of the RGB model's output")
+L:metric("colorfulness_lab", sum.color_lab, "colourfulness of the Lab model's output")
+L:section("Held-out photos", table.concat(rows, "\n") .. "\n\nColourfulness (Hasler and Süsstrunk 2003): 0 for " ..
+  "gray, about 15 'slightly', 33 'moderately', 60 'quite' colourful.")
+
+local side = math.huge
+for _, t in ipairs(shown.orig) do
+  local _, hh, ww = ae.image.dims(t)
+  side = math.min(side, hh, ww)
+end
+local function stack(list)
+  local out = ae.zeros(#list, 3, side, side)
+  for i, t in ipairs(list) do
+    local _, hh, ww = ae.image.dims(t)
+    out:narrow(1, i, 1):copy(ae.image.patches(t, { size = side,
+      corners = ae.tensor { { (hh - side) // 2, (ww - side) // 2 } } }))
+  end
+  return out
+end
+L:figure("photos.png", "Held-out photos: gray input, colorized by the Lab model, by the RGB model, original",
+  ae.plot.comparison({ { "gray input", stack(shown.gray) }, { "ours (Lab)", stack(shown.lab) },
+    { "ours (RGB)", stack(shown.rgb) }, { "original", stack(shown.orig) } },
+    { out = L:path("photos.png"), max_width = 1400, title = "Colorization of held-out photos" }))
+L:figure("loss.png", "Validation MSE per epoch of both models (on their own targets: RGB and scaled a, b)",
+  ae.plot.history({ { label = "RGB", history = h_rgb }, { label = "Lab (a, b)", history = h_lab } },
+    { out = L:path("loss.png"), title = "Colorization: training and validation MSE", ylabel = "MSE per value" }))
+
+local better = sum.psnr_lab > sum.psnr_rgb and "Lab" or "RGB"
+local f = {}
+local gray_wins = sum.psnr_gray > math.max(sum.psnr_lab, sum.psnr_rgb)
+f[#f + 1] = string.format("- PSNR against the originals: the %s model is better here (%.2f dB Lab, %.2f dB RGB). " ..
+  "The gray input itself scores %.2f dB%s", better, sum.psnr_lab, sum.psnr_rgb, sum.psnr_gray, gray_wins and
+  ", more than either: a wrong colour costs more than no colour. That arithmetic is what pulls an L2-trained " ..
+  "colorizer towards gray and brown averages." or ", less than the better model: its colours are right often " ..
+  "enough to pay.")
+f[#f + 1] = string.format("- %s The Lab model keeps the input's lightness exactly (it only adds a and b); the RGB " ..
+  "model must pass the lightness through its pooled code too, and the figure shows what that costs: its photos " ..
+  "are blurred.", sum.psnr_lab > sum.psnr_rgb and "Lab is the expected winner." or
+  "RGB won, against expectation.")
+local dull = math.max(sum.color_lab, sum.color_rgb) < 0.8 * sum.color_orig
+if dull then
+  f[#f + 1] = string.format("- Colourfulness: originals %.1f, Lab model %.1f, RGB model %.1f (gray: 0). The outputs " ..
+    "are desaturated and brownish: an L2 loss predicts the mean of the colours a gray patch could have (grass green " ..
+    "or brown, sky blue or orange), and the mean is dull. Zhang, Isola and Efros (2016) name this as the reason " ..
+    "to predict a distribution over colours (classification with class rebalancing) instead.", sum.color_orig,
+    sum.color_lab, sum.color_rgb)
+else
+  f[#f + 1] = string.format("- Colourfulness: originals %.1f, Lab model %.1f, RGB model %.1f (gray: 0): the outputs " ..
+    "are about as colourful as the originals, but the colours are often wrong (see the figure). With %d training " ..
+    "photos each texture came with few colours, and the model repeats them confidently. The L2 loss still " ..
+    "averages wherever a texture had several colours: that is where the outputs turn brownish. Zhang, Isola and " ..
+    "Efros (2016) note that an L2 loss gives desaturated, brownish colours once the training set is varied enough, " ..
+    "and predict a distribution over colours instead.", sum.color_orig, sum.color_lab, sum.color_rgb, #train)
+end
+L:say("\nWhat the numbers say:\n%s", table.concat(f, "\n"))
+L:section("What the numbers say", table.concat(f, "\n"))
+L:section("Data and licences", "Photos from mate-backgrounds (nature/, GPL-2+) and the photographs of " ..
+  "plasma-workspace-wallpapers (GPL-2+), and scikit-image's sample images from python3-skimage (astronaut and " ..
+  "rocket: public domain; coffee and chelsea: CC0), resized by scripts/prepare-images.py. Held out: " .. (function()
+    local t = {}
+    for _, p in ipairs(test) do t[#t + 1] = p.name end
+    return table.concat(t, ", ")
+  end)() .. ".")
+L:metric("epochs", epochs, "epochs per model")
+L:finish()

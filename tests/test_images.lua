@@ -1,0 +1,282 @@
+-- Images (ae.image): PNG/JPEG round trips and broken files, patches and
+-- stitching, metrics against hand-computed values, colour spaces, and the
+-- data preparation script's message for a missing package.
+local lu = require "luaunit"
+local ae = require "aelab"
+local H = require "helpers"
+
+local I = ae.image
+
+-- A 1×C×h×w image of 8-bit values (k/255), so PNG returns it exactly.
+local function bytes_image(C, h, w, seed)
+  local t = ae.zeros(1, C, h, w)
+  local flat = t:reshape(C * h * w)
+  local v = seed or 7
+  for i = 1, C * h * w do
+    v = (v * 1103515245 + 12345) % 2147483648
+    flat:set(i, (v % 256) / 255)
+  end
+  return t
+end
+
+-- A smooth image (JPEG keeps those well).
+local function smooth_image(C, h, w)
+  local t = ae.zeros(1, C, h, w)
+  for c = 1, C do
+    for y = 1, h do
+      for x = 1, w do t:set(1, c, y, x, 0.5 + 0.4 * math.sin(x / 7 + c) * math.cos(y / 9)) end
+    end
+  end
+  return t
+end
+
+TestImageFiles = {}
+function TestImageFiles:setUp() self.dir = H.tmpdir() end
+function TestImageFiles:tearDown() H.rmdir(self.dir) end
+
+function TestImageFiles:testPngRoundTripIsExact()
+  for _, case in ipairs { { 1, 5, 7 }, { 3, 13, 1 }, { 3, 1, 1 }, { 1, 31, 17 } } do
+    local C, h, w = table.unpack(case)
+    local t = bytes_image(C, h, w, C * 100 + h)
+    local path = self.dir .. string.format("/img-%d-%d-%d.png", C, h, w)
+    lu.assertTrue(I.write(t, path))
+    local back = assert(I.read(path))
+    lu.assertEquals(back:size(), { 1, C, h, w })
+    lu.assertTrue(I.mse(t, back) < 1e-12, string.format("PNG %d×%d×%d changed the pixels", C, h, w)) -- float rounding only
+  end
+end
+
+function TestImageFiles:testJpegRoundTripIsClose()
+  for _, C in ipairs { 1, 3 } do
+    local t = smooth_image(C, 33, 47) -- odd sizes: partial 8×8 blocks
+    local path = self.dir .. "/smooth" .. C .. ".jpg"
+    lu.assertTrue(I.write(t, path, { quality = 95 }))
+    local back = assert(I.read(path))
+    lu.assertEquals(back:size(), { 1, C, 33, 47 })
+    local p = I.psnr(t, back)
+    lu.assertTrue(p > 35, string.format("JPEG quality 95 of a smooth image: PSNR %.2f dB", p))
+    -- a low quality loses more: the artefacts the documents lesson uses
+    local low = I.jpeg(t, 10)
+    lu.assertTrue(I.psnr(t, low) < p, "quality 10 is no worse than 95")
+  end
+end
+
+function TestImageFiles:testChannelsConvert()
+  local t = bytes_image(3, 4, 6)
+  local path = self.dir .. "/c.png"
+  assert(I.write(t, path))
+  lu.assertEquals(assert(I.read(path, { channels = 1 })):size(), { 1, 1, 4, 6 })
+  local g = bytes_image(1, 4, 6)
+  assert(I.write(g, path))
+  local rgb = assert(I.read(path, { channels = 3 }))
+  lu.assertEquals(rgb:size(), { 1, 3, 4, 6 })
+  lu.assertTrue(I.mse(I.channel(rgb, 2), g) < 1e-12) -- gray copied into each channel
+end
+
+function TestImageFiles:testBrokenFilesSayWhat()
+  local png, jpg = self.dir .. "/ok.png", self.dir .. "/ok.jpg"
+  assert(I.write(smooth_image(3, 40, 40), png))
+  assert(I.write(smooth_image(3, 40, 40), jpg))
+  local function cut(src, dst, n)
+    local s = H.read(src)
+    H.write_file(dst, s:sub(1, n or #s // 2))
+    return dst
+  end
+  H.failure_containing(lu, "PNG", I.read, cut(png, self.dir .. "/half.png"))
+  H.failure_containing(lu, "truncated JPEG", I.read, cut(jpg, self.dir .. "/half.jpg"))
+  H.failure_containing(lu, "is empty", I.read, cut(png, self.dir .. "/empty.png", 0))
+  -- corrupt: the PNG's data chunk overwritten (its CRC no longer matches)
+  local s = H.read(png)
+  H.write_file(self.dir .. "/bad.png", s:sub(1, 60) .. string.rep("\255", 40) .. s:sub(101))
+  H.failure_containing(lu, "PNG", I.read, self.dir .. "/bad.png")
+  -- unsupported: a BMP and a text file
+  H.write_file(self.dir .. "/x.bmp", "BM" .. string.rep("\0", 60))
+  H.failure_containing(lu, "neither PNG nor JPEG", I.read, self.dir .. "/x.bmp")
+  H.failure_containing(lu, "cannot open", I.read, self.dir .. "/missing.png")
+  -- writing: an unknown extension and a bad shape are errors, a missing folder a failure
+  H.error_containing(lu, "end it in .png, .jpg or .jpeg", I.write, smooth_image(1, 4, 4), self.dir .. "/x.gif")
+  H.error_containing(lu, "1 (gray) or 3 (RGB) channels", I.write, ae.zeros(1, 2, 4, 4), self.dir .. "/x.png")
+  H.failure_containing(lu, "cannot write", I.write, smooth_image(1, 4, 4), self.dir .. "/no/such/x.png")
+  H.error_containing(lu, "unknown option", I.read, png, { channel = 1 })
+end
+
+function TestImageFiles:testFolder()
+  assert(I.write(bytes_image(1, 3, 3), self.dir .. "/b.png"))
+  assert(I.write(bytes_image(3, 3, 3), self.dir .. "/a.png"))
+  H.write_file(self.dir .. "/notes.txt", "not an image")
+  local list = assert(I.folder(self.dir))
+  lu.assertEquals(#list, 2)
+  lu.assertEquals(list[1].name, "a.png")
+  lu.assertEquals(list[2].image:size(), { 1, 1, 3, 3 })
+  H.write_file(self.dir .. "/c.png", "garbage")
+  H.failure_containing(lu, "c.png", I.folder, self.dir)
+end
+
+TestPatches = {}
+
+function TestPatches:testGridAndStitchReproduceTheImage()
+  local img = bytes_image(3, 37, 50)
+  for _, case in ipairs { { 8, 8, 0 }, { 16, 5, 0 }, { 16, 12, 2 }, { 37, 1, 0 } } do
+    local P, stride, margin = table.unpack(case)
+    local p, corners = I.patches(img, { size = P, stride = stride })
+    lu.assertEquals(p:size(2), 3)
+    local back = I.stitch(p, corners, img, { margin = margin })
+    lu.assertTrue(I.mse(img, back) < 1e-12, string.format("P %d stride %d margin %d", P, stride, margin))
+  end
+  -- the identity through apply: a whole image back, exactly
+  local same = I.apply(function(x) return x end, img, { size = 16 })
+  lu.assertTrue(I.mse(img, same) < 1e-12)
+end
+
+function TestPatches:testRandomPatchesFollowTheSeed()
+  local img = bytes_image(1, 40, 40)
+  local a, ca = I.patches(img, { size = 8, count = 20, seed = 5 })
+  local b, cb = I.patches(img, { size = 8, count = 20, seed = 5 })
+  local _, cc = I.patches(img, { size = 8, count = 20, seed = 6 })
+  lu.assertEquals(ca:totable(), cb:totable())
+  lu.assertNotEquals(ca:totable(), cc:totable())
+  lu.assertEquals(I.mse(a, b), 0)
+  -- every patch is the image at its corner
+  for k = 1, 20 do
+    local y, x = ca:get(k, 1), ca:get(k, 2)
+    lu.assertTrue(y >= 0 and x >= 0 and y + 8 <= 40 and x + 8 <= 40)
+    lu.assertEquals(a:get(k, 1, 1, 1), img:get(1, 1, y + 1, x + 1))
+    lu.assertEquals(a:get(k, 1, 8, 8), img:get(1, 1, y + 8, x + 8))
+  end
+end
+
+function TestPatches:testErrors()
+  local img = bytes_image(1, 10, 10)
+  H.error_containing(lu, "do not fit", I.patches, img, { size = 11 })
+  H.error_containing(lu, "count (random patches) or stride", I.patches, img, { size = 4, count = 3, stride = 2 })
+  -- random patches need not cover every pixel: stitching says where
+  local p, c = I.patches(img, { size = 2, count = 1, seed = 1 })
+  H.error_containing(lu, "covered by no patch", I.stitch, p, c, img)
+  H.error_containing(lu, "outside", I.stitch, p, ae.tensor { { 9, 9 } }, img)
+end
+
+TestImageMetrics = {}
+
+function TestImageMetrics:testHandComputed()
+  local a = ae.full(0.5, 1, 1, 16, 16)
+  local b = ae.full(0.6, 1, 1, 16, 16)
+  lu.assertAlmostEquals(I.mse(a, b), 0.01, 1e-7)
+  lu.assertAlmostEquals(I.rmse(a, b), 0.1, 1e-6)
+  lu.assertAlmostEquals(I.psnr(a, b), 20, 1e-4) -- 10·log10(1/0.01)
+  lu.assertEquals(I.psnr(a, a), math.huge)
+  -- constant images: σ = 0, so SSIM is the luminance term (2μxμy + C1)/(μx² + μy² + C1)
+  local C1 = 0.01 ^ 2
+  lu.assertAlmostEquals(I.ssim(a, b), (2 * 0.5 * 0.6 + C1) / (0.25 + 0.36 + C1), 1e-6)
+  local x = bytes_image(3, 20, 24)
+  lu.assertAlmostEquals(I.ssim(x, x), 1, 1e-9)
+  -- x against its negative: anti-correlated, SSIM below 0
+  lu.assertTrue(I.ssim(x, 1 - x) < 0)
+  -- noise lowers SSIM, more noise more
+  local n1 = (x + ae.randn(x:size()) * 0.05):clamp(0, 1)
+  local n2 = (x + ae.randn(x:size()) * 0.3):clamp(0, 1)
+  lu.assertTrue(I.ssim(x, n1) > I.ssim(x, n2))
+  H.error_containing(lu, "at least 11×11", I.ssim, ae.zeros(1, 1, 10, 30), ae.zeros(1, 1, 10, 30))
+  H.error_containing(lu, "differ in shape", I.mse, a, ae.zeros(1, 1, 16, 15))
+end
+
+function TestImageMetrics:testLabAndColorfulness()
+  local px = ae.zeros(1, 3, 1, 3)
+  -- white, pure red, mid gray
+  for c, v in ipairs { { 1, 1, 0.5 }, { 1, 0, 0.5 }, { 1, 0, 0.5 } } do
+    for k = 1, 3 do px:set(1, c, 1, k, v[k]) end
+  end
+  local lab = I.rgb_to_lab(px)
+  lu.assertAlmostEquals(lab:get(1, 1, 1, 1), 100, 0.01)
+  lu.assertAlmostEquals(lab:get(1, 2, 1, 1), 0, 0.01)
+  lu.assertAlmostEquals(lab:get(1, 1, 1, 2), 53.24, 0.02) -- sRGB red: L 53.24, a 80.09, b 67.20
+  lu.assertAlmostEquals(lab:get(1, 2, 1, 2), 80.09, 0.05)
+  lu.assertAlmostEquals(lab:get(1, 3, 1, 2), 67.20, 0.05)
+  lu.assertAlmostEquals(lab:get(1, 1, 1, 3), 53.39, 0.02)
+  lu.assertTrue(I.mse(I.lab_to_rgb(lab), px) < 1e-10)
+  lu.assertAlmostEquals(I.colorfulness(ae.full(0.3, 1, 3, 4, 4)), 0, 1e-9)
+  lu.assertTrue(I.colorfulness(px) > 30)
+end
+
+function TestImageMetrics:testBaselines()
+  -- a lone speck vanishes under a 3×3 median; Otsu splits two levels between them
+  local t = ae.full(1, 1, 1, 9, 9)
+  t:set(1, 1, 5, 5, 0)
+  lu.assertEquals(I.median(t, 3):min(), 1)
+  local two = ae.full(0.2, 1, 1, 4, 8)
+  two:narrow(1, 1, 1):reshape(32):narrow(1, 1, 16):fill(0.8)
+  local th = I.otsu(two)
+  lu.assertTrue(th > 0.2 and th < 0.8, "Otsu threshold " .. th)
+  lu.assertEquals(I.shrink(ae.full(0.25, 1, 1, 8, 8), 4):size(), { 1, 1, 2, 2 })
+end
+
+TestImagePrep = {}
+function TestImagePrep:setUp() self.dir = H.tmpdir() end
+function TestImagePrep:tearDown() H.rmdir(self.dir) end
+
+function TestImagePrep:testMissingPackagesAreNamed()
+  local script = "scripts/prepare-images.py"
+  local _, err, code = H.run(string.format("AELAB_CACHE=%s AELAB_JBIG_DIR=/nonexistent %s documents", H.q(self.dir),
+    script))
+  lu.assertEquals(code, 2)
+  lu.assertStrContains(err, "jbigkit-testdata")
+  lu.assertStrContains(err, "apt-get install")
+  _, err, code = H.run(string.format("AELAB_CACHE=%s PATH=/nonexistent %s documents", H.q(self.dir), script))
+  lu.assertEquals(code, 2)
+  lu.assertStrContains(err, "jbigkit-bin")
+  _, err, code = H.run(string.format("AELAB_CACHE=%s AELAB_MATE_DIR=/nonexistent %s photos", H.q(self.dir), script))
+  lu.assertEquals(code, 2)
+  lu.assertStrContains(err, "mate-backgrounds")
+  -- through the loader: nil and a message that sends to the script's words
+  local out
+  out, err, code = H.run(string.format("AELAB_CACHE=%s AELAB_MATE_DIR=/nonexistent %s -e %s", H.q(self.dir), H.BIN,
+    H.q("local ae = require 'aelab'; print(ae.data.photos())")))
+  lu.assertEquals(code, 0)
+  lu.assertStrContains(out, "nil\tthe photos data set could not be prepared")
+  lu.assertStrContains(err, "mate-backgrounds")
+  -- nothing half made is left behind
+  local names = assert(require("aelab.sys").listdir(self.dir .. "/images"))
+  for _, e in ipairs(names) do lu.assertNotStrContains(e.name, "partial") end
+end
+
+-- Colour figures: N×3×H×W goes to gnuplot as three floats per pixel
+-- (rgbimage); a comparison mixes gray and colour columns.
+TestImagePlots = {}
+function TestImagePlots:setUp() self.dir = H.tmpdir() end
+function TestImagePlots:tearDown() H.rmdir(self.dir) end
+
+local function data_bytes(path)
+  local s = H.read((path:gsub("%.png$", ".data1.bin")))
+  return s and #s
+end
+
+function TestImagePlots:testRgbMosaic()
+  local x = ae.rand(6, 3, 10, 12)
+  local out = self.dir .. "/rgb.png"
+  lu.assertEquals(ae.plot.images(x, { out = out, ncol = 3, pad = 2 }), out)
+  local MH, MW = 2 * 10 + 3 * 2, 3 * 12 + 4 * 2
+  lu.assertEquals(data_bytes(out), 3 * 4 * MH * MW)
+  lu.assertStrContains(H.read(self.dir .. "/rgb.gp"), "with rgbimage")
+  -- gray images stay gray
+  local g = self.dir .. "/gray.png"
+  ae.plot.images(ae.rand(6, 1, 10, 12), { out = g, ncol = 3, pad = 2 })
+  lu.assertEquals(data_bytes(g), 4 * MH * MW)
+  lu.assertNotStrContains(H.read(self.dir .. "/gray.gp"), "rgbimage")
+  -- rows of colour images
+  local r = self.dir .. "/rows.png"
+  ae.plot.image_rows({ { "a", x:narrow(1, 1, 3) }, { "b", x:narrow(1, 4, 3) } }, { out = r })
+  lu.assertStrContains(H.read(self.dir .. "/rows.gp"), "with rgbimage")
+end
+
+function TestImagePlots:testComparison()
+  local rgb = ae.rand(2, 3, 40, 60)
+  local gray = ae.image.gray(rgb)
+  local out = self.dir .. "/cmp.png"
+  lu.assertEquals(ae.plot.comparison({ { "gray", gray }, { "colour", rgb } }, { out = out, shrink = 2 }), out)
+  local gp = H.read(self.dir .. "/cmp.gp")
+  lu.assertStrContains(gp, "with rgbimage")
+  lu.assertStrContains(gp, "'gray'")
+  lu.assertStrContains(gp, "'colour'")
+  H.error_containing(lu, "holds 40×59 images", ae.plot.comparison,
+    { { "a", rgb }, { "b", ae.rand(2, 3, 40, 59) } }, { out = out })
+  H.error_containing(lu, "unknown option", ae.plot.comparison, { { "a", rgb } }, { shrinks = 2 })
+end
