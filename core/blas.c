@@ -192,9 +192,38 @@ const char *ae_blas_arch(void) { return mixed ? "skx+zen3" : bli_arch_string(bli
 const char *ae_blas_reason(void) { return arch_reason[0] ? arch_reason : "BLIS default"; }
 const char *ae_blas_version(void) { return bli_info_get_version_str(); }
 
+/* C's row (N values) = alpha·a·Bᵀ + beta·c, B being N rows of K: what
+ * gemm_in computes itself for the row BLIS must not see. Eight running sums
+ * so the compiler vectorizes the dot products. */
+static void gemm_row_bt(int N, int K, float alpha, const float *a, const float *B, int ldb, float beta, float *c) {
+  for (int j = 0; j < N; j++) {
+    const float *b = B + (size_t)j * ldb;
+    float acc[8] = {0};
+    int k = 0;
+    for (; k + 8 <= K; k += 8)
+      for (int u = 0; u < 8; u++) acc[u] += a[k + u] * b[k + u];
+    float s = 0;
+    for (; k < K; k++) s += a[k] * b[k];
+    for (int u = 0; u < 8; u++) s += acc[u];
+    c[j] = beta == 0.0f ? alpha * s : alpha * s + beta * c[j]; /* beta 0: c not read */
+  }
+}
+
 /* One BLIS call in context cntx (NULL: BLIS' global choice). */
 static void gemm_in(cntx_t *cntx, int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                     const float *B, int ldb, float beta, float *C, int ldc) {
+  /* BLIS 0.9.0's bli_sgemmsup_rd_haswell_asm_1x16n (the haswell and zen
+   * sets' kernel for A's rows by Bᵀ's, one row at a time) also loads A one
+   * row further down in its loop over the last K mod 8 columns (BLIS issue
+   * #821, fixed by PR #824 after 0.9): on A's last row that is up to lda
+   * floats past A's end, a SIGSEGV when A ends at an unmapped page (lesson
+   * 14's validation rows, the end of a large tensor). So BLIS gets all rows
+   * but the last, whose next row is then A's own, and that last row is
+   * done here: 1/M of the work. */
+  if (!ta && tb && K % 8 != 0) {
+    gemm_row_bt(N, K, alpha, A + (size_t)(M - 1) * lda, B, ldb, beta, C + (size_t)(M - 1) * ldc);
+    if (--M == 0) return;
+  }
   /* Row-major with strides: a transpose is a swap of row and column strides. */
   inc_t rsa = ta ? 1 : lda, csa = ta ? lda : 1;
   inc_t rsb = tb ? 1 : ldb, csb = tb ? ldb : 1;

@@ -18,6 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 typedef void gemm_fn(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
                      int ldb, float beta, float *C, int ldc);
@@ -154,11 +157,69 @@ static void sweep(gemm_fn *f, const char *fname, const int (*sz)[3], int nsz, in
   ae_set_gemm_threads(1);
 }
 
+/* BLIS 0.9.0's bli_sgemmsup_rd_haswell_asm_1x16n (BLIS issue #821, fixed
+ * after 0.9 by PR #824) loads A's element one row below the row it works on
+ * in its K-edge loop (K not a multiple of 8): on A's last row that is up to
+ * a row past A's end. Lesson 14's validation set, a view of the last rows
+ * of its training tensor, ended where the storage's pages did and died of
+ * SIGSEGV. Here A's last row ends right before a PROT_NONE page, for the
+ * shapes that faulted on Debian's BLIS (ta = 0, tb = 1, M = 1 mod 3, K > 64
+ * so the zen3/haswell kernels run, K mod 8 ≠ 0) and a few that did not;
+ * each call runs in a child process, so a crash is a failed check. */
+static void guard_page(void) {
+  static const int Ms[] = {1, 4, 7, 13}, Ns[] = {16, 129, 256}, Ks[] = {903, 129, 9, 31, 512};
+  long page = sysconf(_SC_PAGESIZE);
+  size_t most = (size_t)13 * 903 * sizeof(float), span = (most + (size_t)page - 1) / (size_t)page * (size_t)page;
+  char *block = mmap(NULL, span + (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  check_begin("gemm: ae_gemm reads nothing past A's end (BLIS 0.9 rd 1x16n kernel, lesson 14's crash)");
+  if (!check(block != MAP_FAILED, "mmap of %zu bytes failed", span + (size_t)page)) goto out;
+  if (!check(mprotect(block + span, (size_t)page, PROT_NONE) == 0, "mprotect of the guard page failed")) goto out;
+  ae_rng_t r;
+  ae_rng_seed(&r, 7);
+  for (size_t mi = 0; mi < sizeof Ms / sizeof *Ms; mi++)
+    for (size_t ni = 0; ni < sizeof Ns / sizeof *Ns; ni++)
+      for (size_t ki = 0; ki < sizeof Ks / sizeof *Ks; ki++)
+        for (int tb = 0; tb < 2; tb++) {
+          int M = Ms[mi], N = Ns[ni], K = Ks[ki];
+          float *A = (float *)(block + span) - (size_t)M * K; /* its last row ends at the guard page */
+          for (size_t i = 0; i < (size_t)M * K; i++) A[i] = 2.0f * ae_rng_uniform(&r) - 1.0f;
+          float *B = rand_matrix(&r, tb ? N : K, tb ? K : N, tb ? K : N);
+          float *C = malloc(sizeof(float) * (size_t)M * N), *R = malloc(sizeof(float) * (size_t)M * N);
+          ae_gemm_naive(0, tb, M, N, K, 1.0f, A, K, B, tb ? K : N, 0.0f, R, N);
+          fflush(stdout);
+          pid_t pid = fork();
+          if (pid == 0) { /* one thread: no OpenMP team in a forked child */
+            ae_set_gemm_threads(1);
+            ae_gemm(0, tb, M, N, K, 1.0f, A, K, B, tb ? K : N, 0.0f, C, N);
+            int bad = 0;
+            for (size_t i = 0; i < (size_t)M * N; i++)
+              if (fabsf(C[i] - R[i]) > 1e-4f * (float)K) bad = 1;
+            _exit(bad ? 3 : 0);
+          }
+          int status = 0;
+          if (check(pid > 0, "fork failed") && check(waitpid(pid, &status, 0) == pid, "waitpid failed")) {
+            if (WIFSIGNALED(status))
+              check(0, "ta=0 tb=%d M=%d N=%d K=%d: killed by signal %d (a read past A's end)", tb, M, N, K,
+                    WTERMSIG(status));
+            else
+              check(WEXITSTATUS(status) == 0, "ta=0 tb=%d M=%d N=%d K=%d: %s", tb, M, N, K,
+                    WEXITSTATUS(status) == 3 ? "C differs from the naive product" : "the child failed");
+          }
+          free(B);
+          free(C);
+          free(R);
+        }
+out:
+  if (block != MAP_FAILED) munmap(block, span + (size_t)page);
+  check_end();
+}
+
 void test_gemm(void) {
   int n = (int)(sizeof sizes / sizeof sizes[0]), ns = (int)(sizeof split_sizes / sizeof split_sizes[0]);
   sweep(ae_gemm, "ae_gemm", sizes, n, 1);
   sweep(ae_gemm, "ae_gemm", split_sizes, ns, 2);
   sweep(ae_gemm_avx2, "ae_gemm_avx2", sizes, n, 1);
+  guard_page();
   /* the naive loop itself on one case worked out by hand:
    * [1 2; 3 4]·[5 6; 7 8] = [19 22; 43 50], then ·2 + 1·C */
   check_begin("gemm: ae_gemm_naive on a 2×2 product worked by hand");
