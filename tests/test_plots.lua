@@ -775,6 +775,26 @@ function TestPlots:testInterpolationThroughWaypoints()
   local gp2 = read(self.dir .. "/walks.gp")
   lu.assertStrContains(gp2, "set label 'A → B → C'")
   lu.assertStrContains(gp2, "set label 'C → B → A'")
+  -- each walk's waypoints framed (images 1, 4, 7 of a row: legs of 4 share them)
+  local _, frames = gp2:gsub("set object %d+ rect", "")
+  lu.assertEquals(frames, 6)
+  -- and named under their images when waypoints names them
+  local out3 = self.dir .. "/named.png"
+  lu.assertEquals(P.interpolation(spy, { out = out3, walks = { { a, b, c }, { c, b, a } }, steps = 4,
+    labels = { "A → B → C", "C → B → A" }, waypoints = { { "A", "B", "C" }, { "C", "B", "Z" } }, image = { 7, 5 } }), out3)
+  assert_figure(out3)
+  local gp3 = read(self.dir .. "/named.gp")
+  for _, t in ipairs { "A", "B", "C", "Z" } do lu.assertStrContains(gp3, "set label '" .. t .. "' at first") end
+  -- the frame of walk 2's last waypoint: column 7, row 2 of a 7×2 mosaic (pad 3 for the names below)
+  local pad = math.floor(7 * 0.45)
+  local MH = 2 * 7 + 3 * pad
+  local x0, y0 = pad + 6 * (5 + pad), pad + 7 + pad
+  lu.assertStrContains(gp3, string.format("set object 6 rect from %g,%g to %g,%g", x0 - 0.5, MH - y0 - 7 - 0.5,
+    x0 + 5 - 0.5, MH - y0 - 0.5))
+  lu.assertErrorMsgContains("give labels too", P.interpolation, net, { walks = { { a, c } }, waypoints = { { "a", "c" } } })
+  lu.assertErrorMsgContains("2 lists of 3 names", P.interpolation, net, { walks = { { a, b, c }, { c, b, a } },
+    labels = { "x", "y" }, waypoints = { { "a", "b", "c" }, { "c", "a" } }, image = { 7, 5 } })
+  lu.assertErrorMsgContains("a mark is", P.image_rows, { { "a", x } }, { marks = { { row = 2, col = 1 } }, image = { 7, 5 } })
   -- mistakes are named
   lu.assertErrorMsgContains("give the waypoints", P.interpolation, net, { steps = 3 })
   lu.assertErrorMsgContains("not both", P.interpolation, net, { through = { a, c }, walks = { { a, c } } })
