@@ -375,6 +375,44 @@ function TestPlots:testCompare()
   assert_figure(out2, 700, 300)
 end
 
+-- latent_panels: one column per model, codes above on shared ranges (the
+-- widest model sets them), samples below; one key.
+function TestPlots:testLatentPanels()
+  need_gnuplot()
+  local labels = ae.zeros(20)
+  for i = 1, 20 do labels:set(i, i % 3) end
+  local small, wide = ae.randn(20, 2), ae.randn(20, 2) * 10
+  local panels = { { name = "β = 0.5", z = small, labels = labels, images = ae.rand(9, 7 * 5) },
+    { name = "β = 4", z = wide, images = ae.rand(9, 7 * 5) } }
+  local out = self.dir .. "/panels.png"
+  local o = { out = out, classes = { "a", "b", "c" }, image = { 7, 5 }, title = "by β", axes = "μ" }
+  lu.assertEquals(P.latent_panels(panels, o), out)
+  lu.assertNil(o.size, "the caller's options stay as given")
+  assert_figure(out, 2 * 440 + 150, 900)
+  local gp = read(self.dir .. "/panels.gp")
+  lu.assertStrContains(gp, "set multiplot")
+  lu.assertStrContains(gp, "'β = 4: samples'")
+  lu.assertStrContains(gp, "'μ 1'")
+  local _, images = gp:gsub("with image", "")
+  lu.assertEquals(images, 2)
+  local _, keys = gp:gsub("set key at screen", "")
+  lu.assertEquals(keys, 1, "one key, by the last column")
+  -- both columns on the range of the wider codes (and 5% more)
+  local lo, hi = math.huge, -math.huge
+  for i = 1, 20 do lo, hi = math.min(lo, small:get(i, 1), wide:get(i, 1)), math.max(hi, small:get(i, 1), wide:get(i, 1)) end
+  local _, same = gp:gsub(string.format("set xrange %%[%s:%s%%]", string.format("%g", lo - 0.05 * (hi - lo)):gsub("%-", "%%-"),
+    (string.format("%g", hi + 0.05 * (hi - lo)):gsub("%-", "%%-"))), "")
+  lu.assertEquals(same, 2)
+  -- without images: one row
+  local out2 = self.dir .. "/panels_codes.png"
+  P.latent_panels({ { name = "a", z = small, labels = labels }, { name = "b", z = ae.randn(20, 4) } }, { out = out2 })
+  assert_figure(out2, 2 * 440 + 150, 470)
+  lu.assertErrorMsgContains("give a list of panels", P.latent_panels, {}, {})
+  lu.assertErrorMsgContains("panel 2 needs z", P.latent_panels, { { z = small }, { name = "x" } }, {})
+  lu.assertErrorMsgContains("to every panel or to none", P.latent_panels, { { z = small, images = ae.rand(4, 35) },
+    { z = small } }, {})
+end
+
 function TestPlots:testSeries()
   need_gnuplot()
   local out = self.dir .. "/series.png"
