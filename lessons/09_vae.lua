@@ -38,7 +38,7 @@ local BETAS = { 0.5, 1, 4 }
 -- The convolutional VAE's epochs: 50 of them on 60,000 images would take
 -- about 40 minutes on two cores, so fewer (said in the report).
 local CONV_EPOCHS = quick and 1 or math.min(epochs, 10)
-local function n_epochs(n) return n == 1 and "1 epoch" or (n .. " epochs") end
+local function epochs_text(n) return n == 1 and "1 epoch" or (n .. " epochs") end
 
 local function vae()
   return ae.VAE { encoder = { ae.Dense(784, HIDDEN), ae.ReLU() }, latent = LATENT,
@@ -66,7 +66,7 @@ end
 local function train(net, label, x, xval, beta, n_epochs)
   n_epochs = n_epochs or epochs
   net:compile { loss = "bce_sum", optimizer = ae.optim.Adam { lr = 1e-3 } }
-  L:say("  training the %s (%s parameters) for %d epochs...", label, ae.commas(net:param_count()), n_epochs)
+  L:say("  training the %s (%s parameters) for %s...", label, ae.commas(net:param_count()), epochs_text(n_epochs))
   local every = math.max(1, n_epochs // 5)
   local h = net:fit(x, { epochs = n_epochs, batch = BATCH, validation = xval, beta = beta, verbose = false,
     on_epoch = function(e, hist)
@@ -254,7 +254,7 @@ for _, ds in ipairs(datasets) do
 end
 
 -- The convolutional VAE on Fashion-MNIST, against the dense one above.
-L:say("\nThe convolutional VAE (Keras' example) on Fashion-MNIST, %s:", n_epochs(CONV_EPOCHS))
+L:say("\nThe convolutional VAE (Keras' example) on Fashion-MNIST, %s:", epochs_text(CONV_EPOCHS))
 local conv = conv_vae()
 local hc = train(conv, "Fashion-MNIST conv VAE", fashion_train.x, fashion_test.x, 1, CONV_EPOCHS)
 local C
@@ -266,7 +266,7 @@ do
     params = conv:param_count(), dense_params = fashion_vae:param_count(), h = hc }
   C.conv.active = hc.active_units[CONV_EPOCHS]
   L:say("  test reconstruction + KL after %s: conv %.1f + %.2f = %.1f, dense %.1f + %.2f = %.1f (dense after %d: %.1f)",
-    n_epochs(CONV_EPOCHS), C.conv.rec, C.conv.kl, C.conv.rec + C.conv.kl, C.dense_same.rec, C.dense_same.kl,
+    epochs_text(CONV_EPOCHS), C.conv.rec, C.conv.kl, C.conv.rec + C.conv.kl, C.dense_same.rec, C.dense_same.kl,
     C.dense_same.rec + C.dense_same.kl, epochs, C.dense.rec + C.dense.kl)
   L:metric("fashion_conv_reconstruction", C.conv.rec, "Fashion-MNIST: conv VAE test reconstruction (BCE summed, " ..
     "nats per image, decoding μ)")
@@ -277,7 +277,7 @@ do
   L:metric("fashion_conv_samples_per_s", C.conv.sps, "Fashion-MNIST: conv VAE training samples/s (median epoch)")
   L:metric("fashion_conv_active_units", C.conv.active, "Fashion-MNIST: conv VAE units with KL above 0.01 nats")
   L:metric("fashion_dense_neg_elbo_at_conv_epochs", C.dense_same.rec + C.dense_same.kl, string.format(
-    "Fashion-MNIST: dense VAE test reconstruction + KL after %s (the conv VAE's)", n_epochs(CONV_EPOCHS)))
+    "Fashion-MNIST: dense VAE test reconstruction + KL after %s (the conv VAE's)", epochs_text(CONV_EPOCHS)))
   L:save()
   local rows = { "| model | parameters | epochs | test reconstruction | test KL | reconstruction + KL | samples/s |",
     "|---|---:|---:|---:|---:|---:|---:|" }
@@ -295,10 +295,10 @@ do
   local xs, ys = fashion_test.x:narrow(1, 1, n), fashion_test.y:narrow(1, 1, n)
   L:figure("fashion_conv_latent.png", string.format("Fashion-MNIST: the first %d test images' μ under the dense VAE " ..
     "(%s) and the convolutional one (%s), coloured by class, on the same axes; 36 samples from " ..
-    "N(0, I) decoded by each underneath", n, n_epochs(epochs), n_epochs(CONV_EPOCHS)),
-    ae.plot.latent_panels({ { name = "dense VAE, " .. n_epochs(epochs), z = fashion_vae:encode(xs),
+    "N(0, I) decoded by each underneath", n, epochs_text(epochs), epochs_text(CONV_EPOCHS)),
+    ae.plot.latent_panels({ { name = "dense VAE, " .. epochs_text(epochs), z = fashion_vae:encode(xs),
       labels = ys, images = fashion_vae:sample(36) },
-      { name = "convolutional VAE, " .. n_epochs(CONV_EPOCHS), z = conv:encode(xs), labels = ys,
+      { name = "convolutional VAE, " .. epochs_text(CONV_EPOCHS), z = conv:encode(xs), labels = ys,
         images = conv:sample(36) } },
       { out = L:path("fashion_conv_latent.png"), classes = fashion_test.classes, axes = "μ",
         title = "Fashion-MNIST: μ of test images by class, and samples, dense against convolutional VAE" }))
@@ -394,7 +394,7 @@ L:section("Departures from the course", table.concat({
     "and 50 epochs on %s images would take about %.0f minutes. Keras' example trains it on MNIST with batch " ..
     "128; here it is Fashion-MNIST with the dense model's batch (256) and optimizer, so that only the model " ..
     "differs. Its table compares it with the dense VAE after as many epochs and after all of the dense one's.",
-    n_epochs(CONV_EPOCHS), ae.commas(math.floor(C.conv.sps)), ae.commas(math.floor(C.dense.sps)),
+    epochs_text(CONV_EPOCHS), ae.commas(math.floor(C.conv.sps)), ae.commas(math.floor(C.dense.sps)),
     C.dense.sps / C.conv.sps, ae.commas(fashion_train.x:size(1)), 50 * fashion_train.x:size(1) / C.conv.sps / 60),
   "- The plain autoencoder is this lesson's own reference: the same layers with a linear 2-D code, the same " ..
     "loss without the KL, the same optimizer, batch and epochs.",
@@ -457,8 +457,8 @@ do
   findings[#findings + 1] = string.format("- Convolutional against dense on Fashion-MNIST: after %s the " ..
     "convolutional VAE's test reconstruction + KL is %.1f + %.2f = %.1f nats per image, %s the dense VAE's %.1f " ..
     "after as many epochs%s. Above the floor of %.1f nats that is %.1f against %.1f. The convolutional model has " ..
-    "%s parameters against %s and trained at %s samples/s against %s.", n_epochs(CONV_EPOCHS), c.rec, c.kl, cs, cmp(cs, dss),
-    dss, epochs ~= CONV_EPOCHS and string.format(" (and %s its %.1f after %s)", cmp(cs, dsum), dsum, n_epochs(epochs)) or "",
+    "%s parameters against %s and trained at %s samples/s against %s.", epochs_text(CONV_EPOCHS), c.rec, c.kl, cs, cmp(cs, dss),
+    dss, epochs ~= CONV_EPOCHS and string.format(" (and %s its %.1f after %s)", cmp(cs, dsum), dsum, epochs_text(epochs)) or "",
     R.fashion.floor, cs - R.fashion.floor, (epochs ~= CONV_EPOCHS and dsum or dss) - R.fashion.floor,
     ae.commas(C.params), ae.commas(C.dense_params), ae.commas(math.floor(c.sps)), ae.commas(math.floor(ds.sps)))
 end
