@@ -265,6 +265,7 @@ do
   C = { conv = at(hc, CONV_EPOCHS), dense_same = at(hd, CONV_EPOCHS), dense = at(hd, epochs),
     params = conv:param_count(), dense_params = fashion_vae:param_count(), h = hc }
   C.conv.active = hc.active_units[CONV_EPOCHS]
+  C.spread = spread(conv:encode(fashion_test.x)) -- where its μ lie, against the prior N(0, I) that samples come from
   L:say("  test reconstruction + KL after %s: conv %.1f + %.2f = %.1f, dense %.1f + %.2f = %.1f (dense after %d: %.1f)",
     epochs_text(CONV_EPOCHS), C.conv.rec, C.conv.kl, C.conv.rec + C.conv.kl, C.dense_same.rec, C.dense_same.kl,
     C.dense_same.rec + C.dense_same.kl, epochs, C.dense.rec + C.dense.kl)
@@ -369,7 +370,9 @@ L:section("What the figures show", table.concat({
   "the images decoded at the waypoints themselves are framed in red with their class underneath (on MNIST the " ..
   "first, middle and last of a row, on Fashion-MNIST the first and last); the images between them are the walk.",
   "- `fashion_conv_latent.png`: the dense VAE (left) and the convolutional one (right) on Fashion-MNIST: the first " ..
-  "1,000 test images' μ coloured by class on the same axes, and 36 samples from N(0, I) decoded by each below.",
+  "1,000 test images' μ coloured by class on the same axes, and 36 samples from N(0, I) decoded by each below. " ..
+  "A sample looks like the data only where the prior's draws fall among the codes of real images; compare the " ..
+  "spread of each model's μ with N(0, I)'s (most draws within ±2 on each axis).",
   "- `fashion_conv_reconstructions.png`: ten test garments, then what each VAE decodes from their μ: two numbers " ..
   "per image are enough for the shape and brightness of a garment, not for its pattern or print.",
   "- `fashion_conv_loss.png`: test reconstruction + KL per epoch of both models, with the images' own entropy as " ..
@@ -461,6 +464,20 @@ do
     dss, epochs ~= CONV_EPOCHS and string.format(" (and %s its %.1f after %s)", cmp(cs, dsum), dsum, epochs_text(epochs)) or "",
     R.fashion.floor, cs - R.fashion.floor, (epochs ~= CONV_EPOCHS and dsum or dss) - R.fashion.floor,
     ae.commas(C.params), ae.commas(C.dense_params), ae.commas(math.floor(c.sps)), ae.commas(math.floor(ds.sps)))
+end
+do
+  local sp = C.spread
+  local narrow = math.min(sp[1].sd, sp[2].sd) < 0.5
+  local axis = sp[1].sd < sp[2].sd and 1 or 2
+  findings[#findings + 1] = string.format("- Where the convolutional VAE's codes are: its μ on the test set have %s. %s",
+    describe(sp), narrow and string.format("On axis %d they fill only a band of the prior (standard deviation %.2f " ..
+      "against the prior's 1), so most draws z ~ N(0, I) land where no test image's μ lies: its samples in " ..
+      "`fashion_conv_latent.png` are decoded from there, its reconstructions from the μ of real images. After %s " ..
+      "its codes do not cover the prior, and its samples say less about what it learned than its reconstructions.",
+      axis, sp[axis].sd,
+      epochs_text(CONV_EPOCHS)) or
+    "They spread over the prior on both axes (standard deviations of 0.5 or more), so its samples come from " ..
+    "where its codes are.")
 end
 findings[#findings + 1] = string.format("- Active units: %d of %d on MNIST, %d of %d on Fashion-MNIST (a unit is " ..
   "active when its KL is above 0.01 nats).", m.active, LATENT, f.active, LATENT)
