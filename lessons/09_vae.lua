@@ -36,7 +36,8 @@ local limit = quick and { limit = 600, test_limit = 300 } or nil
 local LATENT, HIDDEN, BATCH = 2, 256, 256
 local BETAS = { 0.5, 1, 4 }
 -- The convolutional VAE's epochs: 50 of them on 60,000 images would take
--- about 40 minutes on two cores, so fewer (said in the report).
+-- 40 minutes to two hours on two cores (370 to 1,200 samples/s measured,
+-- the machine shared), so fewer (said in the report).
 local CONV_EPOCHS = quick and 1 or math.min(epochs, 10)
 local function epochs_text(n) return n == 1 and "1 epoch" or (n .. " epochs") end
 
