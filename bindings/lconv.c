@@ -152,7 +152,7 @@ static int l_dropout(lua_State *L) {
   ae_lua_box_t *b = ae_lua_newlayer(L, 0);
   ae_error_t e;
   ae_layer_t *l = ae_lua_fill(L, b, ae_dropout_new(p, rng, &e), &e);
-  if (has_salt) ae_dropout_set_salt(l, (uint64_t)salt);
+  if (has_salt) ae_layer_set_salt(l, (uint64_t)salt);
   return 1;
 }
 

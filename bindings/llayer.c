@@ -76,23 +76,34 @@ static int l_dense_tied(lua_State *L) {
   return 1;
 }
 
-/* GaussianSample(latent [, {beta = 1}]): a VAE's sampling layer (μ and
- * log σ² in, z out) with its KL term; see core/gaussian_sample.c. */
+/* GaussianSample(latent [, {beta = 1, salt = n}]): a VAE's sampling layer
+ * (μ and log σ² in, z out) with its KL term; see core/gaussian_sample.c.
+ * salt, the key of its ε stream, is drawn unless given (a model file's). */
 static int l_gaussian_sample(lua_State *L) {
   lua_Integer latent = luaL_checkinteger(L, 1);
   luaL_argcheck(L, latent >= 1 && latent <= (1 << 24), 1, "latent size must be a positive integer");
-  static const char *const keys[] = {"beta", NULL};
+  static const char *const keys[] = {"beta", "salt", NULL};
   if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
   ae_lua_check_options(L, 2, "GaussianSample", keys);
   float beta = 1.0f;
+  int has_salt = 0;
+  lua_Integer salt = 0;
   if (lua_istable(L, 2)) {
     lua_getfield(L, 2, "beta");
     if (!lua_isnil(L, -1)) beta = (float)luaL_checknumber(L, -1);
     lua_pop(L, 1);
+    lua_getfield(L, 2, "salt");
+    if (!lua_isnil(L, -1)) {
+      has_salt = 1;
+      salt = luaL_checkinteger(L, -1);
+    }
+    lua_pop(L, 1);
   }
+  ae_rng_t *rng = ae_lua_rng(L);
   ae_lua_box_t *b = ae_lua_newlayer(L, 0);
   ae_error_t e;
-  ae_lua_fill(L, b, ae_gaussian_sample_new((int)latent, beta, &e), &e);
+  ae_layer_t *l = ae_lua_fill(L, b, ae_gaussian_sample_new((int)latent, beta, rng, &e), &e);
+  if (has_salt) ae_layer_set_salt(l, (uint64_t)salt);
   return 1;
 }
 
@@ -346,7 +357,7 @@ static void set_str(lua_State *L, const char *key, const char *v) {
  *   Dense: in, out, init    Conv2D, ConvTranspose2D: cin, cout, k, stride, padding, init, kernel
  *   MaxPool2D: k, stride, padding    UpSampling2D: scale    Reshape: shape
  *   LeakyReLU: slope    Dropout: p, salt (its mask's hash key, an integer)
- *   GaussianSample: latent, beta */
+ *   GaussianSample: latent, beta, salt (its ε stream's key) */
 static int m_config(lua_State *L) {
   ae_layer_t *l = ae_lua_checklayer(L, 1);
   ae_layer_config_t c;
@@ -391,6 +402,7 @@ static int m_config(lua_State *L) {
     set_int(L, "latent", c.in);
     push_float(L, c.value);
     lua_setfield(L, -2, "beta");
+    set_int(L, "salt", (lua_Integer)c.salt);
   }
   lua_createtable(L, l->nparams, 0);
   for (int j = 0, k = 0; j < l->nparams; j++)
@@ -410,11 +422,11 @@ static int m_tied_to(lua_State *L) {
   return 1;
 }
 
-/* set_salt(n): a Dropout's mask key (config().salt), which model files put
- * back so a loaded or resumed model drops what the saved one did; no-op for
- * other kinds. Returns self. */
+/* set_salt(n): a Dropout's mask key or a GaussianSample's ε key
+ * (config().salt), which model files put back so a loaded or resumed model
+ * draws what the saved one did; no-op for other kinds. Returns self. */
 static int m_set_salt(lua_State *L) {
-  ae_dropout_set_salt(ae_lua_checklayer(L, 1), (uint64_t)luaL_checkinteger(L, 2));
+  ae_layer_set_salt(ae_lua_checklayer(L, 1), (uint64_t)luaL_checkinteger(L, 2));
   lua_settop(L, 1);
   return 1;
 }

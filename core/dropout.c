@@ -74,6 +74,8 @@ static void drop_config(const ae_layer_t *l, ae_layer_config_t *c) {
   c->salt = ((const drop_t *)l->state)->salt;
 }
 
+static void drop_set_salt(ae_layer_t *l, uint64_t salt) { ((drop_t *)l->state)->salt = salt; }
+
 static const ae_layer_ops_t drop_ops = {
     .kind = "Dropout",
     .infer = drop_infer,
@@ -82,6 +84,7 @@ static const ae_layer_ops_t drop_ops = {
     .random = 1,
     .describe = drop_describe,
     .config = drop_config,
+    .set_salt = drop_set_salt,
 };
 
 ae_layer_t *ae_dropout_new(float p, ae_rng_t *rng, ae_error_t *e) {
@@ -91,6 +94,3 @@ ae_layer_t *ae_dropout_new(float p, ae_rng_t *rng, ae_error_t *e) {
   return l;
 }
 
-void ae_dropout_set_salt(ae_layer_t *l, uint64_t salt) {
-  if (l->ops == &drop_ops) ((drop_t *)l->state)->salt = salt;
-}

@@ -2,8 +2,10 @@
  *
  *   in, din   (B, 2L): per row, μ (L values) then log σ² (L values)
  *   out, dout (B, L):  z = μ + σ·ε in training, μ outside it
- *   ε ~ N(0, I) drawn from (pass->seed, batch row): no buffer, and a row gets
- *   the same ε whichever thread runs it; backward draws it again.
+ *   ε ~ N(0, I) drawn from (pass->seed, the layer's salt, batch row): no
+ *   buffer, a row gets the same ε whichever thread runs it, backward draws
+ *   it again, and two GaussianSamples of one model (which see the same step
+ *   seed) draw different ε, as two Dropouts drop different positions.
  *
  * Its loss term is β · KL(N(μ, σ²) ‖ N(0, I)) per sample, averaged over the
  * batch: KL = −½ Σ_j (1 + log σ²_j − μ_j² − σ²_j), with gradients
@@ -27,8 +29,9 @@
 #define EBLOCK 128 /* normal pairs drawn per block */
 
 typedef struct {
-  int latent; /* L */
-  float beta; /* weight of the KL term (β-VAE; 0 turns it off) */
+  int latent;    /* L */
+  float beta;    /* weight of the KL term (β-VAE; 0 turns it off) */
+  uint64_t salt; /* this layer's part of ε's stream key, drawn when made */
 } gs_t;
 
 static const gs_t *gs(const ae_layer_t *l) { return (const gs_t *)l->state; }
@@ -54,8 +57,8 @@ static void draw_block(float *eps, size_t m, ae_rng_t *g) {
   for (size_t k = 0; k < m; k++) eps[k] = z[k];
 }
 
-static void row_stream(ae_rng_t *g, uint64_t seed, int row) {
-  ae_rng_seed(g, (seed ^ EPS_SALT) ^ (0x9e3779b97f4a7c15ull * (uint64_t)(row + 1)));
+static void row_stream(ae_rng_t *g, uint64_t seed, uint64_t salt, int row) {
+  ae_rng_seed(g, (seed ^ EPS_SALT ^ ae_rng_mix(salt)) ^ (0x9e3779b97f4a7c15ull * (uint64_t)(row + 1)));
 }
 
 static int gs_infer(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *out, ae_error_t *e) {
@@ -86,7 +89,7 @@ static void gs_forward(ae_layer_t *l, float *out, const float *in, const ae_shap
       continue;
     }
     ae_rng_t g;
-    row_stream(&g, pass->seed, pass->row0 + r);
+    row_stream(&g, pass->seed, gs(l)->salt, pass->row0 + r);
     float eps[2 * EBLOCK];
     for (int j0 = 0; j0 < L; j0 += 2 * EBLOCK) {
       int m = L - j0 < 2 * EBLOCK ? L - j0 : 2 * EBLOCK;
@@ -115,7 +118,7 @@ static void gs_backward(ae_layer_t *l, float *din, const float *dout, const floa
     const float *mu = in + (size_t)r * 2 * L, *logvar = mu + L, *dz = dout + (size_t)r * L;
     float *dmu = din + (size_t)r * 2 * L, *dlogvar = dmu + L;
     ae_rng_t g;
-    if (pass->training) row_stream(&g, pass->seed, pass->row0 + r);
+    if (pass->training) row_stream(&g, pass->seed, gs(l)->salt, pass->row0 + r);
     float eps[2 * EBLOCK];
     for (int j0 = 0; j0 < L; j0 += 2 * EBLOCK) {
       int m = L - j0 < 2 * EBLOCK ? L - j0 : 2 * EBLOCK;
@@ -160,7 +163,10 @@ static void gs_describe(const ae_layer_t *l, char *buf, size_t n) {
 static void gs_config(const ae_layer_t *l, ae_layer_config_t *c) {
   c->in = gs(l)->latent;
   c->value = gs(l)->beta;
+  c->salt = gs(l)->salt;
 }
+
+static void gs_set_salt(ae_layer_t *l, uint64_t salt) { ((gs_t *)l->state)->salt = salt; }
 
 static const ae_layer_ops_t gs_ops = {
     .kind = "GaussianSample",
@@ -172,16 +178,17 @@ static const ae_layer_ops_t gs_ops = {
     .input_shape = gs_input_shape,
     .loss_term = gs_loss_term,
     .config = gs_config,
+    .set_salt = gs_set_salt,
 };
 
 static int beta_ok(float beta) { return beta >= 0.0f && isfinite(beta); }
 
-ae_layer_t *ae_gaussian_sample_new(int latent, float beta, ae_error_t *e) {
+ae_layer_t *ae_gaussian_sample_new(int latent, float beta, ae_rng_t *rng, ae_error_t *e) {
   if (latent < 1 || latent > (1 << 24))
     return ae_fail(e, AE_EARG, "GaussianSample(%d): latent size must be a positive integer", latent), NULL;
   if (!beta_ok(beta)) return ae_fail(e, AE_EARG, "GaussianSample(%d): β = %g must be finite and ≥ 0", latent, (double)beta), NULL;
   ae_layer_t *l = ae_layer_alloc(&gs_ops, sizeof(gs_t), e);
-  if (l) *(gs_t *)l->state = (gs_t){latent, beta};
+  if (l) *(gs_t *)l->state = (gs_t){latent, beta, ae_rng_u64(rng)};
   return l;
 }
 

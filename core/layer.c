@@ -89,3 +89,7 @@ void ae_layer_config(const ae_layer_t *l, ae_layer_config_t *c) {
   *c = (ae_layer_config_t){.kind = l->ops->kind};
   if (l->ops->config) l->ops->config(l, c);
 }
+
+void ae_layer_set_salt(ae_layer_t *l, uint64_t salt) {
+  if (l->ops->set_salt) l->ops->set_salt(l, salt);
+}

@@ -38,7 +38,7 @@ typedef struct ae_layer_config {
   int init;           /* AE_INIT_* (Dense, convolutions) */
   int kernel;         /* AE_CONV_* (convolutions) */
   float value;        /* LeakyReLU's slope, Dropout's rate */
-  uint64_t salt;      /* Dropout's */
+  uint64_t salt;      /* Dropout's and GaussianSample's: the key of their draws */
   ae_shape_t shape;   /* Reshape's target */
 } ae_layer_config_t;
 
@@ -85,6 +85,9 @@ typedef struct ae_layer_ops {
   /* Optional: fills in the kind's own fields of c (kind is set already);
    * without it, the layer is its kind alone. */
   void (*config)(const ae_layer_t *l, ae_layer_config_t *c);
+  /* Optional: sets the key that keeps this layer's draws apart from another
+   * layer's of the same kind in one model (config's salt). */
+  void (*set_salt)(ae_layer_t *l, uint64_t salt);
 } ae_layer_ops_t;
 
 #define AE_MAXPARAM 2
@@ -136,6 +139,10 @@ size_t ae_layer_param_count(const ae_layer_t *l);
 const char *ae_layer_name(const ae_layer_t *l, char *buf, size_t n);
 /* What l was made from (see ae_layer_config_t). */
 void ae_layer_config(const ae_layer_t *l, ae_layer_config_t *c);
+/* Sets the salt of a layer that draws (Dropout, GaussianSample): a model
+ * file's, so a loaded model draws what the saved one did; no-op for a kind
+ * without one. */
+void ae_layer_set_salt(ae_layer_t *l, uint64_t salt);
 /* Copies values into parameter j, which must have n values; views of it see them. */
 int ae_layer_set_param(ae_layer_t *l, int j, const float *v, size_t n, ae_error_t *e);
 

@@ -51,16 +51,17 @@ ae_layer_t *ae_upsample2d_new(int scale, ae_error_t *e);
 /* Reshape (reshape.c) to `to` (one size may be -1: whatever makes the count
  * fit); Flatten is Reshape to {-1}. */
 ae_layer_t *ae_reshape_new(const ae_shape_t *to, ae_error_t *e);
-/* Dropout (dropout.c); rng draws the layer's salt. */
+/* Dropout (dropout.c); rng draws the layer's salt (ae_layer_set_salt sets
+ * it: a model file's, so a loaded model drops the positions the saved one
+ * did). */
 ae_layer_t *ae_dropout_new(float p, ae_rng_t *rng, ae_error_t *e);
-/* Sets a Dropout's salt (a model file's, so a loaded model drops the same
- * positions as the one saved); no-op for any other kind. */
-void ae_dropout_set_salt(ae_layer_t *l, uint64_t salt);
 
 /* GaussianSample (gaussian_sample.c): a VAE's reparameterization. Input
  * (2·latent): μ then log σ²; output (latent): μ + σ·ε in training, μ outside
- * it; its loss term is β · KL(N(μ, σ²) ‖ N(0, I)) averaged over the batch. */
-ae_layer_t *ae_gaussian_sample_new(int latent, float beta, ae_error_t *e);
+ * it; its loss term is β · KL(N(μ, σ²) ‖ N(0, I)) averaged over the batch.
+ * rng draws the layer's salt, as Dropout's: two of them in one model draw
+ * different ε. */
+ae_layer_t *ae_gaussian_sample_new(int latent, float beta, ae_rng_t *rng, ae_error_t *e);
 /* β of a GaussianSample (a KL warm-up changes it between epochs); an error
  * for any other kind or a β that is negative or not finite. */
 int ae_gaussian_sample_set_beta(ae_layer_t *l, float beta, ae_error_t *e);

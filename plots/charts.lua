@@ -20,6 +20,7 @@ local KEYS = {
   history = with_common { "label", "logscale", "ylabel" },
   latent = with_common { "classes", "pointsize", "text" },
   compare = with_common { "axes", "classes", "names", "pointsize" },
+  latent_panels = with_common { "axes", "classes", "image", "invert", "ncol", "pointsize" },
   series = with_common { "key", "logscale", "points", "xlabel", "xrange", "xtics", "ylabel", "yrange" },
   confusion = with_common { "classes", "xlabel", "ylabel" },
   histogram = with_common { "bins", "mark", "mark_label", "range", "xlabel", "ylabel" },
@@ -170,6 +171,94 @@ function C.compare(a, b, labels, o)
     fig:cmd("set grid")
     if which == 2 then fig:cmd("set key outside right top") else fig:cmd("unset key") end
     fig:cmd("plot " .. table.concat(scatter_plots("emb" .. which, classes, ps, title_of), ", \\\n     "))
+  end
+  fig:cmd("unset multiplot")
+  return fig:render()
+end
+
+-- latent_panels({{name=, z=, labels=, images=}, ...}, {classes=, image={H,W},
+-- ncol=, axes=}): models side by side, one column each: its codes (2-D, or
+-- their first two principal axes) coloured by class on top, on the same
+-- axis ranges in every column so that spreads compare, and when given its
+-- images (samples) as a mosaic underneath. labels default to the first
+-- panel's; one key for the classes, on the right.
+function C.latent_panels(panels, o)
+  o = own(check("ae.plot.latent_panels", o, KEYS.latent_panels, 2))
+  if type(panels) ~= "table" or #panels == 0 then
+    error("ae.plot.latent_panels: give a list of panels {name =, z = codes, labels =, images =}", 2)
+  end
+  local k = #panels
+  local with_images = panels[1].images ~= nil
+  for p, pn in ipairs(panels) do
+    if type(pn) ~= "table" or not ae.is_tensor(pn.z) then
+      error(string.format("ae.plot.latent_panels: panel %d needs z, a tensor of codes", p), 2)
+    end
+    if (pn.images ~= nil) ~= with_images or (with_images and not ae.is_tensor(pn.images)) then
+      error("ae.plot.latent_panels: give images (a tensor) to every panel or to none", 2)
+    end
+  end
+  local H, W = table.unpack(o.image or { 28, 28 })
+  local KEYW, TOP = 150, o.title and 0.08 or 0.03 -- the key's pixels on the right; the title's share on top
+  o.size = o.size or { 440 * k + KEYW, with_images and 900 or 470 }
+  local fig = E.figure(o)
+  common(fig, {})
+  -- the codes, and one range for every column
+  local seen, xys, how = {}, {}, nil
+  local lo, hi = { math.huge, math.huge }, { -math.huge, -math.huge }
+  for p, pn in ipairs(panels) do
+    local xy
+    xy, how = C.to2d(pn.z)
+    xys[p] = xy
+    scatter_block(fig, "emb" .. p, xy, pn.labels or panels[1].labels, seen)
+    for i = 1, xy:size(1) do
+      for d = 1, 2 do
+        local v = xy:get(i, d)
+        lo[d], hi[d] = math.min(lo[d], v), math.max(hi[d], v)
+      end
+    end
+  end
+  for d = 1, 2 do
+    local m = 0.05 * math.max(hi[d] - lo[d], 1e-6)
+    lo[d], hi[d] = lo[d] - m, hi[d] + m
+  end
+  local axes = o.axes or how
+  local classes = sorted_keys(seen)
+  local ps = o.pointsize or ((panels[1].z:size(1) > 2000) and 0.3 or 0.7)
+  local function title_of(c) return o.classes and o.classes[c + 1] or tostring(c) end
+  local width = 1 - KEYW / o.size[1] -- the columns' share of the width
+  local split = with_images and 0.5 or 0 -- scatters above, mosaics below
+  fig:cmd("set multiplot %s", o.title and ("title " .. quote(o.title) .. " noenhanced") or "")
+  for p, pn in ipairs(panels) do
+    local x0, x1 = width * (p - 1) / k, width * p / k
+    fig:cmd("set lmargin at screen %g; set rmargin at screen %g", x0 + 0.055 * width, x1 - 0.012)
+    fig:cmd("set tmargin at screen %g; set bmargin at screen %g", 1 - TOP - 0.03, split + 0.08 * (1 - split) + 0.02)
+    fig:cmd("set title %s noenhanced", quote(pn.name or ""))
+    fig:cmd("set xlabel %s; set ylabel %s", quote(axes .. " 1"), quote(p == 1 and (axes .. " 2") or ""))
+    fig:cmd("set xrange [%g:%g]; set yrange [%g:%g]", lo[1], hi[1], lo[2], hi[2])
+    fig:cmd("set border; set tics; set grid; set size noratio")
+    if p == k then fig:cmd("set key at screen %g, screen %g left top reverse Left", width + 0.01, 1 - TOP - 0.03)
+    else fig:cmd("unset key") end
+    fig:cmd("plot " .. table.concat(scatter_plots("emb" .. p, classes, ps, title_of), ", \\\n     "))
+  end
+  if with_images then
+    local mosaic = require("plots.images").mosaic
+    fig:cmd("unset key; unset border; unset tics; unset grid; unset xlabel; unset ylabel; unset colorbox")
+    if o.invert then fig:cmd("set palette gray negative") else fig:cmd("set palette gray") end
+    fig:cmd("set cbrange [0:1]")
+    for p, pn in ipairs(panels) do
+      local n = pn.images:size(1)
+      local m = mosaic(pn.images:reshape(n, H * W), H, W, o.ncol or math.ceil(math.sqrt(n)),
+        { pad = 1, background = o.invert and 0.0 or 1.0 })
+      local MH, MW = m:size(1), m:size(2)
+      local x0, x1 = width * (p - 1) / k, width * p / k
+      fig:cmd("set lmargin at screen %g; set rmargin at screen %g", x0 + 0.055 * width, x1 - 0.012)
+      fig:cmd("set tmargin at screen %g; set bmargin at screen 0.01", split - 0.01)
+      fig:cmd("set title %s noenhanced", quote((pn.name or "") .. ": samples"))
+      fig:cmd("set size ratio -1")
+      fig:cmd("set xrange [-0.5:%g]; set yrange [-0.5:%g]", MW - 0.5, MH - 0.5)
+      local src = fig:binary(m:tobytes())
+      fig:cmd("plot %s binary array=(%d,%d) format='%%float' flipy with image notitle", src, MW, MH)
+    end
   end
   fig:cmd("unset multiplot")
   return fig:render()

@@ -21,7 +21,7 @@ end
 local KEYS = {
   images = with_common { "background", "caption_color", "caption_size", "captions", "image", "invert", "labels", "ncol",
     "pad", "scale", "vmax", "vmin" },
-  image_rows = with_common { "background", "image", "invert", "left", "n", "pad", "scale" },
+  image_rows = with_common { "background", "image", "invert", "left", "marks", "n", "pad", "scale" },
   reconstructions = with_common { "background", "image", "invert", "left", "n", "noisy", "pad", "recon_label", "scale" },
   manifold = with_common { "at", "background", "dims", "image", "invert", "n", "pad", "pixels", "quantiles", "xlabel",
     "xrange", "ylabel", "yrange" },
@@ -30,7 +30,7 @@ local KEYS = {
 -- interpolation: images' keys, but labels names the walks (one per row)
 KEYS.comparison = with_common { "caption_size", "max_width", "n", "shrink" }
 KEYS.samples = { "background", "image", "invert", "ncol", "pad", "scale", "out", "size", "terminal", "title" }
-KEYS.interpolation = { "left", "steps", "through", "walks" }
+KEYS.interpolation = { "left", "steps", "through", "walks", "waypoints" }
 for _, k in ipairs(KEYS.images) do KEYS.interpolation[#KEYS.interpolation + 1] = k end
 
 -- A copy of x with each row (sample) stretched to [0, 1] on its own range:
@@ -217,6 +217,8 @@ end
 
 -- image_rows({{name, images}, ...}, {image={H,W}, n=}): rows of images, each
 -- row named on the left (originals over reconstructions, or snapshots).
+-- marks = {{row=, col=, text=}, ...} frames those images in red, with the
+-- text (optional) under each: the waypoints of a walk.
 function I.image_rows(rows, o)
   o = own(check("ae.plot.image_rows", o, KEYS.image_rows, 2))
   local n = o.n or 10
@@ -229,7 +231,18 @@ function I.image_rows(rows, o)
     local part = row[2]:narrow(1, 1, n)
     all:narrow(1, (r - 1) * n + 1, n):copy(Cn == 3 and part:reshape(n, 3, H, W) or part:reshape(n, H * W))
   end
-  local pad = o.pad or 2
+  local marks = o.marks or {}
+  local texts = false
+  for _, mk in ipairs(marks) do
+    if math.type(mk.row) ~= "integer" or math.type(mk.col) ~= "integer" or mk.row < 1 or mk.row > #rows
+        or mk.col < 1 or mk.col > n then
+      error(string.format("ae.plot.image_rows: a mark is {row = 1..%d, col = 1..%d [, text =]}, got {row = %s, col = %s}",
+        #rows, n, tostring(mk.row), tostring(mk.col)), 2)
+    end
+    texts = texts or (mk.text ~= nil and mk.text ~= "")
+  end
+  -- captions under framed images need a gap between the rows to sit in
+  local pad = o.pad or (texts and math.max(2, math.floor(H * 0.45)) or 2)
   local m = make_mosaic(all, H, W, n, { pad = pad, background = o.background or 1.0 })
   local left = o.left or 150
   local scale = o.scale or math.max(2, math.floor(900 / m.w))
@@ -248,6 +261,18 @@ function I.image_rows(rows, o)
   for r, row in ipairs(rows) do
     local y = m.h - (pad + (r - 1) * (H + pad) + H / 2)
     fig:cmd("set label %s at graph -0.01, first %g right noenhanced font ',11'", quote(row[1]), y)
+  end
+  -- a frame around a marked image, its text centred in the gap below;
+  -- plot coordinates are mosaic pixels counted from the bottom (flipy)
+  local MH = m.h
+  for k, mk in ipairs(marks) do
+    local x0, y0 = pad + (mk.col - 1) * (W + pad), pad + (mk.row - 1) * (H + pad) -- top-left pixel, from the top
+    fig:cmd("set object %d rect from %g,%g to %g,%g front fillstyle empty border lc rgb '#d62728' lw 2", k,
+      x0 - 0.5, MH - y0 - H - 0.5, x0 + W - 0.5, MH - y0 - 0.5)
+    if mk.text and mk.text ~= "" then
+      fig:cmd("set label %s at first %g, first %g center front noenhanced textcolor rgb '#d62728' font ',9'",
+        quote(mk.text), x0 + W / 2 - 0.5, MH - y0 - H - 0.5 - pad / 2)
+    end
   end
   plot_mosaic(fig, m)
   return fig:render()
@@ -442,7 +467,9 @@ end
 -- count legs: waypoint k sits at k − 1.
 -- interpolation(model, {walks = {{a, b, c}, {d, e, f}}, labels = {...}}):
 -- one row per walk, each named on the left by its label ("0 → 3 → 1");
--- every walk has as many waypoints.
+-- every walk has as many waypoints. The waypoints' images are framed, and
+-- waypoints = {{"0", "3", "1"}, ...} (a name per waypoint of each walk)
+-- puts each name under its image.
 function I.interpolation(model, z1, z2, o)
   local who = "ae.plot.interpolation"
   if z2 == nil and o == nil and type(z1) == "table" and not ae.is_tensor(z1) and z1[1] == nil then
@@ -458,6 +485,16 @@ function I.interpolation(model, z1, z2, o)
   local labels = o.labels
   if labels ~= nil and (type(labels) ~= "table" or #labels ~= #walks) then
     error(string.format("%s: labels names each walk: %d strings", who, #walks), 2)
+  end
+  local names = o.waypoints
+  if names ~= nil then
+    if not labels then error(who .. ": waypoints names the waypoints of labelled walks: give labels too", 2) end
+    local ok = type(names) == "table" and #names == #walks
+    for w = 1, ok and #walks or 0 do ok = ok and type(names[w]) == "table" and #names[w] == #walks[w] end
+    if not ok then
+      error(string.format("%s: waypoints is a list of names per walk: %d lists of %d names", who, #walks,
+        type(walks[1]) == "table" and #walks[1] or 0), 2)
+    end
   end
   local H, W = table.unpack(o.image or { 28, 28 })
   local steps = o.steps or 10
@@ -499,16 +536,22 @@ function I.interpolation(model, z1, z2, o)
     end
   end
   local imgs = decoder_of(model)(z)
-  o.through, o.walks, o.steps = nil, nil, nil -- used up here: the mosaics know none of them
+  o.through, o.walks, o.steps, o.waypoints = nil, nil, nil, nil -- used up here: the mosaics know none of them
   if not labels then
     o.ncol = per_walk
     o.captions = o.captions or captions
     return I.images(imgs, o)
   end
   if o.captions then error(who .. ": captions go with one walk without labels", 2) end
-  local rows = {}
-  for w = 1, #walks do rows[w] = { tostring(labels[w]), imgs:narrow(1, (w - 1) * per_walk + 1, per_walk) } end
-  return I.image_rows(rows, { n = per_walk, image = o.image, invert = o.invert, pad = o.pad, scale = o.scale,
+  local rows, marks = {}, {}
+  for w = 1, #walks do
+    rows[w] = { tostring(labels[w]), imgs:narrow(1, (w - 1) * per_walk + 1, per_walk) }
+    for k = 1, legs + 1 do -- waypoint k is image (k − 1)·(steps − 1) + 1 of its row
+      local col = (k - 1) * math.max(steps - 1, 1) + 1
+      if col <= per_walk then marks[#marks + 1] = { row = w, col = col, text = names and tostring(names[w][k]) or nil } end
+    end
+  end
+  return I.image_rows(rows, { n = per_walk, image = o.image, invert = o.invert, pad = o.pad, scale = o.scale, marks = marks,
     background = o.background or (o.invert and 0.0 or 1.0), left = o.left, out = o.out, size = o.size, terminal = o.terminal, title = o.title })
 end
 

@@ -336,7 +336,7 @@ function TestLesson09:testQuickRun()
   local t0 = os.time()
   local dir, text, m, figures = run_lesson("09_vae", out)
   lu.assertTrue(os.time() - t0 <= 20, "the quick lesson took " .. (os.time() - t0) .. " s")
-  local expected = { "beta0.5_latent.png", "beta1_latent.png", "beta4_latent.png", "beta_samples.png" }
+  local expected = { "beta.png", "fashion_conv_latent.png", "fashion_conv_reconstructions.png", "fashion_conv_loss.png" }
   for _, ds in ipairs { "mnist", "fashion" } do
     for _, f in ipairs { "latent", "manifold", "samples", "loss", "walks" } do
       expected[#expected + 1] = ds .. "_" .. f .. ".png"
@@ -365,20 +365,38 @@ function TestLesson09:testQuickRun()
   lu.assertStrContains(text, "MNIST VAE (404,244 parameters)")
   lu.assertStrContains(read(dir .. "mnist_walks.gp"), "0 → 3 → 1")
   lu.assertStrContains(read(dir .. "mnist_walks.gp"), "1 → 9 → 7")
+  -- the waypoints framed and named: 3 per MNIST walk, 2 per garment walk
+  for f, n in pairs { mnist_walks = 6, fashion_walks = 4 } do
+    local _, frames = read(dir .. f .. ".gp"):gsub("set object %d+ rect", "")
+    lu.assertEquals(frames, n, f)
+  end
+  lu.assertStrContains(read(dir .. "fashion_walks.gp"), "set label 'Ankle boot' at first")
+  -- the convolutional VAE beside the dense one on Fashion-MNIST
+  lu.assertEquals(m.fashion_conv_epochs, 1)
+  lu.assertEquals(m.fashion_conv_parameters, 134165)
+  lu.assertTrue(m.fashion_conv_reconstruction > m.fashion_entropy_floor)
+  lu.assertTrue(m.fashion_conv_kl >= 0 and m.fashion_conv_kl < math.huge)
+  lu.assertAlmostEquals(m.fashion_conv_neg_elbo, m.fashion_conv_reconstruction + m.fashion_conv_kl, 1e-6 * m.fashion_conv_neg_elbo)
+  lu.assertTrue(finite_positive(m.fashion_dense_neg_elbo_at_conv_epochs))
+  lu.assertStrContains(text, "Fashion-MNIST conv VAE (134,165 parameters)")
   local report = read(dir .. "report.md")
   for _, s in ipairs { "## What the numbers say", "## What the figures show", "## Departures from the course",
-    "## β: the reconstruction/KL trade-off" } do
+    "## β: the reconstruction/KL trade-off", "## Convolutional against dense VAE on Fashion-MNIST",
+    "- Convolutional against dense on Fashion-MNIST: after 1 epoch the" } do
     lu.assertStrContains(report, s)
   end
   -- the trained models beside the figures, loadable: the VAE's μ is 2-D
   for _, f in ipairs { "mnist-vae", "mnist-plain-autoencoder", "fashion-mnist-vae", "fashion-mnist-plain-autoencoder",
-    "mnist-vae-beta-0-5", "mnist-vae-beta-4" } do
+    "mnist-vae-beta-0-5", "mnist-vae-beta-4", "fashion-mnist-conv-vae" } do
     lu.assertStrContains(report, "(" .. f .. ".safetensors)")
   end
   local ae = require "aelab"
   local net = assert(ae.load(dir .. "mnist-vae.safetensors"))
   lu.assertEquals(net:encode(ae.rand(3, 784)):size(), { 3, 2 })
   lu.assertEquals(net:sample(4):size(), { 4, 784 })
+  local conv = assert(ae.load(dir .. "fashion-mnist-conv-vae.safetensors"))
+  lu.assertEquals(conv:encode(ae.rand(3, 784)):size(), { 3, 2 })
+  lu.assertEquals(conv:sample(2):size(), { 2, 1, 28, 28 })
 end
 
 TestLesson10 = outdir {}

@@ -375,6 +375,44 @@ function TestPlots:testCompare()
   assert_figure(out2, 700, 300)
 end
 
+-- latent_panels: one column per model, codes above on shared ranges (the
+-- widest model sets them), samples below; one key.
+function TestPlots:testLatentPanels()
+  need_gnuplot()
+  local labels = ae.zeros(20)
+  for i = 1, 20 do labels:set(i, i % 3) end
+  local small, wide = ae.randn(20, 2), ae.randn(20, 2) * 10
+  local panels = { { name = "β = 0.5", z = small, labels = labels, images = ae.rand(9, 7 * 5) },
+    { name = "β = 4", z = wide, images = ae.rand(9, 7 * 5) } }
+  local out = self.dir .. "/panels.png"
+  local o = { out = out, classes = { "a", "b", "c" }, image = { 7, 5 }, title = "by β", axes = "μ" }
+  lu.assertEquals(P.latent_panels(panels, o), out)
+  lu.assertNil(o.size, "the caller's options stay as given")
+  assert_figure(out, 2 * 440 + 150, 900)
+  local gp = read(self.dir .. "/panels.gp")
+  lu.assertStrContains(gp, "set multiplot")
+  lu.assertStrContains(gp, "'β = 4: samples'")
+  lu.assertStrContains(gp, "'μ 1'")
+  local _, images = gp:gsub("with image", "")
+  lu.assertEquals(images, 2)
+  local _, keys = gp:gsub("set key at screen", "")
+  lu.assertEquals(keys, 1, "one key, by the last column")
+  -- both columns on the range of the wider codes (and 5% more)
+  local lo, hi = math.huge, -math.huge
+  for i = 1, 20 do lo, hi = math.min(lo, small:get(i, 1), wide:get(i, 1)), math.max(hi, small:get(i, 1), wide:get(i, 1)) end
+  local _, same = gp:gsub(string.format("set xrange %%[%s:%s%%]", string.format("%g", lo - 0.05 * (hi - lo)):gsub("%-", "%%-"),
+    (string.format("%g", hi + 0.05 * (hi - lo)):gsub("%-", "%%-"))), "")
+  lu.assertEquals(same, 2)
+  -- without images: one row
+  local out2 = self.dir .. "/panels_codes.png"
+  P.latent_panels({ { name = "a", z = small, labels = labels }, { name = "b", z = ae.randn(20, 4) } }, { out = out2 })
+  assert_figure(out2, 2 * 440 + 150, 470)
+  lu.assertErrorMsgContains("give a list of panels", P.latent_panels, {}, {})
+  lu.assertErrorMsgContains("panel 2 needs z", P.latent_panels, { { z = small }, { name = "x" } }, {})
+  lu.assertErrorMsgContains("to every panel or to none", P.latent_panels, { { z = small, images = ae.rand(4, 35) },
+    { z = small } }, {})
+end
+
 function TestPlots:testSeries()
   need_gnuplot()
   local out = self.dir .. "/series.png"
@@ -804,6 +842,26 @@ function TestPlots:testInterpolationThroughWaypoints()
   local gp2 = read(self.dir .. "/walks.gp")
   lu.assertStrContains(gp2, "set label 'A → B → C'")
   lu.assertStrContains(gp2, "set label 'C → B → A'")
+  -- each walk's waypoints framed (images 1, 4, 7 of a row: legs of 4 share them)
+  local _, frames = gp2:gsub("set object %d+ rect", "")
+  lu.assertEquals(frames, 6)
+  -- and named under their images when waypoints names them
+  local out3 = self.dir .. "/named.png"
+  lu.assertEquals(P.interpolation(spy, { out = out3, walks = { { a, b, c }, { c, b, a } }, steps = 4,
+    labels = { "A → B → C", "C → B → A" }, waypoints = { { "A", "B", "C" }, { "C", "B", "Z" } }, image = { 7, 5 } }), out3)
+  assert_figure(out3)
+  local gp3 = read(self.dir .. "/named.gp")
+  for _, t in ipairs { "A", "B", "C", "Z" } do lu.assertStrContains(gp3, "set label '" .. t .. "' at first") end
+  -- the frame of walk 2's last waypoint: column 7, row 2 of a 7×2 mosaic (pad 3 for the names below)
+  local pad = math.floor(7 * 0.45)
+  local MH = 2 * 7 + 3 * pad
+  local x0, y0 = pad + 6 * (5 + pad), pad + 7 + pad
+  lu.assertStrContains(gp3, string.format("set object 6 rect from %g,%g to %g,%g", x0 - 0.5, MH - y0 - 7 - 0.5,
+    x0 + 5 - 0.5, MH - y0 - 0.5))
+  lu.assertErrorMsgContains("give labels too", P.interpolation, net, { walks = { { a, c } }, waypoints = { { "a", "c" } } })
+  lu.assertErrorMsgContains("2 lists of 3 names", P.interpolation, net, { walks = { { a, b, c }, { c, b, a } },
+    labels = { "x", "y" }, waypoints = { { "a", "b", "c" }, { "c", "a" } }, image = { 7, 5 } })
+  lu.assertErrorMsgContains("a mark is", P.image_rows, { { "a", x } }, { marks = { { row = 2, col = 1 } }, image = { 7, 5 } })
   -- mistakes are named
   lu.assertErrorMsgContains("give the waypoints", P.interpolation, net, { steps = 3 })
   lu.assertErrorMsgContains("not both", P.interpolation, net, { through = { a, c }, walks = { { a, c } } })

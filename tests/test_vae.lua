@@ -11,6 +11,7 @@ H.announce_seed("test_vae")
 local STEP_SEED = 4321 -- fixes ε: a step's draws are a function of the generator's state
 local DRAWS = 100000   -- ε draws for the normality test
 local MC_ROWS = 100000 -- Monte-Carlo samples for the KL estimate
+local CONV_EPS = 1e-2  -- finite-difference step for the convolutional VAE
 
 -- IN-6-(L) / (L)-IN, Tanh (smooth: no kinks under finite differences), Sigmoid out.
 local function small_vae(IN, L, beta)
@@ -24,16 +25,16 @@ local function seeded_loss(m, x, t)
   return (m:gradient(x, t))
 end
 
-local function check_gradients(m, x, label)
+local function check_gradients(m, x, label, eps)
   local t = x:clone()
   local params, grads = m:parameters()
   ae.seed(STEP_SEED)
   local _, dx = m:gradient(x, t, true)
   local analytic = grads:clone()
   local function f() return seeded_loss(m, x, t) end
-  local bad, at = H.worst(analytic, H.numeric_grad(f, params))
+  local bad, at = H.worst(analytic, H.numeric_grad(f, params, eps))
   lu.assertEquals(bad, 0, string.format("%s: parameter gradient differs at %s", label, tostring(at)))
-  local bad2, at2 = H.worst(dx, H.numeric_grad(f, x))
+  local bad2, at2 = H.worst(dx, H.numeric_grad(f, x, eps))
   lu.assertEquals(bad2, 0, string.format("%s: input gradient differs at %s", label, tostring(at2)))
 end
 
@@ -390,4 +391,131 @@ function TestVAEReview:testCheckpointsOfAVAE()
     verbose = false, resume = ck, beta = ae.schedule.linear { from = 0, to = 1, epochs = 3 } })
   lu.assertEquals(h2.epochs, 3)
   lu.assertEquals(#h2.kl_units[3], 2, "the per-unit KL came back with the checkpoint")
+end
+
+-- A convolutional VAE (Keras' example in small: strided Conv2D, Flatten,
+-- Dense; decoder Dense, Reshape, strided ConvTranspose2D): shapes, and the
+-- gradient through the sampling layer into the convolutions with ε fixed.
+-- Tanh instead of ReLU: no kinks under finite differences.
+function TestVAEReview:testConvolutionalVAE()
+  local function conv_vae()
+    return ae.VAE { input = { 1, 6, 6 },
+      encoder = { ae.Conv2D(1, 2, 3, { stride = 2, padding = "same" }), ae.Tanh(), ae.Flatten(), ae.Dense(18, 4),
+        ae.Tanh() }, latent = 2,
+      decoder = { ae.Dense(2, 2 * 3 * 3), ae.Tanh(), ae.Reshape { 2, 3, 3 },
+        ae.ConvTranspose2D(2, 1, 3, { stride = 2, padding = "same" }), ae.Sigmoid() } }
+  end
+  local net = conv_vae()
+  local kinds = {}
+  for i, l in ipairs(net:layers()) do kinds[i] = l:config().kind end
+  lu.assertEquals(kinds[6], "Dense")
+  lu.assertEquals(kinds[7], "GaussianSample")
+  lu.assertEquals(net:code_index(), 7)
+  lu.assertEquals(net:sample(3):size(), { 3, 1, 6, 6 })
+  local x = ae.rand(3, 1, 6, 6)
+  lu.assertEquals(net:encode(x):size(), { 3, 2 })
+  lu.assertEquals(net:encode(ae.rand(3, 36)):size(), { 3, 2 }, "rows of pixels are accepted")
+  -- the deeper chain sums more float32 round-off into the loss: a larger
+  -- step (1e-2) keeps the differences' error below the tolerance (at 1e-3
+  -- it is 4e-4, falling as the step grows: round-off, not a wrong gradient)
+  net:set_loss("mse_sum")
+  check_gradients(net, x, "convolutional VAE", CONV_EPS)
+  -- and it trains: the test loss (reconstruction + KL) falls
+  local data = ae.rand(64, 1, 6, 6)
+  net:set_loss("bce_sum")
+  local before = net:loss_terms(data)
+  net:fit(data, { epochs = 15, batch = 16, loss = "bce_sum", optimizer = ae.optim.Adam { lr = 1e-2 },
+    verbose = false })
+  local after = net:loss_terms(data)
+  lu.assertTrue(after.reconstruction + after.kl < before.reconstruction + before.kl,
+    string.format("loss %.3f → %.3f", before.reconstruction + before.kl, after.reconstruction + after.kl))
+end
+
+-- β = 0: the steps carry no KL, so the history's KL is measured on the
+-- training data after each epoch, one way whether or not there is a
+-- validation set.
+function TestVAEReview:testKLAtBetaZeroIsMeasuredOnTheData()
+  for _, with_val in ipairs { false, true } do
+    local net = small_vae(6, 2)
+    local x, v = ae.rand(48, 6), ae.rand(16, 6)
+    local measured = {}
+    local h = net:fit(x, { epochs = 2, batch = 16, loss = "bce_sum", optimizer = ae.optim.Adam { lr = 1e-2 },
+      verbose = false, beta = 0, validation = with_val and v or nil,
+      on_epoch = function(e) measured[e] = net:loss_terms(x).kl end })
+    for e = 1, 2 do
+      lu.assertTrue(h.kl[e] > 0)
+      lu.assertAlmostEquals(h.kl[e], measured[e], 1e-9 * measured[e])
+    end
+  end
+end
+
+-- An epoch that diverges leaves no validation parts behind (the history's
+-- arrays stay one entry per finished epoch), and β goes back to the last
+-- good epoch's with its weights.
+function TestVAEReview:testDivergedEpochLeavesNoPartsAndPutsBetaBack()
+  local net = small_vae(6, 2)
+  local x, v = ae.rand(48, 6), ae.rand(16, 6)
+  local h = net:fit(x, { epochs = 4, batch = 16, loss = "bce_sum", optimizer = ae.optim.Adam { lr = 1e-2 },
+    verbose = false, validation = v, beta = ae.schedule.linear { from = 0.25, to = 1, epochs = 4 },
+    on_epoch = function(e) if e == 2 then v:set(1, 1, 0 / 0) end end }) -- the next validation is NaN
+  lu.assertStrContains(h.stopped, "diverged: in epoch 3 the validation loss became NaN")
+  lu.assertEquals(h.epochs, 2)
+  for _, k in ipairs { "loss", "val_loss", "reconstruction", "kl", "val_reconstruction", "val_kl", "beta",
+    "kl_units", "active_units" } do
+    lu.assertEquals(#h[k], 2, k)
+    lu.assertNil(h[k][3], k)
+  end
+  lu.assertAlmostEquals(h.beta[2], 0.5, 1e-12)
+  lu.assertAlmostEquals(net:layers()[4]:beta(), h.beta[2], 1e-7)
+  -- stopped in its first epoch: β is the one the model had before fit (the
+  -- schedule, read after fit checked the data, spoils the validation set)
+  local net2 = small_vae(6, 2, 0.75)
+  local w = ae.rand(16, 6)
+  local h2 = net2:fit(x, { epochs = 3, batch = 16, loss = "bce_sum", optimizer = ae.optim.Adam { lr = 1e-2 },
+    verbose = false, validation = w, beta = function() w:set(1, 1, 0 / 0) return 3 end })
+  lu.assertStrContains(h2.stopped, "diverged: in epoch 1 the validation loss became NaN")
+  lu.assertEquals(h2.epochs, 0)
+  lu.assertEquals(#h2.val_kl, 0)
+  lu.assertEquals(net2:layers()[4]:beta(), 0.75)
+end
+
+-- Two GaussianSamples see the same step seed; each has a salt of its own
+-- (as Dropout), so they draw different ε. The salt is in config(), set_salt
+-- puts it back, and a model file keeps it.
+function TestVAEReview:testTwoSamplersDrawTheirOwnEpsilon()
+  local a, b = ae.GaussianSample(3), ae.GaussianSample(3)
+  a:training(); b:training()
+  local h = ae.zeros(2, 6) -- μ = 0, log σ² = 0: z = ε
+  ae.seed(5)
+  local za = a:forward(h)
+  ae.seed(5)
+  local zb = b:forward(h)
+  lu.assertNotEquals(za, zb)
+  lu.assertNotEquals(a:config().salt, b:config().salt)
+  b:set_salt(a:config().salt)
+  ae.seed(5)
+  lu.assertEquals(b:forward(h), za)
+  lu.assertEquals(ae.GaussianSample(3, { salt = a:config().salt }):config().salt, a:config().salt)
+  -- in one model: both layers in training, the same step
+  local net = ae.Sequential { ae.GaussianSample(3), ae.Dense(3, 6), ae.GaussianSample(3) }
+  local l = net:layers()
+  l[2]:set_parameters { ae.zeros(6, 3), ae.zeros(6) } -- the second sampler's input is 0 too
+  net:training()
+  ae.seed(7)
+  local first = net:forward(h, 1, 1)
+  ae.seed(7)
+  local second = net:forward(h, 3, 3) -- the same pass seed drawn, through the second layer alone
+  lu.assertNotEquals(first, second)
+  -- a model file keeps the salt: a loaded VAE draws what the saved one did
+  local vae = small_vae(5, 2)
+  local path = os.tmpname()
+  assert(vae:save(path))
+  local back = assert(ae.load(path))
+  os.remove(path)
+  lu.assertEquals(back:layers()[4]:config().salt, vae:layers()[4]:config().salt)
+  local x = ae.rand(4, 5)
+  ae.seed(9)
+  local z1 = vae:encode(x, { sample = true })
+  ae.seed(9)
+  lu.assertEquals(back:encode(x, { sample = true }), z1)
 end

@@ -376,11 +376,12 @@ local function fit(model, x, opts)
       acc = hits / count
       if val then val_acc = require("aelab.metrics").accuracy(model:predict(vx), vt) end
     end
-    if vae and val then val = vae:validation(epoch, val, vx) end
+    if vae and val then val = vae:validation(val, vx) end
     if val and (val ~= val or math.abs(val) == math.huge) then
       diverged = string.format("in epoch %d the validation loss became %s", epoch, guard.describe(val))
     end
     if diverged then
+      if vae then vae:restore() end
       history.stopped = string.format("diverged: %s; %s; %s, and the optimizer's state is reset", diverged,
         guard.cause(model), watch:restore())
       say("fit: training stopped. " .. history.stopped)

@@ -8,9 +8,10 @@
 --   architecture   JSON {input = {784}, code = 2, layers = {{kind = "Dense", in = 784, out = 32, init = "glorot"}, ...}}
 --                  kinds and fields as layer:config() gives them; a DenseTied
 --                  has dense = the 0-based index of its Dense; a layer used
---                  twice is {kind = "Shared", layer = index}; a Dropout's
---                  salt is 16 hex digits (JSON numbers are doubles); a
---                  frozen layer has frozen = true (ae.load freezes it again)
+--                  twice is {kind = "Shared", layer = index}; the salt of a
+--                  Dropout or GaussianSample is 16 hex digits (JSON numbers
+--                  are doubles); a frozen layer has frozen = true (ae.load
+--                  freezes it again)
 --   training       JSON {loss = "bce", optimizer = {kind = "Adam", lr = ..., ...}}
 --   aelab_version  the aelab that wrote it
 --   (and the core's own aelab_format and crc32, checked on load)
@@ -50,7 +51,7 @@ local function describe(net)
         if not c.dense then
           error(string.format("save: layer %d (DenseTied) uses a Dense that is not before it in this model", i), 3)
         end
-      elseif c.kind == "Dropout" then
+      elseif c.salt then -- Dropout, GaussianSample
         c.salt = string.format("%016x", c.salt)
       end
       if l:is_frozen() then c.frozen = true end
@@ -108,8 +109,8 @@ end
 
 -- The file's parameters into net: every parameter of net must be there with
 -- its shape, and the file may hold no layer parameters net lacks.
--- Dropout salts come back too (from the architecture, where the kinds
--- agree), so the loaded model drops what the saved one did.
+-- Salts (Dropout, GaussianSample) come back too (from the architecture,
+-- where the kinds agree), so the loaded model draws what the saved one did.
 local function set_weights(net, f, path, who)
   local want, seen = {}, {} -- want: in layer order, so the first mismatch is named
   local layers = net:layers()
@@ -151,15 +152,15 @@ local function set_weights(net, f, path, who)
   if type(arch) == "table" and type(arch.layers) == "table" then
     for i, l in ipairs(layers) do
       local c = arch.layers[i]
-      local salt = type(c) == "table" and c.kind == "Dropout" and type(c.salt) == "string" and #c.salt <= 16
+      local salt = type(c) == "table" and type(c.salt) == "string" and c.salt:match("^%x+$") and #c.salt <= 16
         and tonumber(c.salt, 16)
-      if salt and l:config().kind == "Dropout" then l:set_salt(salt) end
+      if salt and l:config().kind == c.kind then l:set_salt(salt) end
     end
   end
 end
 
 -- net:load_weights(path) → net: the weights of a file saved from a model of
--- the same shapes (and its Dropout salts).
+-- the same shapes (and its salts).
 function M.load_weights(net, path)
   local f = M.read(path, "load_weights")
   set_weights(net, f, path, "load_weights")
@@ -173,6 +174,11 @@ local function opts(c, keys)
 end
 
 local conv_keys = { "stride", "padding", "init", "kernel" }
+-- A salt from the architecture (16 hex digits), or nil: the layer draws one.
+local function salt_of(c)
+  local salt = type(c.salt) == "string" and c.salt:match("^%x+$") and #c.salt <= 16 and tonumber(c.salt, 16)
+  return salt or nil
+end
 local build = {
   Dense = function(c) return Layer.Dense(c["in"], c.out, { init = c.init }) end,
   DenseTied = function(c, made)
@@ -191,12 +197,9 @@ local build = {
   MaxPool2D = function(c) return Layer.MaxPool2D(c.k, opts(c, { "stride", "padding" })) end,
   UpSampling2D = function(c) return Layer.UpSampling2D(c.scale) end,
   Reshape = function(c) return Layer.Reshape(c.shape) end,
-  GaussianSample = function(c) return Layer.GaussianSample(c.latent, { beta = c.beta }) end,
+  GaussianSample = function(c) return Layer.GaussianSample(c.latent, { beta = c.beta, salt = salt_of(c) }) end,
   Flatten = function() return Layer.Flatten() end,
-  Dropout = function(c)
-    local salt = type(c.salt) == "string" and c.salt:match("^%x+$") and #c.salt <= 16 and tonumber(c.salt, 16)
-    return Layer.Dropout(c.p, { salt = salt or nil })
-  end,
+  Dropout = function(c) return Layer.Dropout(c.p, { salt = salt_of(c) }) end,
 }
 for _, kind in ipairs { "ReLU", "Sigmoid", "Tanh", "Identity", "Softmax" } do
   build[kind] = function() return Layer[kind]() end

@@ -78,7 +78,8 @@ function V.tracker(model, opts, history)
   for _, k in ipairs { "reconstruction", "kl", "val_reconstruction", "val_kl", "beta", "kl_units", "active_units" } do
     history[k] = history[k] or {}
   end
-  return setmetatable({ model = model, g = g, beta = beta, history = history }, Tracker)
+  -- beta0: the β before fit, put back when training stops before a good epoch
+  return setmetatable({ model = model, g = g, beta = beta, history = history, beta0 = g:beta() }, Tracker)
 end
 
 function Tracker:epoch_start(epoch)
@@ -90,6 +91,7 @@ function Tracker:epoch_start(epoch)
     self.g:set_beta(b)
   end
   self.loss_sum, self.term_sum, self.count = 0, 0, 0
+  self.val = nil
 end
 
 function Tracker:batch(loss, terms, n)
@@ -99,35 +101,41 @@ function Tracker:batch(loss, terms, n)
 end
 
 -- The validation loss made comparable with the training loss (which holds
--- β·KL): reconstruction + β·KL; its parts go in the history.
-function Tracker:validation(epoch, val, vx)
-  local h = V.moments(self.model, vx)
-  local kl, units = self.g:kl(h)
-  self.val_units = units
-  self.history.val_reconstruction[epoch] = val
-  self.history.val_kl[epoch] = kl
+-- β·KL): reconstruction + β·KL. Its parts wait for epoch_end: an epoch that
+-- turns out diverged leaves nothing in the history.
+function Tracker:validation(val, vx)
+  local kl, units = self.g:kl((V.moments(self.model, vx)))
+  self.val = { reconstruction = val, kl = kl, units = units }
   return val + self.g:beta() * kl
 end
 
+-- After a good epoch: its parts into the history. The KL is the steps' own
+-- (their β·KL over β); at β = 0 the steps carry none, and it is measured on
+-- the first UNIT_ROWS training rows after the epoch, as the units are when
+-- there is no validation set.
 function Tracker:epoch_end(epoch, x)
-  local hist, beta = self.history, self.g:beta()
-  local units = self.val_units
-  if not units then
-    local rows = math.min(x:size(1), UNIT_ROWS)
-    local kl
-    kl, units = self.g:kl(V.moments(self.model, x:narrow(1, 1, rows)))
-    self.train_kl = kl
+  local hist, beta, val = self.history, self.g:beta(), self.val
+  self.val = nil
+  local kl = beta > 0 and (self.term_sum / self.count) / beta or nil
+  local units = val and val.units
+  if not kl or not units then
+    local measured, train_units = self.g:kl((V.moments(self.model, x:narrow(1, 1, math.min(x:size(1), UNIT_ROWS)))))
+    kl, units = kl or measured, units or train_units
   end
-  self.val_units = nil
-  local terms = self.term_sum / self.count
   hist.beta[epoch] = beta
   hist.reconstruction[epoch] = (self.loss_sum - self.term_sum) / self.count
-  -- β = 0 leaves no KL in the steps' loss: then the KL is measured on the data
-  hist.kl[epoch] = beta > 0 and terms / beta or self.train_kl or V.loss_terms(self.model,
-    x:narrow(1, 1, math.min(x:size(1), UNIT_ROWS))).kl
-  self.train_kl = nil
+  hist.kl[epoch] = kl
+  if val then hist.val_reconstruction[epoch], hist.val_kl[epoch] = val.reconstruction, val.kl end
   hist.kl_units[epoch] = units
   hist.active_units[epoch] = count_active(units)
+end
+
+-- After a diverged epoch, when fit has put the last good weights back: β
+-- goes back with them (the last good epoch's, or the one before fit).
+function Tracker:restore()
+  self.val = nil
+  local e = self.history.epochs
+  self.g:set_beta(e and e >= 1 and self.history.beta[e] or self.beta0)
 end
 
 -- After the last epoch: a collapsed posterior is said, not passed silently.

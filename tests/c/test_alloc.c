@@ -269,7 +269,7 @@ static int op_reshape(fx_t *f, ae_error_t *e) {
   return RESULT(f->made = ae_reshape_new(&s, e));
 }
 static int op_dropout(fx_t *f, ae_error_t *e) { return RESULT(f->made = ae_dropout_new(0.5f, &f->rng, e)); }
-static int op_gaussian_sample(fx_t *f, ae_error_t *e) { return RESULT(f->made = ae_gaussian_sample_new(2, 1.0f, e)); }
+static int op_gaussian_sample(fx_t *f, ae_error_t *e) { return RESULT(f->made = ae_gaussian_sample_new(2, 1.0f, &f->rng, e)); }
 static int op_sgd(fx_t *f, ae_error_t *e) { return RESULT(f->opt = ae_optim_sgd_new(0.1f, 0.9f, 1, 0.0f, e)); }
 static int op_adam(fx_t *f, ae_error_t *e) { return RESULT(f->opt = ae_optim_adam_new(1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f, e)); }
 static int op_rmsprop(fx_t *f, ae_error_t *e) { return RESULT(f->opt = ae_optim_rmsprop_new(1e-3f, 0.9f, 1e-7f, 0.0f, e)); }
