@@ -183,6 +183,7 @@ local function fit(model, x, opts)
     local sum, count = 0.0, 0
     local diverged
     if vae then vae:epoch_start(epoch) end
+    if penalty and penalty.estimate == "dataset" then penalty:hold_dataset_rho_hat(model, x) end
     for start = 1, N, batch do
       local n = math.min(batch, N - start + 1)
       if noise then

@@ -115,7 +115,7 @@ Penalty.__index = Penalty
 
 local function penalty(kind, weight_key, o, extra)
   check(type(o) == "table", "ae.penalty." .. kind .. ": expected a table of options")
-  optcheck.check("ae.penalty." .. kind, o, extra and { weight_key, "layer", "rho" } or { weight_key, "layer" }, 3)
+  optcheck.check("ae.penalty." .. kind, o, extra and { weight_key, "layer", "rho", "estimate" } or { weight_key, "layer" }, 3)
   local w = o[weight_key]
   check(type(w) == "number" and w >= 0, string.format("ae.penalty.%s: %s must be a number ≥ 0, got %s", kind,
     weight_key, tostring(w)))
@@ -130,7 +130,10 @@ function R.penalty.contractive(o) return penalty("contractive", "lambda", o) end
 function R.penalty.kl_sparsity(o)
   return penalty("kl_sparsity", "beta", o, function(p, t)
     check(type(t.rho) == "number" and t.rho > 0 and t.rho < 1, "ae.penalty.kl_sparsity: rho must be in (0, 1)")
-    p.rho = t.rho
+    check(t.estimate == nil or t.estimate == "batch" or t.estimate == "dataset",
+      "ae.penalty.kl_sparsity: estimate must be \"batch\" (ρ̂ over each batch) or \"dataset\" (over the whole " ..
+      "training set, measured at the start of every epoch), got " .. tostring(t.estimate))
+    p.rho, p.estimate = t.rho, t.estimate or "batch"
   end)
 end
 function R.is_penalty(v) return getmetatable(v) == Penalty end
@@ -138,9 +141,32 @@ function R.is_penalty(v) return getmetatable(v) == Penalty end
 -- Puts the penalty on a model (errors name the layer when it does not fit).
 function Penalty:attach(model) model:set_penalty(self.kind, self.weight, self.layer, self.rho) end
 
+-- KL with estimate = "dataset": ρ̂_j, the mean activation of unit j over all
+-- of x (the slides' definition), measured now and held by the model's steps
+-- until the next call. fit calls it at the start of every epoch: within an
+-- epoch ρ̂ lags the weights (it is exact at the epoch's first step), and it
+-- costs one forward pass over x up to the penalized layer per epoch. The
+-- alternative, a running average of batch means, would lag too and mix
+-- activations of weights from many steps ago; this one is the slides' ρ̂ of
+-- one set of weights. Returns ρ̂ ([1×H]).
+function Penalty:hold_dataset_rho_hat(model, x)
+  local _, layer = model:penalty()
+  local N, chunk, sum = x:size(1), 4096, nil
+  for start = 1, N, chunk do
+    local n = math.min(chunk, N - start + 1)
+    local a = model:forward(x:narrow(1, start, n), 1, layer)
+    local s = a:reshape(n, a:numel() // n):mean(true) * n
+    sum = sum and sum + s or s
+  end
+  local rho_hat = sum / N
+  model:hold_rho_hat(rho_hat)
+  return rho_hat
+end
+
 function Penalty:__tostring()
   local s = string.format("%s(%s=%g", self.kind, self.weight_key, self.weight)
   if self.rho then s = s .. string.format(", rho=%g", self.rho) end
+  if self.estimate == "dataset" then s = s .. ", estimate=dataset" end
   if self.layer ~= 0 then s = s .. ", layer=" .. self.layer end
   return s .. ")"
 end
