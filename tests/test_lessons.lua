@@ -244,18 +244,33 @@ TestLesson08 = outdir {}
 function TestLesson08:testQuickRun()
   local out = self.out
   local dir, text, m, figures = run_lesson("08_convolutional", out)
-  assert_figures(figures, { "mnist_reconstructions.png", "mnist_loss.png", "mnist_filters.png",
-    "fashion_reconstructions.png", "fashion_loss.png", "fashion_filters.png", "denoising.png", "denoising_loss.png" })
+  local expected = {}
+  for _, ds in ipairs { "mnist", "fashion" } do
+    for _, f in ipairs { "reconstructions", "loss", "filters", "denoising", "denoising_loss" } do
+      expected[#expected + 1] = ds .. "_" .. f .. ".png"
+    end
+    -- Keras' binary accuracy: a share; the target-as-is version never above the rounded one's ceiling
+    for _, k in ipairs { "_conv_binary_accuracy", "_conv_keras_accuracy", "_denoising_binary_accuracy",
+      "_denoising_keras_accuracy", "_dense_binary_accuracy" } do
+      lu.assertTrue(m[ds .. k] > 0.5 and m[ds .. k] <= 1, ds .. k .. " = " .. tostring(m[ds .. k]))
+    end
+    lu.assertTrue(m[ds .. "_conv_keras_accuracy"] <= m[ds .. "_conv_binary_accuracy"])
+  end
+  assert_figures(figures, expected)
   for _, key in ipairs { "mnist_conv_val_loss", "mnist_dense_val_loss", "fashion_conv_val_loss", "fashion_dense_val_loss",
-    "denoising_val_loss" } do
+    "mnist_denoising_val_loss", "fashion_denoising_val_loss" } do
     lu.assertTrue(finite_positive(m[key]) and m[key] < 0.69, key .. " = " .. tostring(m[key]) ..
       " (not below a constant 0.5 prediction)")
   end
   lu.assertEquals(m.epochs, 2)
   lu.assertStrContains(text, "convolutional autoencoder (4,385 parameters)")
   lu.assertStrContains(text, "train 2000, test 500 images")
-  lu.assertStrContains(read(dir .. "denoising.gp"), "'noisy input'")
-  lu.assertStrContains(read(dir .. "report.md"), "## Validation loss (BCE per pixel) after each epoch")
+  lu.assertStrContains(read(dir .. "mnist_denoising.gp"), "'noisy input'")
+  local report = read(dir .. "report.md")
+  lu.assertStrContains(report, "## Validation loss (BCE per pixel) after the epochs shown")
+  lu.assertStrContains(report, "## What the numbers say")
+  lu.assertStrContains(report, "88%")
+  lu.assertStrContains(report, "## Keras' accuracy: binary accuracy on the test pixels")
 end
 
 ---------------------------------------------------------------------------
@@ -266,7 +281,7 @@ TestLesson05 = outdir {}
 function TestLesson05:testQuickRun()
   local out = self.out
   local dir, _, m, figures = run_lesson("05_denoising", out)
-  assert_figures(figures, { "letters_denoised.png", "fashion_denoised.png", "error_vs_noise.png", "psnr_vs_noise.png",
+  assert_figures(figures, { "letters_denoised.png", "letters_layers.png", "fashion_denoised.png", "error_vs_noise.png", "psnr_vs_noise.png",
     "schedule_loss.png" })
   for _, key in ipairs { "fashion_mse_plain_test0.5", "fashion_mse_dae0.5_test0.5", "fashion_mse_dae0.2_test0.2",
     "fashion_mse_schedule_test0.5", "fashion_mse_noisy_input_0.5", "fashion_mse_dae0.5_saltpepper0.2" } do
@@ -275,10 +290,26 @@ function TestLesson05:testQuickRun()
   -- trained at 0.5, it beats the plain AE on 0.5 noise and removes most of it
   lu.assertTrue(m["fashion_mse_dae0.5_test0.5"] < m["fashion_mse_plain_test0.5"])
   lu.assertTrue(m["fashion_mse_dae0.5_test0.5"] < 0.5 * m["fashion_mse_noisy_input_0.5"])
-  lu.assertTrue(m["letters_wrong_px_dae0.5_test0.5"] <= m["letters_wrong_px_plain_test0.5"])
+  -- the letters as the course ran them: every stack, 5 and 20 copies, both levels
+  for _, a in ipairs { "25", "25-15", "25-15-10" } do
+    for _, c in ipairs { 5, 20 } do
+      for _, l in ipairs { "0.2", "0.5" } do
+        local key = string.format("letters_%s_l10_c%d_n%s_", a, c, l)
+        lu.assertTrue(m[key .. "same"] >= 0 and m[key .. "same"] <= 35, key .. "same")
+        lu.assertTrue(m[key .. "other"] >= 0 and m[key .. "other"] <= 35, key .. "other")
+      end
+    end
+  end
+  -- the course's model trained at 0.5 on 20 copies removes noise, and does better than a plain AE
+  lu.assertTrue(m["letters_25-15-10_l10_c20_n0.5_same"] < m["letters_input_gauss0.5"])
+  lu.assertTrue(m["letters_25-15-10_l10_c20_n0.5_same"] < m["letters_plain_gauss0.5"])
+  lu.assertEquals(m.letter_steps, 400)
   local report = read(dir .. "report.md")
   lu.assertStrContains(report, "by test noise level")
   lu.assertStrContains(report, "another kind than the training noise")
+  lu.assertStrContains(report, "## Letters: the course's runs")
+  lu.assertStrContains(report, "## What the numbers say")
+  lu.assertStrContains(report, "standard deviation")
 end
 
 TestLesson06 = outdir {}
