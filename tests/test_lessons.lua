@@ -403,3 +403,30 @@ function TestLesson09:testQuickRun()
   lu.assertEquals(net:encode(ae.rand(3, 784)):size(), { 3, 2 })
   lu.assertEquals(net:sample(4):size(), { 4, 784 })
 end
+
+---------------------------------------------------------------------------
+-- Lesson 11: data-specificity (issue 13).
+---------------------------------------------------------------------------
+TestLesson11 = outdir {}
+
+function TestLesson11:testQuickRun()
+  local out = self.out
+  local dir, _, m, figures = run_lesson("11_data_specific", out)
+  assert_figures(figures, { "mnist_tested.png", "fashion_tested.png", "loss.png" })
+  for _, a in ipairs { "mnist", "fashion" } do
+    for _, b in ipairs { "mnist", "fashion" } do
+      lu.assertTrue(finite_positive(m[a .. "_on_" .. b .. "_mse"]), a .. "_on_" .. b .. "_mse")
+    end
+  end
+  -- each model does best on its own kind of image
+  lu.assertTrue(m.mnist_on_mnist_mse < m.fashion_on_mnist_mse)
+  lu.assertTrue(m.fashion_on_fashion_mse < m.mnist_on_fashion_mse)
+  local report = read(dir .. "report.md")
+  lu.assertStrContains(report, "## About this lesson")
+  lu.assertStrContains(report, "## What the numbers say")
+  lu.assertStrContains(report, "## Test error of each model on each test set")
+  -- the index says which runs were quick, and what its loss column measures
+  local index = read(out .. "/README.md")
+  lu.assertStrContains(index, "| **--quick**, 3 epochs | ")
+  lu.assertStrContains(index, "test BCE of the MNIST model on MNIST")
+end
