@@ -388,6 +388,15 @@ say[#say + 1] = string.format("- Noisy copies: with 20 copies per letter instead
   "training level is lower in %d of %d cases (stacks × levels), %.2f against %.2f wrong pixels per letter on " ..
   "average%s.", better20, pairs_n, avg(e20), avg(e5), better20 >= pairs_n - 1 and " — the course's \"more copies help\" holds"
   or better20 <= 1 and " — the opposite of the course's \"more copies help\"" or "")
+-- memorizing a fixed set of noisy copies
+local tr_err, fresh_err = {}, {}
+for _, r in ipairs(runs) do
+  if r.level > 0 then tr_err[#tr_err + 1], fresh_err[#fresh_err + 1] = r.train_wrong, r.same[r.level] end
+end
+say[#say + 1] = string.format("- A fixed set of noisy copies can be memorized: on their own training copies the DAEs " ..
+  "leave %.2f wrong pixels per letter on average, on fresh noise of the same level %.2f. The fewer the copies, the " ..
+  "easier to memorize their particular noise instead of the letters — which is why more copies help.", avg(tr_err),
+  avg(fresh_err))
 -- layers
 local by_arch = {}
 for i, a in ipairs(arch) do
