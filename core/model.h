@@ -41,6 +41,7 @@ typedef struct ae_model {
   size_t pen_len;
   float *pen_rho_hat;   /* KL: a ρ̂ held from outside (ae_penalty_hold_rho_hat), pen_rho_len floats; */
   int pen_rho_len, pen_rho_cap; /* len 0: ρ̂ is the batch's */
+  int pen_rho_offset;           /* 1: pen_rho_hat is added to the batch's mean */
   double *seconds; /* (n, 2): forward and backward seconds of each layer in thread 0's rows */
   double terms;    /* the layers' own loss terms (a VAE's β·KL) within the last step's or
                       gradient's loss, when it was asked for: fit keeps them apart in the history */

@@ -48,6 +48,14 @@ double ae_penalty_kl_held(float *g, const float *rho_hat, int B, int H, float rh
   return kl_from(g, NULL, rho_hat, B, H, rho, beta);
 }
 
+double ae_penalty_kl_offset(float *g, const float *a, const float *offset, int B, int H, float rho, float beta) {
+  for (int j = 0; j < H; j++) g[j] = 0.0f;
+  for (int b = 0; b < B; b++)
+    for (int j = 0; j < H; j++) g[j] += a[(size_t)b * H + j];
+  for (int j = 0; j < H; j++) g[j] = (float)(g[j] / (double)B + offset[j]);
+  return kl_from(g, NULL, g, B, H, rho, beta);
+}
+
 void ae_penalty_kl_backward(float *da, const float *g, int n, int H) {
   for (int b = 0; b < n; b++)
     for (int j = 0; j < H; j++) da[(size_t)b * H + j] += g[j];
@@ -141,6 +149,8 @@ static int kl_attach(ae_penalty_t *p, const ae_model_t *m, ae_error_t *e) {
 
 /* ρ̂ over every row of the batch, and the gradient g (H) every row gets. */
 static double kl_prepare(const ae_penalty_t *p, const ae_model_t *m, float *scratch, int B) {
+  if (m->pen_rho_len && m->pen_rho_offset) /* the batch's mean moved by an offset from outside */
+    return ae_penalty_kl_offset(scratch, m->act[p->layer], m->pen_rho_hat, B, m->pen_rho_len, p->rho, p->weight);
   if (m->pen_rho_len) /* a ρ̂ held from outside (the whole training set's) */
     return ae_penalty_kl_held(scratch, m->pen_rho_hat, B, m->pen_rho_len, p->rho, p->weight);
   return ae_penalty_kl_prepare(scratch, NULL, m->act[p->layer], B, width(m, p->layer), p->rho, p->weight);
@@ -258,7 +268,7 @@ int ae_penalty_attach(ae_model_t *m, const ae_penalty_t *p, ae_error_t *e) {
   return AE_OK;
 }
 
-int ae_penalty_hold_rho_hat(ae_model_t *m, const float *rho_hat, int H, ae_error_t *e) {
+int ae_penalty_hold_rho_hat(ae_model_t *m, const float *rho_hat, int H, int offset, ae_error_t *e) {
   char name[96];
   if (!rho_hat) {
     m->pen_rho_len = 0;
@@ -270,10 +280,12 @@ int ae_penalty_hold_rho_hat(ae_model_t *m, const float *rho_hat, int H, ae_error
   int W = width(m, m->penalty.layer);
   if (H != W)
     return ae_fail(e, AE_EARG, "penalty %s: ρ̂ has %d values, layer %d has %d units", name, H, m->penalty.layer, W);
+  float lo = offset ? -1.0f : 0.0f;
   for (int j = 0; j < H; j++)
-    if (!(rho_hat[j] >= 0.0f && rho_hat[j] <= 1.0f))
-      return ae_fail(e, AE_EARG, "penalty %s: ρ̂[%d] = %g is not a mean activation in [0, 1]", name, j + 1,
-                     (double)rho_hat[j]);
+    if (!(rho_hat[j] >= lo && rho_hat[j] <= 1.0f))
+      return ae_fail(e, AE_EARG, "penalty %s: %s[%d] = %g is not %s", name, offset ? "offset" : "ρ̂", j + 1,
+                     (double)rho_hat[j], offset ? "a difference of mean activations, in [-1, 1]" :
+                     "a mean activation in [0, 1]");
   if (m->pen_rho_cap < H) {
     float *r = realloc(m->pen_rho_hat, (size_t)H * sizeof(float));
     if (!r) return ae_fail(e, AE_ENOMEM, "penalty %s: out of memory for ρ̂", name);
@@ -282,5 +294,6 @@ int ae_penalty_hold_rho_hat(ae_model_t *m, const float *rho_hat, int H, ae_error
   }
   memcpy(m->pen_rho_hat, rho_hat, (size_t)H * sizeof(float));
   m->pen_rho_len = H;
+  m->pen_rho_offset = offset != 0;
   return AE_OK;
 }

@@ -143,12 +143,40 @@ function TestPenaltyGradients:testKLHeldRhoHat()
   lu.assertAlmostEquals(m:gradient(x, t), batch_loss, 1e-6)
 end
 
+-- ρ̂ = offset + the batch's mean: a function of the weights again, so the
+-- whole gradient checks by finite differences, and its value is β Σ KL at it.
+function TestPenaltyGradients:testKLOffsetRhoHat()
+  for _, B in ipairs { 1, 5 } do
+    local m = one_layer(5, 4, ae.Sigmoid())
+    m:set_loss("bce")
+    local x = ae.rand(B, 5)
+    m:set_penalty("kl_sparsity", 0.5, 0, 0.2)
+    local batch_loss = m:gradient(x, x:clone())
+    m:hold_rho_hat(ae.zeros(1, 4), true)
+    lu.assertAlmostEquals(m:gradient(x, x:clone()), batch_loss, 1e-6)
+    local offset = ae.tensor { { -0.1, 0.05, 0.2, -0.02 } }
+    m:hold_rho_hat(offset, true)
+    check_gradients(m, x, "KL with ρ̂ = offset + batch mean, batch " .. B)
+    local r = m:encode(x):mean(true) + offset
+    local kl = 0
+    for j = 1, 4 do
+      local q = r:get(1, j)
+      kl = kl + 0.2 * math.log(0.2 / q) + 0.8 * math.log(0.8 / (1 - q))
+    end
+    m:hold_rho_hat(offset, true)
+    local with = m:gradient(x, x:clone())
+    m:set_penalty("none")
+    lu.assertAlmostEquals(with - m:gradient(x, x:clone()), 0.5 * kl, 1e-5)
+  end
+end
+
 function TestPenaltyGradients:testKLHeldRhoHatErrors()
   local m = one_layer(5, 4, ae.Sigmoid())
   H.error_containing(lu, "only kl_sparsity has a ρ̂", m.hold_rho_hat, m, ae.tensor { { 0.1, 0.1, 0.1, 0.1 } })
   m:set_penalty("kl_sparsity", 0.5, 0, 0.2)
   H.error_containing(lu, "ρ̂ has 3 values, layer 2 has 4 units", m.hold_rho_hat, m, ae.tensor { { 0.1, 0.1, 0.1 } })
   H.error_containing(lu, "ρ̂[2] = 1.5 is not a mean activation", m.hold_rho_hat, m, ae.tensor { { 0.1, 1.5, 0.1, 0.1 } })
+  H.error_containing(lu, "offset[1] = -1.5 is not a difference", m.hold_rho_hat, m, ae.tensor { { -1.5, 0, 0, 0 } }, true)
   H.error_containing(lu, "estimate must be \"batch\"", ae.penalty.kl_sparsity, { beta = 1, rho = 0.1, estimate = "set" })
 end
 
@@ -229,22 +257,25 @@ end
 
 -- estimate = "dataset": with one batch per epoch the whole set's ρ̂ measured
 -- at the epoch's start is the batch's, so the losses are the batch estimate's;
--- with small batches they differ, and ρ̂ over the set still reaches ρ.
+-- with small batches they differ, and ρ̂ over the set still reaches ρ; the
+-- activations kept for the correction are dropped when fit ends.
 function TestPenaltyOnOvercomplete:testDatasetEstimate()
   H.seed()
   local x = ae.Sigmoid():forward(ae.randn(64, 2):matmul(ae.randn(2, 20)) * 2)
   local function run(estimate, batch, epochs)
     ae.seed(7)
     local m = one_layer(20, 40, ae.Sigmoid())
+    local pen = ae.penalty.kl_sparsity { rho = 0.1, beta = 3, estimate = estimate }
     local h = m:fit(x, { epochs = epochs, batch = batch, loss = "bce", optimizer = ae.optim.Adam { lr = 0.01 },
-      penalty = ae.penalty.kl_sparsity { rho = 0.1, beta = 3, estimate = estimate }, verbose = false, shuffle = false })
-    return h, m
+      penalty = pen, verbose = false })
+    return h, m, pen
   end
   local hb = run("batch", 64, 5)
   local hd = run("dataset", 64, 5)
   for e = 1, 5 do lu.assertAlmostEquals(hd.loss[e], hb.loss[e], 1e-5 * hb.loss[e]) end
   local hb2 = run("batch", 8, 3)
-  local hd2, m = run("dataset", 8, 60)
+  local hd2, m, pen = run("dataset", 8, 60)
+  lu.assertNil(pen.start_codes, "fit drops the activations it kept")
   lu.assertNotAlmostEquals(hd2.loss[3], hb2.loss[3], 1e-6)
   local mean = m:encode(x):mean(true):mean()
   lu.assertTrue(math.abs(mean - 0.1) < 0.02, "mean activation over the set " .. mean)

@@ -141,26 +141,38 @@ function R.is_penalty(v) return getmetatable(v) == Penalty end
 -- Puts the penalty on a model (errors name the layer when it does not fit).
 function Penalty:attach(model) model:set_penalty(self.kind, self.weight, self.layer, self.rho) end
 
--- KL with estimate = "dataset": ρ̂_j, the mean activation of unit j over all
--- of x (the slides' definition), measured now and held by the model's steps
--- until the next call. fit calls it at the start of every epoch: within an
--- epoch ρ̂ lags the weights (it is exact at the epoch's first step), and it
--- costs one forward pass over x up to the penalized layer per epoch. The
--- alternative, a running average of batch means, would lag too and mix
--- activations of weights from many steps ago; this one is the slides' ρ̂ of
--- one set of weights. Returns ρ̂ ([1×H]).
-function Penalty:hold_dataset_rho_hat(model, x)
+-- KL with estimate = "dataset": ρ̂_j is the mean activation of unit j over
+-- all of x, as the slides define it. Held fixed for an epoch it lags the
+-- weights, and Adam, whose steps do not shrink with the gradient, drives
+-- units far past ρ before the next measurement (lesson 06 saw them
+-- saturate). So the estimate is corrected every step by a control variate:
+-- at the start of each epoch fit measures every sample's activations
+-- (one forward pass over x up to the penalized layer, kept: N×H floats) and
+-- their mean ρ̂_set; a step on rows b then uses
+--   ρ̂ = ρ̂_set + mean_b a(now) − mean_b a(epoch start),
+-- the set's mean moved by how much these rows' activations moved since. It
+-- equals ρ̂_set at the epoch's first step, follows the weights within the
+-- step, and its gradient flows through the batch's own rows.
+function Penalty:measure_dataset(model, x)
   local _, layer = model:penalty()
-  local N, chunk, sum = x:size(1), 4096, nil
+  local N, chunk = x:size(1), 4096
+  local H
   for start = 1, N, chunk do
     local n = math.min(chunk, N - start + 1)
     local a = model:forward(x:narrow(1, start, n), 1, layer)
-    local s = a:reshape(n, a:numel() // n):mean(true) * n
-    sum = sum and sum + s or s
+    H = H or a:numel() // n
+    a = a:reshape(n, H)
+    if start == 1 then self.start_codes = require("aelab.tensor").zeros(N, H) end
+    self.start_codes:narrow(1, start, n):copy(a)
   end
-  local rho_hat = sum / N
-  model:hold_rho_hat(rho_hat)
-  return rho_hat
+  self.set_rho_hat = self.start_codes:mean(true)
+  return self.set_rho_hat
+end
+
+-- The correction for the rows perm[start .. start+n-1] of this step.
+function Penalty:hold_for_batch(model, perm, start, n)
+  local s = self.start_codes:rows(perm, start, n):mean(true)
+  model:hold_rho_hat(self.set_rho_hat - s, true)
 end
 
 function Penalty:__tostring()
