@@ -397,6 +397,38 @@ say[#say + 1] = string.format("- A fixed set of noisy copies can be memorized: o
   "leave %.2f wrong pixels per letter on average, on fresh noise of the same level %.2f. The fewer the copies, the " ..
   "easier to memorize their particular noise instead of the letters — which is why more copies help.", avg(tr_err),
   avg(fresh_err))
+-- what the course's DAE answers: its own letter, another letter of the font, or no letter
+local font = lx:totable()
+local function answers(net, noisy)
+  local out = net:reconstruct(noisy):totable()
+  local own, other = 0, 0
+  for i, row in ipairs(out) do
+    local truth = (i - 1) % NL + 1
+    for k = 1, NL do
+      local same = true
+      for j = 1, 35 do
+        if (row[j] > 0.5 and 1 or 0) ~= font[k][j] then same = false; break end
+      end
+      if same then
+        if k == truth then own = own + 1 else other = other + 1 end
+        break
+      end
+    end
+  end
+  return own / #out, other / #out
+end
+local ans = {}
+for _, level in ipairs(levels) do
+  local own, other = answers(find("25-15-10", 10, 20, level).net, tests[level].gauss)
+  ans[level] = { own = own, other = other }
+  L:metric(string.format("letters_snapped_other_%.1f", level), other, string.format("letters: share of noisy test " ..
+    "letters (Gaussian %.1f) the 25-15-10 DAE (20 copies) turns into another letter of the font, exactly", level))
+end
+say[#say + 1] = string.format("- What the DAE answers (25-15-10, 20 copies, fresh Gaussian noise of its level): at " ..
+  "0.2 it gives back exactly the right letter for %.0f%% of the noisy letters and exactly another letter of the " ..
+  "font for %.0f%%; at 0.5, %.0f%% and %.0f%% (the rest are not letters of the font). A DAE projects onto what it " ..
+  "learned: a letter it turns into another letter of the font is denoised cleanly, but wrongly (see the figure).",
+  100 * ans[0.2].own, 100 * ans[0.2].other, 100 * ans[0.5].own, 100 * ans[0.5].other)
 -- layers
 local by_arch = {}
 for i, a in ipairs(arch) do
