@@ -111,7 +111,8 @@ local say = {
     "the decks say." or
     string.format("The penalty is not the same both ways (%.1f× and %.1f×): a model trained on the richer images " ..
       "can carry over more.", fm.mse / mm.mse, mf.mse / ff.mse),
-    "its own kind of image (strokes where the digit model sees clothes, grey patches where the clothes model sees digits)"),
+    "its own kind of image (digit-like blobs where the digit model is shown clothes, garment-like shapes — a shirt, " ..
+    "a pair of trousers — where the clothes model is shown digits)"),
 }
 L:section("What the numbers say", table.concat(say, "\n"))
 L:say("\nWhat the numbers say:\n%s", table.concat(say, "\n"))
