@@ -132,7 +132,7 @@ function R.penalty.kl_sparsity(o)
     check(type(t.rho) == "number" and t.rho > 0 and t.rho < 1, "ae.penalty.kl_sparsity: rho must be in (0, 1)")
     check(t.estimate == nil or t.estimate == "batch" or t.estimate == "dataset",
       "ae.penalty.kl_sparsity: estimate must be \"batch\" (ρ̂ over each batch) or \"dataset\" (over the whole " ..
-      "training set, measured at the start of every epoch), got " .. tostring(t.estimate))
+      "training set: measured at each epoch's start, corrected every step), got " .. tostring(t.estimate))
     p.rho, p.estimate = t.rho, t.estimate or "batch"
   end)
 end
