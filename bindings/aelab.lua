@@ -51,6 +51,7 @@ ae.PCA = ae.pca.fit
 ae.audio = require "aelab.audio"
 ae.linalg = require "aelab.linalg"
 ae.json = require "aelab.json"
+ae.metrics = require "aelab.metrics" -- binary_accuracy (Keras' `accuracy` on pixels)
 -- Noise, schedules and penalties.
 local regularize = require "aelab.regularize"
 ae.noise, ae.schedule, ae.penalty = regularize.noise, regularize.schedule, regularize.penalty

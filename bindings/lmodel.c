@@ -392,6 +392,24 @@ static int m_set_penalty(lua_State *L) {
   return 0;
 }
 
+/* hold_rho_hat(t | nil [, offset]): a KL penalty's ρ̂ from t (its numel = the
+ * layer's units), e.g. the mean over the whole training set, instead of the
+ * batch's; with offset true, ρ̂ = t + the batch's mean; nil goes back to the
+ * batch's. */
+static int m_hold_rho_hat(lua_State *L) {
+  ae_model_t *m = check_model(L, 1);
+  ae_error_t e;
+  if (lua_isnoneornil(L, 2)) {
+    ae_penalty_hold_rho_hat(m, NULL, 0, 0, &e);
+    return 0;
+  }
+  ae_tensor_t *t = ae_lua_checktensor(L, 2);
+  size_t n = ae_tensor_numel(t);
+  luaL_argcheck(L, n <= (size_t)INT_MAX, 2, "too many values for a ρ̂");
+  if (ae_penalty_hold_rho_hat(m, ae_tensor_data(t), (int)n, lua_toboolean(L, 3), &e)) return ae_lua_raise(L, &e);
+  return 0;
+}
+
 /* penalty() → kind, layer (nil when none) */
 static int m_penalty(lua_State *L) {
   ae_model_t *m = check_model(L, 1);
@@ -483,8 +501,8 @@ static const luaL_Reg methods[] = {
     {"loss", m_loss},             {"gradient", m_gradient},       {"parameters", m_parameters},
     {"zeroGrad", m_zero_grad},    {"param_count", m_param_count}, {"layers", m_layers},
     {"shapes", m_shapes},         {"code_index", m_code_index},   {"set_noise", m_set_noise},
-    {"set_penalty", m_set_penalty}, {"penalty", m_penalty},       {"layer_seconds", m_layer_seconds},
-    {"classes", m_classes},
+    {"set_penalty", m_set_penalty}, {"penalty", m_penalty}, {"hold_rho_hat", m_hold_rho_hat},
+    {"layer_seconds", m_layer_seconds}, {"classes", m_classes},
     {NULL, NULL},
 };
 

@@ -72,11 +72,15 @@ static int l_rng_state(lua_State *L) {
   return 0;
 }
 
+/* threads([n]): the threads of a step; GEMMs follow unless AELAB_GEMM_THREADS
+ * fixed theirs (as at start-up), so threads(1) is one thread throughout. */
 static int l_threads(lua_State *L) {
   if (!lua_isnoneornil(L, 1)) {
     lua_Integer n = luaL_checkinteger(L, 1);
     luaL_argcheck(L, n >= 1 && n <= 256, 1, "threads must be in 1..256");
     ae_set_threads((int)n);
+    const char *gt = getenv("AELAB_GEMM_THREADS");
+    if (!(gt && atoi(gt) > 0)) ae_set_gemm_threads((int)n);
   }
   lua_pushinteger(L, ae_threads());
   return 1;

@@ -110,6 +110,7 @@ void ae_model_free(ae_model_t *m) {
   ae_tensor_free(m->grads);
   free(m->replicas);
   free(m->pen_buf);
+  free(m->pen_rho_hat);
   if (m->layers)
     for (int i = 0; i < m->n; i++)
       if (m->layers[i]) m->layers[i]->users--;

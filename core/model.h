@@ -39,6 +39,9 @@ typedef struct ae_model {
   float *noisy;         /* (cap, shape[0]): the corrupted inputs of a step */
   float *pen_buf;       /* the penalty's scratch, pen_len floats (its ops->scratch) */
   size_t pen_len;
+  float *pen_rho_hat;   /* KL: a ρ̂ held from outside (ae_penalty_hold_rho_hat), pen_rho_len floats; */
+  int pen_rho_len, pen_rho_cap; /* len 0: ρ̂ is the batch's */
+  int pen_rho_offset;           /* 1: pen_rho_hat is added to the batch's mean */
   double *seconds; /* (n, 2): forward and backward seconds of each layer in thread 0's rows */
   long correct;    /* rows of the last step whose largest output was their label (a loss on class
                       labels, cross_entropy; 0 otherwise): fit's running training accuracy */

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 double ae_penalty_l1(float *da, const float *a, int n, int H, int B, float lambda) {
@@ -21,20 +22,38 @@ double ae_penalty_l1(float *da, const float *a, int n, int H, int B, float lambd
 
 #define RHO_MIN 1e-6
 
+/* g_j and the penalty from ρ̂_j = r[j] (clamped); g and r may be the same array. */
+static double kl_from(float *g, float *rho_hat, const float *r, int B, int H, float rho, float beta) {
+  double loss = 0;
+  for (int j = 0; j < H; j++) {
+    double q = r[j];
+    q = q < RHO_MIN ? RHO_MIN : q > 1 - RHO_MIN ? 1 - RHO_MIN : q;
+    if (rho_hat) rho_hat[j] = (float)q;
+    loss += rho * log(rho / q) + (1 - rho) * log((1 - rho) / (1 - q));
+    g[j] = (float)(beta / B * (-rho / q + (1 - rho) / (1 - q)));
+  }
+  return beta * loss;
+}
+
 double ae_penalty_kl_prepare(float *g, float *rho_hat, const float *a, int B, int H, float rho, float beta) {
   /* column sums in row order: the same for any thread split */
   for (int j = 0; j < H; j++) g[j] = 0.0f;
   for (int b = 0; b < B; b++)
     for (int j = 0; j < H; j++) g[j] += a[(size_t)b * H + j];
-  double loss = 0;
-  for (int j = 0; j < H; j++) {
-    double r = g[j] / (double)B;
-    r = r < RHO_MIN ? RHO_MIN : r > 1 - RHO_MIN ? 1 - RHO_MIN : r;
-    if (rho_hat) rho_hat[j] = (float)r;
-    loss += rho * log(rho / r) + (1 - rho) * log((1 - rho) / (1 - r));
-    g[j] = (float)(beta / B * (-rho / r + (1 - rho) / (1 - r)));
-  }
-  return beta * loss;
+  for (int j = 0; j < H; j++) g[j] = (float)(g[j] / (double)B);
+  return kl_from(g, rho_hat, g, B, H, rho, beta);
+}
+
+double ae_penalty_kl_held(float *g, const float *rho_hat, int B, int H, float rho, float beta) {
+  return kl_from(g, NULL, rho_hat, B, H, rho, beta);
+}
+
+double ae_penalty_kl_offset(float *g, const float *a, const float *offset, int B, int H, float rho, float beta) {
+  for (int j = 0; j < H; j++) g[j] = 0.0f;
+  for (int b = 0; b < B; b++)
+    for (int j = 0; j < H; j++) g[j] += a[(size_t)b * H + j];
+  for (int j = 0; j < H; j++) g[j] = (float)(g[j] / (double)B + offset[j]);
+  return kl_from(g, NULL, g, B, H, rho, beta);
 }
 
 void ae_penalty_kl_backward(float *da, const float *g, int n, int H) {
@@ -130,6 +149,10 @@ static int kl_attach(ae_penalty_t *p, const ae_model_t *m, ae_error_t *e) {
 
 /* ρ̂ over every row of the batch, and the gradient g (H) every row gets. */
 static double kl_prepare(const ae_penalty_t *p, const ae_model_t *m, float *scratch, int B) {
+  if (m->pen_rho_len && m->pen_rho_offset) /* the batch's mean moved by an offset from outside */
+    return ae_penalty_kl_offset(scratch, m->act[p->layer], m->pen_rho_hat, B, m->pen_rho_len, p->rho, p->weight);
+  if (m->pen_rho_len) /* a ρ̂ held from outside (the whole training set's) */
+    return ae_penalty_kl_held(scratch, m->pen_rho_hat, B, m->pen_rho_len, p->rho, p->weight);
   return ae_penalty_kl_prepare(scratch, NULL, m->act[p->layer], B, width(m, p->layer), p->rho, p->weight);
 }
 
@@ -225,6 +248,7 @@ int ae_penalty_attach(ae_model_t *m, const ae_penalty_t *p, ae_error_t *e) {
   ae_penalty_t q = *p;
   if (!q.ops) {
     m->penalty = q;
+    m->pen_rho_len = 0;
     return AE_OK;
   }
   ae_penalty_name(p, name, sizeof name);
@@ -240,5 +264,36 @@ int ae_penalty_attach(ae_model_t *m, const ae_penalty_t *p, ae_error_t *e) {
   if (!(q.weight >= 0.0f)) return ae_fail(e, AE_EARG, "penalty %s: the weight must be ≥ 0", name);
   if (q.ops->attach(&q, m, e)) return e->code;
   m->penalty = q;
+  m->pen_rho_len = 0; /* a new penalty starts from the batch's ρ̂ */
+  return AE_OK;
+}
+
+int ae_penalty_hold_rho_hat(ae_model_t *m, const float *rho_hat, int H, int offset, ae_error_t *e) {
+  char name[96];
+  if (!rho_hat) {
+    m->pen_rho_len = 0;
+    return AE_OK;
+  }
+  ae_penalty_name(&m->penalty, name, sizeof name);
+  if (m->penalty.ops != &ae_penalty_kl_ops)
+    return ae_fail(e, AE_EARG, "hold ρ̂: the model's penalty is %s; only kl_sparsity has a ρ̂", name);
+  int W = width(m, m->penalty.layer);
+  if (H != W)
+    return ae_fail(e, AE_EARG, "penalty %s: ρ̂ has %d values, layer %d has %d units", name, H, m->penalty.layer, W);
+  float lo = offset ? -1.0f : 0.0f;
+  for (int j = 0; j < H; j++)
+    if (!(rho_hat[j] >= lo && rho_hat[j] <= 1.0f))
+      return ae_fail(e, AE_EARG, "penalty %s: %s[%d] = %g is not %s", name, offset ? "offset" : "ρ̂", j + 1,
+                     (double)rho_hat[j], offset ? "a difference of mean activations, in [-1, 1]" :
+                     "a mean activation in [0, 1]");
+  if (m->pen_rho_cap < H) {
+    float *r = realloc(m->pen_rho_hat, (size_t)H * sizeof(float));
+    if (!r) return ae_fail(e, AE_ENOMEM, "penalty %s: out of memory for ρ̂", name);
+    m->pen_rho_hat = r;
+    m->pen_rho_cap = H;
+  }
+  memcpy(m->pen_rho_hat, rho_hat, (size_t)H * sizeof(float));
+  m->pen_rho_len = H;
+  m->pen_rho_offset = offset != 0;
   return AE_OK;
 }

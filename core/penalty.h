@@ -11,7 +11,8 @@
  * are added (+=) to the gradient flowing back at that layer.
  *
  *   L1           λ/B Σ_b Σ_j |a_bj|
- *   KL sparsity  β Σ_j KL(ρ ‖ ρ̂_j),  ρ̂_j = 1/B Σ_b a_bj over the WHOLE batch,
+ *   KL sparsity  β Σ_j KL(ρ ‖ ρ̂_j),  ρ̂_j = 1/B Σ_b a_bj over the WHOLE batch
+ *                (or a ρ̂ held from outside: ae_penalty_hold_rho_hat),
  *                KL(ρ‖ρ̂) = ρ log(ρ/ρ̂) + (1−ρ) log((1−ρ)/(1−ρ̂))
  *   contractive  λ/B Σ_b ‖J_b‖²_F for h = s(z), z = W x + b: J = diag(s'(z)) W, so
  *                ‖J‖²_F = Σ_j s'(z_j)² ‖W_j‖² (closed form, exact gradient). */
@@ -76,6 +77,21 @@ double ae_penalty_l1(float *da, const float *a, int n, int H, int B, float lambd
  * rho_hat may be NULL. */
 double ae_penalty_kl_prepare(float *g, float *rho_hat, const float *a, int B, int H, float rho, float beta);
 void ae_penalty_kl_backward(float *da, const float *g, int n, int H);
+/* The same g and penalty from a ρ̂ given (H values), not the batch's. */
+double ae_penalty_kl_held(float *g, const float *rho_hat, int B, int H, float rho, float beta);
+/* ... and from ρ̂_j = the batch's mean of a + offset[j]. */
+double ae_penalty_kl_offset(float *g, const float *a, const float *offset, int B, int H, float rho, float beta);
+/* KL with ρ̂ over more than a batch (the slides' ρ̂: the whole training set):
+ * the model keeps a copy of rho_hat (H = the penalized layer's width) and its
+ * steps use it instead of the batch's mean, until the next call, a NULL
+ * rho_hat (back to the batch's) or another ae_penalty_attach. The gradient
+ * is then that of β Σ_j KL(ρ‖ρ̂_j) with ρ̂ the mean over the set it came from,
+ * as long as the weights have not moved since it was measured.
+ * With `offset`, rho_hat is instead added to each batch's own mean (values in
+ * [-1, 1]): ρ̂ = offset + mean of the batch, so the estimate follows the
+ * weights within the step (a control variate: offset = the set's mean minus
+ * the same rows' mean, both measured earlier). */
+int ae_penalty_hold_rho_hat(struct ae_model *m, const float *rho_hat, int H, int offset, ae_error_t *e);
 
 /* Contractive, for a Dense (W) followed by an element-wise activation act
  * (AE_ACT_SIGMOID, TANH, RELU, LEAKY_RELU, IDENTITY; slope for LeakyReLU).

@@ -20,6 +20,16 @@ local quick = ae.options.quick
 local epochs = tonumber(arg and arg[1]) or (quick and 3 or 20)
 local code_size, batch = 32, 256
 
+L:explain("An autoencoder is trained to copy its input to its output through a code h: an encoder h = f(x), a " ..
+  "decoder r = g(h), trained to minimize L(x, g(f(x))) — here binary cross-entropy, as the pixels lie in [0, 1]. " ..
+  "It is self-supervised: the labels are the inputs. Copying is useless unless constrained; this one is " ..
+  "undercomplete, its code (32 numbers) far smaller than the image (784), so it must keep what matters. The model " ..
+  "is the course's first exercise, the Keras tutorial's 784 → 32 (ReLU) → 784 (sigmoid), trained with Adam; the " ..
+  "course ran it on MNIST, this lesson on Fashion-MNIST (lesson 04 and lesson 15 use both).")
+L:explain("**Reading the loss.** BCE per pixel cannot reach 0 on grey images: its floor is the pixels' own entropy, " ..
+  "−p log p − (1−p) log(1−p), the BCE of each image against itself. What the model loses is the distance above " ..
+  "that floor.")
+
 L:say("Loading Fashion-MNIST (Debian package dataset-fashion-mnist)...")
 local train, test = assert(ae.data.fashion_mnist(quick and { limit = 6000, test_limit = 1000 } or nil))
 L:say("  train %s, test %s, pixels scaled to [0, 1]", train.x:size(1), test.x:size(1))
@@ -76,5 +86,24 @@ local codes = net:encode(test.x)
 L:figure("latent.png", "The 32-number codes of the test images, projected on their two principal directions, coloured by class",
   ae.plot.latent(codes, test.y, { out = L:path("latent.png"), classes = test.classes,
     title = "Codes of the test set (first two principal directions)" }))
+
+local gap = history.val_loss[last] - history.loss[last]
+local say = {
+  string.format("- After %d epochs the validation BCE is %.4f, %.4f above the floor of %.4f (the images' own " ..
+    "entropy): the 32-number code keeps most but not all of each image.", last, history.val_loss[last],
+    history.val_loss[last] - floor, floor),
+  string.format("- The validation loss %s the training loss by %.4f: %s.", gap >= 0 and "exceeds" or "is below",
+    math.abs(gap), math.abs(gap) < 0.005 and "no sign of overfitting with 50,992 parameters and this many images" or
+    gap > 0 and "the model has begun to fit its training images better than new ones" or
+    "the training loss is averaged over an epoch while the weights improved, so it trails"),
+  string.format("- In the last epoch the validation loss fell by %.4f%s.", last > 1 and
+    history.val_loss[last - 1] - history.val_loss[last] or 0, last > 1 and
+    history.val_loss[last - 1] - history.val_loss[last] > 0.001 and " — more epochs would still help" or
+    " — training has nearly levelled off"),
+  "- The reconstructions (figure below) keep each garment's outline and overall brightness and lose fine texture " ..
+    "and print: that is what 32 numbers can carry.",
+}
+L:section("What the numbers say", table.concat(say, "\n"))
+L:say("\nWhat the numbers say:\n%s", table.concat(say, "\n"))
 
 L:finish()

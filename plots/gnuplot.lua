@@ -5,7 +5,7 @@
 -- hand: `gnuplot figure.gp`. The work is in three files, by kind:
 --   engine.lua   gnuplot itself: the pipe, escaping, the .gp and data files
 --   images.lua   images, image_rows, reconstructions, samples, manifold, interpolation
---                (and mosaic, stretch_rows)
+--                (and mosaic, stretch_rows, symmetric_rows)
 --   charts.lua   history, latent, compare, series, histogram
 --                (and principal_axes, to2d)
 --   audio.lua    spectrogram, waveform (sound: lesson 14)

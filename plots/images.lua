@@ -47,6 +47,20 @@ function I.stretch_rows(x)
   return f
 end
 
+-- A copy of x with each row scaled by its own largest |value| onto [0, 1]
+-- with 0 at mid-grey 0.5: a filter's positive weights light, negative dark,
+-- and a weight of zero the same grey in every tile (stretch_rows moves it).
+function I.symmetric_rows(x)
+  local n = x:size(1)
+  local f = x:reshape(n, x:numel() // n):clone()
+  for k = 1, n do
+    local row = f:narrow(1, k, 1)
+    local m = math.max(math.abs(row:min()), math.abs(row:max()), 1e-12)
+    row:copy(row / (2 * m) + 0.5)
+  end
+  return f
+end
+
 -- Tiles images (rows of a [N×H·W] tensor) into a mosaic tensor, nrow×ncol
 -- with o.pad pixels (2) of o.background (1.0) between and around them.
 -- Cells past N stay background.

@@ -88,6 +88,98 @@ function TestPenaltyGradients:testKLValue()
   lu.assertAlmostEquals(with - plain, 2 * kl, 1e-5 * math.max(1, 2 * kl))
 end
 
+-- A ρ̂ held from outside (the whole training set's): equal to the batch's, the
+-- step is the batch estimate's; otherwise the penalty is β Σ KL(ρ‖ρ̂_held) and
+-- the gradient that of recon + Σ_b Σ_j g_j a_bj / 1 with g from ρ̂_held (a
+-- constant per unit), checked by finite differences of that function.
+function TestPenaltyGradients:testKLHeldRhoHat()
+  local m = one_layer(5, 4, ae.Sigmoid())
+  m:set_loss("bce")
+  local x = ae.rand(6, 5)
+  local t = x:clone()
+  m:set_penalty("kl_sparsity", 0.5, 0, 0.2)
+  local batch_loss = m:gradient(x, t)
+  local _, grads = m:parameters()
+  local batch_grads = grads:clone()
+  m:hold_rho_hat(m:encode(x):mean(true))
+  lu.assertAlmostEquals(m:gradient(x, t), batch_loss, 1e-6)
+  lu.assertEquals(H.worst(grads:clone(), batch_grads), 0, "held ρ̂ = the batch's: the same gradient")
+  -- another ρ̂: the value is β Σ KL(ρ‖ρ̂_held) whatever the batch
+  local held = ae.tensor { { 0.1, 0.3, 0.5, 0.7 } }
+  m:hold_rho_hat(held)
+  local plain_model_loss = (function()
+    m:set_penalty("none"); local l = m:gradient(x, t); return l end)()
+  m:set_penalty("kl_sparsity", 0.5, 0, 0.2)
+  m:hold_rho_hat(held)
+  local kl, g = 0, {}
+  for j = 1, 4 do
+    local r = held:get(1, j)
+    kl = kl + 0.2 * math.log(0.2 / r) + 0.8 * math.log(0.8 / (1 - r))
+    g[j] = 0.5 / 6 * (-0.2 / r + 0.8 / (1 - r))
+  end
+  lu.assertAlmostEquals(m:gradient(x, t) - plain_model_loss, 0.5 * kl, 1e-5)
+  local params
+  params, grads = m:parameters()
+  m:gradient(x, t)
+  local analytic = grads:clone()
+  local function f()
+    m:set_penalty("none")
+    local l = m:gradient(x, t)
+    local a = m:encode(x)
+    for b = 1, 6 do for j = 1, 4 do l = l + g[j] * a:get(b, j) end end
+    m:set_penalty("kl_sparsity", 0.5, 0, 0.2)
+    m:hold_rho_hat(held)
+    return l
+  end
+  local numeric = H.numeric_grad(f, params)
+  local bad, at = H.worst(analytic, numeric)
+  lu.assertEquals(bad, 0, string.format("held ρ̂: parameter %s: analytic %s, numeric %s", tostring(at),
+    at and analytic:get(at), at and numeric:get(at)))
+  -- nil: back to the batch's ρ̂; so does a new set_penalty
+  m:hold_rho_hat(nil)
+  lu.assertAlmostEquals(m:gradient(x, t), batch_loss, 1e-6)
+  m:hold_rho_hat(held)
+  m:set_penalty("kl_sparsity", 0.5, 0, 0.2)
+  lu.assertAlmostEquals(m:gradient(x, t), batch_loss, 1e-6)
+end
+
+-- ρ̂ = offset + the batch's mean: a function of the weights again, so the
+-- whole gradient checks by finite differences, and its value is β Σ KL at it.
+function TestPenaltyGradients:testKLOffsetRhoHat()
+  for _, B in ipairs { 1, 5 } do
+    local m = one_layer(5, 4, ae.Sigmoid())
+    m:set_loss("bce")
+    local x = ae.rand(B, 5)
+    m:set_penalty("kl_sparsity", 0.5, 0, 0.2)
+    local batch_loss = m:gradient(x, x:clone())
+    m:hold_rho_hat(ae.zeros(1, 4), true)
+    lu.assertAlmostEquals(m:gradient(x, x:clone()), batch_loss, 1e-6)
+    local offset = ae.tensor { { -0.1, 0.05, 0.2, -0.02 } }
+    m:hold_rho_hat(offset, true)
+    check_gradients(m, x, "KL with ρ̂ = offset + batch mean, batch " .. B)
+    local r = m:encode(x):mean(true) + offset
+    local kl = 0
+    for j = 1, 4 do
+      local q = r:get(1, j)
+      kl = kl + 0.2 * math.log(0.2 / q) + 0.8 * math.log(0.8 / (1 - q))
+    end
+    m:hold_rho_hat(offset, true)
+    local with = m:gradient(x, x:clone())
+    m:set_penalty("none")
+    lu.assertAlmostEquals(with - m:gradient(x, x:clone()), 0.5 * kl, 1e-5)
+  end
+end
+
+function TestPenaltyGradients:testKLHeldRhoHatErrors()
+  local m = one_layer(5, 4, ae.Sigmoid())
+  H.error_containing(lu, "only kl_sparsity has a ρ̂", m.hold_rho_hat, m, ae.tensor { { 0.1, 0.1, 0.1, 0.1 } })
+  m:set_penalty("kl_sparsity", 0.5, 0, 0.2)
+  H.error_containing(lu, "ρ̂ has 3 values, layer 2 has 4 units", m.hold_rho_hat, m, ae.tensor { { 0.1, 0.1, 0.1 } })
+  H.error_containing(lu, "ρ̂[2] = 1.5 is not a mean activation", m.hold_rho_hat, m, ae.tensor { { 0.1, 1.5, 0.1, 0.1 } })
+  H.error_containing(lu, "offset[1] = -1.5 is not a difference", m.hold_rho_hat, m, ae.tensor { { -1.5, 0, 0, 0 } }, true)
+  H.error_containing(lu, "estimate must be \"batch\"", ae.penalty.kl_sparsity, { beta = 1, rho = 0.1, estimate = "set" })
+end
+
 function TestPenaltyGradients:testContractive()
   local acts = { { "Sigmoid", ae.Sigmoid }, { "Tanh", ae.Tanh }, { "ReLU", ae.ReLU },
     { "LeakyReLU", function() return ae.LeakyReLU(0.1) end } }
@@ -160,6 +252,33 @@ function TestPenaltyOnOvercomplete:testKLReachesRho()
   local rho_hat = m:encode(x):mean(true)
   local mean = rho_hat:mean()
   lu.assertTrue(math.abs(mean - 0.1) < 0.02, "mean activation " .. mean)
+  lu.assertNil(m:penalty(), "fit takes the penalty off at the end")
+end
+
+-- estimate = "dataset": with one batch per epoch the whole set's ρ̂ measured
+-- at the epoch's start is the batch's, so the losses are the batch estimate's;
+-- with small batches they differ, and ρ̂ over the set still reaches ρ; the
+-- activations kept for the correction are dropped when fit ends.
+function TestPenaltyOnOvercomplete:testDatasetEstimate()
+  H.seed()
+  local x = ae.Sigmoid():forward(ae.randn(64, 2):matmul(ae.randn(2, 20)) * 2)
+  local function run(estimate, batch, epochs)
+    ae.seed(7)
+    local m = one_layer(20, 40, ae.Sigmoid())
+    local pen = ae.penalty.kl_sparsity { rho = 0.1, beta = 3, estimate = estimate }
+    local h = m:fit(x, { epochs = epochs, batch = batch, loss = "bce", optimizer = ae.optim.Adam { lr = 0.01 },
+      penalty = pen, verbose = false })
+    return h, m, pen
+  end
+  local hb = run("batch", 64, 5)
+  local hd = run("dataset", 64, 5)
+  for e = 1, 5 do lu.assertAlmostEquals(hd.loss[e], hb.loss[e], 1e-5 * hb.loss[e]) end
+  local hb2 = run("batch", 8, 3)
+  local hd2, m, pen = run("dataset", 8, 60)
+  lu.assertNil(pen.start_codes, "fit drops the activations it kept")
+  lu.assertNotAlmostEquals(hd2.loss[3], hb2.loss[3], 1e-6)
+  local mean = m:encode(x):mean(true):mean()
+  lu.assertTrue(math.abs(mean - 0.1) < 0.02, "mean activation over the set " .. mean)
   lu.assertNil(m:penalty(), "fit takes the penalty off at the end")
 end
 

@@ -279,6 +279,7 @@ local function fit(model, x, opts)
     -- protected: a model closed meanwhile must not hide the error that ended fit
     pcall(model.set_noise, model, "none")
     pcall(model.set_penalty, model, "none")
+    if penalty then penalty.start_codes, penalty.set_rho_hat = nil, nil end -- N×H floats, for this fit only
   end })
   if penalty then penalty:attach(model) else model:set_penalty("none") end
   model:set_noise("none")
@@ -343,6 +344,8 @@ local function fit(model, x, opts)
     local sum, count, hits = 0.0, 0, 0
     local diverged
     if vae then vae:epoch_start(epoch) end
+    local per_set = penalty and penalty.estimate == "dataset"
+    if per_set then penalty:measure_dataset(model, x) end
     for start = 1, N, batch do
       local n = math.min(batch, N - start + 1)
       if noise then
@@ -360,6 +363,7 @@ local function fit(model, x, opts)
         if n < batch then xs, ts = xt, tt end
         x:rows(perm, start, n, xs)
         if not autoenc then target:rows(perm, start, n, ts) end
+        if per_set then penalty:hold_for_batch(model, perm, start, n) end
         loss, terms, correct = model:step(xs, ts)
       end
       diverged = watch:batch(loss, epoch, (start - 1) // batch + 1)

@@ -122,6 +122,13 @@ function Lesson:metric(key, value, description)
   self.descriptions[key] = description or key
 end
 
+-- The lesson's explanations (markdown): what it does and why, the settings
+-- and where they come from. The report puts them after the question.
+function Lesson:explain(markdown)
+  self.explanations = self.explanations or {}
+  self.explanations[#self.explanations + 1] = markdown
+end
+
 -- A free markdown section in the report (a table, a note).
 function Lesson:section(heading, markdown)
   self.sections[#self.sections + 1] = { heading = heading, body = markdown }
@@ -153,6 +160,12 @@ function Lesson:report(status)
     self.quick and "--quick " or "", self.name, ae.version, ae.blas().arch, ae.threads(), ae.options.seed,
     os.date("!%Y-%m-%d %H:%M UTC"))
   md[#md + 1] = ""
+  if self.explanations then
+    md[#md + 1] = "## About this lesson"
+    md[#md + 1] = ""
+    md[#md + 1] = table.concat(self.explanations, "\n\n")
+    md[#md + 1] = ""
+  end
   md[#md + 1] = "## Metrics"
   md[#md + 1] = ""
   md[#md + 1] = "| metric | value | key in metrics.json |"
@@ -305,17 +318,26 @@ function Lesson:update_index()
         local jf = io.open(self.root .. "/" .. name .. "/metrics.json", "rb")
         local headline = jf and jf:read("a") or ""
         if jf then jf:close() end
-        -- the lesson's own "val_loss", else the first key ending in val_loss
-        local val = headline:match('"val_loss":%s*([%d%.e%-]+)') or headline:match('val_loss":%s*([%d%.e%-]+)')
+        -- the lesson's own "val_loss", else the first key ending in val_loss; what it measures
+        -- from the report's metrics table, so unlike losses are not read as comparable
+        local key = headline:match('"(val_loss)":') or headline:match('"([%w_]*val_loss)":')
+        local val = key and headline:match('"' .. key .. '":%s*([%d%.eE+%-]+)')
         val = val and tonumber(val)
-        entries[#entries + 1] = { name = name, title = title, fig = fig, val = val and string.format("%.4f", val) }
+        local what = key and text:match("\n| ([^|\n]+) | [^|\n]+ | `" .. key .. "` |")
+        local quick = headline:match('"quick":%s*true') ~= nil
+        local epochs = headline:match('"epochs":%s*(%d+)')
+        entries[#entries + 1] = { name = name, title = title, fig = fig, val = val and string.format("%.4f", val),
+          what = what, run = (quick and "**--quick**" or "full") .. (epochs and (", " .. epochs .. " epochs") or "") }
       end
     end
   end
-  local md = { "# aelab lessons that have run", "", "| lesson | validation loss | headline figure |", "|---|---|---|" }
+  local md = { "# aelab lessons that have run", "",
+    "Each lesson's headline loss, with what it measures: losses compare only where that column matches (the same " ..
+    "loss on the same data, per pixel), and a `--quick` run (small data, few epochs) is not comparable with a full one.",
+    "", "| lesson | run | headline loss | what it measures | headline figure |", "|---|---|---:|---|---|" }
   for _, e in ipairs(entries) do
-    md[#md + 1] = string.format("| [%s](%s/report.md) | %s | %s |", e.title, e.name, e.val or "—",
-      e.fig and string.format("![](%s/%s)", e.name, e.fig) or "—")
+    md[#md + 1] = string.format("| [%s](%s/report.md) | %s | %s | %s | %s |", e.title, e.name, e.run, e.val or "—",
+      e.what or "—", e.fig and string.format("![](%s/%s)", e.name, e.fig) or "—")
   end
   if #skipped > 0 then
     md[#md + 1] = ""

@@ -115,7 +115,7 @@ Penalty.__index = Penalty
 
 local function penalty(kind, weight_key, o, extra)
   check(type(o) == "table", "ae.penalty." .. kind .. ": expected a table of options")
-  optcheck.check("ae.penalty." .. kind, o, extra and { weight_key, "layer", "rho" } or { weight_key, "layer" }, 3)
+  optcheck.check("ae.penalty." .. kind, o, extra and { weight_key, "layer", "rho", "estimate" } or { weight_key, "layer" }, 3)
   local w = o[weight_key]
   check(type(w) == "number" and w >= 0, string.format("ae.penalty.%s: %s must be a number ≥ 0, got %s", kind,
     weight_key, tostring(w)))
@@ -130,7 +130,10 @@ function R.penalty.contractive(o) return penalty("contractive", "lambda", o) end
 function R.penalty.kl_sparsity(o)
   return penalty("kl_sparsity", "beta", o, function(p, t)
     check(type(t.rho) == "number" and t.rho > 0 and t.rho < 1, "ae.penalty.kl_sparsity: rho must be in (0, 1)")
-    p.rho = t.rho
+    check(t.estimate == nil or t.estimate == "batch" or t.estimate == "dataset",
+      "ae.penalty.kl_sparsity: estimate must be \"batch\" (ρ̂ over each batch) or \"dataset\" (over the whole " ..
+      "training set: measured at each epoch's start, corrected every step), got " .. tostring(t.estimate))
+    p.rho, p.estimate = t.rho, t.estimate or "batch"
   end)
 end
 function R.is_penalty(v) return getmetatable(v) == Penalty end
@@ -138,9 +141,44 @@ function R.is_penalty(v) return getmetatable(v) == Penalty end
 -- Puts the penalty on a model (errors name the layer when it does not fit).
 function Penalty:attach(model) model:set_penalty(self.kind, self.weight, self.layer, self.rho) end
 
+-- KL with estimate = "dataset": ρ̂_j is the mean activation of unit j over
+-- all of x, as the slides define it. Held fixed for an epoch it lags the
+-- weights, and Adam, whose steps do not shrink with the gradient, drives
+-- units far past ρ before the next measurement (lesson 06 saw them
+-- saturate). So the estimate is corrected every step by a control variate:
+-- at the start of each epoch fit measures every sample's activations
+-- (one forward pass over x up to the penalized layer, kept: N×H floats) and
+-- their mean ρ̂_set; a step on rows b then uses
+--   ρ̂ = ρ̂_set + mean_b a(now) − mean_b a(epoch start),
+-- the set's mean moved by how much these rows' activations moved since. It
+-- equals ρ̂_set at the epoch's first step, follows the weights within the
+-- step, and its gradient flows through the batch's own rows.
+function Penalty:measure_dataset(model, x)
+  local _, layer = model:penalty()
+  local N, chunk = x:size(1), 4096
+  local H
+  for start = 1, N, chunk do
+    local n = math.min(chunk, N - start + 1)
+    local a = model:forward(x:narrow(1, start, n), 1, layer)
+    H = H or a:numel() // n
+    a = a:reshape(n, H)
+    if start == 1 then self.start_codes = require("aelab.tensor").zeros(N, H) end
+    self.start_codes:narrow(1, start, n):copy(a)
+  end
+  self.set_rho_hat = self.start_codes:mean(true)
+  return self.set_rho_hat
+end
+
+-- The correction for the rows perm[start .. start+n-1] of this step.
+function Penalty:hold_for_batch(model, perm, start, n)
+  local s = self.start_codes:rows(perm, start, n):mean(true)
+  model:hold_rho_hat(self.set_rho_hat - s, true)
+end
+
 function Penalty:__tostring()
   local s = string.format("%s(%s=%g", self.kind, self.weight_key, self.weight)
   if self.rho then s = s .. string.format(", rho=%g", self.rho) end
+  if self.estimate == "dataset" then s = s .. ", estimate=dataset" end
   if self.layer ~= 0 then s = s .. ", layer=" .. self.layer end
   return s .. ")"
 end
