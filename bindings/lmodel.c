@@ -264,6 +264,19 @@ static int m_step(lua_State *L) {
   return 3;
 }
 
+/* apply_gradients() takes step()'s update from the gradients as they are
+ * (data-parallel fit sums them over ranks first); frozen layers stay put */
+static int m_apply_gradients(lua_State *L) {
+  ae_model_t *m = check_model(L, 1);
+  if (lua_getiuservalue(L, 1, 2) != LUA_TUSERDATA)
+    return luaL_error(L, "apply_gradients: the model has no optimizer; call model:compile{optimizer = ...} first");
+  ae_lua_box_t *ob = luaL_checkudata(L, -1, AE_OPTIM_MT);
+  if (!ob->p) return luaL_error(L, "apply_gradients: the model's optimizer was closed; compile the model again");
+  ae_error_t e;
+  if (ae_model_apply_gradients(m, ob->p, &e)) return ae_lua_raise(L, &e);
+  return 0;
+}
+
 /* classes() → C, the output's width, when the loss takes class labels
  * (cross_entropy); nil for a loss on targets shaped like the output */
 static int m_classes(lua_State *L) {
@@ -479,7 +492,7 @@ static const luaL_Reg methods[] = {
     {"forward", m_forward},       {"set_loss", m_set_loss},       {"loss_name", m_loss_name},
     {"set_training", m_set_training},
     {"set_optimizer", m_set_optimizer}, {"optimizer", m_optimizer},
-    {"optimizer_state", m_optimizer_state}, {"set_optimizer_state", m_set_optimizer_state}, {"step", m_step},
+    {"optimizer_state", m_optimizer_state}, {"set_optimizer_state", m_set_optimizer_state}, {"step", m_step}, {"apply_gradients", m_apply_gradients},
     {"loss", m_loss},             {"gradient", m_gradient},       {"parameters", m_parameters},
     {"zeroGrad", m_zero_grad},    {"param_count", m_param_count}, {"layers", m_layers},
     {"shapes", m_shapes},         {"code_index", m_code_index},   {"set_noise", m_set_noise},

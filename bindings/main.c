@@ -464,6 +464,8 @@ int main(int argc, char **argv) {
   if (status != LUA_OK && ae_lua_is_interrupt(L, -1)) code = interrupted(L);
   else report(L, status);
   fflush(stdout);
+  /* the other ranks would wait for this one for ever */
+  if (status != LUA_OK) ae_mpi_abort_if_running(code);
   lua_close(L);
   return code;
 }

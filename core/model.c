@@ -621,6 +621,12 @@ int ae_model_step(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *target
                              m->spans, m->nspans, e);
 }
 
+int ae_model_apply_gradients(ae_model_t *m, ae_optim_t *opt, ae_error_t *e) {
+  frozen_spans(m); /* again: a rank whose shard was empty ran no gradient() */
+  return ae_optim_step_spans(opt, ae_tensor_data(m->params), ae_tensor_data(m->grads), ae_tensor_numel(m->params),
+                             m->spans, m->nspans, e);
+}
+
 int ae_model_gradient(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *target, ae_tensor_t *dx,
                       double *loss, ae_error_t *e) {
   if (dx && ae_tensor_numel(dx) != ae_tensor_numel(x))

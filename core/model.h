@@ -74,6 +74,9 @@ int ae_model_forward(ae_model_t *m, ae_tensor_t *out, const ae_tensor_t *x, int 
  * numbers in 0..C−1, checked before the step. */
 int ae_model_step(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *target, ae_optim_t *opt,
                   int want_loss, double *loss, ae_error_t *e);
+/* The update of step() from the gradients already in m->grads (summed
+ * over MPI ranks, say): frozen layers' parameters are left as they are. */
+int ae_model_apply_gradients(ae_model_t *m, ae_optim_t *opt, ae_error_t *e);
 /* Noise and a penalty (ae_penalty_attach) apply in step() and gradient():
  * the loss they report includes the penalty and the layers' own loss terms;
  * evaluate()'s is the loss of the output alone. */

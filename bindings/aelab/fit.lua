@@ -132,7 +132,7 @@ function Dist:step(perm, start, n)
     self.model:zeroGrad()
   end
   self.mpi.allreduce(self.grads, rows / n)
-  self.opt:update(self.params, self.grads)
+  self.model:apply_gradients() -- as model:step: frozen layers stay as they are
   return self.mpi.sum(loss * rows) / n
 end
 
