@@ -102,6 +102,9 @@ typedef struct {
   const char *out, *blis, *chunk, *run;
   int script; /* index in argv of the script, 0 if none */
   int version, help;
+  /* BLIS_ARCH_TYPE, BLIS_NUM_THREADS as the user set them (NULL: not set),
+   * read before ae_blas_setup sets them for this process */
+  const char *user_arch, *user_blis_threads;
 } options_t;
 
 /* A lesson is a script in a folder named lessons (lessons/01_x.lua,
@@ -258,6 +261,24 @@ static void setup_state(lua_State *L, const options_t *o, int argc, char **argv)
   }
   lua_pushstring(L, AELAB_VERSION);
   lua_setfield(L, -2, "version");
+  /* The BLIS variables the user set (user_env) and those this host set for
+   * itself (host_env): a child (a sweep's run, a Slurm task on another node)
+   * must not take the second kind for a choice of the user's. */
+  lua_newtable(L);
+  lua_newtable(L);
+  const char *names[] = {"BLIS_ARCH_TYPE", "BLIS_NUM_THREADS"};
+  const char *given[] = {o->user_arch, o->user_blis_threads};
+  for (int i = 0; i < 2; i++) {
+    if (given[i]) {
+      lua_pushstring(L, given[i]);
+      lua_setfield(L, -3, names[i]);
+    } else if (getenv(names[i])) {
+      lua_pushstring(L, names[i]);
+      lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    }
+  }
+  lua_setfield(L, -3, "host_env");
+  lua_setfield(L, -2, "user_env");
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, "aelab.options");
@@ -408,6 +429,12 @@ int main(int argc, char **argv) {
     return 0;
   }
   ae_error_t e;
+  o.user_arch = getenv("BLIS_ARCH_TYPE");
+  o.user_blis_threads = getenv("BLIS_NUM_THREADS");
+  /* copies: setenv may free the strings getenv gave */
+  static char user_arch[256], user_blis_threads[256];
+  if (o.user_arch) o.user_arch = strncpy(user_arch, o.user_arch, sizeof user_arch - 1);
+  if (o.user_blis_threads) o.user_blis_threads = strncpy(user_blis_threads, o.user_blis_threads, sizeof user_blis_threads - 1);
   if (ae_blas_setup(o.blis, &e)) {
     fprintf(stderr, "aelab: %s\n", e.msg);
     return 2;

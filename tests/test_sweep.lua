@@ -246,20 +246,93 @@ function TestSweepSlurm:test_dry_run_writes_the_job_array_script()
   lu.assertStrContains(script, "#SBATCH --array=1-6%3\n")
   lu.assertStrContains(script, "#SBATCH --cpus-per-task=2\n")
   lu.assertStrContains(script, "#SBATCH --time=00:05:00\n#SBATCH --mem=500M\n#SBATCH --partition=short\n#SBATCH --qos=low\n")
-  lu.assertStrContains(script, "sweep task '" .. sw.dir .. "/manifest.json' \"$SLURM_ARRAY_TASK_ID\"")
+  lu.assertStrContains(script, "sweep task '" .. sw.dir .. "/manifest.json' \"${ids[SLURM_ARRAY_TASK_ID-1]}\"")
   lu.assertEquals(#json.decode(read(sw.dir .. "/manifest.json")).runs, 6)
-  -- only the runs not done go into the array
+  -- only the runs not done go into the array, named by their ids
   local runs = sweep.expand(sw)
   for _, i in ipairs { 1, 2, 4 } do
     assert(sys.mkdir(sw.dir .. "/" .. runs[i].id))
     assert(sys.write_file(sw.dir .. "/" .. runs[i].id .. "/state.json", '{"state": "done"}'))
   end
-  lu.assertStrContains(sweep.job_script(sw, { 3, 5, 6 }), "#SBATCH --array=3,5-6%3\n")
-  lu.assertStrContains(sweep.job_script(sw, { 3 }), "--threads 2 sweep task '")
+  ok, how, code, text = spawn_wait({ BIN, "sweep", file, "--slurm", "--dry-run" }, d .. "/dry.log")
+  lu.assertTrue(ok, text)
+  script = read(sw.dir .. "/job.sbatch")
+  lu.assertStrContains(script, "#SBATCH --array=1-3%3\n")
+  lu.assertStrContains(script, "ids=(\n  'a-2_seed-1'\n  'a-3_seed-1'\n  'a-3_seed-2'\n)\n")
+  lu.assertStrContains(sweep.job_script(sw, { runs[3] }), "--threads 2 sweep task '")
+  lu.assertStrContains(sweep.job_script(sw, { runs[3] }), "#SBATCH --array=1-1%3\n")
+  sys.remove_tree(d)
+  d = tmpdir("dry")
+  file = sweep_file(d, "grid = { a = { 1 } },\n  slurm = { time = '1' },", "dry")
+  sw = sweep.load(file)
+  runs = sweep.expand(sw)
   sw.slurm.time = "10 minutes"
-  H.error_containing(lu, "slurm.time '10 minutes' cannot go on an #SBATCH line", sweep.job_script, sw, { 1 })
+  H.error_containing(lu, "slurm.time '10 minutes' cannot go on an #SBATCH line", sweep.job_script, sw, runs)
   sw.slurm.time, sw.slurm.options = nil, { "qos=low" }
-  H.error_containing(lu, "slurm.options entries are sbatch long options", sweep.job_script, sw, { 1 })
+  H.error_containing(lu, "slurm.options entries are sbatch long options", sweep.job_script, sw, runs)
+  sys.remove_tree(d)
+end
+
+-- An array task finds its run by the id its job script gave it, whatever
+-- the manifest became since (the sweep file changed, status rewrote it);
+-- what it runs comes from the manifest, not from the sweep file as it is now;
+-- a run no longer in the manifest is refused, not some other run run.
+function TestSweepSlurm:test_a_task_runs_its_run_by_id()
+  local d = tmpdir("task")
+  local file = sweep_file(d, "grid = { a = { 1, 2 } },\n  seeds = { 1 },", "task")
+  local ok, _, _, text = spawn_wait({ BIN, "sweep", file, "--slurm", "--dry-run" }, d .. "/dry.log")
+  lu.assertTrue(ok, text)
+  local sw = sweep.load(file)
+  local script = read(sw.dir .. "/job.sbatch")
+  lu.assertStrContains(script, "ids=(\n  'a-1_seed-1'\n  'a-2_seed-1'\n)\n")
+  -- the sweep file changes (a run before the others, another script) and status rewrites the manifest
+  assert(sys.write_file(d .. "/other.lua", "error('the sweep file as it is now was read')\n"))
+  assert(sys.write_file(file, "return { script = 'other.lua', out = " .. string.format("%q", d .. "/out") ..
+    ", grid = { a = { 0, 1, 2 } }, seeds = { 1 } }\n"))
+  ok, _, _, text = spawn_wait({ BIN, "sweep", "status", file }, d .. "/status.log")
+  lu.assertTrue(ok, text)
+  lu.assertEquals(json.decode(read(sw.dir .. "/manifest.json")).runs[1].id, "a-0_seed-1")
+  ok, _, _, text = spawn_wait({ BIN, "sweep", "task", sw.dir .. "/manifest.json", "a-2_seed-1" }, d .. "/task.log")
+  lu.assertTrue(ok, text)
+  lu.assertStrContains(text, "run 3/3 a-2_seed-1")
+  lu.assertEquals(json.decode(read(sw.dir .. "/a-2_seed-1/state.json")).state, "done")
+  lu.assertEquals(json.decode(read(sw.dir .. "/a-2_seed-1/metrics.json")).value, 21)
+  lu.assertNil(read(sw.dir .. "/a-1_seed-1/state.json"))
+  ok, _, _, text = spawn_wait({ BIN, "sweep", "task", sw.dir .. "/manifest.json", "a-5_seed-1" }, d .. "/task.log")
+  lu.assertFalse(ok)
+  lu.assertStrContains(text, "no run 'a-5_seed-1' in " .. sw.dir .. "/manifest.json")
+  lu.assertNil(read(sw.dir .. "/a-5_seed-1/state.json"))
+  sys.remove_tree(d)
+end
+
+-- The BLIS variables the host set for itself do not reach a run (nor a
+-- job script): a run chooses its kernels as a fresh process does; the ones
+-- the user set do reach it.
+function TestSweepLocal:test_runs_do_not_inherit_the_hosts_blis_choice()
+  local d = tmpdir("env")
+  local file = sweep_file(d, "grid = { a = { 1 } },\n  seeds = { 1 },", "env")
+  local sw = sweep.load(file)
+  local log = sw.dir .. "/a-1_seed-1/log.txt"
+  local ok, _, _, text = spawn_wait({ "env", "-u", "BLIS_ARCH_TYPE", "-u", "BLIS_NUM_THREADS", BIN, "sweep", file },
+    d .. "/run.log")
+  lu.assertTrue(ok, text)
+  lu.assertStrContains(read(log), "user BLIS_ARCH_TYPE: nil, BLIS_NUM_THREADS: nil")
+  sys.remove_tree(sw.dir) -- a job script is written for runs not done
+  ok, _, _, text = spawn_wait({ "env", "-u", "BLIS_ARCH_TYPE", "-u", "BLIS_NUM_THREADS", BIN, "sweep", file, "--slurm",
+    "--dry-run" }, d .. "/run.log")
+  lu.assertTrue(ok, text)
+  lu.assertStrContains(read(sw.dir .. "/job.sbatch"), "\nunset BLIS_ARCH_TYPE BLIS_NUM_THREADS\n")
+  sys.remove_tree(sw.dir)
+  -- the user's own choice goes on to the runs (the arch this machine's BLIS runs now is a valid one)
+  local arch = os.getenv("BLIS_ARCH_TYPE") or "0"
+  ok, _, _, text = spawn_wait({ "env", "-u", "BLIS_NUM_THREADS", "BLIS_ARCH_TYPE=" .. arch, BIN, "sweep", file }, d .. "/run.log")
+  lu.assertTrue(ok, text)
+  lu.assertStrContains(read(log), "user BLIS_ARCH_TYPE: " .. arch .. ", BLIS_NUM_THREADS: nil")
+  sys.remove_tree(sw.dir)
+  ok, _, _, text = spawn_wait({ "env", "-u", "BLIS_NUM_THREADS", "BLIS_ARCH_TYPE=" .. arch, BIN, "sweep", file, "--slurm",
+    "--dry-run" }, d .. "/run.log")
+  lu.assertTrue(ok, text)
+  lu.assertStrContains(read(sw.dir .. "/job.sbatch"), "\nunset BLIS_NUM_THREADS\n")
   sys.remove_tree(d)
 end
 

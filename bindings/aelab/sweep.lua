@@ -241,6 +241,21 @@ end
 -- The aelab binary that runs each run: this very program.
 local function aelab_bin() return ae.options.exe or (ae.options.home .. "/aelab") end
 
+-- The BLIS variables this host set for itself (ae.options.host_env; not the
+-- user's): a child must choose for itself, on its own node, as a fresh
+-- process does. A child is started through `env -u NAME ...` (an argument
+-- vector, no shell); a job script unsets them.
+local function host_env() return ae.options.host_env or {} end
+local function without_host_env(argv)
+  local names = host_env()
+  if #names == 0 then return argv end
+  local out = { "env" }
+  for _, n in ipairs(names) do out[#out + 1] = "-u" out[#out + 1] = n end
+  for _, a in ipairs(argv) do out[#out + 1] = a end
+  return out
+end
+M.without_host_env = without_host_env
+
 -- start(sw, run, threads) → Process: a fresh folder, settings.json,
 -- state "running", then the script as a child process with its output in log.txt.
 function M.start(sw, run, threads)
@@ -255,7 +270,7 @@ function M.start(sw, run, threads)
   argv[#argv + 1] = "--"
   argv[#argv + 1] = sw.script
   for _, a in ipairs(sw.args) do argv[#argv + 1] = a end
-  local p, why = sys.spawn(argv, { log = dir .. "/log.txt" })
+  local p, why = sys.spawn(without_host_env(argv), { log = dir .. "/log.txt" })
   if not p then
     write_json(dir .. "/state.json", { state = "failed", host = host(), error = why })
     return nil, why
@@ -431,18 +446,6 @@ end
 -- The Slurm runner: a job array, one task per run
 ---------------------------------------------------------------------------
 
--- "1-3,5,7-9" from sorted indices
-local function ranges(idx)
-  local parts, i = {}, 1
-  while i <= #idx do
-    local j = i
-    while j < #idx and idx[j + 1] == idx[j] + 1 do j = j + 1 end
-    parts[#parts + 1] = i == j and tostring(idx[i]) or (idx[i] .. "-" .. idx[j])
-    i = j + 1
-  end
-  return table.concat(parts, ",")
-end
-
 -- A word for bash, single-quoted ('it'\''s').
 local function sh_quote(s)
   if s:find("[%z\n\r]") then error("sweep: a path with a newline or NUL cannot go into a job script: " .. s, 0) end
@@ -458,12 +461,16 @@ local function sbatch_word(v, what)
   return s
 end
 
--- job_script(sw, runs, indices) → the text of the sbatch script
-function M.job_script(sw, indices)
+-- job_script(sw, runs) → the text of the sbatch script: one array task per
+-- run of runs (1..#runs), each looked up by the id the script names for its
+-- task (the ids are fixed when the script is written; the manifest may be
+-- rewritten by status or another submission before a task starts).
+function M.job_script(sw, runs)
   local s = sw.slurm
   local cpus = s.cpus or sw.threads or 1
   if math.type(cpus) ~= "integer" or cpus < 1 then error("sweep: slurm.cpus must be a positive integer", 0) end
-  local array = ranges(indices)
+  if #runs == 0 then error("sweep: a job script needs at least one run", 0) end
+  local array = "1-" .. #runs
   if s.max_parallel then
     if math.type(s.max_parallel) ~= "integer" or s.max_parallel < 1 then error("sweep: slurm.max_parallel must be a positive integer", 0) end
     array = array .. "%" .. s.max_parallel
@@ -471,7 +478,7 @@ function M.job_script(sw, indices)
   local lines = {
     "#!/bin/bash",
     "# Written by `aelab sweep --slurm` for the sweep " .. sw.name .. ": one array task per run;",
-    "# each task runs `aelab sweep task <manifest> <index>` (see bindings/aelab/sweep.lua).",
+    "# each task runs `aelab sweep task <manifest> <run id>` (see bindings/aelab/sweep.lua).",
     "#SBATCH --job-name=aelab-" .. sbatch_word(sw.name, "the sweep's name"),
     "#SBATCH --array=" .. array,
     "#SBATCH --cpus-per-task=" .. cpus,
@@ -488,8 +495,18 @@ function M.job_script(sw, indices)
     lines[#lines + 1] = "#SBATCH " .. w
   end
   lines[#lines + 1] = ""
-  lines[#lines + 1] = string.format("exec %s --threads %d sweep task %s \"$SLURM_ARRAY_TASK_ID\"", sh_quote(aelab_bin()),
-    cpus, sh_quote(sw.dir .. "/manifest.json"))
+  if #host_env() > 0 then
+    lines[#lines + 1] = "# set by aelab on the submitting host for itself, not by you: each node chooses its own"
+    lines[#lines + 1] = "unset " .. table.concat(host_env(), " ")
+  end
+  lines[#lines + 1] = "# the runs of this submission, task i → ids[i-1]"
+  lines[#lines + 1] = "ids=("
+  for _, r in ipairs(runs) do lines[#lines + 1] = "  " .. sh_quote(r.id) end
+  lines[#lines + 1] = ")"
+  -- `sweep` as an argument after the options: aelab takes it for the tool
+  -- whatever the folder the task starts in holds
+  lines[#lines + 1] = string.format("exec %s --threads %d sweep task %s \"${ids[SLURM_ARRAY_TASK_ID-1]}\"",
+    sh_quote(aelab_bin()), cpus, sh_quote(sw.dir .. "/manifest.json"))
   return table.concat(lines, "\n") .. "\n"
 end
 
@@ -498,19 +515,19 @@ function M.run_slurm(sw, o)
   o = o or {}
   local runs = M.expand(sw)
   check_same_kind(sw)
-  local indices = {}
+  local todo = {}
   for _, r in ipairs(runs) do
-    if M.state(sw, r).state ~= "done" then indices[#indices + 1] = r.index end
+    if M.state(sw, r).state ~= "done" then todo[#todo + 1] = r end
   end
   write_manifest(sw, runs, { runner = "slurm" })
   local path = sw.dir .. "/job.sbatch"
-  if #indices == 0 then
+  if #todo == 0 then
     print(string.format("sweep %s: all %d runs are done; nothing to submit", sw.name, #runs))
     return nil, nil
   end
-  local ok, err = sys.write_file(path, M.job_script(sw, indices))
+  local ok, err = sys.write_file(path, M.job_script(sw, todo))
   if not ok then error(err, 0) end
-  print(string.format("sweep %s: job script for %d of %d runs: %s", sw.name, #indices, #runs, path))
+  print(string.format("sweep %s: job script for %d of %d runs: %s", sw.name, #todo, #runs, path))
   if o.dry_run then
     print("  --dry-run: not submitted; submit it with: sbatch " .. path)
     return nil, path
@@ -518,7 +535,7 @@ function M.run_slurm(sw, o)
   if not sys.which("sbatch") then error("sweep --slurm: sbatch is not on PATH (this machine is no Slurm submit host); " ..
     "--dry-run writes the script only", 0) end
   local log = sw.dir .. "/.sbatch.out"
-  local p, why = sys.spawn({ "sbatch", "--parsable", path }, { log = log })
+  local p, why = sys.spawn(without_host_env { "sbatch", "--parsable", path }, { log = log })
   if not p then error("sweep: " .. why, 0) end
   local pok, how, code = p:close()
   local text = read_file(log) or ""
@@ -527,23 +544,32 @@ function M.run_slurm(sw, o)
   local job = text:match("^%s*(%d+)")
   if not job then error("sweep: sbatch printed no job id: " .. text, 0) end
   write_manifest(sw, runs, { runner = "slurm", slurm_job = job, submitted = os.date("!%Y-%m-%dT%H:%M:%SZ") })
-  print(string.format("  submitted: job %s (%d array tasks); `./aelab sweep status %s` follows it", job, #indices,
+  print(string.format("  submitted: job %s (%d array tasks); `./aelab sweep status %s` follows it", job, #todo,
     sw.file))
   return job, path
 end
 
--- task(manifest, index): one array task, on the node Slurm chose. The run
--- is read from the manifest (the sweep file may have changed since).
-function M.task(manifest_path, index)
+-- task(manifest, id): one array task, on the node Slurm chose. The run is
+-- looked up by its id (the job script's, fixed at submission); what it runs
+-- (script, --quick, arguments) is the manifest's, written when the sweep was
+-- submitted: the sweep file is not read again (it may have changed since).
+function M.task(manifest_path, id)
   local m, err = read_json(manifest_path)
-  if not m then error("sweep task: cannot read " .. manifest_path .. (err and (": " .. err) or ""), 0) end
-  local i = math.tointeger(tonumber(index))
-  local r = i and m.runs[i]
-  if not r then error(string.format("sweep task: no run %s in %s (%d runs)", tostring(index), manifest_path, #m.runs), 0) end
-  local sw = M.load(m.file)
-  sw.dir = dirname(manifest_path)
-  sw.script = m.script or sw.script
-  sw.quick, sw.args = m.quick and true or false, m.args or sw.args
+  if type(m) ~= "table" or type(m.runs) ~= "table" then
+    error("sweep task: cannot read " .. manifest_path .. (err and (": " .. err) or " (not a sweep's manifest)"), 0)
+  end
+  if type(id) ~= "string" or id == "" then error("sweep task: which run? (an id from the job script)", 0) end
+  local i, r
+  for k, e in ipairs(m.runs) do
+    if e.id == id then i, r = k, e break end
+  end
+  if not r then
+    error(string.format("sweep task: no run '%s' in %s (its %d runs are another set now: the sweep file changed " ..
+      "since the job was submitted?); not run", id, manifest_path, #m.runs), 0)
+  end
+  if type(m.script) ~= "string" then error("sweep task: " .. manifest_path .. " names no script", 0) end
+  local sw = { name = m.sweep, dir = dirname(manifest_path), script = m.script, quick = m.quick and true or false,
+    args = type(m.args) == "table" and m.args or {} }
   local run = { index = i, id = r.id, seed = r.seed, settings = r.settings }
   local threads = math.tointeger(tonumber(os.getenv("SLURM_CPUS_PER_TASK") or "")) or ae.threads()
   print(string.format("sweep %s: run %d/%d %s on %s with %d thread%s", m.sweep, i, #m.runs, r.id, host(), threads,
@@ -994,7 +1020,7 @@ usage: aelab sweep [run] grid.lua [--parallel N] [--threads N] [--slurm [--dry-r
   collect   every run's settings and metrics: out/<sweep>/results.csv, .json
   report    the comparison: mean ± sd over seeds in out/<sweep>/report.md and
             summary.csv, and a figure of one metric against one setting
-  task      (what a Slurm array task runs) aelab sweep task manifest.json INDEX
+  task      (what a Slurm array task runs) aelab sweep task manifest.json RUN-ID
 
 A sweep file is Lua returning {script =, grid =, seeds =, ...}: see
 bindings/aelab/sweep.lua, and lessons/sweeps/denoising.lua for an example.
@@ -1025,7 +1051,7 @@ function main(...)
   local commands = { run = true, status = true, collect = true, report = true, task = true }
   if commands[cmd] then table.remove(args, 1) else cmd = "run" end
   if cmd == "task" then
-    if #args ~= 2 then error("aelab sweep task wants a manifest and a run index\n" .. M.usage, 0) end
+    if #args ~= 2 then error("aelab sweep task wants a manifest and a run id\n" .. M.usage, 0) end
     if not M.task(args[1], args[2]) then os.exit(1) end
     return
   end
