@@ -44,6 +44,8 @@ function TestMPIAlone:test_one_process_alone()
   local net = ae.Autoencoder { encoder = { ae.Dense(4, 2) }, decoder = { ae.Dense(2, 4) } }
   H.error_containing(lu, "distributed = true needs aelab built with MPI (make MPI=1", net.fit, net, ae.rand(8, 4),
     { epochs = 1, optimizer = ae.optim.SGD { lr = 0.1 }, verbose = false, distributed = true })
+  H.error_containing(lu, "fit: distributed must be true or false, got 1", net.fit, net, ae.rand(8, 4),
+    { epochs = 1, optimizer = ae.optim.SGD { lr = 0.1 }, verbose = false, distributed = 1 })
   H.error_containing(lu, "unknown option 'distribute' (did you mean 'distributed'?)", net.fit, net, ae.rand(8, 4),
     { epochs = 1, optimizer = ae.optim.SGD { lr = 0.1 }, verbose = false, distribute = true })
 end
@@ -154,6 +156,28 @@ function TestMPI:test_a_batch_smaller_than_the_ranks()
   ok, text = run(mpirun(dir, 2, { script, "dist", dir .. "/two.json", "251" }), log)
   lu.assertTrue(ok, "mpirun failed:\n" .. text)
   compare(losses(dir .. "/one.json"), losses(dir .. "/two.json"), TOL)
+  sys.remove_tree(dir)
+  os.remove(log)
+end
+
+-- Gaussian input noise and Dropout: each rank draws, for its rows of the
+-- global batch, what one process draws for them; a rank with no rows in the
+-- last batch (251 rows) still keeps its random stream with the others.
+function TestMPI:test_noise_and_dropout_draw_what_one_process_draws()
+  local dir, log = setup()
+  local script = HERE .. "/tests/data/mpi_fit.lua"
+  local ok, text = run({ BIN, "--threads", "1", script, "plain", dir .. "/one.json", "noise", "251" }, log)
+  lu.assertTrue(ok, text)
+  ok, text = run(mpirun(dir, 2, { script, "dist", dir .. "/two.json", "noise", "251" }), log)
+  lu.assertTrue(ok, "mpirun failed:\n" .. text)
+  compare(losses(dir .. "/one.json"), losses(dir .. "/two.json"), TOL)
+  -- ρ̂ of KL sparsity would be each shard's own: refused, with the way out
+  local net = ae.Autoencoder { encoder = { ae.Dense(4, 2), ae.Sigmoid() }, decoder = { ae.Dense(2, 4) } }
+  if mpi.available then
+    H.error_containing(lu, "KL sparsity penalty is not supported under distributed training", net.fit, net,
+      ae.rand(8, 4), { epochs = 1, optimizer = ae.optim.SGD { lr = 0.1 }, verbose = false, distributed = true,
+        penalty = ae.penalty.kl_sparsity { rho = 0.05, beta = 1, layer = 2 } })
+  end
   sys.remove_tree(dir)
   os.remove(log)
 end

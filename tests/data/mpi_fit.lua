@@ -6,16 +6,17 @@
 -- frozen, SGD with weight decay; the JSON gets the sum of its weights before
 -- and after), `noise` (Gaussian input noise and dropout: each rank's rows
 -- draw what one process would), `fail` (rank 1 raises in on_epoch), or a
--- number of rows instead of 256 (251: a last batch of 1, fewer rows than ranks).
+-- number of rows instead of 256 (251: a last batch of 1, fewer rows than ranks;
+-- also as a fourth argument after a variant).
 local ae = require "aelab"
 local mpi = require "aelab.mpi"
 local sys = require "aelab.sys"
 local mode, out, variant = arg[1], arg[2], arg[3]
-assert(mode == "plain" or mode == "dist", "usage: mpi_fit.lua plain|dist out.json [frozen|noise|fail|N]")
+assert(mode == "plain" or mode == "dist", "usage: mpi_fit.lua plain|dist out.json [frozen|noise|fail|N] [N]")
 local rank = mode == "dist" and select(2, mpi.launched()) or 0
 -- every rank draws its own weights: rank 0's reach the others by broadcast
 ae.seed(100 + rank)
-local N = tonumber(variant) or 256
+local N = tonumber(arg[4] or variant) or 256
 local x = ae.rand(N, 20)
 local v = ae.rand(100, 20)
 mpi.bcast(x, 0)
