@@ -305,6 +305,34 @@ function TestSweepSlurm:test_a_task_runs_its_run_by_id()
   sys.remove_tree(d)
 end
 
+-- Runs at a time: as many as the cores hold at the threads asked for, never
+-- more than the runs left (the last run left gets every core); a warning
+-- when runs × threads is more than the cores; options checked.
+function TestSweepLocal:test_parallel_fits_the_cores_and_the_runs_left()
+  local d = tmpdir("par")
+  local sw = sweep.load(sweep_file(d, "grid = { a = { 1, 2 } },\n  seeds = { 1 },", "par"))
+  local runs = sweep.expand(sw)
+  assert(sys.mkdir(sw.dir .. "/" .. runs[1].id))
+  assert(sys.write_file(sw.dir .. "/" .. runs[1].id .. "/state.json", '{"state": "done"}'))
+  local counts = sweep.run_local(sw, { cores = 2, verbose = false })
+  lu.assertEquals({ counts.parallel, counts.threads, counts.done, counts.skipped }, { 1, 2, 1, 1 })
+  lu.assertEquals(json.decode(read(sw.dir .. "/a-2_seed-1/metrics.json")).threads, 2)
+  lu.assertNil(counts.warning)
+  sys.remove_tree(sw.dir)
+  counts = sweep.run_local(sw, { cores = 4, threads = 2, verbose = false })
+  lu.assertEquals({ counts.parallel, counts.threads }, { 2, 2 })
+  lu.assertNil(counts.warning)
+  sys.remove_tree(sw.dir)
+  counts = sweep.run_local(sw, { cores = 2, threads = 2, parallel = 2, verbose = false })
+  lu.assertStrContains(counts.warning, "2 runs at a time × 2 threads = 4 threads on 2 cores")
+  H.error_containing(lu, "unknown option 'paralel' (did you mean 'parallel'?)", sweep.run_local, sw, { paralel = 2 })
+  H.error_containing(lu, "unknown option 'verbos' (did you mean 'verbose'?)", sweep.status, sw, { verbos = false })
+  H.error_containing(lu, "unknown option 'verbos'", sweep.collect, sw, { verbos = false })
+  H.error_containing(lu, "unknown option 'verbos'", sweep.report, sw, { verbos = false })
+  H.error_containing(lu, "unknown option 'dryrun' (did you mean 'dry_run'?)", sweep.run_slurm, sw, { dryrun = true })
+  sys.remove_tree(d)
+end
+
 -- The BLIS variables the host set for itself do not reach a run (nor a
 -- job script): a run chooses its kernels as a fresh process does; the ones
 -- the user set do reach it.

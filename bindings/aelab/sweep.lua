@@ -331,27 +331,42 @@ local fmt_time = require("aelab.progress").fmt_time
 -- The local runner
 ---------------------------------------------------------------------------
 
--- run_local(sw, {parallel =, threads =, verbose =}) → counts {done, failed, skipped, interrupted}
--- N at a time; each run gets threads = cores / N (the machine's cores, or
--- the host's --threads), so N runs never ask for more threads than there are.
+-- run_local(sw, {parallel =, threads =, verbose =, cores =}) → counts {done,
+-- failed, skipped, interrupted, parallel, threads, warning}. N at a time: by
+-- default as many as the cores (the machine's, or the host's --threads) hold
+-- at the threads asked for (1), never more than the runs left; each run gets
+-- cores / N threads unless told; a warning when N × threads > cores.
 function M.run_local(sw, o)
   o = o or {}
+  optcheck.check("sweep.run_local", o, { "cores", "parallel", "threads", "verbose" }, 2)
   local runs = M.expand(sw)
   local cores = o.cores or ae.threads()
-  local parallel = math.max(1, math.min(o.parallel or sw.parallel or cores, #runs))
-  local threads = o.threads or sw.threads or math.max(1, cores // parallel)
   check_same_kind(sw)
   local todo, skipped = {}, 0
   for _, r in ipairs(runs) do
     if M.state(sw, r).state == "done" then skipped = skipped + 1 else todo[#todo + 1] = r end
   end
+  -- as many at a time as the cores hold at the threads asked for (one each
+  -- by default), never more than the runs left; the cores split among them
+  local asked = o.threads or sw.threads
+  local parallel = o.parallel or sw.parallel or math.max(1, cores // (asked or 1))
+  parallel = math.max(1, math.min(parallel, #todo))
+  local threads = asked or math.max(1, cores // parallel)
   write_manifest(sw, runs, { runner = "local", parallel = parallel, threads = threads })
   local say = o.verbose == false and function() end or function(...) print(string.format(...)) io.stdout:flush() end
+  local warning
+  if #todo > 0 and parallel * threads > cores then
+    warning = string.format("%d runs at a time × %d threads = %d threads on %d cores: spinning threads slow each " ..
+      "other down; use --parallel %d or --threads %d", parallel, threads, parallel * threads, cores,
+      math.max(1, cores // threads), math.max(1, cores // parallel))
+    if o.verbose ~= false then io.stderr:write("aelab sweep: warning: ", warning, "\n") end
+  end
   say("sweep %s: %d runs (%s × %d seed%s) in %s", sw.name, #runs, #runs // #sw.seeds == 1 and "1 setting" or
     (#runs // #sw.seeds) .. " settings", #sw.seeds, #sw.seeds == 1 and "" or "s", sw.dir)
   if skipped > 0 then say("  %d already done, skipped (their folders are kept)", skipped) end
   say("  %d to run, %d at a time with %d thread%s each", #todo, parallel, threads, threads == 1 and "" or "s")
-  local counts = { done = 0, failed = 0, skipped = skipped, interrupted = 0, seconds = 0 }
+  local counts = { done = 0, failed = 0, skipped = skipped, interrupted = 0, seconds = 0, warning = warning,
+    parallel = parallel, threads = threads }
   local running, nexti, t0 = {}, 1, sys.clock()
   local tty = o.verbose ~= false and sys.isatty(1)
   local last_line
@@ -513,6 +528,7 @@ end
 -- run_slurm(sw, {dry_run =}) → job id (nil with dry_run), script path
 function M.run_slurm(sw, o)
   o = o or {}
+  optcheck.check("sweep.run_slurm", o, { "dry_run", "force", "parallel", "slurm", "threads" }, 2)
   local runs = M.expand(sw)
   check_same_kind(sw)
   local todo = {}
@@ -589,6 +605,7 @@ end
 -- status(sw) → {runs = {...with state}, counts = {state → n}}; prints a table
 function M.status(sw, o)
   o = o or {}
+  optcheck.check("sweep.status", o, { "verbose" }, 2)
   local runs = M.expand(sw)
   local m = write_manifest(sw, runs)
   local counts = {}
@@ -655,6 +672,7 @@ end
 -- per run) and results.json, and the manifest with every state.
 function M.collect(sw, o)
   o = o or {}
+  optcheck.check("sweep.collect", o, { "verbose" }, 2)
   local st = M.status(sw, { verbose = false })
   local rows = {}
   for _, r in ipairs(st.runs) do
@@ -815,6 +833,7 @@ end
 -- one setting with a line per value of another and error bars over seeds.
 function M.report(sw, o)
   o = o or {}
+  optcheck.check("sweep.report", o, { "verbose" }, 2)
   local rows, names, metrics = M.collect(sw, { verbose = false })
   local groups = M.summarize(sw, rows, names, metrics)
   local metric, x, lines = figure_axes(sw, names, metrics)
