@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "blas.h"
@@ -25,7 +26,8 @@ static const char *usage =
     "       aelab sweep [run|status|collect|report] grid.lua [--slurm] [--dry-run] [--parallel N]\n"
     "\n"
     "  script.lua     run a Lua script (its arguments are in `arg`, as with lua)\n"
-    "  sweep ...      runs of a script over a grid of settings (`aelab sweep --help`)\n"
+    "  sweep ...      runs of a script over a grid of settings (`aelab sweep --help`);\n"
+    "                 `--sweep ...` is the same even where a file named sweep is\n"
     "  -e 'code'      run a chunk of Lua\n"
     "  (nothing)      an interactive REPL: `ae` is aelab, expressions print their value\n"
     "\n"
@@ -102,6 +104,7 @@ typedef struct {
   const char *out, *blis, *chunk, *run;
   int script; /* index in argv of the script, 0 if none */
   int version, help;
+  int sweep_tool; /* --sweep: argv[script] is that option, the sweep tool's arguments follow */
   /* BLIS_ARCH_TYPE, BLIS_NUM_THREADS as the user set them (NULL: not set),
    * read before ae_blas_setup sets them for this process */
   const char *user_arch, *user_blis_threads;
@@ -146,6 +149,11 @@ static int parse(int argc, char **argv, options_t *o) {
         lesson = is_lesson(a);
       }
       continue; /* a lesson's own argument */
+    }
+    if (strcmp(a, "--sweep") == 0 && !o->script) { /* the tool, whatever files the folder holds */
+      o->script = i;
+      o->sweep_tool = 1;
+      return 0;
     }
     if (strcmp(a, "--") == 0) {
       if (o->script) { /* the rest is the lesson's: drop the `--` itself */
@@ -470,9 +478,11 @@ int main(int argc, char **argv) {
     if (status == LUA_OK) status = docall(L, 0, 0);
   } else if (o.script) {
     const char *fname = strcmp(argv[o.script], "-") == 0 ? NULL : argv[o.script];
-    /* `aelab sweep ...` is the sweep tool (aelab/sweep.lua), unless a file
-     * of that name is what the user meant */
-    if (fname && strcmp(fname, "sweep") == 0 && access(fname, F_OK) != 0) {
+    /* `aelab sweep ...` is the sweep tool (aelab/sweep.lua), unless a
+     * regular file of that name is what the user meant (a folder named
+     * sweep is no script); `aelab --sweep ...` is the tool in any case */
+    struct stat st;
+    if (o.sweep_tool || (fname && strcmp(fname, "sweep") == 0 && !(stat(fname, &st) == 0 && S_ISREG(st.st_mode)))) {
       static const char tool[] = "return require('aelab.sweep').main(...)";
       status = luaL_loadbuffer(L, tool, sizeof tool - 1, "=aelab sweep");
     } else

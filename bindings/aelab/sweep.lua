@@ -518,9 +518,8 @@ function M.job_script(sw, runs)
   lines[#lines + 1] = "ids=("
   for _, r in ipairs(runs) do lines[#lines + 1] = "  " .. sh_quote(r.id) end
   lines[#lines + 1] = ")"
-  -- `sweep` as an argument after the options: aelab takes it for the tool
-  -- whatever the folder the task starts in holds
-  lines[#lines + 1] = string.format("exec %s --threads %d sweep task %s \"${ids[SLURM_ARRAY_TASK_ID-1]}\"",
+  -- --sweep: the tool, whatever the folder the task starts in holds (a file named sweep)
+  lines[#lines + 1] = string.format("exec %s --threads %d --sweep task %s \"${ids[SLURM_ARRAY_TASK_ID-1]}\"",
     sh_quote(aelab_bin()), cpus, sh_quote(sw.dir .. "/manifest.json"))
   return table.concat(lines, "\n") .. "\n"
 end
