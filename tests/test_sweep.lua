@@ -325,6 +325,35 @@ function TestSweepLocal:test_the_tool_beside_a_file_or_folder_named_sweep()
   sys.remove_tree(d)
 end
 
+-- Relative paths are the real current folder's (getcwd), not a stale $PWD's
+-- (make -C, a spawn's own folder); one runner per sweep at a time.
+function TestSweepLocal:test_paths_from_the_real_folder_and_one_runner_at_a_time()
+  local d = tmpdir("cwd")
+  local bin = BIN:sub(1, 1) == "/" and BIN or HERE .. "/" .. BIN:gsub("^%./", "")
+  assert(sys.write_file(d .. "/grid.lua", "return { script = " .. string.format("%q", TINY) ..
+    ", out = 'out', grid = { a = { 1 } } }\n"))
+  local ok, _, _, text = spawn_wait({ "env", "-C", d, "PWD=/nonexistent", bin, "sweep", "grid.lua", "--slurm",
+    "--dry-run" }, d .. "/dry.log")
+  lu.assertTrue(ok, text)
+  local script = read(d .. "/out/grid/job.sbatch")
+  lu.assertNotNil(script, text)
+  lu.assertStrContains(script, "#SBATCH --chdir=" .. d .. "\n")
+  lu.assertEquals(json.decode(read(d .. "/out/grid/manifest.json")).file, d .. "/grid.lua")
+  -- another runner holds the sweep's lock
+  local sw = sweep.load(sweep_file(d, "grid = { a = { 1 } },", "busy"))
+  assert(sys.mkdir(sw.dir))
+  local held = assert(sys.lock(sw.dir .. "/.lock"))
+  H.error_containing(lu, "another runner is working on " .. sw.dir, sweep.run_local, sw, { verbose = false })
+  H.error_containing(lu, "another runner is working on " .. sw.dir, sweep.run_slurm, sw, { dry_run = true })
+  held:unlock()
+  local counts = sweep.run_local(sw, { verbose = false })
+  lu.assertEquals(counts.done, 1)
+  -- the runner let go of it when it ended
+  local again = assert(sys.lock(sw.dir .. "/.lock"))
+  again:unlock()
+  sys.remove_tree(d)
+end
+
 -- Runs at a time: as many as the cores hold at the threads asked for, never
 -- more than the runs left (the last run left gets every core); a warning
 -- when runs × threads is more than the cores; options checked.
@@ -390,13 +419,19 @@ end
 local function install(pkgs)
   local argv = { HERE .. "/scripts/install-deps.sh" }
   for _, p in ipairs(pkgs) do argv[#argv + 1] = p end
-  local ok, _, _, text = spawn_wait(argv, string.format("/tmp/aelab-test-install-%d.log", sys.getpid()))
+  local log = string.format("/tmp/aelab-test-install-%d.log", sys.getpid())
+  local ok, _, _, text = spawn_wait(argv, log)
+  os.remove(log)
   return ok, text
 end
 
 local function hostname() return (read("/proc/sys/kernel/hostname") or "localhost"):gsub("%s+$", ""):match("^[^.]+") end
 
+local function is_root() return (read("/proc/self/status") or ""):match("\nUid:%s+0%s") ~= nil end
+
 function TestSweepSlurm:test_single_node_cluster()
+  -- slurmd runs jobs as their users and the spool folders go to the slurm user
+  if not is_root() then lu.skip("a single-node Slurm needs root (slurmd, chown to the slurm user)") end
   local ok, why = install { "slurm-wlm", "munge" }
   if not ok or not sys.which("slurmctld") or not sys.which("munged") then
     lu.skip("slurm-wlm and munge cannot be installed here: " .. tostring(why))
@@ -434,13 +469,26 @@ function TestSweepSlurm:test_single_node_cluster()
     "PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
   }, "\n") .. "\n"))
   local daemons = {}
+  local env = "SLURM_CONF=" .. conf
+  local jobs = {}
   local function stop_all() -- by their process ids, the last started first
+    -- jobs left in the queue (a test failed half-way) first, while slurmctld can still hear
+    if #jobs > 0 and daemons[2] and daemons[2]:pid() then
+      local argv = { "env", env, "scancel" }
+      for _, j in ipairs(jobs) do argv[#argv + 1] = j end
+      spawn_wait(argv, d .. "/scancel.out")
+    end
     for i = #daemons, 1, -1 do
       local p = daemons[i]
-      if p:pid() then p:kill("term") p:close() end
+      if p:pid() then
+        p:kill("term")
+        -- a daemon that does not stop on SIGTERM within 10 s is killed
+        local deadline = sys.clock() + 10
+        while p:poll() == nil and sys.clock() < deadline do sys.sleep(0.05) end
+        if p:pid() then p:kill("kill") p:close() end
+      end
     end
   end
-  local env = "SLURM_CONF=" .. conf
   local ran, err = pcall(function()
     daemons[1] = assert(sys.spawn({ "munged", "-F", "-f", "-S", d .. "/munge.sock", "--pid-file=" .. d .. "/munged.pid",
       "--seed-file=" .. d .. "/munged.seed", "--log-file=" .. d .. "/munged.log" }, { log = d .. "/munged.out" }))
@@ -461,6 +509,7 @@ function TestSweepSlurm:test_single_node_cluster()
     lu.assertTrue(sok, text)
     local job = text:match("submitted: job (%d+)")
     lu.assertNotNil(job, text)
+    jobs[#jobs + 1] = job
     local sw = sweep.load(file)
     local counts
     while sys.clock() - t0 < 90 do
@@ -483,6 +532,23 @@ function TestSweepSlurm:test_single_node_cluster()
       lu.assertEquals(row.metrics.loss, local_rows[i].metrics.loss, row.run.id)
       lu.assertEquals(row.metrics.value, local_rows[i].metrics.value)
     end
+    jobs = {}
+    -- a job still in the queue (held): no second submission of the same runs, unless --force
+    local held = sweep_file(d, "grid = { a = { 1 } },\n  seeds = { 1 },\n  slurm = { cpus = 1, mem = '100M', " ..
+      "options = { '--hold' } },", "held")
+    sok, _, _, text = spawn_wait({ "env", env, BIN, "sweep", held, "--slurm" }, d .. "/held.log")
+    lu.assertTrue(sok, text)
+    jobs[#jobs + 1] = text:match("submitted: job (%d+)")
+    lu.assertNotNil(jobs[1], text)
+    sok, _, _, text = spawn_wait({ "env", env, BIN, "sweep", held, "--slurm" }, d .. "/held.log")
+    lu.assertFalse(sok, text)
+    lu.assertStrContains(text, "Slurm job " .. jobs[1] .. " of this sweep is still queued or running")
+    sok, _, _, text = spawn_wait({ "env", env, BIN, "sweep", held, "--slurm", "--force" }, d .. "/held.log")
+    lu.assertTrue(sok, text)
+    jobs[#jobs + 1] = text:match("submitted: job (%d+)")
+    lu.assertNotNil(jobs[2], text)
+    lu.assertTrue(spawn_wait({ "env", env, "scancel", jobs[1], jobs[2] }, d .. "/scancel.out"))
+    jobs = {}
   end)
   stop_all()
   for _, p in ipairs(daemons) do lu.assertNil(p:pid(), "a daemon is still running") end

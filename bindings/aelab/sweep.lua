@@ -72,7 +72,8 @@ local function read_json(path)
 end
 
 local function is_abs(path) return path:sub(1, 1) == "/" end
-local function cwd() return os.getenv("PWD") or "." end
+-- getcwd(3): $PWD is the shell's, stale under make -C or a spawn's own folder
+local function cwd() return sys.getcwd() or os.getenv("PWD") or "." end
 local function absolute(path) return is_abs(path) and path or (cwd() .. "/" .. path):gsub("/%./", "/") end
 local function dirname(path) return path:match("^(.*)/[^/]*$") or "." end
 local function exists(path) local f = io.open(path, "rb") if f then f:close() return true end return false end
@@ -301,6 +302,20 @@ local function check_same_kind(sw)
   end
 end
 
+-- One runner per sweep at a time: an flock on out/<sweep>/.lock, held while
+-- the runner runs (released when it ends, however it ends).
+local function take_lock(sw)
+  local ok, err = sys.mkdir(sw.dir)
+  if not ok then error("sweep: cannot make " .. sw.dir .. ": " .. err, 0) end
+  local lock, why = sys.lock(sw.dir .. "/.lock")
+  if lock then return lock end
+  if why == "busy" then
+    error(string.format("sweep: another runner is working on %s now (it holds %s/.lock); wait for it to end, " ..
+      "or stop it first", sw.dir, sw.dir), 0)
+  end
+  error("sweep: " .. why, 0)
+end
+
 -- The manifest: every run with its settings and state, written whole.
 -- `extra` (a runner starting) also sets what the runs are run with: the
 -- script, --quick and the arguments, which a Slurm task reads from here
@@ -342,6 +357,7 @@ function M.run_local(sw, o)
   local runs = M.expand(sw)
   local cores = o.cores or ae.threads()
   check_same_kind(sw)
+  local lock <close> = take_lock(sw)
   local todo, skipped = {}, 0
   for _, r in ipairs(runs) do
     if M.state(sw, r).state == "done" then skipped = skipped + 1 else todo[#todo + 1] = r end
@@ -524,12 +540,33 @@ function M.job_script(sw, runs)
   return table.concat(lines, "\n") .. "\n"
 end
 
--- run_slurm(sw, {dry_run =}) → job id (nil with dry_run), script path
+-- slurm_job_queued(job, log) → true when squeue lists the job (pending or
+-- running), false when not, nil when squeue cannot tell (not a Slurm host)
+function M.slurm_job_queued(job, log)
+  if not tostring(job):match("^%d+$") or not sys.which("squeue") then return nil end
+  local p = sys.spawn({ "squeue", "-h", "-j", tostring(job), "-o", "%i" }, { log = log })
+  if not p then os.remove(log) return nil end
+  local ok = p:close()
+  local text = read_file(log) or ""
+  os.remove(log)
+  if not ok then return text:find("Invalid job id") and false or nil end
+  return text:find("%d") ~= nil
+end
+
+-- run_slurm(sw, {dry_run =, force =}) → job id (nil with dry_run), script path
 function M.run_slurm(sw, o)
   o = o or {}
   optcheck.check("sweep.run_slurm", o, { "dry_run", "force", "parallel", "slurm", "threads" }, 2)
   local runs = M.expand(sw)
   check_same_kind(sw)
+  local lock <close> = take_lock(sw)
+  -- a job of this sweep still in the queue would run the same runs again
+  local old = read_json(sw.dir .. "/manifest.json")
+  local queued = type(old) == "table" and old.slurm_job and M.slurm_job_queued(old.slurm_job, sw.dir .. "/.squeue.out")
+  if queued and not o.force then
+    error(string.format("sweep: Slurm job %s of this sweep is still queued or running (squeue): submitting again " ..
+      "would run its runs twice; wait for it, scancel %s, or add --force", old.slurm_job, old.slurm_job), 0)
+  end
   local todo = {}
   for _, r in ipairs(runs) do
     if M.state(sw, r).state ~= "done" then todo[#todo + 1] = r end
@@ -1027,13 +1064,15 @@ end
 ---------------------------------------------------------------------------
 
 M.usage = [==[
-usage: aelab sweep [run] grid.lua [--parallel N] [--threads N] [--slurm [--dry-run]]
+usage: aelab sweep [run] grid.lua [--parallel N] [--threads N] [--slurm [--dry-run] [--force]]
        aelab sweep status grid.lua | collect grid.lua | report grid.lua
 
   run       (the default) start every run not done yet: here, N at a time
             (--parallel, default: one per core; each run gets cores/N threads,
             or --threads), or with --slurm as a Slurm job array (sbatch), or
-            with --slurm --dry-run only write out/<sweep>/job.sbatch
+            with --slurm --dry-run only write out/<sweep>/job.sbatch; one
+            runner per sweep at a time, and no second submission while the
+            last one's job is in squeue (unless --force)
   status    each run's state (pending, running, done, failed, interrupted)
   collect   every run's settings and metrics: out/<sweep>/results.csv, .json
   report    the comparison: mean ± sd over seeds in out/<sweep>/report.md and
@@ -1086,20 +1125,22 @@ function main(...)
     end
     if a == "--slurm" then o.slurm = true
     elseif a == "--dry-run" then o.dry_run = true
+    elseif a == "--force" then o.force = true
     elseif a == "--parallel" then o.parallel = value()
     elseif a == "--threads" then o.threads = value()
     elseif a:sub(1, 1) == "-" then
-      local near = optcheck.nearest(a:gsub("^%-+", ""), { "slurm", "dry-run", "parallel", "threads" })
+      local near = optcheck.nearest(a:gsub("^%-+", ""), { "slurm", "dry-run", "parallel", "threads", "force" })
       error("aelab sweep: unknown option " .. a .. (near and (" (did you mean --" .. near .. "?)") or "") ..
-        "; the options are --parallel N, --threads N, --slurm, --dry-run", 0)
+        "; the options are --parallel N, --threads N, --slurm, --dry-run, --force", 0)
     elseif file then error("aelab sweep: one sweep file at a time (got " .. file .. " and " .. a .. ")", 0)
     else file = a end
     i = i + 1
   end
   if not file then error("aelab sweep: which sweep file?\n" .. M.usage, 0) end
-  if cmd ~= "run" and (o.slurm or o.dry_run or o.parallel or o.threads) then
-    error("aelab sweep " .. cmd .. ": --slurm, --dry-run, --parallel and --threads belong to run", 0)
+  if cmd ~= "run" and (o.slurm or o.dry_run or o.parallel or o.threads or o.force) then
+    error("aelab sweep " .. cmd .. ": --slurm, --dry-run, --force, --parallel and --threads belong to run", 0)
   end
+  if o.force and not o.slurm then error("aelab sweep: --force goes with --slurm (submit while a job of the sweep is queued)", 0) end
   if o.dry_run and not o.slurm then error("aelab sweep: --dry-run goes with --slurm (it writes the job script only)", 0) end
   local sw = M.load(file)
   if cmd == "status" then
