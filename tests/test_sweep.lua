@@ -70,6 +70,10 @@ function TestSweepExpand:test_bad_sweep_files_say_what_is_wrong()
   H.error_containing(lu, "a number, a string or a boolean", sweep.load, sweep_file(d, "grid = { a = { {} } },"))
   H.error_containing(lu, "unknown option 'metrc'", sweep.load, sweep_file(d, "report = { metrc = 'loss' },"))
   H.error_containing(lu, "unknown option 'cpu'", sweep.load, sweep_file(d, "slurm = { cpu = 2 },"))
+  H.error_containing(lu, "report.x = noize is not a setting of this sweep (did you mean 'noise'?)", sweep.load,
+    sweep_file(d, "grid = { noise = { 0, 1 }, code = { 2, 3 } },\n  report = { x = 'noize' },"))
+  H.error_containing(lu, "report.lines = cod is not a setting of this sweep (did you mean 'code'?)", sweep.load,
+    sweep_file(d, "grid = { noise = { 0, 1 } },\n  runs = { { code = 2 } },\n  report = { lines = 'cod' },"))
   local path = d .. "/noscript.lua"
   assert(sys.write_file(path, "return { script = 'nowhere.lua' }"))
   H.error_containing(lu, "script nowhere.lua not found", sweep.load, path)
@@ -94,6 +98,16 @@ function TestSweepExpand:test_settings_from_arguments_and_defaults()
   lu.assertStrContains(err, "unknown option 'nois' (did you mean 'noise'?)")
   lu.assertFalse(ok2)
   lu.assertStrContains(err2, "code wants an integer")
+  -- a run's settings.json: a number for a boolean is refused, not taken for true
+  local d = tmpdir("settings")
+  assert(sys.write_file(d .. "/settings.json", '{"settings": {"flag": 0}}'))
+  local saved_run = ae.options.run
+  ae.options.run, arg = d, { [0] = "x.lua" }
+  local ok3, err3 = pcall(sweep.settings, { flag = false })
+  ae.options.run, arg = saved_run, saved
+  lu.assertFalse(ok3)
+  lu.assertStrContains(err3, "flag wants true or false, got 0")
+  sys.remove_tree(d)
 end
 
 TestSweepLocal = {}

@@ -166,6 +166,22 @@ function M.load(path)
     if type(sw.slurm) ~= "table" then fail("sweep: slurm must be a table {cpus =, time =, mem =, ...}", 2) end
     optcheck.check("sweep: slurm", sw.slurm, SLURM_KEYS, 2)
   end
+  -- the figure's axes are settings of this sweep
+  local names = sorted_keys(grid)
+  for _, r in ipairs(listed) do for k in pairs(r) do names[#names + 1] = k end end
+  for _, k in ipairs { "x", "lines" } do
+    local v = sw.report and sw.report[k]
+    if v ~= nil then
+      local known = false
+      for _, n in ipairs(names) do known = known or n == v end
+      if not known then
+        local near = type(v) == "string" and optcheck.nearest(v, names)
+        fail(string.format("sweep: report.%s = %s is not a setting of this sweep%s; its settings: %s", k,
+          tostring(v), near and (" (did you mean '" .. near .. "'?)") or "",
+          #names > 0 and table.concat(names, ", ") or "none (no grid, no runs)"), 2)
+      end
+    end
+  end
   local out = sw.out or ae.options.out or "out"
   return {
     file = absolute(path), name = name, script = absolute(script), grid = grid, listed = listed, seeds = seeds,
@@ -1051,6 +1067,8 @@ function M.settings(defaults)
     elseif want == "boolean" and type(v) == "string" then
       if v ~= "true" and v ~= "false" then fail(string.format("ae.sweep.settings: %s wants true or false, got '%s'", k, v), 2) end
       v = v == "true"
+    elseif want == "boolean" and type(v) ~= "boolean" then
+      fail(string.format("ae.sweep.settings: %s wants true or false, got %s", k, tostring(v)), 2)
     elseif want == "string" then
       v = tostring(v)
     end
