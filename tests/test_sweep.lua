@@ -368,6 +368,35 @@ function TestSweepLocal:test_paths_from_the_real_folder_and_one_runner_at_a_time
   sys.remove_tree(d)
 end
 
+-- Messages: a misspelt command, runs whose folder names would collide, a
+-- folder of the other kind of runs (with --out on the sweep's own command
+-- line as the way out); status on a sweep never run records no kind.
+function TestSweepLocal:test_messages_say_what_to_do()
+  local d = tmpdir("msg")
+  local ok, _, _, text = spawn_wait({ BIN, "sweep", "statu", "x.lua" }, d .. "/m.log")
+  lu.assertFalse(ok)
+  lu.assertStrContains(text, "unknown command 'statu' (did you mean 'status'?)")
+  local sw = sweep.load(sweep_file(d, "grid = { b = { 'x y', 'x-y' } },", "clash"))
+  H.error_containing(lu, 'the runs {b = "x y"} and {b = "x-y"} (seed 42) would share the folder b-x-y_seed-42',
+    sweep.expand, sw)
+  local file = sweep_file(d, "grid = { a = { 1 } },", "kind")
+  sw = sweep.load(file)
+  sweep.status(sw, { verbose = false })
+  lu.assertNil(json.decode(read(sw.dir .. "/manifest.json")).quick)
+  sw.quick = true
+  lu.assertEquals(sweep.run_local(sw, { verbose = false }).done, 1)
+  ok, _, _, text = spawn_wait({ BIN, "sweep", file }, d .. "/m.log")
+  lu.assertFalse(ok)
+  lu.assertStrContains(text, "holds --quick runs and this is a sweep of full runs (not --quick): put these runs in " ..
+    "another folder (aelab sweep " .. file .. " --out DIR)")
+  ok, _, _, text = spawn_wait({ BIN, "sweep", file, "--out", d .. "/other" }, d .. "/m.log")
+  lu.assertTrue(ok, text)
+  lu.assertEquals(json.decode(read(d .. "/other/kind/manifest.json")).quick, false)
+  ok, _, _, text = spawn_wait({ BIN, "sweep", "status", file, "--quick" }, d .. "/m.log")
+  lu.assertTrue(ok, text)
+  sys.remove_tree(d)
+end
+
 -- Runs at a time: as many as the cores hold at the threads asked for, never
 -- more than the runs left (the last run left gets every core); a warning
 -- when runs × threads is more than the cores; options checked.

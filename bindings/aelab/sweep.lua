@@ -112,8 +112,9 @@ local function check_name(k, where)
   end
 end
 
--- load(path) → the sweep, checked, with every path resolved
-function M.load(path)
+-- load(path [, {out =}]) → the sweep, checked, with every path resolved;
+-- out (the command line's --out) wins over the file's own
+function M.load(path, o)
   if type(path) ~= "string" then fail("sweep: needs the path of a sweep file (a Lua file returning a table)", 2) end
   local chunk, err = loadfile(path, "t")
   if not chunk then fail("sweep: " .. tostring(err), 2) end
@@ -182,7 +183,7 @@ function M.load(path)
       end
     end
   end
-  local out = sw.out or ae.options.out or "out"
+  local out = o and o.out or sw.out or ae.options.out or "out"
   return {
     file = absolute(path), name = name, script = absolute(script), grid = grid, listed = listed, seeds = seeds,
     quick = (sw.quick or ae.options.quick) and true or false, args = args, metrics = sw.metrics, report = sw.report or {},
@@ -229,8 +230,22 @@ function M.expand(sw)
   for _, settings in ipairs(combos) do
     for _, seed in ipairs(sw.seeds) do
       local id = run_id(settings, seed)
-      if seen[id] then error("sweep: two runs have the same settings and seed: " .. id, 0) end
-      seen[id] = true
+      if seen[id] then
+        local a, b = seen[id], settings
+        local same = true
+        for k, v in pairs(a) do same = same and b[k] == v end
+        for k, v in pairs(b) do same = same and a[k] == v end
+        if same then error("sweep: two runs have the same settings and seed: " .. id, 0) end
+        local function show_all(t)
+          local p = {}
+          for _, k in ipairs(sorted_keys(t)) do p[#p + 1] = k .. " = " .. string.format("%q", t[k]) end
+          return "{" .. table.concat(p, ", ") .. "}"
+        end
+        error(string.format("sweep: the runs %s and %s (seed %d) would share the folder %s: a folder name keeps " ..
+          "letters, digits, '.', '+' and '-' of a value and turns the rest into '-'; make the values differ in " ..
+          "those", show_all(a), show_all(b), seed, id), 0)
+      end
+      seen[id] = settings
       runs[#runs + 1] = { index = #runs + 1, id = id, settings = settings, seed = seed }
     end
   end
@@ -313,8 +328,8 @@ local function check_same_kind(sw)
   local m = read_json(sw.dir .. "/manifest.json")
   if type(m) == "table" and m.quick ~= nil and m.quick ~= sw.quick then
     local function kind(q) return q and "--quick runs" or "full runs (not --quick)" end
-    error(string.format("sweep: %s holds %s and this is a sweep of %s: use another --out, or remove the folder",
-      sw.dir, kind(m.quick), kind(sw.quick)), 0)
+    error(string.format("sweep: %s holds %s and this is a sweep of %s: put these runs in another folder " ..
+      "(aelab sweep %s --out DIR), or remove that one", sw.dir, kind(m.quick), kind(sw.quick), sw.file or "grid.lua"), 0)
   end
 end
 
@@ -340,7 +355,9 @@ local function write_manifest(sw, runs, extra)
   local old = read_json(sw.dir .. "/manifest.json")
   local m = type(old) == "table" and old or {}
   m.sweep, m.seeds, m.description = sw.name, sw.seeds, sw.description
-  if extra or not m.file then m.file, m.script, m.quick, m.args = sw.file, sw.script, sw.quick, sw.args end
+  if extra or not m.file then m.file, m.script, m.args = sw.file, sw.script, sw.args end
+  -- only a runner says what kind of runs the folder holds (status on a sweep never run does not)
+  if extra then m.quick = sw.quick end
   m.updated = os.date("!%Y-%m-%dT%H:%M:%SZ")
   for k, v in pairs(extra or {}) do m[k] = v end
   m.runs = {}
@@ -1082,7 +1099,7 @@ end
 ---------------------------------------------------------------------------
 
 M.usage = [==[
-usage: aelab sweep [run] grid.lua [--parallel N] [--threads N] [--slurm [--dry-run] [--force]]
+usage: aelab sweep [run] grid.lua [--out DIR] [--quick] [--parallel N] [--threads N] [--slurm [--dry-run] [--force]]
        aelab sweep status grid.lua | collect grid.lua | report grid.lua
 
   run       (the default) start every run not done yet: here, N at a time
@@ -1096,6 +1113,9 @@ usage: aelab sweep [run] grid.lua [--parallel N] [--threads N] [--slurm [--dry-r
   report    the comparison: mean ± sd over seeds in out/<sweep>/report.md and
             summary.csv, and a figure of one metric against one setting
   task      (what a Slurm array task runs) aelab sweep task manifest.json RUN-ID
+
+  --out DIR and --quick are aelab's own (`aelab --out DIR sweep ...` too):
+  the sweep's folder is DIR/<sweep>; --quick asks every run for a quick run.
 
 A sweep file is Lua returning {script =, grid =, seeds =, ...}: see
 bindings/aelab/sweep.lua, and lessons/sweeps/denoising.lua for an example.
@@ -1124,7 +1144,17 @@ function main(...)
     return
   end
   local commands = { run = true, status = true, collect = true, report = true, task = true }
-  if commands[cmd] then table.remove(args, 1) else cmd = "run" end
+  if commands[cmd] then
+    table.remove(args, 1)
+  else
+    -- a word that is no file and almost a command is a misspelt command
+    local near = not exists(cmd) and not cmd:find("[/.]") and optcheck.nearest(cmd, { "run", "status", "collect", "report" })
+    if near then
+      error(string.format("aelab sweep: unknown command '%s' (did you mean '%s'?); the commands are run, status, " ..
+        "collect, report", cmd, near), 0)
+    end
+    cmd = "run"
+  end
   if cmd == "task" then
     if #args ~= 2 then error("aelab sweep task wants a manifest and a run id\n" .. M.usage, 0) end
     if not M.task(args[1], args[2]) then os.exit(1) end
@@ -1144,12 +1174,18 @@ function main(...)
     if a == "--slurm" then o.slurm = true
     elseif a == "--dry-run" then o.dry_run = true
     elseif a == "--force" then o.force = true
+    elseif a == "--out" then
+      i = i + 1
+      if not args[i] or args[i] == "" then error("aelab sweep: --out wants a folder", 0) end
+      o.out = args[i]
+    elseif a == "--quick" then o.quick = true
     elseif a == "--parallel" then o.parallel = value()
     elseif a == "--threads" then o.threads = value()
     elseif a:sub(1, 1) == "-" then
-      local near = optcheck.nearest(a:gsub("^%-+", ""), { "slurm", "dry-run", "parallel", "threads", "force" })
+      local near = optcheck.nearest(a:gsub("^%-+", ""), { "slurm", "dry-run", "parallel", "threads", "force", "out",
+        "quick" })
       error("aelab sweep: unknown option " .. a .. (near and (" (did you mean --" .. near .. "?)") or "") ..
-        "; the options are --parallel N, --threads N, --slurm, --dry-run, --force", 0)
+        "; the options are --out DIR, --quick, --parallel N, --threads N, --slurm, --dry-run, --force", 0)
     elseif file then error("aelab sweep: one sweep file at a time (got " .. file .. " and " .. a .. ")", 0)
     else file = a end
     i = i + 1
@@ -1160,7 +1196,9 @@ function main(...)
   end
   if o.force and not o.slurm then error("aelab sweep: --force goes with --slurm (submit while a job of the sweep is queued)", 0) end
   if o.dry_run and not o.slurm then error("aelab sweep: --dry-run goes with --slurm (it writes the job script only)", 0) end
-  local sw = M.load(file)
+  local sw = M.load(file, { out = o.out })
+  if o.quick then sw.quick = true end
+  o.out, o.quick = nil, nil
   if cmd == "status" then
     M.status(sw)
   elseif cmd == "collect" then
