@@ -137,6 +137,10 @@ int luaopen_aelab_pca(lua_State *L);
 int luaopen_aelab_modelfile(lua_State *L);
 int luaopen_aelab_signal(lua_State *L);
 int luaopen_aelab_mpi(lua_State *L);
+/* A script that ended in an error while MPI runs with more than one rank:
+ * MPI_Abort, so the other ranks (waiting in a collective or in MPI_Finalize)
+ * stop too instead of hanging the job. No-op without MPI or alone. */
+void ae_mpi_abort_if_running(int code);
 int luaopen_aelab_audio(lua_State *L);
 int luaopen_aelab_image(lua_State *L);
 

@@ -12,7 +12,13 @@
  *   replace_dir(from, to) → true | nil, msg   `from` becomes `to`; an old `to`
  *                                   is swapped out whole and removed
  *   which(name)       → path | nil, msg   a program on PATH, as execvp finds it
- *   getpid()          → the process id (for names no other run uses) */
+ *   getpid()          → the process id (for names no other run uses)
+ *   getcwd()          → the current folder as getcwd(3) says (not $PWD, which
+ *                       a parent's make -C or a spawn's cwd may leave stale)
+ *   lock(path)        → Lock | nil, msg   an exclusive flock on path (made if
+ *                       missing), not waited for: nil, "busy" when another
+ *                       process holds it; held until lock:unlock(), the Lock
+ *                       is collected or closed (<close>), or the process ends */
 #include "glue.h"
 
 #include <dirent.h>
@@ -23,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -262,7 +269,57 @@ static int l_getpid(lua_State *L) {
   return 1;
 }
 
+static int l_getcwd(lua_State *L) {
+  char buf[PATH_MAX];
+  if (!getcwd(buf, sizeof buf)) return fail(L, "getcwd", ".", errno);
+  lua_pushstring(L, buf);
+  return 1;
+}
+
+#define LOCK_MT "aelab.sys.Lock"
+
+static int lock_release(lua_State *L) {
+  int *fd = luaL_checkudata(L, 1, LOCK_MT);
+  if (*fd >= 0) {
+    close(*fd); /* closing the last descriptor drops the flock */
+    *fd = -1;
+  }
+  return 0;
+}
+
+static int l_lock(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  int *fd = lua_newuserdatauv(L, sizeof *fd, 0);
+  *fd = -1;
+  if (luaL_newmetatable(L, LOCK_MT)) {
+    lua_pushcfunction(L, lock_release);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, lock_release);
+    lua_setfield(L, -2, "__close");
+    lua_newtable(L);
+    lua_pushcfunction(L, lock_release);
+    lua_setfield(L, -2, "unlock");
+    lua_setfield(L, -2, "__index");
+  }
+  lua_setmetatable(L, -2);
+  *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (*fd < 0) return fail(L, "cannot open", path, errno);
+  if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    close(*fd);
+    *fd = -1;
+    if (err == EWOULDBLOCK) {
+      luaL_pushfail(L);
+      lua_pushliteral(L, "busy");
+      return 2;
+    }
+    return fail(L, "cannot lock", path, err);
+  }
+  return 1;
+}
+
 const luaL_Reg ae_lua_file_functions[] = {
+    {"getcwd", l_getcwd}, {"lock", l_lock},
     {"write_file", l_write_file},   {"mkdir", l_mkdir}, {"listdir", l_listdir},
     {"remove_tree", l_remove_tree}, {"replace_dir", l_replace_dir}, {"which", l_which},
     {"getpid", l_getpid},           {NULL, NULL},

@@ -264,6 +264,26 @@ static int m_step(lua_State *L) {
   return 3;
 }
 
+/* apply_gradients() takes step()'s update from the gradients as they are
+ * (data-parallel fit sums them over ranks first); frozen layers stay put */
+static int m_apply_gradients(lua_State *L) {
+  ae_model_t *m = check_model(L, 1);
+  if (lua_getiuservalue(L, 1, 2) != LUA_TUSERDATA)
+    return luaL_error(L, "apply_gradients: the model has no optimizer; call model:compile{optimizer = ...} first");
+  ae_lua_box_t *ob = luaL_checkudata(L, -1, AE_OPTIM_MT);
+  if (!ob->p) return luaL_error(L, "apply_gradients: the model's optimizer was closed; compile the model again");
+  ae_error_t e;
+  if (ae_model_apply_gradients(m, ob->p, &e)) return ae_lua_raise(L, &e);
+  return 0;
+}
+
+/* skip_draw(): the random draw a step makes (for noise, Dropout), made and
+ * dropped: a rank with no rows in a batch stays in step with the others */
+static int m_skip_draw(lua_State *L) {
+  ae_model_skip_draw(check_model(L, 1));
+  return 0;
+}
+
 /* classes() → C, the output's width, when the loss takes class labels
  * (cross_entropy); nil for a loss on targets shaped like the output */
 static int m_classes(lua_State *L) {
@@ -287,11 +307,17 @@ static int m_loss(lua_State *L) {
   return 1;
 }
 
-/* gradient(x, target [, want_dx]) → loss [, dx]: gradients land in the arena. */
+/* gradient(x, target [, want_dx [, row0]]) → loss [, dx]: gradients land in
+ * the arena. row0: the number of x's first row in a larger batch that x is
+ * a shard of (a rank's, under MPI): noise and Dropout then draw for those
+ * rows what one process would draw for the whole batch. */
 static int m_gradient(lua_State *L) {
   ae_model_t *m = check_model(L, 1);
   ae_tensor_t *x = ae_lua_checktensor(L, 2), *t = ae_lua_checktensor(L, 3);
   int want_dx = lua_toboolean(L, 4);
+  lua_Integer row0 = luaL_optinteger(L, 5, 0);
+  luaL_argcheck(L, row0 >= 0 && row0 <= 2147483647 - (lua_Integer)ae_tensor_numel(x), 5,
+                "row0 must be a row number ≥ 0");
   lua_settop(L, 3);
   ae_error_t e;
   ae_tensor_t *dx = NULL;
@@ -300,7 +326,10 @@ static int m_gradient(lua_State *L) {
     dx = ae_lua_fill(L, b, ae_tensor_new(x->ndim, x->shape, &e), &e);
   }
   double loss;
-  if (ae_model_gradient(m, x, t, dx, &loss, &e)) return ae_lua_raise(L, &e);
+  m->row_base = (int)row0;
+  int rc = ae_model_gradient(m, x, t, dx, &loss, &e);
+  m->row_base = 0;
+  if (rc) return ae_lua_raise(L, &e);
   lua_pushnumber(L, loss); /* self x t [dx] loss */
   if (!dx) return 1;
   lua_insert(L, -2); /* self x t loss dx */
@@ -497,7 +526,7 @@ static const luaL_Reg methods[] = {
     {"forward", m_forward},       {"set_loss", m_set_loss},       {"loss_name", m_loss_name},
     {"set_training", m_set_training},
     {"set_optimizer", m_set_optimizer}, {"optimizer", m_optimizer},
-    {"optimizer_state", m_optimizer_state}, {"set_optimizer_state", m_set_optimizer_state}, {"step", m_step},
+    {"optimizer_state", m_optimizer_state}, {"set_optimizer_state", m_set_optimizer_state}, {"step", m_step}, {"apply_gradients", m_apply_gradients}, {"skip_draw", m_skip_draw},
     {"loss", m_loss},             {"gradient", m_gradient},       {"parameters", m_parameters},
     {"zeroGrad", m_zero_grad},    {"param_count", m_param_count}, {"layers", m_layers},
     {"shapes", m_shapes},         {"code_index", m_code_index},   {"set_noise", m_set_noise},

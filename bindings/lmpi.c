@@ -18,6 +18,7 @@
  * ranks keep identical weights, but not the order one process would use. */
 #include "glue.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,6 +153,19 @@ static int l_barrier(lua_State *L) {
   return 0;
 }
 
+void ae_mpi_abort_if_running(int code) {
+  int done = 0, size = 1;
+  if (!started()) return;
+  MPI_Finalized(&done);
+  if (done) return;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (size > 1) {
+    fflush(stdout);
+    fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, code ? code : 1);
+  }
+}
+
 #define AVAILABLE 1
 
 #else /* one process alone */
@@ -202,6 +216,8 @@ static int l_barrier(lua_State *L) {
   (void)L;
   return 0;
 }
+
+void ae_mpi_abort_if_running(int code) { (void)code; }
 
 #define AVAILABLE 0
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "blas.h"
@@ -25,7 +26,8 @@ static const char *usage =
     "       aelab sweep [run|status|collect|report] grid.lua [--slurm] [--dry-run] [--parallel N]\n"
     "\n"
     "  script.lua     run a Lua script (its arguments are in `arg`, as with lua)\n"
-    "  sweep ...      runs of a script over a grid of settings (`aelab sweep --help`)\n"
+    "  sweep ...      runs of a script over a grid of settings (`aelab sweep --help`);\n"
+    "                 `--sweep ...` is the same even where a file named sweep is\n"
     "  -e 'code'      run a chunk of Lua\n"
     "  (nothing)      an interactive REPL: `ae` is aelab, expressions print their value\n"
     "\n"
@@ -102,6 +104,10 @@ typedef struct {
   const char *out, *blis, *chunk, *run;
   int script; /* index in argv of the script, 0 if none */
   int version, help;
+  int sweep_tool; /* --sweep: argv[script] is that option, the sweep tool's arguments follow */
+  /* BLIS_ARCH_TYPE, BLIS_NUM_THREADS as the user set them (NULL: not set),
+   * read before ae_blas_setup sets them for this process */
+  const char *user_arch, *user_blis_threads;
 } options_t;
 
 /* A lesson is a script in a folder named lessons (lessons/01_x.lua,
@@ -143,6 +149,11 @@ static int parse(int argc, char **argv, options_t *o) {
         lesson = is_lesson(a);
       }
       continue; /* a lesson's own argument */
+    }
+    if (strcmp(a, "--sweep") == 0 && !o->script) { /* the tool, whatever files the folder holds */
+      o->script = i;
+      o->sweep_tool = 1;
+      return 0;
     }
     if (strcmp(a, "--") == 0) {
       if (o->script) { /* the rest is the lesson's: drop the `--` itself */
@@ -258,6 +269,24 @@ static void setup_state(lua_State *L, const options_t *o, int argc, char **argv)
   }
   lua_pushstring(L, AELAB_VERSION);
   lua_setfield(L, -2, "version");
+  /* The BLIS variables the user set (user_env) and those this host set for
+   * itself (host_env): a child (a sweep's run, a Slurm task on another node)
+   * must not take the second kind for a choice of the user's. */
+  lua_newtable(L);
+  lua_newtable(L);
+  const char *names[] = {"BLIS_ARCH_TYPE", "BLIS_NUM_THREADS"};
+  const char *given[] = {o->user_arch, o->user_blis_threads};
+  for (int i = 0; i < 2; i++) {
+    if (given[i]) {
+      lua_pushstring(L, given[i]);
+      lua_setfield(L, -3, names[i]);
+    } else if (getenv(names[i])) {
+      lua_pushstring(L, names[i]);
+      lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    }
+  }
+  lua_setfield(L, -3, "host_env");
+  lua_setfield(L, -2, "user_env");
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, "aelab.options");
@@ -408,6 +437,12 @@ int main(int argc, char **argv) {
     return 0;
   }
   ae_error_t e;
+  o.user_arch = getenv("BLIS_ARCH_TYPE");
+  o.user_blis_threads = getenv("BLIS_NUM_THREADS");
+  /* copies: setenv may free the strings getenv gave */
+  static char user_arch[256], user_blis_threads[256];
+  if (o.user_arch) o.user_arch = strncpy(user_arch, o.user_arch, sizeof user_arch - 1);
+  if (o.user_blis_threads) o.user_blis_threads = strncpy(user_blis_threads, o.user_blis_threads, sizeof user_blis_threads - 1);
   if (ae_blas_setup(o.blis, &e)) {
     fprintf(stderr, "aelab: %s\n", e.msg);
     return 2;
@@ -443,9 +478,11 @@ int main(int argc, char **argv) {
     if (status == LUA_OK) status = docall(L, 0, 0);
   } else if (o.script) {
     const char *fname = strcmp(argv[o.script], "-") == 0 ? NULL : argv[o.script];
-    /* `aelab sweep ...` is the sweep tool (aelab/sweep.lua), unless a file
-     * of that name is what the user meant */
-    if (fname && strcmp(fname, "sweep") == 0 && access(fname, F_OK) != 0) {
+    /* `aelab sweep ...` is the sweep tool (aelab/sweep.lua), unless a
+     * regular file of that name is what the user meant (a folder named
+     * sweep is no script); `aelab --sweep ...` is the tool in any case */
+    struct stat st;
+    if (o.sweep_tool || (fname && strcmp(fname, "sweep") == 0 && !(stat(fname, &st) == 0 && S_ISREG(st.st_mode)))) {
       static const char tool[] = "return require('aelab.sweep').main(...)";
       status = luaL_loadbuffer(L, tool, sizeof tool - 1, "=aelab sweep");
     } else
@@ -464,6 +501,8 @@ int main(int argc, char **argv) {
   if (status != LUA_OK && ae_lua_is_interrupt(L, -1)) code = interrupted(L);
   else report(L, status);
   fflush(stdout);
+  /* the other ranks would wait for this one for ever */
+  if (status != LUA_OK) ae_mpi_abort_if_running(code);
   lua_close(L);
   return code;
 }

@@ -411,7 +411,7 @@ static const float *rows_input(ae_model_t *m, const float *x, int lo, int hi, co
   const float *xin = x + (size_t)lo * D;
   if (m->noise.kind == AE_NOISE_NONE) return xin;
   float *y = m->noisy + (size_t)lo * D;
-  ae_noise_apply(&m->noise, y, xin, hi - lo, D, pass->seed ^ NOISE_SALT, lo);
+  ae_noise_apply(&m->noise, y, xin, hi - lo, D, pass->seed ^ NOISE_SALT, pass->row0);
   return y;
 }
 
@@ -547,6 +547,16 @@ static int reserve_extras(ae_model_t *m, int nt, ae_error_t *e) {
  * order. Measured at 784-256-784, batch 256, 2 threads: a KL step costs
  * 0.95-0.98× a plain one (scripts/bench-regularize.lua), so the barrier is
  * kept rather than sending KL models down the single-thread path. */
+/* one draw per step, and only for models that need it, so adding noise
+ * to one model does not change another's shuffles */
+static uint64_t step_seed(ae_model_t *m) {
+  int random = m->noise.kind != AE_NOISE_NONE;
+  for (int i = 0; i < m->n; i++) random |= m->layers[i]->ops->random;
+  return random && m->rng ? ae_rng_u64(m->rng) : 0;
+}
+
+void ae_model_skip_draw(ae_model_t *m) { (void)step_seed(m); }
+
 static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *target, float *dx,
                             int want_loss, double *loss, ae_error_t *e) {
   if (check_input(m, 0, x, e) || check_target(m, x, target, e)) return e->code;
@@ -561,12 +571,7 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
   size_t P = ae_tensor_numel(m->grads);
   const float *xd = ae_tensor_data(x), *td = ae_tensor_data(target);
   if (reserve_layers(m, B, nt, e)) return e->code;
-  /* one draw per step, and only for models that need it, so adding noise
-   * to one model does not change another's shuffles */
-  uint64_t seed = 0;
-  int random = m->noise.kind != AE_NOISE_NONE;
-  for (int i = 0; i < m->n; i++) random |= m->layers[i]->ops->random;
-  if (random && m->rng) seed = ae_rng_u64(m->rng);
+  uint64_t seed = step_seed(m);
   if (reserve_extras(m, nt, e)) return e->code;
   const ae_penalty_t *pen = &m->penalty;
   int meet = pen->ops && pen->ops->prepare && pen->ops->needs_batch;
@@ -577,7 +582,7 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
   m->floor = backward_floor(m, dx != NULL);
   if (nt == 1) {
     memset(G0, 0, P * sizeof(float));
-    ae_pass_t pass = {0, 0, 1, seed, B};
+    ae_pass_t pass = {m->row_base, 0, 1, seed, B};
     double l =
         thread_rows(m, xd, td, dx, 0, B, B, G0, want_loss, &pass, meet, &batch_penalty, &m->terms, &m->correct);
     if (loss) *loss = l + batch_penalty;
@@ -593,7 +598,7 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
     int lo = (int)((long)B * t / T), hi = (int)((long)B * (t + 1) / T);
     float *G = t == 0 ? G0 : m->replicas + (size_t)(t - 1) * P;
     memset(G, 0, P * sizeof(float));
-    ae_pass_t pass = {lo, t, 1, seed, B};
+    ae_pass_t pass = {m->row_base + lo, t, 1, seed, B};
     part[t] =
         thread_rows(m, xd, td, dx, lo, hi, B, G, want_loss, &pass, meet, &batch_penalty, &term_part[t], &hits[t]);
 #pragma omp barrier
@@ -618,6 +623,12 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
 int ae_model_step(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *target, ae_optim_t *opt,
                   int want_loss, double *loss, ae_error_t *e) {
   if (forward_backward(m, x, target, NULL, want_loss, loss, e)) return e->code;
+  return ae_optim_step_spans(opt, ae_tensor_data(m->params), ae_tensor_data(m->grads), ae_tensor_numel(m->params),
+                             m->spans, m->nspans, e);
+}
+
+int ae_model_apply_gradients(ae_model_t *m, ae_optim_t *opt, ae_error_t *e) {
+  frozen_spans(m); /* again: a rank whose shard was empty ran no gradient() */
   return ae_optim_step_spans(opt, ae_tensor_data(m->params), ae_tensor_data(m->grads), ae_tensor_numel(m->params),
                              m->spans, m->nspans, e);
 }

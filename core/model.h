@@ -48,6 +48,9 @@ typedef struct ae_model {
   size_t *spans;   /* (2·(n·AE_MAXPARAM + 1)): [lo, hi) arena ranges a step updates (frozen layers'
                       parameters left out); rebuilt each step, allocated with the model */
   int nspans;
+  int row_base;    /* the number of the batch's first row in a larger batch (a rank's shard of a
+                      global batch; 0 otherwise): noise and Dropout draw for row row_base + r, so a
+                      shard draws what one process would for those rows */
   int floor;       /* the lowest layer the last step ran backward for (see backward_floor) */
   double terms;    /* the layers' own loss terms (a VAE's β·KL) within the last step's or
                       gradient's loss, when it was asked for: fit keeps them apart in the history */
@@ -77,6 +80,12 @@ int ae_model_forward(ae_model_t *m, ae_tensor_t *out, const ae_tensor_t *x, int 
  * numbers in 0..C−1, checked before the step. */
 int ae_model_step(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *target, ae_optim_t *opt,
                   int want_loss, double *loss, ae_error_t *e);
+/* The draw a step or gradient() makes for its noise and Dropout, made and
+ * dropped: a rank with no rows in a batch keeps its stream with the others. */
+void ae_model_skip_draw(ae_model_t *m);
+/* The update of step() from the gradients already in m->grads (summed
+ * over MPI ranks, say): frozen layers' parameters are left as they are. */
+int ae_model_apply_gradients(ae_model_t *m, ae_optim_t *opt, ae_error_t *e);
 /* Noise and a penalty (ae_penalty_attach) apply in step() and gradient():
  * the loss they report includes the penalty and the layers' own loss terms;
  * evaluate()'s is the loss of the output alone. */

@@ -70,6 +70,10 @@ function TestSweepExpand:test_bad_sweep_files_say_what_is_wrong()
   H.error_containing(lu, "a number, a string or a boolean", sweep.load, sweep_file(d, "grid = { a = { {} } },"))
   H.error_containing(lu, "unknown option 'metrc'", sweep.load, sweep_file(d, "report = { metrc = 'loss' },"))
   H.error_containing(lu, "unknown option 'cpu'", sweep.load, sweep_file(d, "slurm = { cpu = 2 },"))
+  H.error_containing(lu, "report.x = noize is not a setting of this sweep (did you mean 'noise'?)", sweep.load,
+    sweep_file(d, "grid = { noise = { 0, 1 }, code = { 2, 3 } },\n  report = { x = 'noize' },"))
+  H.error_containing(lu, "report.lines = cod is not a setting of this sweep (did you mean 'code'?)", sweep.load,
+    sweep_file(d, "grid = { noise = { 0, 1 } },\n  runs = { { code = 2 } },\n  report = { lines = 'cod' },"))
   local path = d .. "/noscript.lua"
   assert(sys.write_file(path, "return { script = 'nowhere.lua' }"))
   H.error_containing(lu, "script nowhere.lua not found", sweep.load, path)
@@ -94,6 +98,16 @@ function TestSweepExpand:test_settings_from_arguments_and_defaults()
   lu.assertStrContains(err, "unknown option 'nois' (did you mean 'noise'?)")
   lu.assertFalse(ok2)
   lu.assertStrContains(err2, "code wants an integer")
+  -- a run's settings.json: a number for a boolean is refused, not taken for true
+  local d = tmpdir("settings")
+  assert(sys.write_file(d .. "/settings.json", '{"settings": {"flag": 0}}'))
+  local saved_run = ae.options.run
+  ae.options.run, arg = d, { [0] = "x.lua" }
+  local ok3, err3 = pcall(sweep.settings, { flag = false })
+  ae.options.run, arg = saved_run, saved
+  lu.assertFalse(ok3)
+  lu.assertStrContains(err3, "flag wants true or false, got 0")
+  sys.remove_tree(d)
 end
 
 TestSweepLocal = {}
@@ -246,20 +260,199 @@ function TestSweepSlurm:test_dry_run_writes_the_job_array_script()
   lu.assertStrContains(script, "#SBATCH --array=1-6%3\n")
   lu.assertStrContains(script, "#SBATCH --cpus-per-task=2\n")
   lu.assertStrContains(script, "#SBATCH --time=00:05:00\n#SBATCH --mem=500M\n#SBATCH --partition=short\n#SBATCH --qos=low\n")
-  lu.assertStrContains(script, "sweep task '" .. sw.dir .. "/manifest.json' \"$SLURM_ARRAY_TASK_ID\"")
+  lu.assertStrContains(script, "--sweep task '" .. sw.dir .. "/manifest.json' \"${ids[SLURM_ARRAY_TASK_ID-1]}\"")
   lu.assertEquals(#json.decode(read(sw.dir .. "/manifest.json")).runs, 6)
-  -- only the runs not done go into the array
+  -- only the runs not done go into the array, named by their ids
   local runs = sweep.expand(sw)
   for _, i in ipairs { 1, 2, 4 } do
     assert(sys.mkdir(sw.dir .. "/" .. runs[i].id))
     assert(sys.write_file(sw.dir .. "/" .. runs[i].id .. "/state.json", '{"state": "done"}'))
   end
-  lu.assertStrContains(sweep.job_script(sw, { 3, 5, 6 }), "#SBATCH --array=3,5-6%3\n")
-  lu.assertStrContains(sweep.job_script(sw, { 3 }), "--threads 2 sweep task '")
+  ok, how, code, text = spawn_wait({ BIN, "sweep", file, "--slurm", "--dry-run" }, d .. "/dry.log")
+  lu.assertTrue(ok, text)
+  script = read(sw.dir .. "/job.sbatch")
+  lu.assertStrContains(script, "#SBATCH --array=1-3%3\n")
+  lu.assertStrContains(script, "ids=(\n  'a-2_seed-1'\n  'a-3_seed-1'\n  'a-3_seed-2'\n)\n")
+  lu.assertStrContains(sweep.job_script(sw, { runs[3] }), "--threads 2 --sweep task '")
+  lu.assertStrContains(sweep.job_script(sw, { runs[3] }), "#SBATCH --array=1-1%3\n")
+  sys.remove_tree(d)
+  d = tmpdir("dry")
+  file = sweep_file(d, "grid = { a = { 1 } },\n  slurm = { time = '1' },", "dry")
+  sw = sweep.load(file)
+  runs = sweep.expand(sw)
   sw.slurm.time = "10 minutes"
-  H.error_containing(lu, "slurm.time '10 minutes' cannot go on an #SBATCH line", sweep.job_script, sw, { 1 })
+  H.error_containing(lu, "slurm.time '10 minutes' cannot go on an #SBATCH line", sweep.job_script, sw, runs)
   sw.slurm.time, sw.slurm.options = nil, { "qos=low" }
-  H.error_containing(lu, "slurm.options entries are sbatch long options", sweep.job_script, sw, { 1 })
+  H.error_containing(lu, "slurm.options entries are sbatch long options", sweep.job_script, sw, runs)
+  sys.remove_tree(d)
+end
+
+-- An array task finds its run by the id its job script gave it, whatever
+-- the manifest became since (the sweep file changed, status rewrote it);
+-- what it runs comes from the manifest, not from the sweep file as it is now;
+-- a run no longer in the manifest is refused, not some other run run.
+function TestSweepSlurm:test_a_task_runs_its_run_by_id()
+  local d = tmpdir("task")
+  local file = sweep_file(d, "grid = { a = { 1, 2 } },\n  seeds = { 1 },", "task")
+  local ok, _, _, text = spawn_wait({ BIN, "sweep", file, "--slurm", "--dry-run" }, d .. "/dry.log")
+  lu.assertTrue(ok, text)
+  local sw = sweep.load(file)
+  local script = read(sw.dir .. "/job.sbatch")
+  lu.assertStrContains(script, "ids=(\n  'a-1_seed-1'\n  'a-2_seed-1'\n)\n")
+  -- the sweep file changes (a run before the others, another script) and status rewrites the manifest
+  assert(sys.write_file(d .. "/other.lua", "error('the sweep file as it is now was read')\n"))
+  assert(sys.write_file(file, "return { script = 'other.lua', out = " .. string.format("%q", d .. "/out") ..
+    ", grid = { a = { 0, 1, 2 } }, seeds = { 1 } }\n"))
+  ok, _, _, text = spawn_wait({ BIN, "sweep", "status", file }, d .. "/status.log")
+  lu.assertTrue(ok, text)
+  lu.assertEquals(json.decode(read(sw.dir .. "/manifest.json")).runs[1].id, "a-0_seed-1")
+  ok, _, _, text = spawn_wait({ BIN, "sweep", "task", sw.dir .. "/manifest.json", "a-2_seed-1" }, d .. "/task.log")
+  lu.assertTrue(ok, text)
+  lu.assertStrContains(text, "run 3/3 a-2_seed-1")
+  lu.assertEquals(json.decode(read(sw.dir .. "/a-2_seed-1/state.json")).state, "done")
+  lu.assertEquals(json.decode(read(sw.dir .. "/a-2_seed-1/metrics.json")).value, 21)
+  lu.assertNil(read(sw.dir .. "/a-1_seed-1/state.json"))
+  ok, _, _, text = spawn_wait({ BIN, "sweep", "task", sw.dir .. "/manifest.json", "a-5_seed-1" }, d .. "/task.log")
+  lu.assertFalse(ok)
+  lu.assertStrContains(text, "no run 'a-5_seed-1' in " .. sw.dir .. "/manifest.json")
+  lu.assertNil(read(sw.dir .. "/a-5_seed-1/state.json"))
+  sys.remove_tree(d)
+end
+
+-- `aelab sweep` is the tool where a folder named sweep is (only a regular
+-- file of that name is a script); `aelab --sweep` is the tool even beside such a file.
+function TestSweepLocal:test_the_tool_beside_a_file_or_folder_named_sweep()
+  local d = tmpdir("name")
+  local bin = BIN:sub(1, 1) == "/" and BIN or HERE .. "/" .. BIN:gsub("^%./", "")
+  assert(sys.mkdir(d .. "/sweep"))
+  local ok, _, _, text = spawn_wait({ "env", "-C", d, bin, "sweep", "--help" }, d .. "/help.log")
+  lu.assertTrue(ok, text)
+  lu.assertStrContains(text, "usage: aelab sweep")
+  sys.remove_tree(d .. "/sweep")
+  assert(sys.write_file(d .. "/sweep", "print('the file named sweep')\n"))
+  ok, _, _, text = spawn_wait({ "env", "-C", d, bin, "sweep" }, d .. "/file.log")
+  lu.assertTrue(ok, text)
+  lu.assertStrContains(text, "the file named sweep")
+  ok, _, _, text = spawn_wait({ "env", "-C", d, bin, "--threads", "1", "--sweep", "--help" }, d .. "/tool.log")
+  lu.assertTrue(ok, text)
+  lu.assertStrContains(text, "usage: aelab sweep")
+  sys.remove_tree(d)
+end
+
+-- Relative paths are the real current folder's (getcwd), not a stale $PWD's
+-- (make -C, a spawn's own folder); one runner per sweep at a time.
+function TestSweepLocal:test_paths_from_the_real_folder_and_one_runner_at_a_time()
+  local d = tmpdir("cwd")
+  local bin = BIN:sub(1, 1) == "/" and BIN or HERE .. "/" .. BIN:gsub("^%./", "")
+  assert(sys.write_file(d .. "/grid.lua", "return { script = " .. string.format("%q", TINY) ..
+    ", out = 'out', grid = { a = { 1 } } }\n"))
+  local ok, _, _, text = spawn_wait({ "env", "-C", d, "PWD=/nonexistent", bin, "sweep", "grid.lua", "--slurm",
+    "--dry-run" }, d .. "/dry.log")
+  lu.assertTrue(ok, text)
+  local script = read(d .. "/out/grid/job.sbatch")
+  lu.assertNotNil(script, text)
+  lu.assertStrContains(script, "#SBATCH --chdir=" .. d .. "\n")
+  lu.assertEquals(json.decode(read(d .. "/out/grid/manifest.json")).file, d .. "/grid.lua")
+  -- another runner holds the sweep's lock
+  local sw = sweep.load(sweep_file(d, "grid = { a = { 1 } },", "busy"))
+  assert(sys.mkdir(sw.dir))
+  local held = assert(sys.lock(sw.dir .. "/.lock"))
+  H.error_containing(lu, "another runner is working on " .. sw.dir, sweep.run_local, sw, { verbose = false })
+  H.error_containing(lu, "another runner is working on " .. sw.dir, sweep.run_slurm, sw, { dry_run = true })
+  held:unlock()
+  local counts = sweep.run_local(sw, { verbose = false })
+  lu.assertEquals(counts.done, 1)
+  -- the runner let go of it when it ended
+  local again = assert(sys.lock(sw.dir .. "/.lock"))
+  again:unlock()
+  sys.remove_tree(d)
+end
+
+-- Messages: a misspelt command, runs whose folder names would collide, a
+-- folder of the other kind of runs (with --out on the sweep's own command
+-- line as the way out); status on a sweep never run records no kind.
+function TestSweepLocal:test_messages_say_what_to_do()
+  local d = tmpdir("msg")
+  local ok, _, _, text = spawn_wait({ BIN, "sweep", "statu", "x.lua" }, d .. "/m.log")
+  lu.assertFalse(ok)
+  lu.assertStrContains(text, "unknown command 'statu' (did you mean 'status'?)")
+  local sw = sweep.load(sweep_file(d, "grid = { b = { 'x y', 'x-y' } },", "clash"))
+  H.error_containing(lu, 'the runs {b = "x y"} and {b = "x-y"} (seed 42) would share the folder b-x-y_seed-42',
+    sweep.expand, sw)
+  local file = sweep_file(d, "grid = { a = { 1 } },", "kind")
+  sw = sweep.load(file)
+  sweep.status(sw, { verbose = false })
+  lu.assertNil(json.decode(read(sw.dir .. "/manifest.json")).quick)
+  sw.quick = true
+  lu.assertEquals(sweep.run_local(sw, { verbose = false }).done, 1)
+  ok, _, _, text = spawn_wait({ BIN, "sweep", file }, d .. "/m.log")
+  lu.assertFalse(ok)
+  lu.assertStrContains(text, "holds --quick runs and this is a sweep of full runs (not --quick): put these runs in " ..
+    "another folder (aelab sweep " .. file .. " --out DIR)")
+  ok, _, _, text = spawn_wait({ BIN, "sweep", file, "--out", d .. "/other" }, d .. "/m.log")
+  lu.assertTrue(ok, text)
+  lu.assertEquals(json.decode(read(d .. "/other/kind/manifest.json")).quick, false)
+  ok, _, _, text = spawn_wait({ BIN, "sweep", "status", file, "--quick" }, d .. "/m.log")
+  lu.assertTrue(ok, text)
+  sys.remove_tree(d)
+end
+
+-- Runs at a time: as many as the cores hold at the threads asked for, never
+-- more than the runs left (the last run left gets every core); a warning
+-- when runs × threads is more than the cores; options checked.
+function TestSweepLocal:test_parallel_fits_the_cores_and_the_runs_left()
+  local d = tmpdir("par")
+  local sw = sweep.load(sweep_file(d, "grid = { a = { 1, 2 } },\n  seeds = { 1 },", "par"))
+  local runs = sweep.expand(sw)
+  assert(sys.mkdir(sw.dir .. "/" .. runs[1].id))
+  assert(sys.write_file(sw.dir .. "/" .. runs[1].id .. "/state.json", '{"state": "done"}'))
+  local counts = sweep.run_local(sw, { cores = 2, verbose = false })
+  lu.assertEquals({ counts.parallel, counts.threads, counts.done, counts.skipped }, { 1, 2, 1, 1 })
+  lu.assertEquals(json.decode(read(sw.dir .. "/a-2_seed-1/metrics.json")).threads, 2)
+  lu.assertNil(counts.warning)
+  sys.remove_tree(sw.dir)
+  counts = sweep.run_local(sw, { cores = 4, threads = 2, verbose = false })
+  lu.assertEquals({ counts.parallel, counts.threads }, { 2, 2 })
+  lu.assertNil(counts.warning)
+  sys.remove_tree(sw.dir)
+  counts = sweep.run_local(sw, { cores = 2, threads = 2, parallel = 2, verbose = false })
+  lu.assertStrContains(counts.warning, "2 runs at a time × 2 threads = 4 threads on 2 cores")
+  H.error_containing(lu, "unknown option 'paralel' (did you mean 'parallel'?)", sweep.run_local, sw, { paralel = 2 })
+  H.error_containing(lu, "unknown option 'verbos' (did you mean 'verbose'?)", sweep.status, sw, { verbos = false })
+  H.error_containing(lu, "unknown option 'verbos'", sweep.collect, sw, { verbos = false })
+  H.error_containing(lu, "unknown option 'verbos'", sweep.report, sw, { verbos = false })
+  H.error_containing(lu, "unknown option 'dryrun' (did you mean 'dry_run'?)", sweep.run_slurm, sw, { dryrun = true })
+  sys.remove_tree(d)
+end
+
+-- The BLIS variables the host set for itself do not reach a run (nor a
+-- job script): a run chooses its kernels as a fresh process does; the ones
+-- the user set do reach it.
+function TestSweepLocal:test_runs_do_not_inherit_the_hosts_blis_choice()
+  local d = tmpdir("env")
+  local file = sweep_file(d, "grid = { a = { 1 } },\n  seeds = { 1 },", "env")
+  local sw = sweep.load(file)
+  local log = sw.dir .. "/a-1_seed-1/log.txt"
+  local ok, _, _, text = spawn_wait({ "env", "-u", "BLIS_ARCH_TYPE", "-u", "BLIS_NUM_THREADS", BIN, "sweep", file },
+    d .. "/run.log")
+  lu.assertTrue(ok, text)
+  lu.assertStrContains(read(log), "user BLIS_ARCH_TYPE: nil, BLIS_NUM_THREADS: nil")
+  sys.remove_tree(sw.dir) -- a job script is written for runs not done
+  ok, _, _, text = spawn_wait({ "env", "-u", "BLIS_ARCH_TYPE", "-u", "BLIS_NUM_THREADS", BIN, "sweep", file, "--slurm",
+    "--dry-run" }, d .. "/run.log")
+  lu.assertTrue(ok, text)
+  lu.assertStrContains(read(sw.dir .. "/job.sbatch"), "\nunset BLIS_ARCH_TYPE BLIS_NUM_THREADS\n")
+  sys.remove_tree(sw.dir)
+  -- the user's own choice goes on to the runs (the arch this machine's BLIS runs now is a valid one)
+  local arch = os.getenv("BLIS_ARCH_TYPE") or "0"
+  ok, _, _, text = spawn_wait({ "env", "-u", "BLIS_NUM_THREADS", "BLIS_ARCH_TYPE=" .. arch, BIN, "sweep", file }, d .. "/run.log")
+  lu.assertTrue(ok, text)
+  lu.assertStrContains(read(log), "user BLIS_ARCH_TYPE: " .. arch .. ", BLIS_NUM_THREADS: nil")
+  sys.remove_tree(sw.dir)
+  ok, _, _, text = spawn_wait({ "env", "-u", "BLIS_NUM_THREADS", "BLIS_ARCH_TYPE=" .. arch, BIN, "sweep", file, "--slurm",
+    "--dry-run" }, d .. "/run.log")
+  lu.assertTrue(ok, text)
+  lu.assertStrContains(read(sw.dir .. "/job.sbatch"), "\nunset BLIS_NUM_THREADS\n")
   sys.remove_tree(d)
 end
 
@@ -269,13 +462,19 @@ end
 local function install(pkgs)
   local argv = { HERE .. "/scripts/install-deps.sh" }
   for _, p in ipairs(pkgs) do argv[#argv + 1] = p end
-  local ok, _, _, text = spawn_wait(argv, string.format("/tmp/aelab-test-install-%d.log", sys.getpid()))
+  local log = string.format("/tmp/aelab-test-install-%d.log", sys.getpid())
+  local ok, _, _, text = spawn_wait(argv, log)
+  os.remove(log)
   return ok, text
 end
 
 local function hostname() return (read("/proc/sys/kernel/hostname") or "localhost"):gsub("%s+$", ""):match("^[^.]+") end
 
+local function is_root() return (read("/proc/self/status") or ""):match("\nUid:%s+0%s") ~= nil end
+
 function TestSweepSlurm:test_single_node_cluster()
+  -- slurmd runs jobs as their users and the spool folders go to the slurm user
+  if not is_root() then lu.skip("a single-node Slurm needs root (slurmd, chown to the slurm user)") end
   local ok, why = install { "slurm-wlm", "munge" }
   if not ok or not sys.which("slurmctld") or not sys.which("munged") then
     lu.skip("slurm-wlm and munge cannot be installed here: " .. tostring(why))
@@ -313,13 +512,26 @@ function TestSweepSlurm:test_single_node_cluster()
     "PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
   }, "\n") .. "\n"))
   local daemons = {}
+  local env = "SLURM_CONF=" .. conf
+  local jobs = {}
   local function stop_all() -- by their process ids, the last started first
+    -- jobs left in the queue (a test failed half-way) first, while slurmctld can still hear
+    if #jobs > 0 and daemons[2] and daemons[2]:pid() then
+      local argv = { "env", env, "scancel" }
+      for _, j in ipairs(jobs) do argv[#argv + 1] = j end
+      spawn_wait(argv, d .. "/scancel.out")
+    end
     for i = #daemons, 1, -1 do
       local p = daemons[i]
-      if p:pid() then p:kill("term") p:close() end
+      if p:pid() then
+        p:kill("term")
+        -- a daemon that does not stop on SIGTERM within 10 s is killed
+        local deadline = sys.clock() + 10
+        while p:poll() == nil and sys.clock() < deadline do sys.sleep(0.05) end
+        if p:pid() then p:kill("kill") p:close() end
+      end
     end
   end
-  local env = "SLURM_CONF=" .. conf
   local ran, err = pcall(function()
     daemons[1] = assert(sys.spawn({ "munged", "-F", "-f", "-S", d .. "/munge.sock", "--pid-file=" .. d .. "/munged.pid",
       "--seed-file=" .. d .. "/munged.seed", "--log-file=" .. d .. "/munged.log" }, { log = d .. "/munged.out" }))
@@ -340,6 +552,7 @@ function TestSweepSlurm:test_single_node_cluster()
     lu.assertTrue(sok, text)
     local job = text:match("submitted: job (%d+)")
     lu.assertNotNil(job, text)
+    jobs[#jobs + 1] = job
     local sw = sweep.load(file)
     local counts
     while sys.clock() - t0 < 90 do
@@ -362,6 +575,23 @@ function TestSweepSlurm:test_single_node_cluster()
       lu.assertEquals(row.metrics.loss, local_rows[i].metrics.loss, row.run.id)
       lu.assertEquals(row.metrics.value, local_rows[i].metrics.value)
     end
+    jobs = {}
+    -- a job still in the queue (held): no second submission of the same runs, unless --force
+    local held = sweep_file(d, "grid = { a = { 1 } },\n  seeds = { 1 },\n  slurm = { cpus = 1, mem = '100M', " ..
+      "options = { '--hold' } },", "held")
+    sok, _, _, text = spawn_wait({ "env", env, BIN, "sweep", held, "--slurm" }, d .. "/held.log")
+    lu.assertTrue(sok, text)
+    jobs[#jobs + 1] = text:match("submitted: job (%d+)")
+    lu.assertNotNil(jobs[1], text)
+    sok, _, _, text = spawn_wait({ "env", env, BIN, "sweep", held, "--slurm" }, d .. "/held.log")
+    lu.assertFalse(sok, text)
+    lu.assertStrContains(text, "Slurm job " .. jobs[1] .. " of this sweep is still queued or running")
+    sok, _, _, text = spawn_wait({ "env", env, BIN, "sweep", held, "--slurm", "--force" }, d .. "/held.log")
+    lu.assertTrue(sok, text)
+    jobs[#jobs + 1] = text:match("submitted: job (%d+)")
+    lu.assertNotNil(jobs[2], text)
+    lu.assertTrue(spawn_wait({ "env", env, "scancel", jobs[1], jobs[2] }, d .. "/scancel.out"))
+    jobs = {}
   end)
   stop_all()
   for _, p in ipairs(daemons) do lu.assertNil(p:pid(), "a daemon is still running") end

@@ -89,8 +89,13 @@ local function shard(n, r, size) return (n * r) // size, (n * (r + 1)) // size e
 function distributed_setup(model, opts, batch, x, target, autoenc, vae)
   local mpi = require "aelab.mpi"
   local on = opts.distributed
+  check(on == nil or type(on) == "boolean", "fit: distributed must be true or false, got " .. tostring(on), 3)
   if on == nil then on = mpi.launched() end
   if not on then return nil end
+  -- ρ̂ (each code unit's mean activation) would be each shard's, not the batch's
+  check(not (opts.penalty and opts.penalty.kind == "kl_sparsity"), "fit: the KL sparsity penalty is not supported " ..
+    "under distributed training yet (its mean activation ρ̂ would be each rank's shard's, not the batch's); " ..
+    "train it with distributed = false", 3)
   check(mpi.available, "fit: distributed = true needs aelab built with MPI (make MPI=1, or ./aelab-mpi from " ..
     "make aelab-mpi) and started by mpirun", 3)
   check(not vae, "fit: distributed training of a VAE is not supported yet; train it with distributed = false", 3)
@@ -99,6 +104,25 @@ function distributed_setup(model, opts, batch, x, target, autoenc, vae)
   local rank, size = mpi.init()
   local params, grads = model:parameters()
   mpi.bcast(params, 0) -- every rank starts from rank 0's weights
+  -- and its Dropout masks' keys (drawn when the layer was made), as 16-bit
+  -- pieces, which float32 carries exactly
+  local drops = {}
+  for _, l in ipairs(model:layers()) do
+    if l:config().kind == "Dropout" then drops[#drops + 1] = l end
+  end
+  if #drops > 0 then
+    local keys = T.zeros(#drops, 4)
+    for i, l in ipairs(drops) do
+      local salt = l:config().salt
+      for j = 0, 3 do keys:set(i, j + 1, (salt >> (16 * j)) & 0xffff) end
+    end
+    mpi.bcast(keys, 0)
+    for i, l in ipairs(drops) do
+      local salt = 0
+      for j = 0, 3 do salt = salt | (math.tointeger(keys:get(i, j + 1)) << (16 * j)) end
+      l:set_salt(salt)
+    end
+  end
   local d = setmetatable({ mpi = mpi, rank = rank, size = size, params = params, grads = grads,
     opt = model:optimizer(), model = model, x = x, target = target, autoenc = autoenc }, Dist)
   local most = -(-batch // size) -- the largest shard
@@ -127,12 +151,14 @@ function Dist:step(perm, start, n)
       ts = rows == self.tb:size(1) and self.tb or self.tb:narrow(1, 1, rows)
       self.target:rows(perm, start + lo, rows, ts)
     end
-    loss = self.model:gradient(xs, ts)
+    -- rows numbered from the global batch's start: noise and Dropout draw what one process would
+    loss = self.model:gradient(xs, ts, false, lo)
   else
     self.model:zeroGrad()
+    self.model:skip_draw() -- the others drew for this batch: keep the same stream
   end
   self.mpi.allreduce(self.grads, rows / n)
-  self.opt:update(self.params, self.grads)
+  self.model:apply_gradients() -- as model:step: frozen layers stay as they are
   return self.mpi.sum(loss * rows) / n
 end
 

@@ -186,7 +186,8 @@ end
 -- freeze([from [, to]]) / unfreeze([from [, to]]): layers from..to (one
 -- layer when only from is given; every layer without arguments) keep
 -- their weights in fit and step: no gradient, no update, whichever model
--- holds them (a frozen encoder stays frozen inside a classifier). The
+-- holds them (a frozen encoder stays frozen inside a classifier; also
+-- net:apply_gradients, distributed fit's update). The
 -- summary marks them. Returns the model. Their optimizer state and Adam's
 -- count of their own updates wait (optim.h). Only net:step and fit read
 -- the flags: opt:update(P, G) on net:parameters()'s arena updates every

@@ -72,7 +72,8 @@ local function read_json(path)
 end
 
 local function is_abs(path) return path:sub(1, 1) == "/" end
-local function cwd() return os.getenv("PWD") or "." end
+-- getcwd(3): $PWD is the shell's, stale under make -C or a spawn's own folder
+local function cwd() return sys.getcwd() or os.getenv("PWD") or "." end
 local function absolute(path) return is_abs(path) and path or (cwd() .. "/" .. path):gsub("/%./", "/") end
 local function dirname(path) return path:match("^(.*)/[^/]*$") or "." end
 local function exists(path) local f = io.open(path, "rb") if f then f:close() return true end return false end
@@ -111,8 +112,9 @@ local function check_name(k, where)
   end
 end
 
--- load(path) → the sweep, checked, with every path resolved
-function M.load(path)
+-- load(path [, {out =}]) → the sweep, checked, with every path resolved;
+-- out (the command line's --out) wins over the file's own
+function M.load(path, o)
   if type(path) ~= "string" then fail("sweep: needs the path of a sweep file (a Lua file returning a table)", 2) end
   local chunk, err = loadfile(path, "t")
   if not chunk then fail("sweep: " .. tostring(err), 2) end
@@ -165,7 +167,23 @@ function M.load(path)
     if type(sw.slurm) ~= "table" then fail("sweep: slurm must be a table {cpus =, time =, mem =, ...}", 2) end
     optcheck.check("sweep: slurm", sw.slurm, SLURM_KEYS, 2)
   end
-  local out = sw.out or ae.options.out or "out"
+  -- the figure's axes are settings of this sweep
+  local names = sorted_keys(grid)
+  for _, r in ipairs(listed) do for k in pairs(r) do names[#names + 1] = k end end
+  for _, k in ipairs { "x", "lines" } do
+    local v = sw.report and sw.report[k]
+    if v ~= nil then
+      local known = false
+      for _, n in ipairs(names) do known = known or n == v end
+      if not known then
+        local near = type(v) == "string" and optcheck.nearest(v, names)
+        fail(string.format("sweep: report.%s = %s is not a setting of this sweep%s; its settings: %s", k,
+          tostring(v), near and (" (did you mean '" .. near .. "'?)") or "",
+          #names > 0 and table.concat(names, ", ") or "none (no grid, no runs)"), 2)
+      end
+    end
+  end
+  local out = o and o.out or sw.out or ae.options.out or "out"
   return {
     file = absolute(path), name = name, script = absolute(script), grid = grid, listed = listed, seeds = seeds,
     quick = (sw.quick or ae.options.quick) and true or false, args = args, metrics = sw.metrics, report = sw.report or {},
@@ -212,8 +230,22 @@ function M.expand(sw)
   for _, settings in ipairs(combos) do
     for _, seed in ipairs(sw.seeds) do
       local id = run_id(settings, seed)
-      if seen[id] then error("sweep: two runs have the same settings and seed: " .. id, 0) end
-      seen[id] = true
+      if seen[id] then
+        local a, b = seen[id], settings
+        local same = true
+        for k, v in pairs(a) do same = same and b[k] == v end
+        for k, v in pairs(b) do same = same and a[k] == v end
+        if same then error("sweep: two runs have the same settings and seed: " .. id, 0) end
+        local function show_all(t)
+          local p = {}
+          for _, k in ipairs(sorted_keys(t)) do p[#p + 1] = k .. " = " .. string.format("%q", t[k]) end
+          return "{" .. table.concat(p, ", ") .. "}"
+        end
+        error(string.format("sweep: the runs %s and %s (seed %d) would share the folder %s: a folder name keeps " ..
+          "letters, digits, '.', '+' and '-' of a value and turns the rest into '-'; make the values differ in " ..
+          "those", show_all(a), show_all(b), seed, id), 0)
+      end
+      seen[id] = settings
       runs[#runs + 1] = { index = #runs + 1, id = id, settings = settings, seed = seed }
     end
   end
@@ -241,6 +273,21 @@ end
 -- The aelab binary that runs each run: this very program.
 local function aelab_bin() return ae.options.exe or (ae.options.home .. "/aelab") end
 
+-- The BLIS variables this host set for itself (ae.options.host_env; not the
+-- user's): a child must choose for itself, on its own node, as a fresh
+-- process does. A child is started through `env -u NAME ...` (an argument
+-- vector, no shell); a job script unsets them.
+local function host_env() return ae.options.host_env or {} end
+local function without_host_env(argv)
+  local names = host_env()
+  if #names == 0 then return argv end
+  local out = { "env" }
+  for _, n in ipairs(names) do out[#out + 1] = "-u" out[#out + 1] = n end
+  for _, a in ipairs(argv) do out[#out + 1] = a end
+  return out
+end
+M.without_host_env = without_host_env
+
 -- start(sw, run, threads) → Process: a fresh folder, settings.json,
 -- state "running", then the script as a child process with its output in log.txt.
 function M.start(sw, run, threads)
@@ -255,7 +302,7 @@ function M.start(sw, run, threads)
   argv[#argv + 1] = "--"
   argv[#argv + 1] = sw.script
   for _, a in ipairs(sw.args) do argv[#argv + 1] = a end
-  local p, why = sys.spawn(argv, { log = dir .. "/log.txt" })
+  local p, why = sys.spawn(without_host_env(argv), { log = dir .. "/log.txt" })
   if not p then
     write_json(dir .. "/state.json", { state = "failed", host = host(), error = why })
     return nil, why
@@ -281,9 +328,23 @@ local function check_same_kind(sw)
   local m = read_json(sw.dir .. "/manifest.json")
   if type(m) == "table" and m.quick ~= nil and m.quick ~= sw.quick then
     local function kind(q) return q and "--quick runs" or "full runs (not --quick)" end
-    error(string.format("sweep: %s holds %s and this is a sweep of %s: use another --out, or remove the folder",
-      sw.dir, kind(m.quick), kind(sw.quick)), 0)
+    error(string.format("sweep: %s holds %s and this is a sweep of %s: put these runs in another folder " ..
+      "(aelab sweep %s --out DIR), or remove that one", sw.dir, kind(m.quick), kind(sw.quick), sw.file or "grid.lua"), 0)
   end
+end
+
+-- One runner per sweep at a time: an flock on out/<sweep>/.lock, held while
+-- the runner runs (released when it ends, however it ends).
+local function take_lock(sw)
+  local ok, err = sys.mkdir(sw.dir)
+  if not ok then error("sweep: cannot make " .. sw.dir .. ": " .. err, 0) end
+  local lock, why = sys.lock(sw.dir .. "/.lock")
+  if lock then return lock end
+  if why == "busy" then
+    error(string.format("sweep: another runner is working on %s now (it holds %s/.lock); wait for it to end, " ..
+      "or stop it first", sw.dir, sw.dir), 0)
+  end
+  error("sweep: " .. why, 0)
 end
 
 -- The manifest: every run with its settings and state, written whole.
@@ -294,7 +355,9 @@ local function write_manifest(sw, runs, extra)
   local old = read_json(sw.dir .. "/manifest.json")
   local m = type(old) == "table" and old or {}
   m.sweep, m.seeds, m.description = sw.name, sw.seeds, sw.description
-  if extra or not m.file then m.file, m.script, m.quick, m.args = sw.file, sw.script, sw.quick, sw.args end
+  if extra or not m.file then m.file, m.script, m.args = sw.file, sw.script, sw.args end
+  -- only a runner says what kind of runs the folder holds (status on a sweep never run does not)
+  if extra then m.quick = sw.quick end
   m.updated = os.date("!%Y-%m-%dT%H:%M:%SZ")
   for k, v in pairs(extra or {}) do m[k] = v end
   m.runs = {}
@@ -316,27 +379,43 @@ local fmt_time = require("aelab.progress").fmt_time
 -- The local runner
 ---------------------------------------------------------------------------
 
--- run_local(sw, {parallel =, threads =, verbose =}) → counts {done, failed, skipped, interrupted}
--- N at a time; each run gets threads = cores / N (the machine's cores, or
--- the host's --threads), so N runs never ask for more threads than there are.
+-- run_local(sw, {parallel =, threads =, verbose =, cores =}) → counts {done,
+-- failed, skipped, interrupted, parallel, threads, warning}. N at a time: by
+-- default as many as the cores (the machine's, or the host's --threads) hold
+-- at the threads asked for (1), never more than the runs left; each run gets
+-- cores / N threads unless told; a warning when N × threads > cores.
 function M.run_local(sw, o)
   o = o or {}
+  optcheck.check("sweep.run_local", o, { "cores", "parallel", "threads", "verbose" }, 2)
   local runs = M.expand(sw)
   local cores = o.cores or ae.threads()
-  local parallel = math.max(1, math.min(o.parallel or sw.parallel or cores, #runs))
-  local threads = o.threads or sw.threads or math.max(1, cores // parallel)
   check_same_kind(sw)
+  local lock <close> = take_lock(sw)
   local todo, skipped = {}, 0
   for _, r in ipairs(runs) do
     if M.state(sw, r).state == "done" then skipped = skipped + 1 else todo[#todo + 1] = r end
   end
+  -- as many at a time as the cores hold at the threads asked for (one each
+  -- by default), never more than the runs left; the cores split among them
+  local asked = o.threads or sw.threads
+  local parallel = o.parallel or sw.parallel or math.max(1, cores // (asked or 1))
+  parallel = math.max(1, math.min(parallel, #todo))
+  local threads = asked or math.max(1, cores // parallel)
   write_manifest(sw, runs, { runner = "local", parallel = parallel, threads = threads })
   local say = o.verbose == false and function() end or function(...) print(string.format(...)) io.stdout:flush() end
+  local warning
+  if #todo > 0 and parallel * threads > cores then
+    warning = string.format("%d runs at a time × %d threads = %d threads on %d cores: spinning threads slow each " ..
+      "other down; use --parallel %d or --threads %d", parallel, threads, parallel * threads, cores,
+      math.max(1, cores // threads), math.max(1, cores // parallel))
+    if o.verbose ~= false then io.stderr:write("aelab sweep: warning: ", warning, "\n") end
+  end
   say("sweep %s: %d runs (%s × %d seed%s) in %s", sw.name, #runs, #runs // #sw.seeds == 1 and "1 setting" or
     (#runs // #sw.seeds) .. " settings", #sw.seeds, #sw.seeds == 1 and "" or "s", sw.dir)
   if skipped > 0 then say("  %d already done, skipped (their folders are kept)", skipped) end
   say("  %d to run, %d at a time with %d thread%s each", #todo, parallel, threads, threads == 1 and "" or "s")
-  local counts = { done = 0, failed = 0, skipped = skipped, interrupted = 0, seconds = 0 }
+  local counts = { done = 0, failed = 0, skipped = skipped, interrupted = 0, seconds = 0, warning = warning,
+    parallel = parallel, threads = threads }
   local running, nexti, t0 = {}, 1, sys.clock()
   local tty = o.verbose ~= false and sys.isatty(1)
   local last_line
@@ -431,18 +510,6 @@ end
 -- The Slurm runner: a job array, one task per run
 ---------------------------------------------------------------------------
 
--- "1-3,5,7-9" from sorted indices
-local function ranges(idx)
-  local parts, i = {}, 1
-  while i <= #idx do
-    local j = i
-    while j < #idx and idx[j + 1] == idx[j] + 1 do j = j + 1 end
-    parts[#parts + 1] = i == j and tostring(idx[i]) or (idx[i] .. "-" .. idx[j])
-    i = j + 1
-  end
-  return table.concat(parts, ",")
-end
-
 -- A word for bash, single-quoted ('it'\''s').
 local function sh_quote(s)
   if s:find("[%z\n\r]") then error("sweep: a path with a newline or NUL cannot go into a job script: " .. s, 0) end
@@ -458,12 +525,16 @@ local function sbatch_word(v, what)
   return s
 end
 
--- job_script(sw, runs, indices) → the text of the sbatch script
-function M.job_script(sw, indices)
+-- job_script(sw, runs) → the text of the sbatch script: one array task per
+-- run of runs (1..#runs), each looked up by the id the script names for its
+-- task (the ids are fixed when the script is written; the manifest may be
+-- rewritten by status or another submission before a task starts).
+function M.job_script(sw, runs)
   local s = sw.slurm
   local cpus = s.cpus or sw.threads or 1
   if math.type(cpus) ~= "integer" or cpus < 1 then error("sweep: slurm.cpus must be a positive integer", 0) end
-  local array = ranges(indices)
+  if #runs == 0 then error("sweep: a job script needs at least one run", 0) end
+  local array = "1-" .. #runs
   if s.max_parallel then
     if math.type(s.max_parallel) ~= "integer" or s.max_parallel < 1 then error("sweep: slurm.max_parallel must be a positive integer", 0) end
     array = array .. "%" .. s.max_parallel
@@ -471,7 +542,7 @@ function M.job_script(sw, indices)
   local lines = {
     "#!/bin/bash",
     "# Written by `aelab sweep --slurm` for the sweep " .. sw.name .. ": one array task per run;",
-    "# each task runs `aelab sweep task <manifest> <index>` (see bindings/aelab/sweep.lua).",
+    "# each task runs `aelab sweep task <manifest> <run id>` (see bindings/aelab/sweep.lua).",
     "#SBATCH --job-name=aelab-" .. sbatch_word(sw.name, "the sweep's name"),
     "#SBATCH --array=" .. array,
     "#SBATCH --cpus-per-task=" .. cpus,
@@ -488,29 +559,60 @@ function M.job_script(sw, indices)
     lines[#lines + 1] = "#SBATCH " .. w
   end
   lines[#lines + 1] = ""
-  lines[#lines + 1] = string.format("exec %s --threads %d sweep task %s \"$SLURM_ARRAY_TASK_ID\"", sh_quote(aelab_bin()),
-    cpus, sh_quote(sw.dir .. "/manifest.json"))
+  if #host_env() > 0 then
+    lines[#lines + 1] = "# set by aelab on the submitting host for itself, not by you: each node chooses its own"
+    lines[#lines + 1] = "unset " .. table.concat(host_env(), " ")
+  end
+  lines[#lines + 1] = "# the runs of this submission, task i → ids[i-1]"
+  lines[#lines + 1] = "ids=("
+  for _, r in ipairs(runs) do lines[#lines + 1] = "  " .. sh_quote(r.id) end
+  lines[#lines + 1] = ")"
+  -- --sweep: the tool, whatever the folder the task starts in holds (a file named sweep)
+  lines[#lines + 1] = string.format("exec %s --threads %d --sweep task %s \"${ids[SLURM_ARRAY_TASK_ID-1]}\"",
+    sh_quote(aelab_bin()), cpus, sh_quote(sw.dir .. "/manifest.json"))
   return table.concat(lines, "\n") .. "\n"
 end
 
--- run_slurm(sw, {dry_run =}) → job id (nil with dry_run), script path
+-- slurm_job_queued(job, log) → true when squeue lists the job (pending or
+-- running), false when not, nil when squeue cannot tell (not a Slurm host)
+function M.slurm_job_queued(job, log)
+  if not tostring(job):match("^%d+$") or not sys.which("squeue") then return nil end
+  local p = sys.spawn({ "squeue", "-h", "-j", tostring(job), "-o", "%i" }, { log = log })
+  if not p then os.remove(log) return nil end
+  local ok = p:close()
+  local text = read_file(log) or ""
+  os.remove(log)
+  if not ok then return text:find("Invalid job id") and false or nil end
+  return text:find("%d") ~= nil
+end
+
+-- run_slurm(sw, {dry_run =, force =}) → job id (nil with dry_run), script path
 function M.run_slurm(sw, o)
   o = o or {}
+  optcheck.check("sweep.run_slurm", o, { "dry_run", "force", "parallel", "slurm", "threads" }, 2)
   local runs = M.expand(sw)
   check_same_kind(sw)
-  local indices = {}
+  local lock <close> = take_lock(sw)
+  -- a job of this sweep still in the queue would run the same runs again
+  local old = read_json(sw.dir .. "/manifest.json")
+  local queued = type(old) == "table" and old.slurm_job and M.slurm_job_queued(old.slurm_job, sw.dir .. "/.squeue.out")
+  if queued and not o.force then
+    error(string.format("sweep: Slurm job %s of this sweep is still queued or running (squeue): submitting again " ..
+      "would run its runs twice; wait for it, scancel %s, or add --force", old.slurm_job, old.slurm_job), 0)
+  end
+  local todo = {}
   for _, r in ipairs(runs) do
-    if M.state(sw, r).state ~= "done" then indices[#indices + 1] = r.index end
+    if M.state(sw, r).state ~= "done" then todo[#todo + 1] = r end
   end
   write_manifest(sw, runs, { runner = "slurm" })
   local path = sw.dir .. "/job.sbatch"
-  if #indices == 0 then
+  if #todo == 0 then
     print(string.format("sweep %s: all %d runs are done; nothing to submit", sw.name, #runs))
     return nil, nil
   end
-  local ok, err = sys.write_file(path, M.job_script(sw, indices))
+  local ok, err = sys.write_file(path, M.job_script(sw, todo))
   if not ok then error(err, 0) end
-  print(string.format("sweep %s: job script for %d of %d runs: %s", sw.name, #indices, #runs, path))
+  print(string.format("sweep %s: job script for %d of %d runs: %s", sw.name, #todo, #runs, path))
   if o.dry_run then
     print("  --dry-run: not submitted; submit it with: sbatch " .. path)
     return nil, path
@@ -518,7 +620,7 @@ function M.run_slurm(sw, o)
   if not sys.which("sbatch") then error("sweep --slurm: sbatch is not on PATH (this machine is no Slurm submit host); " ..
     "--dry-run writes the script only", 0) end
   local log = sw.dir .. "/.sbatch.out"
-  local p, why = sys.spawn({ "sbatch", "--parsable", path }, { log = log })
+  local p, why = sys.spawn(without_host_env { "sbatch", "--parsable", path }, { log = log })
   if not p then error("sweep: " .. why, 0) end
   local pok, how, code = p:close()
   local text = read_file(log) or ""
@@ -527,23 +629,32 @@ function M.run_slurm(sw, o)
   local job = text:match("^%s*(%d+)")
   if not job then error("sweep: sbatch printed no job id: " .. text, 0) end
   write_manifest(sw, runs, { runner = "slurm", slurm_job = job, submitted = os.date("!%Y-%m-%dT%H:%M:%SZ") })
-  print(string.format("  submitted: job %s (%d array tasks); `./aelab sweep status %s` follows it", job, #indices,
+  print(string.format("  submitted: job %s (%d array tasks); `./aelab sweep status %s` follows it", job, #todo,
     sw.file))
   return job, path
 end
 
--- task(manifest, index): one array task, on the node Slurm chose. The run
--- is read from the manifest (the sweep file may have changed since).
-function M.task(manifest_path, index)
+-- task(manifest, id): one array task, on the node Slurm chose. The run is
+-- looked up by its id (the job script's, fixed at submission); what it runs
+-- (script, --quick, arguments) is the manifest's, written when the sweep was
+-- submitted: the sweep file is not read again (it may have changed since).
+function M.task(manifest_path, id)
   local m, err = read_json(manifest_path)
-  if not m then error("sweep task: cannot read " .. manifest_path .. (err and (": " .. err) or ""), 0) end
-  local i = math.tointeger(tonumber(index))
-  local r = i and m.runs[i]
-  if not r then error(string.format("sweep task: no run %s in %s (%d runs)", tostring(index), manifest_path, #m.runs), 0) end
-  local sw = M.load(m.file)
-  sw.dir = dirname(manifest_path)
-  sw.script = m.script or sw.script
-  sw.quick, sw.args = m.quick and true or false, m.args or sw.args
+  if type(m) ~= "table" or type(m.runs) ~= "table" then
+    error("sweep task: cannot read " .. manifest_path .. (err and (": " .. err) or " (not a sweep's manifest)"), 0)
+  end
+  if type(id) ~= "string" or id == "" then error("sweep task: which run? (an id from the job script)", 0) end
+  local i, r
+  for k, e in ipairs(m.runs) do
+    if e.id == id then i, r = k, e break end
+  end
+  if not r then
+    error(string.format("sweep task: no run '%s' in %s (its %d runs are another set now: the sweep file changed " ..
+      "since the job was submitted?); not run", id, manifest_path, #m.runs), 0)
+  end
+  if type(m.script) ~= "string" then error("sweep task: " .. manifest_path .. " names no script", 0) end
+  local sw = { name = m.sweep, dir = dirname(manifest_path), script = m.script, quick = m.quick and true or false,
+    args = type(m.args) == "table" and m.args or {} }
   local run = { index = i, id = r.id, seed = r.seed, settings = r.settings }
   local threads = math.tointeger(tonumber(os.getenv("SLURM_CPUS_PER_TASK") or "")) or ae.threads()
   print(string.format("sweep %s: run %d/%d %s on %s with %d thread%s", m.sweep, i, #m.runs, r.id, host(), threads,
@@ -563,6 +674,7 @@ end
 -- status(sw) → {runs = {...with state}, counts = {state → n}}; prints a table
 function M.status(sw, o)
   o = o or {}
+  optcheck.check("sweep.status", o, { "verbose" }, 2)
   local runs = M.expand(sw)
   local m = write_manifest(sw, runs)
   local counts = {}
@@ -629,6 +741,7 @@ end
 -- per run) and results.json, and the manifest with every state.
 function M.collect(sw, o)
   o = o or {}
+  optcheck.check("sweep.collect", o, { "verbose" }, 2)
   local st = M.status(sw, { verbose = false })
   local rows = {}
   for _, r in ipairs(st.runs) do
@@ -789,6 +902,7 @@ end
 -- one setting with a line per value of another and error bars over seeds.
 function M.report(sw, o)
   o = o or {}
+  optcheck.check("sweep.report", o, { "verbose" }, 2)
   local rows, names, metrics = M.collect(sw, { verbose = false })
   local groups = M.summarize(sw, rows, names, metrics)
   local metric, x, lines = figure_axes(sw, names, metrics)
@@ -970,6 +1084,8 @@ function M.settings(defaults)
     elseif want == "boolean" and type(v) == "string" then
       if v ~= "true" and v ~= "false" then fail(string.format("ae.sweep.settings: %s wants true or false, got '%s'", k, v), 2) end
       v = v == "true"
+    elseif want == "boolean" and type(v) ~= "boolean" then
+      fail(string.format("ae.sweep.settings: %s wants true or false, got %s", k, tostring(v)), 2)
     elseif want == "string" then
       v = tostring(v)
     end
@@ -983,18 +1099,23 @@ end
 ---------------------------------------------------------------------------
 
 M.usage = [==[
-usage: aelab sweep [run] grid.lua [--parallel N] [--threads N] [--slurm [--dry-run]]
+usage: aelab sweep [run] grid.lua [--out DIR] [--quick] [--parallel N] [--threads N] [--slurm [--dry-run] [--force]]
        aelab sweep status grid.lua | collect grid.lua | report grid.lua
 
   run       (the default) start every run not done yet: here, N at a time
             (--parallel, default: one per core; each run gets cores/N threads,
             or --threads), or with --slurm as a Slurm job array (sbatch), or
-            with --slurm --dry-run only write out/<sweep>/job.sbatch
+            with --slurm --dry-run only write out/<sweep>/job.sbatch; one
+            runner per sweep at a time, and no second submission while the
+            last one's job is in squeue (unless --force)
   status    each run's state (pending, running, done, failed, interrupted)
   collect   every run's settings and metrics: out/<sweep>/results.csv, .json
   report    the comparison: mean ± sd over seeds in out/<sweep>/report.md and
             summary.csv, and a figure of one metric against one setting
-  task      (what a Slurm array task runs) aelab sweep task manifest.json INDEX
+  task      (what a Slurm array task runs) aelab sweep task manifest.json RUN-ID
+
+  --out DIR and --quick are aelab's own (`aelab --out DIR sweep ...` too):
+  the sweep's folder is DIR/<sweep>; --quick asks every run for a quick run.
 
 A sweep file is Lua returning {script =, grid =, seeds =, ...}: see
 bindings/aelab/sweep.lua, and lessons/sweeps/denoising.lua for an example.
@@ -1023,9 +1144,19 @@ function main(...)
     return
   end
   local commands = { run = true, status = true, collect = true, report = true, task = true }
-  if commands[cmd] then table.remove(args, 1) else cmd = "run" end
+  if commands[cmd] then
+    table.remove(args, 1)
+  else
+    -- a word that is no file and almost a command is a misspelt command
+    local near = not exists(cmd) and not cmd:find("[/.]") and optcheck.nearest(cmd, { "run", "status", "collect", "report" })
+    if near then
+      error(string.format("aelab sweep: unknown command '%s' (did you mean '%s'?); the commands are run, status, " ..
+        "collect, report", cmd, near), 0)
+    end
+    cmd = "run"
+  end
   if cmd == "task" then
-    if #args ~= 2 then error("aelab sweep task wants a manifest and a run index\n" .. M.usage, 0) end
+    if #args ~= 2 then error("aelab sweep task wants a manifest and a run id\n" .. M.usage, 0) end
     if not M.task(args[1], args[2]) then os.exit(1) end
     return
   end
@@ -1042,22 +1173,32 @@ function main(...)
     end
     if a == "--slurm" then o.slurm = true
     elseif a == "--dry-run" then o.dry_run = true
+    elseif a == "--force" then o.force = true
+    elseif a == "--out" then
+      i = i + 1
+      if not args[i] or args[i] == "" then error("aelab sweep: --out wants a folder", 0) end
+      o.out = args[i]
+    elseif a == "--quick" then o.quick = true
     elseif a == "--parallel" then o.parallel = value()
     elseif a == "--threads" then o.threads = value()
     elseif a:sub(1, 1) == "-" then
-      local near = optcheck.nearest(a:gsub("^%-+", ""), { "slurm", "dry-run", "parallel", "threads" })
+      local near = optcheck.nearest(a:gsub("^%-+", ""), { "slurm", "dry-run", "parallel", "threads", "force", "out",
+        "quick" })
       error("aelab sweep: unknown option " .. a .. (near and (" (did you mean --" .. near .. "?)") or "") ..
-        "; the options are --parallel N, --threads N, --slurm, --dry-run", 0)
+        "; the options are --out DIR, --quick, --parallel N, --threads N, --slurm, --dry-run, --force", 0)
     elseif file then error("aelab sweep: one sweep file at a time (got " .. file .. " and " .. a .. ")", 0)
     else file = a end
     i = i + 1
   end
   if not file then error("aelab sweep: which sweep file?\n" .. M.usage, 0) end
-  if cmd ~= "run" and (o.slurm or o.dry_run or o.parallel or o.threads) then
-    error("aelab sweep " .. cmd .. ": --slurm, --dry-run, --parallel and --threads belong to run", 0)
+  if cmd ~= "run" and (o.slurm or o.dry_run or o.parallel or o.threads or o.force) then
+    error("aelab sweep " .. cmd .. ": --slurm, --dry-run, --force, --parallel and --threads belong to run", 0)
   end
+  if o.force and not o.slurm then error("aelab sweep: --force goes with --slurm (submit while a job of the sweep is queued)", 0) end
   if o.dry_run and not o.slurm then error("aelab sweep: --dry-run goes with --slurm (it writes the job script only)", 0) end
-  local sw = M.load(file)
+  local sw = M.load(file, { out = o.out })
+  if o.quick then sw.quick = true end
+  o.out, o.quick = nil, nil
   if cmd == "status" then
     M.status(sw)
   elseif cmd == "collect" then

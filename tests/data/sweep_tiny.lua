@@ -11,6 +11,9 @@ local s = ae.sweep.settings { a = 1, b = "x", fail = false, sleep = 0 }
 local L = ae.Lesson.new { name = "sweep_tiny", title = "tiny run a=" .. s.a .. " b=" .. s.b }
 local run = ae.options.run
 if s.fail or (run and ae.file_exists(run .. "/../FAIL-" .. s.a)) then error("asked to fail (a = " .. s.a .. ")") end
+-- what reached this run from the user (not the host's own BLIS set-up)
+local ue = ae.options.user_env or {}
+print(string.format("user BLIS_ARCH_TYPE: %s, BLIS_NUM_THREADS: %s", tostring(ue.BLIS_ARCH_TYPE), tostring(ue.BLIS_NUM_THREADS)))
 local t0 = sys.clock()
 while sys.clock() - t0 < s.sleep do sys.sleep(0.05) end
 
