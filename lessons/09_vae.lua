@@ -480,11 +480,17 @@ do
     "They spread over the prior on both axes (standard deviations of 0.5 or more), so its samples come from " ..
     "where its codes are.")
 end
-findings[#findings + 1] = string.format("- Active units: %d of %d on MNIST, %d of %d on Fashion-MNIST (a unit is " ..
-  "active when its KL is above 0.01 nats).", m.active, LATENT, f.active, LATENT)
+local function units(n) return n == 0 and string.format("0 of %d (posterior collapse: the decoder ignores z)", LATENT)
+  or string.format("%d of %d", n, LATENT) end
+findings[#findings + 1] = string.format("- Active units: %s on MNIST, %s on Fashion-MNIST%s (a unit is " ..
+  "active when its KL is above 0.01 nats).", units(m.active), units(f.active),
+  C and string.format(", %s for the convolutional VAE after %s", units(C.conv.active), epochs_text(CONV_EPOCHS)) or "")
 L:say("\nWhat the numbers say:\n%s", table.concat(findings, "\n"))
 L:section("What the numbers say", table.concat(findings, "\n"))
 L:metric("epochs", epochs, "epochs per model")
 L:metric("mnist_train_images", R.mnist.ntrain, "MNIST training images")
 L:metric("fashion_train_images", R.fashion.ntrain, "Fashion-MNIST training images")
+-- CPU time, all threads: unlike seconds_total, it does not grow when other
+-- work shares the machine (tests hold the quick run to it)
+L:metric("cpu_seconds", os.clock(), "CPU seconds of the whole process, all threads")
 L:finish()
