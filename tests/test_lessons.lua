@@ -440,6 +440,13 @@ function TestLesson09:testQuickRun()
     "mnist-vae-beta-0-5", "mnist-vae-beta-4", "fashion-mnist-conv-vae" } do
     lu.assertStrContains(report, "(" .. f .. ".safetensors)")
   end
+  -- the figures' words come from this run: the codes' spreads, the points
+  -- plotted, no layout assumed
+  lu.assertStrContains(report, "on MNIST the plain codes' standard deviations are (")
+  lu.assertStrContains(report, "the first 300 test images' μ coloured by class")
+  for _, canned in ipairs { "tens of units", "plausible image", "1,000 test images", "1 minutes" } do
+    lu.assertNotStrContains(report, canned)
+  end
   local ae = require "aelab"
   local net = assert(ae.load(dir .. "mnist-vae.safetensors"))
   lu.assertEquals(net:encode(ae.rand(3, 784)):size(), { 3, 2 })
