@@ -92,13 +92,15 @@ end
 -- (0·log 0 = 0), averaged over the images, in nats: the BCE of the images
 -- against themselves, below which no reconstruction can go.
 local function entropy_floor(x)
-  local rows, total = x:totable(), 0
-  for _, row in ipairs(rows) do
-    for _, p in ipairs(row) do
-      if p > 0 and p < 1 then total = total - (p * math.log(p) + (1 - p) * math.log(1 - p)) end
+  local n, total, CHUNK = x:size(1), 0, 500 -- a chunk of rows as Lua numbers at a time, not the whole set
+  for r0 = 1, n, CHUNK do
+    for _, row in ipairs(x:narrow(1, r0, math.min(CHUNK, n - r0 + 1)):totable()) do
+      for _, p in ipairs(row) do
+        if p > 0 and p < 1 then total = total - (p * math.log(p) + (1 - p) * math.log(1 - p)) end
+      end
     end
   end
-  return total / #rows
+  return total / n
 end
 
 -- Gaps: each axis of the codes scaled to mean 0 and standard deviation 1,
@@ -116,6 +118,7 @@ local function gaps(z)
     local mean = s / n
     for i = 1, n do s2 = s2 + (v[i] - mean) ^ 2 end
     local sd = math.sqrt(s2 / n)
+    if sd == 0 then sd = 1 end -- every code the same (a collapsed axis): centred, not divided by 0
     for i = 1, n do v[i] = (v[i] - mean) / sd end
     col[d] = v
   end
