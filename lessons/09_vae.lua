@@ -40,6 +40,10 @@ local BETAS = { 0.5, 1, 4 }
 -- the machine shared), so fewer (said in the report).
 local CONV_EPOCHS = quick and 1 or math.min(epochs, 10)
 local function epochs_text(n) return n == 1 and "1 epoch" or (n .. " epochs") end
+local function minutes(m)
+  m = math.max(1, math.floor(m + 0.5))
+  return m == 1 and "1 minute" or (ae.commas(m) .. " minutes")
+end
 
 local function vae()
   return ae.VAE { encoder = { ae.Dense(784, HIDDEN), ae.ReLU() }, latent = LATENT,
@@ -88,13 +92,15 @@ end
 -- (0·log 0 = 0), averaged over the images, in nats: the BCE of the images
 -- against themselves, below which no reconstruction can go.
 local function entropy_floor(x)
-  local rows, total = x:totable(), 0
-  for _, row in ipairs(rows) do
-    for _, p in ipairs(row) do
-      if p > 0 and p < 1 then total = total - (p * math.log(p) + (1 - p) * math.log(1 - p)) end
+  local n, total, CHUNK = x:size(1), 0, 500 -- a chunk of rows as Lua numbers at a time, not the whole set
+  for r0 = 1, n, CHUNK do
+    for _, row in ipairs(x:narrow(1, r0, math.min(CHUNK, n - r0 + 1)):totable()) do
+      for _, p in ipairs(row) do
+        if p > 0 and p < 1 then total = total - (p * math.log(p) + (1 - p) * math.log(1 - p)) end
+      end
     end
   end
-  return total / #rows
+  return total / n
 end
 
 -- Gaps: each axis of the codes scaled to mean 0 and standard deviation 1,
@@ -112,6 +118,7 @@ local function gaps(z)
     local mean = s / n
     for i = 1, n do s2 = s2 + (v[i] - mean) ^ 2 end
     local sd = math.sqrt(s2 / n)
+    if sd == 0 then sd = 1 end -- every code the same (a collapsed axis): centred, not divided by 0
     for i = 1, n do v[i] = (v[i] - mean) / sd end
     col[d] = v
   end
@@ -148,6 +155,12 @@ local function spread(z)
     st[d] = { mean = mean, sd = math.sqrt(math.max(0, s2 / n - mean * mean)), lo = lo, hi = hi }
   end
   return st
+end
+
+-- On the scale of the prior N(0, I) that `sample` draws from: each axis's
+-- mean within 1 and its spread within 2.5.
+local function on_prior(st)
+  return math.abs(st[1].mean) <= 1 and math.abs(st[2].mean) <= 1 and st[1].sd <= 2.5 and st[2].sd <= 2.5
 end
 
 local function describe(st)
@@ -350,15 +363,21 @@ L:figure("beta.png", "β = 0.5, 1, 4 side by side: the MNIST test set's μ colou
 L:section("β: the reconstruction/KL trade-off on MNIST (test set, nats per image)", table.concat(beta_rows, "\n"))
 
 -- What the figures show, in words.
+-- (from this run's spreads: the layout of the codes is not assumed)
+local function layout(name, r)
+  local v, p = r.spread_vae, r.spread_plain
+  return string.format("on %s the plain codes' standard deviations are (%.1f, %.1f) around (%.1f, %.1f), the " ..
+    "VAE's means' (%.1f, %.1f) around (%.1f, %.1f), %s", name, p[1].sd, p[2].sd, p[1].mean, p[2].mean, v[1].sd,
+    v[2].sd, v[1].mean, v[2].mean, on_prior(v) and "on the prior's scale" or "not yet on the prior's scale")
+end
 L:section("What the figures show", table.concat({
-  "- `*_latent.png`: left, each test image's mean code μ under the VAE; right, the plain autoencoder's code of " ..
-  "the same image, both coloured by class. The plain codes lie wherever its encoder put them, on scales tens of " ..
-  "units wide, classes stretched into arms with empty wedges between them (clearest on Fashion-MNIST); the VAE's " ..
-  "means are pulled around 0 on the prior's scale, the classes packed side by side. Their means and spreads are " ..
-  "under \"What the numbers say\".",
+  string.format("- `*_latent.png`: left, each test image's mean code μ under the VAE; right, the plain " ..
+    "autoencoder's code of the same image, both coloured by class. The plain codes lie wherever its encoder put " ..
+    "them, the VAE's are pulled towards N(0, I): %s; %s. Their ranges and the gaps are under \"What the numbers " ..
+    "say\".", layout("MNIST", R.mnist), layout("Fashion-MNIST", R.fashion)),
   "- `*_manifold.png`: the VAE's decoder on a 20×20 grid placed on N(0, I)'s quantiles (5% to 95% on each " ..
-  "axis), so every cell holds equal prior mass: each point decodes to a plausible image, and neighbours " ..
-  "morph into one another.",
+  "axis), so every cell holds equal prior mass; neighbouring cells decode nearby z. Cells far from every test " ..
+  "image's μ (compare `*_latent.png`) are where the prior draws codes that no real image has.",
   "- `*_samples.png`: 100 new images, z drawn from N(0, I) and decoded. With a 2-D latent they are blurry: the " ..
   "decoder's output is a mean image for that z.",
   string.format("- `*_loss.png`: the two parts of the loss on a log scale, train and test. On MNIST the test " ..
@@ -371,11 +390,12 @@ L:section("What the figures show", table.concat({
   "the images decoded at the waypoints themselves are framed in red with their class underneath (on MNIST the " ..
   "first, middle and last of a row, on Fashion-MNIST the first and last); the images between them are the walk.",
   "- `fashion_conv_latent.png`: the dense VAE (left) and the convolutional one (right) on Fashion-MNIST: the first " ..
-  "1,000 test images' μ coloured by class on the same axes, and 36 samples from N(0, I) decoded by each below. " ..
+  ae.commas(math.min(1000, fashion_test.x:size(1))) .. " test images' μ coloured by class on the same axes, and " ..
+  "36 samples from N(0, I) decoded by each below. " ..
   "A sample looks like the data only where the prior's draws fall among the codes of real images; compare the " ..
   "spread of each model's μ with N(0, I)'s (most draws within ±2 on each axis).",
-  "- `fashion_conv_reconstructions.png`: ten test garments, then what each VAE decodes from their μ: two numbers " ..
-  "per image are enough for the shape and brightness of a garment, not for its pattern or print.",
+  "- `fashion_conv_reconstructions.png`: ten test garments, then what each VAE decodes from their μ: what two " ..
+  "numbers per image keep of each garment (the table above gives what they lose, in nats).",
   "- `fashion_conv_loss.png`: test reconstruction + KL per epoch of both models, with the images' own entropy as " ..
   "the floor neither can go below.",
   "- `beta.png`: the same dense model with the KL weighted by β = 0.5, 1, 4, one column each: the test images' μ " ..
@@ -395,11 +415,11 @@ L:section("Departures from the course", table.concat({
   "- The walks go between the classes' mean μ on the test set; the slides do not say how they chose their ends.",
   string.format("- The convolutional VAE (Keras' VAE example's model; the course names no convolutional VAE) trains " ..
     "for %s, not 50: it trained at %s samples/s against the dense model's %s in this run (%.0f times slower), " ..
-    "and 50 epochs on %s images would take about %.0f minutes. Keras' example trains it on MNIST with batch " ..
+    "and 50 epochs on %s images would take about %s. Keras' example trains it on MNIST with batch " ..
     "128; here it is Fashion-MNIST with the dense model's batch (256) and optimizer, so that only the model " ..
     "differs. Its table compares it with the dense VAE after as many epochs and after all of the dense one's.",
     epochs_text(CONV_EPOCHS), ae.commas(math.floor(C.conv.sps)), ae.commas(math.floor(C.dense.sps)),
-    C.dense.sps / C.conv.sps, ae.commas(fashion_train.x:size(1)), 50 * fashion_train.x:size(1) / C.conv.sps / 60),
+    C.dense.sps / C.conv.sps, ae.commas(fashion_train.x:size(1)), minutes(50 * fashion_train.x:size(1) / C.conv.sps / 60)),
   "- The plain autoencoder is this lesson's own reference: the same layers with a linear 2-D code, the same " ..
     "loss without the KL, the same optimizer, batch and epochs.",
 }, "\n"))
@@ -417,7 +437,7 @@ findings[#findings + 1] = string.format("- Gaps: with each axis of the codes sca
 for _, d in ipairs { { "MNIST", m }, { "Fashion-MNIST", f } } do
   local name, r = d[1], d[2]
   local v = r.spread_vae
-  local near = math.abs(v[1].mean) <= 1 and math.abs(v[2].mean) <= 1 and v[1].sd <= 2.5 and v[2].sd <= 2.5
+  local near = on_prior(v)
   findings[#findings + 1] = string.format("- Where the codes are, %s: the VAE's means have %s — %s; the plain " ..
     "autoencoder's codes have %s, a place and scale its loss says nothing about, so one cannot know where to draw " ..
     "new codes without measuring them first.", name, describe(v), near and
@@ -480,11 +500,17 @@ do
     "They spread over the prior on both axes (standard deviations of 0.5 or more), so its samples come from " ..
     "where its codes are.")
 end
-findings[#findings + 1] = string.format("- Active units: %d of %d on MNIST, %d of %d on Fashion-MNIST (a unit is " ..
-  "active when its KL is above 0.01 nats).", m.active, LATENT, f.active, LATENT)
+local function units(n) return n == 0 and string.format("0 of %d (posterior collapse: the decoder ignores z)", LATENT)
+  or string.format("%d of %d", n, LATENT) end
+findings[#findings + 1] = string.format("- Active units: %s on MNIST, %s on Fashion-MNIST%s (a unit is " ..
+  "active when its KL is above 0.01 nats).", units(m.active), units(f.active),
+  C and string.format(", %s for the convolutional VAE after %s", units(C.conv.active), epochs_text(CONV_EPOCHS)) or "")
 L:say("\nWhat the numbers say:\n%s", table.concat(findings, "\n"))
 L:section("What the numbers say", table.concat(findings, "\n"))
 L:metric("epochs", epochs, "epochs per model")
 L:metric("mnist_train_images", R.mnist.ntrain, "MNIST training images")
 L:metric("fashion_train_images", R.fashion.ntrain, "Fashion-MNIST training images")
+-- CPU time, all threads: unlike seconds_total, it does not grow when other
+-- work shares the machine (tests hold the quick run to it)
+L:metric("cpu_seconds", os.clock(), "CPU seconds of the whole process, all threads")
 L:finish()

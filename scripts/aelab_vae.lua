@@ -4,13 +4,22 @@
 -- of scripts/torch_vae.py. Prints one JSON line with --json.
 --   ./aelab scripts/aelab_vae.lua [--epochs N] [--batch B] [--limit N] [--json]
 local ae = require "aelab"
+local USAGE = "usage: ./aelab scripts/aelab_vae.lua [--epochs N] [--batch B] [--limit N] [--json]"
 local epochs, batch, limit, as_json = 5, 256, nil, false
+-- the value after a flag: a positive integer, or a message saying what to give
+local function count(flag, v)
+  local n = math.tointeger(tonumber(v))
+  if not n or n < 1 then error(string.format("%s needs a positive integer, got %s\n%s", flag, tostring(v), USAGE), 0) end
+  return n
+end
 local i = 1
 while arg[i] do
-  if arg[i] == "--epochs" then epochs = tonumber(arg[i + 1]); i = i + 1
-  elseif arg[i] == "--batch" then batch = tonumber(arg[i + 1]); i = i + 1
-  elseif arg[i] == "--limit" then limit = tonumber(arg[i + 1]); i = i + 1
-  elseif arg[i] == "--json" then as_json = true end
+  local a = arg[i]
+  if a == "--epochs" then epochs = count(a, arg[i + 1]); i = i + 1
+  elseif a == "--batch" then batch = count(a, arg[i + 1]); i = i + 1
+  elseif a == "--limit" then limit = count(a, arg[i + 1]); i = i + 1
+  elseif a == "--json" then as_json = true
+  else error(string.format("unknown argument %q\n%s", a, USAGE), 0) end
   i = i + 1
 end
 local train, test = assert(ae.data.fashion_mnist(limit and { limit = limit, test_limit = 10000 } or nil))
