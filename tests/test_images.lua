@@ -238,6 +238,27 @@ function TestImagePrep:testMissingPackagesAreNamed()
   for _, e in ipairs(names) do lu.assertNotStrContains(e.name, "partial") end
 end
 
+-- A damaged source image is one line naming it (exit status 1), not a
+-- Python traceback, and leaves nothing half made in the cache.
+function TestImagePrep:testDamagedSourceIsNamed()
+  local mate, sk = self.dir .. "/mate", self.dir .. "/sk"
+  assert(os.execute("mkdir " .. H.q(mate) .. " " .. H.q(sk)))
+  H.write_file(mate .. "/Broken.jpg", "\255\216\255 not really a JPEG")
+  for _, f in ipairs { "astronaut.png", "rocket.jpg", "coffee.png", "chelsea.png" } do
+    assert(I.write(smooth_image(3, 16, 16), sk .. "/" .. f))
+  end
+  local _, err, code = H.run(string.format("AELAB_CACHE=%s AELAB_MATE_DIR=%s AELAB_SKIMAGE_DIR=%s %s photos",
+    H.q(self.dir .. "/cache"), H.q(mate), H.q(sk), "scripts/prepare-images.py"))
+  lu.assertEquals(code, 1, err)
+  lu.assertStrContains(err, "prepare-images: the photos set could not be made")
+  lu.assertStrContains(err, "Broken.jpg")
+  lu.assertNotStrContains(err, "Traceback")
+  for _, e in ipairs(assert(require("aelab.sys").listdir(self.dir .. "/cache/images"))) do
+    lu.assertNotStrContains(e.name, "partial")
+    lu.assertNotStrContains(e.name, "photos")
+  end
+end
+
 -- Colour figures: N×3×H×W goes to gnuplot as three floats per pixel
 -- (rgbimage); a comparison mixes gray and colour columns.
 TestImagePlots = {}
