@@ -100,6 +100,43 @@ function TestImageFiles:testBrokenFilesSayWhat()
   H.error_containing(lu, "unknown option", I.read, png, { channel = 1 })
 end
 
+-- CRC-32 of a PNG chunk's type and data (ISO 3309, as PNG uses).
+local function crc32(s)
+  local c = 0xffffffff
+  for i = 1, #s do
+    c = c ~ s:byte(i)
+    for _ = 1, 8 do c = (c & 1) == 1 and (0xedb88320 ~ (c >> 1)) or (c >> 1) end
+  end
+  return c ~ 0xffffffff
+end
+
+-- A header claiming more pixels than the file can hold (or than 2^28) is
+-- refused before anything that size is allocated.
+function TestImageFiles:testHugeClaimsAreRefused()
+  local png, jpg = self.dir .. "/ok.png", self.dir .. "/ok.jpg"
+  assert(I.write(smooth_image(1, 16, 16), png))
+  assert(I.write(smooth_image(3, 16, 16), jpg))
+  -- PNG: IHDR (bytes 17-29 are its type and data, 30-33 its CRC) rewritten
+  local s = H.read(png)
+  local function with_size(w, h)
+    local ihdr = "IHDR" .. string.pack(">I4I4", w, h) .. s:sub(25, 29)
+    return s:sub(1, 12) .. ihdr .. string.pack(">I4", crc32(ihdr)) .. s:sub(34)
+  end
+  H.write_file(self.dir .. "/big.png", with_size(16384, 16385)) -- 2^28 + 16384 pixels
+  H.failure_containing(lu, "claims 16384×16385 pixels", I.read, self.dir .. "/big.png")
+  H.write_file(self.dir .. "/wide.png", with_size(0x7fffffff, 1)) -- past libpng's own limit
+  H.failure_containing(lu, "not a readable PNG", I.read, self.dir .. "/wide.png")
+  -- JPEG: the frame header's height and width (after FF C0 and its length, precision)
+  s = H.read(jpg)
+  local at = s:find("\255[\192\194]")
+  lu.assertNotNil(at, "no SOF marker")
+  H.write_file(self.dir .. "/big.jpg", s:sub(1, at + 4) .. string.pack(">I2I2", 65000, 65000) .. s:sub(at + 9))
+  H.failure_containing(lu, "claims 65000×65000 pixels", I.read, self.dir .. "/big.jpg")
+  -- within the limit but far more than the data: a damaged file, not a gray page
+  H.write_file(self.dir .. "/tall.jpg", s:sub(1, at + 4) .. string.pack(">I2I2", 4000, 16) .. s:sub(at + 9))
+  H.failure_containing(lu, "JPEG", I.read, self.dir .. "/tall.jpg")
+end
+
 function TestImageFiles:testFolder()
   assert(I.write(bytes_image(1, 3, 3), self.dir .. "/b.png"))
   assert(I.write(bytes_image(3, 3, 3), self.dir .. "/a.png"))
@@ -177,6 +214,54 @@ function TestImageMetrics:testHandComputed()
   lu.assertTrue(I.ssim(x, n1) > I.ssim(x, n2))
   H.error_containing(lu, "at least 11×11", I.ssim, ae.zeros(1, 1, 10, 30), ae.zeros(1, 1, 10, 30))
   H.error_containing(lu, "differ in shape", I.mse, a, ae.zeros(1, 1, 16, 15))
+end
+
+-- SSIM of textured images against a direct transcription of Wang et al.
+-- (2004): at each 11×11 window position, Gaussian-weighted means, variances
+-- and covariance, then the product of the three terms; mean over positions.
+local function ssim_by_hand(x, y)
+  local N, Cn, Hh, Ww = table.unpack(x:size())
+  local g, gs = {}, 0
+  for k = 0, 10 do
+    g[k] = math.exp(-((k - 5) ^ 2) / (2 * 1.5 ^ 2))
+    gs = gs + g[k]
+  end
+  local C1, C2 = 0.01 ^ 2, 0.03 ^ 2
+  local total, count = 0, 0
+  for n = 1, N do
+    for c = 1, Cn do
+      for y0 = 0, Hh - 11 do
+        for x0 = 0, Ww - 11 do
+          local mx, my, sxx, syy, sxy = 0, 0, 0, 0, 0
+          for i = 0, 10 do
+            for j = 0, 10 do
+              local w = g[i] * g[j] / (gs * gs)
+              local a, b = x:get(n, c, y0 + i + 1, x0 + j + 1), y:get(n, c, y0 + i + 1, x0 + j + 1)
+              mx, my = mx + w * a, my + w * b
+              sxx, syy, sxy = sxx + w * a * a, syy + w * b * b, sxy + w * a * b
+            end
+          end
+          local vx, vy, cxy = sxx - mx * mx, syy - my * my, sxy - mx * my
+          total = total + (2 * mx * my + C1) * (2 * cxy + C2) / ((mx * mx + my * my + C1) * (vx + vy + C2))
+          count = count + 1
+        end
+      end
+    end
+  end
+  return total / count
+end
+
+function TestImageMetrics:testSsimByHand()
+  local x = bytes_image(3, 13, 15, 3):reshape(1, 3, 13, 15)
+  local two = ae.zeros(2, 3, 13, 15)
+  two:narrow(1, 1, 1):copy(x)
+  two:narrow(1, 2, 1):copy(smooth_image(3, 13, 15))
+  local noisy = (two * 0.7 + bytes_image(3, 26, 15, 11):reshape(2, 3, 13, 15) * 0.3):clamp(0, 1)
+  local want = ssim_by_hand(two, noisy)
+  lu.assertTrue(want > 0.05 and want < 0.95, "a case between the extremes: " .. want)
+  lu.assertAlmostEquals(I.ssim(two, noisy), want, 1e-6)
+  -- symmetric in its arguments
+  lu.assertAlmostEquals(I.ssim(noisy, two), want, 1e-6)
 end
 
 function TestImageMetrics:testLabAndColorfulness()
