@@ -190,6 +190,12 @@ function TestPatches:testErrors()
   local p, c = I.patches(img, { size = 2, count = 1, seed = 1 })
   H.error_containing(lu, "covered by no patch", I.stitch, p, c, img)
   H.error_containing(lu, "outside", I.stitch, p, ae.tensor { { 9, 9 } }, img)
+  -- a grid whose patch count overflows an int is refused (not a wrapped count)
+  local raw = require "aelab.image"
+  H.error_containing(lu, "too many (at most 2^28): raise the stride", raw.grid, 70000, 70000, 1, 1)
+  -- a stride whose second step passes INT_MAX: three rows of corners, not a wrapped loop
+  lu.assertEquals(raw.grid(2147483647, 1, 1, 1073741825):size(), { 3, 2 })
+  lu.assertEquals(raw.grid(10, 10, 4, 2147483647):totable(), { { 0, 0 }, { 0, 6 }, { 6, 0 }, { 6, 6 } })
 end
 
 TestImageMetrics = {}
