@@ -614,7 +614,13 @@ function TestLesson13:testQuickRun()
   for _, key in ipairs { "ssim_marked", "ssim_cleaned" } do
     lu.assertTrue(m[key] > -1 and m[key] <= 1, key .. " = " .. tostring(m[key]))
   end
-  lu.assertStrContains(read(dir .. "report.md"), "| photo | mark | PSNR before |")
+  local report = read(dir .. "report.md")
+  lu.assertStrContains(report, "| photo | mark | PSNR before |")
+  -- where the marks are and where they are not, measured; "fainter" only when it is
+  lu.assertTrue(m.marked_share > 0 and m.marked_share < 1, "marked_share " .. tostring(m.marked_share))
+  lu.assertTrue(finite_positive(m.mse_mark_before) and m.mse_mark_after >= 0 and m.mse_unmarked_after >= 0)
+  lu.assertEquals(report:find("the marks are not made fainter", 1, true) == nil,
+    m.mse_mark_after < m.mse_mark_before)
   lu.assertStrContains(read(dir .. "photos.gp"), "'watermarked'")
 end
 
