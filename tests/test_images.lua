@@ -329,6 +329,22 @@ function TestImagePrep:testMissingPackagesAreNamed()
   for _, e in ipairs(names) do lu.assertNotStrContains(e.name, "partial") end
 end
 
+-- A prepared set with a page's copy missing is an error naming it, not a
+-- page whose clean image is nil in the middle of a lesson.
+function TestImagePrep:testIncompleteDocumentsSet()
+  local d = self.dir .. "/images/documents"
+  assert(os.execute("mkdir -p " .. H.q(d .. "/train") .. " " .. H.q(d .. "/test")))
+  H.write_file(d .. "/VERSION", "1\n")
+  assert(I.write(smooth_image(1, 16, 16), d .. "/train/p.dirty-L1.png"))
+  assert(I.write(smooth_image(1, 16, 16), d .. "/test/q.clean.png"))
+  assert(I.write(smooth_image(1, 16, 16), d .. "/test/q.dirty-L1.png"))
+  local out, err, code = H.run(string.format("AELAB_CACHE=%s %s -e %s", H.q(self.dir), H.BIN,
+    H.q("local ae = require 'aelab'; print(ae.data.documents())")))
+  lu.assertEquals(code, 0, err)
+  lu.assertStrContains(out, "nil\tthe documents set in ")
+  lu.assertStrContains(out, "train/p has no clean copy")
+end
+
 -- A damaged source image is one line naming it (exit status 1), not a
 -- Python traceback, and leaves nothing half made in the cache.
 function TestImagePrep:testDamagedSourceIsNamed()

@@ -110,6 +110,17 @@ function M.documents(o)
       end
       ::next::
     end
+    -- a page without its clean or dirty copies is a damaged set, not a smaller one
+    for _, page in ipairs(pages) do
+      if not page.clean or not next(page.dirty) then
+        return nil, string.format("the documents set in %s is incomplete: %s/%s has no %s copy (delete %s and it is " ..
+          "prepared again)", dir, split, page.name, page.clean and "dirty" or "clean", dir)
+      end
+    end
+    if #pages == 0 then
+      return nil, string.format("the documents set in %s has no %s pages (delete %s and it is prepared again)", dir,
+        split, dir)
+    end
     out[split] = pages
   end
   return out.train, out.test
