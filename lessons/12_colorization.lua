@@ -197,7 +197,7 @@ local function model_words(k)
   local w = {}
   if desat[k] then w[#w + 1] = "desaturated" end
   if brown[k] then w[#w + 1] = "brownish" end
-  return #w > 0 and table.concat(w, " and ") or "as saturated as the originals' and not shifted to orange-brown"
+  return #w > 0 and table.concat(w, " and ") or "neither faded nor shifted to orange-brown"
 end
 f[#f + 1] = string.format("- Colourfulness: originals %.1f, Lab model %.1f, RGB model %.1f (gray: 0). Mean chroma " ..
   "C*: originals %.1f, Lab %.1f, RGB %.1f; share of coloured pixels with an orange-brown hue (20°-90°): originals " ..
