@@ -345,6 +345,23 @@ function TestImagePrep:testIncompleteDocumentsSet()
   lu.assertStrContains(out, "train/p has no clean copy")
 end
 
+-- The image benchmark's race runs argv lists: a path with shell syntax in
+-- it reaches the program as it is, and nothing of it is run.
+function TestImagePrep:testRaceArgvHasNoShell()
+  local race = require "scripts.race"
+  local marker = self.dir .. "/ran"
+  local line = '{"test_mse":[0.5],"samples_per_s":[7],"median_samples_per_s":7}'
+  local c = { { name = "argv", argv = { "/usr/bin/printf", "%s %s\n", line, "$(touch " .. marker .. ")" } } }
+  local ok, err = pcall(race, c, 1, 10, "test MSE", "test_mse")
+  lu.assertTrue(ok, tostring(err))
+  lu.assertEquals(c[1].metric, { 0.5 })
+  lu.assertNil(io.open(marker), "the argument was run by a shell")
+  c = { { name = "missing", argv = { self.dir .. "/no such program" } } }
+  ok, err = pcall(race, c, 1, 10, "test MSE", "test_mse")
+  lu.assertFalse(ok)
+  lu.assertStrContains(tostring(err), "missing failed")
+end
+
 -- A damaged source image is one line naming it (exit status 1), not a
 -- Python traceback, and leaves nothing half made in the cache.
 function TestImagePrep:testDamagedSourceIsNamed()
