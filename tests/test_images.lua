@@ -110,6 +110,28 @@ local function crc32(s)
   return c ~ 0xffffffff
 end
 
+-- A PNG of 16-bit gray pixels (no gAMA chunk, as most writers leave it),
+-- zlib with stored blocks so no compressor is needed.
+local function png16_gray(w, h, value)
+  local raw = {}
+  for _ = 1, h do raw[#raw + 1] = "\0" .. string.rep(string.pack(">I2", value), w) end
+  raw = table.concat(raw)
+  local a, b = 1, 0
+  for i = 1, #raw do a = (a + raw:byte(i)) % 65521; b = (b + a) % 65521 end
+  local z = "\120\1\1" .. string.pack("<I2I2", #raw, 0xffff - #raw) .. raw .. string.pack(">I4", (b << 16) | a)
+  local function chunk(kind, data) return string.pack(">I4", #data) .. kind .. data .. string.pack(">I4", crc32(kind .. data)) end
+  return "\137PNG\r\n\26\n" .. chunk("IHDR", string.pack(">I4I4BBBBB", w, h, 16, 0, 0, 0, 0)) ..
+    chunk("IDAT", z) .. chunk("IEND", "")
+end
+
+function TestImageFiles:testSixteenBitPngIsSrgb()
+  -- 32768/65535 is mid-gray as stored, not linear light brightened to 0.73
+  local t = assert(I.decode(png16_gray(5, 3, 32768), 0, "gray16.png"))
+  lu.assertEquals(t:size(), { 1, 1, 3, 5 })
+  lu.assertAlmostEquals(t:get(1, 1, 2, 3), 128 / 255, 0.5 / 255)
+  lu.assertAlmostEquals(assert(I.decode(png16_gray(2, 2, 65535), 3)):min(), 1, 1e-6)
+end
+
 -- A header claiming more pixels than the file can hold (or than 2^28) is
 -- refused before anything that size is allocated.
 function TestImageFiles:testHugeClaimsAreRefused()
