@@ -53,6 +53,10 @@ static ae_tensor_t *decode_png(const unsigned char *b, size_t n, int channels, c
   }
   int C = channels ? channels : (img.format & PNG_FORMAT_FLAG_COLOR) ? 3 : 1;
   img.format = C == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
+  /* a 16-bit file without gAMA or sRGB is sRGB-encoded as an 8-bit one is
+   * (what writers and viewers assume), not linear as libpng would take it:
+   * mid-gray 32768 reads 0.5, not 0.73 */
+  img.flags |= PNG_IMAGE_FLAG_16BIT_sRGB;
   unsigned char *px = malloc(PNG_IMAGE_SIZE(img));
   if (!px) {
     png_image_free(&img);

@@ -39,7 +39,7 @@ static int batch_dims(const ae_tensor_t *t, const char *who, int *N, int *C, int
  * the far border; count only when pos is NULL */
 static int grid_positions(int n, int P, int stride, float *pos) {
   int k = 0, last = n - P;
-  for (int p = 0;; p += stride) {
+  for (long long p = 0;; p += stride) { /* long long: p + stride past INT_MAX */
     if (p >= last) {
       if (pos) pos[k] = (float)last;
       return k + 1;
@@ -55,6 +55,10 @@ ae_tensor_t *ae_image_grid(int H, int W, int P, int stride, ae_error_t *e) {
   if (P > H || P > W)
     return ae_fail(e, AE_EARG, "patch grid: %d×%d patches do not fit a %d×%d image", P, P, H, W), NULL;
   int ny = grid_positions(H, P, stride, NULL), nx = grid_positions(W, P, stride, NULL);
+  if ((size_t)ny * nx > AE_IMAGE_MAX_PIXELS) /* ny·nx in an int, and the n×2 corners in memory */
+    return ae_fail(e, AE_EARG, "patch grid: %d×%d patches of a %d×%d image are too many (at most 2^28): raise the stride",
+                   ny, nx, H, W),
+           NULL;
   float *ys = malloc(sizeof(float) * ny), *xs = malloc(sizeof(float) * nx);
   ae_tensor_t *t = NULL;
   if (!ys || !xs) {

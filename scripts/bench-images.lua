@@ -33,11 +33,12 @@ for name, t in pairs { ["train-x"] = xtr, ["train-y"] = ytr, ["test-x"] = xte, [
   assert(t:save_npy(prefix .. "-" .. name .. ".npy"))
 end
 
+-- argv lists, no shell: the home folder and $TMPDIR are only paths
 local contenders = {
-  { name = "aelab (2 threads)", cmd = string.format("%q --threads 2 %s/scripts/aelab_image_ae.lua --json --epochs %d --data %q",
-      home .. "/aelab", home, epochs, prefix) },
-  { name = "PyTorch, 2 threads", cmd = string.format(
-      "/usr/bin/python3 %s/scripts/torch_image_ae.py --threads 2 --json --epochs %d --data %q", home, epochs, prefix) },
+  { name = "aelab (2 threads)", argv = { home .. "/aelab", "--threads", "2", home .. "/scripts/aelab_image_ae.lua",
+    "--json", "--epochs", tostring(epochs), "--data", prefix } },
+  { name = "PyTorch, 2 threads", argv = { "/usr/bin/python3", home .. "/scripts/torch_image_ae.py", "--threads", "2",
+    "--json", "--epochs", tostring(epochs), "--data", prefix } },
 }
 local race = require "scripts.race"
 print(string.format("Lesson 13's conv model (3→16→16→16→3, 3×3 'same'), %d crops of 3×64×64, batch 32: %d rounds × %d epochs",

@@ -252,20 +252,39 @@ def skimage_dir(tmp):
         return SKIMAGE_DIR
     if "AELAB_SKIMAGE_DIR" in os.environ:
         die("%s is missing (AELAB_SKIMAGE_DIR): install the Debian package python3-skimage" % SKIMAGE_DIR)
-    why = "apt-get or dpkg-deb not found"
-    if shutil.which("apt-get") and shutil.which("dpkg-deb"):
-        r = subprocess.run(["apt-get", "download", "python3-skimage"], cwd=tmp, capture_output=True, text=True)
-        debs = [f for f in os.listdir(tmp) if f.startswith("python3-skimage_") and f.endswith(".deb")]
-        if r.returncode == 0 and debs:
-            x = os.path.join(tmp, "skimage")
-            r = subprocess.run(["dpkg-deb", "-x", os.path.join(tmp, debs[0]), x], capture_output=True, text=True)
-            d = os.path.join(x, "usr", "lib", "python3", "dist-packages", "skimage", "data")
-            if r.returncode == 0 and os.path.isdir(d):
-                print("prepare-images: unpacked scikit-image's sample images from %s" % debs[0], file=sys.stderr)
+    if not (shutil.which("apt-get") and shutil.which("dpkg-deb")):
+        why = "apt-get or dpkg-deb is not on PATH"
+    else:
+        why = unpack_skimage(tmp)
+        if not why:
+            d = os.path.join(tmp, "skimage", "usr", "lib", "python3", "dist-packages", "skimage", "data")
+            if os.path.isdir(d):
                 return d
-        why = (r.stderr or "no package file").strip().splitlines()[-1] if (r.stderr or "").strip() else "failed"
-    die("scikit-image's sample images are missing: install the Debian package python3-skimage, or let this "
-        "script unpack its files (apt-get download python3-skimage: %s)" % why)
+            why = "the package holds no skimage/data folder"
+    die("scikit-image's sample images are missing: install the Debian package python3-skimage "
+        "(apt-get install python3-skimage), or let this script unpack its files alone; that failed: %s" % why)
+
+
+def last_line(text):
+    lines = (text or "").strip().splitlines()
+    return lines[-1] if lines else "no message"
+
+
+def unpack_skimage(tmp):
+    """apt-get download python3-skimage, dpkg-deb -x it into tmp/skimage; None, or what went wrong"""
+    # fixed argv lists, no shell: nothing of the user's reaches a command line
+    r = subprocess.run(["apt-get", "download", "python3-skimage"], cwd=tmp, capture_output=True, text=True)
+    if r.returncode != 0:
+        return "apt-get download python3-skimage exited with %d: %s" % (r.returncode, last_line(r.stderr))
+    debs = sorted(f for f in os.listdir(tmp) if f.startswith("python3-skimage_") and f.endswith(".deb"))
+    if not debs:
+        return "apt-get download python3-skimage left no python3-skimage_*.deb file"
+    r = subprocess.run(["dpkg-deb", "-x", os.path.join(tmp, debs[0]), os.path.join(tmp, "skimage")],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        return "dpkg-deb -x %s exited with %d: %s" % (debs[0], r.returncode, last_line(r.stderr))
+    print("prepare-images: unpacked scikit-image's sample images from %s" % debs[0], file=sys.stderr)
+    return None
 
 
 def photo_sources(tmp):
@@ -389,7 +408,12 @@ def make_set(name, dest_root=None):
             f.write("Made by aelab's scripts/prepare-images.py; its header says from what and how.\n")
         if os.path.exists(final):
             shutil.rmtree(final)
-        os.rename(work, final)
+        try:
+            os.rename(work, final)
+        except OSError:
+            # another run made it meanwhile: keep theirs if it is complete
+            if not (os.path.exists(stamp) and open(stamp).read().strip() == VERSIONS[name]):
+                raise
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
@@ -403,7 +427,12 @@ def main():
     a = p.parse_args()
     if a.dest:
         os.environ["AELAB_CACHE"] = a.dest  # the watermarks read the photos from there too
-    print(make_set(a.set))
+    try:
+        print(make_set(a.set))
+    except (Exception, KeyboardInterrupt) as e:  # not SystemExit: die() has said why already
+        # a damaged source file, a full disk, ...: one line naming it, not a traceback
+        die("the %s set could not be made (nothing was left in the cache): %s: %s"
+            % (a.set, type(e).__name__, e), 1)
 
 
 if __name__ == "__main__":

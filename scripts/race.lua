@@ -12,7 +12,32 @@ local function numbers(list)
   return out
 end
 
--- contenders: { name =, cmd = }...; width: the name column; label: what
+-- One round of contender c: its output (stdout and stderr) and whether it
+-- exited 0. c.argv (a list) runs with no shell, so paths with spaces or
+-- quotes in them are only paths; c.cmd is a shell line, for a contender
+-- that needs the shell (an environment variable set before it).
+local function run(c)
+  if c.argv then
+    local sys = require "aelab.sys"
+    local log = os.tmpname()
+    local p, err = sys.spawn(c.argv, { log = log })
+    if not p then
+      os.remove(log)
+      return tostring(err), false
+    end
+    local ok = p:close()
+    local f = io.open(log, "rb")
+    local out = f and f:read("a") or ""
+    if f then f:close() end
+    os.remove(log)
+    return out, ok
+  end
+  local p = io.popen(c.cmd .. " 2>&1")
+  local out = p:read("a")
+  return out, p:close()
+end
+
+-- contenders: { name =, argv = {...} or cmd = "..." }...; width: the name column; label: what
 -- the metric is ("test BCE"); key: its JSON field ("test_bce"). Prints each
 -- round and then the table; fills c.rates, c.metric (the metric of the last
 -- round, by epoch),
@@ -23,11 +48,11 @@ return function(contenders, rounds, width, label, key)
   for _, c in ipairs(contenders) do c.rates, c.metric = {}, nil end
   for r = 1, rounds do
     for _, c in ipairs(contenders) do
-      local p = io.popen(c.cmd .. " 2>&1")
-      local out = p:read("a")
-      local ok = p:close()
+      local out, ok = run(c)
       local line = out:match("(%{[^\n]*\"median_samples_per_s\"[^\n]*%})")
-      if not ok or not line then error(string.format("%s failed:\n%s\n(%s)", c.name, out, c.cmd)) end
+      if not ok or not line then
+        error(string.format("%s failed:\n%s\n(%s)", c.name, out, c.cmd or table.concat(c.argv, " ")))
+      end
       local rates = numbers(line:match('"samples_per_s":%s*(%b[])'))
       for _, v in ipairs(rates) do c.rates[#c.rates + 1] = v end
       local metric = line:match('"' .. key .. '":%s*(%b[])')

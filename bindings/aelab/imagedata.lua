@@ -19,14 +19,18 @@ local M = {}
 -- as scripts/prepare-images.py writes them (its VERSIONS)
 local VERSIONS = { documents = "1", photos = "2", watermarks = "2" }
 
-function M.images_dir()
+-- aelab's cache folder: $AELAB_CACHE, else $XDG_CACHE_HOME/aelab, else
+-- ~/.cache/aelab (the data sets prepared on first use live below it).
+function M.cache_root()
   local cache = os.getenv("AELAB_CACHE")
   if not cache or cache == "" then
     local xdg = os.getenv("XDG_CACHE_HOME")
     cache = ((xdg and xdg ~= "") and xdg or ((os.getenv("HOME") or ".") .. "/.cache")) .. "/aelab"
   end
-  return cache .. "/images"
+  return cache
 end
+
+function M.images_dir() return M.cache_root() .. "/images" end
 
 local function read_all(path)
   local f = io.open(path, "rb")
@@ -73,7 +77,9 @@ local function read(path, channels)
   return image().read(path, { channels = channels })
 end
 
-local function check_opts(who, o)
+-- The {limit =, test_limit =} options of every ae.data loader, checked;
+-- errors point at the loader's caller.
+function M.check_limits(who, o)
   o = optcheck.check(who, o, { "limit", "test_limit" }, 3) or {}
   for _, k in ipairs { "limit", "test_limit" } do
     if o[k] ~= nil and not (math.type(o[k]) == "integer" and o[k] >= 1) then
@@ -85,7 +91,7 @@ end
 
 -- documents{limit =, test_limit =} → train, test pages | nil, message
 function M.documents(o)
-  o = check_opts("ae.data.documents", o)
+  o = M.check_limits("ae.data.documents", o)
   local dir, err = ensure("documents")
   if not dir then return nil, err end
   local out = {}
@@ -110,6 +116,17 @@ function M.documents(o)
       end
       ::next::
     end
+    -- a page without its clean or dirty copies is a damaged set, not a smaller one
+    for _, page in ipairs(pages) do
+      if not page.clean or not next(page.dirty) then
+        return nil, string.format("the documents set in %s is incomplete: %s/%s has no %s copy (delete %s and it is " ..
+          "prepared again)", dir, split, page.name, page.clean and "dirty" or "clean", dir)
+      end
+    end
+    if #pages == 0 then
+      return nil, string.format("the documents set in %s has no %s pages (delete %s and it is prepared again)", dir,
+        split, dir)
+    end
     out[split] = pages
   end
   return out.train, out.test
@@ -117,7 +134,7 @@ end
 
 -- photos{limit =, test_limit =} → train, test photos {name, image} | nil, message
 function M.photos(o)
-  o = check_opts("ae.data.photos", o)
+  o = M.check_limits("ae.data.photos", o)
   local dir, err = ensure("photos")
   if not dir then return nil, err end
   local out = {}
@@ -133,7 +150,7 @@ end
 
 -- watermarks{limit =, test_limit =} → train, test {name, clean, marked = {...}} | nil, message
 function M.watermarks(o)
-  o = check_opts("ae.data.watermarks", o)
+  o = M.check_limits("ae.data.watermarks", o)
   local dir, err = ensure("watermarks")
   if not dir then return nil, err end
   local train, test = M.photos(o)
