@@ -604,9 +604,9 @@ end
 ---------------------------------------------------------------------------
 -- Lesson 15: data-specificity (issue 13).
 ---------------------------------------------------------------------------
-TestLesson11 = outdir {}
+TestLesson15 = outdir {} -- its own name: a second TestLesson11 replaced lesson 11's tests
 
-function TestLesson11:testQuickRun()
+function TestLesson15:testQuickRun()
   local out = self.out
   local dir, _, m, figures = run_lesson("15_data_specific", out)
   assert_figures(figures, { "mnist_tested.png", "fashion_tested.png", "loss.png" })
@@ -618,7 +618,12 @@ function TestLesson11:testQuickRun()
   -- each model does best on its own kind of image
   lu.assertTrue(m.mnist_on_mnist_mse < m.fashion_on_mnist_mse)
   lu.assertTrue(m.fashion_on_fashion_mse < m.mnist_on_fashion_mse)
+  -- what a stranger draws is said from correlations the run measured
+  for _, k in ipairs { "fashion_on_mnist_corr_own_mean", "mnist_on_fashion_corr_input" } do
+    lu.assertTrue(m[k] > -1 and m[k] < 1, k)
+  end
   local report = read(dir .. "report.md")
+  lu.assertStrContains(report, string.format("at r = %.2f", m.mnist_on_fashion_corr_input))
   lu.assertStrContains(report, "## About this lesson")
   lu.assertStrContains(report, "## What the numbers say")
   lu.assertStrContains(report, "## Test error of each model on each test set")
