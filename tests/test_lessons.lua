@@ -271,6 +271,9 @@ function TestLesson08:testQuickRun()
   end
   lu.assertEquals(m.epochs, 2)
   lu.assertStrContains(text, "convolutional autoencoder (4,385 parameters)")
+  -- the filters are described from a count the run made
+  lu.assertTrue(m.mnist_mixed_filters >= 0 and m.mnist_mixed_filters <= 16)
+  lu.assertStrContains(text, string.format("%d of 16 on MNIST digits", m.mnist_mixed_filters))
   lu.assertStrContains(text, "train 2000, test 500 images")
   lu.assertStrContains(read(dir .. "mnist_denoising.gp"), "'noisy input'")
   local report = read(dir .. "report.md")
