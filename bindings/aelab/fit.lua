@@ -91,6 +91,9 @@ function distributed_setup(model, opts, batch, x, target, autoenc, vae)
   local on = opts.distributed
   if on == nil then on = mpi.launched() end
   if not on then return nil end
+  check(not (opts.penalty and opts.penalty.estimate == "dataset"), "fit: distributed training with kl_sparsity's " ..
+    "estimate = \"dataset\" is not supported yet (each rank would measure ρ̂ on its own shard); use estimate = " ..
+    "\"batch\" or distributed = false", 3)
   check(mpi.available, "fit: distributed = true needs aelab built with MPI (make MPI=1, or ./aelab-mpi from " ..
     "make aelab-mpi) and started by mpirun", 3)
   check(not vae, "fit: distributed training of a VAE is not supported yet; train it with distributed = false", 3)
