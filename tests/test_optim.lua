@@ -218,6 +218,10 @@ function TestFullBatch:testRefusalChangesNothing()
   H.error_containing(lu, "checkpoint is for the step optimizers", m.fit, m, x,
     { loss = "bce", optimizer = ae.optim.LBFGS {}, checkpoint = "unused", verbose = false })
   lu.assertEquals(m:loss_name(), "mse")
+  -- each rank would run the whole minimization by itself
+  H.error_containing(lu, "distributed is for the step optimizers", m.fit, m, x,
+    { optimizer = ae.optim.LBFGS {}, distributed = true, verbose = false })
+  m:fit(x, { optimizer = ae.optim.LBFGS {}, epochs = 1, distributed = false, verbose = false })
 end
 
 function TestFullBatch:testProgressLineAndSubset()

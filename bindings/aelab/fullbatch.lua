@@ -108,7 +108,7 @@ function FullBatch:__tostring()
   return self.kind .. "{" .. table.concat(parts, ", ") .. "}"
 end
 
-local STEP_ONLY = { "beta", "checkpoint", "every", "noise", "resume", "shuffle" }
+local STEP_ONLY = { "beta", "checkpoint", "distributed", "every", "noise", "resume", "shuffle" }
 
 local function fmt_time(s) return require("aelab.progress").fmt_time(s) end
 
@@ -121,7 +121,7 @@ function M.check(model, opts, level)
   local o = opts.optimizer
   level = (level or 1) + 1
   for _, k in ipairs(STEP_ONLY) do
-    if opts[k] ~= nil then
+    if opts[k] ~= nil and not (k == "distributed" and opts[k] == false) then
       error(string.format("fit: %s is for the step optimizers (Adam, SGD, ...); %s minimizes one fixed loss over " ..
         "the whole set, without it", k, o.kind), level)
     end
