@@ -21,13 +21,18 @@ typedef struct objective {
   int report;  /* stack index of the Lua report function */
   int errslot; /* stack index where a report's error is kept */
   int failed;  /* 1: a model call failed (e), 2: the report raised */
+  const size_t *spans; /* the arena's trainable ranges [lo, hi): w is them end to end */
+  int nspans;
   ae_error_t e;
 } objective_t;
 
-static void put_params(ae_model_t *m, const double *w) {
-  float *p = ae_tensor_data(m->params);
-  size_t n = ae_tensor_numel(m->params);
-  for (size_t i = 0; i < n; i++) p[i] = (float)w[i];
+/* The minimizer's w holds the unfrozen values only, so a frozen layer stays
+ * as it is whether the method follows the gradient (zero there) or not
+ * (Powell, which moved frozen layers when w was the whole arena). */
+static void put_params(const objective_t *o, const double *w) {
+  float *p = ae_tensor_data(o->m->params);
+  for (int s = 0; s < o->nspans; s++)
+    for (size_t i = o->spans[2 * s]; i < o->spans[2 * s + 1]; i++) p[i] = (float)*w++;
 }
 
 /* The loss over all rows (and its gradient when g): the gradient path
@@ -36,15 +41,15 @@ static double objective(void *ud, const double *w, double *g) {
   objective_t *o = ud;
   if (o->failed) return NAN;
   ae_model_t *m = o->m;
-  put_params(m, w);
+  put_params(o, w);
   double loss = NAN;
   int rc;
   if (g || m->penalty.ops) {
     rc = ae_model_gradient(m, o->x, o->t, NULL, &loss, &o->e);
     if (!rc && g) {
       const float *G = ae_tensor_data(m->grads);
-      size_t n = ae_tensor_numel(m->grads);
-      for (size_t i = 0; i < n; i++) g[i] = G[i];
+      for (int s = 0; s < o->nspans; s++)
+        for (size_t i = o->spans[2 * s]; i < o->spans[2 * s + 1]; i++) *g++ = G[i];
     }
   } else {
     rc = ae_model_evaluate(m, o->x, o->t, 0, &loss, &o->e);
@@ -68,7 +73,7 @@ static void setint(lua_State *L, const char *k, long v) {
 
 static int on_iteration(void *ud, const ae_min_iter_t *it, const double *w) {
   objective_t *o = ud;
-  put_params(o->m, w); /* the model holds the iterate */
+  put_params(o, w); /* the model holds the iterate */
   if (o->failed) return 1;
   lua_State *L = o->L;
   lua_pushvalue(L, o->report);
@@ -142,22 +147,30 @@ int ae_lua_minimize(lua_State *L) {
   lua_pop(L, 1);
   ae_error_t e;
   if (ae_min_check(&c, &e)) return ae_lua_raise(L, &e);
-  if (ae_model_pack(m, &e)) return ae_lua_raise(L, &e);
-  size_t n = ae_tensor_numel(m->params);
-  double *w = lua_newuserdatauv(L, (n ? n : 1) * sizeof(double), 0); /* 6: freed by the collector */
+  if (ae_model_trainable_spans(m, &e)) return ae_lua_raise(L, &e);
+  /* the spans as they are now (the model's own are rebuilt every gradient) */
+  int nspans = m->nspans;
+  size_t *spans = lua_newuserdatauv(L, (size_t)(2 * nspans + 1) * sizeof *spans, 0); /* 6 */
+  memcpy(spans, m->spans, (size_t)(2 * nspans) * sizeof *spans);
+  size_t n = 0;
+  for (int s = 0; s < nspans; s++) n += spans[2 * s + 1] - spans[2 * s];
+  if (n == 0) return luaL_error(L, "minimize: every layer with weights is frozen, so nothing trains; net:unfreeze() the layers to train");
+  double *w = lua_newuserdatauv(L, n * sizeof(double), 0); /* 7: freed by the collector */
   const float *p = ae_tensor_data(m->params);
-  for (size_t i = 0; i < n; i++) w[i] = p[i];
-  lua_pushnil(L); /* 7: a report's error */
-  objective_t o = {L, m, x, t, 5, 7, 0, {0}};
+  size_t k = 0;
+  for (int s = 0; s < nspans; s++)
+    for (size_t i = spans[2 * s]; i < spans[2 * s + 1]; i++) w[k++] = p[i];
+  lua_pushnil(L); /* 8: a report's error */
+  objective_t o = {L, m, x, t, 5, 8, 0, spans, nspans, {0}};
   ae_min_result_t r;
   int rc = ae_minimize(&c, w, n, objective, on_iteration, &o, &r, &e);
   if (o.failed == 2) { /* the report's error (an interrupt), raised again */
-    lua_pushvalue(L, 7);
+    lua_pushvalue(L, 8);
     return lua_error(L);
   }
   if (o.failed == 1) return ae_lua_raise(L, &o.e);
   if (rc) return ae_lua_raise(L, &e);
-  put_params(m, w);
+  put_params(&o, w);
   lua_createtable(L, 0, 7);
   setnum(L, "loss", r.f);
   setint(L, "iterations", r.iter);

@@ -362,6 +362,18 @@ static int m_param_count(lua_State *L) {
   return 1;
 }
 
+/* trainable_count() → how many parameter values a step or a minimizer
+ * moves: param_count() less the frozen layers' (a tied weight counted once). */
+static int m_trainable_count(lua_State *L) {
+  ae_model_t *m = check_model(L, 1);
+  ae_error_t e;
+  if (ae_model_trainable_spans(m, &e)) return ae_lua_raise(L, &e);
+  size_t n = 0;
+  for (int s = 0; s < m->nspans; s++) n += m->spans[2 * s + 1] - m->spans[2 * s];
+  lua_pushinteger(L, (lua_Integer)n);
+  return 1;
+}
+
 /* layers() → the layer userdata, in order */
 static int m_layers(lua_State *L) {
   check_model(L, 1);
@@ -528,7 +540,8 @@ static const luaL_Reg methods[] = {
     {"set_optimizer", m_set_optimizer}, {"optimizer", m_optimizer},
     {"optimizer_state", m_optimizer_state}, {"set_optimizer_state", m_set_optimizer_state}, {"step", m_step}, {"apply_gradients", m_apply_gradients}, {"skip_draw", m_skip_draw},
     {"loss", m_loss},             {"gradient", m_gradient},       {"parameters", m_parameters},
-    {"zeroGrad", m_zero_grad},    {"param_count", m_param_count}, {"layers", m_layers},
+    {"zeroGrad", m_zero_grad},    {"param_count", m_param_count},
+    {"trainable_count", m_trainable_count}, {"layers", m_layers},
     {"shapes", m_shapes},         {"code_index", m_code_index},   {"set_noise", m_set_noise},
     {"set_penalty", m_set_penalty}, {"penalty", m_penalty}, {"hold_rho_hat", m_hold_rho_hat},
     {"layer_seconds", m_layer_seconds}, {"classes", m_classes},

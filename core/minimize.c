@@ -26,6 +26,8 @@ typedef struct run {
   double *prev;  /* the previous iterate: |Δx| */
   double *best;  /* Powell: the best point so far */
   double fbest;
+  double flast;  /* the loss of the last reported iterate (flast_set: one was) */
+  int flast_set;
   nlopt_opt opt; /* Powell: to stop it from the objective */
 } run_t;
 
@@ -59,6 +61,8 @@ static double dist(const double *a, const double *b, size_t n) {
 static int report(run_t *r, const double *x, double f, double gnorm) {
   ae_min_iter_t it = {++r->iter, r->evals, r->grads, f, gnorm, dist(x, r->prev, r->n)};
   memcpy(r->prev, x, r->n * sizeof(double));
+  r->flast = f;
+  r->flast_set = 1;
   if (r->report && r->report(r->ud, &it, x)) r->stopped = 1;
   return r->stopped;
 }
@@ -121,6 +125,15 @@ static int run_lbfgs(run_t *r, double *x, ae_min_result_t *res, ae_error_t *e) {
   lbfgs_free(lx);
   if (st == LBFGS_ALREADY_MINIMIZED && restarts > 0) st = LBFGS_SUCCESS;
   res->f = fx;
+  /* a failed line search puts x back but leaves fx at its last trial's
+   * loss: the loss of x is the last iterate's, or x's own without one */
+  if (st < 0 && st != LBFGSERR_MAXIMUMITERATION && st != LBFGSERR_CANCELED && st != LBFGSERR_OUTOFMEMORY) {
+    if (r->flast_set) res->f = r->flast;
+    else {
+      r->evals++;
+      res->f = r->f(r->ud, x, NULL);
+    }
+  }
   switch (st) {
   case LBFGS_SUCCESS:
   case LBFGS_ALREADY_MINIMIZED:
@@ -476,7 +489,7 @@ int ae_minimize(const ae_min_config_t *c, double *x, size_t n, ae_min_fn f, ae_m
   memset(res, 0, sizeof *res);
   if (ae_min_check(c, e)) return e->code;
   if (n == 0) return ae_fail(e, AE_EARG, "minimize: no parameters");
-  run_t r = {c, n, f, rep, ud, 0, 0, 0, 0, 0, malloc(n * sizeof(double)), NULL, INFINITY, NULL};
+  run_t r = {.c = c, .n = n, .f = f, .report = rep, .ud = ud, .prev = malloc(n * sizeof(double)), .fbest = INFINITY};
   if (!r.prev) return ae_fail(e, AE_ENOMEM, "minimize: out of memory for %zu parameters", n);
   memcpy(r.prev, x, n * sizeof(double));
   int rc = c->kind == AE_MIN_LBFGS ? run_lbfgs(&r, x, res, e)

@@ -620,6 +620,12 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
   return AE_OK;
 }
 
+int ae_model_trainable_spans(ae_model_t *m, ae_error_t *e) {
+  if (ae_model_pack(m, e)) return e->code;
+  frozen_spans(m);
+  return AE_OK;
+}
+
 int ae_model_step(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *target, ae_optim_t *opt,
                   int want_loss, double *loss, ae_error_t *e) {
   if (forward_backward(m, x, target, NULL, want_loss, loss, e)) return e->code;

@@ -65,6 +65,10 @@ size_t ae_model_param_count(const ae_model_t *m);
 /* Makes sure the arena holds every layer's parameters (after a layer was
  * packed into another model, say). */
 int ae_model_pack(ae_model_t *m, ae_error_t *e);
+/* Packs the arena and sets m->spans/m->nspans to the ranges a step updates
+ * now (frozen layers' parameters left out; their gradients zeroed), for a
+ * minimizer that moves the weights without a gradient (Powell). */
+int ae_model_trainable_spans(ae_model_t *m, ae_error_t *e);
 int ae_model_reserve(ae_model_t *m, int B, ae_error_t *e);
 void ae_model_zero_grad(ae_model_t *m);
 

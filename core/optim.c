@@ -181,8 +181,9 @@ int ae_optim_set_state(ae_optim_t *o, const float *owner, size_t n, long t, cons
   const char *name = ae_optim_name(o);
   if (t < 0) return ae_fail(e, AE_EARG, "%s: a saved state of %ld steps", name, t);
   if (need_m != (m != NULL) || need_v != (v != NULL))
-    return ae_fail(e, AE_EARG, "%s: the saved state has %s moments, this optimizer keeps %s", name,
-                   v ? "two" : m ? "one" : "no", need_v ? "two" : need_m ? "one" : "none");
+    return ae_fail(e, AE_EARG, "%s: the saved state has %s, this optimizer keeps %s: resume with the settings "
+                   "that wrote it (SGD's momentum > 0 keeps one moment, 0 none)", name,
+                   v ? "two moments" : m ? "one moment" : "no moments", need_v ? "two" : need_m ? "one" : "none");
   float *nm = need_m ? malloc((n ? n : 1) * sizeof(float)) : NULL, *nv = need_v ? malloc((n ? n : 1) * sizeof(float)) : NULL;
   if ((need_m && !nm) || (need_v && !nv) || segments_reserve(o, 1, e)) {
     free(nm);

@@ -166,6 +166,19 @@ for _, ds in ipairs(datasets) do
       { out = L:path(ds.key .. "_loss.png"), title = ds.name .. ": convolutional against dense (code of 128)",
         ylabel = "binary cross-entropy per pixel" }))
   local w = cnet:layers()[1]:parameters()[1]
+  -- a filter of both signs (each side at least 20% of its largest weight)
+  -- sets dark cells against bright ones: an edge or spot detector
+  local F = w:size(1)
+  local wt = w:reshape(F, w:numel() // F):totable()
+  r.filters, r.mixed = F, 0
+  for _, f in ipairs(wt) do
+    local lo, hi = math.huge, -math.huge
+    for _, v in ipairs(f) do lo, hi = math.min(lo, v), math.max(hi, v) end
+    local big = math.max(-lo, hi)
+    if big > 0 and lo < -0.2 * big and hi > 0.2 * big then r.mixed = r.mixed + 1 end
+  end
+  L:metric(ds.key .. "_mixed_filters", r.mixed, ds.name .. ": first-layer filters with weights of both signs " ..
+    "(each side ≥ 20% of the filter's largest)")
   L:figure(ds.key .. "_filters.png", ds.name .. ": the 16 learned 3×3 filters of the first layer, each stretched to black-white",
     ae.plot.images(ae.plot.stretch_rows(w), { image = { 3, 3 }, ncol = 8, scale = 40, pad = 1, background = 0.5,
       out = L:path(ds.key .. "_filters.png"), title = ds.name .. ": first-layer filters" }))
@@ -222,9 +235,24 @@ findings[#findings + 1] = string.format("- Keras' `accuracy` (the slides' 88%% f
   "which is why the lesson reads the loss and looks at the images.", 100 * m.conv_acc.rounded,
   100 * m.denoise_acc.rounded, 100 * m.conv_acc.keras, 100 * m.denoise_acc.keras, 100 * m.conv_acc.ceiling,
   100 * m.black)
-findings[#findings + 1] = "- Look at the first-layer filters (figures below): most set dark cells against bright " ..
-  "ones, detectors of edges and spots in some direction, each applied at every position of the image. That " ..
-  "sharing is why 4,385 parameters get this close to 201,616."
+do
+  local parts, others = {}, 0
+  for _, r in ipairs(results) do
+    parts[#parts + 1] = string.format("%d of %d on %s", r.mixed, r.filters, r.name)
+    others = others + r.filters - r.mixed
+  end
+  local verdict = m.conv <= m.dense and
+    string.format("that sharing is how %s parameters do better than the dense model's %s", ae.commas(m.conv_params),
+      ae.commas(m.dense_params)) or
+    string.format("with them, %s parameters reach a validation BCE %.1f%% above the dense model's with %s",
+      ae.commas(m.conv_params), 100 * (m.conv / m.dense - 1), ae.commas(m.dense_params))
+  findings[#findings + 1] = string.format("- First-layer filters (figures below) with weights of both signs, each " ..
+    "side at least 20%% of the filter's largest: %s. Such a filter sets dark cells against bright ones, a detector " ..
+    "of an edge or spot in some direction%s. Each is applied at every position of the image: %s (%.4f against " ..
+    "%.4f on %s).", table.concat(parts, ", "),
+    others > 0 and "; the others weight their cells alike, detectors of brightness" or "", verdict, m.conv, m.dense,
+    m.name)
+end
 L:say("\nWhat the numbers say:\n%s", table.concat(findings, "\n"))
 L:section("What the numbers say", table.concat(findings, "\n"))
 

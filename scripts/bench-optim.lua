@@ -1,6 +1,6 @@
 -- The full-batch optimizers against scipy (make bench-optim): the same
 -- problems from the same initial weights, minimized by aelab's LBFGS
--- (libLBFGS), CG (GSL) and Powell (NLopt's PRAXIS) and by
+-- (libLBFGS), CG (ours, and GSL's beside it) and Powell (NLopt's PRAXIS) and by
 -- scipy.optimize.minimize's L-BFGS-B, CG and Powell (scripts/scipy_optim.py,
 -- float64 numpy), with the same iteration and evaluation budgets. Prints
 -- the table and writes it to out/bench-optim/results.md.
@@ -116,19 +116,22 @@ end
 ae.threads(threads0)
 
 -- scipy's, in one process
-local py = io.popen("/usr/bin/python3 " .. ae.options.home .. "/scripts/scipy_optim.py " .. dir .. " 2>&1")
+-- started from an argv (no shell reads the folder's name); it writes dir/scipy.json
+os.remove(dir .. "/scipy.json")
+local py, perr = sys.spawn({ "/usr/bin/python3", ae.options.home .. "/scripts/scipy_optim.py", dir })
 local by = {}
-for line in py:lines() do
-  local ok, v = pcall(json.decode, line)
-  if ok and type(v) == "table" and v.method then
+if not (py and py:close()) then
+  print("scipy_optim.py failed (see above); is python3-scipy installed?" .. (perr and " " .. perr or ""))
+else
+  local fh = assert(io.open(dir .. "/scipy.json"))
+  local list = json.decode(fh:read("a"))
+  fh:close()
+  for _, v in ipairs(list) do
     by[v.problem .. "|" .. v.method] = v
     print(string.format("scipy  %-28s %-8s loss %.6g  %d evaluations (%d gradients), %d iterations, %.2f s: %s",
       v.problem, v.method, v.loss, v.nfev, v.njev, v.nit, v.seconds, v.message))
-  else
-    print("scipy: " .. line)
   end
 end
-if not py:close() then print("scipy_optim.py failed (see above); is python3-scipy installed?") end
 
 local md = { "| problem | aelab | loss | evaluations (gradients) | seconds | scipy | loss | evaluations (gradients) | seconds |",
   "|---|---|---:|---:|---:|---|---:|---:|---:|" }

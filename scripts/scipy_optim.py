@@ -101,6 +101,7 @@ def main():
     d = sys.argv[1]
     with open(os.path.join(d, "problem.json")) as fh:
         spec = json.load(fh)
+    results = []
     for ps in spec["problems"]:
         prob = Problem(d, ps)
         for run in ps["runs"]:
@@ -111,9 +112,15 @@ def main():
             else:
                 r = minimize(prob.loss_grad, prob.w0, jac=True, method=m, options=run.get("options", {}))
             secs = time.perf_counter() - t0
-            print(json.dumps({"problem": ps["name"], "method": m, "loss": float(r.fun), "nfev": int(r.nfev),
-                              "njev": int(getattr(r, "njev", 0) or 0), "nit": int(getattr(r, "nit", 0) or 0),
-                              "seconds": secs, "message": str(r.message)}), flush=True)
+            results.append({"problem": ps["name"], "method": m, "loss": float(r.fun), "nfev": int(r.nfev),
+                            "njev": int(getattr(r, "njev", 0) or 0), "nit": int(getattr(r, "nit", 0) or 0),
+                            "seconds": secs, "message": str(r.message)})
+            print("scipy  %s %s: done in %.2f s" % (ps["name"], m, secs), flush=True)
+    # whole or not at all: bench-optim.lua reads it after this process ends
+    tmp = os.path.join(d, "scipy.json.tmp")
+    with open(tmp, "w") as fh:
+        json.dump(results, fh)
+    os.replace(tmp, os.path.join(d, "scipy.json"))
 
 
 if __name__ == "__main__":

@@ -271,6 +271,9 @@ function TestLesson08:testQuickRun()
   end
   lu.assertEquals(m.epochs, 2)
   lu.assertStrContains(text, "convolutional autoencoder (4,385 parameters)")
+  -- the filters are described from a count the run made
+  lu.assertTrue(m.mnist_mixed_filters >= 0 and m.mnist_mixed_filters <= 16)
+  lu.assertStrContains(text, string.format("%d of 16 on MNIST digits", m.mnist_mixed_filters))
   lu.assertStrContains(text, "train 2000, test 500 images")
   lu.assertStrContains(read(dir .. "mnist_denoising.gp"), "'noisy input'")
   local report = read(dir .. "report.md")
@@ -656,7 +659,12 @@ function TestLesson15:testQuickRun()
   -- each model does best on its own kind of image
   lu.assertTrue(m.mnist_on_mnist_mse < m.fashion_on_mnist_mse)
   lu.assertTrue(m.fashion_on_fashion_mse < m.mnist_on_fashion_mse)
+  -- what a stranger draws is said from correlations the run measured
+  for _, k in ipairs { "fashion_on_mnist_corr_own_mean", "mnist_on_fashion_corr_input" } do
+    lu.assertTrue(m[k] > -1 and m[k] < 1, k)
+  end
   local report = read(dir .. "report.md")
+  lu.assertStrContains(report, string.format("at r = %.2f", m.mnist_on_fashion_corr_input))
   lu.assertStrContains(report, "## About this lesson")
   lu.assertStrContains(report, "## What the numbers say")
   lu.assertStrContains(report, "## Test error of each model on each test set")

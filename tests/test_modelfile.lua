@@ -295,6 +295,38 @@ function TestCheckpoint:test_resume_keeps_frozen_layers_counts()
   lu.assertEquals(second:parameters(), net:parameters())
 end
 
+-- RMSprop's and Adadelta's moments survive a resume bit for bit, a layer
+-- frozen before the checkpoint and trained after it included.
+function TestCheckpoint:test_resume_rmsprop_adadelta_with_frozen_layer()
+  for _, kind in ipairs { "RMSprop", "Adadelta" } do
+    local function opt() return ae.optim[kind] { lr = kind == "Adadelta" and 1 or 0.01 } end
+    local ck = self.dir .. "/" .. kind
+    local net, x = fresh(31)
+    net:freeze(1)
+    net:fit(x, { epochs = 2, batch = 16, loss = "bce", optimizer = opt(), checkpoint = ck, verbose = false })
+    net:unfreeze(1)
+    net:fit(x, { epochs = 2, batch = 16, verbose = false }) -- the same optimizer, in this process
+    local second, x2 = fresh(31)
+    second:fit(x2, { epochs = 4, batch = 16, loss = "bce", resume = ck, optimizer = opt(), verbose = false })
+    lu.assertEquals(second:parameters(), net:parameters(), kind)
+  end
+end
+
+-- A checkpoint's moments belong to the optimizer that wrote them: Adam's
+-- signed m read as Adadelta's mean square made NaN on the first step.
+function TestCheckpoint:test_resume_refuses_another_optimizer()
+  local ck = self.dir .. "/adam"
+  local net, x = fresh(33)
+  net:fit(x, { epochs = 2, batch = 16, loss = "bce", optimizer = ae.optim.Adam { lr = 0.01 }, checkpoint = ck,
+    verbose = false })
+  local second, x2 = fresh(33)
+  local ok, err = pcall(second.fit, second, x2, { epochs = 4, batch = 16, loss = "bce", resume = ck,
+    optimizer = ae.optim.Adadelta { lr = 1 }, verbose = false })
+  lu.assertFalse(ok)
+  lu.assertStrContains(tostring(err), "written by Adam, and this fit uses Adadelta")
+  lu.assertStrContains(tostring(err), "ae.optim.Adam{")
+end
+
 -- A classifier's accuracy history survives a resume (checkpoint.lua keeps it).
 function TestCheckpoint:test_classifier_resume_keeps_accuracy()
   local function clf()
@@ -415,8 +447,13 @@ function TestCheckpoint:test_resume_errors()
   net:fit(x, options { epochs = 1, checkpoint = self.dir .. "/c" })
   H.error_containing(lu, "layers.0.weight in " .. self.dir .. "/c/latest.safetensors is [5×12], but the model's layer 1", other.fit, other, x,
     { epochs = 2, optimizer = ae.optim.SGD {}, verbose = false, resume = self.dir .. "/c" })
-  -- an optimizer of another kind has other moments
+  -- an optimizer of another kind: its moments mean something else
   local net2 = fresh()
-  H.error_containing(lu, "the saved state has two moments", net2.fit, net2, x,
+  H.error_containing(lu, "written by Adam, and this fit uses SGD", net2.fit, net2, x,
     options { optimizer = ae.optim.SGD {}, resume = self.dir .. "/c" })
+  -- the same kind with other moments (momentum's velocity, then none)
+  local net3 = fresh()
+  net3:fit(x, options { epochs = 1, optimizer = ae.optim.SGD { momentum = 0.9 }, checkpoint = self.dir .. "/m" })
+  H.error_containing(lu, "the saved state has one moment, this optimizer keeps none", net3.fit, net3, x,
+    options { optimizer = ae.optim.SGD {}, resume = self.dir .. "/m" })
 end

@@ -48,6 +48,11 @@ function TestMPIAlone:test_one_process_alone()
     { epochs = 1, optimizer = ae.optim.SGD { lr = 0.1 }, verbose = false, distributed = 1 })
   H.error_containing(lu, "unknown option 'distribute' (did you mean 'distributed'?)", net.fit, net, ae.rand(8, 4),
     { epochs = 1, optimizer = ae.optim.SGD { lr = 0.1 }, verbose = false, distribute = true })
+  -- KL sparsity (either ρ̂ estimate) is refused: a shard's ρ̂ is not the batch's
+  local sparse = ae.Autoencoder { encoder = { ae.Dense(4, 3), ae.Sigmoid() }, decoder = { ae.Dense(3, 4) } }
+  H.error_containing(lu, "KL sparsity penalty is not supported under distributed training", sparse.fit, sparse, ae.rand(8, 4),
+    { epochs = 1, optimizer = ae.optim.SGD { lr = 0.1 }, verbose = false, distributed = true,
+      penalty = ae.penalty.kl_sparsity { beta = 1, rho = 0.1, estimate = "dataset" } })
 end
 
 TestMPI = {}

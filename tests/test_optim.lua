@@ -187,6 +187,43 @@ function TestFullBatch:testBadOptions()
     { target = ae.rand(4, 100), optimizer = ae.optim.Powell {}, verbose = false })
 end
 
+-- A frozen layer stays as it is under every full-batch method: Powell,
+-- which never computes a gradient, moved it when it searched the whole arena.
+function TestFullBatch:testFrozenLayersStay()
+  local x = ae.rand(20, 6)
+  for _, o in ipairs { ae.optim.LBFGS {}, ae.optim.CG {}, ae.optim.Powell {} } do
+    local m = ae.Autoencoder { encoder = { ae.Dense(6, 3), ae.Sigmoid() }, decoder = { ae.Dense(3, 6), ae.Sigmoid() } }
+    m:freeze(1)
+    lu.assertEquals(m:trainable_count(), 3 * 6 + 6)
+    local p0 = m:parameters():clone()
+    local h = m:fit(x, { loss = "mse", optimizer = o, epochs = 3, verbose = false })
+    local p1 = m:parameters()
+    -- the arena holds layer 1's 6×3 + 3 values first
+    lu.assertEquals(p1:narrow(1, 1, 21), p0:narrow(1, 1, 21), o.kind .. " moved the frozen layer")
+    lu.assertTrue((p1:narrow(1, 22, 24) - p0:narrow(1, 22, 24)):abs():sum() > 0, o.kind .. " trained nothing")
+    lu.assertTrue(h.loss[#h.loss] < m:loss(x, x) + 1e-6)
+    if o.kind == "Powell" then lu.assertEquals(h.evals[1], 10 * 24) end -- 10 per trainable value
+  end
+  local all = ae.Sequential { ae.Dense(6, 6), ae.Sigmoid() }
+  all:freeze(1)
+  H.error_containing(lu, "has nothing to minimize over", all.fit, all, x,
+    { loss = "mse", optimizer = ae.optim.LBFGS {}, verbose = false })
+end
+
+-- A refused full-batch fit leaves the model's loss as it found it.
+function TestFullBatch:testRefusalChangesNothing()
+  local x = ae.rand(8, 4)
+  local m = ae.Sequential { ae.Dense(4, 4), ae.Sigmoid() }
+  m:set_loss("mse")
+  H.error_containing(lu, "checkpoint is for the step optimizers", m.fit, m, x,
+    { loss = "bce", optimizer = ae.optim.LBFGS {}, checkpoint = "unused", verbose = false })
+  lu.assertEquals(m:loss_name(), "mse")
+  -- each rank would run the whole minimization by itself
+  H.error_containing(lu, "distributed is for the step optimizers", m.fit, m, x,
+    { optimizer = ae.optim.LBFGS {}, distributed = true, verbose = false })
+  m:fit(x, { optimizer = ae.optim.LBFGS {}, epochs = 1, distributed = false, verbose = false })
+end
+
 function TestFullBatch:testProgressLineAndSubset()
   local x, y = regression(30)
   local m = ae.Sequential { ae.Dense(3, 1) }

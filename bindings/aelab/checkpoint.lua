@@ -4,7 +4,9 @@
 --     dir/latest.safetensors, and dir/best.safetensors when that epoch's
 --     loss (validation loss, or training loss without validation) is the
 --     lowest so far. A model file (modelfiles.lua) plus the tensors
---     optimizer.m and optimizer.v (Adam's moments, SGD's velocity) and the
+--     optimizer.m and optimizer.v (Adam's moments, SGD's velocity,
+--     RMSprop's mean square, Adadelta's two; resume refuses an optimizer of
+--     another kind than the file's "training" names) and the
 --     metadata "checkpoint": JSON {epoch, optimizer_t (steps),
 --     optimizer_counts (Adam's update count per arena segment: a frozen
 --     layer's stays where it was), rng (the
@@ -53,6 +55,16 @@ function Checkpoint:resume(history, level)
   local ck = f.meta.checkpoint and json.decode(f.meta.checkpoint)
   if type(ck) ~= "table" or math.type(ck.epoch) ~= "integer" or type(ck.rng) ~= "string" then
     error("fit: resume: " .. path .. " is a model file, not a checkpoint (no checkpoint metadata)", level)
+  end
+  -- the moments mean what their optimizer made them: Adam's signed m read
+  -- as Adadelta's or RMSprop's mean square would give NaN on the first step
+  local tr = f.meta.training and json.decode(f.meta.training)
+  local saved = type(tr) == "table" and type(tr.optimizer) == "table" and tr.optimizer.kind
+  local opt = self.model:optimizer()
+  local now = opt and opt:config().kind
+  if type(saved) == "string" and now and saved ~= now then
+    error(string.format("fit: resume: %s was written by %s, and this fit uses %s: resume with optimizer = " ..
+      "ae.optim.%s{...} (its moments are %s's), or start over without resume", path, saved, now, saved, saved), level)
   end
   local okset, err = pcall(self.model.set_optimizer_state, self.model,
     { t = ck.optimizer_t or 0, m = f.tensors["optimizer.m"], v = f.tensors["optimizer.v"],

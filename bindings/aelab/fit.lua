@@ -296,8 +296,12 @@ local function fit(model, x, opts)
     check_bce_targets(model, { ["training target"] = target, ["validation target"] = vt })
     check(noise == nil or reg.is_noise(noise), "fit: noise must be made by ae.noise.gaussian/masking/salt_pepper", 2)
     check(penalty == nil or reg.is_penalty(penalty), "fit: penalty must be made by ae.penalty.l1/kl_sparsity/contractive", 2)
+    if full then fullbatch.check(model, opts, 2) end
   end
-  if full then return fullbatch.fit(model, x, target, vx, vt, opts, skip_validation) end
+  if full then
+    local h = fullbatch.fit(model, x, target, vx, vt, opts, skip_validation)
+    return h -- not a tail call: errors inside name the caller's line
+  end
 
   -- Noise and penalty are taken off the model however fit ends: by its
   -- return, an error in a step or in on_epoch, or an interrupt.

@@ -31,7 +31,9 @@
 -- since the start) per iteration, and why = the sentence saying why the run
 -- stopped (a tolerance met, the iteration budget, the evaluation budget,
 -- the line search finding no lower loss), converged = whether a tolerance
--- was met. Ctrl-C stops between iterations: the model keeps its last
+-- was met. The minimizers search the unfrozen parameters only (a frozen
+-- layer stays as it is; Powell's ~10 evaluations per parameter count those).
+-- Ctrl-C stops between iterations: the model keeps its last
 -- iteration, history.stopped = "interrupted" as with fit.
 local optim = require "aelab.optim"
 local optcheck = require "aelab.optcheck"
@@ -106,27 +108,45 @@ function FullBatch:__tostring()
   return self.kind .. "{" .. table.concat(parts, ", ") .. "}"
 end
 
-local STEP_ONLY = { "beta", "checkpoint", "every", "noise", "resume", "shuffle" }
+local STEP_ONLY = { "beta", "checkpoint", "distributed", "every", "noise", "resume", "shuffle" }
 
 local function fmt_time(s) return require("aelab.progress").fmt_time(s) end
 
 -- fit's loop for these optimizers (fit.lua has checked x, target, the
 -- validation data and the options' names).
-function M.fit(model, x, target, vx, vt, opts, warning)
+-- check(model, opts, level): what these optimizers cannot do, refused
+-- before fit changes anything (fit.lua calls it among its own checks, so
+-- a refusal leaves the model's loss as it was); errors at `level`.
+function M.check(model, opts, level)
   local o = opts.optimizer
+  level = (level or 1) + 1
   for _, k in ipairs(STEP_ONLY) do
-    if opts[k] ~= nil then
+    if opts[k] ~= nil and not (k == "distributed" and opts[k] == false) then
       error(string.format("fit: %s is for the step optimizers (Adam, SGD, ...); %s minimizes one fixed loss over " ..
-        "the whole set, without it", k, o.kind), 3)
+        "the whole set, without it", k, o.kind), level)
     end
   end
   for i, l in ipairs(model:layers()) do
     local kind = l:config().kind
     if kind == "Dropout" or kind == "GaussianSample" then
       error(string.format("fit: layer %d (%s) makes the loss random, and %s's line searches need one fixed " ..
-        "function; train this model with a step optimizer (ae.optim.Adam{})", i, kind, o.kind), 3)
+        "function; train this model with a step optimizer (ae.optim.Adam{})", i, kind, o.kind), level)
     end
   end
+  local n = model:trainable_count()
+  if n == 0 then
+    error("fit: every layer with weights is frozen (or there are none), so " .. o.kind .. " has nothing to " ..
+      "minimize over; net:unfreeze() the layers to train", level)
+  end
+  if o.kind == "Powell" and n > M.MAX_POWELL_PARAMS then
+    error(string.format("fit: Powell keeps an n×n matrix of search directions; this model trains %s parameters " ..
+      "(%.1f GB of them), over its limit of %d: use ae.optim.LBFGS{} or ae.optim.CG{}, or freeze layers",
+      require("aelab.format").commas(n), 8 * n * n / 1e9, M.MAX_POWELL_PARAMS), level)
+  end
+end
+
+function M.fit(model, x, target, vx, vt, opts, warning)
+  local o = opts.optimizer
   local epochs = opts.epochs or 10
   local N = x:size(1)
   local xs, ts = x, target
@@ -149,7 +169,7 @@ function M.fit(model, x, target, vx, vt, opts, warning)
   local detach <close> = setmetatable({}, { __close = function() pcall(model.set_penalty, model, "none") end })
   if penalty then penalty:attach(model) else model:set_penalty("none") end
 
-  local n = model:param_count()
+  local n = model:trainable_count() -- frozen layers stay out of the minimizer's vector
   local cfg = o:config()
   cfg.max_iter = epochs
   local verbose = opts.verbose ~= false
@@ -165,11 +185,6 @@ function M.fit(model, x, target, vx, vt, opts, warning)
     warning = warning }
   if warning then say("%s", warning) end
   if o.kind == "Powell" then
-    if n > M.MAX_POWELL_PARAMS then
-      error(string.format("fit: Powell keeps an n×n matrix of search directions; this model has %s parameters " ..
-        "(%.1f GB of them), over its limit of %d: use ae.optim.LBFGS{} or ae.optim.CG{}", require("aelab.format").commas(n),
-        8 * n * n / 1e9, M.MAX_POWELL_PARAMS), 3)
-    end
     cfg.evals_per_iteration = o.evals_per_iteration > 0 and o.evals_per_iteration or 10 * n
     -- an estimate from a few evaluations timed now
     local t0 = sys.clock()

@@ -29,7 +29,46 @@ static ae_min_config_t config(int kind) {
   return c;
 }
 
+/* 5 − |x|² with the gradient of |x − ½|², as a wrong gradient would be:
+ * along −g the loss rises, and libLBFGS' line search gives up at a trial
+ * point whose loss is not that of the point it puts back. */
+static double biased(void *ud, const double *x, double *g) {
+  (void)ud;
+  if (g) {
+    g[0] = 2 * (x[0] - 0.5);
+    g[1] = 2 * (x[1] - 0.5);
+  }
+  return 5 - x[0] * x[0] - x[1] * x[1];
+}
+
+static double last_reported;
+static int keep_f(void *ud, const ae_min_iter_t *it, const double *x) {
+  (void)ud;
+  (void)x;
+  last_reported = it->f;
+  return 0;
+}
+
 void test_minimize(void) {
+  {
+    check_begin("L-BFGS: after a failed line search, the loss given is that of the point given back");
+    ae_min_config_t c = config(AE_MIN_LBFGS);
+    c.ftol = 0;
+    c.gtol = 0;
+    c.max_linesearch = 1; /* the line search fails at its first trial point */
+    double x[2] = {3, 1};
+    ae_min_result_t r;
+    ae_error_t e;
+    last_reported = NAN;
+    int rc = ae_minimize(&c, x, 2, biased, keep_f, NULL, &r, &e);
+    if (check(rc == AE_OK, "%s", e.msg)) {
+      double fx = biased(NULL, x, NULL);
+      check(strstr(r.why, "line search") != NULL, "stopped for another reason: %s", r.why);
+      check(r.f == fx, "result's loss %.17g, the loss at the point %.17g (last reported %.17g)", r.f, fx,
+            last_reported);
+    }
+    check_end();
+  }
   static const char *const names[] = {"L-BFGS", "CG", "Powell"};
   for (int kind = AE_MIN_LBFGS; kind <= AE_MIN_POWELL; kind++) {
     check_begin("%s reaches Rosenbrock's minimum from (-1.2, 1)", names[kind]);
