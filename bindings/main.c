@@ -324,10 +324,19 @@ static int incomplete(lua_State *L, int status) {
   return 0;
 }
 
+/* An expression's values, tables nested and shortened (aelab/pretty.lua);
+ * plain print if that module cannot be loaded. */
 static void print_results(lua_State *L, int base) {
   int n = lua_gettop(L) - base;
   if (n <= 0) return;
-  lua_getglobal(L, "print");
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "aelab.pretty");
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_getfield(L, -1, "print") == LUA_TFUNCTION) {
+    lua_remove(L, -2);
+  } else {
+    lua_settop(L, base + n);
+    lua_getglobal(L, "print");
+  }
   lua_insert(L, base + 1);
   if (lua_pcall(L, n, 0, 0) != LUA_OK) report(L, 1);
 }

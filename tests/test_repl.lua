@@ -1,0 +1,107 @@
+-- The REPL as a person meets it (issue 19): values printed readably
+-- (aelab/pretty.lua), and the REPL itself through a pseudo-terminal.
+local lu = require "luaunit"
+local H = require "helpers"
+local ae = require "aelab"
+local pretty = require "aelab.pretty"
+
+TestPretty = {}
+
+function TestPretty:test_flat_table_one_line_sorted()
+  lu.assertEquals(ae.pretty({ 1, 2, b = "x", a = true }), '{1, 2, a = true, b = "x"}')
+  lu.assertEquals(ae.pretty({}), "{}")
+  lu.assertEquals(ae.pretty({ ["two words"] = 1, [2.5] = 2 }), '{[2.5] = 2, ["two words"] = 1}')
+end
+
+function TestPretty:test_long_list_shortened()
+  local l = {}
+  for i = 1, 25 do l[i] = i end
+  lu.assertEquals(ae.pretty(l), "{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, …(15 more)}")
+  lu.assertEquals(ae.pretty(l, { items = 3 }), "{1, 2, 3, …(22 more)}")
+end
+
+function TestPretty:test_nesting_depth_and_cycles()
+  local t = { a = { b = { c = { d = 1, e = 2 } } } }
+  lu.assertEquals(ae.pretty(t), "{a = {b = {c = {…2 entries}}}}")
+  lu.assertEquals(ae.pretty(t, { depth = 4 }), "{a = {b = {c = {d = 1, e = 2}}}}")
+  local c = { name = "loop" }
+  c.self = c
+  lu.assertEquals(ae.pretty(c), '{name = "loop", self = <cycle>}')
+  -- the same table twice (not a cycle) prints twice
+  local shared = { 1 }
+  lu.assertEquals(ae.pretty({ shared, shared }), "{{1}, {1}}")
+end
+
+function TestPretty:test_tensors_summarized_inside_tables()
+  local s = ae.pretty({ x = ae.zeros(60000, 784), y = ae.tensor { 1, 2 } })
+  lu.assertStrContains(s, "x = Tensor[60000×784] {0, 0, 0, 0, 0, 0, …} min 0 max 0")
+  lu.assertStrContains(s, "y = Tensor[2] {1, 2}")
+  lu.assertNil(s:find("table: 0x", 1, true))
+end
+
+function TestPretty:test_wide_tables_break_into_lines()
+  local classes = { "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+    "Ankle boot" }
+  local s = ae.pretty({ classes = classes, n = 10 })
+  lu.assertEquals(s, '{\n  classes = {\n    "T-shirt/top",\n    "Trouser",\n    "Pullover",\n    "Dress",\n' ..
+    '    "Coat",\n    "Sandal",\n    "Shirt",\n    "Sneaker",\n    "Bag",\n    "Ankle boot"\n  },\n  n = 10\n}')
+end
+
+function TestPretty:test_strings_numbers_functions()
+  lu.assertEquals(ae.pretty({ 0.1 + 0.2, 1 / 0, 0 / 0, 3 }), "{0.3, inf, nan, 3}")
+  lu.assertEquals(ae.pretty({ "a\nb" }), '{"a\\nb"}')
+  local long = ae.pretty({ string.rep("é", 100) })
+  lu.assertStrContains(long, "…(200 bytes)")
+  lu.assertEquals(ae.pretty({ print }), "{function (builtin)}")
+  lu.assertStrMatches(ae.pretty({ pretty.format }), "{function %(.*bindings/aelab/pretty%.lua:%d+%)}")
+end
+
+function TestPretty:test_objects_keep_their_own_text()
+  local net = ae.Autoencoder { encoder = { ae.Dense(4, 2) }, decoder = { ae.Dense(2, 4) } }
+  lu.assertEquals(ae.pretty(net), tostring(net))
+  lu.assertStrContains(ae.pretty({ net = net }), "Autoencoder: input (4)")
+end
+
+function TestPretty:test_unknown_option_refused()
+  H.error_containing(lu, "ae.pretty: unknown option 'item'", ae.pretty, {}, { item = 3 })
+end
+
+function TestPretty:test_print_scalars_as_print_does()
+  local path = os.tmpname()
+  local f = io.output()
+  io.output(path)
+  pretty.print("plain", 3, nil, { 1 })
+  io.output():close()
+  io.output(f)
+  lu.assertEquals(H.read(path), "plain\t3\tnil\t{1}\n")
+  os.remove(path)
+end
+
+-- The REPL through a pseudo-terminal (util-linux `script`).
+local LIMIT = 60
+
+local function have_script()
+  return os.execute("command -v script >/dev/null 2>&1") == true
+end
+
+-- Feeds `input` to a REPL and returns what the terminal showed.
+local function repl_session(input)
+  local dir = H.tmpdir()
+  local log = dir .. "/repl.log"
+  local w = assert(io.popen(string.format("HOME=%s TERM=dumb timeout -s KILL %d script -qfec %s /dev/null > %s 2>&1",
+    H.q(dir), LIMIT, H.q(H.BIN), H.q(log)), "w"))
+  w:write(input)
+  w:close()
+  local text = H.read(log) or ""
+  H.rmdir(dir)
+  return text
+end
+
+TestRepl = {}
+
+function TestRepl:test_tables_print_readably()
+  if not have_script() then lu.skip("util-linux `script` is not installed") end
+  local text = repl_session("{epochs = 2, loss = {0.5, 0.25}, x = ae.zeros(3, 2)}\n\4")
+  lu.assertStrContains(text, "{epochs = 2, loss = {0.5, 0.25}, x = Tensor[3×2] {0, 0, 0, 0, 0, 0}}")
+  lu.assertNil(text:find("table: 0x", 1, true))
+end
