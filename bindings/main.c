@@ -26,7 +26,7 @@ static const char *usage =
     "\n"
     "  script.lua     run a Lua script (its arguments are in `arg`, as with lua)\n"
     "  sweep ...      runs of a script over a grid of settings (`aelab sweep --help`)\n"
-    "  -e 'code'      run a chunk of Lua\n"
+    "  -e 'code'      run a chunk of Lua (`ae` is aelab, as in the REPL)\n"
     "  (nothing)      an interactive REPL: `ae` is aelab, expressions print their value\n"
     "\n"
     "options:\n"
@@ -448,7 +448,12 @@ int main(int argc, char **argv) {
   ae_lua_sigint_catch(L);
   int status = LUA_OK;
   if (o.chunk) {
-    status = luaL_loadbuffer(L, o.chunk, strlen(o.chunk), "=(command line)");
+    /* `ae` ready, as at the REPL's prompt */
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "aelab");
+    status = docall(L, 1, 1);
+    if (status == LUA_OK) lua_setglobal(L, "ae");
+    if (status == LUA_OK) status = luaL_loadbuffer(L, o.chunk, strlen(o.chunk), "=(command line)");
     if (status == LUA_OK) status = docall(L, 0, 0);
   } else if (o.script) {
     const char *fname = strcmp(argv[o.script], "-") == 0 ? NULL : argv[o.script];
