@@ -105,3 +105,51 @@ function TestRepl:test_tables_print_readably()
   lu.assertStrContains(text, "{epochs = 2, loss = {0.5, 0.25}, x = Tensor[3×2] {0, 0, 0, 0, 0, 0}}")
   lu.assertNil(text:find("table: 0x", 1, true))
 end
+
+-- Tab completion (aelab/complete.lua, asked by readline in bindings/main.c).
+TestComplete = {}
+
+local complete = require "aelab.complete"
+
+function TestComplete:test_globals_and_keywords()
+  local env = setmetatable({ ae = ae, network = 1, _hidden = 2 }, { __index = _G })
+  lu.assertEquals(complete.candidates("netw", env), { "network" })
+  lu.assertEquals(complete.candidates("whi", env), { "while" })
+  lu.assertEquals(complete.candidates("_hid", env), { "_hidden" })
+  lu.assertNil(table.concat(complete.candidates("", env), " "):find("_hidden", 1, true), "_names only when asked")
+end
+
+function TestComplete:test_fields_after_a_dot()
+  local env = { ae = ae }
+  lu.assertEquals(complete.candidates("ae.ze", env), { "ae.zeros" })
+  lu.assertEquals(complete.candidates("ae.optim.Ada", env), { "ae.optim.Adadelta", "ae.optim.Adam" })
+  -- a lazily loaded module of ae is offered and entered
+  lu.assertEquals(complete.candidates("ae.pl", env), { "ae.plot" })
+  lu.assertEquals(complete.candidates("ae.plot.hist", env), { "ae.plot.histogram", "ae.plot.history" })
+  lu.assertEquals(complete.candidates("nothing.x", env), {})
+  lu.assertEquals(complete.candidates("ae.zeros.x", env), {})
+end
+
+function TestComplete:test_methods_after_a_colon()
+  local env = { x = ae.zeros(2, 3), net = ae.Sequential { ae.Dense(2, 2) }, t = { f = print, n = 1 } }
+  lu.assertEquals(complete.candidates("x:num", env), { "x:numel" })
+  lu.assertEquals(complete.candidates("net:fi", env), { "net:fit" })
+  lu.assertEquals(complete.candidates("t:", env), { "t:f" }, "after a colon, functions only")
+  lu.assertEquals(complete.candidates("t.", env), { "t.f", "t.n" })
+end
+
+function TestComplete:test_completing_runs_no_code()
+  local ran = false
+  local env = { trap = setmetatable({}, { __index = function() ran = true end }) }
+  lu.assertEquals(complete.candidates("trap.a", env), {})
+  lu.assertFalse(ran, "an __index function is not called")
+end
+
+function TestRepl:test_tab_completes_names_and_methods()
+  if not have_script() then lu.skip("util-linux `script` is not installed") end
+  local text = repl_session("x = ae.ze\t(2, 3)\nprint(x:nu\t() * 7)\nprint(ae.plot.histo\tr\t ~= nil)\n\4")
+  lu.assertStrContains(text, "ae> x = ae.zeros(2, 3)")
+  lu.assertStrContains(text, "42")
+  lu.assertStrContains(text, "print(x:numel() * 7)")
+  lu.assertStrContains(text, "ry ~= nil)\r\ntrue")
+end
