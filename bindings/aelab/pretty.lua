@@ -112,9 +112,13 @@ end
 
 -- What the REPL prints for an expression's values: strings and other
 -- scalars as print shows them, tables through pretty.format; several values
--- separated by tabs, as print separates them.
+-- separated by tabs, as print separates them; nothing for a lone value whose
+-- metatable has __aelab_quiet (what a figure shown in the terminal returns).
 function pretty.print(...)
   local n = select("#", ...)
+  -- a lone value that asks not to be printed (a figure already shown)
+  local mt = n == 1 and getmetatable((...))
+  if type(mt) == "table" and rawget(mt, "__aelab_quiet") then return end
   local out = {}
   for i = 1, n do
     local v = select(i, ...)
