@@ -153,3 +153,68 @@ function TestRepl:test_tab_completes_names_and_methods()
   lu.assertStrContains(text, "print(x:numel() * 7)")
   lu.assertStrContains(text, "ry ~= nil)\r\ntrue")
 end
+
+-- ae.help (aelab/help.lua): one call's options, defaults and an example.
+TestHelp = {}
+
+local help = require "aelab.help"
+
+function TestHelp:test_every_public_function_has_help()
+  local list = help.public()
+  lu.assertTrue(#list > 150, "the walk finds ae's functions: " .. #list)
+  local missing = {}
+  for _, p in ipairs(list) do
+    local t = help.text(p.fn)
+    if not t or #t < 20 then missing[#missing + 1] = p.name end
+  end
+  lu.assertEquals(missing, {}, "functions of ae without a help entry")
+end
+
+function TestHelp:test_written_entries_name_real_functions()
+  local ae_ = require "aelab"
+  for name in pairs(help.entries) do
+    if not ({ model = true, Tensor = true, layer = true, fit = true })[name] then
+      local v = ae_
+      for part in name:gmatch("[^.]+") do v = type(v) == "table" and v[part] or nil end
+      lu.assertEquals(type(v), "function", "help entry '" .. name .. "' names no function of ae")
+    end
+  end
+end
+
+function TestHelp:test_fit_gives_options_defaults_and_example()
+  local t = assert(help.text("fit"))
+  for _, s in ipairs { "epochs = 10", "batch = 32", "optimizer = Adam{}", "validation = nil", "shuffle = true",
+    "example:\n  h = net:fit(" } do
+    lu.assertStrContains(t, s)
+  end
+  lu.assertEquals(help.text("net:fit"), t)
+  lu.assertEquals(help.text(ae.Sequential { ae.Dense(2, 2) }.fit), t, "by the method itself")
+end
+
+function TestHelp:test_by_function_and_by_value()
+  local t = assert(help.text(ae.plot.latent))
+  lu.assertStrContains(t, "ae.plot.latent(z, labels, opts)")
+  lu.assertStrContains(t, "classes = nil")
+  lu.assertStrContains(t, "example:")
+  local net = ae.Autoencoder { encoder = { ae.Dense(4, 2) }, decoder = { ae.Dense(2, 4) } }
+  t = assert(help.text(net))
+  lu.assertStrContains(t, "net:encode(x)")
+  lu.assertStrContains(t, "Autoencoder: input (4)")
+  lu.assertStrContains(assert(help.text(ae.zeros(2))), "x:argmax() (1-based)")
+  lu.assertStrContains(assert(help.text(ae.ReLU())), "layer:parameters()")
+  -- a function without a written entry: the comment above its definition
+  t = assert(help.text(ae.plot.history))
+  lu.assertStrContains(t, "history: loss curves")
+  lu.assertStrMatches(t, ".*plots/charts%.lua:%d+%)$")
+  lu.assertStrContains(assert(help.text("ae.optim.Adam")), "lr = 0.001")
+end
+
+function TestHelp:test_unknown_names_say_so()
+  local t, why = help.text("nope")
+  lu.assertNil(t)
+  lu.assertStrContains(why, "no entry for 'nope'")
+  t, why = help.text(42)
+  lu.assertNil(t)
+  lu.assertStrContains(why, "got a number")
+  lu.assertStrContains(help.text(), "ae.help(\"fit\")")
+end
