@@ -197,9 +197,11 @@ E["plot.available"] = one("ae.plot.available() → boolean", "whether gnuplot ca
 E["plot.figure"] = one("ae.plot.figure(opts) → figure", "a gnuplot figure to build by hand (plots/engine.lua)", nil)
 E["audio.info"] = one("ae.audio.info(path) → {rate, channels, frames, ...}, or nil, why", "a sound file's header", nil)
 E["audio.resample"] = one("ae.audio.resample(x, from, to) → Tensor", "resampling through libsoxr", nil)
-E["audio.frames"] = one("ae.audio.frames(x, n, hop) → Tensor", "overlapping frames of a signal, one a row", nil)
-E["audio.overlap_add"] = one("ae.audio.overlap_add(frames, hop) → Tensor", "frames back to a signal", nil)
-E["audio.context"] = one("ae.audio.context(S, k) → Tensor", "each STFT frame with its k neighbours on each side", nil)
+E["audio.frames"] = one("ae.audio.frames(x, {size = 256, hop = size}) → Tensor", "overlapping frames of a signal, one a row",
+  "F = ae.audio.frames(x, {size = 256, hop = 64})")
+E["audio.overlap_add"] = one("ae.audio.overlap_add(frames, {hop = frame size, length = all}) → Tensor",
+  "frames back to a signal", "y = ae.audio.overlap_add(F, {hop = 64})")
+E["audio.context"] = one("ae.audio.context(frames, k) → Tensor", "each frame with its k neighbours on each side", nil)
 E["audio.snr"] = one("ae.audio.snr(clean, y) → dB", "signal-to-noise ratio", nil)
 E["audio.sisdr"] = one("ae.audio.sisdr(clean, y) → dB", "scale-invariant signal-to-distortion ratio", nil)
 E["image.rmse"] = one("ae.image.rmse(a, b) → number", "root mean squared error of two images", nil)
