@@ -64,6 +64,7 @@ ae.file_exists = ae.data.file_exists
 local format = require "aelab.format"
 ae.commas, ae.median = format.commas, format.median
 ae.help = require "aelab.help"
+ae.pretty = require("aelab.pretty").format -- a value as text: tables nested and shortened (what the REPL prints)
 
 -- Plots, lessons, sweeps and images (ae.image) load on first use (gnuplot is optional).
 local lazy = { plot = "plots.gnuplot", Lesson = "aelab.lesson", sweep = "aelab.sweep", image = "aelab.images" }

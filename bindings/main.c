@@ -27,8 +27,8 @@ static const char *usage =
     "\n"
     "  script.lua     run a Lua script (its arguments are in `arg`, as with lua)\n"
     "  sweep ...      runs of a script over a grid of settings (`aelab sweep --help`);\n"
-    "                 `--sweep ...` is the same even where a file named sweep is\n"
-    "  -e 'code'      run a chunk of Lua\n"
+    "                 `--sweep ...` is the same, also beside a file named sweep\n"
+    "  -e 'code'      run a chunk of Lua (`ae` is aelab, as in the REPL)\n"
     "  (nothing)      an interactive REPL: `ae` is aelab, expressions print their value\n"
     "\n"
     "options:\n"
@@ -353,12 +353,64 @@ static int incomplete(lua_State *L, int status) {
   return 0;
 }
 
+/* An expression's values, tables nested and shortened (aelab/pretty.lua);
+ * plain print if that module cannot be loaded. */
 static void print_results(lua_State *L, int base) {
   int n = lua_gettop(L) - base;
   if (n <= 0) return;
-  lua_getglobal(L, "print");
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "aelab.pretty");
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_getfield(L, -1, "print") == LUA_TFUNCTION) {
+    lua_remove(L, -2);
+  } else {
+    lua_settop(L, base + n);
+    lua_getglobal(L, "print");
+  }
   lua_insert(L, base + 1);
   if (lua_pcall(L, n, 0, 0) != LUA_OK) report(L, 1);
+}
+
+/* Tab completion: names from aelab/complete.lua (globals, fields after a
+ * dot, methods after a colon). readline's callback takes no user data, so
+ * the REPL's state is kept here while the REPL runs. */
+static lua_State *completion_L;
+
+static char *common_prefix(char **m, int n) {
+  size_t len = strlen(m[0]);
+  for (int i = 1; i < n; i++) {
+    size_t k = 0;
+    while (k < len && m[i][k] == m[0][k]) k++;
+    len = k;
+  }
+  return strndup(m[0], len);
+}
+
+static char **complete_names(const char *text, int start, int end) {
+  rl_attempted_completion_over = 1; /* names only, never file names */
+  rl_completion_append_character = '\0'; /* `ae.` and `net:` go on without a space (reset at each attempt) */
+  lua_State *L = completion_L;
+  if (!L) return NULL;
+  int top = lua_gettop(L);
+  char **matches = NULL;
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "aelab.complete");
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK || lua_getfield(L, -1, "candidates") != LUA_TFUNCTION) goto done;
+  lua_pushstring(L, text);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_istable(L, -1)) goto done;
+  int n = (int)luaL_len(L, -1);
+  if (n <= 0) goto done;
+  matches = calloc((size_t)n + 2, sizeof *matches);
+  if (!matches) goto done;
+  for (int i = 1; i <= n; i++) {
+    lua_geti(L, -1, i);
+    const char *s = lua_tostring(L, -1);
+    matches[i] = strdup(s ? s : "");
+    lua_pop(L, 1);
+  }
+  matches[0] = common_prefix(matches + 1, n); /* what readline puts in the line */
+done:
+  lua_settop(L, top);
+  return matches;
 }
 
 static void repl(lua_State *L) {
@@ -371,6 +423,9 @@ static void repl(lua_State *L) {
   rl_catch_signals = 0;
   rl_signal_event_hook = prompt_signal;
   rl_event_hook = prompt_signal; /* also while idle: a ^C that came between two reads */
+  completion_L = L;
+  rl_attempted_completion_function = complete_names;
+  rl_completer_word_break_characters = " \t\n\"'`@$><=;|&{}()[],+-*/%^~#";
   ae_lua_sigint_catch(L);
   /* `ae` ready at the prompt */
   lua_getglobal(L, "require");
@@ -422,6 +477,7 @@ static void repl(lua_State *L) {
     lua_sethook(L, NULL, 0, 0);
     ae_lua_sigint_catch(L);
   }
+  completion_L = NULL;
   printf("\n");
 }
 
@@ -474,7 +530,12 @@ int main(int argc, char **argv) {
   ae_lua_sigint_catch(L);
   int status = LUA_OK;
   if (o.chunk) {
-    status = luaL_loadbuffer(L, o.chunk, strlen(o.chunk), "=(command line)");
+    /* `ae` ready, as at the REPL's prompt */
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "aelab");
+    status = docall(L, 1, 1);
+    if (status == LUA_OK) lua_setglobal(L, "ae");
+    if (status == LUA_OK) status = luaL_loadbuffer(L, o.chunk, strlen(o.chunk), "=(command line)");
     if (status == LUA_OK) status = docall(L, 0, 0);
   } else if (o.script) {
     const char *fname = strcmp(argv[o.script], "-") == 0 ? NULL : argv[o.script];

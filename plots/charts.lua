@@ -41,6 +41,7 @@ function C.history(runs, o)
   if o.logscale then fig:cmd("set logscale y") end
   local plots = {}
   local style = #runs[1].history.loss > 20 and "lines" or "linespoints"
+  local text = E.is_text(o)
   for r, run in ipairs(runs) do
     local h = run.history
     h.val_loss = h.val_loss or {}
@@ -51,10 +52,14 @@ function C.history(runs, o)
     fig:block("run" .. r, rows)
     local label = (run.label and run.label ~= "") and (run.label .. ", ") or ""
     local lt = (r - 1) % #colors + 1
-    plots[#plots + 1] = string.format("$run%d using 1:2 with %s lt %d dt 2 title %s", r, style, lt,
+    -- as text the character is the line type's: train and validation get
+    -- two (in files one colour a run, dashed for train)
+    local lt_train, lt_val = lt, lt
+    if text then lt_train, lt_val = (2 * r - 2) % #colors + 1, (2 * r - 1) % #colors + 1 end
+    plots[#plots + 1] = string.format("$run%d using 1:2 with %s lt %d dt 2 title %s", r, style, lt_train,
       quote(label .. "train"))
     if h.val_loss[1] then
-      plots[#plots + 1] = string.format("$run%d using 1:3 with %s lt %d dt 1 title %s", r, style, lt,
+      plots[#plots + 1] = string.format("$run%d using 1:3 with %s lt %d dt 1 title %s", r, style, lt_val,
         quote(label .. "validation"))
     end
   end
@@ -104,11 +109,15 @@ local function scatter_block(fig, name, xy, labels, seen)
   fig:block(name, rows)
 end
 
-local function scatter_plots(name, classes, ps, title_of)
+-- As text in the terminal (text = true) each class is drawn with its own
+-- digit (classes 0-9; letters after), not one dot for all.
+local function scatter_plots(name, classes, ps, title_of, text)
   local plots = {}
   for _, c in ipairs(classes) do
-    plots[#plots + 1] = string.format("$%s using ($3==%d?$1:NaN):($3==%d?$2:NaN) with points pt 7 ps %g lt %d title %s",
-      name, c, c, ps, c % #colors + 1, quote(title_of(c)))
+    local pt = "7"
+    if text then pt = quote(("0123456789abcdefghijklmnopqrstuvwxyz"):sub(c % 36 + 1, c % 36 + 1)) end
+    plots[#plots + 1] = string.format("$%s using ($3==%d?$1:NaN):($3==%d?$2:NaN) with points pt %s ps %g lt %d title %s",
+      name, c, c, pt, ps, c % #colors + 1, quote(title_of(c)))
   end
   return plots
 end
@@ -135,7 +144,7 @@ function C.latent(z, labels, o)
   scatter_block(fig, "codes", xy, labels, seen)
   local plots = scatter_plots("codes", sorted_keys(seen), o.pointsize or (N > 2000 and 0.3 or 0.8), function(c)
     return o.classes and o.classes[c + 1] or (labels and tostring(c) or "codes")
-  end)
+  end, E.is_text(o))
   if o.text then
     local trows = {}
     for i = 1, N do trows[i] = string.format("%.6g %.6g %s", xy:get(i, 1), xy:get(i, 2), string.format("%q", (tostring(o.text[i]):gsub("[\r\n]", " ")))) end
@@ -170,7 +179,7 @@ function C.compare(a, b, labels, o)
     fig:cmd("set xlabel %s; set ylabel %s", quote(how[which] .. " 1"), quote(how[which] .. " 2"))
     fig:cmd("set grid")
     if which == 2 then fig:cmd("set key outside right top") else fig:cmd("unset key") end
-    fig:cmd("plot " .. table.concat(scatter_plots("emb" .. which, classes, ps, title_of), ", \\\n     "))
+    fig:cmd("plot " .. table.concat(scatter_plots("emb" .. which, classes, ps, title_of, E.is_text(o)), ", \\\n     "))
   end
   fig:cmd("unset multiplot")
   return fig:render()
@@ -238,7 +247,7 @@ function C.latent_panels(panels, o)
     fig:cmd("set border; set tics; set grid; set size noratio")
     if p == k then fig:cmd("set key at screen %g, screen %g left top reverse Left", width + 0.01, 1 - TOP - 0.03)
     else fig:cmd("unset key") end
-    fig:cmd("plot " .. table.concat(scatter_plots("emb" .. p, classes, ps, title_of), ", \\\n     "))
+    fig:cmd("plot " .. table.concat(scatter_plots("emb" .. p, classes, ps, title_of, E.is_text(o)), ", \\\n     "))
   end
   if with_images then
     local mosaic = require("plots.images").mosaic

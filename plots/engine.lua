@@ -72,9 +72,27 @@ local function terminal_for(o)
     return "set terminal " .. E.words(term, "terminal")
   end
   -- no file: a window when there is a display, text in the terminal otherwise
-  if os.getenv("DISPLAY") and os.getenv("DISPLAY") ~= "" then return "set terminal qt persist" end
-  local cols = 100
-  return string.format("set terminal dumb size %d,%d", cols, 30)
+  if E.is_text(o) then return E.text_terminal() end
+  return "set terminal qt persist"
+end
+
+-- Whether a figure is drawn as text in the terminal: no file, no terminal
+-- asked for, no display.
+function E.is_text(o)
+  return not o.out and not o.terminal and (os.getenv("DISPLAY") or "") == ""
+end
+
+-- The text figure: as wide as the terminal says (COLUMNS, LINES), in
+-- colour on a terminal (ansi256; plain text into a file or pipe, or with
+-- NO_COLOR set). The dumb terminal draws each line type with a character
+-- of its own (*, #, $, ...), so series on distinct line types differ even
+-- without colour.
+function E.text_terminal()
+  local cols = math.tointeger(tonumber(os.getenv("COLUMNS") or "")) or 100
+  local rows = math.tointeger(tonumber(os.getenv("LINES") or "")) or 31
+  cols, rows = math.max(40, math.min(cols, 300)), math.max(15, math.min(rows - 1, 80))
+  local colour = sys.isatty(1) and (os.getenv("NO_COLOR") or "") == "" and "ansi256" or "mono"
+  return string.format("set terminal dumb size %d,%d %s", cols, rows, colour)
 end
 
 ---------------------------------------------------------------------------
@@ -203,8 +221,15 @@ local function feed(self, pipe, o, target)
   pipe:write("exit\n")
 end
 
+-- What a figure drawn in the terminal or a window returns: true as a
+-- value (`assert(ae.plot.history(h))` holds), printed by print as what it
+-- means, and by the REPL not at all (aelab/pretty.lua skips a value whose
+-- metatable has __aelab_quiet): no stray `true` under each figure.
+E.shown = setmetatable({}, { __tostring = function() return "(figure shown)" end, __aelab_quiet = true,
+  __newindex = function() error("the figure-shown marker is read-only", 2) end })
+
 -- Renders through gnuplot; writes figure.gp (+ data) beside o.out.
--- Returns the output path (true without one), or nil and a reason: a
+-- Returns the output path (E.shown without one), or nil and a reason: a
 -- missing gnuplot, a file that cannot be written, gnuplot's own error.
 function Figure:render()
   local o = self.o
@@ -241,13 +266,17 @@ function Figure:render()
       return nil, "cannot write " .. o.out .. ": " .. tostring(why)
     end
   end
-  return o.out or true
+  return o.out or E.shown
 end
 
 local function common(fig, o)
   if o.title then fig:cmd("set title %s noenhanced", quote(o.title)) end
   fig:cmd("set key noenhanced") -- run labels and class names are data, drawn as written
-  for i, c in ipairs(E.colors) do fig:cmd("set linetype %d lc rgb '%s' lw 2 pt 7", i, c) end
+  -- in the terminal's text each line type draws with a character of its
+  -- own (the dumb terminal's choice) and here a point mark of its own too;
+  -- in files, round points
+  local text = E.is_text(o)
+  for i, c in ipairs(E.colors) do fig:cmd("set linetype %d lc rgb '%s' lw 2 pt %d", i, c, text and i or 7) end
 end
 
 E.own, E.common = own, common

@@ -320,13 +320,24 @@ end
 
 -- The latent size d of a slice: from o.at (d numbers), else from encoding
 -- one blank image, else 2 (the plane itself).
+-- A model's code bigger than 2 without dims is an error saying so (before,
+-- the decoder's own "input has 2 columns" was all the user saw).
 local function latent_size(model, o, H, W)
   if o.at then return ae.is_tensor(o.at) and o.at:numel() or #o.at end
-  if not o.dims then return 2 end
+  local d
   if type(model) == "table" or type(model) == "userdata" then
     local ok, z = pcall(function() return model:encode(ae.zeros(1, H * W)) end)
-    if ok and ae.is_tensor(z) then return z:size(2) end
+    if ok and ae.is_tensor(z) and z:dim() == 2 then d = z:size(2) end
   end
+  if not o.dims then
+    if d and d ~= 2 then
+      error(string.format("ae.plot.manifold: the model's code has %d coordinates and the plane shows 2: give " ..
+        "dims = {i, j} to decode a slice through coordinates i and j (the others at 0, or at = {...}), or use " ..
+        "a model with a 2-D code", d), 3)
+    end
+    return 2
+  end
+  if d then return d end
   error("ae.plot.manifold: dims needs the latent size: give at = {...} (one value per latent coordinate)", 3)
 end
 

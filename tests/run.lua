@@ -59,7 +59,13 @@ for _, f in ipairs(files) do dofile(f) end
 
 local runner = lu.LuaUnit.new()
 runner:setOutputType("text")
+-- LuaUnit times the run with os.clock (CPU time of this process, which
+-- omits the lessons' child processes and waits): its "Ran N tests in T
+-- seconds" line read 0.9 s for a 26 s run. A monotonic wall clock instead.
+local cpu_clock = os.clock
+os.clock = require("aelab.sys").clock
 local status = runner:runSuite(table.unpack(arg))
+os.clock = cpu_clock
 local r = runner.result
 local failed = r.failureCount + r.errorCount
 local passed = r.runCount - failed

@@ -112,6 +112,13 @@ function TestHost:testChunk()
   lu.assertEquals(out, "2\n")
 end
 
+-- issue 19: -e has `ae` ready, as the REPL has
+function TestHost:testChunkHasAe()
+  local out, err, code = aelab("-e", "print(ae.version, ae.Dense ~= nil, ae == require('aelab'))")
+  lu.assertEquals(code, 0, err)
+  lu.assertStrContains(out, "\ttrue\ttrue")
+end
+
 function TestHost:testChunkError()
   local _, err, code = aelab("-e", "error('kaboom')")
   lu.assertEquals(code, 1)

@@ -189,6 +189,35 @@ function TestModelStructure:testSummary()
   lu.assertStrContains(bs, "(784)")
 end
 
+-- Issue 19: the summary names no loss before one was chosen (fit chooses
+-- it), and fit without an optimizer trains with Adam and says so.
+function TestModelStructure:testSummaryLossAndDefaultOptimizer()
+  local m = small_autoencoder()
+  lu.assertStrContains(m:summary(), "loss: set by fit")
+  lu.assertNil(m:summary():find("loss mse", 1, true))
+  lu.assertNil(m:summary():find("optimizer", 1, true))
+  local path = os.tmpname()
+  local h = m:fit(ae.rand(16, 6), { epochs = 3, batch = 4, loss = "bce", out = assert(io.open(path, "w")) })
+  lu.assertStrContains(H.read(path), "fit: no optimizer given: Adam{lr = 0.001} (the default")
+  os.remove(path)
+  lu.assertEquals(h.optimizer, "Adam (fit's default)")
+  lu.assertEquals(m:optimizer():config().kind, "Adam")
+  lu.assertEquals(m:optimizer():steps(), 12)
+  lu.assertTrue(h.loss[3] < h.loss[1])
+  lu.assertStrContains(m:summary(), "loss bce, optimizer Adam")
+  -- no loss given: fit trains the default (mse) and the summary names it then
+  local m2 = small_autoencoder()
+  m2:fit(ae.rand(8, 6), { epochs = 1, verbose = false })
+  lu.assertStrContains(m2:summary(), "loss mse, optimizer Adam")
+  -- a fit that raises leaves the model as it found it: no loss chosen
+  local m3 = small_autoencoder()
+  H.error_containing(lu, "epochs must be a positive integer", m3.fit, m3, ae.rand(4, 6), { epochs = 0, loss = "bce" })
+  lu.assertStrContains(m3:summary(), "loss: set by fit")
+  -- set_loss and compile choose it
+  m3:set_loss("mse")
+  lu.assertStrContains(m3:summary(), "loss mse")
+end
+
 function TestModelStructure:testShapes()
   local m = small_autoencoder()
   lu.assertEquals(m:shapes(), { { 6 }, { 4 }, { 4 }, { 3 }, { 3 }, { 4 }, { 4 }, { 6 }, { 6 } })
@@ -325,7 +354,6 @@ end
 function TestModelTraining:testFitArgumentErrors()
   local m = small_autoencoder()
   H.error_containing(lu, "must be a tensor", m.fit, m, {}, {})
-  H.error_containing(lu, "no optimizer", m.fit, m, ae.rand(4, 6), { verbose = false })
   H.error_containing(lu, "epochs must be a positive integer", m.fit, m, ae.rand(4, 6),
     { epochs = 0, optimizer = ae.optim.Adam {} })
   H.error_containing(lu, "4 samples but 3 targets", m.fit, m, ae.rand(4, 6),

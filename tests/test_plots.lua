@@ -683,12 +683,54 @@ function TestPlotGnuplot:testNoOutputNoDisplayDrawsText()
     "{ title = 'dumb' }))"
   local out, err, code = H.run(string.format("env -u DISPLAY %s -e %s", H.q(bin), H.q(chunk)))
   lu.assertEquals(code, 0, err)
-  lu.assertStrContains(out, "returned\ttrue")
+  lu.assertStrContains(out, "returned\t(figure shown)")
   local _, stars = out:gsub("%*", "")
   lu.assertTrue(stars >= 20, "expected a text plot of '*' on stdout:\n" .. out)
   lu.assertStrContains(out, "+---") -- the frame
   lu.assertStrContains(out, "epoch")
   lu.assertStrContains(out, "dumb")
+end
+
+-- Issue 19: text figures tell series apart. Train and validation draw with
+-- two characters (the dumb terminal's per-line-type ones), a terminal gets
+-- colour (ansi256) and a pipe plain text; the REPL prints no `true` after.
+function TestPlotGnuplot:testTextFigureSeriesDiffer()
+  need_gnuplot()
+  local chunk = "ae.plot.history({ loss = { 3, 2.5, 2, 1.5, 1 }, val_loss = { 3.2, 2.8, 2.4, 2, 1.7 } })"
+  local out, err, code = H.run(string.format("env -u DISPLAY %s -e %s", H.q(bin), H.q(chunk)))
+  lu.assertEquals(code, 0, err)
+  lu.assertStrContains(out, "train ***A***")
+  lu.assertStrContains(out, "validation ###B###")
+  lu.assertNil(out:find("\27[", 1, true), "no colour codes into a pipe")
+  local E = require "plots.engine"
+  lu.assertStrContains(E.text_terminal(), "set terminal dumb size ")
+  lu.assertTrue(E.is_text({}) == ((os.getenv("DISPLAY") or "") == ""))
+  lu.assertFalse(E.is_text({ out = "f.png" }))
+  lu.assertFalse(E.is_text({ terminal = "dumb" }))
+  lu.assertTrue(E.shown ~= nil and tostring(E.shown) == "(figure shown)")
+  -- a scatter as text: each class drawn with its digit, not one mark for all
+  out = H.run(string.format("env -u DISPLAY %s -e %s", H.q(bin), H.q("local z = ae.tensor{{0, 0}, {1, 1}, {2, 0}} " ..
+    "ae.plot.latent(z, ae.tensor{0, 1, 2}, {classes = {'zero', 'one', 'two'}})")))
+  lu.assertStrMatches(out, ".*zero +0.*one +1.*two +2.*")
+end
+
+function TestPlotGnuplot:testTextFigureInColourOnATerminal()
+  need_gnuplot()
+  if os.execute("command -v script >/dev/null 2>&1") ~= true then lu.skip("util-linux `script` is not installed") end
+  local dir = H.tmpdir()
+  local log = dir .. "/repl.log"
+  local w = assert(io.popen(string.format("env -u DISPLAY -u NO_COLOR HOME=%s TERM=xterm timeout -s KILL 60 " ..
+    "script -qfec %s /dev/null > %s 2>&1", H.q(dir), H.q(bin), H.q(log)), "w"))
+  w:write("ae.plot.history({ loss = { 3, 2.5, 2, 1.5, 1 }, val_loss = { 3.2, 2.8, 2.4, 2, 1.7 } })\n" ..
+    "print(('done'):upper())\n\4")
+  w:close()
+  local text = H.read(log) or ""
+  H.rmdir(dir)
+  lu.assertNotNil(text:find("\27[38;5;", 1, true), "ansi256 colours at a terminal")
+  lu.assertStrContains(text, "validation")
+  lu.assertStrContains(text, "DONE")
+  lu.assertNil(text:find("\ntrue", 1, true), "no stray true after the figure")
+  lu.assertNil(text:find("(figure shown)", 1, true), "the REPL prints nothing for the figure's value")
 end
 
 -- stretch_rows: each row on its own range [0, 1]; a constant row stays finite.

@@ -253,7 +253,7 @@ local function fit(model, x, opts)
   local target = opts.target or x
   check(is_tensor(target), "fit: target must be a tensor", 2)
   local N = x:size(1)
-  local classes, vx, vt, skip_validation
+  local classes, vx, vt, skip_validation, default_optimizer
   local full = fullbatch.is(opts.optimizer) -- LBFGS, CG, Powell: fullbatch.lua's loop
   local noise, penalty = opts.noise, opts.penalty
   local reg = require "aelab.regularize"
@@ -261,10 +261,11 @@ local function fit(model, x, opts)
     -- opts.loss and opts.optimizer are set first (the checks depend on the
     -- loss); a check that fails puts back what the model had, so a fit that
     -- raises here leaves the model as it found it
-    local old_loss, old_opt = model:loss_name(), model:optimizer()
+    local old_loss, old_opt, old_chosen = model:loss_name(), model:optimizer(), model:loss_chosen()
     local undo <close> = setmetatable({}, { __close = function(_, err)
       if err ~= nil then
         model:set_loss(old_loss)
+        if not old_chosen then require("aelab.models").forget_loss_choice(model) end
         model:set_optimizer(old_opt)
       end
     end })
@@ -281,7 +282,13 @@ local function fit(model, x, opts)
     if classes then target = labels_of(model, "labels", target, N, 2) end
     check(target:size(1) == N, string.format("fit: %d samples but %d targets", N, target:size(1)), 2)
     check(N >= 1, "fit: no training samples", 2)
-    check(full or model:optimizer(), "fit: no optimizer: pass optimizer = ae.optim.Adam{} (or call compile)", 2)
+    -- no optimizer given nor set before: Adam with its defaults, as Keras
+    -- users expect (said when fit starts, and kept in the history)
+    if not full and not model:optimizer() then
+      model:set_optimizer(require("aelab.optim").Adam {})
+      default_optimizer = true
+    end
+    if not model:loss_chosen() then model:set_loss(model:loss_name()) end -- the default loss is fit's choice now
     vx, vt = validation_of(opts.validation)
     if classes and vx then
       check(not rawequal(vt, vx), "fit: a classifier's validation is {x = tensor, target = labels}", 2)
@@ -356,6 +363,11 @@ local function fit(model, x, opts)
     if progress and progress.tty then out:write("\n") end
     out:write(msg, "\n")
     out:flush()
+  end
+  if default_optimizer then
+    history.optimizer = "Adam (fit's default)"
+    say("fit: no optimizer given: Adam{lr = 0.001} (the default; pass optimizer = ae.optim.Adam{lr = ...} " ..
+      "or another to choose)")
   end
   local shuffle = opts.shuffle ~= false
   local order = shuffle and nil or T.tensor((function() local t = {} for i = 1, N do t[i] = i end return t end)())

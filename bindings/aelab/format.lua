@@ -57,7 +57,8 @@ function format.summary(model)
   end
   lines[#lines + 1] = "  total parameters: " .. commas(model:param_count()) ..
     (frozen > 0 and " (" .. commas(frozen) .. " frozen, " .. commas(model:param_count() - frozen) .. " trainable)" or "")
-    .. ", loss " .. model:loss_name()
+    .. (model:loss_chosen() and ", loss " .. model:loss_name() or ", loss: set by fit")
+    .. (model:optimizer() and ", optimizer " .. model:optimizer():config().kind or "")
   return table.concat(lines, "\n")
 end
 

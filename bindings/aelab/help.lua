@@ -1,7 +1,16 @@
 -- ae.help(): the main calls on one screen, for the REPL.
-return function()
-  print([[
-aelab — autoencoders in Lua on a C core.
+-- ae.help(what): one call: its options with their defaults and an example.
+-- `what` is a name ("fit", "plot.latent", "ae.Dense", "net:encode"), the
+-- function itself (ae.plot.latent), or a value (a model, tensor or layer:
+-- its methods). Written entries come first (below: the calls with options,
+-- and the ones made in C, which have no Lua source); every other function's
+-- text is the comment above its definition in aelab's Lua source, so
+-- help and code say the same. tests/test_repl.lua checks that every public
+-- function of ae has some.
+local help = {}
+
+local overview = [[
+aelab — autoencoders in Lua on a C core.   ae.help("fit"), ae.help(net), ae.help(ae.plot.latent): one call
   x = ae.randn(4, 3)                      tensors: zeros, rand, randn, tensor{...}, load_npy
   train, test = ae.data.fashion_mnist()   also ae.data.mnist(), ae.data.letters()
   net = ae.Autoencoder{ encoder = {ae.Dense(784, 32), ae.ReLU()},
@@ -25,5 +34,277 @@ aelab — autoencoders in Lua on a C core.
   encoders = ae.pretrain.stack(train.x, {sizes = {784, 256, 64}, epochs = 5})   greedy layer-wise pretraining
   r = ae.data.balanced(train.y, 100, 1)   100 labelled rows, 10 of each class (x:rows(r), y:rows(r))
   ae.plot.history(h)                      figures (to the terminal here, or {out = "f.png"})
-Lessons: ./aelab lessons/01_undercomplete.lua   (writes to out/01_undercomplete/)]])
+Lessons: ./aelab lessons/01_undercomplete.lua   (writes to out/01_undercomplete/)]]
+
+-- Written entries: name → text (signature first).
+local E = {}
+
+E.fit = [[
+net:fit(x, opts) → history        train the model on x (an autoencoder: the target is x itself)
+  epochs = 10          passes over the data (iterations for LBFGS, CG, Powell)
+  batch = 32           rows a step
+  loss = (model's)     "mse", "bce", "mse_sum", "bce_sum", "cross_entropy"; until one is chosen the
+                       model's is mse (the summary says "loss: set by fit")
+  optimizer = Adam{}   ae.optim.SGD/Adam/RMSprop/Adadelta{...}, or full-batch LBFGS/CG/Powell{...};
+                       without one (and none set before) Adam{lr = 0.001}, said when fit starts
+  target = x           what to reconstruct; for cross_entropy the 0-based labels [N]
+  validation = nil     a tensor, or {x =, target =}: val_loss after each epoch
+  shuffle = true       a new order each epoch
+  verbose = true       the progress line; summary_every = 1 keeps one line every k epochs
+  out = io.stdout      where the progress goes
+  noise = nil          ae.noise.gaussian/masking/salt_pepper{...}: a denoising autoencoder
+  penalty = nil        ae.penalty.l1/kl_sparsity/contractive{...}
+  beta = 1             a VAE's KL weight: a number or ae.schedule.*
+  on_epoch = nil       function(epoch, history) after each epoch
+  checkpoint = nil     a folder: latest and best models every `every` (1) epochs; resume = folder
+  distributed = auto   data-parallel over MPI when mpirun started more than one rank
+  history: loss, val_loss, seconds, samples_per_s, epochs, stopped (why it stopped early), ...
+example:
+  h = net:fit(train.x, {epochs = 5, batch = 256, loss = "bce", validation = test.x})]]
+
+E["plot.latent"] = [[
+ae.plot.latent(z, labels, opts) → file (or a true value when drawn in the terminal), or nil, why
+  the codes z [N×d] as a scatter coloured by class; d > 2 is projected on its first two principal axes
+  labels = nil         0-based classes [N] (ae.data's y): one colour and key entry per class
+  out = nil            a .png, .svg or .pdf file (and its .gp beside it); none: a window or the terminal
+  classes = nil        names of the classes, {"T-shirt", ...}, in the key
+  pointsize = 0.8      (0.3 above 2,000 points)
+  text = nil           one label a point, drawn beside it
+  title = nil, size = {800, 600} (pixels), terminal = nil (a gnuplot terminal by name)
+example:
+  ae.plot.latent(net:encode(test.x), test.y, {out = "codes.png", classes = test.classes})]]
+
+E.model = [=[
+A model (ae.Sequential, ae.Autoencoder, ae.VAE): layers in order; an Autoencoder knows where its code is.
+  net:fit(x, opts)           train (ae.help("fit") for the options)
+  net:forward(x), net:encode(x), net:decode(z), net:reconstruct(x), net:predict(x)
+  net:loss(x [, target])     the loss on data; net:evaluate() / net:training() set the mode (Dropout)
+  net:compile{loss =, optimizer =}, net:set_loss(name), net:loss_name()
+  net:parameters()           all weights as one flat tensor (a view); net:layers(), net:summary(), net:profile()
+  net:encoder{copy = false}, net:freeze([from [, to]]), net:unfreeze(...), net:copy()
+  net:save(path), net:load_weights(path); ae.load(path)
+example:
+  net = ae.Autoencoder{encoder = {ae.Dense(784, 32), ae.ReLU()}, decoder = {ae.Dense(32, 784), ae.Sigmoid()}}]=]
+
+E.Tensor = [[
+A tensor: float32, row-major, up to 4 dimensions. Arithmetic with + - * / (element-wise, scalars too).
+  x:size() / x:shape(), x:dim(), x:numel(), x:get(i, j), x:set(i, j, v), x:totable()
+  x:rows(r), x:narrow(dim, from, n), x:reshape(...), x:t(), x:matmul(y), x:clone(), x:copy(y), x:fill(v)
+  x:sum(), x:mean(), x:min(), x:max(), x:argmax() (1-based), x:finite(), x:log(), x:exp(), x:sqrt(), ...
+  x:save_npy(path); ae.load_npy(path)
+example:
+  x = ae.randn(4, 3); print(x:mean(), x:t():size()[1])]]
+
+E.layer = [[
+A layer (ae.Dense, ae.Conv2D, ...): one step of a model, forward and backward in C.
+  layer:parameters() → W, dW, b, db (views, PyTorch's layouts); layer:set_parameters{W, b} or {weight =, bias =}
+  layer:param_count(), layer:freeze(), layer:unfreeze(), layer:is_frozen()
+example:
+  enc = ae.Dense(784, 256); W = enc:parameters(); print(W:size()[1], W:size()[2])]]
+
+local function one(sig, text, example)
+  return sig .. "\n  " .. text .. (example and ("\nexample:\n  " .. example) or "")
 end
+-- tensors
+E.zeros = one("ae.zeros(d1, [d2, ...]) or ae.zeros{d1, d2, ...} → Tensor", "a tensor of zeros", "x = ae.zeros(2, 3)")
+E.full = one("ae.full(shape, value) → Tensor", "a tensor with every element value", "x = ae.full({2, 3}, 0.5)")
+E.rand = one("ae.rand(d1, [d2, ...]) → Tensor", "uniform on [0, 1), from aelab's seeded generator", "x = ae.rand(64, 784)")
+E.randn = one("ae.randn(d1, [d2, ...]) → Tensor", "standard normal, from aelab's seeded generator", "x = ae.randn(4, 3)")
+E.randperm = one("ae.randperm(n) → Tensor", "the numbers 1..n in random order", "r = ae.randperm(10)")
+E.tensor = one("ae.tensor(nested table) → Tensor", "a tensor from Lua numbers (rows of a table of tables)",
+  "x = ae.tensor{{1, 2}, {3, 4}}")
+E.load_npy = one("ae.load_npy(path) → Tensor, or nil, why", "a NumPy .npy file (float32/float64/integers)",
+  "x = ae.load_npy('codes.npy')")
+E.is_tensor = one("ae.is_tensor(v) → boolean", "whether v is a tensor", "print(ae.is_tensor(ae.zeros(1)))")
+E.is_layer = one("ae.is_layer(v) → boolean", "whether v is a layer", "print(ae.is_layer(ae.ReLU()))")
+-- layers
+E.Dense = one("ae.Dense(inputs, outputs [, {init = ...}])", "a fully connected layer: y = x Wᵀ + b", "ae.Dense(784, 32)")
+E.DenseTied = one("ae.DenseTied(dense)", "a decoder layer using dense's weights transposed (tied weights)",
+  "enc = ae.Dense(784, 64); dec = ae.DenseTied(enc)")
+E.Conv2D = one("ae.Conv2D(cin, cout, k [, {stride = 1, padding = 0 | \"same\"}])", "a 2-D convolution on N×C×H×W",
+  "ae.Conv2D(1, 16, 3, {padding = 'same'})")
+E.ConvTranspose2D = one("ae.ConvTranspose2D(cin, cout, k [, {stride = 1, padding = 0}])",
+  "a transposed convolution (upsampling with weights)", "ae.ConvTranspose2D(16, 1, 3, {stride = 2, padding = 1})")
+E.MaxPool2D = one("ae.MaxPool2D(k [, {stride = k, padding = 0 | \"same\"}])", "max over k×k windows",
+  "ae.MaxPool2D(2, {padding = 'same'})")
+E.UpSampling2D = one("ae.UpSampling2D(k)", "repeats each pixel k×k times", "ae.UpSampling2D(2)")
+E.Reshape = one("ae.Reshape{c, h, w}", "gives each row a new shape", "ae.Reshape{16, 7, 7}")
+E.Flatten = one("ae.Flatten()", "N×C×H×W to N×(C·H·W)", "ae.Flatten()")
+E.Dropout = one("ae.Dropout(p)", "zeroes a fraction p of its inputs while training (scaled by 1/(1-p))", "ae.Dropout(0.2)")
+E.GaussianSample = one("ae.GaussianSample()", "a VAE's sampling layer: z = μ + σ·ε from [μ, log σ²]; adds its KL term",
+  "ae.VAE{...} inserts it")
+E.Identity = one("ae.Identity()", "passes its input through", "ae.Identity()")
+E.ReLU = one("ae.ReLU()", "max(0, x)", "ae.ReLU()")
+E.LeakyReLU = one("ae.LeakyReLU([slope = 0.01])", "x for x > 0, slope·x otherwise", "ae.LeakyReLU(0.1)")
+E.Sigmoid = one("ae.Sigmoid()", "1 / (1 + e^-x): outputs in (0, 1), for BCE", "ae.Sigmoid()")
+E.Tanh = one("ae.Tanh()", "tanh(x)", "ae.Tanh()")
+E.Softmax = one("ae.Softmax()", "rows to probabilities (cross_entropy takes logits and needs none)", "ae.Softmax()")
+E.cross_entropy = one("ae.cross_entropy(logits, labels) → number",
+  "mean softmax cross-entropy of logits against 0-based labels", "ae.cross_entropy(clf:forward(x), y)")
+-- process
+E.seed = one("ae.seed([n]) → seed", "sets (or reads) the seed of aelab's random generator", "ae.seed(42)")
+E.threads = one("ae.threads([n]) → n", "the threads of aelab's loops (--threads N at start)", "print(ae.threads())")
+E.blas = one("ae.blas() → table", "the BLIS version, kernels and threads in use", "print(ae.pretty(ae.blas()))")
+E.clock = one("ae.clock() → seconds", "a monotonic wall clock, for timing", "t = ae.clock(); ...; print(ae.clock() - t)")
+E.peak_rss = one("ae.peak_rss() → bytes", "the process's peak memory", "print(ae.peak_rss())")
+-- optimizers
+E["optim.SGD"] = one("ae.optim.SGD{lr = 0.01, momentum = 0, nesterov = false, weight_decay = 0}", "stochastic gradient descent",
+  "net:fit(x, {optimizer = ae.optim.SGD{lr = 0.1, momentum = 0.9}})")
+E["optim.Adam"] = one("ae.optim.Adam{lr = 0.001, beta1 = 0.9, beta2 = 0.999, eps = 1e-7, weight_decay = 0}",
+  "Adam (Keras' defaults); fit's optimizer when none is given", "net:fit(x, {optimizer = ae.optim.Adam{lr = 1e-3}})")
+E["optim.RMSprop"] = one("ae.optim.RMSprop{lr = 0.001, rho = 0.9, eps = 1e-7, weight_decay = 0}", "RMSprop (Keras' defaults)",
+  "ae.optim.RMSprop{}")
+E["optim.Adadelta"] = one("ae.optim.Adadelta{lr = 0.001, rho = 0.95, eps = 1e-7, weight_decay = 0}", "Adadelta",
+  "ae.optim.Adadelta{}")
+E["optim.LBFGS"] = one("ae.optim.LBFGS{...}", "full-batch L-BFGS (libLBFGS); fit's epochs count iterations; " ..
+  "bindings/aelab/fullbatch.lua lists the options", "net:fit(x, {optimizer = ae.optim.LBFGS{}, epochs = 500})")
+E["optim.CG"] = one("ae.optim.CG{...}", "full-batch nonlinear conjugate gradients (Polak–Ribière+, strong Wolfe)",
+  "net:fit(x, {optimizer = ae.optim.CG{}, epochs = 200})")
+E["optim.Powell"] = one("ae.optim.Powell{max_evals = ..., ...}", "full-batch, no gradient (NLopt's PRAXIS): slow, " ..
+  "~10 evaluations per parameter per iteration", "net:fit(x, {optimizer = ae.optim.Powell{max_evals = 100000}, epochs = 150})")
+E["optim.is_full_batch"] = one("ae.optim.is_full_batch(opt) → boolean", "whether opt is LBFGS, CG or Powell",
+  "print(ae.optim.is_full_batch(ae.optim.CG{}))")
+E["optim.minimize"] = one("ae.optim.minimize(...)", "the C minimizers under LBFGS/CG/Powell (fullbatch.lua uses it)", nil)
+-- noise and penalties
+E["noise.gaussian"] = one("ae.noise.gaussian{std = s}", "adds N(0, s²) to each input (s may be ae.schedule.*)",
+  "net:fit(x, {noise = ae.noise.gaussian{std = 0.3}})")
+E["noise.masking"] = one("ae.noise.masking{p = p}", "zeroes each input with probability p", "ae.noise.masking{p = 0.3}:apply(x)")
+E["noise.salt_pepper"] = one("ae.noise.salt_pepper{p = p}", "sets each input to 0 or 1 with probability p",
+  "ae.noise.salt_pepper{p = 0.1}")
+E["penalty.l1"] = one("ae.penalty.l1{lambda = λ}", "λ·Σ|code|: a sparse code", "net:fit(x, {penalty = ae.penalty.l1{lambda = 1e-4}})")
+E["penalty.kl_sparsity"] = one("ae.penalty.kl_sparsity{rho = ρ, beta = β}", "β·Σ KL(ρ ‖ mean activation) on a Sigmoid code",
+  "ae.penalty.kl_sparsity{rho = 0.05, beta = 3/784}")
+E["penalty.contractive"] = one("ae.penalty.contractive{lambda = λ}", "λ·‖∂code/∂x‖²: a contractive autoencoder",
+  "ae.penalty.contractive{lambda = 1e-4}")
+-- others made in C or in loops
+E.PCA = one("ae.PCA(x, k) → pca", "exact PCA: pca:transform(x), pca:inverse_transform(z), pca:components(), pca:mean()",
+  "pca = ae.PCA(train.x, 2); z = pca:transform(test.x)")
+E["pca.fit"] = E.PCA
+E["pca.sym_eigenvalues"] = one("ae.pca.sym_eigenvalues(A) → Tensor", "eigenvalues of a symmetric matrix (LAPACK)", nil)
+E["linalg.symmetric_eigenvalues"] = E["pca.sym_eigenvalues"]
+E.mse = one("ae.mse(a, b) → number", "mean squared error between two tensors", "print(ae.mse(x, net:reconstruct(x)))")
+E.bce = one("ae.bce(p, t) → number", "mean binary cross-entropy of probabilities p against targets t",
+  "print(ae.bce(net:reconstruct(x), x))")
+E.load = one("ae.load(path) → model, or nil, why", "a model saved by net:save(path) (architecture, weights, optimizer)",
+  "net2 = assert(ae.load('ae.safetensors'))")
+E.file_exists = one("ae.file_exists(path) → boolean", "whether a file exists", "print(ae.file_exists('README.md'))")
+E["data.file_exists"] = E.file_exists
+E["data.mnist_dir"] = one("ae.data.mnist_dir() → path", "where the MNIST IDX files are (fetched once)", nil)
+E["Lesson.new"] = one("ae.Lesson.new{name =, title =, question =} → lesson",
+  "a lesson's folder, narration, figures, metrics and report (lessons/*.lua use it)",
+  "L = ae.Lesson.new{name = '99_mine', title = 'Mine'}")
+E["plot.available"] = one("ae.plot.available() → boolean", "whether gnuplot can be run", "print(ae.plot.available())")
+E["plot.figure"] = one("ae.plot.figure(opts) → figure", "a gnuplot figure to build by hand (plots/engine.lua)", nil)
+E["audio.info"] = one("ae.audio.info(path) → {rate, channels, frames, ...}, or nil, why", "a sound file's header", nil)
+E["audio.resample"] = one("ae.audio.resample(x, from, to) → Tensor", "resampling through libsoxr", nil)
+E["audio.frames"] = one("ae.audio.frames(x, {size = 256, hop = size}) → Tensor", "overlapping frames of a signal, one a row",
+  "F = ae.audio.frames(x, {size = 256, hop = 64})")
+E["audio.overlap_add"] = one("ae.audio.overlap_add(frames, {hop = frame size, length = all}) → Tensor",
+  "frames back to a signal", "y = ae.audio.overlap_add(F, {hop = 64})")
+E["audio.context"] = one("ae.audio.context(frames, k) → Tensor", "each frame with its k neighbours on each side", nil)
+E["audio.snr"] = one("ae.audio.snr(clean, y) → dB", "signal-to-noise ratio", nil)
+E["audio.sisdr"] = one("ae.audio.sisdr(clean, y) → dB", "scale-invariant signal-to-distortion ratio", nil)
+E["image.rmse"] = one("ae.image.rmse(a, b) → number", "root mean squared error of two images", nil)
+for _, k in ipairs { "colorfulness", "decode", "jpeg", "lab_to_rgb", "median", "otsu", "rgb_to_lab", "shrink", "ssim" } do
+  E["image." .. k] = E["image." .. k] or one("ae.image." .. k .. "(...)", "image " .. k:gsub("_", " ") ..
+    " in C (core/image.h); bindings/aelab/images.lua shows the calls", nil)
+end
+
+help.entries = E
+
+-- Names of ae's public functions, for lookup by value and for the test:
+-- ae's own, one level of its tables, the lazy modules, and model methods.
+function help.public()
+  local ae = require "aelab"
+  local list = {}
+  local function add(prefix, t)
+    for k, v in pairs(t) do
+      if type(k) == "string" and not k:match("^_") then
+        if type(v) == "function" then list[#list + 1] = { name = prefix .. k, fn = v } end
+      end
+    end
+  end
+  add("", ae)
+  for k, v in pairs(ae) do
+    if type(v) == "table" and k ~= "options" then add(k .. ".", v) end
+  end
+  for _, k in ipairs { "plot", "Lesson", "sweep", "image" } do add(k .. ".", ae[k]) end
+  table.sort(list, function(a, b) return a.name < b.name end)
+  return list
+end
+
+-- The comment block right above a Lua function's definition.
+local function source_comment(fn)
+  local info = debug.getinfo(fn, "S")
+  if info.what ~= "Lua" or not info.source:match("^@") then return nil end
+  local f = io.open(info.source:sub(2))
+  if not f then return nil end
+  local lines = {}
+  for l in f:lines() do lines[#lines + 1] = l end
+  f:close()
+  local out = {}
+  local i = info.linedefined - 1
+  while i >= 1 and lines[i]:match("^%s*%-%-") do
+    local l = lines[i]:gsub("^%s*%-%- ?", "")
+    if not l:match("^%-+$") then table.insert(out, 1, l) end -- rules between sections are not text
+    i = i - 1
+  end
+  if #out == 0 then return nil end
+  return table.concat(out, "\n") .. string.format("\n(%s:%d)", info.short_src, info.linedefined)
+end
+
+local function by_name(name)
+  local ae = require "aelab"
+  name = name:gsub("^ae%.", "")
+  local method = name:match("^[%w_]+:([%w_]+)$")
+  if method then name = method end
+  if E[name] then return E[name] end
+  -- a function of ae by its path
+  local v = ae
+  for part in name:gmatch("[^.]+") do
+    if type(v) ~= "table" then v = nil break end
+    v = v[part]
+  end
+  if type(v) == "function" then return source_comment(v) end
+  -- a model method ("encode", "fit")
+  local mt = require("aelab.model").metatable
+  local m = mt and mt.__index and rawget(mt.__index, name)
+  if type(m) == "function" then return source_comment(m) or ("net:" .. name .. "(...): a model method") end
+  return nil
+end
+
+-- text(what) → the help text, or nil and why
+function help.text(what)
+  local ae = require "aelab"
+  if what == nil then return overview end
+  if type(what) == "string" then
+    local t = by_name(what)
+    if t then return t end
+    return nil, string.format("ae.help: no entry for '%s' (try a name like \"fit\", \"plot.latent\", \"Dense\")", what)
+  end
+  if type(what) == "function" then
+    for _, p in ipairs(help.public()) do
+      if p.fn == what then
+        local t = E[p.name] or source_comment(what)
+        if t then return t end
+      end
+    end
+    local mt = require("aelab.model").metatable
+    for k, m in pairs(mt.__index) do
+      if m == what then return by_name(k) end
+    end
+    local t = source_comment(what)
+    if t then return t end
+    return nil, "ae.help: this function is not one of aelab's"
+  end
+  if require("aelab.model").is_model(what) then return E.model .. "\nthis one:\n" .. tostring(what) end
+  if ae.is_tensor(what) then return E.Tensor .. "\nthis one: " .. tostring(what) end
+  if ae.is_layer(what) then return E.layer .. "\nthis one: " .. tostring(what) end
+  return nil, "ae.help: give a name (\"fit\"), an aelab function or a model, tensor or layer; got a " .. type(what)
+end
+
+-- ae.help([what]): prints the text (or why there is none).
+return setmetatable(help, { __call = function(_, what)
+  local t, why = help.text(what)
+  print(t or why)
+end })

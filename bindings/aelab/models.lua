@@ -252,6 +252,20 @@ function methods:evaluate(...)
   return self
 end
 
+-- Whether a loss was chosen for the model (set_loss, compile, fit, a
+-- loaded file): until then its loss is the core's default (mse) and the
+-- summary says "loss: set by fit" rather than a loss fit may replace.
+-- Kept beside the C object, in a weak table (gone with the model).
+local loss_chosen = setmetatable({}, { __mode = "k" })
+local c_set_loss = methods.set_loss
+function methods:set_loss(name)
+  c_set_loss(self, name)
+  loss_chosen[self] = true
+end
+function methods:loss_chosen() return loss_chosen[self] == true end
+-- fit's undo: a fit that raised leaves the model's "chosen" as it was
+function models.forget_loss_choice(model) loss_chosen[model] = nil end
+
 -- compile{loss = "bce"|"mse"|"bce_sum"|"mse_sum", optimizer = ae.optim.Adam{...}}
 function methods:compile(o)
   optcheck.check("compile", o, { "loss", "optimizer" }, 2)

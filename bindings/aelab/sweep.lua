@@ -278,6 +278,8 @@ local function aelab_bin() return ae.options.exe or (ae.options.home .. "/aelab"
 -- process does. A child is started through `env -u NAME ...` (an argument
 -- vector, no shell); a job script unsets them.
 local function host_env() return ae.options.host_env or {} end
+-- without_host_env(argv) → argv, or {"env", "-u", NAME, ..., argv...} when
+-- the host set BLIS variables for itself.
 local function without_host_env(argv)
   local names = host_env()
   if #names == 0 then return argv end

@@ -1,0 +1,220 @@
+-- The REPL as a person meets it (issue 19): values printed readably
+-- (aelab/pretty.lua), and the REPL itself through a pseudo-terminal.
+local lu = require "luaunit"
+local H = require "helpers"
+local ae = require "aelab"
+local pretty = require "aelab.pretty"
+
+TestPretty = {}
+
+function TestPretty:test_flat_table_one_line_sorted()
+  lu.assertEquals(ae.pretty({ 1, 2, b = "x", a = true }), '{1, 2, a = true, b = "x"}')
+  lu.assertEquals(ae.pretty({}), "{}")
+  lu.assertEquals(ae.pretty({ ["two words"] = 1, [2.5] = 2 }), '{[2.5] = 2, ["two words"] = 1}')
+end
+
+function TestPretty:test_long_list_shortened()
+  local l = {}
+  for i = 1, 25 do l[i] = i end
+  lu.assertEquals(ae.pretty(l), "{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, …(15 more)}")
+  lu.assertEquals(ae.pretty(l, { items = 3 }), "{1, 2, 3, …(22 more)}")
+end
+
+function TestPretty:test_nesting_depth_and_cycles()
+  local t = { a = { b = { c = { d = 1, e = 2 } } } }
+  lu.assertEquals(ae.pretty(t), "{a = {b = {c = {…2 entries}}}}")
+  lu.assertEquals(ae.pretty(t, { depth = 4 }), "{a = {b = {c = {d = 1, e = 2}}}}")
+  local c = { name = "loop" }
+  c.self = c
+  lu.assertEquals(ae.pretty(c), '{name = "loop", self = <cycle>}')
+  -- the same table twice (not a cycle) prints twice
+  local shared = { 1 }
+  lu.assertEquals(ae.pretty({ shared, shared }), "{{1}, {1}}")
+end
+
+function TestPretty:test_tensors_summarized_inside_tables()
+  local s = ae.pretty({ x = ae.zeros(60000, 784), y = ae.tensor { 1, 2 } })
+  lu.assertStrContains(s, "x = Tensor[60000×784] {0, 0, 0, 0, 0, 0, …} min 0 max 0")
+  lu.assertStrContains(s, "y = Tensor[2] {1, 2}")
+  lu.assertNil(s:find("table: 0x", 1, true))
+end
+
+function TestPretty:test_wide_tables_break_into_lines()
+  local classes = { "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+    "Ankle boot" }
+  local s = ae.pretty({ classes = classes, n = 10 })
+  lu.assertEquals(s, '{\n  classes = {\n    "T-shirt/top",\n    "Trouser",\n    "Pullover",\n    "Dress",\n' ..
+    '    "Coat",\n    "Sandal",\n    "Shirt",\n    "Sneaker",\n    "Bag",\n    "Ankle boot"\n  },\n  n = 10\n}')
+end
+
+function TestPretty:test_strings_numbers_functions()
+  lu.assertEquals(ae.pretty({ 0.1 + 0.2, 1 / 0, 0 / 0, 3 }), "{0.3, inf, nan, 3}")
+  lu.assertEquals(ae.pretty({ "a\nb" }), '{"a\\nb"}')
+  local long = ae.pretty({ string.rep("é", 100) })
+  lu.assertStrContains(long, "…(200 bytes)")
+  lu.assertEquals(ae.pretty({ print }), "{function (builtin)}")
+  lu.assertStrMatches(ae.pretty({ pretty.format }), "{function %(.*bindings/aelab/pretty%.lua:%d+%)}")
+end
+
+function TestPretty:test_objects_keep_their_own_text()
+  local net = ae.Autoencoder { encoder = { ae.Dense(4, 2) }, decoder = { ae.Dense(2, 4) } }
+  lu.assertEquals(ae.pretty(net), tostring(net))
+  lu.assertStrContains(ae.pretty({ net = net }), "Autoencoder: input (4)")
+end
+
+function TestPretty:test_unknown_option_refused()
+  H.error_containing(lu, "ae.pretty: unknown option 'item'", ae.pretty, {}, { item = 3 })
+end
+
+function TestPretty:test_print_scalars_as_print_does()
+  local path = os.tmpname()
+  local f = io.output()
+  io.output(path)
+  pretty.print("plain", 3, nil, { 1 })
+  io.output():close()
+  io.output(f)
+  lu.assertEquals(H.read(path), "plain\t3\tnil\t{1}\n")
+  os.remove(path)
+end
+
+-- The REPL through a pseudo-terminal (util-linux `script`).
+local LIMIT = 60
+
+local function have_script()
+  return os.execute("command -v script >/dev/null 2>&1") == true
+end
+
+-- Feeds `input` to a REPL and returns what the terminal showed.
+local function repl_session(input)
+  local dir = H.tmpdir()
+  local log = dir .. "/repl.log"
+  local w = assert(io.popen(string.format("HOME=%s TERM=dumb timeout -s KILL %d script -qfec %s /dev/null > %s 2>&1",
+    H.q(dir), LIMIT, H.q(H.BIN), H.q(log)), "w"))
+  w:write(input)
+  w:close()
+  local text = H.read(log) or ""
+  H.rmdir(dir)
+  return text
+end
+
+TestRepl = {}
+
+function TestRepl:test_tables_print_readably()
+  if not have_script() then lu.skip("util-linux `script` is not installed") end
+  local text = repl_session("{epochs = 2, loss = {0.5, 0.25}, x = ae.zeros(3, 2)}\n\4")
+  lu.assertStrContains(text, "{epochs = 2, loss = {0.5, 0.25}, x = Tensor[3×2] {0, 0, 0, 0, 0, 0}}")
+  lu.assertNil(text:find("table: 0x", 1, true))
+end
+
+-- Tab completion (aelab/complete.lua, asked by readline in bindings/main.c).
+TestComplete = {}
+
+local complete = require "aelab.complete"
+
+function TestComplete:test_globals_and_keywords()
+  local env = setmetatable({ ae = ae, network = 1, _hidden = 2 }, { __index = _G })
+  lu.assertEquals(complete.candidates("netw", env), { "network" })
+  lu.assertEquals(complete.candidates("whi", env), { "while" })
+  lu.assertEquals(complete.candidates("_hid", env), { "_hidden" })
+  lu.assertNil(table.concat(complete.candidates("", env), " "):find("_hidden", 1, true), "_names only when asked")
+end
+
+function TestComplete:test_fields_after_a_dot()
+  local env = { ae = ae }
+  lu.assertEquals(complete.candidates("ae.ze", env), { "ae.zeros" })
+  lu.assertEquals(complete.candidates("ae.optim.Ada", env), { "ae.optim.Adadelta", "ae.optim.Adam" })
+  -- a lazily loaded module of ae is offered and entered
+  lu.assertEquals(complete.candidates("ae.pl", env), { "ae.plot" })
+  lu.assertEquals(complete.candidates("ae.plot.hist", env), { "ae.plot.histogram", "ae.plot.history" })
+  lu.assertEquals(complete.candidates("nothing.x", env), {})
+  lu.assertEquals(complete.candidates("ae.zeros.x", env), {})
+end
+
+function TestComplete:test_methods_after_a_colon()
+  local env = { x = ae.zeros(2, 3), net = ae.Sequential { ae.Dense(2, 2) }, t = { f = print, n = 1 } }
+  lu.assertEquals(complete.candidates("x:num", env), { "x:numel" })
+  lu.assertEquals(complete.candidates("net:fi", env), { "net:fit" })
+  lu.assertEquals(complete.candidates("t:", env), { "t:f" }, "after a colon, functions only")
+  lu.assertEquals(complete.candidates("t.", env), { "t.f", "t.n" })
+end
+
+function TestComplete:test_completing_runs_no_code()
+  local ran = false
+  local env = { trap = setmetatable({}, { __index = function() ran = true end }) }
+  lu.assertEquals(complete.candidates("trap.a", env), {})
+  lu.assertFalse(ran, "an __index function is not called")
+end
+
+function TestRepl:test_tab_completes_names_and_methods()
+  if not have_script() then lu.skip("util-linux `script` is not installed") end
+  local text = repl_session("x = ae.ze\t(2, 3)\nprint(x:nu\t() * 7)\nprint(ae.plot.histo\tr\t ~= nil)\n\4")
+  lu.assertStrContains(text, "ae> x = ae.zeros(2, 3)")
+  lu.assertStrContains(text, "42")
+  lu.assertStrContains(text, "print(x:numel() * 7)")
+  lu.assertStrContains(text, "ry ~= nil)\r\ntrue")
+end
+
+-- ae.help (aelab/help.lua): one call's options, defaults and an example.
+TestHelp = {}
+
+local help = require "aelab.help"
+
+function TestHelp:test_every_public_function_has_help()
+  local list = help.public()
+  lu.assertTrue(#list > 150, "the walk finds ae's functions: " .. #list)
+  local missing = {}
+  for _, p in ipairs(list) do
+    local t = help.text(p.fn)
+    if not t or #t < 20 then missing[#missing + 1] = p.name end
+  end
+  lu.assertEquals(missing, {}, "functions of ae without a help entry")
+end
+
+function TestHelp:test_written_entries_name_real_functions()
+  local ae_ = require "aelab"
+  for name in pairs(help.entries) do
+    if not ({ model = true, Tensor = true, layer = true, fit = true })[name] then
+      local v = ae_
+      for part in name:gmatch("[^.]+") do v = type(v) == "table" and v[part] or nil end
+      lu.assertEquals(type(v), "function", "help entry '" .. name .. "' names no function of ae")
+    end
+  end
+end
+
+function TestHelp:test_fit_gives_options_defaults_and_example()
+  local t = assert(help.text("fit"))
+  for _, s in ipairs { "epochs = 10", "batch = 32", "optimizer = Adam{}", "validation = nil", "shuffle = true",
+    "example:\n  h = net:fit(" } do
+    lu.assertStrContains(t, s)
+  end
+  lu.assertEquals(help.text("net:fit"), t)
+  lu.assertEquals(help.text(ae.Sequential { ae.Dense(2, 2) }.fit), t, "by the method itself")
+end
+
+function TestHelp:test_by_function_and_by_value()
+  local t = assert(help.text(ae.plot.latent))
+  lu.assertStrContains(t, "ae.plot.latent(z, labels, opts)")
+  lu.assertStrContains(t, "classes = nil")
+  lu.assertStrContains(t, "example:")
+  local net = ae.Autoencoder { encoder = { ae.Dense(4, 2) }, decoder = { ae.Dense(2, 4) } }
+  t = assert(help.text(net))
+  lu.assertStrContains(t, "net:encode(x)")
+  lu.assertStrContains(t, "Autoencoder: input (4)")
+  lu.assertStrContains(assert(help.text(ae.zeros(2))), "x:argmax() (1-based)")
+  lu.assertStrContains(assert(help.text(ae.ReLU())), "layer:parameters()")
+  -- a function without a written entry: the comment above its definition
+  t = assert(help.text(ae.plot.history))
+  lu.assertStrContains(t, "history: loss curves")
+  lu.assertStrMatches(t, ".*plots/charts%.lua:%d+%)$")
+  lu.assertStrContains(assert(help.text("ae.optim.Adam")), "lr = 0.001")
+end
+
+function TestHelp:test_unknown_names_say_so()
+  local t, why = help.text("nope")
+  lu.assertNil(t)
+  lu.assertStrContains(why, "no entry for 'nope'")
+  t, why = help.text(42)
+  lu.assertNil(t)
+  lu.assertStrContains(why, "got a number")
+  lu.assertStrContains(help.text(), "ae.help(\"fit\")")
+end
