@@ -246,6 +246,28 @@ function TestAudio:testBadFilesGiveClearErrors()
   end
 end
 
+-- A WAV written to a pipe cannot have its lengths filled in afterwards:
+-- its writer leaves a placeholder (0xffffffff, or espeak-ng's 0x7ffff000),
+-- and the sound after it is whole. It reads; a file cut short still does not.
+function TestAudio:testStreamedWavHeaderIsNotTruncation()
+  local x = pcm16_signal(4000)
+  local p = self.dir .. "/whole.wav"
+  assert(A.write(p, x, { rate = 8000 }))
+  local b = H.read(p)
+  lu.assertEquals(b:sub(37, 40), "data")
+  for _, len in ipairs { 0xffffffff, 0x7ffff000 } do
+    local q = string.format("%s/streamed-%x.wav", self.dir, len)
+    H.write_file(q, b:sub(1, 4) .. string.pack("<I4", len) .. b:sub(9, 40) .. string.pack("<I4", len) .. b:sub(45))
+    local y, err = A.read(q)
+    lu.assertNotNil(y, err)
+    lu.assertEquals((y - x):abs():max(), 0)
+  end
+  H.write_file(self.dir .. "/cut1.wav", b:sub(1, #b - 2))
+  local y, msg = A.read(self.dir .. "/cut1.wav")
+  lu.assertNil(y)
+  lu.assertStrContains(msg, "truncated")
+end
+
 -- The real speech the lesson tests on reads as what its package says it is.
 function TestAudio:testDebianSpeechPackagesRead()
   local p = "/usr/share/asterisk/sounds/en_US_f_Allison/activated.wav"
