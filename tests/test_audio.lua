@@ -142,6 +142,9 @@ function TestAudio:testStftInverseReproducesTheSignal()
     local err = (y - x):abs():max()
     lu.assertTrue(err < STFT_TOL, string.format("stft %s: inverse is off by %g", table.concat(c, "/"), err))
   end
+  -- a table with the phase but not the rest of S says what is missing
+  local S = A.stft(x)
+  H.error_containing(lu, "S.n_fft is nil", A.istft, S.mag, { phase = S.phase })
 end
 
 function TestAudio:testStftOfASineHasItsPeakInTheRightBin()

@@ -99,6 +99,12 @@ function A.istft(a, b)
   if type(S) ~= "table" or not T.is_tensor(S.phase) then
     error("ae.audio.istft: needs what ae.audio.stft returned (istft(S), or istft(magnitude, S))", 2)
   end
+  for _, k in ipairs { "n_fft", "hop", "length" } do
+    if math.type(S[k]) ~= "integer" then
+      error(string.format("ae.audio.istft: S.%s is %s; S must be what ae.audio.stft returned (it keeps n_fft, hop, " ..
+        "window and length beside the phase)", k, tostring(S[k])), 2)
+    end
+  end
   return C.istft(mag or S.mag, S.phase, S.n_fft, S.hop, S.window, S.length)
 end
 
