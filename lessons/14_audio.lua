@@ -122,7 +122,7 @@ collectgarbage()
 -- the last tenth of the frames (whole utterances, shuffled later) for validation
 local nval = frames // 10
 local Xtr, Ytr = X:narrow(1, 1, frames - nval), Y:narrow(1, 1, frames - nval)
-local Xval, Yval = X:narrow(1, frames - nval + 1, nval):clone(), Y:narrow(1, frames - nval + 1, nval):clone()
+local Xval, Yval = X:narrow(1, frames - nval + 1, nval), Y:narrow(1, frames - nval + 1, nval)
 L:say("\nTraining frames: %s (%d utterances; %s kept for validation), input %d = %d frames × %d bins, output %d gains",
   ae.commas(frames - nval), #data.train, ae.commas(nval), D, 2 * CONTEXT + 1, F, F)
 
@@ -140,7 +140,7 @@ local history = net:fit(Xtr, { target = Ytr, epochs = epochs, batch = 256, valid
   end })
 local train_seconds = ae.clock() - t_train0
 L:save_model(net, "speech DAE")
-X, Y, Xtr, Ytr = nil, nil, nil, nil
+X, Y, Xtr, Ytr, Xval, Yval = nil, nil, nil, nil, nil, nil
 collectgarbage()
 
 ---------------------------------------------------------------------------
@@ -186,7 +186,7 @@ L:say("\nThe waveform DAE: %d noisy samples → %d → %d → %d → %d clean sa
   ae.commas(wframes - wval), epochs)
 local wave_history = wave_net:fit(WX:narrow(1, 1, wframes - wval), { target = WY:narrow(1, 1, wframes - wval),
   epochs = epochs, batch = 256, verbose = false,
-  validation = { x = WX:narrow(1, wframes - wval + 1, wval):clone(), target = WY:narrow(1, wframes - wval + 1, wval):clone() },
+  validation = { x = WX:narrow(1, wframes - wval + 1, wval), target = WY:narrow(1, wframes - wval + 1, wval) },
   on_epoch = function(e, h)
     if e == epochs or e % 4 == 0 then
       L:say("    epoch %2d: sample MSE train %.4f, validation %.4f (the noisy input's mean square is 1)",
