@@ -205,6 +205,8 @@ function TestAudio:testFramesAndContext()
   lu.assertEquals(A.overlap_add(f, { hop = 2, length = 7 }):totable(), { 1, 2, 3, 4, 5, 6, 7 })
   local c = A.context(ae.tensor { { 1, 10 }, { 2, 20 }, { 3, 30 } }, 1)
   lu.assertEquals(c:totable(), { { 1, 10, 1, 10, 2, 20 }, { 1, 10, 2, 20, 3, 30 }, { 2, 20, 3, 30, 3, 30 } })
+  -- rows of (2k+1)·F values that an int cannot count are refused, not wrapped
+  H.error_containing(lu, "too long for a tensor", A.context, ae.zeros(1, 20000000), 64)
 end
 
 function TestAudio:testBadFilesGiveClearErrors()
