@@ -298,6 +298,9 @@ function TestAudio:testSpectrogramAndWaveformFigures()
   lu.assertEquals(ae.plot.waveform(x, { out = q }), q)
   lu.assertNotNil(H.png_size(q))
   H.error_containing(lu, "did you mean 'rate'", ae.plot.spectrogram, x, { out = p, rates = 8000 })
+  H.error_containing(lu, "rate must be a positive number", ae.plot.spectrogram, x, { out = p, rate = 0 })
+  H.error_containing(lu, "range must be a positive number", ae.plot.spectrogram, x, { out = p, range = -20 })
+  H.error_containing(lu, "rate must be a positive number", ae.plot.waveform, x, { out = q, rate = "8k" })
   H.error_containing(lu, "row 1 must be {label, signal [N]}", ae.plot.waveform, { { "x", ae.zeros(3, 2) } }, { out = q })
 end
 
