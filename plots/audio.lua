@@ -10,10 +10,7 @@ local Au = {}
 local own, common, quote = E.own, E.common, E.quote
 
 local check = require("aelab.optcheck").check
-local function with_common(list)
-  for _, k in ipairs { "out", "size", "terminal", "title" } do list[#list + 1] = k end
-  return list
-end
+local with_common = E.with_common
 local KEYS = {
   spectrogram = with_common { "hop", "n_fft", "range", "rate", "window" },
   waveform = with_common { "rate" },
