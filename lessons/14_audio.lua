@@ -85,6 +85,19 @@ local function target_gain(S_noisy, clean)
   return (C.mag / (S_noisy.mag + 1e-8)):clamp(0, 1)
 end
 
+-- The utterances' input and target rows, one above the other: [rows×·] each.
+local function stack(ins, outs, rows)
+  local X, Y = ae.zeros(rows, ins[1]:size(2)), ae.zeros(rows, outs[1]:size(2))
+  local row = 1
+  for i = 1, #ins do
+    local n = ins[i]:size(1)
+    X:narrow(1, row, n):copy(ins[i])
+    Y:narrow(1, row, n):copy(outs[i])
+    row = row + n
+  end
+  return X, Y
+end
+
 ---------------------------------------------------------------------------
 -- Training set: each training utterance once, in a noise kind by turn and
 -- an SNR drawn from {0, 5, 10} dB, mixed with the training noise.
@@ -101,16 +114,7 @@ for i, u in ipairs(data.train) do
   frames = frames + x:size(1)
 end
 local D = ins[1]:size(2)
-local X, Y = ae.zeros(frames, D), ae.zeros(frames, F)
-do
-  local row = 1
-  for i = 1, #ins do
-    local n = ins[i]:size(1)
-    X:narrow(1, row, n):copy(ins[i])
-    Y:narrow(1, row, n):copy(outs[i])
-    row = row + n
-  end
-end
+local X, Y = stack(ins, outs, frames)
 ins, outs = nil, nil
 -- each input column to mean 0, standard deviation 1 (statistics of the training set)
 local mean = X:mean(1)
@@ -164,16 +168,7 @@ for i, m in ipairs(mixtures) do
   wframes = wframes + x:size(1)
 end
 mixtures = nil
-local WX, WY = ae.zeros(wframes, WF + 2 * WC), ae.zeros(wframes, WF)
-do
-  local row = 1
-  for i = 1, #wins do
-    local n = wins[i]:size(1)
-    WX:narrow(1, row, n):copy(wins[i])
-    WY:narrow(1, row, n):copy(wouts[i])
-    row = row + n
-  end
-end
+local WX, WY = stack(wins, wouts, wframes)
 wins, wouts = nil, nil
 local wval = wframes // 10
 local wave_net = ae.Autoencoder {
