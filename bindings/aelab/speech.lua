@@ -263,6 +263,7 @@ function S.prepare(quick, say)
     drain(0)
   end)
   if not okrun then
+    for _, job in ipairs(running) do pcall(job.finish) end -- the other espeak-ng waited for, not left writing
     sys.remove_tree(dir)
     return nil, "preparing speech data: " .. tostring(failure)
   end
