@@ -237,13 +237,19 @@ local function run(argv)
   if not ok then return nil, string.format("%s exited %s: %s", argv[1], tostring(code), text) end
   return true
 end
+-- a failing step takes the scratch folder with it, then stops the lesson
+local function sox_step(what, ok, why)
+  if ok then return ok end
+  sys.remove_tree(scratch)
+  error(string.format("%s: %s", what, tostring(why)), 0)
+end
 local function sox_clean(noisy, profile)
   local clip, prof, inp, out = scratch .. "/clip.wav", scratch .. "/noise.prof", scratch .. "/in.wav", scratch .. "/out.wav"
-  assert(ae.audio.write(clip, profile, { rate = RATE, encoding = "float" }))
-  assert(ae.audio.write(inp, noisy, { rate = RATE, encoding = "float" }))
-  assert(run { "sox", clip, "-n", "noiseprof", prof })
-  assert(run { "sox", inp, "-e", "floating-point", out, "noisered", prof, SOX_AMOUNT })
-  local y = assert(ae.audio.read(out))
+  sox_step("writing the noise clip", ae.audio.write(clip, profile, { rate = RATE, encoding = "float" }))
+  sox_step("writing the noisy input", ae.audio.write(inp, noisy, { rate = RATE, encoding = "float" }))
+  sox_step("sox noiseprof", run { "sox", clip, "-n", "noiseprof", prof })
+  sox_step("sox noisered", run { "sox", inp, "-e", "floating-point", out, "noisered", prof, SOX_AMOUNT })
+  local y = sox_step("reading sox's output", ae.audio.read(out))
   if y:size(1) ~= noisy:size(1) then -- sox keeps the length; guard anyway
     local n = math.min(y:size(1), noisy:size(1))
     local z = ae.zeros(noisy:size(1))
