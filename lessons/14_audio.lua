@@ -230,6 +230,7 @@ end
 local scratch = L:path(".sox")
 assert(sys.mkdir(scratch))
 local sox_ok = sys.which("sox") ~= nil
+local sox_short = 0 -- the most samples sox's noisered gave back fewer than it was given
 local function run(argv)
   local p, why = sys.spawn(argv, { stdin = "inherit", stdout = "null", stderr = "capture" })
   if not p then return nil, why end
@@ -250,7 +251,10 @@ local function sox_clean(noisy, profile)
   sox_step("sox noiseprof", run { "sox", clip, "-n", "noiseprof", prof })
   sox_step("sox noisered", run { "sox", inp, "-e", "floating-point", out, "noisered", prof, SOX_AMOUNT })
   local y = sox_step("reading sox's output", ae.audio.read(out))
-  if y:size(1) ~= noisy:size(1) then -- sox keeps the length; guard anyway
+  -- noisered drops the end of the signal that does not fill its last
+  -- half window: those samples come back as zeros, and how many is reported
+  if y:size(1) ~= noisy:size(1) then
+    sox_short = math.max(sox_short, noisy:size(1) - y:size(1))
     local n = math.min(y:size(1), noisy:size(1))
     local z = ae.zeros(noisy:size(1))
     z:narrow(1, 1, n):copy(y:narrow(1, 1, n))
@@ -521,7 +525,9 @@ L:section("How it was run", table.concat({
   string.format("- Spectral subtraction: |Ŝ|² = max(|X|² − %g·N̂, %g·|X|²), N̂ the mean power per bin of a " ..
     "%d-second noise-only clip; sox: `noiseprof` on the same clip, then `noisered` with amount %s. Both baselines " ..
     "are given that clip (the same noise kind, level and recording, a different stretch); the DAE gets nothing " ..
-    "but the noisy signal.", SS_ALPHA, SS_FLOOR, PROFILE_SECONDS, SOX_AMOUNT),
+    "but the noisy signal.%s", SS_ALPHA, SS_FLOOR, PROFILE_SECONDS, SOX_AMOUNT, sox_short > 0 and
+      string.format(" sox's noisered gives back up to %d samples (%.0f ms) fewer than it is given (the end that " ..
+        "does not fill its last half window): they are taken as silence.", sox_short, 1000 * sox_short / RATE) or ""),
   "- SI-SDR: scale-invariant signal-to-distortion ratio (Le Roux et al. 2019), zero-mean signals. Segmental SNR: " ..
     "32 ms frames, each clamped to [-10, 35] dB, frames 40 dB below the loudest clean frame left out.",
   "- Data: espeak-ng (GPL-3+) speech in es, pt and en voices, with voice variant, speed (130–190 words/min) and " ..
