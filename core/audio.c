@@ -101,14 +101,26 @@ int ae_audio_info(const char *path, ae_audio_info_t *info, ae_error_t *e) {
 }
 
 /* libsndfile reads a WAV whose data chunk is cut short without complaint:
- * it notes it in its log and shrinks the frame count. That log is how a
- * truncated file is told from a short one. */
+ * it notes "data : 8000 (should be 7999)" in its log and shrinks the frame
+ * count. That log is how a truncated file is told from a short one. A
+ * header that announces more than the file holds is truncation, unless the
+ * announced length is a placeholder: writers to a pipe (espeak-ng --stdout,
+ * sox, ffmpeg, arecord) cannot seek back, so they leave 0x7ffff000 or
+ * 0xffffffff there, and the sound that follows is whole. */
+#define STREAM_PLACEHOLDER 0x7fff0000LL
 static int log_says_truncated(SNDFILE *sf) {
   char log[4096];
   log[0] = '\0';
   sf_command(sf, SFC_GET_LOG_INFO, log, sizeof log);
-  return strstr(log, "should be") != NULL || strstr(log, "truncated") != NULL ||
-         strstr(log, "Truncated") != NULL;
+  if (strstr(log, "truncated") || strstr(log, "Truncated")) return 1;
+  for (const char *p = log; (p = strstr(p, " (should be ")) != NULL; p++) {
+    const char *q = p;
+    while (q > log && q[-1] >= '0' && q[-1] <= '9') q--;
+    if (q == p) continue; /* not "<length> (should be <length>)" */
+    long long said = strtoll(q, NULL, 10), is = strtoll(p + strlen(" (should be "), NULL, 10);
+    if (said > is && said < STREAM_PLACEHOLDER) return 1;
+  }
+  return 0;
 }
 
 ae_tensor_t *ae_audio_read(const char *path, int rate, int mono, ae_audio_info_t *info, ae_error_t *e) {

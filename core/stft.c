@@ -8,9 +8,12 @@
  * Frame t is centred on sample t·hop: it covers x[t·hop − n_fft/2, t·hop +
  * n_fft/2), zeros outside the signal. FFTW plans are made per call with
  * FFTW_ESTIMATE (no timing runs, microseconds to make): a call transforms
- * hundreds of frames, so the plan is a small part of it. */
+ * hundreds of frames, so the plan is a small part of it. FFTW's planner is
+ * not thread-safe: these run on the caller's thread only (no OpenMP here),
+ * and must not be called from inside a parallel region. */
 #include "audio.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,7 +223,13 @@ ae_tensor_t *ae_frames_context(const ae_tensor_t *x, int k, ae_error_t *e) {
     ae_fail(e, AE_EARG, "context: %d frames each side; use 0 to 64", k);
     return NULL;
   }
-  int T = x->shape[0], F = x->shape[1], W = (2 * k + 1) * F;
+  int T = x->shape[0], F = x->shape[1];
+  if (F > INT_MAX / (2 * k + 1)) {
+    ae_fail(e, AE_EARG, "context: %d frames of %d values side by side make rows too long for a tensor; use a "
+            "smaller k or fewer bins", 2 * k + 1, F);
+    return NULL;
+  }
+  int W = (2 * k + 1) * F;
   int shape[2] = {T, W};
   ae_tensor_t *y = ae_tensor_new(2, shape, e);
   if (!y) return NULL;

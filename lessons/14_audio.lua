@@ -85,6 +85,19 @@ local function target_gain(S_noisy, clean)
   return (C.mag / (S_noisy.mag + 1e-8)):clamp(0, 1)
 end
 
+-- The utterances' input and target rows, one above the other: [rows×·] each.
+local function stack(ins, outs, rows)
+  local X, Y = ae.zeros(rows, ins[1]:size(2)), ae.zeros(rows, outs[1]:size(2))
+  local row = 1
+  for i = 1, #ins do
+    local n = ins[i]:size(1)
+    X:narrow(1, row, n):copy(ins[i])
+    Y:narrow(1, row, n):copy(outs[i])
+    row = row + n
+  end
+  return X, Y
+end
+
 ---------------------------------------------------------------------------
 -- Training set: each training utterance once, in a noise kind by turn and
 -- an SNR drawn from {0, 5, 10} dB, mixed with the training noise.
@@ -101,16 +114,7 @@ for i, u in ipairs(data.train) do
   frames = frames + x:size(1)
 end
 local D = ins[1]:size(2)
-local X, Y = ae.zeros(frames, D), ae.zeros(frames, F)
-do
-  local row = 1
-  for i = 1, #ins do
-    local n = ins[i]:size(1)
-    X:narrow(1, row, n):copy(ins[i])
-    Y:narrow(1, row, n):copy(outs[i])
-    row = row + n
-  end
-end
+local X, Y = stack(ins, outs, frames)
 ins, outs = nil, nil
 -- each input column to mean 0, standard deviation 1 (statistics of the training set)
 local mean = X:mean(1)
@@ -122,7 +126,7 @@ collectgarbage()
 -- the last tenth of the frames (whole utterances, shuffled later) for validation
 local nval = frames // 10
 local Xtr, Ytr = X:narrow(1, 1, frames - nval), Y:narrow(1, 1, frames - nval)
-local Xval, Yval = X:narrow(1, frames - nval + 1, nval):clone(), Y:narrow(1, frames - nval + 1, nval):clone()
+local Xval, Yval = X:narrow(1, frames - nval + 1, nval), Y:narrow(1, frames - nval + 1, nval)
 L:say("\nTraining frames: %s (%d utterances; %s kept for validation), input %d = %d frames × %d bins, output %d gains",
   ae.commas(frames - nval), #data.train, ae.commas(nval), D, 2 * CONTEXT + 1, F, F)
 
@@ -140,7 +144,7 @@ local history = net:fit(Xtr, { target = Ytr, epochs = epochs, batch = 256, valid
   end })
 local train_seconds = ae.clock() - t_train0
 L:save_model(net, "speech DAE")
-X, Y, Xtr, Ytr = nil, nil, nil, nil
+X, Y, Xtr, Ytr, Xval, Yval = nil, nil, nil, nil, nil, nil
 collectgarbage()
 
 ---------------------------------------------------------------------------
@@ -164,16 +168,7 @@ for i, m in ipairs(mixtures) do
   wframes = wframes + x:size(1)
 end
 mixtures = nil
-local WX, WY = ae.zeros(wframes, WF + 2 * WC), ae.zeros(wframes, WF)
-do
-  local row = 1
-  for i = 1, #wins do
-    local n = wins[i]:size(1)
-    WX:narrow(1, row, n):copy(wins[i])
-    WY:narrow(1, row, n):copy(wouts[i])
-    row = row + n
-  end
-end
+local WX, WY = stack(wins, wouts, wframes)
 wins, wouts = nil, nil
 local wval = wframes // 10
 local wave_net = ae.Autoencoder {
@@ -186,7 +181,7 @@ L:say("\nThe waveform DAE: %d noisy samples → %d → %d → %d → %d clean sa
   ae.commas(wframes - wval), epochs)
 local wave_history = wave_net:fit(WX:narrow(1, 1, wframes - wval), { target = WY:narrow(1, 1, wframes - wval),
   epochs = epochs, batch = 256, verbose = false,
-  validation = { x = WX:narrow(1, wframes - wval + 1, wval):clone(), target = WY:narrow(1, wframes - wval + 1, wval):clone() },
+  validation = { x = WX:narrow(1, wframes - wval + 1, wval), target = WY:narrow(1, wframes - wval + 1, wval) },
   on_epoch = function(e, h)
     if e == epochs or e % 4 == 0 then
       L:say("    epoch %2d: sample MSE train %.4f, validation %.4f (the noisy input's mean square is 1)",
@@ -235,6 +230,7 @@ end
 local scratch = L:path(".sox")
 assert(sys.mkdir(scratch))
 local sox_ok = sys.which("sox") ~= nil
+local sox_short = 0 -- the most samples sox's noisered gave back fewer than it was given
 local function run(argv)
   local p, why = sys.spawn(argv, { stdin = "inherit", stdout = "null", stderr = "capture" })
   if not p then return nil, why end
@@ -242,14 +238,23 @@ local function run(argv)
   if not ok then return nil, string.format("%s exited %s: %s", argv[1], tostring(code), text) end
   return true
 end
+-- a failing step takes the scratch folder with it, then stops the lesson
+local function sox_step(what, ok, why)
+  if ok then return ok end
+  sys.remove_tree(scratch)
+  error(string.format("%s: %s", what, tostring(why)), 0)
+end
 local function sox_clean(noisy, profile)
   local clip, prof, inp, out = scratch .. "/clip.wav", scratch .. "/noise.prof", scratch .. "/in.wav", scratch .. "/out.wav"
-  assert(ae.audio.write(clip, profile, { rate = RATE, encoding = "float" }))
-  assert(ae.audio.write(inp, noisy, { rate = RATE, encoding = "float" }))
-  assert(run { "sox", clip, "-n", "noiseprof", prof })
-  assert(run { "sox", inp, "-e", "floating-point", out, "noisered", prof, SOX_AMOUNT })
-  local y = assert(ae.audio.read(out))
-  if y:size(1) ~= noisy:size(1) then -- sox keeps the length; guard anyway
+  sox_step("writing the noise clip", ae.audio.write(clip, profile, { rate = RATE, encoding = "float" }))
+  sox_step("writing the noisy input", ae.audio.write(inp, noisy, { rate = RATE, encoding = "float" }))
+  sox_step("sox noiseprof", run { "sox", clip, "-n", "noiseprof", prof })
+  sox_step("sox noisered", run { "sox", inp, "-e", "floating-point", out, "noisered", prof, SOX_AMOUNT })
+  local y = sox_step("reading sox's output", ae.audio.read(out))
+  -- noisered drops the end of the signal that does not fill its last
+  -- half window: those samples come back as zeros, and how many is reported
+  if y:size(1) ~= noisy:size(1) then
+    sox_short = math.max(sox_short, noisy:size(1) - y:size(1))
     local n = math.min(y:size(1), noisy:size(1))
     local z = ae.zeros(noisy:size(1))
     z:narrow(1, 1, n):copy(y:narrow(1, 1, n))
@@ -520,7 +525,9 @@ L:section("How it was run", table.concat({
   string.format("- Spectral subtraction: |Ŝ|² = max(|X|² − %g·N̂, %g·|X|²), N̂ the mean power per bin of a " ..
     "%d-second noise-only clip; sox: `noiseprof` on the same clip, then `noisered` with amount %s. Both baselines " ..
     "are given that clip (the same noise kind, level and recording, a different stretch); the DAE gets nothing " ..
-    "but the noisy signal.", SS_ALPHA, SS_FLOOR, PROFILE_SECONDS, SOX_AMOUNT),
+    "but the noisy signal.%s", SS_ALPHA, SS_FLOOR, PROFILE_SECONDS, SOX_AMOUNT, sox_short > 0 and
+      string.format(" sox's noisered gives back up to %d samples (%.0f ms) fewer than it is given (the end that " ..
+        "does not fill its last half window): they are taken as silence.", sox_short, 1000 * sox_short / RATE) or ""),
   "- SI-SDR: scale-invariant signal-to-distortion ratio (Le Roux et al. 2019), zero-mean signals. Segmental SNR: " ..
     "32 ms frames, each clamped to [-10, 35] dB, frames 40 dB below the loudest clean frame left out.",
   "- Data: espeak-ng (GPL-3+) speech in es, pt and en voices, with voice variant, speed (130–190 words/min) and " ..

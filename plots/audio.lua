@@ -10,10 +10,7 @@ local Au = {}
 local own, common, quote = E.own, E.common, E.quote
 
 local check = require("aelab.optcheck").check
-local function with_common(list)
-  for _, k in ipairs { "out", "size", "terminal", "title" } do list[#list + 1] = k end
-  return list
-end
+local with_common = E.with_common
 local KEYS = {
   spectrogram = with_common { "hop", "n_fft", "range", "rate", "window" },
   waveform = with_common { "rate" },
@@ -41,6 +38,11 @@ function Au.spectrogram(x, o)
   local rows = rows_of("ae.plot.spectrogram", x, 2)
   local rate, n_fft = o.rate or 8000, o.n_fft or 256
   local hop, range = o.hop or n_fft // 4, o.range or 80
+  for k, v in pairs { rate = rate, range = range } do
+    if type(v) ~= "number" or not (v > 0) then
+      error(string.format("ae.plot.spectrogram: %s must be a positive number, got %s", k, tostring(v)), 2)
+    end
+  end
   local mats, top = {}, -math.huge
   for i, r in ipairs(rows) do
     local S = ae.audio.stft(r[2], { n_fft = n_fft, hop = hop, window = o.window })
@@ -79,6 +81,9 @@ function Au.waveform(x, o)
   o = own(check("ae.plot.waveform", o, KEYS.waveform, 2))
   local rows = rows_of("ae.plot.waveform", x, 2)
   local rate = o.rate or 8000
+  if type(rate) ~= "number" or not (rate > 0) then
+    error("ae.plot.waveform: rate must be a positive number of samples per second, got " .. tostring(rate), 2)
+  end
   local n = #rows
   o.size = o.size or { 900, 60 + 150 * n }
   local peak = 0

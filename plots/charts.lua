@@ -12,10 +12,7 @@ local own, common, quote, colors = E.own, E.common, E.quote, E.colors
 -- The options of each figure, beside the ones every figure takes (out,
 -- title, terminal, size): a key not listed is an error naming the nearest.
 local check = require("aelab.optcheck").check
-local function with_common(list)
-  for _, k in ipairs { "out", "size", "terminal", "title" } do list[#list + 1] = k end
-  return list
-end
+local with_common = E.with_common
 local KEYS = {
   history = with_common { "label", "logscale", "ylabel" },
   latent = with_common { "classes", "pointsize", "text" },

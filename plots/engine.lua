@@ -281,4 +281,11 @@ end
 
 E.own, E.common = own, common
 
+-- A figure's option keys with the ones every figure takes (out, size,
+-- terminal, title) added: the list optcheck checks a caller's table against.
+function E.with_common(list)
+  for _, k in ipairs { "out", "size", "terminal", "title" } do list[#list + 1] = k end
+  return list
+end
+
 return E

@@ -14,10 +14,7 @@ local normal_quantile = require("plots.normal").quantile
 -- The options of each figure, beside the ones every figure takes (out,
 -- title, terminal, size): a key not listed is an error naming the nearest.
 local check = require("aelab.optcheck").check
-local function with_common(list)
-  for _, k in ipairs { "out", "size", "terminal", "title" } do list[#list + 1] = k end
-  return list
-end
+local with_common = E.with_common
 local KEYS = {
   images = with_common { "background", "caption_color", "caption_size", "captions", "image", "invert", "labels", "ncol",
     "pad", "scale", "vmax", "vmin" },

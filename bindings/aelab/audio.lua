@@ -3,6 +3,7 @@
 -- them options tables and defaults.
 --
 --   x, info = ae.audio.read(path, {rate = 8000, mono = true})   -- x [N] (mono) or [N×C]
+--       info: {frames=, rate=} of x, {file_frames=, file_rate=} as stored, channels=, format=, encoding=
 --   ae.audio.write(path, x, {rate = 8000, encoding = "pcm16"})  -- .wav/.flac/.ogg by the name
 --   ae.audio.info(path)            → {frames=, rate=, channels=, format=, encoding=}
 --   ae.audio.resample(x, from, to) → x at the new rate
@@ -49,7 +50,9 @@ function A.read(path, o)
   if mono == nil then mono = true end
   local x, info = C.read(path, o.rate or 0, mono)
   if not x then return nil, info end
-  info.file_rate, info.rate = info.rate, o.rate or info.rate
+  -- info describes x (its rate and frames); file_rate and file_frames, the file
+  info.file_rate, info.file_frames = info.rate, info.frames
+  info.rate, info.frames = o.rate or info.rate, x:size(1)
   return x, info
 end
 
@@ -98,6 +101,12 @@ function A.istft(a, b)
   if T.is_tensor(a) then S, mag = b, a end
   if type(S) ~= "table" or not T.is_tensor(S.phase) then
     error("ae.audio.istft: needs what ae.audio.stft returned (istft(S), or istft(magnitude, S))", 2)
+  end
+  for _, k in ipairs { "n_fft", "hop", "length" } do
+    if math.type(S[k]) ~= "integer" then
+      error(string.format("ae.audio.istft: S.%s is %s; S must be what ae.audio.stft returned (it keeps n_fft, hop, " ..
+        "window and length beside the phase)", k, tostring(S[k])), 2)
+    end
   end
   return C.istft(mag or S.mag, S.phase, S.n_fft, S.hop, S.window, S.length)
 end

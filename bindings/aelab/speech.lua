@@ -229,8 +229,9 @@ function S.prepare(quick, say)
   local jobs = {}
   for _, lang in ipairs(LANGS) do
     local all = sentences(lang, g)
-    for split, count in pairs { train = sz.train, test = sz.test } do
-      for i = 1, count do
+    -- in a fixed order (not pairs'): the draws below give each utterance its voice
+    for _, split in ipairs { "train", "test" } do
+      for i = 1, sz[split] do
         -- test sentences come from the end of the shuffled list: never trained on
         local text = split == "train" and all[i] or all[#all - i + 1]
         local vs = VOICES[lang]
@@ -262,6 +263,7 @@ function S.prepare(quick, say)
     drain(0)
   end)
   if not okrun then
+    for _, job in ipairs(running) do pcall(job.finish) end -- the other espeak-ng waited for, not left writing
     sys.remove_tree(dir)
     return nil, "preparing speech data: " .. tostring(failure)
   end
