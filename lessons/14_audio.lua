@@ -552,4 +552,5 @@ L:section("What the figures show", table.concat({
 }, "\n"))
 L:section("What the numbers say", table.concat(findings, "\n"))
 L:metric("epochs", epochs, "epochs")
+L:metric("cpu_seconds", os.clock(), "CPU seconds of the whole process, all threads (sox's own not counted)")
 L:finish()
