@@ -157,23 +157,17 @@ static int convert(lua_State *L, ae_tensor_t *(*f)(const ae_tensor_t *, ae_error
 static int l_rgb_to_lab(lua_State *L) { return convert(L, ae_image_rgb_to_lab); }
 static int l_lab_to_rgb(lua_State *L) { return convert(L, ae_image_lab_to_rgb); }
 
-static int l_median(lua_State *L) {
+/* f(image, n) → a new image: median(k) and shrink(factor) */
+static int convert_n(lua_State *L, ae_tensor_t *(*f)(const ae_tensor_t *, int, ae_error_t *)) {
   ae_tensor_t *t = ae_lua_checktensor(L, 1);
-  int k = checkint(L, 2, 1);
+  int n = checkint(L, 2, 1);
   ae_lua_box_t *b = ae_lua_newtensor(L);
   ae_error_t e;
-  ae_lua_fill(L, b, ae_image_median(t, k, &e), &e);
+  ae_lua_fill(L, b, f(t, n, &e), &e);
   return 1;
 }
-
-static int l_shrink(lua_State *L) {
-  ae_tensor_t *t = ae_lua_checktensor(L, 1);
-  int f = checkint(L, 2, 1);
-  ae_lua_box_t *b = ae_lua_newtensor(L);
-  ae_error_t e;
-  ae_lua_fill(L, b, ae_image_shrink(t, f, &e), &e);
-  return 1;
-}
+static int l_median(lua_State *L) { return convert_n(L, ae_image_median); }
+static int l_shrink(lua_State *L) { return convert_n(L, ae_image_shrink); }
 
 static int l_otsu(lua_State *L) {
   ae_tensor_t *t = ae_lua_checktensor(L, 1);

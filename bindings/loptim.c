@@ -50,28 +50,22 @@ static int l_adam(lua_State *L) {
 }
 
 /* RMSprop{lr=1e-3, rho=0.9, eps=1e-7, weight_decay=0} and
- * Adadelta{lr=1e-3, rho=0.95, eps=1e-7, weight_decay=0}: Keras' defaults. */
-static int l_rmsprop(lua_State *L) {
+ * Adadelta{lr=1e-3, rho=0.95, eps=1e-7, weight_decay=0}: Keras' defaults.
+ * Same options, different rho default and constructor. */
+static int rho_optim(lua_State *L, const char *name, double rho_default,
+                     ae_optim_t *(*make)(float, float, float, float, ae_error_t *)) {
   static const char *const keys[] = {"eps", "lr", "rho", "weight_decay", NULL};
-  check_opts(L, "RMSprop", keys);
-  float lr = (float)field(L, 1, "lr", 1e-3), rho = (float)field(L, 1, "rho", 0.9), eps = (float)field(L, 1, "eps", 1e-7),
-        weight_decay = (float)field(L, 1, "weight_decay", 0.0);
+  check_opts(L, name, keys);
+  float lr = (float)field(L, 1, "lr", 1e-3), rho = (float)field(L, 1, "rho", rho_default),
+        eps = (float)field(L, 1, "eps", 1e-7), weight_decay = (float)field(L, 1, "weight_decay", 0.0);
   ae_lua_box_t *b = ae_lua_newbox(L, &ae_lua_optim_type, 0);
   ae_error_t e;
-  ae_lua_fill(L, b, ae_optim_rmsprop_new(lr, rho, eps, weight_decay, &e), &e);
+  ae_lua_fill(L, b, make(lr, rho, eps, weight_decay, &e), &e);
   return 1;
 }
 
-static int l_adadelta(lua_State *L) {
-  static const char *const keys[] = {"eps", "lr", "rho", "weight_decay", NULL};
-  check_opts(L, "Adadelta", keys);
-  float lr = (float)field(L, 1, "lr", 1e-3), rho = (float)field(L, 1, "rho", 0.95), eps = (float)field(L, 1, "eps", 1e-7),
-        weight_decay = (float)field(L, 1, "weight_decay", 0.0);
-  ae_lua_box_t *b = ae_lua_newbox(L, &ae_lua_optim_type, 0);
-  ae_error_t e;
-  ae_lua_fill(L, b, ae_optim_adadelta_new(lr, rho, eps, weight_decay, &e), &e);
-  return 1;
-}
+static int l_rmsprop(lua_State *L) { return rho_optim(L, "RMSprop", 0.9, ae_optim_rmsprop_new); }
+static int l_adadelta(lua_State *L) { return rho_optim(L, "Adadelta", 0.95, ae_optim_adadelta_new); }
 
 /* SGD{lr=0.01, momentum=0, nesterov=false, weight_decay=0} */
 static int l_sgd(lua_State *L) {
