@@ -12,12 +12,12 @@ local rounds, epochs, pre = tonumber(arg[1]) or 2, tonumber(arg[2]) or 50, tonum
 local home = ae.options.home
 local indices = os.tmpname() .. ".npy" -- written by the aelab side each round, read by PyTorch's
 local contenders = {
-  { name = "aelab (2 threads)", cmd = string.format(
-      "OMP_WAIT_POLICY=passive %q --threads 2 %s/scripts/aelab_classifier.lua --json --epochs %d " ..
-      "--pretrain-epochs %d --indices %q", home .. "/aelab", home, epochs, pre, indices) },
-  { name = "PyTorch, 2 threads", cmd = string.format(
-      "OMP_WAIT_POLICY=passive /usr/bin/python3 %s/scripts/torch_classifier.py --threads 2 --json --epochs %d --pretrain-epochs %d " ..
-      "--indices %q", home, epochs, pre, indices), torch = true },
+  { name = "aelab (2 threads)", argv = { "env", "OMP_WAIT_POLICY=passive", home .. "/aelab", "--threads", "2",
+      home .. "/scripts/aelab_classifier.lua", "--json", "--epochs", tostring(epochs),
+      "--pretrain-epochs", tostring(pre), "--indices", indices } },
+  { name = "PyTorch, 2 threads", argv = { "env", "OMP_WAIT_POLICY=passive", "/usr/bin/python3",
+      home .. "/scripts/torch_classifier.py", "--threads", "2", "--json", "--epochs", tostring(epochs),
+      "--pretrain-epochs", tostring(pre), "--indices", indices }, torch = true },
 }
 
 local race = require "scripts.race"

@@ -9,11 +9,10 @@ local ae = require "aelab"
 local rounds, epochs, limit = tonumber(arg[1]) or 3, tonumber(arg[2]) or 2, tonumber(arg[3]) or 60000
 local home = ae.options.home
 local contenders = {
-  { name = "aelab (2 threads)", cmd = string.format("%q --threads 2 %s/scripts/aelab_conv_ae.lua --json --epochs %d --limit %d",
-      home .. "/aelab", home, epochs, limit) },
-  { name = "PyTorch (oneDNN), 2 threads", cmd = string.format(
-      "/usr/bin/python3 %s/scripts/torch_conv_ae.py --threads 2 --json --epochs %d --train-limit %d", home, epochs, limit),
-    torch = true },
+  { name = "aelab (2 threads)", argv = { home .. "/aelab", "--threads", "2", home .. "/scripts/aelab_conv_ae.lua",
+      "--json", "--epochs", tostring(epochs), "--limit", tostring(limit) } },
+  { name = "PyTorch (oneDNN), 2 threads", argv = { "/usr/bin/python3", home .. "/scripts/torch_conv_ae.py",
+      "--threads", "2", "--json", "--epochs", tostring(epochs), "--train-limit", tostring(limit) }, torch = true },
 }
 
 local race = require "scripts.race"

@@ -10,17 +10,19 @@ local ae = require "aelab"
 local rounds, epochs = tonumber(arg[1]) or 3, tonumber(arg[2]) or 5
 local home = ae.options.home
 local blis = "/usr/lib/x86_64-linux-gnu/blis-openmp"
-local torch = "/usr/bin/python3 " .. home .. "/scripts/torch_dense_ae.py --threads 2 --json --epochs " .. epochs
+-- PyTorch on Debian's BLIS with one kernel set (BLIS_ARCH_TYPE: 6 zen3, 0 skx)
+local function torch(arch)
+  return { "env", "LD_LIBRARY_PATH=" .. blis, "BLIS_ARCH_TYPE=" .. arch, "BLIS_NUM_THREADS=2", "/usr/bin/python3",
+    home .. "/scripts/torch_dense_ae.py", "--threads", "2", "--json", "--epochs", tostring(epochs) }
+end
 local contenders = {
-  { name = "aelab (2 threads)", cmd = string.format("%q %s/scripts/aelab_dense_ae.lua --json --epochs %d",
-      home .. "/aelab", home, epochs) },
-  { name = "PyTorch, BLIS zen3, 2 threads", cmd = "LD_LIBRARY_PATH=" .. blis ..
-      " BLIS_ARCH_TYPE=6 BLIS_NUM_THREADS=2 " .. torch, torch = true },
+  { name = "aelab (2 threads)", argv = { home .. "/aelab", home .. "/scripts/aelab_dense_ae.lua", "--json", "--epochs",
+      tostring(epochs) } },
+  { name = "PyTorch, BLIS zen3, 2 threads", argv = torch(6), torch = true },
 }
 -- the skx kernels need AVX-512 (aelab's own choice says whether the CPU has it)
 if ae.blas().arch:find("skx", 1, true) then
-  table.insert(contenders, 2, { name = "PyTorch, BLIS skx, 2 threads", cmd = "LD_LIBRARY_PATH=" .. blis ..
-      " BLIS_ARCH_TYPE=0 BLIS_NUM_THREADS=2 " .. torch, torch = true })
+  table.insert(contenders, 2, { name = "PyTorch, BLIS skx, 2 threads", argv = torch(0), torch = true })
 end
 
 local race = require "scripts.race"

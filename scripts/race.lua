@@ -14,30 +14,25 @@ end
 
 -- One round of contender c: its output (stdout and stderr) and whether it
 -- exited 0. c.argv (a list) runs with no shell, so paths with spaces or
--- quotes in them are only paths; c.cmd is a shell line, for a contender
--- that needs the shell (an environment variable set before it).
+-- quotes in them are only paths; an environment variable is set through
+-- `env` at its head.
 local function run(c)
-  if c.argv then
-    local sys = require "aelab.sys"
-    local log = os.tmpname()
-    local p, err = sys.spawn(c.argv, { log = log })
-    if not p then
-      os.remove(log)
-      return tostring(err), false
-    end
-    local ok = p:close()
-    local f = io.open(log, "rb")
-    local out = f and f:read("a") or ""
-    if f then f:close() end
+  local sys = require "aelab.sys"
+  local log = os.tmpname()
+  local p, err = sys.spawn(c.argv, { log = log })
+  if not p then
     os.remove(log)
-    return out, ok
+    return tostring(err), false
   end
-  local p = io.popen(c.cmd .. " 2>&1")
-  local out = p:read("a")
-  return out, p:close()
+  local ok = p:close()
+  local f = io.open(log, "rb")
+  local out = f and f:read("a") or ""
+  if f then f:close() end
+  os.remove(log)
+  return out, ok
 end
 
--- contenders: { name =, argv = {...} or cmd = "..." }...; width: the name column; label: what
+-- contenders: { name =, argv = {...} }...; width: the name column; label: what
 -- the metric is ("test BCE"); key: its JSON field ("test_bce"). Prints each
 -- round and then the table; fills c.rates, c.metric (the metric of the last
 -- round, by epoch),
@@ -51,7 +46,7 @@ return function(contenders, rounds, width, label, key)
       local out, ok = run(c)
       local line = out:match("(%{[^\n]*\"median_samples_per_s\"[^\n]*%})")
       if not ok or not line then
-        error(string.format("%s failed:\n%s\n(%s)", c.name, out, c.cmd or table.concat(c.argv, " ")))
+        error(string.format("%s failed:\n%s\n(%s)", c.name, out, table.concat(c.argv, " ")))
       end
       local rates = numbers(line:match('"samples_per_s":%s*(%b[])'))
       for _, v in ipairs(rates) do c.rates[#c.rates + 1] = v end

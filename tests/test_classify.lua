@@ -569,12 +569,12 @@ function TestClassifierRace:testAccuracyUnderItsOwnName()
   -- the classifier race reads test_accuracy (it once stored accuracy as test_bce)
   local race = require "scripts.race"
   local line = '{"epochs":2,"test_accuracy":[81.5,90.25],"samples_per_s":[100,300],"median_samples_per_s":200}'
-  local c = { { name = "fake", cmd = "printf '%s\\n' " .. H.q(line) } }
+  local c = { { name = "fake", argv = { "printf", "%s\\n", line } } }
   local ok, err = pcall(race, c, 1, 10, "test accuracy (%)", "test_accuracy") -- prints its round and table
   lu.assertTrue(ok, tostring(err))
   lu.assertEquals(c[1].metric, { 81.5, 90.25 })
   -- a line without the field is an error naming it, not an empty figure
-  c = { { name = "old", cmd = "printf '%s\\n' " .. H.q(line:gsub("test_accuracy", "test_bce")) } }
+  c = { { name = "old", argv = { "printf", "%s\\n", (line:gsub("test_accuracy", "test_bce")) } } }
   ok, err = pcall(race, c, 1, 10, "test accuracy (%)", "test_accuracy")
   lu.assertFalse(ok)
   lu.assertStrContains(tostring(err), "old printed no test_accuracy")
