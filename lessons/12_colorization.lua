@@ -129,15 +129,7 @@ for _, t in ipairs(shown.orig) do
   local _, hh, ww = ae.image.dims(t)
   side = math.min(side, hh, ww)
 end
-local function stack(list)
-  local out = ae.zeros(#list, 3, side, side)
-  for i, t in ipairs(list) do
-    local _, hh, ww = ae.image.dims(t)
-    out:narrow(1, i, 1):copy(ae.image.patches(t, { size = side,
-      corners = ae.tensor { { (hh - side) // 2, (ww - side) // 2 } } }))
-  end
-  return out
-end
+local function stack(list) return ae.image.center_crops(list, side) end
 L:figure("photos.png", "Held-out photos: gray input, colorized by the Lab model, by the RGB model, original",
   ae.plot.comparison({ { "gray input", stack(shown.gray) }, { "ours (Lab)", stack(shown.lab) },
     { "ours (RGB)", stack(shown.rgb) }, { "original", stack(shown.orig) } },

@@ -157,15 +157,7 @@ for _, t in ipairs(shown.clean) do
   local _, hh, ww = ae.image.dims(t)
   side = math.min(side, hh, ww)
 end
-local function stack(list)
-  local out = ae.zeros(#list, 3, side, side)
-  for i, t in ipairs(list) do
-    local _, hh, ww = ae.image.dims(t)
-    local c = ae.tensor { { (hh - side) // 2, (ww - side) // 2 } }
-    out:narrow(1, i, 1):copy(ae.image.patches(t, { size = side, corners = c }))
-  end
-  return out
-end
+local function stack(list) return ae.image.center_crops(list, side) end
 L:figure("photos.png", "Held-out photos: watermarked (unseen mark), cleaned by the autoencoder, original",
   ae.plot.comparison({ { "watermarked", stack(shown.marked) }, { "cleaned", stack(shown.cleaned) },
     { "original", stack(shown.clean) } }, { out = L:path("photos.png"), max_width = 1400,

@@ -187,6 +187,22 @@ function TestPatches:testGridAndStitchReproduceTheImage()
   lu.assertTrue(I.mse(img, same) < 1e-12)
 end
 
+-- centre crops of images of different sizes, each its own middle square
+function TestPatches:testCenterCrops()
+  local a, b = bytes_image(3, 10, 12), bytes_image(3, 7, 9)
+  local c = I.center_crops({ a, b }, 5)
+  lu.assertEquals(c:size(), { 2, 3, 5, 5 })
+  local ct, at, bt = c:totable(), a:totable(), b:totable()
+  for k = 1, 3 do
+    for y = 1, 5 do
+      for x = 1, 5 do
+        lu.assertEquals(ct[1][k][y][x], at[1][k][y + 2][x + 3])
+        lu.assertEquals(ct[2][k][y][x], bt[1][k][y + 1][x + 2])
+      end
+    end
+  end
+end
+
 function TestPatches:testRandomPatchesFollowTheSeed()
   local img = bytes_image(1, 40, 40)
   local a, ca = I.patches(img, { size = 8, count = 20, seed = 5 })

@@ -203,4 +203,18 @@ function image.merge(parts)
   return out
 end
 
+-- center_crops(list, side) → N×C×side×side: the central side×side square of
+-- each image of the list (1×C×H×W each, C that of the first), e.g. the
+-- held-out photos of a figure at one size.
+function image.center_crops(list, side)
+  local Cn = image.dims(list[1])
+  local out = require("aelab.tensor").zeros(#list, Cn, side, side)
+  for i, t in ipairs(list) do
+    local _, hh, ww = image.dims(t)
+    local c = require("aelab.tensor").tensor { { (hh - side) // 2, (ww - side) // 2 } }
+    out:narrow(1, i, 1):copy(image.patches(t, { size = side, corners = c }))
+  end
+  return out
+end
+
 return image
