@@ -474,17 +474,27 @@ static int l_corrupt(lua_State *L) {
   return 1;
 }
 
-/* layer_seconds([reset]) → {{forward=s, backward=s}, ...}: wall time per
- * layer in thread 0's rows of the training steps so far; reset: start over. */
+/* layer_seconds([reset]) → {{forward=s, backward=s, rows=n, forward_flops=f,
+ * backward_flops=f}, ...}: wall time per layer in thread 0's rows (n of
+ * them) of the training steps so far, and the layer's operations per row;
+ * reset: start over. */
 static int m_layer_seconds(lua_State *L) {
   ae_model_t *m = check_model(L, 1);
   lua_createtable(L, m->n, 0);
   for (int i = 0; i < m->n; i++) {
-    lua_createtable(L, 0, 2);
+    double ff, fb;
+    ae_model_layer_flops(m, i, &ff, &fb);
+    lua_createtable(L, 0, 5);
     lua_pushnumber(L, m->seconds[2 * i]);
     lua_setfield(L, -2, "forward");
     lua_pushnumber(L, m->seconds[2 * i + 1]);
     lua_setfield(L, -2, "backward");
+    lua_pushnumber(L, m->timed_rows);
+    lua_setfield(L, -2, "rows");
+    lua_pushnumber(L, ff);
+    lua_setfield(L, -2, "forward_flops");
+    lua_pushnumber(L, fb);
+    lua_setfield(L, -2, "backward_flops");
     lua_rawseti(L, -2, i + 1);
   }
   if (lua_toboolean(L, 2)) ae_model_reset_seconds(m);

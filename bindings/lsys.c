@@ -38,6 +38,8 @@
 extern char **environ;
 
 #include "blas.h"
+#include "pool.h"
+#include "peak.h"
 
 /* seed(n): restarts this state's generator (glue.c) */
 static int l_seed(lua_State *L) {
@@ -84,6 +86,40 @@ static int l_threads(lua_State *L) {
   }
   lua_pushinteger(L, ae_threads());
   return 1;
+}
+
+/* pool(): how the thread pool has fared (backoffs: times it ran steps on
+ * one thread because another thread had lost its core; spin_us). */
+static int l_pool(lua_State *L) {
+  lua_createtable(L, 0, 2);
+  lua_pushinteger(L, ae_pool_backoffs());
+  lua_setfield(L, -2, "backoffs");
+  lua_pushinteger(L, ae_spin_us());
+  lua_setfield(L, -2, "spin_us");
+  return 1;
+}
+
+/* fp32_peak([threads [, seconds [, bits]]]) → GFLOP/s, bits: the FP32 peak of
+ * `threads` threads (default: the thread setting) running independent FMAs
+ * of the widest vectors this CPU has (or `bits`: 512, 256, 128); nil and a
+ * message when the CPU has no such vectors. */
+static int l_fp32_peak(lua_State *L) {
+  int threads = (int)luaL_optinteger(L, 1, ae_threads());
+  double seconds = luaL_optnumber(L, 2, 0.2);
+  int bits = (int)luaL_optinteger(L, 3, 0);
+  luaL_argcheck(L, threads >= 1 && threads <= 64, 1, "threads must be in 1..64");
+  luaL_argcheck(L, seconds > 0 && seconds <= 60, 2, "seconds must be in (0, 60]");
+  luaL_argcheck(L, bits == 0 || bits == 128 || bits == 256 || bits == 512, 3, "bits must be 128, 256 or 512");
+  int used = 0;
+  double g = ae_fp32_peak_gflops(threads, seconds, bits, &used);
+  if (g < 0) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "fp32_peak: this CPU has no %d-bit FMA vectors", bits);
+    return 2;
+  }
+  lua_pushnumber(L, g);
+  lua_pushinteger(L, used);
+  return 2;
 }
 
 static int l_blas(lua_State *L) {
@@ -442,7 +478,7 @@ static void createmeta(lua_State *L) {
 static const luaL_Reg functions[] = {
     {"fail_alloc", l_fail_alloc}, {"spawn", l_spawn},
     {"gemm_gflops", l_gemm_gflops},
-    {"seed", l_seed},     {"rng_state", l_rng_state},     {"threads", l_threads}, {"blas", l_blas}, {"clock", l_clock},
+    {"seed", l_seed},     {"rng_state", l_rng_state},     {"threads", l_threads}, {"pool", l_pool}, {"fp32_peak", l_fp32_peak}, {"blas", l_blas}, {"clock", l_clock},
     {"isatty", l_isatty}, {"peak_rss", l_peak_rss}, {"sleep", l_sleep}, {NULL, NULL},
 };
 

@@ -10,11 +10,7 @@
 #include <assert.h>
 #include <blis.h>
 #include <ctype.h>
-#ifdef _OPENMP
-#include <omp.h>
-#else
-static int omp_in_parallel(void) { return 0; }
-#endif
+#include "pool.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +245,28 @@ void ae_gemm_avx2(int ta, int tb, int M, int N, int K, float alpha, const float 
 /* Below this many multiply-adds a GEMM stays on one thread. */
 #define SPLIT_MIN (1 << 18)
 
+/* One GEMM split into slabs of C along its longer side, one per part. */
+typedef struct {
+  int ta, tb, M, N, K, lda, ldb, ldc, split_m, len, per;
+  float alpha, beta;
+  const float *A, *B;
+  float *C;
+} slabs_t;
+
+static void slab_task(void *ctx, int s, int nslabs, int thread) {
+  (void)nslabs, (void)thread;
+  const slabs_t *g = ctx;
+  {
+    int lo = s * g->per, n = g->len - lo < g->per ? g->len - lo : g->per;
+    if (g->split_m)
+      gemm1(g->ta, g->tb, n, g->N, g->K, g->alpha, g->ta ? g->A + lo : g->A + (size_t)lo * g->lda, g->lda, g->B,
+            g->ldb, g->beta, g->C + (size_t)lo * g->ldc, g->ldc);
+    else
+      gemm1(g->ta, g->tb, g->M, n, g->K, g->alpha, g->A, g->lda, g->tb ? g->B + (size_t)lo * g->ldb : g->B + lo,
+            g->ldb, g->beta, g->C + lo, g->ldc);
+  }
+}
+
 void ae_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
              const float *B, int ldb, float beta, float *C, int ldc) {
   assert(M >= 0 && N >= 0 && K >= 0);
@@ -257,7 +275,7 @@ void ae_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, i
   int nt = ae_gemm_threads();
   /* inside a parallel region (a model splitting its batch) each thread
    * already has its own GEMM: no second split */
-  if (nt <= 1 || (double)M * N * K < SPLIT_MIN || omp_in_parallel()) {
+  if (nt <= 1 || (double)M * N * K < SPLIT_MIN || ae_in_parallel()) {
     gemm1(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
@@ -266,16 +284,8 @@ void ae_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, i
    * side and run one single-threaded BLIS call per slab. */
   int split_m = M >= N;
   int len = split_m ? M : N, per = ((len + nt - 1) / nt + 15) / 16 * 16;
-#pragma omp parallel for num_threads(nt) schedule(static, 1)
-  for (int t = 0; t < nt; t++) {
-    int lo = t * per, n = len - lo < per ? len - lo : per;
-    if (n <= 0) continue;
-    if (split_m)
-      gemm1(ta, tb, n, N, K, alpha, ta ? A + lo : A + (size_t)lo * lda, lda, B, ldb, beta, C + (size_t)lo * ldc,
-            ldc);
-    else
-      gemm1(ta, tb, M, n, K, alpha, A, lda, tb ? B + (size_t)lo * ldb : B + lo, ldb, beta, C + lo, ldc);
-  }
+  slabs_t g = {ta, tb, M, N, K, lda, ldb, ldc, split_m, len, per, alpha, beta, A, B, C};
+  ae_parallel((len + per - 1) / per, slab_task, &g);
 }
 
 void ae_gemm_naive(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,

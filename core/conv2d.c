@@ -325,12 +325,20 @@ static void conv_backward(ae_layer_t *l, float *din, const float *dout, const fl
   }
 }
 
+/* per output position, one multiply-add per weight (bias aside) */
+static double conv_flops(const ae_layer_t *l, const ae_shape_t *in) {
+  const conv_t *c = l->state;
+  geom_t g = geom(c, in);
+  return 2.0 * g.C * g.OC * g.K * g.K * g.HO * g.WO;
+}
+
 static const ae_layer_ops_t conv_ops = {
     .kind = "Conv2D",
     .infer = conv_infer,
     .forward = conv_forward,
     .backward = conv_backward,
     .reserve = conv_reserve,
+    .flops = conv_flops,
     .describe = ae_conv_describe,
     .reset = ae_conv_reset,
     .destroy = ae_conv_destroy,

@@ -154,12 +154,20 @@ static void convt_backward(ae_layer_t *l, float *din, const float *dout, const f
   }
 }
 
+/* per input position, one multiply-add per weight (bias aside) */
+static double convt_flops(const ae_layer_t *l, const ae_shape_t *in) {
+  const convt_t *c = l->state;
+  geom_t g = geom(c, in);
+  return 2.0 * g.C * g.OC * g.K * g.K * g.H * g.W;
+}
+
 static const ae_layer_ops_t convt_ops = {
     .kind = "ConvTranspose2D",
     .infer = convt_infer,
     .forward = convt_forward,
     .backward = convt_backward,
     .reserve = convt_reserve,
+    .flops = convt_flops,
     .describe = ae_conv_describe,
     .reset = ae_conv_reset,
     .destroy = ae_conv_destroy,

@@ -88,6 +88,11 @@ static void dense_config(const ae_layer_t *l, ae_layer_config_t *c) {
   c->init = dense_of(l)->init;
 }
 
+static double dense_flops(const ae_layer_t *l, const ae_shape_t *in) {
+  (void)in;
+  return 2.0 * dense_of(l)->in * dense_of(l)->out;
+}
+
 static const ae_layer_ops_t dense_ops = {
     .kind = "Dense",
     .infer = dense_infer,
@@ -97,6 +102,7 @@ static const ae_layer_ops_t dense_ops = {
     .reset = dense_reset,
     .input_shape = dense_input,
     .config = dense_config,
+    .flops = dense_flops,
 };
 
 ae_layer_t *ae_dense_new(int in, int out, int init, ae_rng_t *rng, ae_error_t *e) {

@@ -73,11 +73,17 @@ static int tied_input(const ae_layer_t *l, ae_shape_t *in) {
   return 1;
 }
 
+static double tied_flops(const ae_layer_t *l, const ae_shape_t *in) {
+  (void)in;
+  return 2.0 * tied_h(l) * tied_in(l);
+}
+
 static const ae_layer_ops_t dense_tied_ops = {
     .kind = "DenseTied",
     .infer = tied_infer,
     .forward = tied_forward,
     .backward = tied_backward,
+    .flops = tied_flops,
     .describe = tied_describe,
     .reset = tied_reset,
     .destroy = tied_destroy,

@@ -85,6 +85,11 @@ typedef struct ae_layer_ops {
   /* Optional: fills in the kind's own fields of c (kind is set already);
    * without it, the layer is its kind alone. */
   void (*config)(const ae_layer_t *l, ae_layer_config_t *c);
+  /* Optional: the forward's floating-point operations per sample (a
+   * multiply-add counts 2) of the layers whose work is a product with their
+   * weights; a backward costs as much again for the weights' gradient and
+   * again for the input's. For net:profile()'s GFLOP/s. */
+  double (*flops)(const ae_layer_t *l, const ae_shape_t *in);
   /* Optional: sets the key that keeps this layer's draws apart from another
    * layer's of the same kind in one model (config's salt). */
   void (*set_salt)(ae_layer_t *l, uint64_t salt);

@@ -2,12 +2,8 @@
  * Layers, losses and penalties are reached through their ops only. */
 #include "model.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#else
-static int omp_get_thread_num(void) { return 0; }
-static int omp_get_num_threads(void) { return 1; }
-#endif
+#include "pool.h"
+
 
 #include <limits.h>
 #include <math.h>
@@ -122,7 +118,18 @@ void ae_model_free(ae_model_t *m) {
   free(m);
 }
 
-void ae_model_reset_seconds(ae_model_t *m) { memset(m->seconds, 0, 2 * (size_t)m->n * sizeof *m->seconds); }
+void ae_model_reset_seconds(ae_model_t *m) {
+  memset(m->seconds, 0, 2 * (size_t)m->n * sizeof *m->seconds);
+  m->timed_rows = 0;
+}
+
+void ae_model_layer_flops(const ae_model_t *m, int i, double *forward, double *backward) {
+  const ae_layer_t *l = m->layers[i];
+  double f = l->ops->flops ? l->ops->flops(l, &m->shape[i]) : 0;
+  *forward = f;
+  /* the lowest layer a step runs backward for computes no input gradient in fit (no dx) */
+  *backward = i < m->floor ? 0 : i == m->floor && i == 0 ? f : 2 * f;
+}
 
 static double now(void) {
   struct timespec ts;
@@ -422,6 +429,7 @@ static const float *rows_forward(ae_model_t *m, const float *xin, int lo, int hi
   const float *cur = xin;
   int timed = pass->thread == 0;
   double t0 = timed ? now() : 0;
+  if (timed) m->timed_rows += n;
   for (int i = 0; i < last; i++) {
     float *out = m->act[i + 1] + (size_t)lo * ae_shape_numel(&m->shape[i + 1]);
     m->layers[i]->ops->forward(m->layers[i], out, cur, &m->shape[i], n, pass);
@@ -480,25 +488,6 @@ static double rows_backward(ae_model_t *m, const float *xin, const float *y, con
   return l;
 }
 
-/* One thread's part of a step: its rows' input, forward and backward into
- * G. A penalty whose prepare needs every row's forward (KL's ρ̂) has the
- * threads `meet` at one more barrier, and one of them prepares it (KL sums
- * the columns in row order: the same result for any split). Outside a parallel region (one thread) the barrier and
- * single bind to that thread alone. */
-static double thread_rows(ae_model_t *m, const float *xd, const float *td, float *dx, int lo, int hi, int B,
-                          float *G, int want, const ae_pass_t *pass, int meet, double *batch_penalty,
-                          double *terms, long *correct) {
-  const float *xin = rows_input(m, xd, lo, hi, pass);
-  const float *y = rows_forward(m, xin, lo, hi, pass);
-  if (takes_labels(m)) *correct = count_correct(m, y, td + lo, hi - lo);
-  if (meet) {
-#pragma omp barrier
-#pragma omp single
-    *batch_penalty = m->penalty.ops->prepare(&m->penalty, m, m->pen_buf, B);
-  }
-  return rows_backward(m, xin, y, td, dx, lo, hi, B, G, want, pass, terms);
-}
-
 /* Extra gradient blocks for threads 1..nt-1, each the arena's length. */
 static int reserve_replicas(ae_model_t *m, int nt, ae_error_t *e) {
   size_t P = ae_tensor_numel(m->grads), need = (size_t)(nt - 1) * P;
@@ -534,19 +523,19 @@ static int reserve_extras(ae_model_t *m, int nt, ae_error_t *e) {
 
 /* Forward + loss + backward of one batch into m->grads (zeroed first).
  *
- * With several threads the batch is split by rows: each thread runs the
- * whole chain on its rows (its GEMMs single-threaded), accumulating into its
- * own gradient block; the blocks are then summed in a fixed order. One
- * fork and one barrier per step instead of one per GEMM and element-wise
- * pass, and each thread's work is large and contiguous.
+ * With several threads the batch is split by rows into chunks (step_task):
+ * each chunk runs the whole chain (its GEMMs single-threaded), accumulating
+ * into its own gradient block; the blocks are then summed in a fixed order.
+ * Two forks per step instead of one per GEMM and element-wise pass, and
+ * each chunk's work is large and contiguous.
  *
- * Noise corrupts each thread's rows into m->noisy (per-row streams, so the
+ * Noise corrupts each chunk's rows into m->noisy (per-row streams, so the
  * split does not matter). A KL sparsity penalty needs ρ̂, the mean code over
- * the WHOLE batch, before any backward: the threads meet at one extra
- * barrier after their forward and one of them sums the columns in row
- * order. Measured at 784-256-784, batch 256, 2 threads: a KL step costs
- * 0.95-0.98× a plain one (scripts/bench-regularize.lua), so the barrier is
- * kept rather than sending KL models down the single-thread path. */
+ * the WHOLE batch, before any backward: the chunks' forward runs first, the
+ * caller sums the columns in row order, then the backward. Measured at
+ * 784-256-784, batch 256, 2 threads: a KL step costs 0.95-0.98× a plain one
+ * (scripts/bench-regularize.lua), so the extra fork is kept rather than
+ * sending KL models down the single-thread path. */
 /* one draw per step, and only for models that need it, so adding noise
  * to one model does not change another's shuffles */
 static uint64_t step_seed(ae_model_t *m) {
@@ -556,6 +545,54 @@ static uint64_t step_seed(ae_model_t *m) {
 }
 
 void ae_model_skip_draw(ae_model_t *m) { (void)step_seed(m); }
+
+/* A training step on the pool: the batch is cut into nc chunks of rows,
+ * fixed by B and nc alone; chunk c accumulates its gradient into block c
+ * (G0 for c = 0, a replica otherwise) and the blocks are summed in chunk
+ * order, so which thread ran a chunk, or how many threads ran, changes no
+ * bit. Threads take the next chunk as they come free. Phase 0 runs forward (and backward unless the penalty needs
+ * the whole batch's forward first: then phase 1 runs the backward after the
+ * caller prepared it); phase 2 sums the blocks, each thread a share. */
+typedef struct {
+  ae_model_t *m;
+  const float *xd, *td;
+  float *dx;
+  int B, nc, want, meet, phase;
+  uint64_t seed;
+  float *G0;
+  size_t P;
+  const float *xin[AE_MAXTHREADS], *y[AE_MAXTHREADS]; /* a chunk's input and output, between phases 0 and 1 */
+  double part[AE_MAXTHREADS], term[AE_MAXTHREADS];
+  long hits[AE_MAXTHREADS];
+} step_job_t;
+
+static float *chunk_block(step_job_t *J, int c) { return c == 0 ? J->G0 : J->m->replicas + (size_t)(c - 1) * J->P; }
+
+static void step_task(void *ctx, int c, int nc, int thread) {
+  step_job_t *J = ctx;
+  ae_model_t *m = J->m;
+  if (J->phase == 2) {
+    /* share c of the parameters: the blocks added in chunk order */
+    size_t plo = J->P * (size_t)c / (size_t)nc, phi = J->P * (size_t)(c + 1) / (size_t)nc;
+    for (int r = 1; r < nc; r++) {
+      const float *R = chunk_block(J, r);
+      for (size_t i = plo; i < phi; i++) J->G0[i] += R[i];
+    }
+    return;
+  }
+  int lo = (int)((long)J->B * c / nc), hi = (int)((long)J->B * (c + 1) / nc);
+  float *G = chunk_block(J, c);
+  ae_pass_t pass = {m->row_base + lo, thread, 1, J->seed, J->B};
+  if (J->phase == 0) {
+    memset(G, 0, J->P * sizeof(float));
+    J->xin[c] = rows_input(m, J->xd, lo, hi, &pass);
+    J->y[c] = rows_forward(m, J->xin[c], lo, hi, &pass);
+    J->hits[c] = takes_labels(m) ? count_correct(m, J->y[c], J->td + lo, hi - lo) : 0;
+    J->term[c] = 0;
+    if (J->meet) return;
+  }
+  J->part[c] = rows_backward(m, J->xin[c], J->y[c], J->td, J->dx, lo, hi, J->B, G, J->want, &pass, &J->term[c]);
+}
 
 static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *target, float *dx,
                             int want_loss, double *loss, ae_error_t *e) {
@@ -580,40 +617,24 @@ static int forward_backward(ae_model_t *m, const ae_tensor_t *x, const ae_tensor
   m->terms = 0;
   m->correct = 0;
   m->floor = backward_floor(m, dx != NULL);
-  if (nt == 1) {
-    memset(G0, 0, P * sizeof(float));
-    ae_pass_t pass = {m->row_base, 0, 1, seed, B};
-    double l =
-        thread_rows(m, xd, td, dx, 0, B, B, G0, want_loss, &pass, meet, &batch_penalty, &m->terms, &m->correct);
-    if (loss) *loss = l + batch_penalty;
-    frozen_spans(m);
-    return AE_OK;
+  int nc = nt; /* chunks: one per thread, so the sums are those of a static split */
+  if (reserve_replicas(m, nc, e)) return e->code;
+  step_job_t J = {.m = m, .xd = xd, .td = td, .dx = dx, .B = B, .nc = nc, .want = want_loss, .meet = meet,
+                  .seed = seed, .G0 = G0, .P = P};
+  ae_parallel(nc, step_task, &J);
+  if (meet) {
+    /* ρ̂ needs every chunk's forward: KL sums the columns in row order */
+    batch_penalty = pen->ops->prepare(pen, m, m->pen_buf, B);
+    J.phase = 1;
+    ae_parallel(nc, step_task, &J);
   }
-  if (reserve_replicas(m, nt, e)) return e->code;
-  double part[AE_MAXTHREADS] = {0}, term_part[AE_MAXTHREADS] = {0}; /* zeroed: OpenMP may give fewer threads */
-  long hits[AE_MAXTHREADS] = {0};
-#pragma omp parallel num_threads(nt)
-  {
-    int t = omp_get_thread_num(), T = omp_get_num_threads();
-    int lo = (int)((long)B * t / T), hi = (int)((long)B * (t + 1) / T);
-    float *G = t == 0 ? G0 : m->replicas + (size_t)(t - 1) * P;
-    memset(G, 0, P * sizeof(float));
-    ae_pass_t pass = {m->row_base + lo, t, 1, seed, B};
-    part[t] =
-        thread_rows(m, xd, td, dx, lo, hi, B, G, want_loss, &pass, meet, &batch_penalty, &term_part[t], &hits[t]);
-#pragma omp barrier
-    /* sum the blocks, each thread over its share of the parameters */
-    size_t plo = P * (size_t)t / (size_t)T, phi = P * (size_t)(t + 1) / (size_t)T;
-    for (int r = 1; r < T; r++) {
-      const float *R = m->replicas + (size_t)(r - 1) * P;
-      for (size_t i = plo; i < phi; i++) G0[i] += R[i];
-    }
-  }
+  J.phase = 2;
+  ae_parallel(nc, step_task, &J);
   double l = batch_penalty;
-  for (int t = 0; t < nt; t++) {
-    l += part[t];
-    m->terms += term_part[t];
-    m->correct += hits[t];
+  for (int c = 0; c < nc; c++) {
+    l += J.part[c];
+    m->terms += J.term[c];
+    m->correct += J.hits[c];
   }
   if (loss) *loss = l;
   frozen_spans(m);

@@ -43,6 +43,7 @@ typedef struct ae_model {
   int pen_rho_len, pen_rho_cap; /* len 0: ρ̂ is the batch's */
   int pen_rho_offset;           /* 1: pen_rho_hat is added to the batch's mean */
   double *seconds; /* (n, 2): forward and backward seconds of each layer in thread 0's rows */
+  double timed_rows; /* the rows those seconds are for */
   long correct;    /* rows of the last step whose largest output was their label (a loss on class
                       labels, cross_entropy; 0 otherwise): fit's running training accuracy */
   size_t *spans;   /* (2·(n·AE_MAXPARAM + 1)): [lo, hi) arena ranges a step updates (frozen layers'
@@ -115,5 +116,10 @@ int ae_model_gradient(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *ta
  * backward wall time of layer i in the rows thread 0 ran, over the steps
  * since the last reset (two clock reads per layer and pass, ~50 ns). */
 void ae_model_reset_seconds(ae_model_t *m);
+
+/* Layer i's floating-point operations per row in a training step of the
+ * last kind run: forward, and backward (the weights' gradient, and the
+ * input's unless the step stops there). 0 for element-wise layers. */
+void ae_model_layer_flops(const ae_model_t *m, int i, double *forward, double *backward);
 
 #endif

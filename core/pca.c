@@ -10,6 +10,7 @@
  * sums are added in a fixed order: the same data and thread count give the
  * same bits. */
 #include "pca.h"
+#include "pool.h"
 
 #include <assert.h>
 #include <blis.h>
@@ -75,17 +76,33 @@ static void center_rows(float *out, const float *x, const float *mean, int n, in
 }
 
 /* mean (D) of the N rows of x, summed in double; part is (nt, D) scratch. */
-static void column_means(double *mean, double *part, const float *x, int N, int D, int nt) {
-#pragma omp parallel for num_threads(nt) schedule(static, 1)
-  for (int t = 0; t < nt; t++) {
-    double *s = part + (size_t)t * D;
+typedef struct {
+  double *part, *acc;
+  const float *x, *mean;
+  float *buf, *c;
+  int N, D, nt;
+} pca_job_t;
+
+/* Split t of nt: the column sums of its rows into part's row t. */
+static void means_task(void *ctx, int t, int nt, int thread) {
+  (void)thread;
+  const pca_job_t *J = ctx;
+  int N = J->N, D = J->D;
+  {
+    double *s = J->part + (size_t)t * D;
     int lo = (int)((long long)N * t / nt), hi = (int)((long long)N * (t + 1) / nt);
     for (int j = 0; j < D; j++) s[j] = 0;
     for (int i = lo; i < hi; i++) {
-      const float *xi = x + (size_t)i * D;
+      const float *xi = J->x + (size_t)i * D;
       for (int j = 0; j < D; j++) s[j] += xi[j];
     }
   }
+}
+
+/* mean (D) of the N rows of x, summed in double; part is (nt, D) scratch. */
+static void column_means(double *mean, double *part, const float *x, int N, int D, int nt) {
+  pca_job_t J = {.part = part, .x = x, .N = N, .D = D, .nt = nt};
+  ae_parallel(nt, means_task, &J);
   for (int j = 0; j < D; j++) {
     double s = 0;
     for (int t = 0; t < nt; t++) s += part[(size_t)t * D + j];
@@ -93,12 +110,15 @@ static void column_means(double *mean, double *part, const float *x, int N, int 
   }
 }
 
-/* Lower triangle of (x − mean)ᵀ(x − mean) into acc's first (D, D), row-major.
- * Per thread: buf (CHUNK, D) floats, c (D, D) floats, acc (D, D) doubles. */
-static void scatter(double *acc, const float *x, const float *mean, int N, int D, int nt, float *buf, float *c) {
-  int nchunks = (N + CHUNK - 1) / CHUNK;
-#pragma omp parallel for num_threads(nt) schedule(static, 1)
-  for (int t = 0; t < nt; t++) {
+/* Split t of nt: the scatter of chunks t, t + nt, … into acc's block t. */
+static void scatter_task(void *ctx, int t, int nt, int thread) {
+  (void)thread;
+  const pca_job_t *J = ctx;
+  int N = J->N, D = J->D, nchunks = (N + CHUNK - 1) / CHUNK;
+  float *buf = J->buf, *c = J->c;
+  double *acc = J->acc;
+  const float *x = J->x, *mean = J->mean;
+  {
     float *bt = buf + (size_t)t * CHUNK * D, *ct = c + (size_t)t * D * D;
     double *at = acc + (size_t)t * D * D;
     float one = 1.0f, zero = 0.0f;
@@ -117,6 +137,13 @@ static void scatter(double *acc, const float *x, const float *mean, int N, int D
         for (int j = 0; j <= i; j++) at[(size_t)i * D + j] += ct[(size_t)i * D + j];
     }
   }
+}
+
+/* Lower triangle of (x − mean)ᵀ(x − mean) into acc's first (D, D), row-major.
+ * Per thread: buf (CHUNK, D) floats, c (D, D) floats, acc (D, D) doubles. */
+static void scatter(double *acc, const float *x, const float *mean, int N, int D, int nt, float *buf, float *c) {
+  pca_job_t J = {.acc = acc, .x = x, .mean = mean, .buf = buf, .c = c, .N = N, .D = D, .nt = nt};
+  ae_parallel(nt, scatter_task, &J);
   for (int t = 1; t < nt; t++)
     for (int i = 0; i < D; i++)
       for (int j = 0; j <= i; j++) acc[(size_t)i * D + j] += acc[(size_t)t * D * D + (size_t)i * D + j];
@@ -218,6 +245,14 @@ fail:
   return NULL;
 }
 
+/* Part t's rows of J->x centred into J->buf. */
+static void center_task(void *ctx, int t, int T, int thread) {
+  (void)thread;
+  const pca_job_t *J = ctx;
+  int lo = (int)((long)J->N * t / T), hi = (int)((long)J->N * (t + 1) / T);
+  center_rows(J->buf + (size_t)lo * J->D, J->x + (size_t)lo * J->D, J->mean, hi - lo, J->D);
+}
+
 int ae_pca_transform(const ae_pca_t *p, const ae_tensor_t *x, ae_tensor_t *out, ae_error_t *e) {
   assert(p && x && out);
   char d[32], s1[64], s2[64];
@@ -239,9 +274,8 @@ int ae_pca_transform(const ae_pca_t *p, const ae_tensor_t *x, ae_tensor_t *out, 
   int nt = ae_threads();
   for (int r0 = 0; r0 < N; r0 += rows) {
     int n = N - r0 < rows ? N - r0 : rows;
-    int split = (size_t)n * D >= AE_PAR_MIN && nt > 1;
-#pragma omp parallel for num_threads(nt) schedule(static) if (split)
-    for (int i = 0; i < n; i++) center_rows(buf + (size_t)i * D, xd + (size_t)(r0 + i) * D, p->mean, 1, D);
+    pca_job_t J = {.x = xd + (size_t)r0 * D, .mean = p->mean, .buf = buf, .N = n, .D = D};
+    ae_parallel((size_t)n * D >= AE_PAR_MIN ? nt : 1, center_task, &J);
     /* out rows (n, k) = buf (n, D) · componentsᵀ */
     ae_gemm(0, 1, n, k, D, 1.0f, buf, D, p->components, D, 0.0f, od + (size_t)r0 * k, k);
   }

@@ -2,6 +2,7 @@
 #include "tensor.h"
 #include "blas.h"
 #include "file.h"
+#include "pool.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -218,6 +219,19 @@ int ae_tensor_copy_block(ae_tensor_t *dst, int dr, int dc, const ae_tensor_t *sr
   return AE_OK;
 }
 
+typedef struct {
+  float *d;
+  const float *s, *idx;
+  int n, base;
+  size_t row;
+} gather_t;
+static void gather_task(void *ctx, int t, int T, int thread) {
+  (void)thread;
+  const gather_t *g = ctx;
+  for (int i = (int)((long)g->n * t / T); i < (int)((long)g->n * (t + 1) / T); i++)
+    memcpy(g->d + (size_t)i * g->row, g->s + ((size_t)g->idx[i] - (size_t)g->base) * g->row, g->row * sizeof(float));
+}
+
 int ae_tensor_gather_rows(ae_tensor_t *dst, const ae_tensor_t *src, const float *idx, int n, int base,
                           ae_error_t *e) {
   size_t row = ae_tensor_rowsize(src);
@@ -235,10 +249,8 @@ int ae_tensor_gather_rows(ae_tensor_t *dst, const ae_tensor_t *src, const float 
   const float *s = ae_tensor_data(src);
   float *d = ae_tensor_data(dst);
   /* A batch gather moves ~1 MB from scattered rows: both cores' loads help. */
-  int nt = (size_t)n * row >= AE_PAR_MIN ? ae_threads() : 1;
-#pragma omp parallel for num_threads(nt) schedule(static)
-  for (int i = 0; i < n; i++)
-    memcpy(d + (size_t)i * row, s + ((size_t)idx[i] - (size_t)base) * row, row * sizeof(float));
+  gather_t g = {d, s, idx, n, base, row};
+  ae_parallel((size_t)n * row >= AE_PAR_MIN ? ae_threads() : 1, gather_task, &g);
   return AE_OK;
 }
 

@@ -1,13 +1,11 @@
 /* Vectorizable exp/log and the element-wise kernels built on them. */
 #include "vmath.h"
 #include "ae.h"
+#include "pool.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
@@ -102,13 +100,8 @@ void ae_v_add_clip(float *y, const float *x, const float *z, size_t n, float sca
   add_clip_k(y, x, z, n, scale, lo, hi);
 }
 
-/* This thread's share [lo, hi) of n elements, in 16-float blocks. */
-static void share(size_t n, size_t *lo, size_t *hi) {
-#ifdef _OPENMP
-  size_t nt = (size_t)omp_get_num_threads(), id = (size_t)omp_get_thread_num();
-#else
-  size_t nt = 1, id = 0;
-#endif
+/* Part id's share [lo, hi) of n elements split nt ways, in 16-float blocks. */
+static void share(size_t n, size_t id, size_t nt, size_t *lo, size_t *hi) {
   size_t blocks = (n + 15) / 16, per = (blocks + nt - 1) / nt;
   *lo = id * per * 16;
   *hi = (id + 1) * per * 16;
@@ -118,18 +111,27 @@ static void share(size_t n, size_t *lo, size_t *hi) {
 
 static int nthreads(size_t n) { return n >= AE_PAR_MIN ? ae_threads() : 1; }
 
-#define MAXT 256 /* partial sums, one per thread */
+/* One element-wise call split over the pool: which kernel, its arrays and
+ * scalars, and a partial sum per part. */
+enum { EW_SIGMOID, EW_TANH, EW_SIGMOID_BW, EW_TANH_BW, EW_RELU, EW_RELU_BW, EW_BCE, EW_ADAM, EW_SGD };
+typedef struct {
+  int op, flag;
+  float *y, *m, *v;
+  const float *x, *z;
+  size_t n;
+  float a, b, c, d, e, f, g;
+  double part[AE_MAXTHREADS];
+} ew_t;
+static void ew_task(void *ctx, int t, int T, int thread);
+static void ew_run(ew_t *j) { ae_parallel(nthreads(j->n), ew_task, j); }
+
 
 CLONES static void sigmoid_k(float *y, const float *x, size_t n) {
   for (size_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + vexp(-x[i]));
 }
 void ae_v_sigmoid(float *y, const float *x, size_t n) {
-#pragma omp parallel num_threads(nthreads(n))
-  {
-    size_t lo, hi;
-    share(n, &lo, &hi);
-    sigmoid_k(y + lo, x + lo, hi - lo);
-  }
+  ew_t j = {.op = EW_SIGMOID, .y = y, .x = x, .n = n};
+  ew_run(&j);
 }
 
 /* tanh x: 2σ(2x) − 1 cancels near 0 (absolute error ~6e-8, so 7% relative
@@ -150,60 +152,40 @@ CLONES static void tanh_k(float *y, const float *x, size_t n) {
 }
 
 void ae_v_tanh(float *y, const float *x, size_t n) {
-#pragma omp parallel num_threads(nthreads(n))
-  {
-    size_t lo, hi;
-    share(n, &lo, &hi);
-    tanh_k(y + lo, x + lo, hi - lo);
-  }
+  ew_t j = {.op = EW_TANH, .y = y, .x = x, .n = n};
+  ew_run(&j);
 }
 
 CLONES static void sigmoid_bw_k(float *dx, const float *y, const float *dy, size_t n) {
   for (size_t i = 0; i < n; i++) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
 }
 void ae_v_sigmoid_backward(float *dx, const float *y, const float *dy, size_t n) {
-#pragma omp parallel num_threads(nthreads(n))
-  {
-    size_t lo, hi;
-    share(n, &lo, &hi);
-    sigmoid_bw_k(dx + lo, y + lo, dy + lo, hi - lo);
-  }
+  ew_t j = {.op = EW_SIGMOID_BW, .y = dx, .x = y, .z = dy, .n = n};
+  ew_run(&j);
 }
 
 CLONES static void tanh_bw_k(float *dx, const float *y, const float *dy, size_t n) {
   for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
 }
 void ae_v_tanh_backward(float *dx, const float *y, const float *dy, size_t n) {
-#pragma omp parallel num_threads(nthreads(n))
-  {
-    size_t lo, hi;
-    share(n, &lo, &hi);
-    tanh_bw_k(dx + lo, y + lo, dy + lo, hi - lo);
-  }
+  ew_t j = {.op = EW_TANH_BW, .y = dx, .x = y, .z = dy, .n = n};
+  ew_run(&j);
 }
 
 CLONES static void relu_k(float *y, const float *x, size_t n, float slope) {
   for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : slope * x[i] + 0.0f; /* +0.0f: no -0 in outputs */
 }
 void ae_v_relu(float *y, const float *x, size_t n, float slope) {
-#pragma omp parallel num_threads(nthreads(n))
-  {
-    size_t lo, hi;
-    share(n, &lo, &hi);
-    relu_k(y + lo, x + lo, hi - lo, slope);
-  }
+  ew_t j = {.op = EW_RELU, .y = y, .x = x, .n = n, .a = slope};
+  ew_run(&j);
 }
 
 CLONES static void relu_bw_k(float *dx, const float *x, const float *dy, size_t n, float slope) {
   for (size_t i = 0; i < n; i++) dx[i] = x[i] > 0.0f ? dy[i] : slope * dy[i];
 }
 void ae_v_relu_backward(float *dx, const float *x, const float *dy, size_t n, float slope) {
-#pragma omp parallel num_threads(nthreads(n))
-  {
-    size_t lo, hi;
-    share(n, &lo, &hi);
-    relu_bw_k(dx + lo, x + lo, dy + lo, hi - lo, slope);
-  }
+  ew_t j = {.op = EW_RELU_BW, .y = dx, .x = x, .z = dy, .n = n, .a = slope};
+  ew_run(&j);
 }
 
 /* One exp per element serves both the gradient and the loss:
@@ -249,31 +231,26 @@ CLONES static float bce_logits_loss_k(const float *z, const float *t, size_t n) 
 }
 double ae_v_bce_logits(float *dz, const float *z, const float *t, size_t n, float scale,
                        int want_loss) {
-  double part[MAXT] = {0};
-  int nt = nthreads(n);
-#pragma omp parallel num_threads(nt)
-  {
-    size_t lo, hi;
-    share(n, &lo, &hi);
-    if (!want_loss) {
-      if (dz) bce_logits_grad_k(dz + lo, z + lo, t + lo, hi - lo, scale);
-    } else {
-      /* Blocks of 1024 summed in float, the blocks in double. */
-      double s = 0;
-      for (size_t i = lo; i < hi; i += 1024)
-      {
-        size_t k = (hi - i) < 1024 ? hi - i : 1024;
-        s += dz ? bce_logits_both_k(dz + i, z + i, t + i, k, scale) : bce_logits_loss_k(z + i, t + i, k);
-      }
-#ifdef _OPENMP
-      part[omp_get_thread_num() % MAXT] = s;
-#else
-      part[0] = s;
-#endif
-    }
+  ew_t j = {.op = EW_BCE, .y = dz, .x = z, .z = t, .n = n, .a = scale, .flag = want_loss};
+  ew_run(&j);
+  double s = 0;
+  for (int i = 0; i < AE_MAXTHREADS; i++) s += j.part[i]; /* parts in order; unused ones are 0 */
+  return s;
+}
+
+/* Part t's blocks of 1024 summed in float, the blocks in double. */
+static double bce_part(const ew_t *j, size_t lo, size_t hi) {
+  float *dz = j->y;
+  const float *z = j->x, *t = j->z;
+  if (!j->flag) {
+    if (dz) bce_logits_grad_k(dz + lo, z + lo, t + lo, hi - lo, j->a);
+    return 0;
   }
   double s = 0;
-  for (int i = 0; i < nt && i < MAXT; i++) s += part[i];
+  for (size_t i = lo; i < hi; i += 1024) {
+    size_t k = (hi - i) < 1024 ? hi - i : 1024;
+    s += dz ? bce_logits_both_k(dz + i, z + i, t + i, k, j->a) : bce_logits_loss_k(z + i, t + i, k);
+  }
   return s;
 }
 
@@ -342,12 +319,9 @@ CLONES static void adam_k(float *w, const float *g, float *m, float *v, size_t n
 }
 void ae_v_adam(float *w, const float *g, float *m, float *v, size_t n, float lr, float b1, float b2,
                float eps, float bc1, float bc2, float weight_decay) {
-#pragma omp parallel num_threads(nthreads(n))
-  {
-    size_t lo, hi;
-    share(n, &lo, &hi);
-    adam_k(w + lo, g + lo, m + lo, v + lo, hi - lo, lr, b1, b2, eps, bc1, bc2, weight_decay);
-  }
+  ew_t j = {.op = EW_ADAM, .y = w, .x = g, .m = m, .v = v, .n = n, .a = lr, .b = b1, .c = b2, .d = eps, .e = bc1,
+            .f = bc2, .g = weight_decay};
+  ew_run(&j);
 }
 
 CLONES static void sgd_k(float *w, const float *g, float *vel, size_t n, float lr, float mom, int nesterov,
@@ -364,10 +338,30 @@ CLONES static void sgd_k(float *w, const float *g, float *vel, size_t n, float l
 }
 void ae_v_sgd(float *w, const float *g, float *vel, size_t n, float lr, float momentum, int nesterov,
               float weight_decay) {
-#pragma omp parallel num_threads(nthreads(n))
-  {
-    size_t lo, hi;
-    share(n, &lo, &hi);
-    sgd_k(w + lo, g + lo, vel ? vel + lo : NULL, hi - lo, lr, momentum, nesterov, weight_decay);
+  ew_t j = {.op = EW_SGD, .y = w, .x = g, .m = vel, .n = n, .a = lr, .b = momentum, .flag = nesterov,
+            .g = weight_decay};
+  ew_run(&j);
+}
+
+/* Part t of T: the parts are fixed by n and the thread setting, so the
+ * partial sums do not depend on how many threads ran them. */
+static void ew_task(void *ctx, int t, int T, int thread) {
+  (void)thread;
+  ew_t *j = ctx;
+  size_t lo, hi;
+  share(j->n, (size_t)t, (size_t)T, &lo, &hi);
+  size_t k = hi - lo;
+  switch (j->op) {
+  case EW_SIGMOID: sigmoid_k(j->y + lo, j->x + lo, k); break;
+  case EW_TANH: tanh_k(j->y + lo, j->x + lo, k); break;
+  case EW_SIGMOID_BW: sigmoid_bw_k(j->y + lo, j->x + lo, j->z + lo, k); break;
+  case EW_TANH_BW: tanh_bw_k(j->y + lo, j->x + lo, j->z + lo, k); break;
+  case EW_RELU: relu_k(j->y + lo, j->x + lo, k, j->a); break;
+  case EW_RELU_BW: relu_bw_k(j->y + lo, j->x + lo, j->z + lo, k, j->a); break;
+  case EW_BCE: j->part[t] = bce_part(j, lo, hi); break;
+  case EW_ADAM:
+    adam_k(j->y + lo, j->x + lo, j->m + lo, j->v + lo, k, j->a, j->b, j->c, j->d, j->e, j->f, j->g);
+    break;
+  case EW_SGD: sgd_k(j->y + lo, j->x + lo, j->m ? j->m + lo : NULL, k, j->a, j->b, j->flag, j->g); break;
   }
 }

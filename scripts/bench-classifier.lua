@@ -12,10 +12,10 @@ local rounds, epochs, pre = tonumber(arg[1]) or 2, tonumber(arg[2]) or 50, tonum
 local home = ae.options.home
 local indices = os.tmpname() .. ".npy" -- written by the aelab side each round, read by PyTorch's
 local contenders = {
-  { name = "aelab (2 threads)", argv = { "env", "OMP_WAIT_POLICY=passive", home .. "/aelab", "--threads", "2",
+  { name = "aelab (2 threads)", argv = { home .. "/aelab", "--threads", "2",
       home .. "/scripts/aelab_classifier.lua", "--json", "--epochs", tostring(epochs),
       "--pretrain-epochs", tostring(pre), "--indices", indices } },
-  { name = "PyTorch, 2 threads", argv = { "env", "OMP_WAIT_POLICY=passive", "/usr/bin/python3",
+  { name = "PyTorch, 2 threads", argv = { "/usr/bin/python3",
       home .. "/scripts/torch_classifier.py", "--threads", "2", "--json", "--epochs", tostring(epochs),
       "--pretrain-epochs", tostring(pre), "--indices", indices }, torch = true },
 }

@@ -45,13 +45,20 @@ def glorot_uniform_(linear):
     nn.init.zeros_(linear.bias)
 
 
-def build_model(d_in=784, d_code=32):
-    enc = nn.Linear(d_in, d_code)
-    dec = nn.Linear(d_code, d_in)
-    glorot_uniform_(enc)
-    glorot_uniform_(dec)
-    # The final Sigmoid is folded into the loss (BCEWithLogitsLoss); model outputs logits.
-    return nn.Sequential(enc, nn.ReLU(), dec)
+def build_model(d_in=784, d_code=32, widths=None):
+    """784-code-784, or with widths (e.g. [128, 64, 32]) the deep 784-128-64-32-64-128-784:
+    ReLU after every layer but the last, whose Sigmoid is folded into the loss
+    (BCEWithLogitsLoss), so the model outputs logits."""
+    sizes = [d_in] + (list(widths) if widths else [d_code])
+    sizes = sizes + sizes[-2::-1]
+    layers = []
+    for i in range(len(sizes) - 1):
+        lin = nn.Linear(sizes[i], sizes[i + 1])
+        glorot_uniform_(lin)
+        layers.append(lin)
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
 
 
 def evaluate_bce(model, x, chunk=2500):
@@ -186,6 +193,7 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     add_race_args(ap)
     ap.add_argument("--code", type=int, default=32, help="code size (default 32)")
+    ap.add_argument("--widths", default="", help="encoder widths, e.g. 128,64,32 for the deep model")
     args = ap.parse_args()
     if args.epochs < 1 or args.batch < 1 or args.threads < 1:
         ap.error("--epochs, --batch and --threads must be >= 1")
@@ -193,7 +201,7 @@ def main():
     x_train, x_test = load_race_data(args)
     n, d = x_train.shape
 
-    model = build_model(d, args.code)
+    model = build_model(d, args.code, [int(w) for w in args.widths.split(",")] if args.widths else None)
     crit = nn.BCEWithLogitsLoss()  # mean over batch * pixels
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7, foreach=True)
     gen = torch.Generator().manual_seed(args.seed)

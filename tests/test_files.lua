@@ -104,7 +104,7 @@ end
 -- The issue's case: `--out 'x$(touch PWNED)y'` ran the command.
 function TestNoShell:testOutFolderIsNotAShellCommand()
   local out = self.dir .. "/x$(touch " .. self.dir .. "/PWNED)y"
-  local code, text = run(string.format("OMP_WAIT_POLICY=passive %s --quick --out %s lessons/03_letters.lua", bin, q(out)))
+  local code, text = run(string.format("%s --quick --out %s lessons/03_letters.lua", bin, q(out)))
   lu.assertEquals(code, 0, text)
   lu.assertNil(read(self.dir .. "/PWNED"), "the --out path ran a command")
   lu.assertNotNil(read(out .. "/03_letters/metrics.json"), "the lesson wrote into the folder named as given")
@@ -199,7 +199,7 @@ function TestFullDisk:testLessonOnAFullDisk()
   local old = self.dir .. "/01_undercomplete"
   sys.mkdir(old)
   H.write_file(old .. "/metrics.json", '{"old": true}\n')
-  local code, text = run(string.format("OMP_WAIT_POLICY=passive AELAB_FULL_DIR=%s AELAB_FULL_AFTER=20000 %s %s --quick --out %s lessons/01_undercomplete.lua",
+  local code, text = run(string.format("AELAB_FULL_DIR=%s AELAB_FULL_AFTER=20000 %s %s --quick --out %s lessons/01_undercomplete.lua",
     q(self.dir), env, bin, q(self.dir)))
   lu.assertNotEquals(code, 0, "a full disk must fail the run:\n" .. text)
   lu.assertStrMatches(text, ".*cannot write " .. self.dir:gsub("%p", "%%%0") .. "/[^:]+: No space left on device.*")
@@ -245,7 +245,7 @@ end
 TestSurvive = outdir {}
 
 function TestSurvive:testFailingGnuplot()
-  local code, text = run(string.format("OMP_WAIT_POLICY=passive FAKE_GNUPLOT=fail AELAB_GNUPLOT=%s %s --quick --out %s lessons/01_undercomplete.lua",
+  local code, text = run(string.format("FAKE_GNUPLOT=fail AELAB_GNUPLOT=%s %s --quick --out %s lessons/01_undercomplete.lua",
     q(FAKE_GNUPLOT), bin, q(self.dir)))
   lu.assertEquals(code, 0, "a failing figure must not end the lesson:\n" .. text)
   local dir = self.dir .. "/01_undercomplete/"
@@ -265,7 +265,7 @@ end
 -- A gnuplot that exits 0 but leaves an empty file (and junk on its stdout):
 -- no 0-byte PNG, none listed, no junk on the terminal.
 function TestSurvive:testEmptyFigureIsNeverListed()
-  local code, text = run(string.format("OMP_WAIT_POLICY=passive FAKE_GNUPLOT=empty AELAB_GNUPLOT=%s %s --quick --out %s lessons/01_undercomplete.lua",
+  local code, text = run(string.format("FAKE_GNUPLOT=empty AELAB_GNUPLOT=%s %s --quick --out %s lessons/01_undercomplete.lua",
     q(FAKE_GNUPLOT), bin, q(self.dir)))
   lu.assertEquals(code, 0, text)
   lu.assertNotStrContains(text, "PNG garbage")

@@ -75,10 +75,6 @@ end
 -- its narration a valid PNG of the size its .gp script asks for (the script
 -- beside it), report.md with the figures and metric keys, metrics.json, and
 -- out/README.md listing every lesson in that folder.
---
--- OMP_WAIT_POLICY=passive: on a busy machine (other jobs on every core)
--- OpenMP's spinning workers make a quick lesson 5-10 times slower; the
--- numbers are the same either way.
 ---------------------------------------------------------------------------
 
 -- metrics.json is a flat object: numbers, strings and booleans.
@@ -100,7 +96,7 @@ local function finite_positive(v) return type(v) == "number" and v > 0 and v < m
 -- Runs lesson `name` with --quick into `out`; returns its folder, narration, metrics.
 local function run_lesson(name, out)
   local t0 = os.time()
-  local ok, text = run(string.format("OMP_WAIT_POLICY=passive %s --quick --out %q lessons/%s.lua", bin, out, name))
+  local ok, text = run(string.format("%s --quick --out %q lessons/%s.lua", bin, out, name))
   lu.assertTrue(ok, "lesson " .. name .. " failed:\n" .. text)
   local dir = out .. "/" .. name .. "/"
   lu.assertStrContains(text, "[--quick: a small, fast run]")

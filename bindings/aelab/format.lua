@@ -63,7 +63,8 @@ function format.summary(model)
 end
 
 -- Where the training steps' time went, per layer (thread 0's rows): a table
--- to print. reset = true starts the count over.
+-- to print, with the GFLOP/s of the layers that multiply by weights (a
+-- multiply-add counts 2). reset = true starts the count over.
 function format.profile(model, reset)
   local secs, layers = model:layer_seconds(reset), model:layers()
   local total = 0
@@ -75,12 +76,21 @@ function format.profile(model, reset)
   end
   -- pad by characters, not bytes: the names hold → and ×
   local function pad(s) return s .. string.rep(" ", w - utf8.len(s)) end
-  local lines = { string.format("  %-3s %s %10s %10s %7s", "#", pad("layer"), "forward s", "backward s", "share") }
-  for i, s in ipairs(secs) do
-    lines[#lines + 1] = string.format("  %-3d %s %10.3f %10.3f %6.1f%%", i, pad(names[i]), s.forward, s.backward,
-      total > 0 and 100 * (s.forward + s.backward) / total or 0)
+  local function gflops(flops, rows, seconds)
+    if flops == 0 or seconds <= 0 then return "" end
+    return string.format("%.1f", flops * rows / seconds / 1e9)
   end
-  lines[#lines + 1] = string.format("  %-3s %s %21.3f s", "", pad("total"), total)
+  local lines = { string.format("  %-3s %s %10s %10s %7s %9s %9s", "#", pad("layer"), "forward s", "backward s",
+    "share", "fwd GF/s", "bwd GF/s") }
+  local flops = 0
+  for i, s in ipairs(secs) do
+    lines[#lines + 1] = string.format("  %-3d %s %10.3f %10.3f %6.1f%% %9s %9s", i, pad(names[i]), s.forward,
+      s.backward, total > 0 and 100 * (s.forward + s.backward) / total or 0,
+      gflops(s.forward_flops, s.rows, s.forward), gflops(s.backward_flops, s.rows, s.backward))
+    flops = flops + (s.forward_flops + s.backward_flops) * s.rows
+  end
+  lines[#lines + 1] = string.format("  %-3s %s %21.3f s %17s", "", pad("total"), total,
+    total > 0 and flops > 0 and string.format("%.1f GF/s", flops / total / 1e9) or "")
   return table.concat(lines, "\n")
 end
 
