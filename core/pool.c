@@ -26,13 +26,20 @@
 #ifndef AE_SPIN_US
 #define AE_SPIN_US 1000
 #endif
-/* Every WINDOW_NS of jobs the caller compares their time with what it
- * would have taken alone (its own parts' time, scaled to all parts). When
- * the threads did not save 10%, the parts run on the caller alone for a
- * while (SOLO_NS, doubled after each failed retry up to SOLO_MAX_NS). */
-#define WINDOW_NS 20000000LL
-#define SOLO_NS 100000000LL
-#define SOLO_MAX_NS 1600000000LL
+/* How the pool runs jobs (judge() chooses): waits that spin long (FAST, the
+ * best on an idle machine), waits that sleep almost at once (PASSIVE: a
+ * thread that lost its core soon gets its partner's), or every part on the
+ * caller (SOLO). Each choice is tried on WINDOW_NS of jobs, whose time is
+ * compared with what the caller alone would have taken (its own parts'
+ * time, scaled to all parts): the faster of FAST and PASSIVE is kept for
+ * KEEP_NS, or SOLO when neither saved 10% (for SOLO_NS, doubled after each
+ * failed retry up to SOLO_MAX_NS); then both are tried again. */
+enum { FAST, PASSIVE, SOLO };
+#define WINDOW_NS 10000000LL
+#define KEEP_NS 1000000000LL
+#define SOLO_NS 400000000LL
+#define SOLO_MAX_NS 3200000000LL
+#define PASSIVE_SPIN_NS 5000
 
 static struct {
   pthread_mutex_t mu;
@@ -49,13 +56,15 @@ static struct {
   int nparts, T;
   atomic_int spin_ns;
   atomic_int mode;          /* AE_POOL_ADAPTIVE, _FIXED or _SOLO */
-  atomic_llong solo_until; /* run on the caller alone until then (ns) */
+  atomic_int way;           /* FAST, PASSIVE or SOLO */
+  atomic_llong until;       /* when the way kept (or SOLO) ends, 0 while trying */
   atomic_long backoffs;
   double sum_par, sum_solo; /* this window's job times, and their estimate alone (ns) */
+  double gain[2];           /* FAST's and PASSIVE's last measured gain */
   long long solo_len;       /* the next solo period */
   unsigned first[AE_MAXTHREADS]; /* gen when worker t started: it waits for the next */
 } P = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0, 0,
-       ATOMIC_FLAG_INIT, NULL, NULL, 0, 1, AE_SPIN_US * 1000, AE_POOL_ADAPTIVE, 0, 0, 0, 0, SOLO_NS, {0}};
+       ATOMIC_FLAG_INIT, NULL, NULL, 0, 1, AE_SPIN_US * 1000, AE_POOL_ADAPTIVE, FAST, 0, 0, 0, 0, {0, 0}, SOLO_NS, {0}};
 
 static _Thread_local int inside; /* this thread runs a part with others */
 static _Thread_local int self;   /* its thread number: 0 the caller, 1 … workers */
@@ -83,6 +92,7 @@ static long long now_ns(void) {
 /* Spins until done(arg) or the spin time has passed; returns whether done. */
 static int spin_until(int (*done)(void *), void *arg) {
   int budget = atomic_load_explicit(&P.spin_ns, memory_order_relaxed);
+  if (atomic_load_explicit(&P.way, memory_order_relaxed) != FAST && budget > PASSIVE_SPIN_NS) budget = PASSIVE_SPIN_NS;
   if (done(arg)) return 1;
   if (budget <= 0) return 0;
   long long end = now_ns() + budget;
@@ -115,15 +125,33 @@ static void judge(long long t0, long long t1, long long t2, int mine) {
   if (mine <= 0) return;
   P.sum_par += (double)(t2 - t0);
   P.sum_solo += (double)(t1 - t0) * P.nparts / mine;
-  if (P.sum_par < WINDOW_NS) return;
-  if (P.sum_par * 1.1 > P.sum_solo) {
-    atomic_store_explicit(&P.solo_until, t2 + P.solo_len, memory_order_relaxed);
+  double gain = P.sum_solo / P.sum_par;
+  /* a way that is far slower than the caller alone is judged sooner */
+  if (P.sum_par < WINDOW_NS && !(P.sum_par >= WINDOW_NS / 8 && gain < 0.7)) return;
+  int way = atomic_load(&P.way);
+  P.sum_par = P.sum_solo = 0;
+  long long until = atomic_load(&P.until);
+  if (until) { /* keeping a way: try both again if it stopped paying, or its time is up */
+    if (gain >= 1.1 && t2 < until) return;
+    atomic_store(&P.way, FAST);
+    atomic_store(&P.until, 0);
+    return;
+  }
+  P.gain[way] = gain;
+  if (way == FAST) { /* tried FAST: now PASSIVE */
+    atomic_store(&P.way, PASSIVE);
+    return;
+  }
+  if (P.gain[FAST] < 1.1 && P.gain[PASSIVE] < 1.1) {
+    atomic_store(&P.way, SOLO);
+    atomic_store(&P.until, t2 + P.solo_len);
     atomic_fetch_add(&P.backoffs, 1);
     P.solo_len = P.solo_len * 2 > SOLO_MAX_NS ? SOLO_MAX_NS : P.solo_len * 2;
-  } else {
-    P.solo_len = SOLO_NS;
+    return;
   }
-  P.sum_par = P.sum_solo = 0;
+  P.solo_len = SOLO_NS;
+  atomic_store(&P.way, P.gain[FAST] >= P.gain[PASSIVE] ? FAST : PASSIVE);
+  atomic_store(&P.until, t2 + KEEP_NS);
 }
 
 static void *worker(void *arg) {
@@ -204,7 +232,11 @@ void ae_parallel(int nparts, ae_part_fn fn, void *ctx) {
   pthread_once(&once, init);
   long long start = now_ns();
   int mode = atomic_load_explicit(&P.mode, memory_order_relaxed);
-  if (mode == AE_POOL_SOLO || (mode == AE_POOL_ADAPTIVE && start < atomic_load_explicit(&P.solo_until, memory_order_relaxed)) ||
+  if (mode == AE_POOL_ADAPTIVE && atomic_load(&P.way) == SOLO && start >= atomic_load(&P.until)) {
+    atomic_store(&P.way, FAST); /* time to try the threads again */
+    atomic_store(&P.until, 0);
+  }
+  if (mode == AE_POOL_SOLO || (mode == AE_POOL_ADAPTIVE && atomic_load(&P.way) == SOLO) ||
       atomic_flag_test_and_set(&P.busy)) {
     run_alone(nparts, fn, ctx);
     return;

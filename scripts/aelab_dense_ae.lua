@@ -1,15 +1,16 @@
 -- The aelab side of the dense race (scripts/bench-dense.lua runs it):
 -- the lesson-01 model, same data, batch, optimizer and epochs as
 -- scripts/torch_dense_ae.py. Prints one JSON line with --json.
---   ./aelab scripts/aelab_dense_ae.lua [--epochs N] [--batch B] [--json] [--widths 128,64,32]
+--   ./aelab scripts/aelab_dense_ae.lua [--epochs N] [--batch B] [--json] [--widths 128,64,32] [--limit N]
 -- (--widths: the encoder's widths; 128,64,32 is the deep 784-128-64-32-64-128-784)
 local ae = require "aelab"
-local epochs, batch, as_json, widths = 5, 256, false, { 32 }
+local epochs, batch, as_json, widths, limit = 5, 256, false, { 32 }, nil
 local i = 1
 while arg[i] do
   if arg[i] == "--epochs" then epochs = tonumber(arg[i + 1]); i = i + 1
   elseif arg[i] == "--batch" then batch = tonumber(arg[i + 1]); i = i + 1
   elseif arg[i] == "--json" then as_json = true
+  elseif arg[i] == "--limit" then limit = tonumber(arg[i + 1]); i = i + 1
   elseif arg[i] == "--widths" then
     widths = {}
     for w in arg[i + 1]:gmatch("%d+") do widths[#widths + 1] = tonumber(w) end
@@ -17,7 +18,7 @@ while arg[i] do
   end
   i = i + 1
 end
-local train, test = assert(ae.data.fashion_mnist())
+local train, test = assert(ae.data.fashion_mnist(limit and { limit = limit } or nil))
 local sizes = { 784 }
 for _, w in ipairs(widths) do sizes[#sizes + 1] = w end
 local encoder, decoder = {}, {}
