@@ -20,6 +20,8 @@
 #                   scipy.optimize.minimize on the letters and an MNIST AE
 #   make bench-images aelab against PyTorch on lesson 13's conv model, 3×64×64 crops
 #   make clean
+#   make pot        refresh the message templates po/aelab.pot and po/lessons/*.pot
+#                   from the sources (xgettext), then msgmerge them into every .po
 #
 # Knobs: CC, OPT (optimization flags), BLIS_INC/BLIS_LIB (Debian's OpenMP build
 # of BLIS; the pthread build was erratic on small shapes here), WERROR=1
@@ -79,9 +81,25 @@ CHECK_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/c/*.c))
 # plain programs (gnuplot) as well.
 SHIM       = $(BUILD)/libenospc.so
 
-.PHONY: all deps demo test check check-bin test-asan test-fuzz fuzz-bin debug bench bench-conv bench-vae bench-classifier bench-optim bench-images clean FORCE
+.PHONY: all pot deps demo test check check-bin test-asan test-fuzz fuzz-bin debug bench bench-conv bench-vae bench-classifier bench-optim bench-images clean FORCE
 
-all: $(BIN)
+# Messages (README "Languages"): po/<ll>.po translates the framework
+# (bindings/aelab, plots), po/lessons/<lesson>.<ll>.po one lesson each, so
+# people converting different lessons never edit the same file. For each
+# language in po/LINGUAS they are checked (scripts/po.sh: any msgfmt warning
+# fails), concatenated (framework first) and compiled into
+# $(BUILD)/locale/<ll>/LC_MESSAGES/aelab.mo, which the host finds beside
+# itself. English is the msgids: no catalogue.
+LINGUAS  = $(shell sed 's/\#.*//' po/LINGUAS)
+MO       = $(patsubst %,$(BUILD)/locale/%/LC_MESSAGES/aelab.mo,$(LINGUAS))
+.SECONDEXPANSION:
+$(BUILD)/locale/%/LC_MESSAGES/aelab.mo: po/%.po $$(wildcard po/lessons/*.$$*.po) scripts/po.sh po/LINGUAS
+	@scripts/po.sh compile $* $@
+
+all: $(BIN) $(MO)
+
+pot:
+	scripts/po.sh pot
 
 # MPI: only bindings/lmpi.c is compiled differently (-DAE_MPI, Open MPI's
 # headers as system headers), so an MPI host is the plain objects, that one
@@ -241,3 +259,5 @@ clean:
 %/core/conv_direct.o: CFLAGS += -ffp-contract=fast
 # Max-pooling's selects need it too to become vector blends.
 %/core/maxpool2d.o: CFLAGS += -fno-trapping-math
+# The host looks for the catalogues in its own build folder.
+%/bindings/main.o: CPPFLAGS += -DAE_BUILD_DIR=\"$(BUILD)\"
