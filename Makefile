@@ -162,17 +162,18 @@ demo: deps
 	./$(BIN) lessons/01_undercomplete.lua
 
 # tests/run.lua runs the C binary named by AELAB_CHECK_BIN first and adds its
-# counts to the final "N passed, N failed" line.
+# counts to the final "N passed, N failed" line. The suite expects English
+# whatever the locale (tests/test_i18n.lua picks its languages itself).
 test: deps
 	@$(MAKE) --no-print-directory all check-bin $(SHIM)
-	AELAB_CHECK_BIN=$(CHECK_BIN) AELAB_SHIM=$(SHIM) ./$(BIN) tests/run.lua
+	AELAB_LANG=en AELAB_CHECK_BIN=$(CHECK_BIN) AELAB_SHIM=$(SHIM) ./$(BIN) tests/run.lua
 
 # Sanitized build in its own folder and binaries, so it never mixes with the fast one.
 ASAN_VARS = BUILD=build-asan BIN=aelab-asan OPT="-O1 -fno-omit-frame-pointer" \
   SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 test-asan: deps
 	@$(MAKE) --no-print-directory $(ASAN_VARS) all check-bin build-asan/libenospc.so
-	ASAN_OPTIONS=detect_leaks=1 AELAB_BIN=./aelab-asan AELAB_CHECK_BIN=build-asan/check \
+	AELAB_LANG=en ASAN_OPTIONS=detect_leaks=1 AELAB_BIN=./aelab-asan AELAB_CHECK_BIN=build-asan/check \
 	  AELAB_SHIM=build-asan/libenospc.so ./aelab-asan tests/run.lua
 
 # Fuzzing: each tests/fuzz/fuzz_<name>.c is a libFuzzer harness linked with

@@ -16,8 +16,8 @@ end
 Progress.fmt_time = fmt_time
 
 local function fmt_rate(r)
-  if r >= 1e6 then return string.format("%.2fM", r / 1e6) end
-  if r >= 1e3 then return string.format("%.1fk", r / 1e3) end
+  if r >= 1e6 then return i18n.fmt("%.2fM", r / 1e6) end
+  if r >= 1e3 then return i18n.fmt("%.1fk", r / 1e3) end
   return string.format("%.0f", r)
 end
 Progress.fmt_rate = fmt_rate
