@@ -21,7 +21,8 @@
 #   make bench-images aelab against PyTorch on lesson 13's conv model, 3×64×64 crops
 #   make clean
 #   make pot        refresh the message templates po/aelab.pot and po/lessons/*.pot
-#                   from the sources (xgettext), then msgmerge them into every .po
+#                   from the sources (xgettext), then msgmerge them into every .po;
+#                   make pot LESSONS=05_denoising: that lesson's files only
 #
 # Knobs: CC, OPT (optimization flags), BLIS_INC/BLIS_LIB (Debian's OpenMP build
 # of BLIS; the pthread build was erratic on small shapes here), WERROR=1
@@ -98,8 +99,10 @@ $(BUILD)/locale/%/LC_MESSAGES/aelab.mo: po/%.po $$(wildcard po/lessons/*.$$*.po)
 
 all: $(BIN) $(MO)
 
+# make pot: every template and catalogue; make pot LESSONS="05_denoising"
+# only those lessons' (po/lessons/<lesson>.pot and .<ll>.po, created if new).
 pot:
-	scripts/po.sh pot
+	scripts/po.sh pot $(LESSONS)
 
 # MPI: only bindings/lmpi.c is compiled differently (-DAE_MPI, Open MPI's
 # headers as system headers), so an MPI host is the plain objects, that one

@@ -141,13 +141,14 @@ local say = {}
 for _, k in ipairs { 2, 32 } do
   local r = results[k]
   local a = r.angles
-  local how = a[#a] < 5 and T"nearly" or a[(#a + 1) // 2] < 10 and T"mostly, but not wholly," or T"not yet"
+  local how = a[#a] < 5 and T"is nearly PCA's" or a[(#a + 1) // 2] < 10 and T"is mostly, but not wholly, PCA's" or
+    T"is not yet PCA's"
   local lower = F("- Code of %d: PCA's test MSE is %.5f; the linear autoencoder's %.5f (%.2f%% above), the ReLU " ..
-    "autoencoder's %.5f (%.1f%% lower than PCA). The linear autoencoder's subspace is %s PCA's: principal angles " ..
+    "autoencoder's %.5f (%.1f%% lower than PCA). The linear autoencoder's subspace %s: principal angles " ..
     "from %.1f° to %.1f°, median %.1f°.", k, r.pca_test, r.lin_test, 100 * (r.lin_test / r.pca_test - 1),
     r.nl_test, math.abs(100 * (1 - r.nl_test / r.pca_test)), how, a[1], a[#a], a[(#a + 1) // 2])
   local higher = F("- Code of %d: PCA's test MSE is %.5f; the linear autoencoder's %.5f (%.2f%% above), the ReLU " ..
-    "autoencoder's %.5f (%.1f%% higher than PCA). The linear autoencoder's subspace is %s PCA's: principal angles " ..
+    "autoencoder's %.5f (%.1f%% higher than PCA). The linear autoencoder's subspace %s: principal angles " ..
     "from %.1f° to %.1f°, median %.1f°.", k, r.pca_test, r.lin_test, 100 * (r.lin_test / r.pca_test - 1),
     r.nl_test, math.abs(100 * (1 - r.nl_test / r.pca_test)), how, a[1], a[#a], a[(#a + 1) // 2])
   say[#say + 1] = r.nl_test < r.pca_test and lower or higher
