@@ -20,6 +20,9 @@
 #                   scipy.optimize.minimize on the letters and an MNIST AE
 #   make bench-images aelab against PyTorch on lesson 13's conv model, 3×64×64 crops
 #   make clean
+#   make pot        refresh the message templates po/aelab.pot and po/lessons/*.pot
+#                   from the sources (xgettext), then msgmerge them into every .po;
+#                   make pot LESSONS=05_denoising: that lesson's files only
 #
 # Knobs: CC, OPT (optimization flags), BLIS_INC/BLIS_LIB (Debian's OpenMP build
 # of BLIS; the pthread build was erratic on small shapes here), WERROR=1
@@ -79,9 +82,27 @@ CHECK_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/c/*.c))
 # plain programs (gnuplot) as well.
 SHIM       = $(BUILD)/libenospc.so
 
-.PHONY: all deps demo test check check-bin test-asan test-fuzz fuzz-bin debug bench bench-conv bench-vae bench-classifier bench-optim bench-images clean FORCE
+.PHONY: all pot deps demo test check check-bin test-asan test-fuzz fuzz-bin debug bench bench-conv bench-vae bench-classifier bench-optim bench-images clean FORCE
 
-all: $(BIN)
+# Messages (README "Languages"): po/<ll>.po translates the framework
+# (bindings/aelab, plots), po/lessons/<lesson>.<ll>.po one lesson each, so
+# people converting different lessons never edit the same file. For each
+# language in po/LINGUAS they are checked (scripts/po.sh: any msgfmt warning
+# fails), concatenated (framework first) and compiled into
+# $(BUILD)/locale/<ll>/LC_MESSAGES/aelab.mo, which the host finds beside
+# itself. English is the msgids: no catalogue.
+LINGUAS  = $(shell sed 's/\#.*//' po/LINGUAS)
+MO       = $(patsubst %,$(BUILD)/locale/%/LC_MESSAGES/aelab.mo,$(LINGUAS))
+.SECONDEXPANSION:
+$(BUILD)/locale/%/LC_MESSAGES/aelab.mo: po/%.po $$(wildcard po/lessons/*.$$*.po) scripts/po.sh po/LINGUAS
+	@scripts/po.sh compile $* $@
+
+all: $(BIN) $(MO)
+
+# make pot: every template and catalogue; make pot LESSONS="05_denoising"
+# only those lessons' (po/lessons/<lesson>.pot and .<ll>.po, created if new).
+pot:
+	scripts/po.sh pot $(LESSONS)
 
 # MPI: only bindings/lmpi.c is compiled differently (-DAE_MPI, Open MPI's
 # headers as system headers), so an MPI host is the plain objects, that one
@@ -144,17 +165,18 @@ demo: deps
 	./$(BIN) lessons/01_undercomplete.lua
 
 # tests/run.lua runs the C binary named by AELAB_CHECK_BIN first and adds its
-# counts to the final "N passed, N failed" line.
+# counts to the final "N passed, N failed" line. The suite expects English
+# whatever the locale (tests/test_i18n.lua picks its languages itself).
 test: deps
 	@$(MAKE) --no-print-directory all check-bin $(SHIM)
-	AELAB_CHECK_BIN=$(CHECK_BIN) AELAB_SHIM=$(SHIM) ./$(BIN) tests/run.lua
+	AELAB_LANG=en AELAB_CHECK_BIN=$(CHECK_BIN) AELAB_SHIM=$(SHIM) ./$(BIN) tests/run.lua
 
 # Sanitized build in its own folder and binaries, so it never mixes with the fast one.
 ASAN_VARS = BUILD=build-asan BIN=aelab-asan OPT="-O1 -fno-omit-frame-pointer" \
   SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 test-asan: deps
 	@$(MAKE) --no-print-directory $(ASAN_VARS) all check-bin build-asan/libenospc.so
-	ASAN_OPTIONS=detect_leaks=1 AELAB_BIN=./aelab-asan AELAB_CHECK_BIN=build-asan/check \
+	AELAB_LANG=en ASAN_OPTIONS=detect_leaks=1 AELAB_BIN=./aelab-asan AELAB_CHECK_BIN=build-asan/check \
 	  AELAB_SHIM=build-asan/libenospc.so ./aelab-asan tests/run.lua
 
 # Fuzzing: each tests/fuzz/fuzz_<name>.c is a libFuzzer harness linked with
@@ -241,3 +263,5 @@ clean:
 %/core/conv_direct.o: CFLAGS += -ffp-contract=fast
 # Max-pooling's selects need it too to become vector blends.
 %/core/maxpool2d.o: CFLAGS += -fno-trapping-math
+# The host looks for the catalogues in its own build folder.
+%/bindings/main.o: CPPFLAGS += -DAE_BUILD_DIR=\"$(BUILD)\"

@@ -17,6 +17,8 @@ end
 
 local ae = {}
 ae.options = options
+-- Messages and number formats in the chosen language (--lang; aelab/i18n.lua).
+ae.i18n = require "aelab.i18n"
 ae.version = options.version
 
 -- Tensors and layers

@@ -39,6 +39,8 @@ static const char *usage =
     "  --run DIR      this is one run of a sweep: the lesson writes into DIR itself,\n"
     "                 settings from DIR/settings.json (aelab sweep passes it)\n"
     "  --blis NAME    BLIS kernel set: auto (default), skx, haswell, zen3, generic\n"
+    "  --lang LL      language of lessons, reports and figures: en, es, pt (default:\n"
+    "                 AELAB_LANG, else the locale: LANGUAGE, LC_ALL, LC_MESSAGES, LANG)\n"
     "  --version      versions, BLIS kernels and threads in use\n"
     "  --help         this text\n"
     "  --             ends aelab's options: what follows is the script and its arguments\n"
@@ -101,7 +103,7 @@ static int report(lua_State *L, int status) {
 typedef struct {
   int threads, quick, seed_set;
   long seed;
-  const char *out, *blis, *chunk, *run;
+  const char *out, *blis, *chunk, *run, *lang;
   int script; /* index in argv of the script, 0 if none */
   int version, help;
   int sweep_tool; /* --sweep: argv[script] is that option, the sweep tool's arguments follow */
@@ -165,7 +167,7 @@ static int parse(int argc, char **argv, options_t *o) {
     }
     const char *val = NULL;
     int takes_value = strcmp(a, "--threads") == 0 || strcmp(a, "--seed") == 0 || strcmp(a, "--out") == 0 ||
-                      strcmp(a, "--run") == 0 || strcmp(a, "--blis") == 0 || strcmp(a, "-e") == 0;
+                      strcmp(a, "--run") == 0 || strcmp(a, "--blis") == 0 || strcmp(a, "--lang") == 0 || strcmp(a, "-e") == 0;
     if (takes_value) {
       if (i + 1 >= argc) {
         fprintf(stderr, "aelab: %s needs a value\n%s", a, usage);
@@ -200,6 +202,7 @@ static int parse(int argc, char **argv, options_t *o) {
     } else if (strcmp(a, "--out") == 0) o->out = val;
     else if (strcmp(a, "--run") == 0) o->run = val;
     else if (strcmp(a, "--blis") == 0) o->blis = val;
+    else if (strcmp(a, "--lang") == 0) o->lang = val;
     else if (strcmp(a, "-e") == 0) o->chunk = val;
     else if (strcmp(a, "--quick") == 0) o->quick = 1;
     else if (strcmp(a, "--version") == 0 || strcmp(a, "-v") == 0) o->version = 1;
@@ -234,6 +237,7 @@ static void setup_state(lua_State *L, const options_t *o, int argc, char **argv)
   preload(L, "aelab.mpi", luaopen_aelab_mpi);
   preload(L, "aelab.audiocore", luaopen_aelab_audio);
   preload(L, "aelab.image", luaopen_aelab_image);
+  preload(L, "aelab.i18ncore", luaopen_aelab_i18ncore);
   ae_lua_signal_setup(L);
   /* package.path: aelab's own Lua first, then the usual places */
   char dir[PATH_MAX];
@@ -256,6 +260,13 @@ static void setup_state(lua_State *L, const options_t *o, int argc, char **argv)
   lua_setfield(L, -2, "threads");
   lua_pushstring(L, dir);
   lua_setfield(L, -2, "home");
+  /* the compiled catalogues (the Makefile's $(BUILD)/locale) */
+  lua_pushfstring(L, "%s/%s/locale", dir, AE_BUILD_DIR);
+  lua_setfield(L, -2, "localedir");
+  if (o->lang) {
+    lua_pushstring(L, o->lang);
+    lua_setfield(L, -2, "lang");
+  }
   char exe[PATH_MAX];
   ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (len > 0) { /* this binary, for the processes a sweep starts */

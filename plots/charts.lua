@@ -5,6 +5,7 @@
 -- returns: the output path, or nil and a reason.
 local ae = require "aelab"
 local E = require "plots.engine"
+local T = require("aelab.i18n").T -- default labels in the chosen language
 
 local C = {}
 local own, common, quote, colors = E.own, E.common, E.quote, E.colors
@@ -31,8 +32,8 @@ function C.history(runs, o)
   if runs.loss then runs = { { label = o.label or "", history = runs } } end
   local fig = E.figure(o)
   common(fig, o)
-  fig:cmd("set xlabel %s", quote(runs[1].history.full_batch and "iteration" or "epoch"))
-  fig:cmd("set ylabel %s", quote(o.ylabel or "loss"))
+  fig:cmd("set xlabel %s", quote(runs[1].history.full_batch and T"iteration" or T"epoch"))
+  fig:cmd("set ylabel %s", quote(o.ylabel or T"loss"))
   fig:cmd("set grid")
   fig:cmd("set key top right")
   if o.logscale then fig:cmd("set logscale y") end
@@ -54,10 +55,10 @@ function C.history(runs, o)
     local lt_train, lt_val = lt, lt
     if text then lt_train, lt_val = (2 * r - 2) % #colors + 1, (2 * r - 1) % #colors + 1 end
     plots[#plots + 1] = string.format("$run%d using 1:2 with %s lt %d dt 2 title %s", r, style, lt_train,
-      quote(label .. "train"))
+      quote(label .. T"train"))
     if h.val_loss[1] then
       plots[#plots + 1] = string.format("$run%d using 1:3 with %s lt %d dt 1 title %s", r, style, lt_val,
-        quote(label .. "validation"))
+        quote(label .. T"validation"))
     end
   end
   local epochs = #runs[1].history.loss
@@ -84,12 +85,14 @@ end
 
 -- Projects codes to 2-D (PCA when wider); returns [N×2], and how.
 function C.to2d(z)
-  if z:size(2) == 2 then return z, "code" end
+  -- TRANSLATORS: axis label of a 2-D code: "code 1", "code 2"
+  if z:size(2) == 2 then return z, T"code" end
   if z:size(2) == 1 then
-    return ae.zeros(z:size(1), 2):copy_block(1, 1, z:reshape(z:size(1), 1)), "code"
+    return ae.zeros(z:size(1), 2):copy_block(1, 1, z:reshape(z:size(1), 1)), T"code"
   end
   local V, mean = C.principal_axes(z, 2)
-  return (z - mean):matmul(V), "PC"
+  -- TRANSLATORS: axis label, principal component: "PC 1", "PC 2" (es, pt: "CP 1")
+  return (z - mean):matmul(V), T"PC"
 end
 
 -- The scatter latent and compare both draw, in two steps. First the points
@@ -341,7 +344,7 @@ function C.confusion(cm, o)
   fig:cmd("set xtics (%s) rotate by 45 right", table.concat(tics, ", "))
   fig:cmd("set ytics (%s)", table.concat(tics, ", "))
   fig:cmd("set xrange [-0.5:%g]; set yrange [%g:-0.5]", n - 0.5, n - 0.5)
-  fig:cmd("set xlabel %s; set ylabel %s", quote(o.xlabel or "predicted class"), quote(o.ylabel or "true class"))
+  fig:cmd("set xlabel %s; set ylabel %s", quote(o.xlabel or T"predicted class"), quote(o.ylabel or T"true class"))
   fig:cmd("set size ratio -1; unset key")
   fig:cmd("set palette defined (0 '#ffffff', 1 '#08306b'); set cbrange [0:1]")
   fig:cmd("set cblabel 'share of the true class'")
@@ -376,7 +379,7 @@ function C.histogram(values, o)
   local fig = E.figure(o)
   common(fig, o)
   fig:block("hist", rows)
-  fig:cmd("set xlabel %s; set ylabel %s", quote(o.xlabel or "value"), quote(o.ylabel or "count"))
+  fig:cmd("set xlabel %s; set ylabel %s", quote(o.xlabel or T"value"), quote(o.ylabel or T"count"))
   fig:cmd("set style fill solid 0.7 border lc rgb '#333333'")
   fig:cmd("set boxwidth %g", w * 0.95)
   fig:cmd("set grid ytics")

@@ -271,6 +271,9 @@ end
 
 local function common(fig, o)
   if o.title then fig:cmd("set title %s noenhanced", quote(o.title)) end
+  -- tick labels with the language's decimal sign (the data stays in C's)
+  local dec = require("aelab.i18n").decimal
+  if dec ~= "." then fig:cmd("set decimalsign %s", quote(dec)) end
   fig:cmd("set key noenhanced") -- run labels and class names are data, drawn as written
   -- in the terminal's text each line type draws with a character of its
   -- own (the dumb terminal's choice) and here a point mark of its own too;

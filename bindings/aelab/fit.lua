@@ -32,6 +32,9 @@ local FIT_OPTIONS = {
   "verbose",
 }
 
+local i18n = require "aelab.i18n"
+local F = i18n.F -- messages (T is the tensor module here: F without arguments translates)
+
 local function check(cond, msg, level)
   if not cond then error(msg, (level or 1) + 1) end
 end
@@ -45,10 +48,10 @@ local is_tensor = T.is_tensor
 local function validation_of(v)
   if v == nil then return nil end
   if is_tensor(v) then return v, v end
-  check(type(v) == "table" and is_tensor(v.x), "fit: validation must be a tensor or {x = tensor, target = tensor}, got "
-    .. (type(v) == "table" and "a table without a tensor x" or type(v)), 3)
+  check(type(v) == "table" and is_tensor(v.x), F("fit: validation must be a tensor or {x = tensor, target = tensor}, got %s",
+    type(v) == "table" and F"a table without a tensor x" or type(v)), 3)
   optcheck.check("fit: validation", v, { "target", "x" }, 3)
-  check(v.target == nil or is_tensor(v.target), "fit: validation.target must be a tensor, got " .. type(v.target), 3)
+  check(v.target == nil or is_tensor(v.target), F("fit: validation.target must be a tensor, got %s", type(v.target)), 3)
   return v.x, v.target or v.x
 end
 
@@ -57,7 +60,7 @@ end
 local function check_rows(what, t)
   if t:dim() == 1 then
     local n = t:size(1)
-    error(string.format("fit: %s is 1-D [%d]; samples are rows: use %s:reshape(%d, 1) for %d samples of one value " ..
+    error(F("fit: %s is 1-D [%d]; samples are rows: use %s:reshape(%d, 1) for %d samples of one value " ..
       "or %s:reshape(1, %d) for one sample", what, n, what, n, n, what, n), 3)
   end
 end
@@ -70,7 +73,7 @@ local function check_bce_targets(model, targets)
   for what, t in pairs(targets) do
     local lo, hi = t:min(), t:max()
     if lo < 0 or hi > 1 then
-      error(string.format("fit: loss '%s' needs targets in [0, 1], but the %s spans [%g, %g]; scale the data " ..
+      error(F("fit: loss '%s' needs targets in [0, 1], but the %s spans [%g, %g]; scale the data " ..
         "to [0, 1] (ae.data.idx(path, true) does for IDX bytes, x / 255 for values 0..255) or use loss = 'mse'",
         name, what, lo, hi), 3)
     end
@@ -180,12 +183,12 @@ end
 local function labels_of(model, what, t, n, level)
   local C = model:classes()
   if t:dim() > 2 or (t:dim() == 2 and t:size(2) ~= 1) then
-    error(string.format("fit: loss '%s' takes one class label per sample, but the %s is [%s]; give a vector [N] " ..
+    error(F("fit: loss '%s' takes one class label per sample, but the %s is [%s]; give a vector [N] " ..
       "of 0-based classes (ae.data's y), not one-hot rows", model:loss_name(), what, table.concat(t:size(), "×")),
       level + 1)
   end
   if t:numel() ~= n then
-    error(string.format("fit: %d samples but %d labels in the %s", n, t:numel(), what), level + 1)
+    error(F("fit: %d samples but %d labels in the %s", n, t:numel(), what), level + 1)
   end
   local v = t:reshape(n, 1)
   -- the range and whole-number check is the model's own (C, one for every loss on labels)
@@ -366,8 +369,8 @@ local function fit(model, x, opts)
   end
   if default_optimizer then
     history.optimizer = "Adam (fit's default)"
-    say("fit: no optimizer given: Adam{lr = 0.001} (the default; pass optimizer = ae.optim.Adam{lr = ...} " ..
-      "or another to choose)")
+    say(F("fit: no optimizer given: Adam{lr = 0.001} (the default; pass optimizer = ae.optim.Adam{lr = ...} " ..
+      "or another to choose)"))
   end
   local shuffle = opts.shuffle ~= false
   local order = shuffle and nil or T.tensor((function() local t = {} for i = 1, N do t[i] = i end return t end)())

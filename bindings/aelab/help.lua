@@ -8,8 +8,11 @@
 -- help and code say the same. tests/test_repl.lua checks that every public
 -- function of ae has some.
 local help = {}
+local i18n = require "aelab.i18n"
+local T, F, N_ = i18n.T, i18n.F, i18n.N_
 
-local overview = [[
+-- (translated where shown: the language can change after this file loads)
+local overview = N_[[
 aelab — autoencoders in Lua on a C core.   ae.help("fit"), ae.help(net), ae.help(ae.plot.latent): one call
   x = ae.randn(4, 3)                      tensors: zeros, rand, randn, tensor{...}, load_npy
   train, test = ae.data.fashion_mnist()   also ae.data.mnist(), ae.data.letters()
@@ -276,17 +279,18 @@ end
 -- text(what) → the help text, or nil and why
 function help.text(what)
   local ae = require "aelab"
-  if what == nil then return overview end
+  -- T: an entry marked N_ and translated in po/<lang>.po shows translated
+  if what == nil then return T(overview) end
   if type(what) == "string" then
     local t = by_name(what)
-    if t then return t end
-    return nil, string.format("ae.help: no entry for '%s' (try a name like \"fit\", \"plot.latent\", \"Dense\")", what)
+    if t then return T(t) end
+    return nil, F("ae.help: no entry for '%s' (try a name like \"fit\", \"plot.latent\", \"Dense\")", what)
   end
   if type(what) == "function" then
     for _, p in ipairs(help.public()) do
       if p.fn == what then
         local t = E[p.name] or source_comment(what)
-        if t then return t end
+        if t then return T(t) end
       end
     end
     local mt = require("aelab.model").metatable
@@ -295,12 +299,12 @@ function help.text(what)
     end
     local t = source_comment(what)
     if t then return t end
-    return nil, "ae.help: this function is not one of aelab's"
+    return nil, T"ae.help: this function is not one of aelab's"
   end
   if require("aelab.model").is_model(what) then return E.model .. "\nthis one:\n" .. tostring(what) end
   if ae.is_tensor(what) then return E.Tensor .. "\nthis one: " .. tostring(what) end
   if ae.is_layer(what) then return E.layer .. "\nthis one: " .. tostring(what) end
-  return nil, "ae.help: give a name (\"fit\"), an aelab function or a model, tensor or layer; got a " .. type(what)
+  return nil, F("ae.help: give a name (\"fit\"), an aelab function or a model, tensor or layer; got a %s", type(what))
 end
 
 -- ae.help([what]): prints the text (or why there is none).

@@ -8,6 +8,9 @@ local ae = require "aelab"
 local json = require "aelab.json"
 
 local sys = require "aelab.sys"
+-- Messages: English is the msgid; po/<lang>.po translates (README "Languages").
+local i18n = require "aelab.i18n"
+local T, F, P, N_ = i18n.T, i18n.F, i18n.P, i18n.N_
 
 local Lesson = {}
 Lesson.__index = Lesson
@@ -22,7 +25,7 @@ local current -- the lesson this script runs, for on_interrupt
 -- aelab's own options: after a script the host takes them only for files
 -- in a folder named lessons; anywhere else they would be silently a lesson's.
 local HOST_OPTIONS = { ["--quick"] = true, ["--out"] = true, ["--seed"] = true, ["--threads"] = true,
-  ["--blis"] = true, ["--version"] = true, ["--help"] = true }
+  ["--blis"] = true, ["--lang"] = true, ["--version"] = true, ["--help"] = true }
 
 function Lesson.new(o)
   require("aelab.optcheck").check("Lesson.new", o, { "name", "question", "title" }, 2)
@@ -63,7 +66,7 @@ function Lesson.new(o)
   local rule = string.rep("─", 72)
   if self.rank then return self end
   print(rule)
-  print(self.title .. (self.quick and "   [--quick: a small, fast run]" or ""))
+  print(self.title .. (self.quick and T"   [--quick: a small, fast run]" or ""))
   if self.question then print("\n" .. self.question) end
   print(rule)
   return self
@@ -72,13 +75,15 @@ end
 -- A lesson dropped without finish (an error ended the script): what it
 -- made is kept, marked incomplete, without touching the last full run.
 function Lesson:__gc()
-  if not self.done then self:abandon("the lesson stopped before the end (an error, see above)") end
+  if not self.done then self:abandon(N_"the lesson stopped before the end (an error, see above)") end
 end
 
 -- Narration: printed now (the report holds metrics, sections and figures).
+-- With arguments fmt is formatted as i18n.fmt does (the language's decimal
+-- sign); a lesson passes it translated: L:say(T"loss %.4f", v).
 function Lesson:say(fmt, ...)
   if self.rank then return end
-  local text = select("#", ...) > 0 and string.format(fmt, ...) or fmt
+  local text = select("#", ...) > 0 and i18n.fmt(fmt, ...) or fmt
   print(text)
   io.stdout:flush()
 end
@@ -94,10 +99,10 @@ function Lesson:figure(file, caption, made, why)
   local f = { file = file, caption = caption, made = made ~= nil }
   self.figures[#self.figures + 1] = f
   if made then
-    if not self.rank then print("  figure: " .. self.final .. "/" .. file .. " — " .. caption) end
+    if not self.rank then print(F("  figure: %s — %s", self.final .. "/" .. file, caption)) end
   elseif why and not tostring(why):find("gnuplot is not installed", 1, true) then
     f.failed = tostring(why)
-    io.stderr:write(string.format("  figure failed: %s/%s — %s\n", self.final, file, f.failed))
+    io.stderr:write(F("  figure failed: %s/%s — %s", self.final, file, f.failed) .. "\n")
   end
   self:save()
 end
@@ -111,7 +116,7 @@ function Lesson:save_model(net, name)
   self.models = self.models or {}
   self.models[#self.models + 1] = { file = file, name = name, error = not ok and tostring(err) or nil }
   if self.rank then return ok end
-  if ok then print("  model: " .. self.final .. "/" .. file) else print("  model " .. file .. " not saved: " .. tostring(err)) end
+  if ok then print(F("  model: %s", self.final .. "/" .. file)) else print(F("  model %s not saved: %s", file, tostring(err))) end
   return ok
 end
 
@@ -136,10 +141,10 @@ end
 
 local function fmt_value(v)
   if type(v) == "number" then
-    if math.type(v) == "integer" then return ae.commas(v) end
-    if math.abs(v) >= 1000 then return ae.commas(math.floor(v + 0.5)) end
-    return string.format("%.4g", v)
+    if math.type(v) == "integer" or math.abs(v) >= 1000 then return i18n.int(v) end
+    return i18n.num(v, "%.4g")
   end
+  if type(v) == "boolean" then return v and P("metric value", "true") or P("metric value", "false") end
   return (tostring(v):gsub("|", "\\|")) -- a bar would end the table cell
 end
 
@@ -156,19 +161,19 @@ function Lesson:report(status)
   local md = { "# " .. self.title, "" }
   if self.question then md[#md + 1] = self.question; md[#md + 1] = "" end
   if status then md[#md + 1] = "**" .. status .. "**"; md[#md + 1] = "" end
-  md[#md + 1] = string.format("Run: `./aelab %slessons/%s.lua` — aelab %s, BLIS kernels %s, %d threads, seed %d, %s.",
-    self.quick and "--quick " or "", self.name, ae.version, ae.blas().arch, ae.threads(), ae.options.seed,
+  md[#md + 1] = F("Run: `./aelab %slessons/%s.lua` — aelab %s, BLIS kernels %s, %d threads, seed %d, %s.",
+    (self.quick and "--quick " or "") .. (i18n.lang ~= "en" and ("--lang " .. i18n.lang .. " ") or ""), self.name, ae.version, ae.blas().arch, ae.threads(), ae.options.seed,
     os.date("!%Y-%m-%d %H:%M UTC"))
   md[#md + 1] = ""
   if self.explanations then
-    md[#md + 1] = "## About this lesson"
+    md[#md + 1] = "## " .. T"About this lesson"
     md[#md + 1] = ""
     md[#md + 1] = table.concat(self.explanations, "\n\n")
     md[#md + 1] = ""
   end
-  md[#md + 1] = "## Metrics"
+  md[#md + 1] = "## " .. T"Metrics"
   md[#md + 1] = ""
-  md[#md + 1] = "| metric | value | key in metrics.json |"
+  md[#md + 1] = T"| metric | value | key in metrics.json |"
   md[#md + 1] = "|---|---|---|"
   for _, k in ipairs(self.order) do
     md[#md + 1] = string.format("| %s | %s | `%s` |", self.descriptions[k], fmt_value(self.metrics[k]), k)
@@ -181,29 +186,29 @@ function Lesson:report(status)
   end
   if self.models then
     md[#md + 1] = ""
-    md[#md + 1] = "## Models"
+    md[#md + 1] = "## " .. T"Models"
     md[#md + 1] = ""
-    md[#md + 1] = "Trained models (safetensors; `ae.load(path)` in aelab, `scripts/read-model.py` with numpy):"
+    md[#md + 1] = T"Trained models (safetensors; `ae.load(path)` in aelab, `scripts/read-model.py` with numpy):"
     md[#md + 1] = ""
     for _, m in ipairs(self.models) do
-      md[#md + 1] = m.error and string.format("- %s: not saved (%s)", m.name, first_line(m.error))
+      md[#md + 1] = m.error and F("- %s: not saved (%s)", m.name, first_line(m.error))
         or string.format("- [`%s`](%s): %s", m.file, m.file, m.name)
     end
   end
   md[#md + 1] = ""
-  md[#md + 1] = "## Figures"
+  md[#md + 1] = "## " .. T"Figures"
   for _, f in ipairs(self.figures) do
     md[#md + 1] = ""
     local gp = f.file:gsub("%.%w+$", ".gp")
     if f.made then
       md[#md + 1] = string.format("![%s](%s)", f.caption, f.file)
       md[#md + 1] = ""
-      md[#md + 1] = string.format("*%s* (`%s`; restyle with `gnuplot %s`)", f.caption, f.file, gp)
+      md[#md + 1] = F("*%s* (`%s`; restyle with `gnuplot %s`)", f.caption, f.file, gp)
     elseif f.failed then
-      md[#md + 1] = string.format("*%s*: **failed** — %s (`%s`; its script is `%s`).", f.caption,
+      md[#md + 1] = F("*%s*: **failed** — %s (`%s`; its script is `%s`).", f.caption,
         first_line(f.failed), f.file, gp)
     else
-      md[#md + 1] = string.format("*%s*: skipped (gnuplot was not available); the data is in `%s`.", f.caption, gp)
+      md[#md + 1] = F("*%s*: skipped (gnuplot was not available); the data is in `%s`.", f.caption, gp)
     end
   end
   return table.concat(md, "\n") .. "\n"
@@ -212,7 +217,7 @@ end
 -- Writes report.md and metrics.json into the lesson's folder as they stand
 -- (each whole or not at all); raises naming the file when one cannot be.
 function Lesson:save(status)
-  if not self.done then status = status or "In progress: this run has not finished." end
+  if not self.done then status = status or T"In progress: this run has not finished." end
   write_file(self:path("report.md"), self:report(status))
   write_file(self:path("metrics.json"), json.encode(self.metrics, "  ") .. "\n")
 end
@@ -220,8 +225,8 @@ end
 -- Writes the final report.md and metrics.json, moves the run's folder over
 -- out/<name>, updates out/README.md, says where.
 function Lesson:finish()
-  self:metric("seconds_total", ae.clock() - self.t0, "wall-clock seconds of the whole lesson")
-  self:metric("quick", self.quick, "run with --quick")
+  self:metric("seconds_total", ae.clock() - self.t0, T"wall-clock seconds of the whole lesson")
+  self:metric("quick", self.quick, T"run with --quick")
   self.done = true
   local ok, err = pcall(self.save, self)
   if ok and not self.run then ok, err = sys.replace_dir(self.dir, self.final) end
@@ -234,52 +239,58 @@ function Lesson:finish()
   sys.remove_tree(self.final .. ".incomplete") -- an earlier stopped run, now superseded
   if not self.run then self:update_index() end -- a sweep's runs are listed by its manifest
   print(string.rep("─", 72))
-  print(string.format("Done in %.1f s. Report: %s, metrics: %s", self.metrics.seconds_total, self:path("report.md"),
+  print(F("Done in %.1f s. Report: %s, metrics: %s", self.metrics.seconds_total, self:path("report.md"),
     self:path("metrics.json")))
 end
 
 -- A run that will not finish (an error, an interruption): its report and
 -- metrics say why, its folder becomes out/<name>.incomplete, out/<name>
 -- keeps the last complete run. Never raises: it runs from __gc too.
+-- `reason` is English in metrics.json and translated (T) elsewhere: pass
+-- a message marked with N_ when it is a fixed one.
 function Lesson:abandon(reason)
   if self.done then return end
   self.done = true
-  reason = reason or "the lesson stopped before the end"
+  reason = reason or N_"the lesson stopped before the end"
   local notes = {}
   self.metrics.incomplete = reason
   self.order[#self.order + 1] = "incomplete"
-  self.descriptions.incomplete = "why this run is incomplete"
-  local ok, err = pcall(self.save, self, "Incomplete: " .. reason .. ".")
+  self.descriptions.incomplete = T"why this run is incomplete"
+  local ok, err = pcall(self.save, self, F("Incomplete: %s.", T(reason)))
   if not ok then notes[#notes + 1] = tostring(err) end
   local kept = self.final .. ".incomplete"
   local moved, why = true, nil
   if self.run then kept = self.dir -- the sweep's state.json says the run is incomplete
   else moved, why = sys.replace_dir(self.dir, kept) end
   if not moved then kept, notes[#notes + 1] = self.dir, why end
-  io.stderr:write(string.format("note: %s; what it made is in %s (%s keeps the last complete run)%s\n", reason, kept,
-    self.final, #notes > 0 and ("; " .. table.concat(notes, "; ")) or ""))
+  io.stderr:write(F("note: %s; what it made is in %s (%s keeps the last complete run)%s", T(reason), kept,
+    self.final, #notes > 0 and ("; " .. table.concat(notes, "; ")) or "") .. "\n")
   return kept
 end
 
 -- fit calls this when a run of it stopped early (divergence) or warned (no
 -- validation, no checkpoint): the running lesson's report says so, in a
--- section of its own and in metrics.json's "training_notes".
+-- section of its own and in metrics.json's "training_notes" (in English
+-- there, as every value of metrics.json).
 function Lesson.note_training(history)
   if not current or current.done then return end
-  local note = history.stopped and ("training stopped after epoch " .. history.epochs .. ": " .. history.stopped)
-    or history.warning
-  current.notes = current.notes or {}
+  local note = history.stopped and string.format("training stopped after epoch %d: %s", history.epochs,
+    history.stopped) or history.warning
+  local shown = history.stopped and F("training stopped after epoch %d: %s", history.epochs, T(history.stopped))
+    or T(history.warning)
+  current.notes, current.shown = current.notes or {}, current.shown or {}
   current.notes[#current.notes + 1] = note
+  current.shown[#current.shown + 1] = shown
   current.metrics.training_notes = table.concat(current.notes, "; ")
   if #current.notes == 1 then
     current.order[#current.order + 1] = "training_notes"
-    current.descriptions.training_notes = "what fit reported (its numbers are partial)"
-    current:section("Training notes", "")
+    current.descriptions.training_notes = T"what fit reported (its numbers are partial)"
+    current:section(T"Training notes", "")
   end
   for _, s in ipairs(current.sections) do
-    if s.heading == "Training notes" then s.body = "- " .. table.concat(current.notes, "\n- ") end
+    if s.heading == T"Training notes" then s.body = "- " .. table.concat(current.shown, "\n- ") end
   end
-  print("  note: " .. note)
+  print(F("  note: %s", shown))
 end
 
 -- Ctrl-C in a lesson: the host (bindings/main.c) calls this. The run is
@@ -291,10 +302,10 @@ function Lesson.on_interrupt()
   local guard = require "aelab.guard"
   local h = guard.interrupted_history
   if h then
-    current:metric("epochs_done", h.epochs, "epochs finished before the interrupt")
-    current:section("Training by epoch (interrupted)", guard.history_table(h))
+    current:metric("epochs_done", h.epochs, T"epochs finished before the interrupt")
+    current:section(T"Training by epoch (interrupted)", guard.history_table(h))
   end
-  return current:abandon("interrupted")
+  return current:abandon(N_"interrupted")
 end
 
 -- out/README.md lists every lesson that has a metrics.json, with its

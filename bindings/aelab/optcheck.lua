@@ -4,6 +4,7 @@
 -- options table written in Lua; bindings/glue.c has its twin for C glue
 -- (ae_lua_check_options), with the same message.
 local M = {}
+local F = require("aelab.i18n").F -- messages in the chosen language (English: as written)
 
 -- Levenshtein distance between two short strings (option names).
 function M.distance(a, b)
@@ -51,11 +52,11 @@ end
 -- 'epochs'?)", or with the list of valid keys when none is near.
 function M.message(who, key, allowed)
   local near = M.nearest(key, allowed)
-  if near then return string.format("%s: unknown option '%s' (did you mean '%s'?)", who, key, near) end
+  if near then return F("%s: unknown option '%s' (did you mean '%s'?)", who, key, near) end
   local sorted = {}
   for i, k in ipairs(allowed) do sorted[i] = k end
   table.sort(sorted)
-  return string.format("%s: unknown option '%s' (the options are %s)", who, key, table.concat(sorted, ", "))
+  return F("%s: unknown option '%s' (the options are %s)", who, key, table.concat(sorted, ", "))
 end
 
 -- check(who, opts, allowed [, level]): raises at `level` (2, the default:
@@ -65,14 +66,14 @@ end
 function M.check(who, opts, allowed, level)
   if opts == nil then return opts end
   if type(opts) ~= "table" then
-    error(string.format("%s: options must be a table, got %s", who, type(opts)), (level or 2) + 1)
+    error(F("%s: options must be a table, got %s", who, type(opts)), (level or 2) + 1)
   end
   local set = {}
   for _, k in ipairs(allowed) do set[k] = true end
   for k in pairs(opts) do
     if math.type(k) ~= "integer" then
       if type(k) ~= "string" then
-        error(string.format("%s: option names are strings, got a %s key", who, type(k)), (level or 2) + 1)
+        error(F("%s: option names are strings, got a %s key", who, type(k)), (level or 2) + 1)
       end
       if not set[k] then error(M.message(who, k, allowed), (level or 2) + 1) end
     end

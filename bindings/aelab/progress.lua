@@ -1,6 +1,8 @@
 -- The progress line of a training run. On a terminal it redraws in place
 -- (at most ten times a second); otherwise it prints one line per epoch.
 local sys = require "aelab.sys"
+local i18n = require "aelab.i18n"
+local T, F = i18n.T, i18n.F
 
 local Progress = {}
 Progress.__index = Progress
@@ -14,8 +16,8 @@ end
 Progress.fmt_time = fmt_time
 
 local function fmt_rate(r)
-  if r >= 1e6 then return string.format("%.2fM", r / 1e6) end
-  if r >= 1e3 then return string.format("%.1fk", r / 1e3) end
+  if r >= 1e6 then return i18n.fmt("%.2fM", r / 1e6) end
+  if r >= 1e3 then return i18n.fmt("%.1fk", r / 1e3) end
   return string.format("%.0f", r)
 end
 Progress.fmt_rate = fmt_rate
@@ -51,7 +53,7 @@ function Progress:batch(done, loss)
   local width = 24
   local filled = math.floor(width * done / self.samples)
   local bar = string.rep("=", filled) .. (filled < width and ">" or "") .. string.rep(" ", width - filled - 1)
-  self.out:write(string.format("\r\27[Kepoch %d/%d [%s] %3d%%  %s samples/s  loss %.4f  ETA %s",
+  self.out:write("\r\27[K" .. F("epoch %d/%d [%s] %3d%%  %s samples/s  loss %.4f  ETA %s",
     self.epoch, self.epochs, bar, math.floor(100 * done / self.samples), fmt_rate(rate), loss or 0 / 0,
     fmt_time(left)))
   self.out:flush()
@@ -63,11 +65,11 @@ function Progress:epoch_end(loss, val_loss, train_seconds, accuracy, val_accurac
   local el = train_seconds or (sys.clock() - self.epoch_t0)
   local rate = self.samples / math.max(el, 1e-9)
   local left = (self.epochs - self.epoch) * (sys.clock() - self.start) / self.epoch
-  local line = string.format("epoch %d/%d  loss %.4f%s%s%s  %.1fs  %s samples/s%s", self.epoch, self.epochs, loss,
-    accuracy and string.format("  acc %.1f%%", 100 * accuracy) or "",
-    val_loss and string.format("  val_loss %.4f", val_loss) or "",
-    val_accuracy and string.format("  val_acc %.1f%%", 100 * val_accuracy) or "", el, fmt_rate(rate),
-    self.epoch < self.epochs and ("  ETA " .. fmt_time(left)) or "")
+  local line = F("epoch %d/%d  loss %.4f%s%s%s  %.1fs  %s samples/s%s", self.epoch, self.epochs, loss,
+    accuracy and F("  acc %.1f%%", 100 * accuracy) or "",
+    val_loss and F("  val_loss %.4f", val_loss) or "",
+    val_accuracy and F("  val_acc %.1f%%", 100 * val_accuracy) or "", el, fmt_rate(rate),
+    self.epoch < self.epochs and (T"  ETA " .. fmt_time(left)) or "")
   local keep = self.epoch % self.every == 0 or self.epoch == self.epochs or self.epoch == 1
   if self.tty then self.out:write("\r\27[K") end
   if keep then self.out:write(line, "\n") elseif self.tty then self.out:write(line) end

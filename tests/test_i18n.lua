@@ -1,0 +1,319 @@
+-- Languages (README "Languages"): the catalogues hold every message the
+-- lessons use, translated, in every language of po/LINGUAS; the language
+-- changes words and decimal signs, never a number of metrics.json.
+local lu = require "luaunit"
+local H = require "helpers"
+local i18n = require "aelab.i18n"
+
+local bin = H.BIN
+local q = H.quote or function(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+-- The languages with catalogues (po/LINGUAS, comments dropped).
+local function linguas()
+  local list = {}
+  for line in assert(io.open("po/LINGUAS")):lines() do
+    local code = line:gsub("#.*", ""):match("^%s*(%S+)")
+    if code then list[#list + 1] = code end
+  end
+  return list
+end
+
+-- A .po or .pot file as entries {ctx=, id=, plural=, str={...}, fuzzy=bool,
+-- file=}; the header (msgid "") left out.
+local function unquote(s) -- a PO string literal's contents
+  return (s:gsub('\\(.)', { n = "\n", t = "\t", ['"'] = '"', ["\\"] = "\\" }))
+end
+local function parse_po(text, file)
+  local entries, e, field = {}, nil, nil
+  local function close()
+    if e and e.id and e.id ~= "" or (e and e.ctx) then entries[#entries + 1] = e end
+    e = nil
+  end
+  for line in (text .. "\n\n"):gmatch("([^\n]*)\n") do
+    if line == "" then close()
+    else
+      e = e or { str = {}, file = file }
+      if line:match("^#,.*fuzzy") then e.fuzzy = true end
+      if line:match("^#~") then e.obsolete = true end
+      local key, s = line:match('^(msg%S+) "(.*)"$')
+      if key then
+        field = key
+        local n = key:match("^msgstr%[(%d+)%]$")
+        if key == "msgctxt" then e.ctx = unquote(s)
+        elseif key == "msgid" then e.id = unquote(s)
+        elseif key == "msgid_plural" then e.plural = unquote(s)
+        elseif key == "msgstr" then e.str[1] = unquote(s)
+        elseif n then e.str[tonumber(n) + 1] = unquote(s) end
+      elseif line:match('^"') then
+        local s2 = unquote(line:match('^"(.*)"$'))
+        local n = field and field:match("^msgstr%[(%d+)%]$")
+        if field == "msgctxt" then e.ctx = e.ctx .. s2
+        elseif field == "msgid" then e.id = e.id .. s2
+        elseif field == "msgid_plural" then e.plural = e.plural .. s2
+        elseif field == "msgstr" then e.str[1] = e.str[1] .. s2
+        elseif n then e.str[tonumber(n) + 1] = e.str[tonumber(n) + 1] .. s2 end
+      end
+    end
+  end
+  local out = {}
+  for _, x in ipairs(entries) do
+    if not x.obsolete and x.id then out[#out + 1] = x end
+  end
+  return out
+end
+local function key_of(e) return (e.ctx and (e.ctx .. "\4") or "") .. e.id end
+local function load_po(path)
+  local text = H.read(path)
+  if not text then return nil end
+  local map = {}
+  for _, e in ipairs(parse_po(text, path)) do map[key_of(e)] = e end
+  return map
+end
+
+-- The messages of one source file, extracted as `make pot` extracts them
+-- (xgettext through scripts/po.sh).
+local function extract(file)
+  local out, err, code = H.run("scripts/po.sh extract " .. q(file))
+  lu.assertEquals(code, 0, "xgettext failed on " .. file .. ": " .. err)
+  return parse_po(out, file)
+end
+
+-- The compiled catalogue's source: build/locale/<ll>/LC_MESSAGES/aelab.po.
+local function catalogue(ll)
+  local path = require("aelab.options").localedir .. "/" .. ll .. "/LC_MESSAGES/aelab.po"
+  local map = load_po(path)
+  lu.assertNotNil(map, "no compiled catalogue " .. path .. " (make builds it from po/" .. ll .. ".po)")
+  return map
+end
+
+local function lessons()
+  local list = {}
+  local p = assert(io.popen("ls lessons/*.lua"))
+  for f in p:lines() do list[#list + 1] = f end
+  p:close()
+  return list
+end
+
+-- Every message of `file` translated (not empty, not fuzzy) in every catalogue.
+local function assert_translated(file, entries)
+  for _, ll in ipairs(linguas()) do
+    local cat = catalogue(ll)
+    local missing = {}
+    for _, e in ipairs(entries) do
+      local t = cat[key_of(e)]
+      local why = not t and "missing" or t.fuzzy and "fuzzy" or nil
+      if t and not why then
+        for i = 1, e.plural and 2 or 1 do
+          if not t.str[i] or t.str[i] == "" then why = "untranslated" end
+        end
+      end
+      if why then missing[#missing + 1] = string.format("  %s: %q", why, e.id:sub(1, 70)) end
+    end
+    lu.assertEquals(#missing, 0, string.format("%s: %d message(s) not in the %s catalogue (po/%s.po or " ..
+      "po/lessons/<lesson>.%s.po; scripts/po.sh pot, then translate):\n%s", file, #missing, ll, ll, ll,
+      table.concat(missing, "\n")))
+  end
+end
+
+TestCatalogues = {}
+
+-- A lesson that uses T/F/FN is converted: each of its messages must be in
+-- every language, from its own fragment po/lessons/<lesson>.<ll>.po.
+function TestCatalogues:testEveryLessonMessageIsTranslated()
+  local converted = 0
+  for _, file in ipairs(lessons()) do
+    local entries = extract(file)
+    if #entries > 0 then
+      converted = converted + 1
+      local name = file:match("([^/]+)%.lua$")
+      for _, ll in ipairs(linguas()) do
+        lu.assertNotNil(H.read("po/lessons/" .. name .. "." .. ll .. ".po"), string.format(
+          "%s has messages but no po/lessons/%s.%s.po (msginit -l %s -i po/lessons/%s.pot ...; README)", file, name,
+          ll, ll, name))
+      end
+      assert_translated(file, entries)
+    end
+  end
+  lu.assertTrue(converted >= 2, "lessons 01 and 02 at least are translated; found " .. converted)
+end
+
+-- What every lesson shows through the framework: narration, report, progress
+-- line, plots' own labels, the common errors.
+function TestCatalogues:testFrameworkMessagesAreTranslated()
+  for _, file in ipairs { "bindings/aelab/lesson.lua", "bindings/aelab/progress.lua", "bindings/aelab/fit.lua",
+    "bindings/aelab/optcheck.lua", "bindings/aelab/datasets.lua", "bindings/aelab/i18n.lua", "plots/charts.lua",
+    "plots/images.lua" } do
+    assert_translated(file, extract(file))
+  end
+end
+
+-- Two files of one language that share a message translate it alike (the
+-- build keeps the first, so a disagreement would be silent).
+function TestCatalogues:testFragmentsAgree()
+  for _, ll in ipairs(linguas()) do
+    local seen = {}
+    local p = assert(io.popen("ls po/" .. ll .. ".po po/lessons/*." .. ll .. ".po 2>/dev/null"))
+    for path in p:lines() do
+      for _, e in ipairs(parse_po(H.read(path), path)) do
+        local k, s = key_of(e), table.concat(e.str, "\0")
+        local before = seen[k]
+        if before and before.s ~= s and s ~= "" and before.s ~= "" then
+          lu.fail(string.format("%q is %q in %s but %q in %s: make them agree", e.id, before.s, before.file, s, path))
+        end
+        if not before or before.s == "" then seen[k] = { s = s, file = path } end
+      end
+    end
+    p:close()
+  end
+end
+
+-- A lesson's messages reach the catalogue only through a literal: T"…",
+-- F("…" .. "…", ...). A bare string handed to the lesson framework, or
+-- T(variable), would stay English without any test noticing.
+function TestCatalogues:testConvertedLessonsWrapTheirStrings()
+  for _, file in ipairs(lessons()) do
+    if #extract(file) > 0 then
+      local n = 0
+      for line in assert(io.open(file)):lines() do
+        n = n + 1
+        local code = line:gsub("%-%-.*", "")
+        local bad = code:match("L:say%s*%(%s*[\"'%[]") or code:match("L:section%s*%(%s*[\"'%[]")
+          or code:match("L:explain%s*%(%s*[\"'%[]") or code:match("L:figure%s*%(%s*\"[^\"]*\"%s*,%s*[\"'%[]")
+          or code:match("L:metric%s*%(.-,%s*\"[^\"]*\"%s*%)")
+          or code:match("%f[%w_]title%s*=%s*[\"'%[]") or code:match("%f[%w_]question%s*=%s*[\"'%[]")
+          or code:match("%f[%w_][xy]label%s*=%s*[\"'%[]")
+          or code:match("%f[%w_][TF]N?%s*%(%s*[%a_]")
+        lu.assertNil(bad, string.format("%s:%d: a string the student reads is not marked for translation " ..
+          "(wrap it: T\"...\" or F(\"...\", ...), with the literal inside): %s", file, n, line))
+      end
+    end
+  end
+end
+
+TestFormat = {}
+function TestFormat:setUp() self.lang = i18n.lang end
+function TestFormat:tearDown() i18n.set(self.lang) end
+
+function TestFormat:testEnglishIsStringFormat()
+  i18n.set("en")
+  lu.assertEquals(i18n.fmt("%d: %.4f %s %g%%", 3, 0.25, "report.md", 1.5), "3: 0.2500 report.md 1.5%")
+  lu.assertEquals(i18n.int(50992), "50,992")
+  lu.assertEquals(i18n.num(0.5, "%.3f"), "0.500")
+  lu.assertEquals(i18n.T("epoch"), "epoch")
+end
+
+function TestFormat:testDecimalCommaInSpanishAndPortuguese()
+  for _, ll in ipairs { "es", "pt" } do
+    lu.assertEquals(i18n.set(ll), ll)
+    -- numbers get the comma; %d, %s (a file name) and %% do not change
+    lu.assertEquals(i18n.fmt("%d: %.4f %s %g%%", 3, 0.25, "report.md", 1.5), "3: 0,2500 report.md 1,5%")
+    lu.assertEquals(i18n.fmt("%.2e", 12345.0), "1,23e+04")
+    lu.assertEquals(i18n.int(50992), "50.992")
+    lu.assertEquals(i18n.int(-1234567), "-1.234.567")
+    lu.assertEquals(i18n.num(0.5, "%.3f"), "0,500")
+    lu.assertEquals(i18n.T("epoch"), "época")
+  end
+end
+
+-- Plural forms come from each catalogue's Plural-Forms (ngettext).
+function TestFormat:testPlurals()
+  local s, p = "Fashion-MNIST, codes of 2 and 32, MSE, Adam 1e-3, batch 256, %d epoch.",
+    "Fashion-MNIST, codes of 2 and 32, MSE, Adam 1e-3, batch 256, %d epochs."
+  local want = {
+    en = { [1] = "1 epoch.", [3] = "3 epochs.", [0] = "0 epochs." },
+    es = { [1] = "1 época.", [3] = "3 épocas.", [0] = "0 épocas." },
+    pt = { [1] = "1 época.", [3] = "3 épocas.", [0] = "0 épocas." },
+  }
+  for ll, cases in pairs(want) do
+    i18n.set(ll)
+    for n, ending in pairs(cases) do
+      local got = i18n.FN(s, p, n, n)
+      lu.assertEquals(got:sub(-#ending), ending, ll .. ": " .. got)
+    end
+  end
+end
+
+TestChoice = {}
+
+local function lang_of(env, opts)
+  local out, err, code = H.run(string.format("env -u AELAB_LANG -u LANGUAGE -u LC_ALL -u LC_MESSAGES -u LANG %s %s %s " ..
+    "-e 'io.write(ae.i18n.lang)'", env, bin, opts or ""))
+  lu.assertEquals(code, 0, err)
+  return out, err
+end
+
+function TestChoice:testOrder()
+  lu.assertEquals(lang_of(""), "en")
+  lu.assertEquals(lang_of("LANG=pt_BR.UTF-8"), "pt")
+  lu.assertEquals(lang_of("LANG=pt_BR.UTF-8 LC_MESSAGES=es_ES.UTF-8"), "es")
+  lu.assertEquals(lang_of("LANG=pt_BR.UTF-8 LANGUAGE=es:en"), "es")
+  lu.assertEquals(lang_of("LANG=C.UTF-8"), "en")
+  lu.assertEquals(lang_of("LANG=pt_BR.UTF-8 AELAB_LANG=es"), "es")
+  lu.assertEquals(lang_of("AELAB_LANG=es", "--lang pt"), "pt")
+  lu.assertEquals(lang_of("AELAB_LANG=es", "--lang en"), "en")
+end
+
+function TestChoice:testUnknownLanguageWarnsAndUsesEnglish()
+  local out, err = lang_of("", "--lang xx")
+  lu.assertEquals(out, "en")
+  lu.assertStrContains(err, "no messages in language 'xx' (from --lang); using English")
+  local all = linguas()
+  all[#all + 1] = "en"
+  table.sort(all)
+  lu.assertStrContains(err, "(languages: " .. table.concat(all, ", ") .. ";")
+  out, err = lang_of("AELAB_LANG=zz")
+  lu.assertEquals(out, "en")
+  lu.assertStrContains(err, "'zz' (from AELAB_LANG)")
+  -- a locale aelab has no messages for is no mistake of the user's: English, quietly
+  out, err = lang_of("LANG=de_DE.UTF-8")
+  lu.assertEquals(out, "en")
+  lu.assertEquals(err, "")
+end
+
+-- The same run in two languages: the same numbers, other words.
+TestLessonLanguages = {}
+function TestLessonLanguages:setUp() self.out = H.tmpdir() end
+function TestLessonLanguages:tearDown() H.rmdir(self.out) end
+
+function TestLessonLanguages:testSpanishChangesNoNumber()
+  local metrics, report = {}, {}
+  for _, ll in ipairs { "en", "es" } do
+    local dir = self.out .. "/" .. ll
+    local out, err, code = H.run(string.format("%s --quick --lang %s --threads 1 --out %s lessons/01_undercomplete.lua",
+      bin, ll, q(dir)))
+    lu.assertEquals(code, 0, out .. err)
+    metrics[ll] = require("aelab.json").decode(H.read(dir .. "/01_undercomplete/metrics.json"))
+    report[ll] = H.read(dir .. "/01_undercomplete/report.md")
+    if ll == "es" then
+      lu.assertStrContains(out, "Entrenando durante 3 épocas")
+      lu.assertStrContains(out, "época 1/3  pérdida 0,")
+      lu.assertStrContains(out, "Lo que dicen los números:")
+    end
+  end
+  -- keys alike; every value alike but the clock's and the memory's
+  local timing = { seconds = true, seconds_total = true, samples_per_s = true, peak_rss_bytes = true }
+  for k, v in pairs(metrics.en) do
+    lu.assertNotNil(metrics.es[k], "metrics.json in es lacks " .. k)
+    if not timing[k] then lu.assertEquals(metrics.es[k], v, "metrics.json's " .. k .. " differs with the language") end
+  end
+  for k in pairs(metrics.es) do lu.assertNotNil(metrics.en[k], "metrics.json in es has an extra key " .. k) end
+  -- the Spanish report: Spanish words, decimal commas, the same key column
+  local es, en = report.es, report.en
+  for _, w in ipairs { "## Métricas", "## Lo que dicen los números", "autocodificador", "pérdida final de validación",
+    "`val_loss`", "--lang es" } do
+    lu.assertStrContains(es, w)
+  end
+  lu.assertStrContains(en, "## What the numbers say")
+  local val_es = es:match("| ([%d,]+) | `val_loss` |")
+  lu.assertNotNil(val_es, "the validation loss in the Spanish report has no decimal comma")
+  lu.assertEquals(tonumber((val_es:gsub(",", "."))), tonumber(string.format("%.4g", metrics.es.val_loss)))
+  lu.assertNil(es:match("| %-?0%.%d+ |"), "a decimal point in the Spanish tables")
+  lu.assertNotNil(es:match("| 0,%d+ | `train_loss` |"), "the training loss has no decimal comma")
+  lu.assertStrContains(es, "| 50.992 | `parameters` |")
+  -- figures: translated labels, decimal comma in the ticks, data left in C's format
+  local gp = H.read(self.out .. "/es/01_undercomplete/loss.gp")
+  lu.assertStrContains(gp, "set decimalsign ','")
+  lu.assertStrContains(gp, "'época'")
+  lu.assertNotNil(gp:match("\n1 0%.%d+ 0%.%d+\n"), "loss.gp's data must keep the decimal point")
+  lu.assertNil(H.read(self.out .. "/en/01_undercomplete/loss.gp"):match("decimalsign"))
+end
