@@ -36,9 +36,9 @@
  * failed retry up to SOLO_MAX_NS); then both are tried again. */
 enum { FAST, PASSIVE, SOLO };
 #define WINDOW_NS 10000000LL
-#define KEEP_NS 1000000000LL
-#define SOLO_NS 400000000LL
-#define SOLO_MAX_NS 3200000000LL
+#define KEEP_NS 2000000000LL
+#define SOLO_NS 1000000000LL
+#define SOLO_MAX_NS 8000000000LL
 #define PASSIVE_SPIN_NS 5000
 
 static struct {
@@ -62,9 +62,10 @@ static struct {
   double sum_par, sum_solo; /* this window's job times, and their estimate alone (ns) */
   double gain[2];           /* FAST's and PASSIVE's last measured gain */
   long long solo_len;       /* the next solo period */
+  int passive_wins;         /* PASSIVE windows in a row that paid */
   unsigned first[AE_MAXTHREADS]; /* gen when worker t started: it waits for the next */
 } P = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0, 0,
-       ATOMIC_FLAG_INIT, NULL, NULL, 0, 1, AE_SPIN_US * 1000, AE_POOL_ADAPTIVE, FAST, 0, 0, 0, 0, {0, 0}, SOLO_NS, {0}};
+       ATOMIC_FLAG_INIT, NULL, NULL, 0, 1, AE_SPIN_US * 1000, AE_POOL_ADAPTIVE, PASSIVE, 0, 0, 0, 0, {0, 0}, SOLO_NS, 0, {0}};
 
 static _Thread_local int inside; /* this thread runs a part with others */
 static _Thread_local int self;   /* its thread number: 0 the caller, 1 … workers */
@@ -92,7 +93,9 @@ static long long now_ns(void) {
 /* Spins until done(arg) or the spin time has passed; returns whether done. */
 static int spin_until(int (*done)(void *), void *arg) {
   int budget = atomic_load_explicit(&P.spin_ns, memory_order_relaxed);
-  if (atomic_load_explicit(&P.way, memory_order_relaxed) != FAST && budget > PASSIVE_SPIN_NS) budget = PASSIVE_SPIN_NS;
+  int mode = atomic_load_explicit(&P.mode, memory_order_relaxed);
+  int passive = mode == AE_POOL_PASSIVE || (mode == AE_POOL_ADAPTIVE && atomic_load_explicit(&P.way, memory_order_relaxed) != FAST);
+  if (passive && budget > PASSIVE_SPIN_NS) budget = PASSIVE_SPIN_NS;
   if (done(arg)) return 1;
   if (budget <= 0) return 0;
   long long end = now_ns() + budget;
@@ -133,22 +136,30 @@ static void judge(long long t0, long long t1, long long t2, int mine) {
   long long until = atomic_load(&P.until);
   if (until) { /* keeping a way: try both again if it stopped paying, or its time is up */
     if (gain >= 1.1 && t2 < until) return;
-    atomic_store(&P.way, FAST);
+    atomic_store(&P.way, PASSIVE);
     atomic_store(&P.until, 0);
     return;
   }
   P.gain[way] = gain;
-  if (way == FAST) { /* tried FAST: now PASSIVE */
-    atomic_store(&P.way, PASSIVE);
+  if (way == PASSIVE && gain >= 1.1) {
+    /* the threads pay: twice running (one window can be lucky, and a
+     * spinning try on a taken core costs a scheduler slice per job), then
+     * see whether spinning pays more */
+    if (++P.passive_wins >= 2) {
+      P.passive_wins = 0;
+      atomic_store(&P.way, FAST);
+    }
     return;
   }
-  if (P.gain[FAST] < 1.1 && P.gain[PASSIVE] < 1.1) {
+  P.passive_wins = 0;
+  if (way == PASSIVE) { /* even sleeping waits lose: a core is taken (spinning would lose more) */
     atomic_store(&P.way, SOLO);
     atomic_store(&P.until, t2 + P.solo_len);
     atomic_fetch_add(&P.backoffs, 1);
     P.solo_len = P.solo_len * 2 > SOLO_MAX_NS ? SOLO_MAX_NS : P.solo_len * 2;
     return;
   }
+  /* tried FAST after PASSIVE paid: keep the faster */
   P.solo_len = SOLO_NS;
   atomic_store(&P.way, P.gain[FAST] >= P.gain[PASSIVE] ? FAST : PASSIVE);
   atomic_store(&P.until, t2 + KEEP_NS);
@@ -215,11 +226,18 @@ static void init(void) {
   s = getenv("AELAB_POOL");
   if (s && strcmp(s, "fixed") == 0) ae_set_pool_mode(AE_POOL_FIXED);
   if (s && strcmp(s, "solo") == 0) ae_set_pool_mode(AE_POOL_SOLO);
+  if (s && strcmp(s, "passive") == 0) ae_set_pool_mode(AE_POOL_PASSIVE);
   pthread_atfork(NULL, NULL, after_fork);
 }
 
+/* The parts in order on this thread. A part of several is "inside" however
+ * it runs, so what it calls (a GEMM) splits no further: the same work, the
+ * same numbers, on one thread or many. */
 static void run_alone(int nparts, ae_part_fn fn, void *ctx) {
+  int was = inside;
+  inside = was || nparts > 1;
   for (int p = 0; p < nparts; p++) fn(ctx, p, nparts, self);
+  inside = was;
 }
 
 void ae_parallel(int nparts, ae_part_fn fn, void *ctx) {
@@ -233,7 +251,7 @@ void ae_parallel(int nparts, ae_part_fn fn, void *ctx) {
   long long start = now_ns();
   int mode = atomic_load_explicit(&P.mode, memory_order_relaxed);
   if (mode == AE_POOL_ADAPTIVE && atomic_load(&P.way) == SOLO && start >= atomic_load(&P.until)) {
-    atomic_store(&P.way, FAST); /* time to try the threads again */
+    atomic_store(&P.way, PASSIVE); /* time to try the threads again */
     atomic_store(&P.until, 0);
   }
   if (mode == AE_POOL_SOLO || (mode == AE_POOL_ADAPTIVE && atomic_load(&P.way) == SOLO) ||

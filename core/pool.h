@@ -21,7 +21,7 @@ typedef void (*ae_part_fn)(void *ctx, int part, int nparts, int thread);
  * nparts ≤ 1, it runs them all in the caller, in order. */
 void ae_parallel(int nparts, ae_part_fn fn, void *ctx);
 
-/* 1 inside a part running on the pool with other threads, else 0. */
+/* 1 inside a part of a job of several parts (on whichever thread), else 0. */
 int ae_in_parallel(void);
 
 /* How long a waiting thread spins before it sleeps, in microseconds
@@ -29,12 +29,14 @@ int ae_in_parallel(void);
 void ae_set_spin_us(int us);
 int ae_spin_us(void);
 
-/* AE_POOL_ADAPTIVE (the default): parts run on the caller alone for a while
- * when the threads stop paying; AE_POOL_FIXED: always on min(nparts,
- * ae_threads()) threads; AE_POOL_SOLO: always on the caller (the same
- * numbers, for tests). The AELAB_POOL environment variable ("fixed",
- * "solo") sets it at the first job. */
-enum { AE_POOL_ADAPTIVE, AE_POOL_FIXED, AE_POOL_SOLO };
+/* AE_POOL_ADAPTIVE (the default): waits spin or sleep, or the parts run on
+ * the caller alone, whichever measures fastest; AE_POOL_FIXED: always on
+ * min(nparts, ae_threads()) threads whose waits spin (OpenMP's way);
+ * AE_POOL_PASSIVE: the same with waits that sleep at once; AE_POOL_SOLO:
+ * always on the caller (the same numbers: for tests). The AELAB_POOL
+ * environment variable ("fixed", "passive", "solo") sets it at the first
+ * job. */
+enum { AE_POOL_ADAPTIVE, AE_POOL_FIXED, AE_POOL_PASSIVE, AE_POOL_SOLO };
 void ae_set_pool_mode(int mode);
 int ae_pool_mode(void);
 

@@ -28,9 +28,12 @@ local h = net:fit(train.x, { epochs = epochs, batch = batch, loss = "bce", valid
   optimizer = ae.optim.Adam { lr = 1e-3, eps = 1e-7 }, verbose = not as_json })
 if profile then print(net:profile()) end
 local median = ae.median(h.samples_per_s)
+-- a training sample's floating-point work, as net:profile() counts it
+local flops = 0
+for _, s in ipairs(net:layer_seconds()) do flops = flops + s.forward_flops + s.backward_flops end
 if as_json then
   print(ae.json.encode { epochs = epochs, test_bce = h.val_loss, samples_per_s = h.samples_per_s,
-    median_samples_per_s = median, threads = ae.threads(), blas = ae.blas().arch })
+    median_samples_per_s = median, threads = ae.threads(), blas = ae.blas().arch, flops_per_sample = flops })
 else
   print(string.format("median %.0f samples/s", median))
 end
