@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -35,6 +36,7 @@
  * KEEP_NS, or SOLO when neither saved 10% (for SOLO_NS, doubled after each
  * failed retry up to SOLO_MAX_NS); then both are tried again. */
 enum { FAST, PASSIVE, SOLO };
+static const char *const way_name[] = {"spinning", "sleeping", "one-thread"};
 #define WINDOW_NS 10000000LL
 #define KEEP_NS 2000000000LL
 #define SOLO_NS 1000000000LL
@@ -63,9 +65,12 @@ static struct {
   double gain[2];           /* FAST's and PASSIVE's last measured gain */
   long long solo_len;       /* the next solo period */
   int passive_wins;         /* PASSIVE windows in a row that paid */
+  int bad_windows;          /* windows in a row the way kept did not pay */
+  int passive_losses;       /* PASSIVE windows in a row that did not pay */
+  int trace;                /* AELAB_POOL_TRACE: say each choice on stderr */
   unsigned first[AE_MAXTHREADS]; /* gen when worker t started: it waits for the next */
 } P = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0, 0,
-       ATOMIC_FLAG_INIT, NULL, NULL, 0, 1, AE_SPIN_US * 1000, AE_POOL_ADAPTIVE, PASSIVE, 0, 0, 0, 0, {0, 0}, SOLO_NS, 0, {0}};
+       ATOMIC_FLAG_INIT, NULL, NULL, 0, 1, AE_SPIN_US * 1000, AE_POOL_ADAPTIVE, PASSIVE, 0, 0, 0, 0, {0, 0}, SOLO_NS, 0, 0, 0, 0, {0}};
 
 static _Thread_local int inside; /* this thread runs a part with others */
 static _Thread_local int self;   /* its thread number: 0 the caller, 1 … workers */
@@ -134,17 +139,23 @@ static void judge(long long t0, long long t1, long long t2, int mine) {
   int way = atomic_load(&P.way);
   P.sum_par = P.sum_solo = 0;
   long long until = atomic_load(&P.until);
-  if (until) { /* keeping a way: try both again if it stopped paying, or its time is up */
-    if (gain >= 1.1 && t2 < until) return;
+  if (until) { /* keeping a way: try both again when it stopped paying twice running, or its time is up */
+    P.bad_windows = gain < 1.1 ? P.bad_windows + 1 : 0;
+    if (P.bad_windows < 2 && t2 < until) return;
+    if (P.trace && P.bad_windows >= 2)
+      fprintf(stderr, "aelab pool: keeping %s, %.2f× one thread's speed: trying again\n", way_name[way], gain);
+    P.bad_windows = 0;
     atomic_store(&P.way, PASSIVE);
     atomic_store(&P.until, 0);
     return;
   }
   P.gain[way] = gain;
+  if (P.trace) fprintf(stderr, "aelab pool: %s window, %.2f× one thread's speed\n", way_name[way], gain);
   if (way == PASSIVE && gain >= 1.1) {
     /* the threads pay: twice running (one window can be lucky, and a
      * spinning try on a taken core costs a scheduler slice per job), then
      * see whether spinning pays more */
+    P.passive_losses = 0;
     if (++P.passive_wins >= 2) {
       P.passive_wins = 0;
       atomic_store(&P.way, FAST);
@@ -152,9 +163,12 @@ static void judge(long long t0, long long t1, long long t2, int mine) {
     return;
   }
   P.passive_wins = 0;
+  if (way == PASSIVE && ++P.passive_losses < 2) return; /* once may be a fluke: a second window */
   if (way == PASSIVE) { /* even sleeping waits lose: a core is taken (spinning would lose more) */
+    P.passive_losses = 0;
     atomic_store(&P.way, SOLO);
     atomic_store(&P.until, t2 + P.solo_len);
+    if (P.trace) fprintf(stderr, "aelab pool: one thread for %.1f s\n", P.solo_len / 1e9);
     atomic_fetch_add(&P.backoffs, 1);
     P.solo_len = P.solo_len * 2 > SOLO_MAX_NS ? SOLO_MAX_NS : P.solo_len * 2;
     return;
@@ -163,6 +177,7 @@ static void judge(long long t0, long long t1, long long t2, int mine) {
   P.solo_len = SOLO_NS;
   atomic_store(&P.way, P.gain[FAST] >= P.gain[PASSIVE] ? FAST : PASSIVE);
   atomic_store(&P.until, t2 + KEEP_NS);
+  if (P.trace) fprintf(stderr, "aelab pool: keeping %s for %.0f s\n", way_name[atomic_load(&P.way)], KEEP_NS / 1e9);
 }
 
 static void *worker(void *arg) {
@@ -227,6 +242,8 @@ static void init(void) {
   if (s && strcmp(s, "fixed") == 0) ae_set_pool_mode(AE_POOL_FIXED);
   if (s && strcmp(s, "solo") == 0) ae_set_pool_mode(AE_POOL_SOLO);
   if (s && strcmp(s, "passive") == 0) ae_set_pool_mode(AE_POOL_PASSIVE);
+  s = getenv("AELAB_POOL_TRACE");
+  P.trace = s && *s && strcmp(s, "0") != 0;
   pthread_atfork(NULL, NULL, after_fork);
 }
 
@@ -267,9 +284,9 @@ void ae_parallel(int nparts, ae_part_fn fn, void *ctx) {
   atomic_store(&P.next, 0);
   atomic_store(&P.pending, T - 1);
   atomic_fetch_add(&P.gen, 1); /* publishes the job */
-  /* a sleeping worker starts late by its wake-up: no sign of a lost core */
-  int awake = atomic_load(&P.sleepers) == 0;
-  if (!awake) {
+  /* a sleeping worker starts late by its wake-up: a cost of sleeping waits
+   * that judge() counts as any other */
+  if (atomic_load(&P.sleepers) > 0) {
     pthread_mutex_lock(&P.mu);
     pthread_cond_broadcast(&P.wake);
     pthread_mutex_unlock(&P.mu);
@@ -286,6 +303,6 @@ void ae_parallel(int nparts, ae_part_fn fn, void *ctx) {
     atomic_store(&P.caller_asleep, 0);
     pthread_mutex_unlock(&P.mu);
   }
-  if (awake && mode == AE_POOL_ADAPTIVE) judge(t0, t1, now_ns(), mine);
+  if (mode == AE_POOL_ADAPTIVE) judge(t0, t1, now_ns(), mine);
   atomic_flag_clear(&P.busy);
 }

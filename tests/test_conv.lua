@@ -373,9 +373,20 @@ function TestConvModel:testProfileCountsLayerTimes()
     total = total + s.forward + s.backward
   end
   lu.assertTrue(total > 0, "no time was counted")
-  for _, s in ipairs(net:layer_seconds()) do lu.assertEquals(s.forward + s.backward, 0, "reset") end
+  -- the work per row, a multiply-add counting 2: the first layer computes no
+  -- input gradient, the others the weights' and the input's
+  lu.assertEquals(secs[1].forward_flops, 2 * 1 * 4 * 9 * 12 * 12)
+  lu.assertEquals(secs[1].backward_flops, secs[1].forward_flops)
+  lu.assertEquals(secs[4].forward_flops, 2 * 4 * 4 * 9 * 3 * 3) -- stride 2: a 3×3 output
+  lu.assertEquals(secs[4].backward_flops, 2 * secs[4].forward_flops)
+  lu.assertEquals(secs[7].forward_flops, 2 * 4 * 4 * 9 * 3 * 3) -- transposed: per input position
+  lu.assertEquals(secs[2].forward_flops + secs[2].backward_flops, 0, "ReLU multiplies no weights")
+  lu.assertTrue(secs[1].rows > 0 and secs[1].rows <= 64, "rows thread 0 ran: " .. secs[1].rows)
+  for _, s in ipairs(net:layer_seconds()) do lu.assertEquals(s.forward + s.backward + s.rows, 0, "reset") end
+  net:fit(ae.rand(64, 144), { epochs = 1, batch = 32, loss = "bce", optimizer = ae.optim.SGD { lr = 0.1 }, verbose = false })
   local text = net:profile()
   lu.assertStrContains(text, "Conv2D(1→4, 3×3, same)")
+  lu.assertStrContains(text, "GF/s")
   lu.assertStrContains(text, "total")
 end
 

@@ -2,7 +2,7 @@
  * injection over the core, and one training step against a frozen PyTorch
  * reference. No Lua.
  *
- *   build/check [--data DIR] [--sites] [SUITE...]     SUITE: gemm, alloc, torch
+ *   build/check [--data DIR] [--sites] [SUITE...]     SUITE: gemm, alloc, torch, hooks, inputs, minimize, pool
  *
  * --data: the PyTorch reference's folder (tests/data/torch_ref);
  * --sites: list the core's call sites where an allocation was failed.
@@ -122,6 +122,7 @@ int main(int argc, char **argv) {
   if (wanted(argc, argv, first, "hooks")) test_hooks();
   if (wanted(argc, argv, first, "inputs")) test_inputs();
   if (wanted(argc, argv, first, "minimize")) test_minimize();
+  if (wanted(argc, argv, first, "pool")) test_pool();
   if (sites) fa_print_sites();
   check_begin("no core block left live and no bad free at exit");
   check(fa_live() == 0, "%ld blocks live", fa_live());
