@@ -130,9 +130,11 @@ end
 -- 1. The slides' main run, 35-25-15-10-2, by three optimizers from the same start
 ---------------------------------------------------------------------------
 local MAIN = { 25, 15, 10 }
-L:say(T("\n1. %s from the same initial weights, trained by Powell (%d iterations, the course's), L-BFGS (at most %d " ..
-  "iterations) and Adam (%d full-batch epochs, lr %g); loss: BCE per pixel."), arch_name(MAIN), POWELL_ITERS,
-  LBFGS_ITERS, ADAM_EPOCHS, ADAM_LR)
+L:say(FN("\n1. %s from the same initial weights, trained by Powell (%d iteration, the course's), L-BFGS (at most %d " ..
+  "iterations) and Adam (%d full-batch epochs, lr %g); loss: BCE per pixel.",
+  "\n1. %s from the same initial weights, trained by Powell (%d iterations, the course's), L-BFGS (at most %d " ..
+  "iterations) and Adam (%d full-batch epochs, lr %g); loss: BCE per pixel.", POWELL_ITERS, arch_name(MAIN), POWELL_ITERS,
+  LBFGS_ITERS, ADAM_EPOCHS, ADAM_LR))
 
 local main = {}
 local powell_at_subset -- Powell's pixel errors after SUBSET_ITERS iterations on all letters
@@ -306,11 +308,14 @@ local pnet = build(MAIN)
 local ph = pnet:fit(xs16, { optimizer = Powell(), epochs = SUBSET_ITERS, verbose = false })
 local _, _, ptotal = pixel_errors(pnet, xs16)
 local powell_sub = { loss = last(ph.loss), per = ptotal / SUB, all_per = (powell_at_subset or 0) / N }
-L:say(T("  Powell, %d iterations: %d letters → %.3f wrong pixels per letter (loss %.4g); all %d letters after the " ..
-  "same %d iterations → %.3f"), SUBSET_ITERS, SUB, powell_sub.per, powell_sub.loss, N, SUBSET_ITERS, powell_sub.all_per)
-srows[#srows + 1] = F("| %d (Powell, %d iterations) | %.4g | %.3f | — |", SUB, SUBSET_ITERS, powell_sub.loss,
-  powell_sub.per)
-srows[#srows + 1] = F("| %d (Powell, the main run after %d iterations) | %.4g | %.3f | — |", N, SUBSET_ITERS,
+L:say(FN("  Powell, %d iteration: %d letters → %.3f wrong pixels per letter (loss %.4g); all %d letters after the " ..
+  "same %d iteration → %.3f", "  Powell, %d iterations: %d letters → %.3f wrong pixels per letter (loss %.4g); all %d " ..
+  "letters after the same %d iterations → %.3f", SUBSET_ITERS, SUBSET_ITERS, SUB, powell_sub.per, powell_sub.loss, N,
+  SUBSET_ITERS, powell_sub.all_per))
+srows[#srows + 1] = FN("| %d (Powell, %d iteration) | %.4g | %.3f | — |", "| %d (Powell, %d iterations) | %.4g | %.3f | — |",
+  SUBSET_ITERS, SUB, SUBSET_ITERS, powell_sub.loss, powell_sub.per)
+srows[#srows + 1] = FN("| %d (Powell, the main run after %d iteration) | %.4g | %.3f | — |",
+  "| %d (Powell, the main run after %d iterations) | %.4g | %.3f | — |", SUBSET_ITERS, N, SUBSET_ITERS,
   powell.history.loss[SUBSET_ITERS] or 0 / 0, powell_sub.all_per)
 L:section(F("A subset of the letters (%s)", arch_name(MAIN)), table.concat(srows, "\n") ..
   "\n\n" .. T"The error is measured on the letters each model was trained on, as the course's remark is about.")
@@ -458,9 +463,11 @@ end
 -- What the numbers say
 ---------------------------------------------------------------------------
 local f = {}
-f[#f + 1] = F("- Powell's %d iterations (%s evaluations, %.0f s) end at loss %.4g with %d wrong pixels in " ..
+f[#f + 1] = FN("- Powell's %d iteration (%s evaluations, %.0f s) ends at loss %.4g with %d wrong pixels in " ..
   "all; L-BFGS ends at %.4g with %d after %s evaluations in %.1f s; Adam at %.4g with %d after %s steps in %.1f s.",
-  POWELL_ITERS, int(powell.n_evals), powell.secs, powell.loss, powell.total, lbfgs.loss, lbfgs.total,
+  "- Powell's %d iterations (%s evaluations, %.0f s) end at loss %.4g with %d wrong pixels in " ..
+  "all; L-BFGS ends at %.4g with %d after %s evaluations in %.1f s; Adam at %.4g with %d after %s steps in %.1f s.",
+  POWELL_ITERS, POWELL_ITERS, int(powell.n_evals), powell.secs, powell.loss, powell.total, lbfgs.loss, lbfgs.total,
   int(lbfgs.n_evals), lbfgs.secs, adam.loss, adam.total, int(adam.n_evals), adam.secs)
 -- the cost of each to reach a loss all three reached: the highest final loss
 local level = math.max(powell.loss, lbfgs.loss, adam.loss)
@@ -502,12 +509,17 @@ local remark = rises(subset_err) and rises(subset_loss) and T"holds here in both
     math.max(table.unpack(subset_err)) - math.min(table.unpack(subset_err)))
 local powell_args = { SUBSET_ITERS, powell_sub.loss, SUB, p50 or 0 / 0, N, powell_sub.per, powell_sub.all_per }
 local powell_says = not p50 and
-  F("Powell after %d iterations: loss %.3g on %d letters against %.3g on all %d (%.3f and %.3f wrong pixels " ..
-    "per letter).", table.unpack(powell_args)) or powell_sub.loss < p50 and
-  F("Powell after %d iterations: loss %.3g on %d letters against %.3g on all %d (%.3f and %.3f wrong pixels " ..
-    "per letter): the smaller set is fitted better, as the course says.", table.unpack(powell_args)) or
-  F("Powell after %d iterations: loss %.3g on %d letters against %.3g on all %d (%.3f and %.3f wrong pixels " ..
-    "per letter): here the smaller set is not fitted better.", table.unpack(powell_args))
+  FN("Powell after %d iteration: loss %.3g on %d letters against %.3g on all %d (%.3f and %.3f wrong pixels " ..
+    "per letter).", "Powell after %d iterations: loss %.3g on %d letters against %.3g on all %d (%.3f and %.3f " ..
+    "wrong pixels per letter).", SUBSET_ITERS, table.unpack(powell_args)) or powell_sub.loss < p50 and
+  FN("Powell after %d iteration: loss %.3g on %d letters against %.3g on all %d (%.3f and %.3f wrong pixels " ..
+    "per letter): the smaller set is fitted better, as the course says.", "Powell after %d iterations: loss %.3g " ..
+    "on %d letters against %.3g on all %d (%.3f and %.3f wrong pixels per letter): the smaller set is fitted " ..
+    "better, as the course says.", SUBSET_ITERS, table.unpack(powell_args)) or
+  FN("Powell after %d iteration: loss %.3g on %d letters against %.3g on all %d (%.3f and %.3f wrong pixels " ..
+    "per letter): here the smaller set is not fitted better.", "Powell after %d iterations: loss %.3g on %d " ..
+    "letters against %.3g on all %d (%.3f and %.3f wrong pixels per letter): here the smaller set is not fitted " ..
+    "better.", SUBSET_ITERS, table.unpack(powell_args))
 f[#f + 1] = F("- Subsets (L-BFGS, %s letters): wrong pixels per trained letter %s (medians over starts), " ..
   "best losses %s. The course's remark (the larger the training set, the larger the error) %s.",
   table.concat(SIZES, ", "), list(subset_err, "%.3f"), list(subset_loss, "%.3g"), remark) .. " " .. powell_says
@@ -525,7 +537,8 @@ f[#f + 1] = F("- Adam's spikes: %d epochs in %d where the loss rose over 1.5×%s
 L:say(T"\nWhat the numbers say:\n%s", table.concat(f, "\n"))
 L:section(T"What the numbers say", table.concat(f, "\n"))
 
-L:metric("powell_loss", powell.loss, F("Powell's final loss (%d iterations)", POWELL_ITERS))
+L:metric("powell_loss", powell.loss, FN("Powell's final loss (%d iteration)", "Powell's final loss (%d iterations)",
+  POWELL_ITERS, POWELL_ITERS))
 L:metric("powell_evals", powell.n_evals, T"Powell's function evaluations")
 L:metric("powell_pixel_errors", powell.total, T"Powell: wrong pixels over all letters")
 L:metric("lbfgs_loss", lbfgs.loss, T"L-BFGS's final loss")
