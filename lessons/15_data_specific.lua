@@ -9,12 +9,15 @@
 --   ./aelab lessons/15_data_specific.lua          (about a minute)
 --   ./aelab --quick lessons/15_data_specific.lua  (seconds)
 local ae = require "aelab"
+-- Messages in the chosen language (README "Languages"): T translates, F
+-- translates and formats (decimal comma in es and pt).
+local T, F = ae.i18n.T, ae.i18n.F
 
 local L = ae.Lesson.new {
   name = "15_data_specific",
-  title = "Lesson 15 — autoencoders are data-specific (MNIST ↔ Fashion-MNIST)",
-  question = "An autoencoder trained on digits, shown clothes (and the reverse): how much worse does it\n" ..
-    "reconstruct images unlike its training data, and what does it draw instead?",
+  title = T"Lesson 15 — autoencoders are data-specific (MNIST ↔ Fashion-MNIST)",
+  question = T("An autoencoder trained on digits, shown clothes (and the reverse): how much worse does it\n" ..
+    "reconstruct images unlike its training data, and what does it draw instead?"),
 }
 
 local quick = ae.options.quick
@@ -23,18 +26,16 @@ local n_train = quick and 2000 or 8000 -- the same for both (MNIST here has 8,00
 local n_test = quick and 500 or 2000
 local code = 32
 
-L:explain("The decks list three properties of autoencoders: they are data-specific (they compress well only data " ..
+L:explain(F("The decks list three properties of autoencoders: they are data-specific (they compress well only data " ..
   "like what they were trained on), lossy, and learned from examples. This lesson checks the first: lesson 01's " ..
-  string.format("784-%d-784 autoencoder (ReLU code, sigmoid output, BCE, Adam 1e-3, batch 256, %d epochs) is ", code,
-    epochs) ..
-  string.format("trained on %d MNIST digits and, separately, on %d Fashion-MNIST images; each is tested on %d ",
-    n_train, n_train, n_test) ..
-  "test images of both sets.")
-L:explain("**Comparing errors across data sets.** BCE per pixel cannot go below the images' own entropy (the BCE of " ..
+  "784-%d-784 autoencoder (ReLU code, sigmoid output, BCE, Adam 1e-3, batch 256, %d epochs) is " ..
+  "trained on %d MNIST digits and, separately, on %d Fashion-MNIST images; each is tested on %d " ..
+  "test images of both sets.", code, epochs, n_train, n_train, n_test))
+L:explain(T("**Comparing errors across data sets.** BCE per pixel cannot go below the images' own entropy (the BCE of " ..
   "an image against itself), and that floor differs: MNIST is nearly black and white, Fashion-MNIST grey. So the " ..
   "table gives, beside BCE, the excess over the floor of the test set and the mean squared error (MSE), both 0 for " ..
   "a perfect copy; errors compare down a column (the same test images), and the ratio says how much worse the " ..
-  "stranger does than the native model.")
+  "stranger does than the native model."))
 
 local sets = {
   { key = "mnist", name = "MNIST", load = ae.data.mnist },
@@ -43,24 +44,24 @@ local sets = {
 for _, s in ipairs(sets) do
   s.train, s.test = assert(s.load { limit = n_train, test_limit = n_test })
   s.floor = ae.bce(s.test.x, s.test.x)
-  L:say("%s: %d training, %d test images; its test images' own entropy (the BCE floor) %.4f", s.name,
+  L:say(T"%s: %d training, %d test images; its test images' own entropy (the BCE floor) %.4f", s.name,
     s.train.x:size(1), s.test.x:size(1), s.floor)
 end
 
 for _, s in ipairs(sets) do
   ae.seed(ae.options.seed)
   s.net = ae.Autoencoder { encoder = { ae.Dense(784, code), ae.ReLU() }, decoder = { ae.Dense(code, 784), ae.Sigmoid() } }
-  L:say("\nTraining on %s for %d epochs ...", s.name, epochs)
+  L:say(T"\nTraining on %s for %d epochs ...", s.name, epochs)
   s.history = s.net:fit(s.train.x, { epochs = epochs, batch = 256, loss = "bce", optimizer = ae.optim.Adam { lr = 1e-3 },
     validation = s.test.x, verbose = false })
-  L:say("  validation BCE %.4f (%.0f s)", s.history.val_loss[epochs], s.history.total_seconds)
+  L:say(T"  validation BCE %.4f (%.0f s)", s.history.val_loss[epochs], s.history.total_seconds)
   L:save_model(s.net, "trained on " .. s.key)
 end
 
 -- the 2×2 table: model (row) × test set (column)
 local err = {}
-local rows = { "| trained on ↓ / tested on → | MNIST: BCE | excess over floor | MSE | Fashion-MNIST: BCE | " ..
-  "excess over floor | MSE |", "|---|---:|---:|---:|---:|---:|---:|" }
+local rows = { T("| trained on ↓ / tested on → | MNIST: BCE | excess over floor | MSE | Fashion-MNIST: BCE | " ..
+  "excess over floor | MSE |"), "|---|---:|---:|---:|---:|---:|---:|" }
 for _, m in ipairs(sets) do
   err[m.key] = {}
   local cells = {}
@@ -69,34 +70,35 @@ for _, m in ipairs(sets) do
     local e = { bce = ae.bce(r, t.test.x), mse = ae.mse(r, t.test.x) }
     e.excess = e.bce - t.floor
     err[m.key][t.key] = e
-    cells[#cells + 1] = string.format("%.4f | %.4f | %.4f", e.bce, e.excess, e.mse)
-    L:metric(string.format("%s_on_%s_mse", m.key, t.key), e.mse, string.format("model trained on %s, test MSE on %s",
+    cells[#cells + 1] = ae.i18n.fmt("%.4f | %.4f | %.4f", e.bce, e.excess, e.mse)
+    L:metric(string.format("%s_on_%s_mse", m.key, t.key), e.mse, F("model trained on %s, test MSE on %s",
       m.name, t.name))
-    L:metric(string.format("%s_on_%s_bce", m.key, t.key), e.bce, string.format("model trained on %s, test BCE on %s",
+    L:metric(string.format("%s_on_%s_bce", m.key, t.key), e.bce, F("model trained on %s, test BCE on %s",
       m.name, t.name))
   end
   rows[#rows + 1] = string.format("| %s | %s |", m.name, table.concat(cells, " | "))
 end
-rows[#rows + 1] = string.format("| (floor: the images' own entropy) | %.4f | 0 | 0 | %.4f | 0 | 0 |", sets[1].floor,
+rows[#rows + 1] = F("| (floor: the images' own entropy) | %.4f | 0 | 0 | %.4f | 0 | 0 |", sets[1].floor,
   sets[2].floor)
-L:section("Test error of each model on each test set", table.concat(rows, "\n"))
-L:say("\nTest MSE (rows: trained on; columns: tested on MNIST, Fashion-MNIST):")
+L:section(T"Test error of each model on each test set", table.concat(rows, "\n"))
+L:say(T"\nTest MSE (rows: trained on; columns: tested on MNIST, Fashion-MNIST):")
 for _, m in ipairs(sets) do
-  L:say("  %-14s %.4f  %.4f", m.name, err[m.key].mnist.mse, err[m.key].fashion.mse)
+  -- numbers only: the language's decimal sign, no words to translate
+  L:say(ae.i18n.fmt("  %-14s %.4f  %.4f", m.name, err[m.key].mnist.mse, err[m.key].fashion.mse))
 end
 
-L:say("\nFigures:")
+L:say(T"\nFigures:")
 for _, t in ipairs(sets) do
   local sample = t.test.x:narrow(1, 1, 10)
-  L:figure(t.key .. "_tested.png", string.format("%s test images, reconstructed by the model trained on MNIST and by " ..
+  L:figure(t.key .. "_tested.png", F("%s test images, reconstructed by the model trained on MNIST and by " ..
     "the one trained on Fashion-MNIST", t.name),
-    ae.plot.image_rows({ { "original", sample }, { "MNIST model", sets[1].net:reconstruct(sample) },
-      { "Fashion model", sets[2].net:reconstruct(sample) } },
-      { out = L:path(t.key .. "_tested.png"), left = 150, title = t.name .. " test images through both autoencoders" }))
+    ae.plot.image_rows({ { T"original", sample }, { T"MNIST model", sets[1].net:reconstruct(sample) },
+      { T"Fashion model", sets[2].net:reconstruct(sample) } },
+      { out = L:path(t.key .. "_tested.png"), left = 150, title = F("%s test images through both autoencoders", t.name) }))
 end
-L:figure("loss.png", "Training and validation loss of both models (each validated on its own kind of image)",
+L:figure("loss.png", T"Training and validation loss of both models (each validated on its own kind of image)",
   ae.plot.history({ { label = "MNIST", history = sets[1].history }, { label = "Fashion-MNIST", history = sets[2].history } },
-    { out = L:path("loss.png"), title = "784-32-784 on each data set", ylabel = "binary cross-entropy per pixel" }))
+    { out = L:path("loss.png"), title = T"784-32-784 on each data set", ylabel = T"binary cross-entropy per pixel" }))
 
 -- Whether a stranger keeps the input's shape or draws its own kind: the mean
 -- correlation, over test images, of each reconstruction with its input and
@@ -128,9 +130,9 @@ for _, m in ipairs(sets) do
       c.base = c.base + corr(xi, m.mean_image) / n_corr
     end
     pull[m.key][t.key] = c
-    L:metric(string.format("%s_on_%s_corr_input", m.key, t.key), c.input, string.format("mean correlation of the " ..
+    L:metric(string.format("%s_on_%s_corr_input", m.key, t.key), c.input, F("mean correlation of the " ..
       "%s model's reconstructions of %s test images with the images", m.name, t.name))
-    L:metric(string.format("%s_on_%s_corr_own_mean", m.key, t.key), c.own, string.format("mean correlation of the " ..
+    L:metric(string.format("%s_on_%s_corr_own_mean", m.key, t.key), c.own, F("mean correlation of the " ..
       "%s model's reconstructions of %s test images with the mean %s training image", m.name, t.name, m.name))
   end
 end
@@ -140,29 +142,38 @@ local mm, mf, fm, ff = err.mnist.mnist, err.mnist.fashion, err.fashion.mnist, er
 local function drawn(m, t)
   local c, native = pull[m.key][t.key], pull[t.key][t.key]
   local toward = c.own - c.base
-  return string.format("shown %s, the %s model's reconstructions correlate with the images at r = %.2f (the %s " ..
+  local args = { t.name, m.name, c.input, t.name, native.input, m.name, c.own, c.base }
+  -- three whole clauses, one per verdict
+  if toward > 0.1 then
+    return F("shown %s, the %s model's reconstructions correlate with the images at r = %.2f (the %s " ..
+      "model's at %.2f) and with the mean %s training image at %.2f, where the images themselves correlate with " ..
+      "that mean at %.2f: it pulls them toward its own kind of image", table.unpack(args))
+  elseif toward < -0.1 then
+    return F("shown %s, the %s model's reconstructions correlate with the images at r = %.2f (the %s " ..
+      "model's at %.2f) and with the mean %s training image at %.2f, where the images themselves correlate with " ..
+      "that mean at %.2f: it does not pull them toward its own kind of image", table.unpack(args))
+  end
+  return F("shown %s, the %s model's reconstructions correlate with the images at r = %.2f (the %s " ..
     "model's at %.2f) and with the mean %s training image at %.2f, where the images themselves correlate with " ..
-    "that mean at %.2f: %s", t.name, m.name, c.input, t.name, native.input, m.name, c.own, c.base,
-    toward > 0.1 and "it pulls them toward its own kind of image" or toward < -0.1 and
-      "it does not pull them toward its own kind of image" or "little pull toward its own kind of image either way")
+    "that mean at %.2f: little pull toward its own kind of image either way", table.unpack(args))
 end
 local say = {
-  string.format("- On digits, the model trained on clothes has a test MSE of %.4f, %.1f× the digit model's %.4f " ..
+  F("- On digits, the model trained on clothes has a test MSE of %.4f, %.1f× the digit model's %.4f " ..
     "(excess BCE over the floor %.4f against %.4f).", fm.mse, fm.mse / mm.mse, mm.mse, fm.excess, mm.excess),
-  string.format("- On clothes, the model trained on digits has a test MSE of %.4f, %.1f× the clothes model's %.4f " ..
+  F("- On clothes, the model trained on digits has a test MSE of %.4f, %.1f× the clothes model's %.4f " ..
     "(excess BCE %.4f against %.4f).", mf.mse, mf.mse / ff.mse, ff.mse, mf.excess, ff.excess),
   (fm.mse / mm.mse > 1.2 and mf.mse / ff.mse > 1.2) and
-    "- Both ways the stranger does worse (by more than 20% in MSE), as the decks say an autoencoder is data-specific." or
-    string.format("- The stranger's penalty is not the same both ways (%.1f× on digits, %.1f× on clothes; above " ..
+    F"- Both ways the stranger does worse (by more than 20%% in MSE), as the decks say an autoencoder is data-specific." or
+    F("- The stranger's penalty is not the same both ways (%.1f× on digits, %.1f× on clothes; above " ..
       "1.2× counts here as clearly worse): %s.", fm.mse / mm.mse, mf.mse / ff.mse,
-      (fm.mse / mm.mse > 1.2) and "only on digits is the clothes model clearly worse" or
-      (mf.mse / ff.mse > 1.2) and "only on clothes is the digit model clearly worse" or
-      "neither stranger is clearly worse in this run"),
-  "- What each stranger draws (figures below; correlations over the first " .. n_corr .. " test images): " ..
-    drawn(sets[2], sets[1]) .. "; " .. drawn(sets[1], sets[2]) .. ".",
+      (fm.mse / mm.mse > 1.2) and T"only on digits is the clothes model clearly worse" or
+      (mf.mse / ff.mse > 1.2) and T"only on clothes is the digit model clearly worse" or
+      T"neither stranger is clearly worse in this run"),
+  F("- What each stranger draws (figures below; correlations over the first %d test images): %s; %s.", n_corr,
+    drawn(sets[2], sets[1]), drawn(sets[1], sets[2])),
 }
-L:section("What the numbers say", table.concat(say, "\n"))
-L:say("\nWhat the numbers say:\n%s", table.concat(say, "\n"))
-L:metric("epochs", epochs, "epochs per model")
-L:metric("val_loss", mm.bce, "test BCE of the MNIST model on MNIST")
+L:section(T"What the numbers say", table.concat(say, "\n"))
+L:say(T"\nWhat the numbers say:\n%s", table.concat(say, "\n"))
+L:metric("epochs", epochs, T"epochs per model")
+L:metric("val_loss", mm.bce, T"test BCE of the MNIST model on MNIST")
 L:finish()
