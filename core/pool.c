@@ -68,16 +68,23 @@ static struct {
   int bad_windows;          /* windows in a row the way kept did not pay */
   int passive_losses;       /* PASSIVE windows in a row that did not pay */
   int trace;                /* AELAB_POOL_TRACE: say each choice on stderr */
+  atomic_int fresh;         /* ae_set_pool_mode asked for a fresh start */
   unsigned first[AE_MAXTHREADS]; /* gen when worker t started: it waits for the next */
 } P = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0, 0,
-       ATOMIC_FLAG_INIT, NULL, NULL, 0, 1, AE_SPIN_US * 1000, AE_POOL_ADAPTIVE, PASSIVE, 0, 0, 0, 0, {0, 0}, SOLO_NS, 0, 0, 0, 0, {0}};
+       ATOMIC_FLAG_INIT, NULL, NULL, 0, 1, AE_SPIN_US * 1000, AE_POOL_ADAPTIVE, PASSIVE, 0, 0, 0, 0, {0, 0}, SOLO_NS, 0, 0, 0, 0, 0, {0}};
 
 static _Thread_local int inside; /* this thread runs a part with others */
 static _Thread_local int self;   /* its thread number: 0 the caller, 1 … workers */
 
 int ae_in_parallel(void) { return inside; }
 long ae_pool_backoffs(void) { return atomic_load(&P.backoffs); }
-void ae_set_pool_mode(int mode) { atomic_store(&P.mode, mode); }
+/* Setting a mode starts the adaptive judgment afresh: sleeping waits first. */
+void ae_set_pool_mode(int mode) {
+  atomic_store(&P.mode, mode);
+  atomic_store(&P.way, PASSIVE);
+  atomic_store(&P.until, 0);
+  atomic_store(&P.fresh, 1); /* the window's sums, which only a job's caller touches */
+}
 int ae_pool_mode(void) { return atomic_load(&P.mode); }
 
 void ae_set_spin_us(int us) { atomic_store(&P.spin_ns, (us < 0 ? 0 : us > 100000 ? 100000 : us) * 1000); }
@@ -130,6 +137,11 @@ static int take_parts(int thread) {
 /* The caller's verdict on a job that ran on several threads: t0 to t1 its
  * own `mine` parts, t2 when all were done. */
 static void judge(long long t0, long long t1, long long t2, int mine) {
+  if (atomic_exchange(&P.fresh, 0)) {
+    P.sum_par = P.sum_solo = 0;
+    P.passive_wins = P.passive_losses = P.bad_windows = 0;
+    P.solo_len = SOLO_NS;
+  }
   if (mine <= 0) return;
   P.sum_par += (double)(t2 - t0);
   P.sum_solo += (double)(t1 - t0) * P.nparts / mine;

@@ -123,9 +123,17 @@ void test_pool(void) {
   ae_set_pool_mode(AE_POOL_ADAPTIVE);
   ae_set_threads(2);
   long before = ae_pool_backoffs();
-  /* each job: the caller's part 20 µs, the worker's 2 ms: two threads lose */
-  for (int i = 0; i < 200 && ae_pool_backoffs() == before; i++) ae_parallel(2, lopsided, NULL);
-  check(ae_pool_backoffs() > before, "no back-off after 200 lopsided jobs");
+  /* each job: the caller's part 20 µs, the worker's 2 ms (or the caller
+   * takes both): two threads lose. A few windows of jobs, at most 5 s. */
+  struct timespec a, b;
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  int jobs = 0;
+  do {
+    ae_parallel(2, lopsided, NULL);
+    jobs++;
+    clock_gettime(CLOCK_MONOTONIC, &b);
+  } while (ae_pool_backoffs() == before && (b.tv_sec - a.tv_sec) < 5);
+  check(ae_pool_backoffs() > before, "no back-off after %d lopsided jobs in 5 s", jobs);
   check_end();
 
   check_begin("peak: an FMA loop for every vector width this CPU has");
@@ -139,7 +147,8 @@ void test_pool(void) {
       continue;
     }
     ran++;
-    check(used == widths[i] && g > 1 && g < 1e4, "%d-bit: %.1f GFLOP/s (ran %d)", widths[i], g, used);
+    /* a count, not a speed: the machine may be busy */
+    check(used == widths[i] && g > 0 && g < 1e5, "%d-bit: %.1f GFLOP/s (ran %d)", widths[i], g, used);
   }
   check(ran >= 1, "no width ran");
   check(ae_fp32_peak_gflops(1, 0.02, 384, NULL) < 0, "a 384-bit width was accepted");
