@@ -16,12 +16,15 @@
 --   ./aelab lessons/11_documents.lua [epochs]   (default 6)
 --   ./aelab --quick lessons/11_documents.lua
 local ae = require "aelab"
+-- Messages in the chosen language (README "Languages"): T translates, F
+-- translates and formats (decimal comma in es and pt).
+local T, F = ae.i18n.T, ae.i18n.F
 
 local L = ae.Lesson.new {
   name = "11_documents",
-  title = "Lesson 11 — cleaning scanned documents",
-  question = "Trained on 32×32 patches of dirty/clean pages, does a convolutional denoising autoencoder clean\n" ..
-    "whole unseen pages (1728×2376) better than a 3×3 median filter and a global Otsu threshold?",
+  title = T"Lesson 11 — cleaning scanned documents",
+  question = T("Trained on 32×32 patches of dirty/clean pages, does a convolutional denoising autoencoder clean\n" ..
+    "whole unseen pages (1728×2376) better than a 3×3 median filter and a global Otsu threshold?"),
 }
 
 local quick = ae.options.quick
@@ -32,10 +35,10 @@ local CROP = quick and 320 or nil             -- quick: evaluate on a crop of ea
 local BATCH = quick and 16 or 64               -- quick: more, smaller steps from few patches
 
 local train, test = assert(ae.data.documents(quick and { limit = 3, test_limit = 2 } or nil))
-L:say("Pages: %d for training, %d held out for testing (1728×2376 pixels each, 1 = paper, 0 = ink)", #train, #test)
+L:say(T"Pages: %d for training, %d held out for testing (1728×2376 pixels each, 1 = paper, 0 = ink)", #train, #test)
 local names = {}
 for _, p in ipairs(test) do names[#names + 1] = p.name end
-L:say("  test pages: %s", table.concat(names, ", "))
+L:say(T"  test pages: %s", table.concat(names, ", "))
 
 -- Training pairs: the same random corners in a page's dirty copy and its
 -- clean version. Each training page has one dirt level.
@@ -46,7 +49,7 @@ for k, page in ipairs(train) do
   local px, corners = ae.image.patches(dirty, { size = P, count = per_page, seed = 1000 + k })
   xs[#xs + 1] = px
   ys[#ys + 1] = ae.image.patches(page.clean, { size = P, corners = corners })
-  L:say("  %-8s dirt level %d: %d patches", page.name, level, per_page)
+  L:say(T"  %-8s dirt level %d: %d patches", page.name, level, per_page)
 end
 local function cat(list)
   local n = 0
@@ -75,14 +78,14 @@ local net = ae.Autoencoder {
   input = { 1, P, P },
 }
 net:compile { loss = "mse", optimizer = ae.optim.Adam { lr = 2e-3 } }
-L:say("\nTraining a convolutional denoising autoencoder (%s parameters, 4 layers of 3×3 filters) on %s patches " ..
-  "for %d epochs...", ae.commas(net:param_count()), ae.commas(x:size(1)), epochs)
+L:say(T("\nTraining a convolutional denoising autoencoder (%s parameters, 4 layers of 3×3 filters) on %s patches " ..
+  "for %d epochs..."), ae.i18n.int(net:param_count()), ae.i18n.int(x:size(1)), epochs)
 local nval = x:size(1) // 10
 local h = net:fit(x:narrow(1, nval + 1, x:size(1) - nval), { target = y:narrow(1, nval + 1, y:size(1) - nval),
   validation = { x = x:narrow(1, 1, nval), target = y:narrow(1, 1, nval) }, epochs = epochs, batch = BATCH,
   verbose = false, on_epoch = function(e, hist)
-    L:say("  epoch %d: train MSE %.5f, validation MSE %.5f (%s patches/s)", e, hist.loss[e], hist.val_loss[e],
-      ae.commas(math.floor(hist.samples_per_s[e])))
+    L:say(T"  epoch %d: train MSE %.5f, validation MSE %.5f (%s patches/s)", e, hist.loss[e], hist.val_loss[e],
+      ae.i18n.int(math.floor(hist.samples_per_s[e])))
   end })
 L:save_model(net, "denoiser")
 
@@ -94,6 +97,11 @@ local function crop(t)
   return ae.image.patches(t, { size = CROP, corners = c })
 end
 local methods = { "dirty input", "median 3×3", "Otsu threshold", "autoencoder" }
+-- each method's name in the tables, and with its article inside a sentence
+local label = { ["dirty input"] = T"dirty input", ["median 3×3"] = T"median 3×3",
+  ["Otsu threshold"] = T"Otsu threshold", autoencoder = T"autoencoder" }
+local the = { ["dirty input"] = T"the dirty input", ["median 3×3"] = T"the median 3×3",
+  ["Otsu threshold"] = T"the Otsu threshold", autoencoder = T"the autoencoder" }
 local rmse = {} -- rmse[method][level] = list over pages
 for _, m in ipairs(methods) do rmse[m] = { {}, {}, {} } end
 local shown -- the page shown whole
@@ -117,11 +125,11 @@ for _, page in ipairs(test) do
   local sum_ae = 0
   for level = 1, 3 do sum_ae = sum_ae + rmse.autoencoder[level][#rmse.autoencoder[level]] end
   page_ae[#page_ae + 1] = { name = page.name, rmse = sum_ae / 3 }
-  L:say("  %s: RMSE at level 3 — dirty %.4f, median %.4f, Otsu %.4f, autoencoder %.4f", page.name,
+  L:say(T"  %s: RMSE at level 3 — dirty %.4f, median %.4f, Otsu %.4f, autoencoder %.4f", page.name,
     rmse["dirty input"][3][#rmse["dirty input"][3]], rmse["median 3×3"][3][#rmse["median 3×3"][3]],
     rmse["Otsu threshold"][3][#rmse["Otsu threshold"][3]], rmse.autoencoder[3][#rmse.autoencoder[3]])
 end
-L:say("  (evaluating %d pages × 3 levels took %.1f s)", #test, ae.clock() - t0)
+L:say(T"  (evaluating %d pages × 3 levels took %.1f s)", #test, ae.clock() - t0)
 
 local function mean(t)
   local s = 0
@@ -129,77 +137,92 @@ local function mean(t)
   return s / #t
 end
 local keys = { ["dirty input"] = "dirty", ["median 3×3"] = "median", ["Otsu threshold"] = "otsu", autoencoder = "ae" }
-local rows = { "| method | level 1 | level 2 | level 3 | all |", "|---|---:|---:|---:|---:|" }
+local rows = { T"| method | level 1 | level 2 | level 3 | all |", "|---|---:|---:|---:|---:|" }
 local overall = {}
 for _, m in ipairs(methods) do
   local all = {}
   for level = 1, 3 do
     for _, v in ipairs(rmse[m][level]) do all[#all + 1] = v end
     L:metric(string.format("rmse_%s_L%d", keys[m], level), mean(rmse[m][level]),
-      string.format("%s: RMSE on the held-out pages at dirt level %d", m, level))
+      F("%s: RMSE on the held-out pages at dirt level %d", label[m], level))
   end
   overall[m] = mean(all)
-  L:metric("rmse_" .. keys[m], overall[m], m .. ": RMSE on the held-out pages, all levels")
-  rows[#rows + 1] = string.format("| %s | %.4f | %.4f | %.4f | %.4f |", m, mean(rmse[m][1]), mean(rmse[m][2]),
+  L:metric("rmse_" .. keys[m], overall[m], F("%s: RMSE on the held-out pages, all levels", label[m]))
+  rows[#rows + 1] = ae.i18n.fmt("| %s | %.4f | %.4f | %.4f | %.4f |", label[m], mean(rmse[m][1]), mean(rmse[m][2]),
     mean(rmse[m][3]), overall[m])
 end
-L:section("RMSE against the clean page (held-out pages, mean over pages)", table.concat(rows, "\n") ..
-  string.format("\n\nTest pages: %s%s.", table.concat(names, ", "),
-    CROP and string.format(" (--quick: a %d×%d crop of each)", CROP, CROP) or " (whole pages, native resolution)"))
+L:section(T"RMSE against the clean page (held-out pages, mean over pages)", table.concat(rows, "\n") .. "\n\n" ..
+  (CROP and F("Test pages: %s (--quick: a %d×%d crop of each).", table.concat(names, ", "), CROP, CROP) or
+    F("Test pages: %s (whole pages, native resolution).", table.concat(names, ", "))))
 
 -- Figures
 local r = shown.results
-L:figure("page.png", string.format("Held-out page %s at dirt level 3: dirty, cleaned by the autoencoder, clean " ..
+L:figure("page.png", F("Held-out page %s at dirt level 3: dirty, cleaned by the autoencoder, clean " ..
   "(whole page, shown shrunk)", shown.name),
-  ae.plot.comparison({ { "dirty (level 3)", r["dirty input"] }, { "autoencoder", r.autoencoder },
-    { "clean", shown.clean } }, { out = L:path("page.png"), max_width = 1500,
-      title = "Page " .. shown.name .. ": dirty / cleaned / clean" }))
+  ae.plot.comparison({ { T"dirty (level 3)", r["dirty input"] }, { T"autoencoder", r.autoencoder },
+    { T"clean", shown.clean } }, { out = L:path("page.png"), max_width = 1500,
+      title = F("Page %s: dirty / cleaned / clean", shown.name) }))
 local _, H, W = ae.image.dims(shown.clean)
 local side = math.min(256, H, W)
 local corner = ae.tensor { { math.min(H - side, 1100), math.min(W - side, 600) } }
 if CROP then corner = ae.tensor { { 0, 0 } } end
 local function zoom(t) return ae.image.patches(t, { size = side, corners = corner }) end
-L:figure("closeup.png", "Close-up at native resolution (" .. side .. "×" .. side .. " pixels): dirty, median, Otsu, " ..
-  "autoencoder, clean", ae.plot.comparison({ { "dirty", zoom(r["dirty input"]) }, { "median 3×3", zoom(r["median 3×3"]) },
-    { "Otsu", zoom(r["Otsu threshold"]) }, { "autoencoder", zoom(r.autoencoder) }, { "clean", zoom(shown.clean) } },
-    { out = L:path("closeup.png"), shrink = 1, title = "Close-up of " .. shown.name .. " (level 3)" }))
-L:figure("loss.png", "Training and validation MSE per epoch",
-  ae.plot.history({ { label = "denoiser", history = h } }, { out = L:path("loss.png"),
-    title = "Denoising autoencoder on page patches", ylabel = "MSE per pixel" }))
+L:figure("closeup.png", F("Close-up at native resolution (%d×%d pixels): dirty, median, Otsu, autoencoder, clean",
+  side, side), ae.plot.comparison({ { T"dirty", zoom(r["dirty input"]) }, { T"median 3×3", zoom(r["median 3×3"]) },
+    { "Otsu", zoom(r["Otsu threshold"]) }, { T"autoencoder", zoom(r.autoencoder) }, { T"clean", zoom(shown.clean) } },
+    { out = L:path("closeup.png"), shrink = 1, title = F("Close-up of %s (level 3)", shown.name) }))
+L:figure("loss.png", T"Training and validation MSE per epoch",
+  ae.plot.history({ { label = T"denoiser", history = h } }, { out = L:path("loss.png"),
+    title = T"Denoising autoencoder on page patches", ylabel = T"MSE per pixel" }))
 
 -- What the numbers say
 local best, best_v = nil, math.huge
 for _, m in ipairs(methods) do if overall[m] < best_v then best, best_v = m, overall[m] end end
+-- Each sentence is a template; its numbers and clauses come from this run.
 local f = {}
 local others = {}
 for _, m in ipairs(methods) do
-  if m ~= best then others[#others + 1] = string.format("%.4f for the %s", overall[m], m) end
+  if m ~= best then others[#others + 1] = F("%.4f for %s", overall[m], the[m]) end
 end
-f[#f + 1] = string.format("- On the %d held-out pages the %s has the lowest RMSE (%.4f over all levels), against %s.",
-  #test, best, best_v, table.concat(others, ", "))
-f[#f + 1] = string.format("- From level 1 to level 3 the input's RMSE grows from %.4f to %.4f; the autoencoder's " ..
-  "from %.4f to %.4f%s.", mean(rmse["dirty input"][1]), mean(rmse["dirty input"][3]), mean(rmse.autoencoder[1]),
-  mean(rmse.autoencoder[3]), mean(rmse.autoencoder[3]) < mean(rmse["dirty input"][1]) and
-  " — it cleans the worst pages better than the lightest dirt was before cleaning" or "")
-f[#f + 1] = string.format("- The median filter is %s the input overall (%.4f against %.4f): it removes specks, " ..
-  "but stains, uneven light and creases are wider than its 3×3 window. Otsu's single threshold is %s the input " ..
-  "(%.4f): at level 1 it scores %.4f, at level 3 %.4f, where stains and shadows fall below the threshold and " ..
-  "turn to ink.", overall["median 3×3"] < 0.95 * overall["dirty input"] and "better than" or
-  overall["median 3×3"] < overall["dirty input"] and "barely better than" or "no better than",
-  overall["median 3×3"], overall["dirty input"], overall["Otsu threshold"] < overall["dirty input"] and
-  "better than" or "worse than", overall["Otsu threshold"], mean(rmse["Otsu threshold"][1]),
-  mean(rmse["Otsu threshold"][3]))
+f[#f + 1] = F("- On the %d held-out pages %s has the lowest RMSE (%.4f over all levels), against %s.",
+  #test, the[best], best_v, table.concat(others, ", "))
+local in1, in3, ae1, ae3 = mean(rmse["dirty input"][1]), mean(rmse["dirty input"][3]), mean(rmse.autoencoder[1]),
+  mean(rmse.autoencoder[3])
+f[#f + 1] = ae3 < in1 and
+  F("- From level 1 to level 3 the input's RMSE grows from %.4f to %.4f; the autoencoder's from %.4f to %.4f — " ..
+    "it cleans the worst pages better than the lightest dirt was before cleaning.", in1, in3, ae1, ae3) or
+  F("- From level 1 to level 3 the input's RMSE grows from %.4f to %.4f; the autoencoder's from %.4f to %.4f.",
+    in1, in3, ae1, ae3)
+local med, dirty, otsu = overall["median 3×3"], overall["dirty input"], overall["Otsu threshold"]
+local med_says = med < 0.95 * dirty and
+  F("- The median filter is better than the input overall (%.4f against %.4f): it removes specks, but stains, " ..
+    "uneven light and creases are wider than its 3×3 window.", med, dirty) or med < dirty and
+  F("- The median filter is barely better than the input overall (%.4f against %.4f): it removes specks, but " ..
+    "stains, uneven light and creases are wider than its 3×3 window.", med, dirty) or
+  F("- The median filter is no better than the input overall (%.4f against %.4f): it removes specks, but stains, " ..
+    "uneven light and creases are wider than its 3×3 window.", med, dirty)
+local otsu_says = otsu < dirty and
+  F("Otsu's single threshold is better than the input (%.4f): at level 1 it scores %.4f, at level 3 %.4f, where " ..
+    "stains and shadows fall below the threshold and turn to ink.", otsu, mean(rmse["Otsu threshold"][1]),
+    mean(rmse["Otsu threshold"][3])) or
+  F("Otsu's single threshold is worse than the input (%.4f): at level 1 it scores %.4f, at level 3 %.4f, where " ..
+    "stains and shadows fall below the threshold and turn to ink.", otsu, mean(rmse["Otsu threshold"][1]),
+    mean(rmse["Otsu threshold"][3]))
+f[#f + 1] = med_says .. " " .. otsu_says
 table.sort(page_ae, function(a, b) return a.rmse > b.rmse end)
-f[#f + 1] = string.format("- The autoencoder's hardest page is %s (RMSE %.4f over the three levels), its easiest %s " ..
-  "(%.4f)%s.", page_ae[1].name, page_ae[1].rmse, page_ae[#page_ae].name, page_ae[#page_ae].rmse,
-  page_ae[1].name == "ccitt7" and "; ccitt7 is Japanese text, strokes unlike any training page" or "")
-L:say("\nWhat the numbers say:\n%s", table.concat(f, "\n"))
-L:section("What the numbers say", table.concat(f, "\n"))
-L:section("Data and licences", "CCITT fax test pages from the Debian package jbigkit-testdata (GPL-2+), decoded " ..
+local hard, easy = page_ae[1], page_ae[#page_ae]
+f[#f + 1] = hard.name == "ccitt7" and
+  F("- The autoencoder's hardest page is %s (RMSE %.4f over the three levels), its easiest %s (%.4f); ccitt7 is " ..
+    "Japanese text, strokes unlike any training page.", hard.name, hard.rmse, easy.name, easy.rmse) or
+  F("- The autoencoder's hardest page is %s (RMSE %.4f over the three levels), its easiest %s (%.4f).", hard.name,
+    hard.rmse, easy.name, easy.rmse)
+L:say(T"\nWhat the numbers say:\n%s", table.concat(f, "\n"))
+L:section(T"What the numbers say", table.concat(f, "\n"))
+L:section(T"Data and licences", T("CCITT fax test pages from the Debian package jbigkit-testdata (GPL-2+), decoded " ..
   "with jbgtopbm (jbigkit-bin); rendered pages from the licence texts of base-files with fonts-dejavu-core " ..
   "(Bitstream Vera licence) and fonts-liberation (SIL Open Font License 1.1); dirt made by " ..
-  "scripts/prepare-images.py (its header lists each kind and its levels).")
-L:metric("epochs", epochs, "epochs")
-L:metric("train_patches", x:size(1) - nval, "training patches (32×32)")
-L:metric("samples_per_s", ae.median(h.samples_per_s), "training patches per second (median over epochs)")
+  "scripts/prepare-images.py (its header lists each kind and its levels)."))
+L:metric("epochs", epochs, T"epochs")
+L:metric("train_patches", x:size(1) - nval, T"training patches (32×32)")
+L:metric("samples_per_s", ae.median(h.samples_per_s), T"training patches per second (median over epochs)")
 L:finish()

@@ -16,23 +16,29 @@
 --   ./aelab --quick lessons/14_audio.lua     (a small set, 2 epochs; seconds)
 local ae = require "aelab"
 local sys = require "aelab.sys"
+-- Messages in the chosen language (README "Languages"): T translates, F
+-- translates and formats (decimal comma in es and pt); fmt and num format
+-- numbers only.
+local T, F = ae.i18n.T, ae.i18n.F
+local fmt, num = ae.i18n.fmt, ae.i18n.num
 
 local L = ae.Lesson.new {
   name = "14_audio",
-  title = "Lesson 14 — a denoising autoencoder for speech (spectral frames, libsndfile + FFTW)",
-  question = "Trained on synthetic voices in noise, does a denoising autoencoder on spectral frames clean\n" ..
+  title = T"Lesson 14 — a denoising autoencoder for speech (spectral frames, libsndfile + FFTW)",
+  question = T("Trained on synthetic voices in noise, does a denoising autoencoder on spectral frames clean\n" ..
     "real human speech? By how much does it raise SI-SDR and segmental SNR at 0, 5 and 10 dB input SNR,\n" ..
-    "against spectral subtraction and sox's noisered given a noise profile?",
+    "against spectral subtraction and sox's noisered given a noise profile?"),
 }
 
 local quick = ae.options.quick
 local epochs = tonumber(arg and arg[1]) or (quick and 2 or 8)
 local RATE, N_FFT, HOP, CONTEXT = 8000, 256, 128, 3 -- 32 ms frames, 16 ms hop, 3 frames each side
-local F = N_FFT // 2 + 1
+local BINS = N_FFT // 2 + 1
 local SNRS = { 0, 5, 10 }
-local KINDS = { "white", "pink", "brown", "babble" }
-local METHODS = { { key = "dae", name = "spectral DAE" }, { key = "wave", name = "waveform DAE" },
-  { key = "specsub", name = "spectral subtraction" }, { key = "sox", name = "sox noisered" } }
+local KINDS = { "white", "pink", "brown", "babble" } -- keys, in file names too
+local KIND_NAME = { white = T"white", pink = T"pink", brown = T"brown", babble = T"babble" }
+local METHODS = { { key = "dae", name = T"spectral DAE" }, { key = "wave", name = T"waveform DAE" },
+  { key = "specsub", name = T"spectral subtraction" }, { key = "sox", name = T"sox noisered" } }
 local WF, WC = 256, 128 -- the waveform DAE: 256 samples out, 128 more each side in (64 ms in all)
 local SS_ALPHA, SS_FLOOR = 2, 0.01 -- over-subtraction and spectral floor (on power)
 local SOX_AMOUNT = "0.21"          -- noisered's default amount
@@ -42,14 +48,14 @@ local LISTEN_SNR = 5               -- the input SNR of the WAV files written for
 math.randomseed(ae.options.seed)
 ae.seed(ae.options.seed)
 
-L:say("Speech: espeak-ng voices (es, pt, en) for training and testing, real recordings for testing only.")
+L:say(T"Speech: espeak-ng voices (es, pt, en) for training and testing, real recordings for testing only.")
 local t_data = ae.clock()
 local data, err = ae.data.speech { quick = quick }
 if not data then error(err, 0) end
 local data_seconds = ae.clock() - t_data
-L:say("  %d training and %d test utterances of synthetic speech, %d real recordings (%d Hz), in %.1f s",
+L:say(T"  %d training and %d test utterances of synthetic speech, %d real recordings (%d Hz), in %.1f s",
   #data.train, #data.test, #data.real, data.rate, data_seconds)
-L:say("  (cached in %s)", data.dir)
+L:say(T"  (cached in %s)", data.dir)
 
 local function rms(x) return math.sqrt((x * x):sum() / x:numel()) end
 
@@ -127,20 +133,20 @@ collectgarbage()
 local nval = frames // 10
 local Xtr, Ytr = X:narrow(1, 1, frames - nval), Y:narrow(1, 1, frames - nval)
 local Xval, Yval = X:narrow(1, frames - nval + 1, nval), Y:narrow(1, frames - nval + 1, nval)
-L:say("\nTraining frames: %s (%d utterances; %s kept for validation), input %d = %d frames × %d bins, output %d gains",
-  ae.commas(frames - nval), #data.train, ae.commas(nval), D, 2 * CONTEXT + 1, F, F)
+L:say(T"\nTraining frames: %s (%d utterances; %s kept for validation), input %d = %d frames × %d bins, output %d gains",
+  ae.i18n.int(frames - nval), #data.train, ae.i18n.int(nval), D, 2 * CONTEXT + 1, BINS, BINS)
 
 local HIDDEN, CODE = quick and 256 or 512, quick and 128 or 256
 local net = ae.Autoencoder {
   encoder = { ae.Dense(D, HIDDEN), ae.ReLU(), ae.Dense(HIDDEN, CODE), ae.ReLU() },
-  decoder = { ae.Dense(CODE, HIDDEN), ae.ReLU(), ae.Dense(HIDDEN, F), ae.Sigmoid() },
+  decoder = { ae.Dense(CODE, HIDDEN), ae.ReLU(), ae.Dense(HIDDEN, BINS), ae.Sigmoid() },
 }
 net:compile { loss = "mse", optimizer = ae.optim.Adam { lr = 1e-3 } }
-L:say("  the model: %d → %d → %d (code) → %d → %d gains, %s parameters; MSE on the gains, Adam, %d epochs",
-  D, HIDDEN, CODE, HIDDEN, F, ae.commas(net:param_count()), epochs)
+L:say(T"  the model: %d → %d → %d (code) → %d → %d gains, %s parameters; MSE on the gains, Adam, %d epochs",
+  D, HIDDEN, CODE, HIDDEN, BINS, ae.i18n.int(net:param_count()), epochs)
 local history = net:fit(Xtr, { target = Ytr, epochs = epochs, batch = 256, validation = { x = Xval, target = Yval },
   verbose = false, on_epoch = function(e, h)
-    L:say("    epoch %2d: gain MSE train %.4f, validation %.4f", e, h.loss[e], h.val_loss[e])
+    L:say(T"    epoch %2d: gain MSE train %.4f, validation %.4f", e, h.loss[e], h.val_loss[e])
   end })
 local train_seconds = ae.clock() - t_train0
 L:save_model(net, "speech DAE")
@@ -157,9 +163,9 @@ local function wave_in(noisy)
   local scale = 1 / math.max(rms(noisy), 1e-8)
   return ae.audio.frames(noisy * scale, { size = WF + 2 * WC, hop = WF // 2 }), scale
 end
-local function wave_target(clean, scale, T)
+local function wave_target(clean, scale, nframes)
   local body = (clean * scale):narrow(1, WC + 1, clean:size(1) - WC)
-  return ae.audio.frames(body, { size = WF, hop = WF // 2 }):narrow(1, 1, T)
+  return ae.audio.frames(body, { size = WF, hop = WF // 2 }):narrow(1, 1, nframes)
 end
 local wins, wouts, wframes = {}, {}, 0
 for i, m in ipairs(mixtures) do
@@ -176,15 +182,15 @@ local wave_net = ae.Autoencoder {
   decoder = { ae.Dense(CODE, HIDDEN), ae.ReLU(), ae.Dense(HIDDEN, WF) },
 }
 wave_net:compile { loss = "mse", optimizer = ae.optim.Adam { lr = 1e-3 } }
-L:say("\nThe waveform DAE: %d noisy samples → %d → %d → %d → %d clean samples (linear), %s parameters, " ..
-  "%s frames, %d epochs", WF + 2 * WC, HIDDEN, CODE, HIDDEN, WF, ae.commas(wave_net:param_count()),
-  ae.commas(wframes - wval), epochs)
+L:say(T("\nThe waveform DAE: %d noisy samples → %d → %d → %d → %d clean samples (linear), %s parameters, " ..
+  "%s frames, %d epochs"), WF + 2 * WC, HIDDEN, CODE, HIDDEN, WF, ae.i18n.int(wave_net:param_count()),
+  ae.i18n.int(wframes - wval), epochs)
 local wave_history = wave_net:fit(WX:narrow(1, 1, wframes - wval), { target = WY:narrow(1, 1, wframes - wval),
   epochs = epochs, batch = 256, verbose = false,
   validation = { x = WX:narrow(1, wframes - wval + 1, wval), target = WY:narrow(1, wframes - wval + 1, wval) },
   on_epoch = function(e, h)
     if e == epochs or e % 4 == 0 then
-      L:say("    epoch %2d: sample MSE train %.4f, validation %.4f (the noisy input's mean square is 1)",
+      L:say(T"    epoch %2d: sample MSE train %.4f, validation %.4f (the noisy input's mean square is 1)",
         e, h.loss[e], h.val_loss[e])
     end
   end })
@@ -196,8 +202,8 @@ collectgarbage()
 local function wave_clean(noisy)
   local x, scale = wave_in(noisy)
   local y = wave_net:forward(x)
-  local T = y:size(1)
-  local body = ae.audio.overlap_add(y, { hop = WF // 2, length = (T - 1) * (WF // 2) + WF })
+  local nframes = y:size(1)
+  local body = ae.audio.overlap_add(y, { hop = WF // 2, length = (nframes - 1) * (WF // 2) + WF })
   local out = ae.zeros(noisy:size(1))
   local n = math.min(body:size(1), noisy:size(1) - WC)
   out:narrow(1, WC + 1, n):copy(body:narrow(1, 1, n))
@@ -235,7 +241,7 @@ local function run(argv)
   local p, why = sys.spawn(argv, { stdin = "inherit", stdout = "null", stderr = "capture" })
   if not p then return nil, why end
   local ok, _, code, text = p:close()
-  if not ok then return nil, string.format("%s exited %s: %s", argv[1], tostring(code), text) end
+  if not ok then return nil, F("%s exited %s: %s", argv[1], tostring(code), text) end
   return true
 end
 -- a failing step takes the scratch folder with it, then stops the lesson
@@ -246,11 +252,11 @@ local function sox_step(what, ok, why)
 end
 local function sox_clean(noisy, profile)
   local clip, prof, inp, out = scratch .. "/clip.wav", scratch .. "/noise.prof", scratch .. "/in.wav", scratch .. "/out.wav"
-  sox_step("writing the noise clip", ae.audio.write(clip, profile, { rate = RATE, encoding = "float" }))
-  sox_step("writing the noisy input", ae.audio.write(inp, noisy, { rate = RATE, encoding = "float" }))
+  sox_step(T"writing the noise clip", ae.audio.write(clip, profile, { rate = RATE, encoding = "float" }))
+  sox_step(T"writing the noisy input", ae.audio.write(inp, noisy, { rate = RATE, encoding = "float" }))
   sox_step("sox noiseprof", run { "sox", clip, "-n", "noiseprof", prof })
   sox_step("sox noisered", run { "sox", inp, "-e", "floating-point", out, "noisered", prof, SOX_AMOUNT })
-  local y = sox_step("reading sox's output", ae.audio.read(out))
+  local y = sox_step(T"reading sox's output", ae.audio.read(out))
   -- noisered drops the end of the signal that does not fill its last
   -- half window: those samples come back as zeros, and how many is reported
   if y:size(1) ~= noisy:size(1) then
@@ -268,8 +274,9 @@ end
 -- held-out test noise. Improvements are each method's dB minus the noisy
 -- input's.
 ---------------------------------------------------------------------------
-local sets = { { key = "synthetic", name = "synthetic (held-out sentences)", list = data.test },
-  { key = "real", name = "real (asterisk + pocketsphinx)", list = data.real } }
+-- key: in metrics.json's keys; name: in the tables and figures
+local sets = { { key = "synthetic", name = T"synthetic", list = data.test },
+  { key = "real", name = T"real", list = data.real } }
 local R = {} -- R[set][snr][method] = {sisdr = sum, segsnr = sum, n}; method "noisy" too
 local by_kind = {} -- by_kind[kind][method] = sum of SI-SDR improvement, n
 local listen = {}
@@ -340,67 +347,71 @@ sys.remove_tree(scratch)
 local function mean_of(c, field) return c and c[field] / c.n or 0 / 0 end
 local methods = {}
 for _, m in ipairs(METHODS) do if m.key ~= "sox" or sox_ok then methods[#methods + 1] = m end end
-if not sox_ok then L:say("  note: sox is not installed, so its column is missing (apt-get install sox)") end
+if not sox_ok then L:say(T"  note: sox is not installed, so its column is missing (apt-get install sox)") end
 
 -- The table: input SNR × set × method.
-local head = { "| input SNR | test set | noisy SI-SDR (dB) |" }
+local head = { T"| input SNR | test set | noisy SI-SDR (dB) |" }
 local rule = { "|---:|---|---:|" }
 for _, m in ipairs(methods) do
-  head[#head + 1] = string.format(" %s: ΔSI-SDR / ΔsegSNR |", m.name)
+  head[#head + 1] = " " .. m.name .. ": ΔSI-SDR / ΔsegSNR |"
   rule[#rule + 1] = "---:|"
 end
 local rows = { table.concat(head), table.concat(rule) }
 for _, snr in ipairs(SNRS) do
   for _, set in ipairs(sets) do
     local cell = R[set.key][snr]
-    local line = { string.format("| %d dB | %s | %.1f |", snr, set.key, mean_of(cell.noisy, "sisdr_abs")) }
+    local line = { fmt("| %d dB | %s | %.1f |", snr, set.name, mean_of(cell.noisy, "sisdr_abs")) }
     for _, m in ipairs(methods) do
       local si, seg = mean_of(cell[m.key], "sisdr"), mean_of(cell[m.key], "segsnr")
-      line[#line + 1] = string.format(" %+.1f / %+.1f |", si, seg)
+      line[#line + 1] = fmt(" %+.1f / %+.1f |", si, seg)
       L:metric(string.format("%s_%ddb_%s_sisdr_gain", set.key, snr, m.key), si,
-        string.format("%s speech at %d dB: %s, SI-SDR improvement (dB)", set.key, snr, m.name))
+        set.key == "real" and F("real speech at %d dB: %s, SI-SDR improvement (dB)", snr, m.name) or
+        F("synthetic speech at %d dB: %s, SI-SDR improvement (dB)", snr, m.name))
       L:metric(string.format("%s_%ddb_%s_segsnr_gain", set.key, snr, m.key), seg,
-        string.format("%s speech at %d dB: %s, segmental SNR improvement (dB)", set.key, snr, m.name))
+        set.key == "real" and F("real speech at %d dB: %s, segmental SNR improvement (dB)", snr, m.name) or
+        F("synthetic speech at %d dB: %s, segmental SNR improvement (dB)", snr, m.name))
     end
     rows[#rows + 1] = table.concat(line)
   end
 end
 local table_md = table.concat(rows, "\n")
-L:say("\nImprovement over the noisy input (mean over utterances, dB; SI-SDR / segmental SNR):\n%s", table_md)
-L:section("Improvement over the noisy input",
-  "Mean over the test utterances, in dB: each method's SI-SDR and segmental SNR minus the noisy input's. " ..
-  string.format("%d synthetic utterances (sentences never trained on) and %d real recordings, each at every " ..
-    "input SNR, the noise kind (white, pink, brown, babble) taken by turn from held-out noise.\n\n", #data.test,
-    #data.real) .. table_md)
+L:say(T"\nImprovement over the noisy input (mean over utterances, dB; SI-SDR / segmental SNR):\n%s", table_md)
+L:section(T"Improvement over the noisy input",
+  T("Mean over the test utterances, in dB: each method's SI-SDR and segmental SNR minus the noisy input's.") .. " " ..
+  F("%d synthetic utterances (sentences never trained on) and %d real recordings, each at every " ..
+    "input SNR, the noise kind (white, pink, brown, babble) taken by turn from held-out noise.", #data.test,
+    #data.real) .. "\n\n" .. table_md)
 
 -- by noise kind (both sets, every SNR)
-local krows = { "| noise | " .. table.concat((function() local t = {} for i, m in ipairs(methods) do t[i] = m.name end return t end)(), " | ") .. " |",
+local method_names = {}
+for i, m in ipairs(methods) do method_names[i] = m.name end
+local krows = { T"| noise |" .. " " .. table.concat(method_names, " | ") .. " |",
   "|---|" .. string.rep("---:|", #methods) }
 for _, kind in ipairs(KINDS) do
-  local line = { "| " .. kind .. " |" }
+  local line = { "| " .. KIND_NAME[kind] .. " |" }
   for _, m in ipairs(methods) do
     local b = by_kind[kind] and by_kind[kind][m.key]
-    line[#line + 1] = string.format(" %+.1f |", b and b.sum / b.n or 0 / 0)
+    line[#line + 1] = fmt(" %+.1f |", b and b.sum / b.n or 0 / 0)
   end
   krows[#krows + 1] = table.concat(line)
 end
-L:section("SI-SDR improvement by noise kind (dB, both test sets, every SNR)", table.concat(krows, "\n"))
-L:metric("train_frames", frames - nval, "training frames")
-L:metric("train_utterances", #data.train, "training utterances (synthetic)")
-L:metric("test_synthetic", #data.test, "synthetic test utterances")
-L:metric("test_real", #data.real, "real test recordings")
-L:metric("val_loss", history.val_loss[#history.val_loss], "validation MSE of the gains")
-L:metric("data_seconds", data_seconds, "seconds to load (or on first use prepare) the speech and noise")
-L:metric("train_seconds", train_seconds, "seconds to build the training set and train the spectral DAE")
-L:metric("wave_train_seconds", wave_seconds, "seconds to build the frames and train the waveform DAE")
-L:metric("test_seconds", test_seconds, "seconds to clean and measure every test mixture with every method")
+L:section(T"SI-SDR improvement by noise kind (dB, both test sets, every SNR)", table.concat(krows, "\n"))
+L:metric("train_frames", frames - nval, T"training frames")
+L:metric("train_utterances", #data.train, T"training utterances (synthetic)")
+L:metric("test_synthetic", #data.test, T"synthetic test utterances")
+L:metric("test_real", #data.real, T"real test recordings")
+L:metric("val_loss", history.val_loss[#history.val_loss], T"validation MSE of the gains")
+L:metric("data_seconds", data_seconds, T"seconds to load (or on first use prepare) the speech and noise")
+L:metric("train_seconds", train_seconds, T"seconds to build the training set and train the spectral DAE")
+L:metric("wave_train_seconds", wave_seconds, T"seconds to build the frames and train the waveform DAE")
+L:metric("test_seconds", test_seconds, T"seconds to clean and measure every test mixture with every method")
 L:save()
 
 ---------------------------------------------------------------------------
 -- Files to listen to and figures.
 ---------------------------------------------------------------------------
-local listen_rows = { "| file prefix | speech | noise | SI-SDR noisy → spectral DAE / waveform DAE / spectral " ..
-  "subtraction / sox (dB) |",
+local listen_rows = { T("| file prefix | speech | noise | SI-SDR noisy → spectral DAE / waveform DAE / spectral " ..
+  "subtraction / sox (dB) |"),
   "|---|---|---|---|" }
 for _, l in ipairs(listen) do
   local prefix = string.format("%s_%s_%ddB", l.tag, l.kind, LISTEN_SNR)
@@ -408,7 +419,7 @@ for _, l in ipairs(listen) do
   local function wav(name, x)
     local file = prefix .. "_" .. name .. ".wav"
     local ok, why = ae.audio.write(L:path(file), x, { rate = RATE })
-    if ok then wrote[#wrote + 1] = "`" .. file .. "`" else L:say("  could not write %s: %s", file, why) end
+    if ok then wrote[#wrote + 1] = "`" .. file .. "`" else L:say(T"  could not write %s: %s", file, why) end
   end
   wav("noisy", l.out.noisy)
   wav("dae", l.out.dae)
@@ -418,27 +429,27 @@ for _, l in ipairs(listen) do
   wav("clean", l.clean)
   local what = l.u.text and string.format("%s, espeak-ng %s+%s: \"%s\"", l.u.lang, l.u.voice, l.u.variant, l.u.text)
     or (l.u.file:match("[^/]+$") .. " (" .. l.u.source .. ")")
-  listen_rows[#listen_rows + 1] = string.format("| `%s_*.wav` | %s | %s at %d dB | %.1f → %.1f / %.1f / %.1f / %s |",
-    prefix, what, l.kind, LISTEN_SNR, l.sisdr.noisy, l.sisdr.dae, l.sisdr.wave, l.sisdr.specsub,
-    l.sisdr.sox and string.format("%.1f", l.sisdr.sox) or "—")
-  L:say("  sound: %s/%s_{noisy,dae,wave,specsub,%sclean}.wav", L.final, prefix, l.out.sox and "sox," or "")
-  local rows_spec = { { "noisy (" .. l.kind .. ", " .. LISTEN_SNR .. " dB)", l.out.noisy },
-    { "spectral DAE", l.out.dae }, { "waveform DAE", l.out.wave }, { "spectral subtraction", l.out.specsub } }
-  if l.out.sox then rows_spec[#rows_spec + 1] = { "sox noisered", l.out.sox } end
-  rows_spec[#rows_spec + 1] = { "clean", l.clean }
+  listen_rows[#listen_rows + 1] = F("| `%s_*.wav` | %s | %s at %d dB | %.1f → %.1f / %.1f / %.1f / %s |",
+    prefix, what, KIND_NAME[l.kind], LISTEN_SNR, l.sisdr.noisy, l.sisdr.dae, l.sisdr.wave, l.sisdr.specsub,
+    l.sisdr.sox and num(l.sisdr.sox, "%.1f") or "—")
+  L:say(T"  sound: %s/%s_{noisy,dae,wave,specsub,%sclean}.wav", L.final, prefix, l.out.sox and "sox," or "")
+  local rows_spec = { { F("noisy (%s, %d dB)", KIND_NAME[l.kind], LISTEN_SNR), l.out.noisy },
+    { METHODS[1].name, l.out.dae }, { METHODS[2].name, l.out.wave }, { METHODS[3].name, l.out.specsub } }
+  if l.out.sox then rows_spec[#rows_spec + 1] = { METHODS[4].name, l.out.sox } end
+  rows_spec[#rows_spec + 1] = { T"clean", l.clean }
   local fig = "spectrogram_" .. prefix .. ".png"
-  L:figure(fig, string.format("Spectrograms of %s: noisy, cleaned four ways, clean (dB, one scale)", prefix),
+  L:figure(fig, F("Spectrograms of %s: noisy, cleaned four ways, clean (dB, one scale)", prefix),
     ae.plot.spectrogram(rows_spec, { out = L:path(fig), rate = RATE, n_fft = N_FFT, hop = N_FFT // 4,
-      title = prefix .. ": before, after, clean" }))
+      title = F("%s: before, after, clean", prefix), xlabel = T"seconds" }))
   local wf = "waveform_" .. prefix .. ".png"
-  L:figure(wf, string.format("Waveforms of %s: noisy, cleaned by the two DAEs, clean", prefix),
-    ae.plot.waveform({ { "noisy", l.out.noisy }, { "spectral DAE", l.out.dae }, { "waveform DAE", l.out.wave },
-      { "clean", l.clean } },
-      { out = L:path(wf), rate = RATE, title = prefix .. ": waveform before, after, clean" }))
+  L:figure(wf, F("Waveforms of %s: noisy, cleaned by the two DAEs, clean", prefix),
+    ae.plot.waveform({ { T"noisy", l.out.noisy }, { METHODS[1].name, l.out.dae }, { METHODS[2].name, l.out.wave },
+      { T"clean", l.clean } },
+      { out = L:path(wf), rate = RATE, title = F("%s: waveform before, after, clean", prefix), xlabel = T"seconds" }))
 end
-L:section("Files to listen to", "Beside this report, for each: `_noisy`, `_dae` (the spectral DAE), `_wave` (the " ..
-  "waveform DAE), `_specsub`, `_sox` and " ..
-  "`_clean` WAV files (16-bit, 8 kHz).\n\n" .. table.concat(listen_rows, "\n"))
+L:section(T"Files to listen to", T("Beside this report, for each: `_noisy`, `_dae` (the spectral DAE), `_wave` (the " ..
+  "waveform DAE), `_specsub`, `_sox` and `_clean` WAV files (16-bit, 8 kHz).") .. "\n\n" ..
+  table.concat(listen_rows, "\n"))
 
 -- SI-SDR improvement against input SNR, one line per method and set
 local series = {}
@@ -446,19 +457,20 @@ for _, set in ipairs(sets) do
   for _, m in ipairs(methods) do
     local y = {}
     for k, snr in ipairs(SNRS) do y[k] = mean_of(R[set.key][snr][m.key], "sisdr") end
-    series[#series + 1] = { label = m.name .. ", " .. set.key, x = SNRS, y = y }
+    series[#series + 1] = { label = m.name .. ", " .. set.name, x = SNRS, y = y }
   end
 end
-L:figure("improvement.png", "SI-SDR improvement against the input SNR, per method and test set",
-  ae.plot.series(series, { out = L:path("improvement.png"), title = "SI-SDR improvement over the noisy input",
-    xlabel = "input SNR (dB)", ylabel = "ΔSI-SDR (dB)", key = "below", size = { 800, 620 } }))
-L:figure("loss.png", "The spectral DAE's training and validation MSE of the gains, per epoch",
-  ae.plot.history(history, { out = L:path("loss.png"), title = "spectral DAE: MSE of the predicted gains" }))
-L:figure("wave_loss.png", "The waveform DAE's training and validation MSE of the samples (signal at RMS 1), per epoch",
-  ae.plot.history(wave_history, { out = L:path("wave_loss.png"), title = "waveform DAE: MSE of the clean samples" }))
+L:figure("improvement.png", T"SI-SDR improvement against the input SNR, per method and test set",
+  ae.plot.series(series, { out = L:path("improvement.png"), title = T"SI-SDR improvement over the noisy input",
+    xlabel = T"input SNR (dB)", ylabel = T"ΔSI-SDR (dB)", key = "below", size = { 800, 620 } }))
+L:figure("loss.png", T"The spectral DAE's training and validation MSE of the gains, per epoch",
+  ae.plot.history(history, { out = L:path("loss.png"), title = T"spectral DAE: MSE of the predicted gains" }))
+L:figure("wave_loss.png", T"The waveform DAE's training and validation MSE of the samples (signal at RMS 1), per epoch",
+  ae.plot.history(wave_history, { out = L:path("wave_loss.png"), title = T"waveform DAE: MSE of the clean samples" }))
 
 ---------------------------------------------------------------------------
--- What the numbers say, from this run's numbers.
+-- What the numbers say, from this run's numbers: each sentence a template,
+-- its numbers and clauses from this run.
 ---------------------------------------------------------------------------
 local function avg(set, key, field)
   local s, n = 0, 0
@@ -470,87 +482,98 @@ for _, set in ipairs(sets) do
   local parts, best, best_v = {}, nil, -math.huge
   for _, m in ipairs(methods) do
     local v = avg(set.key, m.key, "sisdr")
-    parts[#parts + 1] = string.format("%s %+.1f dB", m.name, v)
+    parts[#parts + 1] = fmt("%s %+.1f dB", m.name, v)
     if v > best_v then best, best_v = m.name, v end
   end
-  findings[#findings + 1] = string.format("- %s speech, SI-SDR improvement averaged over 0, 5 and 10 dB: %s; " ..
-    "the best is %s.", set.key == "real" and "Real" or "Synthetic", table.concat(parts, ", "), best)
+  findings[#findings + 1] = set.key == "real" and
+    F("- Real speech, SI-SDR improvement averaged over 0, 5 and 10 dB: %s; the best is %s.",
+      table.concat(parts, ", "), best) or
+    F("- Synthetic speech, SI-SDR improvement averaged over 0, 5 and 10 dB: %s; the best is %s.",
+      table.concat(parts, ", "), best)
 end
 do
   local syn, real = avg("synthetic", "dae", "sisdr"), avg("real", "dae", "sisdr")
   local wsyn, wreal = avg("synthetic", "wave", "sisdr"), avg("real", "wave", "sisdr")
-  findings[#findings + 1] = string.format("- Spectral frames against raw samples: the same network shape gains %+.1f " ..
-    "dB (synthetic) and %+.1f dB (real) on log-spectral frames, %+.1f and %+.1f dB on waveform frames: %s", syn, real,
-    wsyn, wreal, (syn + real) > (wsyn + wreal) and "the spectrum, where speech and noise sit in different bins, " ..
-    "is the easier place to separate them." or "here the raw samples did as well.")
-  findings[#findings + 1] = string.format("- Generalization: the spectral DAE, trained on espeak-ng voices only, gains " ..
-    "%+.1f dB on held-out synthetic sentences and %+.1f dB on real human speech: %s", syn, real,
-    real >= syn - 1 and "it carries over to real voices almost whole." or
-    string.format("%.1f dB of its gain is lost on real voices, which it has never heard.", syn - real))
+  findings[#findings + 1] = (syn + real) > (wsyn + wreal) and
+    F("- Spectral frames against raw samples: the same network shape gains %+.1f dB (synthetic) and %+.1f dB " ..
+      "(real) on log-spectral frames, %+.1f and %+.1f dB on waveform frames: the spectrum, where speech and noise " ..
+      "sit in different bins, is the easier place to separate them.", syn, real, wsyn, wreal) or
+    F("- Spectral frames against raw samples: the same network shape gains %+.1f dB (synthetic) and %+.1f dB " ..
+      "(real) on log-spectral frames, %+.1f and %+.1f dB on waveform frames: here the raw samples did as well.",
+      syn, real, wsyn, wreal)
+  findings[#findings + 1] = real >= syn - 1 and
+    F("- Generalization: the spectral DAE, trained on espeak-ng voices only, gains %+.1f dB on held-out synthetic " ..
+      "sentences and %+.1f dB on real human speech: it carries over to real voices almost whole.", syn, real) or
+    F("- Generalization: the spectral DAE, trained on espeak-ng voices only, gains %+.1f dB on held-out synthetic " ..
+      "sentences and %+.1f dB on real human speech: %.1f dB of its gain is lost on real voices, which it has " ..
+      "never heard.", syn, real, syn - real)
   local lo, hi = mean_of(R.real[SNRS[1]].dae, "sisdr"), mean_of(R.real[SNRS[#SNRS]].dae, "sisdr")
-  findings[#findings + 1] = string.format("- Input SNR: on real speech the spectral DAE gains %+.1f dB at %d dB and " ..
-    "%+.1f dB at %d dB: %s", lo, SNRS[1], hi, SNRS[#SNRS],
-    lo > hi and "the noisier the input, the more there is to take away." or
-    "its gain does not shrink as the input gets cleaner.")
-  local segd, segs = avg("real", "dae", "segsnr"), avg("real", "specsub", "segsnr")
-  findings[#findings + 1] = string.format("- Segmental SNR on real speech (frames of speech only, clamped to " ..
-    "[-10, 35] dB): spectral DAE %+.1f dB, waveform DAE %+.1f dB, spectral subtraction %+.1f dB%s.", segd,
-    avg("real", "wave", "segsnr"), segs,
-    sox_ok and string.format(", sox %+.1f dB", avg("real", "sox", "segsnr")) or "")
+  findings[#findings + 1] = lo > hi and
+    F("- Input SNR: on real speech the spectral DAE gains %+.1f dB at %d dB and %+.1f dB at %d dB: the noisier the " ..
+      "input, the more there is to take away.", lo, SNRS[1], hi, SNRS[#SNRS]) or
+    F("- Input SNR: on real speech the spectral DAE gains %+.1f dB at %d dB and %+.1f dB at %d dB: its gain does " ..
+      "not shrink as the input gets cleaner.", lo, SNRS[1], hi, SNRS[#SNRS])
+  local segd, segw, segs = avg("real", "dae", "segsnr"), avg("real", "wave", "segsnr"), avg("real", "specsub", "segsnr")
+  findings[#findings + 1] = sox_ok and
+    F("- Segmental SNR on real speech (frames of speech only, clamped to [-10, 35] dB): spectral DAE %+.1f dB, " ..
+      "waveform DAE %+.1f dB, spectral subtraction %+.1f dB, sox %+.1f dB.", segd, segw, segs,
+      avg("real", "sox", "segsnr")) or
+    F("- Segmental SNR on real speech (frames of speech only, clamped to [-10, 35] dB): spectral DAE %+.1f dB, " ..
+      "waveform DAE %+.1f dB, spectral subtraction %+.1f dB.", segd, segw, segs)
   local worst, wv = nil, math.huge
   for _, kind in ipairs(KINDS) do
     local b = by_kind[kind] and by_kind[kind].dae
     if b and b.sum / b.n < wv then worst, wv = kind, b.sum / b.n end
   end
   if worst then
-    findings[#findings + 1] = string.format("- The hardest noise for the spectral DAE is %s (%+.1f dB SI-SDR on average)%s",
-      worst, wv, worst == "babble" and ": babble is speech itself, and a per-frame gain cannot tell one voice " ..
-      "from another." or ".")
+    findings[#findings + 1] = worst == "babble" and
+      F("- The hardest noise for the spectral DAE is babble (%+.1f dB SI-SDR on average): babble is speech itself, " ..
+        "and a per-frame gain cannot tell one voice from another.", wv) or
+      F("- The hardest noise for the spectral DAE is %s (%+.1f dB SI-SDR on average).", KIND_NAME[worst], wv)
   end
 end
-findings[#findings + 1] = string.format("- Time: data %.0f s (cached after the first run), training set and %d " ..
+findings[#findings + 1] = F("- Time: data %.0f s (cached after the first run), training set and %d " ..
   "epochs %.0f s (of which the waveform DAE %.0f s), testing %.0f s (the spectral DAE %.1f s, the waveform DAE " ..
   "%.1f s, spectral subtraction %.1f s, sox %.1f s, for %d mixtures each).", data_seconds, epochs,
   train_seconds + wave_seconds, wave_seconds, test_seconds, time_used.dae, time_used.wave, time_used.specsub,
   time_used.sox, (#data.test + #data.real) * #SNRS)
-L:say("\nWhat the numbers say:\n%s", table.concat(findings, "\n"))
+L:say(T"\nWhat the numbers say:\n%s", table.concat(findings, "\n"))
 
-L:section("How it was run", table.concat({
-  string.format("- Signals at %d Hz (the asterisk prompts' rate; the pocketsphinx recordings and espeak-ng's " ..
+L:section(T"How it was run", table.concat({
+  F("- Signals at %d Hz (the asterisk prompts' rate; the pocketsphinx recordings and espeak-ng's " ..
     "22,050 Hz output resampled with libsoxr). STFT: %d-point Hann window, hop %d (FFTW).", RATE, N_FFT, HOP),
-  string.format("- Network input: log-magnitude of %d frames (the frame and %d each side), each column standardized " ..
+  F("- Network input: log-magnitude of %d frames (the frame and %d each side), each column standardized " ..
     "on the training set; output: %d gains in [0, 1] (sigmoid), trained with MSE against min(|clean| / |noisy|, 1). " ..
     "The noisy signal is brought to one level before the features, so the input does not depend on loudness.",
-    2 * CONTEXT + 1, CONTEXT, F),
-  string.format("- Spectral subtraction: |Ŝ|² = max(|X|² − %g·N̂, %g·|X|²), N̂ the mean power per bin of a " ..
+    2 * CONTEXT + 1, CONTEXT, BINS),
+  F("- Spectral subtraction: |Ŝ|² = max(|X|² − %g·N̂, %g·|X|²), N̂ the mean power per bin of a " ..
     "%d-second noise-only clip; sox: `noiseprof` on the same clip, then `noisered` with amount %s. Both baselines " ..
     "are given that clip (the same noise kind, level and recording, a different stretch); the DAE gets nothing " ..
-    "but the noisy signal.%s", SS_ALPHA, SS_FLOOR, PROFILE_SECONDS, SOX_AMOUNT, sox_short > 0 and
-      string.format(" sox's noisered gives back up to %d samples (%.0f ms) fewer than it is given (the end that " ..
+    "but the noisy signal.", SS_ALPHA, SS_FLOOR, PROFILE_SECONDS, SOX_AMOUNT) .. (sox_short > 0 and
+      " " .. F("sox's noisered gives back up to %d samples (%.0f ms) fewer than it is given (the end that " ..
         "does not fill its last half window): they are taken as silence.", sox_short, 1000 * sox_short / RATE) or ""),
-  "- SI-SDR: scale-invariant signal-to-distortion ratio (Le Roux et al. 2019), zero-mean signals. Segmental SNR: " ..
-    "32 ms frames, each clamped to [-10, 35] dB, frames 40 dB below the loudest clean frame left out.",
-  "- Data: espeak-ng (GPL-3+) speech in es, pt and en voices, with voice variant, speed (130–190 words/min) and " ..
+  T("- SI-SDR: scale-invariant signal-to-distortion ratio (Le Roux et al. 2019), zero-mean signals. Segmental SNR: " ..
+    "32 ms frames, each clamped to [-10, 35] dB, frames 40 dB below the loudest clean frame left out."),
+  T("- Data: espeak-ng (GPL-3+) speech in es, pt and en voices, with voice variant, speed (130–190 words/min) and " ..
     "pitch (25–75) drawn per utterance; test sentences are never in training. Real speech, tested only: " ..
     "asterisk-core-sounds-en-wav (Allison Smith, CC-BY-SA-3.0), pocketsphinx-testdata (CMU Sphinx test " ..
     "recordings, BSD-2; its LibriVox readings are public domain). Noise: white, pink (Kellet's filter), brown " ..
-    "and babble (six utterances summed), training and test noise drawn separately.",
-  string.format("- The waveform DAE: the same layer sizes on %d raw samples (the noisy signal scaled to RMS 1) in, " ..
+    "and babble (six utterances summed), training and test noise drawn separately."),
+  F("- The waveform DAE: the same layer sizes on %d raw samples (the noisy signal scaled to RMS 1) in, " ..
     "the clean middle %d out (linear), frames every %d samples, overlapping outputs averaged (ae.audio.frames and " ..
     "overlap_add); the first %d samples of each output are left at zero.", WF + 2 * WC, WF, WF // 2, WC),
 }, "\n"))
-L:section("What the figures show", table.concat({
-  "- `spectrogram_*.png`: time across, frequency up (0 to 4 kHz), colour the level in dB below the loudest bin " ..
+L:section(T"What the figures show", table.concat({
+  T("- `spectrogram_*.png`: time across, frequency up (0 to 4 kHz), colour the level in dB below the loudest bin " ..
     "of the panels: noisy, the spectral DAE's output, the waveform DAE's, spectral subtraction's, sox's, and the " ..
-    "clean speech. Look for the " ..
-    "harmonics (the horizontal ladders of voiced sounds) surviving, and for what is left between words, where the " ..
-    "clean panel is dark.",
-  "- `waveform_*.png`: the same utterance as samples against time: noisy, the two DAEs' outputs, clean, on one scale.",
-  "- `improvement.png`: the table's SI-SDR column as lines, one per method and test set.",
-  "- `loss.png`, `wave_loss.png`: the MSE of the predicted gains (samples) by epoch; where validation stops falling, more epochs only fit " ..
-    "the training voices.",
+    "clean speech. Look for the harmonics (the horizontal ladders of voiced sounds) surviving, and for what is " ..
+    "left between words, where the clean panel is dark."),
+  T"- `waveform_*.png`: the same utterance as samples against time: noisy, the two DAEs' outputs, clean, on one scale.",
+  T"- `improvement.png`: the table's SI-SDR column as lines, one per method and test set.",
+  T("- `loss.png`, `wave_loss.png`: the MSE of the predicted gains (samples) by epoch; where validation stops " ..
+    "falling, more epochs only fit the training voices."),
 }, "\n"))
-L:section("What the numbers say", table.concat(findings, "\n"))
-L:metric("epochs", epochs, "epochs")
-L:metric("cpu_seconds", os.clock(), "CPU seconds of the whole process, all threads (sox's own not counted)")
+L:section(T"What the numbers say", table.concat(findings, "\n"))
+L:metric("epochs", epochs, T"epochs")
+L:metric("cpu_seconds", os.clock(), T"CPU seconds of the whole process, all threads (sox's own not counted)")
 L:finish()

@@ -12,8 +12,8 @@ local own, common, quote = E.own, E.common, E.quote
 local check = require("aelab.optcheck").check
 local with_common = E.with_common
 local KEYS = {
-  spectrogram = with_common { "hop", "n_fft", "range", "rate", "window" },
-  waveform = with_common { "rate" },
+  spectrogram = with_common { "hop", "n_fft", "range", "rate", "window", "xlabel" },
+  waveform = with_common { "rate", "xlabel" },
 }
 
 -- A signal or a list of {label, signal}: the rows, each checked.
@@ -31,7 +31,7 @@ local function rows_of(who, x, level)
 end
 
 -- spectrogram(x or {{label, x}, ...}, {rate = 8000, n_fft = 256, hop = n_fft/4,
--- window = "hann", range = 80}): |STFT| in dB relative to the loudest bin of
+-- window = "hann", range = 80, xlabel = "seconds"}): |STFT| in dB relative to the loudest bin of
 -- all panels, `range` dB of it shown (quieter is the bottom of the scale).
 function Au.spectrogram(x, o)
   o = own(check("ae.plot.spectrogram", o, KEYS.spectrogram, 2))
@@ -64,7 +64,7 @@ function Au.spectrogram(x, o)
     local db = mats[i]:clamp(top - range, top) - top -- [T×F], 0 dB = the loudest bin
     local T, F = db:size(1), db:size(2)
     fig:cmd("set xrange [0:%g]; set yrange [0:%g]", (T - 1) * hop / rate, rate / 2000)
-    fig:cmd("set xlabel %s", i == n and "'seconds'" or "''")
+    fig:cmd("set xlabel %s", i == n and quote(o.xlabel or "seconds") or "''")
     fig:cmd("set label 1 %s at graph 0.01, graph 0.92 left front noenhanced tc rgb 'white' font ',11'", quote(r[1]))
     local src = fig:binary(db:t():tobytes()) -- [F×T]: time along x, frequency up
     fig:cmd("plot %s binary array=(%d,%d) format='%%float' dx=%g dy=%g with image notitle", src, T, F, hop / rate,
@@ -74,7 +74,7 @@ function Au.spectrogram(x, o)
   return fig:render()
 end
 
--- waveform(x or {{label, x}, ...}, {rate = 8000}): the samples against time,
+-- waveform(x or {{label, x}, ...}, {rate = 8000, xlabel = "seconds"}): the samples against time,
 -- drawn as each pixel column's min–max band (a few seconds are 10^4–10^5
 -- samples; the band is what a screen shows of them anyway).
 function Au.waveform(x, o)
@@ -111,7 +111,7 @@ function Au.waveform(x, o)
     end
     fig:block("w" .. i, lines)
     fig:cmd("set xrange [0:%g]; set yrange [%g:%g]", (N - 1) / rate, -peak, peak)
-    fig:cmd("set xlabel %s", i == n and "'seconds'" or "''")
+    fig:cmd("set xlabel %s", i == n and quote(o.xlabel or "seconds") or "''")
     fig:cmd("set label 1 %s at graph 0.01, graph 0.88 left front noenhanced font ',11'", quote(r[1]))
     fig:cmd("plot $w%d using 1:2:3 with filledcurves lc rgb '%s' notitle", i, E.colors[(i - 1) % #E.colors + 1])
   end
