@@ -347,7 +347,7 @@ function C.confusion(cm, o)
   fig:cmd("set xlabel %s; set ylabel %s", quote(o.xlabel or T"predicted class"), quote(o.ylabel or T"true class"))
   fig:cmd("set size ratio -1; unset key")
   fig:cmd("set palette defined (0 '#ffffff', 1 '#08306b'); set cbrange [0:1]")
-  fig:cmd("set cblabel 'share of the true class'")
+  fig:cmd("set cblabel %s", quote(T"share of the true class"))
   fig:cmd("plot $cm using 1:2:3 with image, $cm using 1:2:(sprintf('%d', $4)):($5 > 0 ? 0xffffff : 0x000000) " ..
     "with labels tc rgb variable font ',9'")
   return fig:render()
