@@ -33,7 +33,7 @@ local PER_PHOTO = quick and 80 or 500
 local AB = 110 -- a and b are scaled by 1/(2·AB) around 0.5 for a sigmoid output
 
 local train, test = assert(ae.data.photos(quick and { limit = 3, test_limit = 1 } or nil))
-L:say(T"Photos: %d for training, %d held out", #train, #test)
+L:say(FN("Photos: %d for training, %d held out", "Photos: %d for training, %d held out", #test, #train, #test))
 
 -- Patches: gray input (L/100), and two targets: RGB, and (a, b) scaled to [0, 1].
 local function lab_parts(rgb)

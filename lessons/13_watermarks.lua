@@ -34,8 +34,9 @@ local CANDIDATES = 3                    -- drawn per patch kept: the most marked
 local train, test = assert(ae.data.watermarks(quick and { limit = 3, test_limit = 1 } or nil))
 local nmarked = 0
 for _, p in ipairs(train) do nmarked = nmarked + #p.marked end
-L:say(T"Photos: %d for training (%d marked copies), %d held out (with marks of other texts and another logo)",
-  #train, nmarked, #test)
+L:say(FN("Photos: %d for training (%d marked copies), %d held out (with marks of other texts and another logo)",
+  "Photos: %d for training (%d marked copies), %d held out (with marks of other texts and another logo)", #test,
+  #train, nmarked, #test))
 
 -- Patches: most of a photo carries no mark, so of CANDIDATES random places
 -- the ones where marked and clean differ most are kept (half), and as many
