@@ -15,12 +15,15 @@
 --   ./aelab lessons/12_colorization.lua [epochs]   (default 6)
 --   ./aelab --quick lessons/12_colorization.lua
 local ae = require "aelab"
+-- Messages in the chosen language (README "Languages"): T translates, F
+-- translates and formats (decimal comma in es and pt), FN picks a plural.
+local T, F, FN, int = ae.i18n.T, ae.i18n.F, ae.i18n.FN, ae.i18n.int
 
 local L = ae.Lesson.new {
   name = "12_colorization",
-  title = "Lesson 12 — colorizing black-and-white photos",
-  question = "Gray in, colour out: is it better to predict RGB, or Lab's a and b from L (the gray itself)?\n" ..
-    "PSNR against the original and colourfulness, on held-out photos.",
+  title = T"Lesson 12 — colorizing black-and-white photos",
+  question = T("Gray in, colour out: is it better to predict RGB, or Lab's a and b from L (the gray itself)?\n" ..
+    "PSNR against the original and colourfulness, on held-out photos."),
 }
 
 local quick = ae.options.quick
@@ -30,7 +33,7 @@ local PER_PHOTO = quick and 80 or 500
 local AB = 110 -- a and b are scaled by 1/(2·AB) around 0.5 for a sigmoid output
 
 local train, test = assert(ae.data.photos(quick and { limit = 3, test_limit = 1 } or nil))
-L:say("Photos: %d for training, %d held out", #train, #test)
+L:say(FN("Photos: %d for training, %d held out", "Photos: %d for training, %d held out", #test, #train, #test))
 
 -- Patches: gray input (L/100), and two targets: RGB, and (a, b) scaled to [0, 1].
 local function lab_parts(rgb)
@@ -49,7 +52,7 @@ for k, photo in ipairs(train) do
   yrgb:narrow(1, at, PER_PHOTO):copy(patches)
   yab:narrow(1, at, PER_PHOTO):copy(ab)
 end
-L:say("  %s patches of %d×%d from the training photos", ae.commas(n), P, P)
+L:say(T"  %s patches of %d×%d from the training photos", int(n), P, P)
 
 -- One architecture, two outputs. Pooling twice gives the middle a 4× wider
 -- view (colour depends on what a region is, more than on edges); the
@@ -72,12 +75,13 @@ xg, yrgb, yab = shuffled(xg), shuffled(yrgb), shuffled(yab)
 local function train_model(label, target, out)
   local net = model(out)
   net:compile { loss = "mse", optimizer = ae.optim.Adam { lr = 2e-3 } }
-  L:say("\nTraining the %s model (%s parameters) for %d epochs...", label, ae.commas(net:param_count()), epochs)
+  L:say(FN("\nTraining the %s model (%s parameters) for %d epoch...",
+    "\nTraining the %s model (%s parameters) for %d epochs...", epochs, label, int(net:param_count()), epochs))
   local h = net:fit(xg:narrow(1, nval + 1, n - nval), { target = target:narrow(1, nval + 1, n - nval),
     validation = { x = xg:narrow(1, 1, nval), target = target:narrow(1, 1, nval) }, epochs = epochs, batch = quick and 16 or 64,
     verbose = false, on_epoch = function(e, hist)
-      L:say("  epoch %d: train MSE %.5f, validation MSE %.5f (%s patches/s)", e, hist.loss[e], hist.val_loss[e],
-        ae.commas(math.floor(hist.samples_per_s[e])))
+      L:say(T"  epoch %d: train MSE %.5f, validation MSE %.5f (%s patches/s)", e, hist.loss[e], hist.val_loss[e],
+        int(math.floor(hist.samples_per_s[e])))
     end })
   L:save_model(net, label)
   return net, h
@@ -86,7 +90,7 @@ local net_rgb, h_rgb = train_model("rgb", yrgb, 3)
 local net_lab, h_lab = train_model("lab", yab, 2)
 
 -- Held-out photos, whole.
-L:say("\nHeld-out photos:")
+L:say(T"\nHeld-out photos:")
 local function colorize_lab(l)
   local ab = ae.image.apply(net_lab, l, { size = P })
   local lab = ae.image.merge { l * 100, (ae.image.channel(ab, 1) - 0.5) * (2 * AB), (ae.image.channel(ab, 2) - 0.5) * (2 * AB) }
@@ -95,7 +99,7 @@ end
 local sum = { psnr_gray = 0, psnr_rgb = 0, psnr_lab = 0, color_orig = 0, color_rgb = 0, color_lab = 0, l_rgb = 0,
   l_lab = 0 }
 local shown = { gray = {}, rgb = {}, lab = {}, orig = {} }
-local rows = { "| photo | PSNR gray | PSNR RGB model | PSNR Lab model | colourfulness RGB | Lab | original |",
+local rows = { T"| photo | PSNR gray | PSNR RGB model | PSNR Lab model | colourfulness RGB | Lab | original |",
   "|---|---:|---:|---:|---:|---:|---:|" }
 for _, photo in ipairs(test) do
   local l = ae.image.gray(photo.image)
@@ -107,22 +111,22 @@ for _, photo in ipairs(test) do
     color_rgb = ae.image.colorfulness(rgb), color_lab = ae.image.colorfulness(lab),
     l_rgb = ae.image.psnr(l, ae.image.gray(rgb)), l_lab = ae.image.psnr(l, ae.image.gray(lab)) }
   for k, v in pairs(r) do sum[k] = sum[k] + v end
-  rows[#rows + 1] = string.format("| %s | %.2f | %.2f | %.2f | %.1f | %.1f | %.1f |", photo.name, r.psnr_gray,
+  rows[#rows + 1] = ae.i18n.fmt("| %s | %.2f | %.2f | %.2f | %.1f | %.1f | %.1f |", photo.name, r.psnr_gray,
     r.psnr_rgb, r.psnr_lab, r.color_rgb, r.color_lab, r.color_orig)
-  L:say("  %-12s PSNR gray %.2f, RGB %.2f, Lab %.2f dB; colourfulness RGB %.1f, Lab %.1f, original %.1f", photo.name,
+  L:say(T"  %-12s PSNR gray %.2f, RGB %.2f, Lab %.2f dB; colourfulness RGB %.1f, Lab %.1f, original %.1f", photo.name,
     r.psnr_gray, r.psnr_rgb, r.psnr_lab, r.color_rgb, r.color_lab, r.color_orig)
   shown.gray[#shown.gray + 1], shown.rgb[#shown.rgb + 1] = gray3, rgb
   shown.lab[#shown.lab + 1], shown.orig[#shown.orig + 1] = lab, photo.image
 end
 for k, v in pairs(sum) do sum[k] = v / #test end
-L:metric("psnr_gray", sum.psnr_gray, "PSNR (dB) of the gray input against the colour original")
-L:metric("psnr_rgb", sum.psnr_rgb, "PSNR (dB) of the RGB model's colour")
-L:metric("psnr_lab", sum.psnr_lab, "PSNR (dB) of the Lab model's colour (a, b predicted, L the input)")
-L:metric("colorfulness_original", sum.color_orig, "colourfulness (Hasler-Süsstrunk) of the originals")
-L:metric("colorfulness_rgb", sum.color_rgb, "colourfulness of the RGB model's output")
-L:metric("colorfulness_lab", sum.color_lab, "colourfulness of the Lab model's output")
-L:section("Held-out photos", table.concat(rows, "\n") .. "\n\nColourfulness (Hasler and Süsstrunk 2003): 0 for " ..
-  "gray, about 15 'slightly', 33 'moderately', 60 'quite' colourful.")
+L:metric("psnr_gray", sum.psnr_gray, T"PSNR (dB) of the gray input against the colour original")
+L:metric("psnr_rgb", sum.psnr_rgb, T"PSNR (dB) of the RGB model's colour")
+L:metric("psnr_lab", sum.psnr_lab, T"PSNR (dB) of the Lab model's colour (a, b predicted, L the input)")
+L:metric("colorfulness_original", sum.color_orig, T"colourfulness (Hasler-Süsstrunk) of the originals")
+L:metric("colorfulness_rgb", sum.color_rgb, T"colourfulness of the RGB model's output")
+L:metric("colorfulness_lab", sum.color_lab, T"colourfulness of the Lab model's output")
+L:section(T"Held-out photos", table.concat(rows, "\n") .. "\n\n" .. T("Colourfulness (Hasler and Süsstrunk 2003): 0 " ..
+  "for gray, about 15 'slightly', 33 'moderately', 60 'quite' colourful."))
 
 local side = math.huge
 for _, t in ipairs(shown.orig) do
@@ -130,27 +134,34 @@ for _, t in ipairs(shown.orig) do
   side = math.min(side, hh, ww)
 end
 local function stack(list) return ae.image.center_crops(list, side) end
-L:figure("photos.png", "Held-out photos: gray input, colorized by the Lab model, by the RGB model, original",
-  ae.plot.comparison({ { "gray input", stack(shown.gray) }, { "ours (Lab)", stack(shown.lab) },
-    { "ours (RGB)", stack(shown.rgb) }, { "original", stack(shown.orig) } },
-    { out = L:path("photos.png"), max_width = 1400, title = "Colorization of held-out photos" }))
-L:figure("loss.png", "Validation MSE per epoch of both models (on their own targets: RGB and scaled a, b)",
+L:figure("photos.png", T"Held-out photos: gray input, colorized by the Lab model, by the RGB model, original",
+  ae.plot.comparison({ { T"gray input", stack(shown.gray) }, { T"ours (Lab)", stack(shown.lab) },
+    { T"ours (RGB)", stack(shown.rgb) }, { T"original", stack(shown.orig) } },
+    { out = L:path("photos.png"), max_width = 1400, title = T"Colorization of held-out photos" }))
+-- the legend's "RGB" and "Lab (a, b)" are names, the same in every language
+L:figure("loss.png", T"Validation MSE per epoch of both models (on their own targets: RGB and scaled a, b)",
   ae.plot.history({ { label = "RGB", history = h_rgb }, { label = "Lab (a, b)", history = h_lab } },
-    { out = L:path("loss.png"), title = "Colorization: training and validation MSE", ylabel = "MSE per value" }))
+    { out = L:path("loss.png"), title = T"Colorization: training and validation MSE", ylabel = T"MSE per value" }))
 
 local better = sum.psnr_lab > sum.psnr_rgb and "Lab" or "RGB"
+-- Each sentence is a template; its numbers and clauses come from this run
+-- ("Lab" and "RGB" are the models' names, the same in every language).
 local f = {}
 local gray_wins = sum.psnr_gray > math.max(sum.psnr_lab, sum.psnr_rgb)
-f[#f + 1] = string.format("- PSNR against the originals: the %s model is better here (%.2f dB Lab, %.2f dB RGB). " ..
-  "The gray input itself scores %.2f dB%s", better, sum.psnr_lab, sum.psnr_rgb, sum.psnr_gray, gray_wins and
-  ", more than either: a wrong colour costs more than no colour. That arithmetic is what pulls an L2-trained " ..
-  "colorizer towards dull averages." or ", less than the better model: its colours are right often " ..
-  "enough to pay.")
-f[#f + 1] = string.format("- %s The Lab model keeps the input's lightness (it only adds a and b: PSNR of its " ..
-  "lightness against the input %.1f dB, lost only to the gamut clipping); the RGB model must pass the lightness " ..
-  "through its pooled code too: its lightness scores %.1f dB against the input%s.",
-  sum.psnr_lab > sum.psnr_rgb and "Lab is the expected winner." or "RGB won, against expectation.",
-  sum.l_lab, sum.l_rgb, sum.l_rgb < sum.l_lab - 3 and ", so its photos lose detail the gray had" or "")
+f[#f + 1] = F("- PSNR against the originals: the %s model is better here (%.2f dB Lab, %.2f dB RGB).", better,
+  sum.psnr_lab, sum.psnr_rgb) .. " " .. (gray_wins and
+  F("The gray input itself scores %.2f dB, more than either: a wrong colour costs more than no colour. That " ..
+    "arithmetic is what pulls an L2-trained colorizer towards dull averages.", sum.psnr_gray) or
+  F("The gray input itself scores %.2f dB, less than the better model: its colours are right often enough to pay.",
+    sum.psnr_gray))
+f[#f + 1] = (sum.psnr_lab > sum.psnr_rgb and T"- Lab is the expected winner." or T"- RGB won, against expectation.") ..
+  " " .. (sum.l_rgb < sum.l_lab - 3 and
+  F("The Lab model keeps the input's lightness (it only adds a and b: PSNR of its lightness against the input " ..
+    "%.1f dB, lost only to the gamut clipping); the RGB model must pass the lightness through its pooled code too: " ..
+    "its lightness scores %.1f dB against the input, so its photos lose detail the gray had.", sum.l_lab, sum.l_rgb) or
+  F("The Lab model keeps the input's lightness (it only adds a and b: PSNR of its lightness against the input " ..
+    "%.1f dB, lost only to the gamut clipping); the RGB model must pass the lightness through its pooled code too: " ..
+    "its lightness scores %.1f dB against the input.", sum.l_lab, sum.l_rgb))
 -- "Desaturated" and "brownish" are said only when these numbers show them:
 -- mean chroma C* = √(a² + b²) and the share of coloured pixels (C* > 5)
 -- whose hue angle is 20°-90° (orange, brown, ochre), over all held-out photos.
@@ -174,46 +185,53 @@ local function hue_stats(list)
   return { chroma = csum / ccount, warm = coloured > 0 and warm / coloured or 0 }
 end
 local hs = { orig = hue_stats(shown.orig), lab = hue_stats(shown.lab), rgb = hue_stats(shown.rgb) }
+local hs_words = {
+  orig = { T"mean chroma C* of the held-out originals",
+    T"share of coloured pixels (C* > 5) with a hue of 20°-90° (orange/brown), originals" },
+  lab = { T"mean chroma C* of the held-out Lab model's output",
+    T"share of coloured pixels (C* > 5) with a hue of 20°-90° (orange/brown), Lab model" },
+  rgb = { T"mean chroma C* of the held-out RGB model's output",
+    T"share of coloured pixels (C* > 5) with a hue of 20°-90° (orange/brown), RGB model" },
+}
 for _, k in ipairs { "orig", "lab", "rgb" } do
-  L:metric("chroma_" .. k, hs[k].chroma, "mean chroma C* of the held-out " .. (k == "orig" and "originals" or
-    k:upper() .. " model's output"))
-  L:metric("warm_share_" .. k, hs[k].warm, "share of coloured pixels (C* > 5) with a hue of 20°-90° (orange/brown), " ..
-    (k == "orig" and "originals" or k:upper() .. " model"))
+  L:metric("chroma_" .. k, hs[k].chroma, hs_words[k][1])
+  L:metric("warm_share_" .. k, hs[k].warm, hs_words[k][2])
 end
 local desat, brown = {}, {}
 for _, k in ipairs { "lab", "rgb" } do
   desat[k] = hs[k].chroma < 0.8 * hs.orig.chroma
   brown[k] = hs[k].warm > hs.orig.warm + 0.05
 end
+-- what a model's colours are, a whole predicate each ("the Lab model's colours are ...")
 local function model_words(k)
-  local w = {}
-  if desat[k] then w[#w + 1] = "desaturated" end
-  if brown[k] then w[#w + 1] = "brownish" end
-  return #w > 0 and table.concat(w, " and ") or "neither faded nor shifted to orange-brown"
+  return desat[k] and brown[k] and T"desaturated and brownish" or desat[k] and T"desaturated" or
+    brown[k] and T"brownish" or T"neither faded nor shifted to orange-brown"
 end
-f[#f + 1] = string.format("- Colourfulness: originals %.1f, Lab model %.1f, RGB model %.1f (gray: 0). Mean chroma " ..
+f[#f + 1] = F("- Colourfulness: originals %.1f, Lab model %.1f, RGB model %.1f (gray: 0). Mean chroma " ..
   "C*: originals %.1f, Lab %.1f, RGB %.1f; share of coloured pixels with an orange-brown hue (20°-90°): originals " ..
   "%.0f%%, Lab %.0f%%, RGB %.0f%%. By these numbers the Lab model's colours are %s, the RGB model's %s (desaturated: " ..
   "chroma under 0.8× the originals'; brownish: 5 points more orange-brown than the originals).", sum.color_orig,
   sum.color_lab, sum.color_rgb, hs.orig.chroma, hs.lab.chroma, hs.rgb.chroma, 100 * hs.orig.warm, 100 * hs.lab.warm,
   100 * hs.rgb.warm, model_words("lab"), model_words("rgb"))
 if desat.lab or desat.rgb or brown.lab or brown.rgb then
-  f[#f + 1] = "- That is the effect Zhang, Isola and Efros (2016) describe: an L2 loss predicts the mean of the " ..
+  f[#f + 1] = T("- That is the effect Zhang, Isola and Efros (2016) describe: an L2 loss predicts the mean of the " ..
     "colours a gray patch could have (grass green or brown, sky blue or orange), and the mean is dull; they predict " ..
-    "a distribution over colours (classification with class rebalancing) instead."
+    "a distribution over colours (classification with class rebalancing) instead.")
 else
-  f[#f + 1] = string.format("- Zhang, Isola and Efros (2016) report that an L2 loss gives desaturated, brownish " ..
+  f[#f + 1] = FN("- Zhang, Isola and Efros (2016) report that an L2 loss gives desaturated, brownish " ..
+    "colours; this run (%d training photos, %d epoch) does not show it by the measures above, so the claim is not " ..
+    "confirmed here.", "- Zhang, Isola and Efros (2016) report that an L2 loss gives desaturated, brownish " ..
     "colours; this run (%d training photos, %d epochs) does not show it by the measures above, so the claim is not " ..
-    "confirmed here.", #train, epochs)
+    "confirmed here.", epochs, #train, epochs)
 end
-L:say("\nWhat the numbers say:\n%s", table.concat(f, "\n"))
-L:section("What the numbers say", table.concat(f, "\n"))
-L:section("Data and licences", "Photos from mate-backgrounds (nature/, GPL-2+) and the photographs of " ..
+L:say(T"\nWhat the numbers say:\n%s", table.concat(f, "\n"))
+L:section(T"What the numbers say", table.concat(f, "\n"))
+L:section(T"Data and licences", F("Photos from mate-backgrounds (nature/, GPL-2+) and the photographs of " ..
   "plasma-workspace-wallpapers (GPL-2+), and scikit-image's sample images from python3-skimage (astronaut and " ..
-  "rocket: public domain; coffee and chelsea: CC0), resized by scripts/prepare-images.py. Held out: " .. (function()
+  "rocket: public domain; coffee and chelsea: CC0), resized by scripts/prepare-images.py. Held out: %s.", (function()
     local t = {}
     for _, p in ipairs(test) do t[#t + 1] = p.name end
     return table.concat(t, ", ")
-  end)() .. ".")
-L:metric("epochs", epochs, "epochs per model")
+  end)()))
+L:metric("epochs", epochs, T"epochs per model")
 L:finish()
