@@ -211,7 +211,7 @@ function C.latent_panels(panels, o)
   -- "Camiseta/top" in es and pt), the title's share on top
   local longest = 0
   for _, c in ipairs(o.classes or {}) do longest = math.max(longest, utf8.len(tostring(c)) or #tostring(c)) end
-  local KEYW, TOP = math.max(150, 70 + 8 * longest), o.title and 0.08 or 0.03
+  local KEYW, TOP = math.max(150, 85 + 8 * longest), o.title and 0.08 or 0.03
   o.size = o.size or { 440 * k + KEYW, with_images and 900 or 470 }
   local fig = E.figure(o)
   common(fig, {})
