@@ -11,13 +11,15 @@
 --   ./aelab lessons/07_contractive.lua          (a few minutes)
 --   ./aelab --quick lessons/07_contractive.lua  (seconds)
 local ae = require "aelab"
+-- Messages in the chosen language (--lang es|pt|en; README "Languages").
+local T, F, FN = ae.i18n.T, ae.i18n.F, ae.i18n.FN
 
 local L = ae.Lesson.new {
   name = "07_contractive",
-  title = "Lesson 07 — contractive autoencoders",
-  question = "Does the contractive penalty make the code insensitive to small changes of the input,\n" ..
+  title = T"Lesson 07 — contractive autoencoders",
+  question = T("Does the contractive penalty make the code insensitive to small changes of the input,\n" ..
     "compared with plain and denoising autoencoders of the same size? At what cost in reconstruction?\n" ..
-    "And does L-BFGS, on the whole set, train it better than Adam?",
+    "And does L-BFGS, on the whole set, train it better than Adam?"),
 }
 
 local quick = ae.options.quick
@@ -25,18 +27,19 @@ local bce = ae.bce -- per pixel, reconstructions against images
 local train, test = assert(ae.data.fashion_mnist(quick and { limit = 4000, test_limit = 500 } or { limit = 20000, test_limit = 2000 }))
 local epochs = quick and 4 or 20
 local Hn, lambda, std = 256, 0.01, 0.3
-L:say("Fashion-MNIST, %d training and %d test images; 784-%d-784 with a sigmoid code and output, BCE,",
-  train.x:size(1), test.x:size(1), Hn)
-L:say("Adam 1e-3, batch 128, %d epochs. Contractive λ = %g; the denoising AE sees Gaussian noise, std %g.", epochs,
-  lambda, std)
-L:say("For a Dense layer and a sigmoid, J = diag(h(1−h))·W, so ‖J‖²_F = Σ_j (h_j(1−h_j))² ‖W_j‖² exactly.")
+L:say(T("Fashion-MNIST, %d training and %d test images; 784-%d-784 with a sigmoid code and output, BCE,\n" ..
+  "Adam 1e-3, batch 128, %d epochs. Contractive λ = %g; the denoising AE sees Gaussian noise, std %g."),
+  train.x:size(1), test.x:size(1), Hn, epochs, lambda, std)
+L:say(T"For a Dense layer and a sigmoid, J = diag(h(1−h))·W, so ‖J‖²_F = Σ_j (h_j(1−h_j))² ‖W_j‖² exactly.")
 
+-- `model`: the saved model's file name (the same in every language); `name`
+-- and `short`: what the student reads.
 local runs = {
-  { key = "plain", name = "plain AE", short = "plain" },
-  { key = "dae", name = string.format("denoising AE (std %g)", std), short = "denoising",
-    noise = ae.noise.gaussian { std = std } },
-  { key = "cae", name = string.format("contractive AE (λ=%g)", lambda), short = "contractive",
-    penalty = ae.penalty.contractive { lambda = lambda } },
+  { key = "plain", model = "plain AE", name = T"plain AE", short = T"plain" },
+  { key = "dae", model = string.format("denoising AE (std %g)", std), name = F("denoising AE (std %g)", std),
+    short = T"denoising", noise = ae.noise.gaussian { std = std } },
+  { key = "cae", model = string.format("contractive AE (λ=%g)", lambda), name = F("contractive AE (λ=%g)", lambda),
+    short = T"contractive", penalty = ae.penalty.contractive { lambda = lambda } },
 }
 
 local function row_norms(t) -- [N×D] → [N×1] Euclidean norms of the rows
@@ -67,7 +70,7 @@ local function jacobian_norm_numeric(net, x1)
   return math.sqrt((d * d):sum())
 end
 
-local table_rows = { "| model | val. BCE | val. MSE | mean ‖J‖_F on test data | code change / input change at ‖δ‖≈8.4 | samples/s |",
+local table_rows = { T"| model | val. BCE | val. MSE | mean ‖J‖_F on test data | code change / input change at ‖δ‖≈8.4 | samples/s |",
   "|---|---:|---:|---:|---:|---:|" }
 local sizes = { 0.01, 0.03, 0.1, 0.3, 0.6, 1.0 } -- per-pixel std of the perturbation
 local moves, ratios = {}, {}
@@ -77,10 +80,11 @@ local dnorm = row_norms(perturb):mean()
 for _, r in ipairs(runs) do
   ae.seed(ae.options.seed)
   r.net = ae.Autoencoder { encoder = { ae.Dense(784, Hn), ae.Sigmoid() }, decoder = { ae.Dense(Hn, 784), ae.Sigmoid() } }
-  L:say("\nTraining the %s ...", r.name)
+  L:say(T"\nTraining the %s ...", r.name)
   r.history = r.net:fit(train.x, { epochs = epochs, batch = 128, loss = "bce", optimizer = ae.optim.Adam { lr = 1e-3 },
     noise = r.noise, penalty = r.penalty, verbose = false })
-  L:save_model(r.net, r.name)
+  L:save_model(r.net, r.model)
+  L.models[#L.models].name = r.name -- the report names it in the student's language; the file keeps its name
   local recon = r.net:reconstruct(test.x)
   r.bce, r.mse = bce(recon, test.x), ae.mse(recon, test.x)
   r.jnorms = jacobian_norms(r.net, test.x)
@@ -98,38 +102,38 @@ for _, r in ipairs(runs) do
   end
   moves[#moves + 1], ratios[#ratios + 1] = move, ratio
   r.rate = ae.median(r.history.samples_per_s)
-  L:say("  validation BCE %.4f, MSE %.4f; mean ‖J‖_F on test data %.3f (first image: closed form %.4f,", r.bce,
-    r.mse, r.jnorm, closed)
-  L:say("  finite differences %.4f); code moves %.3f for an input step of norm %.2f (codes have norm %.2f)", check,
-    move.y[4], move.x[4], r.code_norm)
-  table_rows[#table_rows + 1] = string.format("| %s | %.4f | %.4f | %.3f | %.4f | %s |", r.name, r.bce, r.mse, r.jnorm,
-    ratio.y[4], ae.commas(math.floor(r.rate)))
-  L:metric("val_bce_" .. r.key, r.bce, "validation BCE per pixel, " .. r.name)
-  L:metric("val_mse_" .. r.key, r.mse, "validation MSE per pixel, " .. r.name)
-  L:metric("jacobian_" .. r.key, r.jnorm, "mean Frobenius norm of the encoder Jacobian on test data, " .. r.name)
+  L:say(T("  validation BCE %.4f, MSE %.4f; mean ‖J‖_F on test data %.3f (first image: closed form %.4f,\n" ..
+    "  finite differences %.4f); code moves %.3f for an input step of norm %.2f (codes have norm %.2f)"), r.bce,
+    r.mse, r.jnorm, closed, check, move.y[4], move.x[4], r.code_norm)
+  table_rows[#table_rows + 1] = ae.i18n.fmt("| %s | %.4f | %.4f | %.3f | %.4f | %s |", r.name, r.bce, r.mse, r.jnorm,
+    ratio.y[4], ae.i18n.int(math.floor(r.rate)))
+  L:metric("val_bce_" .. r.key, r.bce, F("validation BCE per pixel, %s", r.name))
+  L:metric("val_mse_" .. r.key, r.mse, F("validation MSE per pixel, %s", r.name))
+  L:metric("jacobian_" .. r.key, r.jnorm, F("mean Frobenius norm of the encoder Jacobian on test data, %s", r.name))
   L:metric("jacobian_check_" .. r.key, math.abs(check - closed) / closed,
-    "relative gap between the closed-form and finite-difference Jacobian norm (one image), " .. r.name)
-  L:metric("contraction_" .. r.key, ratio.y[4], "code change over input change at ‖δ‖ ≈ 8.4, " .. r.name)
-  L:metric("code_norm_" .. r.key, r.code_norm, "mean norm of the test codes, " .. r.name)
-  L:metric("samples_per_s_" .. r.key, r.rate, "training samples per second, " .. r.name)
+    F("relative gap between the closed-form and finite-difference Jacobian norm (one image), %s", r.name))
+  L:metric("contraction_" .. r.key, ratio.y[4], F("code change over input change at ‖δ‖ ≈ 8.4, %s", r.name))
+  L:metric("code_norm_" .. r.key, r.code_norm, F("mean norm of the test codes, %s", r.name))
+  L:metric("samples_per_s_" .. r.key, r.rate, F("training samples per second, %s", r.name))
 end
-L:section("The three encoders on the test set", table.concat(table_rows, "\n"))
+L:section(T"The three encoders on the test set", table.concat(table_rows, "\n"))
 
-L:say("\nFigures:")
-L:figure("code_change.png", "How far the code moves, ‖f(x+δ) − f(x)‖, for random input perturbations δ of growing norm",
-  ae.plot.series(moves, { out = L:path("code_change.png"), xlabel = "‖δ‖ (input perturbation, Euclidean norm)",
-    ylabel = "mean ‖f(x+δ) − f(x)‖", logscale = "x", title = "Code change under small input perturbations" }))
-L:figure("contraction.png", "Contraction ratio ‖f(x+δ) − f(x)‖ / ‖δ‖: below the others means a flatter encoder",
-  ae.plot.series(ratios, { out = L:path("contraction.png"), xlabel = "‖δ‖ (input perturbation, Euclidean norm)",
-    ylabel = "‖f(x+δ) − f(x)‖ / ‖δ‖", key = "top right", logscale = "x", title = "Contraction ratio of each encoder" }))
-L:figure("jacobian_hist.png", "‖J_f(x)‖_F over the test images, contractive AE",
+L:say(T"\nFigures:")
+local RATIO, JNORM = "‖f(x+δ) − f(x)‖ / ‖δ‖", "‖J_f(x)‖_F" -- formulas, the same in every language
+L:figure("code_change.png", T"How far the code moves, ‖f(x+δ) − f(x)‖, for random input perturbations δ of growing norm",
+  ae.plot.series(moves, { out = L:path("code_change.png"), xlabel = T"‖δ‖ (input perturbation, Euclidean norm)",
+    ylabel = T"mean ‖f(x+δ) − f(x)‖", logscale = "x", title = T"Code change under small input perturbations" }))
+L:figure("contraction.png", T"Contraction ratio ‖f(x+δ) − f(x)‖ / ‖δ‖: below the others means a flatter encoder",
+  ae.plot.series(ratios, { out = L:path("contraction.png"), xlabel = T"‖δ‖ (input perturbation, Euclidean norm)",
+    ylabel = RATIO, key = "center right", logscale = "x", title = T"Contraction ratio of each encoder" }))
+L:figure("jacobian_hist.png", T"‖J_f(x)‖_F over the test images, contractive AE",
   ae.plot.histogram(runs[3].jnorms, { out = L:path("jacobian_hist.png"), bins = 40,
-    xlabel = "‖J_f(x)‖_F", ylabel = "test images", title = "Jacobian norms of the contractive encoder",
+    xlabel = JNORM, ylabel = T"test images", title = T"Jacobian norms of the contractive encoder",
     size = { 700, 420 } }))
-local rows = { { "original", test.x:narrow(1, 1, 10) } }
+local rows = { { T"original", test.x:narrow(1, 1, 10) } }
 for _, r in ipairs(runs) do rows[#rows + 1] = { r.short, r.net:reconstruct(test.x:narrow(1, 1, 10)) } end
-L:figure("reconstructions.png", "Test images and their reconstructions by each model",
-  ae.plot.image_rows(rows, { out = L:path("reconstructions.png"), n = 10, left = 110, title = "Reconstructions" }))
+L:figure("reconstructions.png", T"Test images and their reconstructions by each model",
+  ae.plot.image_rows(rows, { out = L:path("reconstructions.png"), n = 10, left = 110, title = T"Reconstructions" }))
 
 -- The course: the contractive penalty's gradient is deterministic (no noise
 -- to draw), so second-order methods such as L-BFGS apply. The same
@@ -139,9 +143,25 @@ L:figure("reconstructions.png", "Test images and their reconstructions by each m
 local NS = quick and 1000 or 5000
 local LB_ITERS, AD_EPOCHS = quick and 15 or 150, quick and 4 or 40
 local sub = train.x:narrow(1, 1, NS)
-L:say("\nThe contractive AE by L-BFGS against Adam, on %d training images (the objective BCE + λ‖J‖²_F over them):", NS)
+L:say(T"\nThe contractive AE by L-BFGS against Adam, on %d training images (the objective BCE + λ‖J‖²_F over them):", NS)
 local function cae() return ae.Autoencoder { encoder = { ae.Dense(784, Hn), ae.Sigmoid() }, decoder = { ae.Dense(Hn, 784), ae.Sigmoid() } } end
 local opt_runs = {}
+-- Why L-BFGS stopped: the minimizer says it in English (core/minimize.c); its
+-- usual reasons in the student's language, any other as it came.
+local function stopped(why)
+  local n, rest = why:match("^iteration budget: (%d+) iterations(.*)$")
+  if n then return FN("iteration budget: %d iteration", "iteration budget: %d iterations", tonumber(n), tonumber(n)) .. rest end
+  local tol
+  tol, rest = why:match("^converged: |gradient| ≤ gtol·max%(1, |w|%) %(gtol = (%S+)%)(.*)$")
+  if tol and tonumber(tol) then
+    return F("converged: |gradient| ≤ gtol·max(1, |w|) (gtol = %g)", tonumber(tol)) .. rest
+  end
+  tol, rest = why:match("^converged: the loss fell by less than ftol = (%S+) %(relative%) in an iteration(.*)$")
+  if tol and tonumber(tol) then
+    return F("converged: the loss fell by less than ftol = %g (relative) in an iteration", tonumber(tol)) .. rest
+  end
+  return why
+end
 do
   ae.seed(ae.options.seed)
   local net = cae()
@@ -150,7 +170,7 @@ do
   local passes = {}
   for i = 1, h.epochs do passes[i] = h.evals[i] end
   opt_runs[#opt_runs + 1] = { name = "L-BFGS", net = net, obj = h.loss, seconds = h.elapsed, passes = passes,
-    why = h.why, total = h.total_seconds }
+    why = stopped(h.why), total = h.total_seconds }
 end
 do
   ae.seed(ae.options.seed)
@@ -164,46 +184,49 @@ do
       seconds[e], passes[e] = t, e
     end })
   opt_runs[#opt_runs + 1] = { name = "Adam", net = net, obj = obj, seconds = seconds, passes = passes,
-    why = string.format("%d epochs", h.epochs), total = t }
+    why = FN("%d epoch", "%d epochs", h.epochs, h.epochs), total = t }
 end
-local orows = { "| optimizer | objective on the training set | passes over the set (gradients) | seconds | test BCE | mean ‖J‖_F on test data | stopped |",
+local orows = { T"| optimizer | objective on the training set | passes over the set (gradients) | seconds | test BCE | mean ‖J‖_F on test data | stopped |",
   "|---|---:|---:|---:|---:|---:|---|" }
 local oseries, pseries = {}, {}
 for k, r in ipairs(opt_runs) do
   r.bce = bce(r.net:reconstruct(test.x), test.x)
   r.jnorm = jacobian_norms(r.net, test.x):mean()
   r.final = r.obj[#r.obj]
-  L:say("  %-7s objective %.4f after %d passes, %.1f s; test BCE %.4f, mean ‖J‖_F %.3f (%s)", r.name, r.final,
+  L:say(T"  %-7s objective %.4f after %d passes, %.1f s; test BCE %.4f, mean ‖J‖_F %.3f (%s)", r.name, r.final,
     r.passes[#r.passes], r.total, r.bce, r.jnorm, r.why)
-  orows[#orows + 1] = string.format("| %s | %.4f | %d | %.1f | %.4f | %.3f | %s |", r.name, r.final, r.passes[#r.passes],
+  orows[#orows + 1] = ae.i18n.fmt("| %s | %.4f | %d | %.1f | %.4f | %.3f | %s |", r.name, r.final, r.passes[#r.passes],
     r.total, r.bce, r.jnorm, r.why)
   oseries[k] = { label = r.name, x = r.seconds, y = r.obj }
   pseries[k] = { label = r.name, x = r.passes, y = r.obj }
-  L:metric("cae_" .. (k == 1 and "lbfgs" or "adam") .. "_objective", r.final, "contractive AE's objective on " .. NS ..
-    " images, " .. r.name)
-  L:metric("cae_" .. (k == 1 and "lbfgs" or "adam") .. "_seconds", r.total, "its training seconds, " .. r.name)
+  L:metric("cae_" .. (k == 1 and "lbfgs" or "adam") .. "_objective", r.final,
+    F("contractive AE's objective on %d images, %s", NS, r.name))
+  L:metric("cae_" .. (k == 1 and "lbfgs" or "adam") .. "_seconds", r.total, F("its training seconds, %s", r.name))
 end
-L:section(string.format("The contractive AE by L-BFGS and by Adam (%d training images)", NS), table.concat(orows, "\n") ..
-  "\n\nA pass is one gradient over the whole set: one L-BFGS evaluation, or one Adam epoch of batches of 128. " ..
-  "The objective is BCE per pixel plus λ‖J‖²_F, over the training images; seconds are wall time on a shared machine.")
-L:figure("cae_optimizers.png", "The contractive AE's objective against seconds, L-BFGS (full batch) and Adam (batches of 128)",
-  ae.plot.series(oseries, { out = L:path("cae_optimizers.png"), xlabel = "seconds", ylabel = "BCE + λ‖J‖²_F",
-    logscale = "y", key = "top right", points = not not quick, title = "Contractive AE: L-BFGS against Adam" }))
+L:section(F("The contractive AE by L-BFGS and by Adam (%d training images)", NS), table.concat(orows, "\n") ..
+  "\n\n" .. T("A pass is one gradient over the whole set: one L-BFGS evaluation, or one Adam epoch of batches of 128. " ..
+  "The objective is BCE per pixel plus λ‖J‖²_F, over the training images; seconds are wall time on a shared machine."))
+local OBJECTIVE = "BCE + λ‖J‖²_F" -- a formula, the same in every language
+L:figure("cae_optimizers.png", T"The contractive AE's objective against seconds, L-BFGS (full batch) and Adam (batches of 128)",
+  ae.plot.series(oseries, { out = L:path("cae_optimizers.png"), xlabel = T"seconds", ylabel = OBJECTIVE,
+    logscale = "y", key = "top right", points = not not quick, title = T"Contractive AE: L-BFGS against Adam" }))
 local lb, ad = opt_runs[1], opt_runs[2]
+-- Each sentence a template whose numbers and clauses come from this run.
 local verdict
 if lb.final < ad.final then
-  verdict = string.format("L-BFGS ends lower (%.4f against %.4f) in %.1f s against Adam's %.1f s", lb.final, ad.final,
-    lb.total, ad.total)
+  verdict = F("- The contractive AE by L-BFGS and Adam on %d images: L-BFGS ends lower (%.4f against %.4f) in " ..
+    "%.1f s against Adam's %.1f s.", NS, lb.final, ad.final, lb.total, ad.total)
 else
-  verdict = string.format("Adam ends lower (%.4f against %.4f) in %.1f s against L-BFGS's %.1f s: one pass of " ..
-    "batches makes %d updates, one L-BFGS iteration makes one", ad.final, lb.final, ad.total, lb.total, math.ceil(NS / 128))
+  verdict = F("- The contractive AE by L-BFGS and Adam on %d images: Adam ends lower (%.4f against %.4f) in " ..
+    "%.1f s against L-BFGS's %.1f s: one pass of batches makes %d updates, one L-BFGS iteration makes one.", NS,
+    ad.final, lb.final, ad.total, lb.total, math.ceil(NS / 128))
 end
-L:section("What the numbers say", string.format("- The contractive AE by L-BFGS and Adam on %d images: %s. On the test " ..
-  "images L-BFGS's model reaches BCE %.4f with mean ‖J‖_F %.3f, Adam's %.4f with %.3f.\n" ..
-  "- Contractive against plain and denoising (Adam, %d epochs): mean ‖J‖_F %.3f against %.3f and %.3f, at a " ..
-  "validation BCE of %.4f against %.4f and %.4f.", NS, verdict, lb.bce, lb.jnorm, ad.bce, ad.jnorm, epochs,
-  runs[3].jnorm, runs[1].jnorm, runs[2].jnorm, runs[3].bce, runs[1].bce, runs[2].bce))
+L:section(T"What the numbers say", table.concat({ verdict .. " " .. F("On the test images L-BFGS's model reaches " ..
+  "BCE %.4f with mean ‖J‖_F %.3f, Adam's %.4f with %.3f.", lb.bce, lb.jnorm, ad.bce, ad.jnorm),
+  F("- Contractive against plain and denoising (Adam, %d epochs): mean ‖J‖_F %.3f against %.3f and %.3f, at a " ..
+  "validation BCE of %.4f against %.4f and %.4f.", epochs, runs[3].jnorm, runs[1].jnorm, runs[2].jnorm, runs[3].bce,
+  runs[1].bce, runs[2].bce) }, "\n"))
 
-L:metric("epochs", epochs, "epochs per model")
-L:metric("val_loss", runs[3].bce, "validation BCE of the contractive AE")
+L:metric("epochs", epochs, T"epochs per model")
+L:metric("val_loss", runs[3].bce, T"validation BCE of the contractive AE")
 L:finish()

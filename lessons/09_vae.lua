@@ -20,14 +20,16 @@
 --   ./aelab --quick lessons/09_vae.lua     (600 training images of each set, 3 epochs; 1 for the conv VAE)
 local WALK_STEPS = 8 -- images per leg of a walk (its ends included)
 local ae = require "aelab"
+-- Messages in the chosen language (--lang es|pt|en; README "Languages").
+local T, F, FN = ae.i18n.T, ae.i18n.F, ae.i18n.FN
 
 local L = ae.Lesson.new {
   name = "09_vae",
-  title = "Lesson 09 — the variational autoencoder (784-256-(2)/(2)-256-784)",
-  question = "A plain autoencoder's 2-D codes leave gaps; a VAE's loss pulls every code towards N(0, I).\n" ..
+  title = T"Lesson 09 — the variational autoencoder (784-256-(2)/(2)-256-784)",
+  question = T("A plain autoencoder's 2-D codes leave gaps; a VAE's loss pulls every code towards N(0, I).\n" ..
     "Does its latent plane fill up, so that new samples and walks between digits decode to\n" ..
     "sensible images — and what does that cost in reconstruction (β = 0.5, 1, 4)? And does\n" ..
-    "Keras' convolutional VAE do better than the dense one on Fashion-MNIST?",
+    "Keras' convolutional VAE do better than the dense one on Fashion-MNIST?"),
 }
 
 local quick = ae.options.quick
@@ -39,10 +41,10 @@ local BETAS = { 0.5, 1, 4 }
 -- 40 minutes to two hours on two cores (370 to 1,200 samples/s measured,
 -- the machine shared), so fewer (said in the report).
 local CONV_EPOCHS = quick and 1 or math.min(epochs, 10)
-local function epochs_text(n) return n == 1 and "1 epoch" or (n .. " epochs") end
+local function epochs_text(n) return FN("%d epoch", "%d epochs", n, n) end
 local function minutes(m)
   m = math.max(1, math.floor(m + 0.5))
-  return m == 1 and "1 minute" or (ae.commas(m) .. " minutes")
+  return FN("%s minute", "%s minutes", m, ae.i18n.int(m))
 end
 
 local function vae()
@@ -68,23 +70,26 @@ local function plain()
     decoder = { ae.Dense(LATENT, HIDDEN), ae.ReLU(), ae.Dense(HIDDEN, 784), ae.Sigmoid() } }
 end
 
-local function train(net, label, x, xval, beta, n_epochs)
+-- `model` names the saved file (the same in every language), `label` is
+-- what the student reads.
+local function train(net, model, label, x, xval, beta, n_epochs)
   n_epochs = n_epochs or epochs
   net:compile { loss = "bce_sum", optimizer = ae.optim.Adam { lr = 1e-3 } }
-  L:say("  training the %s (%s parameters) for %s...", label, ae.commas(net:param_count()), epochs_text(n_epochs))
+  L:say(T"  training the %s (%s parameters) for %s...", label, ae.i18n.int(net:param_count()), epochs_text(n_epochs))
   local every = math.max(1, n_epochs // 5)
   local h = net:fit(x, { epochs = n_epochs, batch = BATCH, validation = xval, beta = beta, verbose = false,
     on_epoch = function(e, hist)
       if e % every ~= 0 and e ~= n_epochs then return end
       if hist.kl then
-        L:say("    epoch %2d: test reconstruction %.1f + KL %.2f nats per image (train %.1f + %.2f)",
+        L:say(T"    epoch %2d: test reconstruction %.1f + KL %.2f nats per image (train %.1f + %.2f)",
           e, hist.val_reconstruction[e], hist.val_kl[e], hist.reconstruction[e], hist.kl[e])
       else
-        L:say("    epoch %2d: test reconstruction %.1f nats per image (train %.1f)", e, hist.val_loss[e], hist.loss[e])
+        L:say(T"    epoch %2d: test reconstruction %.1f nats per image (train %.1f)", e, hist.val_loss[e], hist.loss[e])
       end
     end })
-  if h.warning then L:say("    warning: %s", h.warning) end
-  L:save_model(net, label)
+  -- a warning of fit (a collapsed posterior) is already said, by fit, and in the report's training notes
+  L:save_model(net, model)
+  L.models[#L.models].name = label -- the report names it in the student's language; the file keeps its name
   return h
 end
 
@@ -164,7 +169,7 @@ local function on_prior(st)
 end
 
 local function describe(st)
-  return string.format("mean (%.1f, %.1f), standard deviation (%.1f, %.1f), range [%.1f, %.1f] × [%.1f, %.1f]",
+  return F("mean (%.1f, %.1f), standard deviation (%.1f, %.1f), range [%.1f, %.1f] × [%.1f, %.1f]",
     st[1].mean, st[2].mean, st[1].sd, st[2].sd, st[1].lo, st[1].hi, st[2].lo, st[2].hi)
 end
 
@@ -183,12 +188,12 @@ end
 
 local function loss_figure(file, name, h)
   local function col(t) local c = {} for e = 1, #t do c[e] = t[e] end return c end
-  return L:figure(file, name .. ": the loss split into reconstruction (BCE summed over pixels) and KL, per epoch",
-    ae.plot.series({ { label = "reconstruction, train", y = col(h.reconstruction) },
-      { label = "reconstruction, test", y = col(h.val_reconstruction) },
-      { label = "KL, train", y = col(h.kl) }, { label = "KL, test", y = col(h.val_kl) } },
-      { out = L:path(file), title = name .. ": VAE loss = reconstruction + KL", xlabel = "epoch",
-        ylabel = "nats per image (log scale)", logscale = "y", key = "center right", points = epochs <= 20 }))
+  return L:figure(file, F("%s: the loss split into reconstruction (BCE summed over pixels) and KL, per epoch", name),
+    ae.plot.series({ { label = T"reconstruction, train", y = col(h.reconstruction) },
+      { label = T"reconstruction, test", y = col(h.val_reconstruction) },
+      { label = T"KL, train", y = col(h.kl) }, { label = T"KL, test", y = col(h.val_kl) } },
+      { out = L:path(file), title = F("%s: VAE loss = reconstruction + KL", name), xlabel = T"epoch",
+        ylabel = T"nats per image (log scale)", logscale = "y", key = "center right", points = epochs <= 20 }))
 end
 
 local datasets = {
@@ -200,15 +205,16 @@ local R = {} -- per dataset key: this run's numbers
 local mnist_train, mnist_test, mnist_vae, mnist_h
 local fashion_train, fashion_test, fashion_vae
 for _, ds in ipairs(datasets) do
-  L:say("\n%s:", ds.name)
+  L:say(T"\n%s:", ds.name)
   local tr, te = assert(ds.load(limit))
-  L:say("  train %d, test %d images", tr.x:size(1), te.x:size(1))
+  local classes = ae.i18n.Tlist(te.classes)
+  L:say(T"  train %d, test %d images", tr.x:size(1), te.x:size(1))
   local floor = entropy_floor(te.x)
-  L:say("  the test images' own entropy (the floor of BCE summed over pixels): %.1f nats per image", floor)
+  L:say(T"  the test images' own entropy (the floor of BCE summed over pixels): %.1f nats per image", floor)
   local net = vae()
-  local h = train(net, ds.name .. " VAE", tr.x, te.x, 1)
+  local h = train(net, ds.name .. " VAE", F("%s VAE", ds.name), tr.x, te.x, 1)
   local ref = plain()
-  local hp = train(ref, ds.name .. " plain autoencoder", tr.x, te.x)
+  local hp = train(ref, ds.name .. " plain autoencoder", F("%s plain autoencoder", ds.name), tr.x, te.x)
   if ds.key == "mnist" then mnist_train, mnist_test, mnist_vae, mnist_h = tr, te, net, h
   else fashion_train, fashion_test, fashion_vae = tr, te, net end
 
@@ -219,34 +225,35 @@ for _, ds in ipairs(datasets) do
   r.gap_vae, r.worst_vae = gaps(mu)
   r.gap_plain, r.worst_plain = gaps(codes)
   r.spread_vae, r.spread_plain = spread(mu), spread(codes)
-  L:say("  test codes: VAE μ %s", describe(r.spread_vae))
-  L:say("              plain %s", describe(r.spread_plain))
+  L:say(T"  test codes: VAE μ %s\n              plain %s", describe(r.spread_vae), describe(r.spread_plain))
   R[ds.key] = r
   local k = ds.key .. "_"
-  L:metric(k .. "entropy_floor", floor, ds.name .. ": test images' own entropy, nats per image (BCE floor)")
-  L:metric(k .. "vae_reconstruction", r.rec, ds.name .. ": VAE test reconstruction (BCE, nats per image, decoding μ)")
-  L:metric(k .. "vae_kl", r.kl, ds.name .. ": VAE test KL, nats per image")
-  L:metric(k .. "vae_neg_elbo", r.rec + r.kl, ds.name .. ": VAE test reconstruction (decoding μ, slightly optimistic against the ELBO's sampled z) + KL")
-  L:metric(k .. "plain_reconstruction", r.plain, ds.name .. ": plain 2-D autoencoder test BCE, nats per image")
-  L:metric(k .. "active_units", r.active, ds.name .. ": VAE latent units with KL above 0.01 nats")
-  L:metric(k .. "gaps_vae", r.gap_vae, ds.name .. ": VAE μ, standardized: share of a 20×20 normal-quantile grid " ..
-    "with no test code within 0.25")
-  L:metric(k .. "gaps_plain", r.gap_plain, ds.name .. ": plain codes, standardized: the same share")
-  L:metric(k .. "gap_max_vae", r.worst_vae, ds.name .. ": VAE μ: largest distance from a grid point to a test code")
-  L:metric(k .. "gap_max_plain", r.worst_plain, ds.name .. ": plain codes: the same largest distance")
+  L:metric(k .. "entropy_floor", floor, F("%s: test images' own entropy, nats per image (BCE floor)", ds.name))
+  L:metric(k .. "vae_reconstruction", r.rec, F("%s: VAE test reconstruction (BCE, nats per image, decoding μ)", ds.name))
+  L:metric(k .. "vae_kl", r.kl, F("%s: VAE test KL, nats per image", ds.name))
+  L:metric(k .. "vae_neg_elbo", r.rec + r.kl, F("%s: VAE test reconstruction (decoding μ, slightly optimistic " ..
+    "against the ELBO's sampled z) + KL", ds.name))
+  L:metric(k .. "plain_reconstruction", r.plain, F("%s: plain 2-D autoencoder test BCE, nats per image", ds.name))
+  L:metric(k .. "active_units", r.active, F("%s: VAE latent units with KL above 0.01 nats", ds.name))
+  L:metric(k .. "gaps_vae", r.gap_vae, F("%s: VAE μ, standardized: share of a 20×20 normal-quantile grid " ..
+    "with no test code within 0.25", ds.name))
+  L:metric(k .. "gaps_plain", r.gap_plain, F("%s: plain codes, standardized: the same share", ds.name))
+  L:metric(k .. "gap_max_vae", r.worst_vae, F("%s: VAE μ: largest distance from a grid point to a test code", ds.name))
+  L:metric(k .. "gap_max_plain", r.worst_plain, F("%s: plain codes: the same largest distance", ds.name))
   L:save()
 
-  L:figure(k .. "latent.png", ds.name .. ": the test images' VAE means μ (left) and the plain autoencoder's 2-D " ..
-    "codes (right), coloured by class",
-    ae.plot.compare(mu, codes, te.y, { out = L:path(k .. "latent.png"), classes = te.classes, axes = { "μ", "code" },
-      names = { "VAE: μ of each test image", "plain autoencoder: its code" },
-      title = ds.name .. ": test set in the 2-D latent space after " .. epochs .. " epochs" }))
-  L:figure(k .. "manifold.png", ds.name .. ": the VAE's decoder on a 20×20 grid of N(0, I)'s quantiles (5%..95%)",
+  L:figure(k .. "latent.png", F("%s: the test images' VAE means μ (left) and the plain autoencoder's 2-D " ..
+    "codes (right), coloured by class", ds.name),
+    ae.plot.compare(mu, codes, te.y, { out = L:path(k .. "latent.png"), classes = classes, axes = { "μ", T"code" },
+      names = { T"VAE: μ of each test image", T"plain autoencoder: its code" },
+      title = FN("%s: test set in the 2-D latent space after %d epoch", "%s: test set in the 2-D latent space after " ..
+        "%d epochs", epochs, ds.name, epochs) }))
+  L:figure(k .. "manifold.png", F("%s: the VAE's decoder on a 20×20 grid of N(0, I)'s quantiles (5%%..95%%)", ds.name),
     ae.plot.manifold(net, { quantiles = true, n = 20, out = L:path(k .. "manifold.png"),
-      title = ds.name .. ": decoded latent plane (grid on the normal's quantiles)" }))
-  L:figure(k .. "samples.png", ds.name .. ": 100 new images, decodings of z drawn from N(0, I)",
+      title = F("%s: decoded latent plane (grid on the normal's quantiles)", ds.name) }))
+  L:figure(k .. "samples.png", F("%s: 100 new images, decodings of z drawn from N(0, I)", ds.name),
     ae.plot.samples(net:sample(100), { out = L:path(k .. "samples.png"),
-      title = ds.name .. ": 100 samples decoded from z ~ N(0, I)" }))
+      title = F("%s: 100 samples decoded from z ~ N(0, I)", ds.name) }))
   loss_figure(k .. "loss.png", ds.name, h)
 
   local means = class_means(mu, te.y)
@@ -257,20 +264,20 @@ for _, ds in ipairs(datasets) do
     walks[w], names[w] = {}, {}
     for j, c in ipairs(route) do
       walks[w][j] = means[c]
-      names[w][j] = te.classes[c + 1]
+      names[w][j] = classes[c + 1]
     end
     labels[w] = table.concat(names[w], " → ")
   end
-  L:figure(k .. "walks.png", ds.name .. ": straight walks in the latent plane between class means of μ (" ..
-    table.concat(labels, ", ") .. "); the waypoints framed in red and named",
+  L:figure(k .. "walks.png", F("%s: straight walks in the latent plane between class means of μ (%s); the " ..
+    "waypoints framed in red and named", ds.name, table.concat(labels, ", ")),
     ae.plot.interpolation(net, { walks = walks, labels = labels, waypoints = names, steps = WALK_STEPS, left = 200,
-      out = L:path(k .. "walks.png"), title = ds.name .. ": walks between the classes' mean codes (waypoints framed)" }))
+      out = L:path(k .. "walks.png"), title = F("%s: walks between the classes' mean codes (waypoints framed)", ds.name) }))
 end
 
 -- The convolutional VAE on Fashion-MNIST, against the dense one above.
-L:say("\nThe convolutional VAE (Keras' example) on Fashion-MNIST, %s:", epochs_text(CONV_EPOCHS))
+L:say(T"\nThe convolutional VAE (Keras' example) on Fashion-MNIST, %s:", epochs_text(CONV_EPOCHS))
 local conv = conv_vae()
-local hc = train(conv, "Fashion-MNIST conv VAE", fashion_train.x, fashion_test.x, 1, CONV_EPOCHS)
+local hc = train(conv, "Fashion-MNIST conv VAE", T"Fashion-MNIST conv VAE", fashion_train.x, fashion_test.x, 1, CONV_EPOCHS)
 local C
 do
   local hd = R.fashion.h
@@ -280,237 +287,291 @@ do
     params = conv:param_count(), dense_params = fashion_vae:param_count(), h = hc }
   C.conv.active = hc.active_units[CONV_EPOCHS]
   C.spread = spread(conv:encode(fashion_test.x)) -- where its μ lie, against the prior N(0, I) that samples come from
-  L:say("  test reconstruction + KL after %s: conv %.1f + %.2f = %.1f, dense %.1f + %.2f = %.1f (dense after %d: %.1f)",
+  L:say(T"  test reconstruction + KL after %s: conv %.1f + %.2f = %.1f, dense %.1f + %.2f = %.1f (dense after %d: %.1f)",
     epochs_text(CONV_EPOCHS), C.conv.rec, C.conv.kl, C.conv.rec + C.conv.kl, C.dense_same.rec, C.dense_same.kl,
     C.dense_same.rec + C.dense_same.kl, epochs, C.dense.rec + C.dense.kl)
-  L:metric("fashion_conv_reconstruction", C.conv.rec, "Fashion-MNIST: conv VAE test reconstruction (BCE summed, " ..
-    "nats per image, decoding μ)")
-  L:metric("fashion_conv_kl", C.conv.kl, "Fashion-MNIST: conv VAE test KL, nats per image")
-  L:metric("fashion_conv_neg_elbo", C.conv.rec + C.conv.kl, "Fashion-MNIST: conv VAE test reconstruction + KL")
-  L:metric("fashion_conv_epochs", CONV_EPOCHS, "Fashion-MNIST: epochs of the conv VAE")
-  L:metric("fashion_conv_parameters", C.params, "Fashion-MNIST: conv VAE parameters")
-  L:metric("fashion_conv_samples_per_s", C.conv.sps, "Fashion-MNIST: conv VAE training samples/s (median epoch)")
-  L:metric("fashion_conv_active_units", C.conv.active, "Fashion-MNIST: conv VAE units with KL above 0.01 nats")
-  L:metric("fashion_dense_neg_elbo_at_conv_epochs", C.dense_same.rec + C.dense_same.kl, string.format(
-    "Fashion-MNIST: dense VAE test reconstruction + KL after %s (the conv VAE's)", epochs_text(CONV_EPOCHS)))
+  L:metric("fashion_conv_reconstruction", C.conv.rec, T("Fashion-MNIST: conv VAE test reconstruction (BCE summed, " ..
+    "nats per image, decoding μ)"))
+  L:metric("fashion_conv_kl", C.conv.kl, T"Fashion-MNIST: conv VAE test KL, nats per image")
+  L:metric("fashion_conv_neg_elbo", C.conv.rec + C.conv.kl, T"Fashion-MNIST: conv VAE test reconstruction + KL")
+  L:metric("fashion_conv_epochs", CONV_EPOCHS, T"Fashion-MNIST: epochs of the conv VAE")
+  L:metric("fashion_conv_parameters", C.params, T"Fashion-MNIST: conv VAE parameters")
+  L:metric("fashion_conv_samples_per_s", C.conv.sps, T"Fashion-MNIST: conv VAE training samples/s (median epoch)")
+  L:metric("fashion_conv_active_units", C.conv.active, T"Fashion-MNIST: conv VAE units with KL above 0.01 nats")
+  L:metric("fashion_dense_neg_elbo_at_conv_epochs", C.dense_same.rec + C.dense_same.kl,
+    F("Fashion-MNIST: dense VAE test reconstruction + KL after %s (the conv VAE's)", epochs_text(CONV_EPOCHS)))
   L:save()
-  local rows = { "| model | parameters | epochs | test reconstruction | test KL | reconstruction + KL | samples/s |",
+  local rows = { T"| model | parameters | epochs | test reconstruction | test KL | reconstruction + KL | samples/s |",
     "|---|---:|---:|---:|---:|---:|---:|" }
   local function row(name, p, e, r)
-    rows[#rows + 1] = string.format("| %s | %s | %d | %.1f | %.2f | %.1f | %s |", name, ae.commas(p), e, r.rec, r.kl,
-      r.rec + r.kl, ae.commas(math.floor(r.sps)))
+    rows[#rows + 1] = ae.i18n.fmt("| %s | %s | %d | %.1f | %.2f | %.1f | %s |", name, ae.i18n.int(p), e, r.rec, r.kl,
+      r.rec + r.kl, ae.i18n.int(math.floor(r.sps)))
   end
-  row("convolutional (Keras' example)", C.params, CONV_EPOCHS, C.conv)
-  row("dense 784-256-(2)", C.dense_params, CONV_EPOCHS, C.dense_same)
-  if epochs ~= CONV_EPOCHS then row("dense 784-256-(2)", C.dense_params, epochs, C.dense) end
-  L:section("Convolutional against dense VAE on Fashion-MNIST (test set, nats per image)", table.concat(rows, "\n") ..
-    string.format("\n\nThe images' own entropy, the floor of the reconstruction, is %.1f nats per image.", R.fashion.floor))
+  row(T"convolutional (Keras' example)", C.params, CONV_EPOCHS, C.conv)
+  row(T"dense 784-256-(2)", C.dense_params, CONV_EPOCHS, C.dense_same)
+  if epochs ~= CONV_EPOCHS then row(T"dense 784-256-(2)", C.dense_params, epochs, C.dense) end
+  L:section(T"Convolutional against dense VAE on Fashion-MNIST (test set, nats per image)", table.concat(rows, "\n") ..
+    "\n\n" .. F("The images' own entropy, the floor of the reconstruction, is %.1f nats per image.", R.fashion.floor))
 
   local n = math.min(1000, fashion_test.x:size(1)) -- enough points to see the classes, few enough to see the gaps
   local xs, ys = fashion_test.x:narrow(1, 1, n), fashion_test.y:narrow(1, 1, n)
-  L:figure("fashion_conv_latent.png", string.format("Fashion-MNIST: the first %d test images' μ under the dense VAE " ..
+  L:figure("fashion_conv_latent.png", F("Fashion-MNIST: the first %d test images' μ under the dense VAE " ..
     "(%s) and the convolutional one (%s), coloured by class, on the same axes; 36 samples from " ..
     "N(0, I) decoded by each underneath", n, epochs_text(epochs), epochs_text(CONV_EPOCHS)),
-    ae.plot.latent_panels({ { name = "dense VAE, " .. epochs_text(epochs), z = fashion_vae:encode(xs),
+    ae.plot.latent_panels({ { name = F("dense VAE, %s", epochs_text(epochs)), z = fashion_vae:encode(xs),
       labels = ys, images = fashion_vae:sample(36) },
-      { name = "convolutional VAE, " .. epochs_text(CONV_EPOCHS), z = conv:encode(xs), labels = ys,
+      { name = F("convolutional VAE, %s", epochs_text(CONV_EPOCHS)), z = conv:encode(xs), labels = ys,
         images = conv:sample(36) } },
-      { out = L:path("fashion_conv_latent.png"), classes = fashion_test.classes, axes = "μ",
-        title = "Fashion-MNIST: μ of test images by class, and samples, dense against convolutional VAE" }))
+      { out = L:path("fashion_conv_latent.png"), classes = ae.i18n.Tlist(fashion_test.classes), axes = "μ",
+        title = T"Fashion-MNIST: μ of test images by class, and samples, dense against convolutional VAE" }))
   local x10 = fashion_test.x:narrow(1, 1, 10)
-  L:figure("fashion_conv_reconstructions.png", "Fashion-MNIST: ten test images, the dense VAE's reconstructions " ..
-    "and the convolutional VAE's (both decoding μ)",
-    ae.plot.image_rows({ { "original", x10 }, { "dense VAE", fashion_vae:reconstruct(x10) },
-      { "conv VAE", conv:reconstruct(x10) } }, { out = L:path("fashion_conv_reconstructions.png"),
-      title = "Fashion-MNIST: reconstructions through a 2-D latent" }))
+  L:figure("fashion_conv_reconstructions.png", T("Fashion-MNIST: ten test images, the dense VAE's reconstructions " ..
+    "and the convolutional VAE's (both decoding μ)"),
+    ae.plot.image_rows({ { T"original", x10 }, { T"dense VAE", fashion_vae:reconstruct(x10) },
+      { T"conv VAE", conv:reconstruct(x10) } }, { out = L:path("fashion_conv_reconstructions.png"),
+      title = T"Fashion-MNIST: reconstructions through a 2-D latent" }))
   local function sum(h, e_max)
     local t = {}
     for e = 1, e_max do t[e] = h.val_reconstruction[e] + h.val_kl[e] end
     return t
   end
-  L:figure("fashion_conv_loss.png", "Fashion-MNIST: test reconstruction + KL per epoch, dense against " ..
-    "convolutional VAE, with the images' own entropy (the floor)",
-    ae.plot.series({ { label = "dense VAE", y = sum(hd, epochs) }, { label = "convolutional VAE", y = sum(hc, CONV_EPOCHS) },
-      { label = "floor: the images' own entropy", x = { 1, epochs }, y = { R.fashion.floor, R.fashion.floor } } },
-      { out = L:path("fashion_conv_loss.png"), title = "Fashion-MNIST: test loss (reconstruction + KL) per epoch",
-        xlabel = "epoch", ylabel = "nats per image", key = "top right", points = epochs <= 20 }))
+  L:figure("fashion_conv_loss.png", T("Fashion-MNIST: test reconstruction + KL per epoch, dense against " ..
+    "convolutional VAE, with the images' own entropy (the floor)"),
+    ae.plot.series({ { label = T"dense VAE", y = sum(hd, epochs) }, { label = T"convolutional VAE", y = sum(hc, CONV_EPOCHS) },
+      { label = T"floor: the images' own entropy", x = { 1, epochs }, y = { R.fashion.floor, R.fashion.floor } } },
+      { out = L:path("fashion_conv_loss.png"), title = T"Fashion-MNIST: test loss (reconstruction + KL) per epoch",
+        xlabel = T"epoch", ylabel = T"nats per image", key = "top right", points = epochs <= 20 }))
 end
 
 -- β: the KL's weight. β = 1 is the model above; 0.5 and 4 are trained the same way.
-L:say("\nβ on MNIST: 0.5, 1 (the model above) and 4")
-local beta_rows = { "| β | test reconstruction | test KL | reconstruction + β·KL | reconstruction + KL | active units |",
+L:say(T"\nβ on MNIST: 0.5, 1 (the model above) and 4")
+local beta_rows = { T"| β | test reconstruction | test KL | reconstruction + β·KL | reconstruction + KL | active units |",
   "|---:|---:|---:|---:|---:|---:|" }
 local B, panels = {}, {}
 for _, beta in ipairs(BETAS) do
   local net, h = mnist_vae, mnist_h
   if beta ~= 1 then
     net = vae()
-    h = train(net, string.format("MNIST VAE beta %g", beta), mnist_train.x, mnist_test.x, beta)
+    h = train(net, string.format("MNIST VAE beta %g", beta), F("MNIST VAE beta %g", beta), mnist_train.x, mnist_test.x,
+      beta)
   end
   local rec, kl = h.val_reconstruction[epochs], h.val_kl[epochs]
   B[#B + 1] = { beta = beta, rec = rec, kl = kl }
-  beta_rows[#beta_rows + 1] = string.format("| %g | %.1f | %.2f | %.1f | %.1f | %d |", beta, rec, kl, rec + beta * kl,
+  beta_rows[#beta_rows + 1] = ae.i18n.fmt("| %g | %.1f | %.2f | %.1f | %.1f | %d |", beta, rec, kl, rec + beta * kl,
     rec + kl, h.active_units[epochs])
-  L:metric(string.format("beta%g_reconstruction", beta), rec, string.format("β = %g: MNIST test reconstruction", beta))
-  L:metric(string.format("beta%g_kl", beta), kl, string.format("β = %g: MNIST test KL", beta))
-  panels[#panels + 1] = { name = string.format("β = %g", beta), z = net:encode(mnist_test.x), labels = mnist_test.y,
+  L:metric(string.format("beta%g_reconstruction", beta), rec, F("β = %g: MNIST test reconstruction", beta))
+  L:metric(string.format("beta%g_kl", beta), kl, F("β = %g: MNIST test KL", beta))
+  panels[#panels + 1] = { name = ae.i18n.fmt("β = %g", beta), z = net:encode(mnist_test.x), labels = mnist_test.y,
     images = net:sample(36) }
 end
-L:figure("beta.png", "β = 0.5, 1, 4 side by side: the MNIST test set's μ coloured by digit (same axes in every " ..
-  "column) above, 36 samples from N(0, I) decoded by that model below",
-  ae.plot.latent_panels(panels, { out = L:path("beta.png"), classes = mnist_test.classes, axes = "μ",
-    title = "MNIST: μ of the test images by digit, and samples, for β = 0.5, 1, 4" }))
-L:section("β: the reconstruction/KL trade-off on MNIST (test set, nats per image)", table.concat(beta_rows, "\n"))
+L:figure("beta.png", T("β = 0.5, 1, 4 side by side: the MNIST test set's μ coloured by digit (same axes in every " ..
+  "column) above, 36 samples from N(0, I) decoded by that model below"),
+  ae.plot.latent_panels(panels, { out = L:path("beta.png"), classes = ae.i18n.Tlist(mnist_test.classes), axes = "μ",
+    title = T"MNIST: μ of the test images by digit, and samples, for β = 0.5, 1, 4" }))
+L:section(T"β: the reconstruction/KL trade-off on MNIST (test set, nats per image)", table.concat(beta_rows, "\n"))
 
 -- What the figures show, in words.
 -- (from this run's spreads: the layout of the codes is not assumed)
 local function layout(name, r)
   local v, p = r.spread_vae, r.spread_plain
-  return string.format("on %s the plain codes' standard deviations are (%.1f, %.1f) around (%.1f, %.1f), the " ..
-    "VAE's means' (%.1f, %.1f) around (%.1f, %.1f), %s", name, p[1].sd, p[2].sd, p[1].mean, p[2].mean, v[1].sd,
-    v[2].sd, v[1].mean, v[2].mean, on_prior(v) and "on the prior's scale" or "not yet on the prior's scale")
+  local args = { name, p[1].sd, p[2].sd, p[1].mean, p[2].mean, v[1].sd, v[2].sd, v[1].mean, v[2].mean }
+  if on_prior(v) then
+    return F("on %s the plain codes' standard deviations are (%.1f, %.1f) around (%.1f, %.1f), the " ..
+      "VAE's means' (%.1f, %.1f) around (%.1f, %.1f), on the prior's scale", table.unpack(args))
+  end
+  return F("on %s the plain codes' standard deviations are (%.1f, %.1f) around (%.1f, %.1f), the " ..
+    "VAE's means' (%.1f, %.1f) around (%.1f, %.1f), not yet on the prior's scale", table.unpack(args))
 end
-L:section("What the figures show", table.concat({
-  string.format("- `*_latent.png`: left, each test image's mean code μ under the VAE; right, the plain " ..
+L:section(T"What the figures show", table.concat({
+  F("- `*_latent.png`: left, each test image's mean code μ under the VAE; right, the plain " ..
     "autoencoder's code of the same image, both coloured by class. The plain codes lie wherever its encoder put " ..
     "them, the VAE's are pulled towards N(0, I): %s; %s. Their ranges and the gaps are under \"What the numbers " ..
     "say\".", layout("MNIST", R.mnist), layout("Fashion-MNIST", R.fashion)),
-  "- `*_manifold.png`: the VAE's decoder on a 20×20 grid placed on N(0, I)'s quantiles (5% to 95% on each " ..
+  T("- `*_manifold.png`: the VAE's decoder on a 20×20 grid placed on N(0, I)'s quantiles (5% to 95% on each " ..
   "axis), so every cell holds equal prior mass; neighbouring cells decode nearby z. Cells far from every test " ..
-  "image's μ (compare `*_latent.png`) are where the prior draws codes that no real image has.",
-  "- `*_samples.png`: 100 new images, z drawn from N(0, I) and decoded. With a 2-D latent they are blurry: the " ..
-  "decoder's output is a mean image for that z.",
-  string.format("- `*_loss.png`: the two parts of the loss on a log scale, train and test. On MNIST the test " ..
+  "image's μ (compare `*_latent.png`) are where the prior draws codes that no real image has."),
+  T("- `*_samples.png`: 100 new images, z drawn from N(0, I) and decoded. With a 2-D latent they are blurry: the " ..
+  "decoder's output is a mean image for that z."),
+  F("- `*_loss.png`: the two parts of the loss on a log scale, train and test. On MNIST the test " ..
     "reconstruction went from %.1f nats at epoch 1 to %.1f at epoch %d while the KL went from %.2f to %.2f " ..
     "(Fashion-MNIST: %.1f → %.1f, KL %.2f → %.2f): the encoder buys information about x with nats of KL.",
     R.mnist.h.val_reconstruction[1], R.mnist.rec, epochs, R.mnist.h.val_kl[1], R.mnist.kl,
     R.fashion.h.val_reconstruction[1], R.fashion.rec, R.fashion.h.val_kl[1], R.fashion.kl),
-  "- `*_walks.png`: decodings along straight lines between the mean μ of each class on the test set (class " ..
-  "means, not chosen test images), " .. WALK_STEPS .. " images per leg. Each row is named by its route on the left; " ..
+  F("- `*_walks.png`: decodings along straight lines between the mean μ of each class on the test set (class " ..
+  "means, not chosen test images), %d images per leg. Each row is named by its route on the left; " ..
   "the images decoded at the waypoints themselves are framed in red with their class underneath (on MNIST the " ..
   "first, middle and last of a row, on Fashion-MNIST the first and last); the images between them are the walk.",
-  "- `fashion_conv_latent.png`: the dense VAE (left) and the convolutional one (right) on Fashion-MNIST: the first " ..
-  ae.commas(math.min(1000, fashion_test.x:size(1))) .. " test images' μ coloured by class on the same axes, and " ..
+  WALK_STEPS),
+  F("- `fashion_conv_latent.png`: the dense VAE (left) and the convolutional one (right) on Fashion-MNIST: the first " ..
+  "%s test images' μ coloured by class on the same axes, and " ..
   "36 samples from N(0, I) decoded by each below. " ..
   "A sample looks like the data only where the prior's draws fall among the codes of real images; compare the " ..
   "spread of each model's μ with N(0, I)'s (most draws within ±2 on each axis).",
-  "- `fashion_conv_reconstructions.png`: ten test garments, then what each VAE decodes from their μ: what two " ..
-  "numbers per image keep of each garment (the table above gives what they lose, in nats).",
-  "- `fashion_conv_loss.png`: test reconstruction + KL per epoch of both models, with the images' own entropy as " ..
-  "the floor neither can go below.",
-  "- `beta.png`: the same dense model with the KL weighted by β = 0.5, 1, 4, one column each: the test images' μ " ..
+  ae.i18n.int(math.min(1000, fashion_test.x:size(1)))),
+  T("- `fashion_conv_reconstructions.png`: ten test garments, then what each VAE decodes from their μ: what two " ..
+  "numbers per image keep of each garment (the table above gives what they lose, in nats)."),
+  T("- `fashion_conv_loss.png`: test reconstruction + KL per epoch of both models, with the images' own entropy as " ..
+  "the floor neither can go below."),
+  T("- `beta.png`: the same dense model with the KL weighted by β = 0.5, 1, 4, one column each: the test images' μ " ..
   "by digit on the same axes in every column (a larger β pulls the codes closer to the prior), and 36 samples " ..
-  "from N(0, I) decoded by that model underneath.",
+  "from N(0, I) decoded by that model underneath."),
 }, "\n"))
 
 -- Where this lesson departs from the course's settings.
-L:section("Departures from the course", table.concat({
-  string.format("- Data: %s MNIST training digits (the workbench's subset; the course has 60,000) and %s test " ..
-    "digits; Fashion-MNIST %s training and %s test images.", ae.commas(R.mnist.ntrain), ae.commas(R.mnist.ntest),
-    ae.commas(R.fashion.ntrain), ae.commas(R.fashion.ntest)),
-  string.format("- Epochs: %d%s.", epochs, epochs == 50 and " (the course's 50)" or
-    (quick and " (--quick; the course trains 50)" or " (given on the command line; the course trains 50)")),
-  "- The loss is Keras' VAE example's (BCE summed over pixels + KL); the deck shows no loss. β = 0.5 and 4 " ..
-    "are this lesson's own: no deck gives a KL weight.",
-  "- The walks go between the classes' mean μ on the test set; the slides do not say how they chose their ends.",
-  string.format("- The convolutional VAE (Keras' VAE example's model; the course names no convolutional VAE) trains " ..
+L:section(T"Departures from the course", table.concat({
+  F("- Data: %s MNIST training digits (the workbench's subset; the course has 60,000) and %s test " ..
+    "digits; Fashion-MNIST %s training and %s test images.", ae.i18n.int(R.mnist.ntrain), ae.i18n.int(R.mnist.ntest),
+    ae.i18n.int(R.fashion.ntrain), ae.i18n.int(R.fashion.ntest)),
+  epochs == 50 and F("- Epochs: %d (the course's 50).", epochs) or
+    quick and F("- Epochs: %d (--quick; the course trains 50).", epochs) or
+    F("- Epochs: %d (given on the command line; the course trains 50).", epochs),
+  T("- The loss is Keras' VAE example's (BCE summed over pixels + KL); the deck shows no loss. β = 0.5 and 4 " ..
+    "are this lesson's own: no deck gives a KL weight."),
+  T"- The walks go between the classes' mean μ on the test set; the slides do not say how they chose their ends.",
+  F("- The convolutional VAE (Keras' VAE example's model; the course names no convolutional VAE) trains " ..
     "for %s, not 50: it trained at %s samples/s against the dense model's %s in this run (%.0f times slower), " ..
     "and 50 epochs on %s images would take about %s. Keras' example trains it on MNIST with batch " ..
     "128; here it is Fashion-MNIST with the dense model's batch (256) and optimizer, so that only the model " ..
     "differs. Its table compares it with the dense VAE after as many epochs and after all of the dense one's.",
-    epochs_text(CONV_EPOCHS), ae.commas(math.floor(C.conv.sps)), ae.commas(math.floor(C.dense.sps)),
-    C.dense.sps / C.conv.sps, ae.commas(fashion_train.x:size(1)), minutes(50 * fashion_train.x:size(1) / C.conv.sps / 60)),
-  "- The plain autoencoder is this lesson's own reference: the same layers with a linear 2-D code, the same " ..
-    "loss without the KL, the same optimizer, batch and epochs.",
+    epochs_text(CONV_EPOCHS), ae.i18n.int(math.floor(C.conv.sps)), ae.i18n.int(math.floor(C.dense.sps)),
+    C.dense.sps / C.conv.sps, ae.i18n.int(fashion_train.x:size(1)),
+    minutes(50 * fashion_train.x:size(1) / C.conv.sps / 60)),
+  T("- The plain autoencoder is this lesson's own reference: the same layers with a linear 2-D code, the same " ..
+    "loss without the KL, the same optimizer, batch and epochs."),
 }, "\n"))
 
--- The answer, from this run's numbers.
+-- The answer, from this run's numbers. Each sentence is a template whose
+-- numbers and clauses come from this run; a choice picks a whole clause.
 local m, f = R.mnist, R.fashion
 local findings = {}
-local function fewer(r) return r.gap_vae < r.gap_plain and "fewer" or (r.gap_vae > r.gap_plain and "more" or "as many") end
-findings[#findings + 1] = string.format("- Gaps: with each axis of the codes scaled to mean 0 and standard deviation " ..
+-- The VAE's holes against the plain codes' on MNIST (a clause), then on
+-- Fashion-MNIST (the clause that follows it).
+local function holes_first(r)
+  return r.gap_vae < r.gap_plain and T"the VAE's means leave fewer holes than the plain codes on MNIST"
+    or r.gap_vae > r.gap_plain and T"the VAE's means leave more holes than the plain codes on MNIST"
+    or T"the VAE's means leave as many holes as the plain codes on MNIST"
+end
+local function holes_second(r)
+  return r.gap_vae < r.gap_plain and T"fewer on Fashion-MNIST"
+    or r.gap_vae > r.gap_plain and T"more on Fashion-MNIST" or T"as many on Fashion-MNIST"
+end
+findings[#findings + 1] = F("- Gaps: with each axis of the codes scaled to mean 0 and standard deviation " ..
   "1, the share of the 400 points of the manifold's grid (N(0, I)'s quantiles) with no test code within %.2f is, " ..
   "plain against VAE, %.0f%% and %.0f%% on MNIST (farthest grid point %.2f and %.2f from a code), %.0f%% and " ..
-  "%.0f%% on Fashion-MNIST (%.2f and %.2f): once scaled, the VAE's means leave %s holes than the plain codes on " ..
-  "MNIST and %s on Fashion-MNIST.", GAP_RADIUS, 100 * m.gap_plain, 100 * m.gap_vae, m.worst_plain, m.worst_vae,
-  100 * f.gap_plain, 100 * f.gap_vae, f.worst_plain, f.worst_vae, fewer(m), fewer(f))
+  "%.0f%% on Fashion-MNIST (%.2f and %.2f): once scaled, %s and %s.", GAP_RADIUS, 100 * m.gap_plain, 100 * m.gap_vae,
+  m.worst_plain, m.worst_vae, 100 * f.gap_plain, 100 * f.gap_vae, f.worst_plain, f.worst_vae, holes_first(m),
+  holes_second(f))
 for _, d in ipairs { { "MNIST", m }, { "Fashion-MNIST", f } } do
   local name, r = d[1], d[2]
   local v = r.spread_vae
-  local near = on_prior(v)
-  findings[#findings + 1] = string.format("- Where the codes are, %s: the VAE's means have %s — %s; the plain " ..
-    "autoencoder's codes have %s, a place and scale its loss says nothing about, so one cannot know where to draw " ..
-    "new codes without measuring them first.", name, describe(v), near and
-    "on the scale of the prior N(0, I) that `sample` draws from" or
-    "not yet on the scale of the prior N(0, I) that `sample` draws from (each axis's mean within 1 and spread " ..
-    "within 2.5 would be)", describe(r.spread_plain))
+  if on_prior(v) then
+    findings[#findings + 1] = F("- Where the codes are, %s: the VAE's means have %s — on the scale of the prior " ..
+      "N(0, I) that `sample` draws from; the plain autoencoder's codes have %s, a place and scale its loss says " ..
+      "nothing about, so one cannot know where to draw new codes without measuring them first.", name, describe(v),
+      describe(r.spread_plain))
+  else
+    findings[#findings + 1] = F("- Where the codes are, %s: the VAE's means have %s — not yet on the scale of the " ..
+      "prior N(0, I) that `sample` draws from (each axis's mean within 1 and spread within 2.5 would be); the plain " ..
+      "autoencoder's codes have %s, a place and scale its loss says nothing about, so one cannot know where to draw " ..
+      "new codes without measuring them first.", name, describe(v), describe(r.spread_plain))
+  end
 end
-findings[#findings + 1] = string.format("- Reconstruction: on MNIST the VAE's test reconstruction (decoding μ) is " ..
-  "%.1f nats per image, the plain autoencoder's %.1f: the VAE's is %.1f nats %s; on top of it the VAE pays %.2f nats " ..
-  "of KL (loss %.1f). On Fashion-MNIST: %.1f against %.1f, KL %.2f.", m.rec, m.plain, math.abs(m.rec - m.plain),
-  m.rec > m.plain and "worse" or "better", m.kl, m.rec + m.kl, f.rec, f.plain, f.kl)
-findings[#findings + 1] = string.format("- Fashion-MNIST against its floor: its test images' own entropy is %.1f " ..
-  "nats per image (MNIST's %.1f), so no model's BCE goes below it. The VAE reaches %.1f on Fashion-MNIST and " ..
-  "%.1f on MNIST: %.1f and %.1f nats above each floor. Read against the floors, Fashion-MNIST's %.0f is %s, " ..
-  "not %.1f times as bad.", f.floor, m.floor, f.rec, m.rec, f.rec - f.floor, m.rec - m.floor, f.rec,
-  (f.rec - f.floor) < (m.rec - m.floor) and "closer to what is possible than MNIST's" or
-  string.format("%.1f times MNIST's distance from what is possible", (f.rec - f.floor) / (m.rec - m.floor)),
-  f.rec / m.rec)
+findings[#findings + 1] = m.rec > m.plain and F("- Reconstruction: on MNIST the VAE's test reconstruction (decoding " ..
+  "μ) is %.1f nats per image, the plain autoencoder's %.1f: the VAE's is %.1f nats worse; on top of it the VAE pays " ..
+  "%.2f nats of KL (loss %.1f). On Fashion-MNIST: %.1f against %.1f, KL %.2f.", m.rec, m.plain,
+  math.abs(m.rec - m.plain), m.kl, m.rec + m.kl, f.rec, f.plain, f.kl)
+  or F("- Reconstruction: on MNIST the VAE's test reconstruction (decoding μ) is %.1f nats per image, the plain " ..
+  "autoencoder's %.1f: the VAE's is %.1f nats better; on top of it the VAE pays %.2f nats of KL (loss %.1f). On " ..
+  "Fashion-MNIST: %.1f against %.1f, KL %.2f.", m.rec, m.plain, math.abs(m.rec - m.plain), m.kl, m.rec + m.kl, f.rec,
+  f.plain, f.kl)
+findings[#findings + 1] = (f.rec - f.floor) < (m.rec - m.floor) and F("- Fashion-MNIST against its floor: its test " ..
+  "images' own entropy is %.1f nats per image (MNIST's %.1f), so no model's BCE goes below it. The VAE reaches %.1f " ..
+  "on Fashion-MNIST and %.1f on MNIST: %.1f and %.1f nats above each floor. Read against the floors, " ..
+  "Fashion-MNIST's %.0f is closer to what is possible than MNIST's, not %.1f times as bad.", f.floor, m.floor, f.rec,
+  m.rec, f.rec - f.floor, m.rec - m.floor, f.rec, f.rec / m.rec)
+  or F("- Fashion-MNIST against its floor: its test images' own entropy is %.1f nats per image (MNIST's %.1f), so no " ..
+  "model's BCE goes below it. The VAE reaches %.1f on Fashion-MNIST and %.1f on MNIST: %.1f and %.1f nats above each " ..
+  "floor. Read against the floors, Fashion-MNIST's %.0f is %.1f times MNIST's distance from what is possible, not " ..
+  "%.1f times as bad.", f.floor, m.floor, f.rec, m.rec, f.rec - f.floor, m.rec - m.floor, f.rec,
+  (f.rec - f.floor) / (m.rec - m.floor), f.rec / m.rec)
 do
   local lo, mid, hi = B[1], B[2], B[3]
   local kl_falls = lo.kl > mid.kl and mid.kl > hi.kl
-  local function diff(x, y)
-    local d = y - x
-    if math.abs(d) < 1 then return string.format("within %.1f nats of it", math.abs(d)) end
-    return string.format("%.1f nats %s", math.abs(d), d > 0 and "worse" or "better")
-  end
-  findings[#findings + 1] = string.format("- β: from β = %g to %g to %g the test KL goes %.2f → %.2f → %.2f nats " ..
-    "(%s) and the reconstruction %.1f → %.1f → %.1f. Against β = 1, β = %g reconstructs %s for %.2f nats less KL; " ..
-    "β = %g reconstructs %s for %.2f nats more KL.", lo.beta, mid.beta, hi.beta, lo.kl, mid.kl, hi.kl,
-    kl_falls and "falling as β grows: the codes pulled closer to the prior" or "not falling steadily with β",
-    lo.rec, mid.rec, hi.rec, hi.beta, diff(mid.rec, hi.rec), mid.kl - hi.kl, lo.beta, diff(mid.rec, lo.rec),
-    lo.kl - mid.kl)
+  local first = kl_falls and F("- β: from β = %g to %g to %g the test KL goes %.2f → %.2f → %.2f nats (falling as β " ..
+    "grows: the codes pulled closer to the prior) and the reconstruction %.1f → %.1f → %.1f.", lo.beta, mid.beta,
+    hi.beta, lo.kl, mid.kl, hi.kl, lo.rec, mid.rec, hi.rec)
+    or F("- β: from β = %g to %g to %g the test KL goes %.2f → %.2f → %.2f nats (not falling steadily with β) and " ..
+    "the reconstruction %.1f → %.1f → %.1f.", lo.beta, mid.beta, hi.beta, lo.kl, mid.kl, hi.kl, lo.rec, mid.rec, hi.rec)
+  -- the larger β against β = 1: less KL, and the reconstruction it buys
+  local d, kl = hi.rec - mid.rec, mid.kl - hi.kl
+  local larger = math.abs(d) < 1 and F("Against β = 1, β = %g reconstructs within %.1f nats of it for %.2f nats " ..
+    "less KL;", hi.beta, math.abs(d), kl)
+    or d > 0 and F("Against β = 1, β = %g reconstructs %.1f nats worse for %.2f nats less KL;", hi.beta, d, kl)
+    or F("Against β = 1, β = %g reconstructs %.1f nats better for %.2f nats less KL;", hi.beta, -d, kl)
+  -- the smaller β against β = 1: more KL
+  d, kl = lo.rec - mid.rec, lo.kl - mid.kl
+  local smaller = math.abs(d) < 1 and F("β = %g reconstructs within %.1f nats of it for %.2f nats more KL.", lo.beta,
+    math.abs(d), kl)
+    or d > 0 and F("β = %g reconstructs %.1f nats worse for %.2f nats more KL.", lo.beta, d, kl)
+    or F("β = %g reconstructs %.1f nats better for %.2f nats more KL.", lo.beta, -d, kl)
+  findings[#findings + 1] = first .. " " .. larger .. " " .. smaller
 end
 do
   local c, d, ds = C.conv, C.dense, C.dense_same
   local cs, dss, dsum = c.rec + c.kl, ds.rec + ds.kl, d.rec + d.kl
-  local function cmp(x, y)
-    if math.abs(x - y) < 0.5 then return string.format("the same as (within %.1f nats)", math.abs(x - y)) end
-    return string.format("%.1f nats %s than", math.abs(x - y), x < y and "lower" or "higher")
+  -- against the dense VAE after all its epochs (when it trained longer): a parenthesis
+  local longer = ""
+  if epochs ~= CONV_EPOCHS then
+    longer = math.abs(cs - dsum) < 0.5 and F(" (and the same as (within %.1f nats) its %.1f after %s)",
+      math.abs(cs - dsum), dsum, epochs_text(epochs))
+      or cs < dsum and F(" (and %.1f nats lower than its %.1f after %s)", dsum - cs, dsum, epochs_text(epochs))
+      or F(" (and %.1f nats higher than its %.1f after %s)", cs - dsum, dsum, epochs_text(epochs))
   end
-  findings[#findings + 1] = string.format("- Convolutional against dense on Fashion-MNIST: after %s the " ..
-    "convolutional VAE's test reconstruction + KL is %.1f + %.2f = %.1f nats per image, %s the dense VAE's %.1f " ..
-    "after as many epochs%s. Above the floor of %.1f nats that is %.1f against %.1f. The convolutional model has " ..
-    "%s parameters against %s and trained at %s samples/s against %s.", epochs_text(CONV_EPOCHS), c.rec, c.kl, cs, cmp(cs, dss),
-    dss, epochs ~= CONV_EPOCHS and string.format(" (and %s its %.1f after %s)", cmp(cs, dsum), dsum, epochs_text(epochs)) or "",
-    R.fashion.floor, cs - R.fashion.floor, (epochs ~= CONV_EPOCHS and dsum or dss) - R.fashion.floor,
-    ae.commas(C.params), ae.commas(C.dense_params), ae.commas(math.floor(c.sps)), ae.commas(math.floor(ds.sps)))
+  local above = (epochs ~= CONV_EPOCHS and dsum or dss) - R.fashion.floor
+  local rest = { R.fashion.floor, cs - R.fashion.floor, above, ae.i18n.int(C.params), ae.i18n.int(C.dense_params),
+    ae.i18n.int(math.floor(c.sps)), ae.i18n.int(math.floor(ds.sps)) }
+  local gap = math.abs(cs - dss)
+  -- TRANSLATORS: the three sentences differ only in "the same as / lower than / higher than"; the %s after
+  -- "as many epochs" is an optional parenthesis, " (and ... its 190.2 after 3 epochs)", or nothing.
+  findings[#findings + 1] = gap < 0.5 and F("- Convolutional against dense on Fashion-MNIST: after %s the " ..
+    "convolutional VAE's test reconstruction + KL is %.1f + %.2f = %.1f nats per image, the same as (within %.1f " ..
+    "nats) the dense VAE's %.1f after as many epochs%s. Above the floor of %.1f nats that is %.1f against %.1f. The " ..
+    "convolutional model has %s parameters against %s and trained at %s samples/s against %s.",
+    epochs_text(CONV_EPOCHS), c.rec, c.kl, cs, gap, dss, longer, table.unpack(rest))
+    or cs < dss and F("- Convolutional against dense on Fashion-MNIST: after %s the convolutional VAE's test " ..
+    "reconstruction + KL is %.1f + %.2f = %.1f nats per image, %.1f nats lower than the dense VAE's %.1f after as " ..
+    "many epochs%s. Above the floor of %.1f nats that is %.1f against %.1f. The convolutional model has %s " ..
+    "parameters against %s and trained at %s samples/s against %s.", epochs_text(CONV_EPOCHS), c.rec, c.kl, cs, gap,
+    dss, longer, table.unpack(rest))
+    or F("- Convolutional against dense on Fashion-MNIST: after %s the convolutional VAE's test reconstruction + KL " ..
+    "is %.1f + %.2f = %.1f nats per image, %.1f nats higher than the dense VAE's %.1f after as many epochs%s. Above " ..
+    "the floor of %.1f nats that is %.1f against %.1f. The convolutional model has %s parameters against %s and " ..
+    "trained at %s samples/s against %s.", epochs_text(CONV_EPOCHS), c.rec, c.kl, cs, gap, dss, longer,
+    table.unpack(rest))
 end
 do
   local sp = C.spread
   local narrow = math.min(sp[1].sd, sp[2].sd) < 0.5
   local axis = sp[1].sd < sp[2].sd and 1 or 2
-  findings[#findings + 1] = string.format("- Where the convolutional VAE's codes are: its μ on the test set have %s. %s",
-    describe(sp), narrow and string.format("On axis %d they fill only a band of the prior (standard deviation %.2f " ..
-      "against the prior's 1), so most draws z ~ N(0, I) land where no test image's μ lies: its samples in " ..
-      "`fashion_conv_latent.png` are decoded from there, its reconstructions from the μ of real images. After %s " ..
-      "its codes do not cover the prior, and its samples say less about what it learned than its reconstructions.",
-      axis, sp[axis].sd,
-      epochs_text(CONV_EPOCHS)) or
-    "They spread over the prior on both axes (standard deviations of 0.5 or more), so its samples come from " ..
-    "where its codes are.")
+  findings[#findings + 1] = narrow and F("- Where the convolutional VAE's codes are: its μ on the test set have %s. " ..
+    "On axis %d they fill only a band of the prior (standard deviation %.2f against the prior's 1), so most draws " ..
+    "z ~ N(0, I) land where no test image's μ lies: its samples in `fashion_conv_latent.png` are decoded from there, " ..
+    "its reconstructions from the μ of real images. After %s its codes do not cover the prior, and its samples say " ..
+    "less about what it learned than its reconstructions.", describe(sp), axis, sp[axis].sd, epochs_text(CONV_EPOCHS))
+    or F("- Where the convolutional VAE's codes are: its μ on the test set have %s. They spread over the prior on " ..
+    "both axes (standard deviations of 0.5 or more), so its samples come from where its codes are.", describe(sp))
 end
-local function units(n) return n == 0 and string.format("0 of %d (posterior collapse: the decoder ignores z)", LATENT)
-  or string.format("%d of %d", n, LATENT) end
-findings[#findings + 1] = string.format("- Active units: %s on MNIST, %s on Fashion-MNIST%s (a unit is " ..
-  "active when its KL is above 0.01 nats).", units(m.active), units(f.active),
-  C and string.format(", %s for the convolutional VAE after %s", units(C.conv.active), epochs_text(CONV_EPOCHS)) or "")
-L:say("\nWhat the numbers say:\n%s", table.concat(findings, "\n"))
-L:section("What the numbers say", table.concat(findings, "\n"))
-L:metric("epochs", epochs, "epochs per model")
-L:metric("mnist_train_images", R.mnist.ntrain, "MNIST training images")
-L:metric("fashion_train_images", R.fashion.ntrain, "Fashion-MNIST training images")
+local function units(n) return n == 0 and F("0 of %d (posterior collapse: the decoder ignores z)", LATENT)
+  or F("%d of %d", n, LATENT) end
+findings[#findings + 1] = F("- Active units: %s on MNIST, %s on Fashion-MNIST, %s for the convolutional VAE after %s " ..
+  "(a unit is active when its KL is above 0.01 nats).", units(m.active), units(f.active), units(C.conv.active),
+  epochs_text(CONV_EPOCHS))
+L:say(T"\nWhat the numbers say:\n%s", table.concat(findings, "\n"))
+L:section(T"What the numbers say", table.concat(findings, "\n"))
+L:metric("epochs", epochs, T"epochs per model")
+L:metric("mnist_train_images", R.mnist.ntrain, T"MNIST training images")
+L:metric("fashion_train_images", R.fashion.ntrain, T"Fashion-MNIST training images")
 -- CPU time, all threads: unlike seconds_total, it does not grow when other
 -- work shares the machine (tests hold the quick run to it)
-L:metric("cpu_seconds", os.clock(), "CPU seconds of the whole process, all threads")
+L:metric("cpu_seconds", os.clock(), T"CPU seconds of the whole process, all threads")
 L:finish()

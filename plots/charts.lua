@@ -5,7 +5,7 @@
 -- returns: the output path, or nil and a reason.
 local ae = require "aelab"
 local E = require "plots.engine"
-local T = require("aelab.i18n").T -- default labels in the chosen language
+local T, F = require("aelab.i18n").T, require("aelab.i18n").F -- default labels in the chosen language
 
 local C = {}
 local own, common, quote, colors = E.own, E.common, E.quote, E.colors
@@ -207,7 +207,11 @@ function C.latent_panels(panels, o)
     end
   end
   local H, W = table.unpack(o.image or { 28, 28 })
-  local KEYW, TOP = 150, o.title and 0.08 or 0.03 -- the key's pixels on the right; the title's share on top
+  -- the key's pixels on the right (wide enough for the longest class name:
+  -- "Camiseta/top" in es and pt), the title's share on top
+  local longest = 0
+  for _, c in ipairs(o.classes or {}) do longest = math.max(longest, utf8.len(tostring(c)) or #tostring(c)) end
+  local KEYW, TOP = math.max(150, 85 + 8 * longest), o.title and 0.08 or 0.03
   o.size = o.size or { 440 * k + KEYW, with_images and 900 or 470 }
   local fig = E.figure(o)
   common(fig, {})
@@ -262,7 +266,7 @@ function C.latent_panels(panels, o)
       local x0, x1 = width * (p - 1) / k, width * p / k
       fig:cmd("set lmargin at screen %g; set rmargin at screen %g", x0 + 0.055 * width, x1 - 0.012)
       fig:cmd("set tmargin at screen %g; set bmargin at screen 0.01", split - 0.01)
-      fig:cmd("set title %s noenhanced", quote((pn.name or "") .. ": samples"))
+      fig:cmd("set title %s noenhanced", quote(F("%s: samples", pn.name or "")))
       fig:cmd("set size ratio -1")
       fig:cmd("set xrange [-0.5:%g]; set yrange [-0.5:%g]", MW - 0.5, MH - 0.5)
       local src = fig:binary(m:tobytes())
