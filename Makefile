@@ -52,12 +52,16 @@ LDFLAGS  = $(SANITIZE)
 # optimizers' libraries (core/minimize.c) are linked dynamically, as zlib
 # is: libLBFGS, NLopt, GSL (with its own CBLAS; GSL's CG only needs level-1
 # BLAS). Images: libpng16 and libturbojpeg (core/image.h says why those).
-# CORE_LIBS is what the core needs; the host adds Lua and readline.
+# CORE_LIBS is what the core needs; the host adds Lua, readline and chafa
+# (bindings/lterm.c: figures drawn in the terminal; chafa's API is GLib's,
+# so its headers need GLib's, taken as system headers).
 OPT_LIBS  = -llbfgs -lnlopt -lgsl -lgslcblas
 SND_LIBS  = -lsndfile -lsoxr -lfftw3f
 IMG_LIBS  = -lpng16 -lturbojpeg
 CORE_LIBS = -l:libflame.a $(BLIS_LIB)/libblis.a $(SND_LIBS) $(OPT_LIBS) $(IMG_LIBS) -lz -lm -lpthread -fopenmp
-LDLIBS   = -l:libflame.a $(BLIS_LIB)/libblis.a $(SND_LIBS) $(OPT_LIBS) $(IMG_LIBS) -llua5.4 -lreadline -lz -lm -lpthread -fopenmp
+CHAFA_INC ?= -isystem /usr/include/chafa -isystem /usr/lib/x86_64-linux-gnu/chafa/include \
+  -isystem /usr/include/glib-2.0 -isystem /usr/lib/x86_64-linux-gnu/glib-2.0/include
+LDLIBS   = -l:libflame.a $(BLIS_LIB)/libblis.a $(SND_LIBS) $(OPT_LIBS) $(IMG_LIBS) -llua5.4 -lreadline -lchafa -lglib-2.0 -lz -lm -lpthread -fopenmp
 
 BUILD   ?= build
 BIN     ?= aelab
@@ -241,3 +245,5 @@ clean:
 %/core/conv_direct.o: CFLAGS += -ffp-contract=fast
 # Max-pooling's selects need it too to become vector blends.
 %/core/maxpool2d.o: CFLAGS += -fno-trapping-math
+# chafa's and GLib's headers, for the one file that uses them.
+%/bindings/lterm.o: CPPFLAGS += $(CHAFA_INC)

@@ -23,6 +23,8 @@ packages=(
   lua-unit          # LuaUnit for the tests
   zlib1g-dev        # gzip'd IDX files
   libreadline-dev   # the REPL
+  libchafa-dev      # figures drawn in the terminal: symbols, sixels, kitty (bindings/lterm.c)
+  libglib2.0-dev    #   ... chafa's headers include GLib's
   liblbfgs-dev      # ae.optim.LBFGS (libLBFGS)
   libgsl-dev        # ae.optim.CG (GSL's Polak–Ribière)
   libnlopt-dev      # ae.optim.Powell (NLopt's PRAXIS)

@@ -21,7 +21,7 @@ local current -- the lesson this script runs, for on_interrupt
 -- that dies while drawing still has its numbers on disk.
 -- aelab's own options: after a script the host takes them only for files
 -- in a folder named lessons; anywhere else they would be silently a lesson's.
-local HOST_OPTIONS = { ["--quick"] = true, ["--out"] = true, ["--seed"] = true, ["--threads"] = true,
+local HOST_OPTIONS = { ["--quick"] = true, ["--show"] = true, ["--out"] = true, ["--seed"] = true, ["--threads"] = true,
   ["--blis"] = true, ["--version"] = true, ["--help"] = true }
 
 function Lesson.new(o)
@@ -95,6 +95,11 @@ function Lesson:figure(file, caption, made, why)
   self.figures[#self.figures + 1] = f
   if made then
     if not self.rank then print("  figure: " .. self.final .. "/" .. file .. " — " .. caption) end
+    -- --show: the figure in the terminal too, as it is written (chafa)
+    if ae.options.show and not self.rank and type(made) == "string" and made:match("%.png$") then
+      local ok, err = require("plots.engine").show(made)
+      if not ok then io.stderr:write("  cannot show " .. file .. ": " .. tostring(err) .. "\n") end
+    end
   elseif why and not tostring(why):find("gnuplot is not installed", 1, true) then
     f.failed = tostring(why)
     io.stderr:write(string.format("  figure failed: %s/%s — %s\n", self.final, file, f.failed))
