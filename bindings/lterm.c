@@ -97,12 +97,16 @@ static int l_render(lua_State *L) {
   int H = w->img->shape[2], W = w->img->shape[3];
   const float *src = ae_tensor_data(w->img);
   size_t plane = (size_t)H * W;
-  if (!(w->rgb = g_try_malloc(plane * 3))) return luaL_error(L, "not enough memory for a %dx%d picture", W, H);
-  for (size_t i = 0; i < plane; i++)
+  /* RGBA, 4 bytes a pixel: chafa 1.12 sheared RGB8 rows whose length in
+   * bytes was not a multiple of 4 (a 203-pixel-wide picture drew slanted) */
+  if (!(w->rgb = g_try_malloc(plane * 4))) return luaL_error(L, "not enough memory for a %dx%d picture", W, H);
+  for (size_t i = 0; i < plane; i++) {
     for (int c = 0; c < 3; c++) {
       float v = src[c * plane + i];
-      w->rgb[i * 3 + c] = (guint8)(v <= 0 ? 0 : v >= 1 ? 255 : v * 255.0f + 0.5f);
+      w->rgb[i * 4 + c] = (guint8)(v <= 0 ? 0 : v >= 1 ? 255 : v * 255.0f + 0.5f);
     }
+    w->rgb[i * 4 + 3] = 255;
+  }
 
   w->info = detect();
   ChafaPixelMode pixels = CHAFA_PIXEL_MODE_SYMBOLS;
@@ -125,12 +129,12 @@ static int l_render(lua_State *L) {
   chafa_canvas_config_set_geometry(w->config, cw, ch);
   chafa_canvas_config_set_pixel_mode(w->config, pixels);
   chafa_canvas_config_set_canvas_mode(w->config, colours);
-  /* blocks (and in colour borders) and spaces: one cell each on every
-   * terminal (no wide or ambiguous-width symbols that would break the width
-   * in cells); without colour, blocks alone read best */
+  /* block elements (halves, quadrants, eighths) and the space: one cell
+   * each on every terminal (no wide or ambiguous-width symbols to break the
+   * width in cells); chafa's border and diagonal symbols drew thin slanted
+   * lines over the digits' texture */
   w->symbols = chafa_symbol_map_new();
-  chafa_symbol_map_add_by_tags(w->symbols, CHAFA_SYMBOL_TAG_BLOCK | CHAFA_SYMBOL_TAG_SPACE |
-                                               (how == 2 ? 0 : CHAFA_SYMBOL_TAG_BORDER));
+  chafa_symbol_map_add_by_tags(w->symbols, CHAFA_SYMBOL_TAG_BLOCK | CHAFA_SYMBOL_TAG_SPACE);
   chafa_symbol_map_remove_by_tags(w->symbols, CHAFA_SYMBOL_TAG_WIDE | CHAFA_SYMBOL_TAG_AMBIGUOUS);
   chafa_canvas_config_set_symbol_map(w->config, w->symbols);
   if (colours == CHAFA_CANVAS_MODE_FGBG) { /* figures are drawn on white paper: the paper stays blank */
@@ -138,7 +142,7 @@ static int l_render(lua_State *L) {
     chafa_canvas_config_set_bg_color(w->config, 0xffffff);
   }
   w->canvas = chafa_canvas_new(w->config);
-  chafa_canvas_draw_all_pixels(w->canvas, CHAFA_PIXEL_RGB8, w->rgb, W, H, W * 3);
+  chafa_canvas_draw_all_pixels(w->canvas, CHAFA_PIXEL_RGBA8_UNASSOCIATED, w->rgb, W, H, W * 4);
   w->out = chafa_canvas_print(w->canvas, w->info);
 
   lua_pushlstring(L, w->out->str, w->out->len);

@@ -316,6 +316,36 @@ function E.show(path)
   return E.shown
 end
 
+-- show_saved(path): a figure written with its .gp beside it, in the terminal
+-- (a lesson's --show). A chart (a .gp without images: its data is inline)
+-- is drawn again by gnuplot as text, which keeps its words and numbers
+-- legible where symbols would blur them; pictures, and every figure where
+-- the terminal has pixels, go through chafa (show).
+function E.show_saved(path)
+  local f = io.open((path:gsub("%.png$", ".gp")))
+  local script = f and f:read("a")
+  if f then f:close() end
+  if not script or script:find("with r?g?b?image") or script:find("binary") or E.pixels() or not E.available() then
+    return E.show(path)
+  end
+  local pipe, err = sys.spawn({ gnuplot_cmd() }, { stdout = "inherit", stderr = "capture" })
+  if not pipe then return nil, err end
+  pipe:write(E.text_terminal(), "\n")
+  for line in script:gmatch("([^\n]*)\n?") do
+    if not (line:match("^set terminal ") or line:match("^set output ") or line:match("^unset output")) then
+      -- a point mark of its own for each line type, as common() gives text figures
+      local lt = line:match("^set linetype (%d+) .* pt 7$")
+      if lt then line = line:gsub("pt 7$", "pt " .. lt) end
+      if not pipe:write(line, "\n") then break end
+    end
+  end
+  pipe:write("exit\n")
+  local ok, how, code, text = pipe:close()
+  io.stdout:flush()
+  if not ok then return nil, string.format("gnuplot failed (%s %s) drawing %s as text:\n%s", how, tostring(code), path, text) end
+  return E.shown
+end
+
 -- A figure without a file, drawn by gnuplot into a temporary PNG (os.tmpname
 -- makes it, ours alone, mode 0600) and shown by chafa; the PNG is removed.
 function Figure:show()

@@ -97,7 +97,7 @@ function Lesson:figure(file, caption, made, why)
     if not self.rank then print("  figure: " .. self.final .. "/" .. file .. " — " .. caption) end
     -- --show: the figure in the terminal too, as it is written (chafa)
     if ae.options.show and not self.rank and type(made) == "string" and made:match("%.png$") then
-      local ok, err = require("plots.engine").show(made)
+      local ok, err = require("plots.engine").show_saved(made)
       if not ok then io.stderr:write("  cannot show " .. file .. ": " .. tostring(err) .. "\n") end
     end
   elseif why and not tostring(why):find("gnuplot is not installed", 1, true) then
