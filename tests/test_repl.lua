@@ -195,6 +195,26 @@ function TestHelp:test_every_model_method_has_help()
   lu.assertEquals(help.text("net:forward"), help.text(ae.Sequential { ae.Dense(2, 2) }.forward))
 end
 
+-- Tensor and layer methods (made in C) each have an entry, found by name
+-- ("x:argmax", "layer:config") and by the method itself.
+function TestHelp:test_every_tensor_and_layer_method_has_help()
+  for _, case in ipairs { { ae.zeros(1), help.tensor_methods, "x:" }, { ae.Dense(2, 2), help.layer_methods, "layer:" } } do
+    local missing = {}
+    for name, fn in pairs(getmetatable(case[1]).__index) do
+      if not case[2][name] then missing[#missing + 1] = name end
+      lu.assertEquals(help.text(fn), case[2][name], case[3] .. name .. " by value")
+    end
+    table.sort(missing)
+    lu.assertEquals(missing, {}, case[3] .. " methods without a help entry")
+    for name in pairs(case[2]) do
+      lu.assertEquals(type(getmetatable(case[1]).__index[name]), "function", case[3] .. name .. " is a real method")
+    end
+  end
+  lu.assertStrContains(help.text("x:argmax"), "1-based")
+  lu.assertStrContains(help.text("layer:forward"), "layer:forward(x)")
+  lu.assertStrContains(help.text("net:forward"), "net:forward(x [, from, to])")
+end
+
 -- The options users went to the source for (issue 19) are in the entries.
 function TestHelp:test_options_users_needed()
   local function has(what, ...)

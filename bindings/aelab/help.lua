@@ -327,6 +327,71 @@ M.skip_draw = m("skip_draw()", "makes and drops the random draw a step would mak
 M.layer_seconds = m("layer_seconds([reset]) → {{forward =, backward =}, ...}", "time per layer in steps (net:profile() prints it)")
 help.methods = M
 
+-- Tensor methods (bindings/ltensor.c): ae.help("x:argmax").
+local T = {}
+local function t(sig, text) return "x:" .. sig .. "\n  " .. text end
+T.size = t("size() → {d1, d2, ...}", "the sizes (x:size()[1] rows); x:shape() is the same call")
+T.shape = T.size
+T.dim = t("dim() → n", "the number of dimensions (1 to 4)")
+T.numel = t("numel() → n", "the number of values")
+T.get = t("get(i [, j, ...]) → number", "one value, 1-based indices")
+T.set = t("set(i [, j, ...], v) → x", "sets one value, 1-based indices")
+T.totable = t("totable() → nested tables", "the values as Lua tables (rows of a matrix as tables)")
+T.tobytes = t("tobytes() → string", "the raw little-endian float32 values (gnuplot's binary input)")
+T.rows = t("rows(r) → Tensor", "the rows listed in r (a table or a tensor of 1-based row numbers), gathered into a new tensor")
+T.narrow = t("narrow(1, from, n) → Tensor", "rows from..from+n−1, a view sharing x's storage")
+T.reshape = t("reshape(d1, [d2, ...]) → Tensor", "the same values in a new shape, a view sharing x's storage; x:view is the same call")
+T.view = T.reshape
+T.t = t("t() → Tensor", "the transpose of a matrix (a copy)")
+T.matmul = t("matmul(y) → Tensor", "the matrix product x·y (BLIS)")
+T.clone = t("clone() → Tensor", "a copy with its own storage")
+T.copy = t("copy(y) → x", "copies y's values into x (same number of values)")
+T.copy_block = t("copy_block(r, c, src [, sr, sc [, h, w]]) → x", "puts src's h×w block (from row sr, column sc) at row r, column c of x")
+T.fill = t("fill(v) → x", "sets every value to v")
+T.sum = t("sum() → number", "the sum of all values")
+T.mean = t("mean() → number", "the mean of all values")
+T.min = t("min() → number", "the smallest value")
+T.max = t("max() → number", "the largest value")
+T.argmax = t("argmax() → Tensor [N]", "each row's largest value's column, 1-based (ae.data's labels are 0-based: subtract 1)")
+T.finite = t("finite() → true, or false, i, v", "whether every value is finite; else the first bad one's flat 1-based index and value")
+T.clamp = t("clamp(lo, hi) → Tensor", "a new tensor with values limited to [lo, hi]")
+T.abs = t("abs() → Tensor", "|x|, a new tensor")
+T.exp = t("exp() → Tensor", "e^x, a new tensor")
+T.log = t("log() → Tensor", "ln x, a new tensor")
+T.sqrt = t("sqrt() → Tensor", "√x, a new tensor")
+T.relu = t("relu() → Tensor", "max(0, x), a new tensor")
+T.sigmoid = t("sigmoid() → Tensor", "1 / (1 + e^−x), a new tensor")
+T.tanh = t("tanh() → Tensor", "tanh x, a new tensor")
+T.save_npy = t("save_npy(path) → true, or nil, why", "a NumPy .npy file (float32), for numpy.load")
+help.tensor_methods = T
+
+-- Layer methods (bindings/llayer.c): ae.help("layer:config").
+local L = {}
+local function l(sig, text) return "layer:" .. sig .. "\n  " .. text end
+L.forward = l("forward(x) → Tensor", "the layer's output on x")
+L.backward = l("backward(x, dout) → din", "the gradient to the input (weights' gradients accumulate); runs forward again")
+L.parameters = l("parameters() → {W, b}, {dW, db}", "the weights and their gradients, views in PyTorch's layouts")
+L.set_parameters = l("set_parameters{W, b} or {weight =, bias =}", "copies values into the weights (shapes checked)")
+L.parameter_names = l("parameter_names() → {\"weight\", \"bias\"}", "the names of the parameters, in parameters()'s order")
+L.param_count = l("param_count() → n", "the number of weights")
+L.zeroGrad = l("zeroGrad()", "sets the layer's gradients to zero")
+L.reset = l("reset()", "draws the weights anew (the layer's init)")
+L.freeze = l("freeze() → layer", "keeps the layer out of training: no gradient, no update (saved with the model)")
+L.unfreeze = l("unfreeze() → layer", "trains the layer again")
+L.is_frozen = l("is_frozen() → boolean", "whether the layer is frozen")
+L.training = l("training() → layer", "training mode (Dropout drops, GaussianSample samples)")
+L.evaluate = l("evaluate() → layer", "evaluation mode (Dropout passes everything, GaussianSample gives μ)")
+L.is_training = l("is_training() → boolean", "the layer's mode")
+L.kind = l("kind() → name", "the layer's type, \"Dense\" say")
+L.config = l("config() → table", "what rebuilds the layer: {kind = \"Dense\", [\"in\"] = 784, out = 32, init = ...}")
+L.output_shape = l("output_shape({784}) → {32}", "the shape of one sample's output for an input shape")
+L.tied_to = l("tied_to() → layer", "the Dense whose weight a DenseTied uses (nil for other kinds)")
+L.set_salt = l("set_salt(n)", "a Dropout's or GaussianSample's own random stream (kept in model files)")
+L.beta = l("beta() → β", "a GaussianSample's KL weight")
+L.set_beta = l("set_beta(β)", "a GaussianSample's KL weight (fit's beta = sets it each epoch)")
+L.kl = l("kl(h) → mean KL, {per latent}", "a GaussianSample's KL term on [μ, log σ²] rows h, unweighted by β")
+help.layer_methods = L
+
 help.entries = E
 
 -- Names of ae's public functions, for lookup by value and for the test:
@@ -373,9 +438,16 @@ end
 local function by_name(name)
   local ae = require "aelab"
   name = name:gsub("^ae%.", "")
-  local method = name:match("^[%w_]+:([%w_]+)$")
+  local what_before_colon, method = name:match("^([%w_]+):([%w_]+)$")
   if method then name = method end
-  if method and M[name] then return M[name] end
+  local owner = what_before_colon
+  if method then
+    if owner == "layer" and L[name] then return L[name] end
+    if ({ x = true, t = true, y = true, z = true, tensor = true })[owner] and T[name] then return T[name] end
+    if M[name] then return M[name] end
+    if T[name] then return T[name] end
+    if L[name] then return L[name] end
+  end
   if E[name] then return E[name] end
   -- a function of ae by its path
   local v = ae
@@ -410,6 +482,11 @@ function help.text(what)
     local mt = require("aelab.model").metatable
     for k, m in pairs(mt.__index) do
       if m == what then return by_name(k) end
+    end
+    for _, o in ipairs { { ae.zeros(1), T }, { ae.Identity(), L } } do
+      for k, m in pairs(getmetatable(o[1]).__index) do
+        if m == what and o[2][k] then return o[2][k] end
+      end
     end
     local t = source_comment(what)
     if t then return t end
