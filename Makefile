@@ -2,6 +2,8 @@
 #
 #   make            build ./aelab
 #   make demo       install missing Debian packages, build, run lesson 01
+#   make docs       the API reference, build/docs/index.html (scripts/docs.lua:
+#                   ae.help's text, from the code's comments, rendered by LDoc)
 #   make test       install missing Debian packages, build, run the whole suite
 #                   (the C tests first, then LuaUnit; one summary line)
 #   make check      build and run only the C tests (tests/c, no Lua)
@@ -83,7 +85,7 @@ CHECK_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/c/*.c))
 # plain programs (gnuplot) as well.
 SHIM       = $(BUILD)/libenospc.so
 
-.PHONY: all deps demo test check check-bin test-asan test-fuzz fuzz-bin debug bench bench-conv bench-vae bench-classifier bench-optim bench-images clean FORCE
+.PHONY: all deps demo docs test check check-bin test-asan test-fuzz fuzz-bin debug bench bench-conv bench-vae bench-classifier bench-optim bench-images clean FORCE
 
 all: $(BIN)
 
@@ -146,6 +148,10 @@ deps:
 demo: deps
 	@$(MAKE) --no-print-directory all
 	./$(BIN) lessons/01_undercomplete.lua
+
+docs: deps
+	@$(MAKE) --no-print-directory all
+	./$(BIN) scripts/docs.lua $(BUILD)/docs
 
 # tests/run.lua runs the C binary named by AELAB_CHECK_BIN first and adds its
 # counts to the final "N passed, N failed" line.

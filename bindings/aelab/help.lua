@@ -432,7 +432,11 @@ local function source_comment(fn)
     i = i - 1
   end
   if #out == 0 then return nil end
-  return table.concat(out, "\n") .. string.format("\n(%s:%d)", info.short_src, info.linedefined)
+  -- the file named from aelab's folder, as the repository names it
+  local home = require("aelab").options.home
+  local file = info.source:sub(2)
+  if home and file:sub(1, #home + 1) == home .. "/" then file = file:sub(#home + 2) end
+  return table.concat(out, "\n") .. string.format("\n(%s:%d)", file, info.linedefined)
 end
 
 local function by_name(name)
@@ -442,11 +446,13 @@ local function by_name(name)
   if method then name = method end
   local owner = what_before_colon
   if method then
+    -- whose method: a layer's, a tensor's (x:, t:, ...), else a model's, then
+    -- a tensor's or a layer's when models have none of that name
     if owner == "layer" and L[name] then return L[name] end
     if ({ x = true, t = true, y = true, z = true, tensor = true })[owner] and T[name] then return T[name] end
     if M[name] then return M[name] end
-    if T[name] then return T[name] end
-    if L[name] then return L[name] end
+    local mt = require("aelab.model").metatable
+    if not rawget(mt.__index, name) and (T[name] or L[name]) then return T[name] or L[name] end
   end
   if E[name] then return E[name] end
   -- a function of ae by its path
