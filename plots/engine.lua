@@ -325,7 +325,8 @@ function E.show_saved(path)
   local f = io.open((path:gsub("%.png$", ".gp")))
   local script = f and f:read("a")
   if f then f:close() end
-  if not script or script:find("with r?g?b?image") or script:find("binary") or E.pixels() or not E.available() then
+  local picture = script and (script:find("with r?g?b?image") or script:find("%.bin' binary"))
+  if not script or picture or E.pixels() or not E.available() then
     return E.show(path)
   end
   local pipe, err = sys.spawn({ gnuplot_cmd() }, { stdout = "inherit", stderr = "capture" })
@@ -342,7 +343,9 @@ function E.show_saved(path)
   pipe:write("exit\n")
   local ok, how, code, text = pipe:close()
   io.stdout:flush()
-  if not ok then return nil, string.format("gnuplot failed (%s %s) drawing %s as text:\n%s", how, tostring(code), path, text) end
+  if not ok then
+    return nil, string.format("gnuplot failed (%s %s) drawing %s as text:\n%s", how, tostring(code), path, text)
+  end
   return E.shown
 end
 
@@ -354,7 +357,8 @@ function Figure:show()
     skip_notice()
     return nil, "gnuplot is not installed"
   end
-  local tmp = os.tmpname()
+  local made, tmp = pcall(os.tmpname)
+  if not made then return nil, "cannot make a temporary file for the figure: " .. tostring(tmp) end
   local pipe, err = sys.spawn({ gnuplot_cmd() }, { stdout = "null", stderr = "capture" })
   if not pipe then
     os.remove(tmp)

@@ -195,7 +195,8 @@ E["Lesson.new"] = one("ae.Lesson.new{name =, title =, question =} → lesson",
   "a lesson's folder, narration, figures, metrics and report (lessons/*.lua use it)",
   "L = ae.Lesson.new{name = '99_mine', title = 'Mine'}")
 E["plot.available"] = one("ae.plot.available() → boolean", "whether gnuplot can be run", "print(ae.plot.available())")
-E["plot.figure"] = one("ae.plot.figure(opts) → figure", "a gnuplot figure to build by hand (plots/engine.lua)", nil)
+E["plot.figure"] = one("ae.plot.figure(opts [, kind]) → figure", "a gnuplot figure to build by hand (plots/engine.lua); " ..
+  "kind \"picture\" (images, heat maps): without a file it is shown by chafa, not as text", nil)
 E["audio.info"] = one("ae.audio.info(path) → {rate, channels, frames, ...}, or nil, why", "a sound file's header", nil)
 E["audio.resample"] = one("ae.audio.resample(x, from, to) → Tensor", "resampling through libsoxr", nil)
 E["audio.frames"] = one("ae.audio.frames(x, {size = 256, hop = size}) → Tensor", "overlapping frames of a signal, one a row",
