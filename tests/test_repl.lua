@@ -215,6 +215,18 @@ function TestHelp:test_every_tensor_and_layer_method_has_help()
   lu.assertStrContains(help.text("net:forward"), "net:forward(x [, from, to])")
 end
 
+-- Every option fit accepts (its FIT_OPTIONS list) is in ae.help("fit").
+function TestHelp:test_fit_entry_names_every_option()
+  local src = assert(H.read("bindings/aelab/fit.lua"))
+  local list = assert(src:match("local FIT_OPTIONS = (%b{})"), "fit.lua's FIT_OPTIONS")
+  local t, n = help.text("fit"), 0
+  for key in list:gmatch('"([%w_]+)"') do
+    n = n + 1
+    lu.assertNotNil(t:find("%f[%w_]" .. key .. "%f[^%w_]"), "fit's option " .. key .. " in ae.help('fit')")
+  end
+  lu.assertTrue(n >= 18, "the list was read: " .. n)
+end
+
 -- The options users went to the source for (issue 19) are in the entries.
 function TestHelp:test_options_users_needed()
   local function has(what, ...)
