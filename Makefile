@@ -2,6 +2,8 @@
 #
 #   make            build ./aelab
 #   make demo       install missing Debian packages, build, run lesson 01
+#   make docs       the API reference, build/docs/index.html (scripts/docs.lua:
+#                   ae.help's text, from the code's comments, rendered by LDoc)
 #   make test       install missing Debian packages, build, run the whole suite
 #                   (the C tests first, then LuaUnit; one summary line)
 #   make check      build and run only the C tests (tests/c, no Lua)
@@ -55,12 +57,16 @@ LDFLAGS  = $(SANITIZE)
 # optimizers' libraries (core/minimize.c) are linked dynamically, as zlib
 # is: libLBFGS, NLopt, GSL (with its own CBLAS; GSL's CG only needs level-1
 # BLAS). Images: libpng16 and libturbojpeg (core/image.h says why those).
-# CORE_LIBS is what the core needs; the host adds Lua and readline.
+# CORE_LIBS is what the core needs; the host adds Lua, readline and chafa
+# (bindings/lterm.c: figures drawn in the terminal; chafa's API is GLib's,
+# so its headers need GLib's, taken as system headers).
 OPT_LIBS  = -llbfgs -lnlopt -lgsl -lgslcblas
 SND_LIBS  = -lsndfile -lsoxr -lfftw3f
 IMG_LIBS  = -lpng16 -lturbojpeg
 CORE_LIBS = -l:libflame.a $(BLIS_LIB)/libblis.a $(SND_LIBS) $(OPT_LIBS) $(IMG_LIBS) -lz -lm -lpthread -fopenmp
-LDLIBS   = -l:libflame.a $(BLIS_LIB)/libblis.a $(SND_LIBS) $(OPT_LIBS) $(IMG_LIBS) -llua5.4 -lreadline -lz -lm -lpthread -fopenmp
+CHAFA_INC ?= -isystem /usr/include/chafa -isystem /usr/lib/x86_64-linux-gnu/chafa/include \
+  -isystem /usr/include/glib-2.0 -isystem /usr/lib/x86_64-linux-gnu/glib-2.0/include
+LDLIBS   = -l:libflame.a $(BLIS_LIB)/libblis.a $(SND_LIBS) $(OPT_LIBS) $(IMG_LIBS) -llua5.4 -lreadline -lchafa -lglib-2.0 -lz -lm -lpthread -fopenmp
 
 BUILD   ?= build
 BIN     ?= aelab
@@ -82,7 +88,7 @@ CHECK_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/c/*.c))
 # plain programs (gnuplot) as well.
 SHIM       = $(BUILD)/libenospc.so
 
-.PHONY: all pot deps demo test check check-bin test-asan test-fuzz fuzz-bin debug bench bench-conv bench-vae bench-classifier bench-optim bench-images clean FORCE
+.PHONY: all pot deps demo docs test check check-bin test-asan test-fuzz fuzz-bin debug bench bench-conv bench-vae bench-classifier bench-optim bench-images clean FORCE
 
 # Messages (README "Languages"): po/<ll>.po translates the framework
 # (bindings/aelab, plots), po/lessons/<lesson>.<ll>.po one lesson each, so
@@ -163,6 +169,10 @@ deps:
 demo: deps
 	@$(MAKE) --no-print-directory all
 	./$(BIN) lessons/01_undercomplete.lua
+
+docs: deps
+	@$(MAKE) --no-print-directory all
+	./$(BIN) scripts/docs.lua $(BUILD)/docs
 
 # tests/run.lua runs the C binary named by AELAB_CHECK_BIN first and adds its
 # counts to the final "N passed, N failed" line. The suite expects English
@@ -265,3 +275,5 @@ clean:
 %/core/maxpool2d.o: CFLAGS += -fno-trapping-math
 # The host looks for the catalogues in its own build folder.
 %/bindings/main.o: CPPFLAGS += -DAE_BUILD_DIR=\"$(BUILD)\"
+# chafa's and GLib's headers, for the one file that uses them.
+%/bindings/lterm.o: CPPFLAGS += $(CHAFA_INC)

@@ -11,7 +11,7 @@ local sys = require "aelab.sys"
 -- What the host was told (bindings/main.c preloads it); defaults otherwise.
 local ok_opts, options = pcall(require, "aelab.options")
 if not ok_opts then
-  options = { quick = false, out = "out", seed = 42, home = ".", version = "?" }
+  options = { quick = false, show = false, out = "out", seed = 42, home = ".", version = "?" }
   package.loaded["aelab.options"] = options
 end
 

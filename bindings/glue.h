@@ -144,6 +144,8 @@ void ae_mpi_abort_if_running(int code);
 int luaopen_aelab_audio(lua_State *L);
 int luaopen_aelab_image(lua_State *L);
 int luaopen_aelab_i18ncore(lua_State *L);
+/* aelab.term (lterm.c): pictures in the terminal, by chafa */
+int luaopen_aelab_term(lua_State *L);
 
 /* Ctrl-C (bindings/lsignal.c). setup: [-0, +0, m] makes the interrupt value
  * (once per state, before any Lua runs). catch: SIGINT stops L's Lua code at

@@ -36,6 +36,8 @@ static const char *usage =
     "  --seed N       seed of the random generator (default 42)\n"
     "  --quick        ask lessons for a small, fast run (used by the tests)\n"
     "  --out DIR      where lessons write their folders (default: out)\n"
+    "  --show         lessons also draw each figure in the terminal as it is written\n"
+    "                 (chafa: sixels or kitty graphics where the terminal has them)\n"
     "  --run DIR      this is one run of a sweep: the lesson writes into DIR itself,\n"
     "                 settings from DIR/settings.json (aelab sweep passes it)\n"
     "  --blis NAME    BLIS kernel set: auto (default), skx, haswell, zen3, generic\n"
@@ -101,7 +103,7 @@ static int report(lua_State *L, int status) {
 }
 
 typedef struct {
-  int threads, quick, seed_set;
+  int threads, quick, show, seed_set;
   long seed;
   const char *out, *blis, *chunk, *run, *lang;
   int script; /* index in argv of the script, 0 if none */
@@ -205,6 +207,7 @@ static int parse(int argc, char **argv, options_t *o) {
     else if (strcmp(a, "--lang") == 0) o->lang = val;
     else if (strcmp(a, "-e") == 0) o->chunk = val;
     else if (strcmp(a, "--quick") == 0) o->quick = 1;
+    else if (strcmp(a, "--show") == 0) o->show = 1;
     else if (strcmp(a, "--version") == 0 || strcmp(a, "-v") == 0) o->version = 1;
     else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) o->help = 1;
     else {
@@ -238,6 +241,7 @@ static void setup_state(lua_State *L, const options_t *o, int argc, char **argv)
   preload(L, "aelab.audiocore", luaopen_aelab_audio);
   preload(L, "aelab.image", luaopen_aelab_image);
   preload(L, "aelab.i18ncore", luaopen_aelab_i18ncore);
+  preload(L, "aelab.term", luaopen_aelab_term);
   ae_lua_signal_setup(L);
   /* package.path: aelab's own Lua first, then the usual places */
   char dir[PATH_MAX];
@@ -252,6 +256,8 @@ static void setup_state(lua_State *L, const options_t *o, int argc, char **argv)
   lua_createtable(L, 0, 8);
   lua_pushboolean(L, o->quick);
   lua_setfield(L, -2, "quick");
+  lua_pushboolean(L, o->show);
+  lua_setfield(L, -2, "show");
   lua_pushstring(L, o->out ? o->out : "out");
   lua_setfield(L, -2, "out");
   lua_pushinteger(L, o->seed);

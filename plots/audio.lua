@@ -52,7 +52,7 @@ function Au.spectrogram(x, o)
   end
   local n = #rows
   o.size = o.size or { 900, 60 + 210 * n }
-  local fig = E.figure(o)
+  local fig = E.figure(o, "picture")
   common(fig, o)
   fig:cmd("set multiplot layout %d,1 %s", n, o.title and ("title " .. quote(o.title) .. " noenhanced") or "")
   fig:cmd("unset title") -- the title is the multiplot's, above all panels

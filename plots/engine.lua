@@ -12,6 +12,7 @@
 -- A figure is drawn to a temporary name and renamed once gnuplot exits 0
 -- and the file is not empty; a failure returns nil and gnuplot's message.
 local sys = require "aelab.sys"
+local term = require "aelab.term"
 
 local E = {}
 
@@ -101,8 +102,10 @@ end
 local Figure = {}
 Figure.__index = Figure
 
-function E.figure(o)
-  return setmetatable({ o = o or {}, lines = {}, blocks = {}, binaries = {} }, Figure)
+-- kind "picture": images, mosaics, heat maps, which the text terminal
+-- cannot draw; without a file they are shown by chafa (E.show), not as text.
+function E.figure(o, kind)
+  return setmetatable({ o = o or {}, kind = kind, lines = {}, blocks = {}, binaries = {} }, Figure)
 end
 
 function Figure:cmd(fmt, ...)
@@ -205,8 +208,8 @@ end
 -- Feeds the script to a started gnuplot; binary data follows the plot
 -- command that reads it, in order. Write failures stay in the process and
 -- come out of close.
-local function feed(self, pipe, o, target)
-  pipe:write(terminal_for(o), "\n")
+local function feed(self, pipe, o, target, terminal)
+  pipe:write(terminal or terminal_for(o), "\n")
   if target then pipe:write("set output ", quote(target), "\n") end
   local script = self:script(false)
   local i = 0
@@ -233,6 +236,7 @@ E.shown = setmetatable({}, { __tostring = function() return "(figure shown)" end
 -- missing gnuplot, a file that cannot be written, gnuplot's own error.
 function Figure:render()
   local o = self.o
+  if E.is_text(o) and (self.kind == "picture" or E.pixels()) then return self:show() end
   if o.out then
     local ok, err = save_script(self, o)
     if not ok then return nil, err end
@@ -267,6 +271,113 @@ function Figure:render()
     end
   end
   return o.out or E.shown
+end
+
+---------------------------------------------------------------------------
+-- Pictures in the terminal (aelab.term, chafa): a PNG drawn with sixels or
+-- kitty's graphics where the terminal has them, else with Unicode symbols in
+-- colour; plain symbols, without colour sequences, into a pipe or a file or
+-- with NO_COLOR set.
+---------------------------------------------------------------------------
+local function picture_mode()
+  return (sys.isatty(1) and (os.getenv("NO_COLOR") or "") == "") and "auto" or "plain"
+end
+
+-- Whether this terminal shows real pixels (sixels, kitty): then charts too
+-- are drawn as pictures, with their text legible.
+function E.pixels()
+  return picture_mode() == "auto" and term.graphics() ~= "symbols"
+end
+
+-- The cells a picture may take: the terminal's width, and its height less
+-- two lines (the prompt stays in view); into a pipe COLUMNS (or 100) wide,
+-- LINES tall when set.
+local function cells()
+  local cols, rows = term.size(1)
+  if not cols then
+    cols = math.tointeger(tonumber(os.getenv("COLUMNS") or "")) or 100
+    rows = math.tointeger(tonumber(os.getenv("LINES") or ""))
+  end
+  cols = math.max(20, math.min(cols, 400))
+  return cols, rows and math.max(8, math.min(rows - 2, 400)) or nil
+end
+
+-- show(path): draws a PNG or JPEG file in the terminal. Returns E.shown, or
+-- nil and why (a file that cannot be read).
+function E.show(path)
+  if type(path) ~= "string" then
+    error("ae.plot.show(path): path is the name of a PNG or JPEG file, got " .. type(path), 2)
+  end
+  local cols, rows = cells()
+  local text, err = term.render(path, picture_mode(), cols, rows)
+  if not text then return nil, err end
+  io.stdout:write(text, "\n")
+  io.stdout:flush()
+  return E.shown
+end
+
+-- show_saved(path): a figure written with its .gp beside it, in the terminal
+-- (a lesson's --show). A chart (a .gp without images: its data is inline)
+-- is drawn again by gnuplot as text, which keeps its words and numbers
+-- legible where symbols would blur them; pictures, and every figure where
+-- the terminal has pixels, go through chafa (show).
+function E.show_saved(path)
+  local f = io.open((path:gsub("%.png$", ".gp")))
+  local script = f and f:read("a")
+  if f then f:close() end
+  local picture = script and (script:find("with r?g?b?image") or script:find("%.bin' binary"))
+  if not script or picture or E.pixels() or not E.available() then
+    return E.show(path)
+  end
+  local pipe, err = sys.spawn({ gnuplot_cmd() }, { stdout = "inherit", stderr = "capture" })
+  if not pipe then return nil, err end
+  pipe:write(E.text_terminal(), "\n")
+  for line in script:gmatch("([^\n]*)\n?") do
+    if not (line:match("^set terminal ") or line:match("^set output ") or line:match("^unset output")) then
+      -- a point mark of its own for each line type, as common() gives text figures
+      local lt = line:match("^set linetype (%d+) .* pt 7$")
+      if lt then line = line:gsub("pt 7$", "pt " .. lt) end
+      if not pipe:write(line, "\n") then break end
+    end
+  end
+  pipe:write("exit\n")
+  local ok, how, code, text = pipe:close()
+  io.stdout:flush()
+  if not ok then
+    return nil, string.format("gnuplot failed (%s %s) drawing %s as text:\n%s", how, tostring(code), path, text)
+  end
+  return E.shown
+end
+
+-- A figure without a file, drawn by gnuplot into a temporary PNG (os.tmpname
+-- makes it, ours alone, mode 0600) and shown by chafa; the PNG is removed.
+function Figure:show()
+  local o = self.o
+  if not E.available() then
+    skip_notice()
+    return nil, "gnuplot is not installed"
+  end
+  local made, tmp = pcall(os.tmpname)
+  if not made then return nil, "cannot make a temporary file for the figure: " .. tostring(tmp) end
+  local pipe, err = sys.spawn({ gnuplot_cmd() }, { stdout = "null", stderr = "capture" })
+  if not pipe then
+    os.remove(tmp)
+    return nil, err
+  end
+  feed(self, pipe, o, tmp, terminal_for({ terminal = "pngcairo", size = o.size }))
+  local ok, how, code, text = pipe:close()
+  local good, bad = whole(tmp, "figure.png")
+  local shown, why
+  if not ok then
+    why = string.format("gnuplot failed (%s %s) drawing a figure:\n%s", how, tostring(code), text)
+  elseif not good then
+    why = string.format("gnuplot wrote %s for a figure%s", bad, text ~= "" and (":\n" .. text) or "")
+  else
+    shown, why = E.show(tmp)
+  end
+  os.remove(tmp)
+  if shown then return shown end
+  return nil, why
 end
 
 local function common(fig, o)

@@ -3,7 +3,8 @@
 -- and returns the output path (nil and a reason when figures are skipped).
 -- Beside every figure go its .gp script and data, so it can be restyled by
 -- hand: `gnuplot figure.gp`. The work is in three files, by kind:
---   engine.lua   gnuplot itself: the pipe, escaping, the .gp and data files
+--   engine.lua   gnuplot itself: the pipe, escaping, the .gp and data files;
+--                figures without a file shown in the terminal (chafa: show)
 --   images.lua   images, image_rows, reconstructions, samples, manifold, interpolation
 --                (and mosaic, stretch_rows, symmetric_rows)
 --   charts.lua   history, latent, compare, series, histogram
@@ -17,6 +18,7 @@ local P = {
   available = E.available,
   _set_available = E._set_available, -- tests pretend gnuplot is missing
   figure = E.figure,
+  show = E.show, -- show(path): a PNG or JPEG drawn in the terminal (chafa)
   quote = E.quote,
   normal_quantile = require("plots.normal").quantile,
 }

@@ -144,7 +144,7 @@ function I.images(x, o)
   local MH, MW = m.h, m.w
   local scale = o.scale or math.max(1, math.floor(900 / MW))
   o.size = o.size or { MW * scale, MH * scale + (o.title and 30 or 0) }
-  local fig = E.figure(o)
+  local fig = E.figure(o, "picture")
   common(fig, o)
   if o.captions then
     local labels = {}
@@ -260,7 +260,7 @@ function I.image_rows(rows, o)
   local scale = o.scale or math.max(2, math.floor(900 / m.w))
   local top = o.title and 40 or 10
   o.size = o.size or { m.w * scale + left, m.h * scale + top }
-  local fig = E.figure(o)
+  local fig = E.figure(o, "picture")
   common(fig, o)
   fig:cmd("unset border; unset tics; unset key; unset colorbox")
   fig:cmd("set lmargin at screen %g", left / o.size[1])
@@ -414,7 +414,7 @@ function I.manifold(model, o)
   local MH, MW = m:size(1), m:size(2)
   local side = o.pixels or 800
   o.size = o.size or { side + 100, math.floor(side * MH / MW) + 110 }
-  local fig = E.figure(o)
+  local fig = E.figure(o, "picture")
   common(fig, o)
   fig:cmd("unset key; unset colorbox")
   fig:cmd("set size ratio %g", MH / MW) -- the mosaic keeps square pixels

@@ -21,8 +21,11 @@ packages=(
   asterisk-core-sounds-en-wav  # lesson 14's real test speech, 8 kHz (CC-BY-SA-3.0)
   pocketsphinx-testdata        # lesson 14's real test speech, 16 kHz
   lua-unit          # LuaUnit for the tests
+  lua-ldoc          # make docs: LDoc renders the API reference
   zlib1g-dev        # gzip'd IDX files
   libreadline-dev   # the REPL
+  libchafa-dev      # figures drawn in the terminal: symbols, sixels, kitty (bindings/lterm.c)
+  libglib2.0-dev    #   ... chafa's headers include GLib's
   liblbfgs-dev      # ae.optim.LBFGS (libLBFGS)
   libgsl-dev        # ae.optim.CG (GSL's Polak–Ribière)
   libnlopt-dev      # ae.optim.Powell (NLopt's PRAXIS)

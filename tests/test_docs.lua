@@ -81,3 +81,45 @@ function TestDocs:test_lesson_arguments_documented()
   p:close()
   lu.assertTrue(seen >= 7)
 end
+
+-- The API reference (make docs: scripts/docs.lua, LDoc): it builds with no
+-- public function undocumented and no LDoc warning, its index lists the
+-- main modules, and a page holds a call's options as ae.help gives them.
+function TestDocs:test_api_reference_builds()
+  if os.execute("command -v ldoc >/dev/null 2>&1") ~= true then lu.fail("ldoc is not installed (lua-ldoc)") end
+  local dir = H.tmpdir()
+  local out, err, code = H.run(string.format("%s scripts/docs.lua %s", H.q(H.BIN), H.q(dir .. "/docs")))
+  local index = H.read(dir .. "/docs/index.html") or ""
+  local model = H.read(dir .. "/docs/modules/Model.html") or ""
+  local data = H.read(dir .. "/docs/modules/ae.data.html") or ""
+  H.rmdir(dir)
+  lu.assertEquals(code, 0, out .. err)
+  lu.assertStrContains(out, "docs: ")
+  for _, m in ipairs { "ae", "Model", "Tensor", "Layer", "ae.data", "ae.optim", "ae.plot", "ae.image" } do
+    lu.assertStrContains(index, string.format('<a href="modules/%s.html">%s</a>', m, m))
+  end
+  lu.assertStrContains(model, "net:fit(x, opts)")
+  lu.assertStrContains(model, "epochs = 10")
+  lu.assertStrContains(data, "test_limit = limit")
+  lu.assertStrContains(data, "there is no y")
+  -- the count per module is what the API has (none dropped on the way)
+  local n = tonumber(out:match("Model (%d+)"))
+  local methods = 0
+  for _, v in pairs(require("aelab.model").metatable.__index) do
+    if type(v) == "function" then methods = methods + 1 end
+  end
+  lu.assertEquals(n, methods)
+end
+
+-- A public function with no documentation stops the build, naming it.
+function TestDocs:test_api_reference_refuses_undocumented()
+  local dir = H.tmpdir()
+  local out, err, code = H.run(string.format("%s -e %s", H.q(H.BIN), H.q(
+    "ae.data.undocumented_here = function() end; arg = {[0] = 'scripts/docs.lua', " ..
+    string.format("%q", dir .. "/docs") .. "}; dofile('scripts/docs.lua')")))
+  H.rmdir(dir)
+  lu.assertNotEquals(code, 0)
+  lu.assertStrContains(err, "no documentation for 1 public functions")
+  lu.assertStrContains(err, "ae.data.undocumented_here")
+  lu.assertEquals(out, "")
+end

@@ -220,3 +220,18 @@ function TestHost:testFindsItsLuaFromElsewhere()
   lu.assertEquals(code, 0, err)
   lu.assertEquals(out, "Dense(3→2)\n")
 end
+
+-- The test runner's "Ran N tests in T seconds" is wall time (issue 19: it
+-- said 0.9 s for a 26 s run, counting this process's CPU alone). A nested
+-- run of one test whose work is in a child process: its T covers that work.
+function TestHost:testRunnerTimesTheWallClock()
+  local sys = require "aelab.sys"
+  local t0 = sys.clock()
+  local out, err = aelab("tests/run.lua", "TestHelp.test_examples_run")
+  local wall = sys.clock() - t0
+  local ran = tonumber(out:match("Ran 1 tests in ([%d%.]+) seconds"))
+  lu.assertNotNil(ran, out .. err)
+  lu.assertTrue(ran > 0.3, string.format("the run took %.2f s of wall time, reported %.3f s", wall, ran))
+  lu.assertTrue(ran <= wall, string.format("reported %.2f s, more than the %.2f s it took", ran, wall))
+  lu.assertTrue(ran >= 0.5 * wall - 0.5, string.format("reported %.2f s of %.2f s", ran, wall))
+end

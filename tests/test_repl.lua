@@ -173,12 +173,89 @@ end
 function TestHelp:test_written_entries_name_real_functions()
   local ae_ = require "aelab"
   for name in pairs(help.entries) do
-    if not ({ model = true, Tensor = true, layer = true, fit = true })[name] then
+    if not ({ model = true, Tensor = true, layer = true, fit = true, losses = true })[name] then
       local v = ae_
       for part in name:gmatch("[^.]+") do v = type(v) == "table" and v[part] or nil end
       lu.assertEquals(type(v), "function", "help entry '" .. name .. "' names no function of ae")
     end
   end
+end
+
+-- Every model method has an entry of its own (written, for the ones made
+-- in C, or the comment above its definition), not the bare fallback.
+function TestHelp:test_every_model_method_has_help()
+  local mt = require("aelab.model").metatable
+  local missing = {}
+  for name, fn in pairs(mt.__index) do
+    local t = help.text("net:" .. name)
+    if type(fn) == "function" and (not t or t:match("a model method$")) then missing[#missing + 1] = name end
+  end
+  table.sort(missing)
+  lu.assertEquals(missing, {}, "model methods without a help entry")
+  lu.assertEquals(help.text("net:forward"), help.text(ae.Sequential { ae.Dense(2, 2) }.forward))
+end
+
+-- Tensor and layer methods (made in C) each have an entry, found by name
+-- ("x:argmax", "layer:config") and by the method itself.
+function TestHelp:test_every_tensor_and_layer_method_has_help()
+  for _, case in ipairs { { ae.zeros(1), help.tensor_methods, "x:" }, { ae.Dense(2, 2), help.layer_methods, "layer:" } } do
+    local missing = {}
+    for name, fn in pairs(getmetatable(case[1]).__index) do
+      if not case[2][name] then missing[#missing + 1] = name end
+      lu.assertEquals(help.text(fn), case[2][name], case[3] .. name .. " by value")
+    end
+    table.sort(missing)
+    lu.assertEquals(missing, {}, case[3] .. " methods without a help entry")
+    for name in pairs(case[2]) do
+      lu.assertEquals(type(getmetatable(case[1]).__index[name]), "function", case[3] .. name .. " is a real method")
+    end
+  end
+  lu.assertStrContains(help.text("x:argmax"), "1-based")
+  lu.assertStrContains(help.text("layer:forward"), "layer:forward(x)")
+  lu.assertStrContains(help.text("net:forward"), "net:forward(x [, from, to])")
+end
+
+-- Every option fit accepts (its FIT_OPTIONS list) is in ae.help("fit").
+function TestHelp:test_fit_entry_names_every_option()
+  local src = assert(H.read("bindings/aelab/fit.lua"))
+  local list = assert(src:match("local FIT_OPTIONS = (%b{})"), "fit.lua's FIT_OPTIONS")
+  local t, n = help.text("fit"), 0
+  for key in list:gmatch('"([%w_]+)"') do
+    n = n + 1
+    lu.assertNotNil(t:find("%f[%w_]" .. key .. "%f[^%w_]"), "fit's option " .. key .. " in ae.help('fit')")
+  end
+  lu.assertTrue(n >= 18, "the list was read: " .. n)
+end
+
+-- The options users went to the source for (issue 19) are in the entries.
+function TestHelp:test_options_users_needed()
+  local function has(what, ...)
+    local t = assert(help.text(what))
+    for _, s in ipairs { ... } do lu.assertStrContains(t, s, false, what) end
+  end
+  has("data.fashion_mnist", "limit = nil", "test_limit = limit", "y        [N] the 0-based class")
+  has("data.mnist", "limit = nil", "test_limit = limit")
+  has("data.letters", "chars", "there is no y")
+  has("fit", "verbose = true", "summary_every", "target = x")
+  has("Tensor", "x:argmax() (1-based)")
+  has("Sequential", "ae.Sequential{layer, layer, ...", "cross_entropy")
+  has("losses", '"mse"', '"bce"', '"mse_sum"', '"bce_sum"', '"cross_entropy"')
+  has("plot.show", "sixels", "kitty", "--show")
+end
+
+-- Every written entry's example runs (tests/help_examples.lua, in a scratch
+-- folder, on a shortened Fashion-MNIST): help never shows a failing call.
+function TestHelp:test_examples_run()
+  local here = os.getenv("PWD") or "."
+  local bin = H.BIN:sub(1, 1) == "/" and H.BIN or here .. "/" .. H.BIN:gsub("^%./", "")
+  local dir = H.tmpdir()
+  local out, err, code = H.run(string.format("cd %s && env -u DISPLAY COLUMNS=40 %s --threads 1 %s", H.q(dir),
+    H.q(bin), H.q(here .. "/tests/help_examples.lua")))
+  H.rmdir(dir)
+  local ran = out:match("help%-examples: (%d+) ran, %d+ skipped, 0 failed")
+  lu.assertNotNil(ran, "help examples failed:\n" .. out:sub(-3000) .. err)
+  lu.assertTrue(tonumber(ran) >= 60, "the examples run: " .. ran)
+  lu.assertEquals(code, 0)
 end
 
 function TestHelp:test_fit_gives_options_defaults_and_example()

@@ -25,7 +25,7 @@ local current -- the lesson this script runs, for on_interrupt
 -- aelab's own options: after a script the host takes them only for files
 -- in a folder named lessons; anywhere else they would be silently a lesson's.
 local HOST_OPTIONS = { ["--quick"] = true, ["--out"] = true, ["--seed"] = true, ["--threads"] = true,
-  ["--blis"] = true, ["--lang"] = true, ["--version"] = true, ["--help"] = true }
+  ["--blis"] = true, ["--lang"] = true, ["--show"] = true, ["--version"] = true, ["--help"] = true }
 
 function Lesson.new(o)
   require("aelab.optcheck").check("Lesson.new", o, { "name", "question", "title" }, 2)
@@ -100,6 +100,11 @@ function Lesson:figure(file, caption, made, why)
   self.figures[#self.figures + 1] = f
   if made then
     if not self.rank then print(F("  figure: %s — %s", self.final .. "/" .. file, caption)) end
+    -- --show: the figure in the terminal too, as it is written (chafa)
+    if ae.options.show and not self.rank and type(made) == "string" and made:match("%.png$") then
+      local ok, err = require("plots.engine").show_saved(made)
+      if not ok then io.stderr:write(F("  cannot show %s: %s", file, tostring(err)) .. "\n") end
+    end
   elseif why and not tostring(why):find("gnuplot is not installed", 1, true) then
     f.failed = tostring(why)
     io.stderr:write(F("  figure failed: %s/%s — %s", self.final, file, f.failed) .. "\n")
