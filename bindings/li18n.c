@@ -16,7 +16,7 @@
 
 #include "glue.h"
 
-#define DOMAIN "aelab"
+#define DOMAIN AE_TEXTDOMAIN /* core/ae.h: the core's shape errors use it too */
 
 /* glibc's catalogue counter: bumping it makes gettext look the language up
  * again after LANGUAGE changes (the gettext manual's documented way). */

@@ -23,9 +23,22 @@ typedef struct ae_error {
   char msg[512];
 } ae_error_t;
 
-/* Records code and a printf-style message in e (if not NULL); returns code. */
+/* Records code and a printf-style message in e (if not NULL); returns code.
+ * With code AE_ESHAPE, fmt is first translated (see ae_fail_shape). */
 int ae_fail(ae_error_t *e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The gettext domain of aelab's messages: the host binds it to its catalogues
+ * (bindings/li18n.c), ae_fail looks shape messages up in it. */
+#define AE_TEXTDOMAIN "aelab"
+
+/* ae_fail_shape(e, fmt, ...): ae_fail(e, AE_ESHAPE, fmt, ...), the error users
+ * meet most (data of the wrong shape), in the user's language. fmt must be a
+ * string literal: it is a message id of the AE_TEXTDOMAIN gettext domain, which
+ * xgettext extracts by this name (scripts/po.sh pot puts it in po/aelab.pot;
+ * translate it in po/<ll>.po). Say it without English plurals built from %s
+ * ("has C = %d", not "%d channel%s"): a translation cannot follow those. */
+#define ae_fail_shape(e, ...) ae_fail((e), AE_ESHAPE, __VA_ARGS__)
 
 /* Thread settings: the only process-wide mutable state besides the RNG.
  * Element-wise work uses ae_threads() OpenMP threads; GEMMs use

@@ -231,13 +231,13 @@ static int write_format(const char *path, const char *encoding, int *format, ae_
 int ae_audio_write(const char *path, const ae_tensor_t *x, int rate, const char *encoding, ae_error_t *e) {
   if (x->ndim != 1 && x->ndim != 2) {
     char s[64];
-    return ae_fail(e, AE_ESHAPE, "audio write %s: samples %s must be [N] or [N×channels]", path,
-                   ae_tensor_shape_str(x, s, sizeof s));
+    return ae_fail_shape(e, "audio write %s: samples %s must be [N] or [N×channels]", path,
+                         ae_tensor_shape_str(x, s, sizeof s));
   }
   int N = x->shape[0], C = x->ndim == 2 ? x->shape[1] : 1;
   if (N < 1 || C < 1 || C > 64)
-    return ae_fail(e, AE_ESHAPE, "audio write %s: %d frames of %d channels (needs at least one frame, 1 to 64 "
-                   "channels)", path, N, C);
+    return ae_fail_shape(e, "audio write %s: %d frames of %d channels (needs at least one frame, 1 to 64 "
+                         "channels)", path, N, C);
   if (rate < 1 || rate > 1000000) return ae_fail(e, AE_EARG, "audio write %s: rate %d Hz is out of range", path, rate);
   int format = 0;
   if (write_format(path, encoding, &format, e)) return e ? e->code : AE_EARG;
@@ -294,7 +294,7 @@ int ae_audio_write(const char *path, const ae_tensor_t *x, int rate, const char 
 ae_tensor_t *ae_audio_resample(const ae_tensor_t *x, double from, double to, ae_error_t *e) {
   if (x->ndim != 1 && x->ndim != 2) {
     char s[64];
-    ae_fail(e, AE_ESHAPE, "resample: samples %s must be [N] or [N×channels]", ae_tensor_shape_str(x, s, sizeof s));
+    ae_fail_shape(e, "resample: samples %s must be [N] or [N×channels]", ae_tensor_shape_str(x, s, sizeof s));
     return NULL;
   }
   if (!(from > 0) || !(to > 0) || from > 1e7 || to > 1e7) {

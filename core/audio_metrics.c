@@ -7,8 +7,8 @@
 static int check_pair(const char *who, const ae_tensor_t *ref, const ae_tensor_t *est, ae_error_t *e) {
   char s1[64], s2[64];
   if (ref->ndim != 1 || est->ndim != 1 || ref->shape[0] != est->shape[0] || ref->shape[0] < 1)
-    return ae_fail(e, AE_ESHAPE, "%s: the clean signal %s and the estimate %s must be [N], the same N ≥ 1", who,
-                   ae_tensor_shape_str(ref, s1, sizeof s1), ae_tensor_shape_str(est, s2, sizeof s2));
+    return ae_fail_shape(e, "%s: the clean signal %s and the estimate %s must be [N], the same N ≥ 1", who,
+                         ae_tensor_shape_str(ref, s1, sizeof s1), ae_tensor_shape_str(est, s2, sizeof s2));
   return AE_OK;
 }
 

@@ -169,11 +169,11 @@ int ae_conv_check_input(const ae_layer_t *l, const ae_shape_t *in, ae_error_t *e
   char name[80], s[64];
   ae_conv_describe(l, name, sizeof name);
   if (in->nd != 3)
-    return ae_fail(e, AE_ESHAPE, "%s: input %s is not C×H×W (give the model input={C,H,W} or add a Reshape)", name,
-                   ae_shape_str(in, s, sizeof s));
+    return ae_fail_shape(e, "%s: input %s is not C×H×W (give the model input={C,H,W} or add a Reshape)", name,
+                         ae_shape_str(in, s, sizeof s));
   if (in->d[0] != c->cin)
-    return ae_fail(e, AE_ESHAPE, "%s: input %s has %d channel%s, expected %d", name, ae_shape_str(in, s, sizeof s),
-                   in->d[0], in->d[0] == 1 ? "" : "s", c->cin);
+    return ae_fail_shape(e, "%s: input %s has C = %d, expected C = %d", name, ae_shape_str(in, s, sizeof s), in->d[0],
+                         c->cin);
   return AE_OK;
 }
 

@@ -51,8 +51,8 @@ static int conv_infer(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *out
   geom_t g = geom(c, in);
   if (g.HO < 1 || g.WO < 1) {
     char name[80], s[64];
-    return ae_fail(e, AE_ESHAPE, "%s: input %s is smaller than the %d×%d window ('valid' padding)",
-                   ae_layer_name(l, name, sizeof name), ae_shape_str(in, s, sizeof s), c->k, c->k);
+    return ae_fail_shape(e, "%s: input %s is smaller than the %d×%d window ('valid' padding)",
+                         ae_layer_name(l, name, sizeof name), ae_shape_str(in, s, sizeof s), c->k, c->k);
   }
   out->nd = 3;
   out->d[0] = c->cout;

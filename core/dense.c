@@ -25,10 +25,10 @@ static int dense_infer(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *ou
   if (in->nd != 1 || n != (size_t)dense_of(l)->in) {
     char s[64];
     if (in->nd == 1)
-      return ae_fail(e, AE_ESHAPE, "Dense(%d→%d): input has %zu columns, expected %d", dense_of(l)->in,
-                     dense_of(l)->out, n, dense_of(l)->in);
-    return ae_fail(e, AE_ESHAPE, "Dense(%d→%d): input has %s %zu values per sample (add a Flatten), expected %d",
-                   dense_of(l)->in, dense_of(l)->out, ae_shape_str(in, s, sizeof s), n, dense_of(l)->in);
+      return ae_fail_shape(e, "Dense(%d→%d): input has %zu columns, expected %d", dense_of(l)->in,
+                           dense_of(l)->out, n, dense_of(l)->in);
+    return ae_fail_shape(e, "Dense(%d→%d): input has %s %zu values per sample (add a Flatten), expected %d",
+                         dense_of(l)->in, dense_of(l)->out, ae_shape_str(in, s, sizeof s), n, dense_of(l)->in);
   }
   out->nd = 1;
   out->d[0] = dense_of(l)->out;

@@ -20,8 +20,8 @@ static int tied_in(const ae_layer_t *l) { return l->param[0]->shape[1]; } /* IN:
 static int tied_infer(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *out, ae_error_t *e) {
   size_t n = ae_shape_numel(in);
   if (in->nd != 1 || n != (size_t)tied_h(l))
-    return ae_fail(e, AE_ESHAPE, "DenseTied(%d→%d): input has %zu values per sample, expected %d", tied_h(l),
-                   tied_in(l), n, tied_h(l));
+    return ae_fail_shape(e, "DenseTied(%d→%d): input has %zu values per sample, expected %d", tied_h(l),
+                         tied_in(l), n, tied_h(l));
   out->nd = 1;
   out->d[0] = tied_in(l);
   return AE_OK;

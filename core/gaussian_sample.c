@@ -65,8 +65,8 @@ static int gs_infer(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *out, 
   int L = gs(l)->latent;
   if (ae_shape_numel(in) != (size_t)2 * L) {
     char a[64];
-    return ae_fail(e, AE_ESHAPE, "GaussianSample(%d): input is %s, expected (%d): μ and log σ² of %d units", L,
-                   ae_shape_str(in, a, sizeof a), 2 * L, L);
+    return ae_fail_shape(e, "GaussianSample(%d): input is %s, expected (%d): μ and log σ² of %d units", L,
+                         ae_shape_str(in, a, sizeof a), 2 * L, L);
   }
   *out = (ae_shape_t){1, {L, 0, 0}};
   return AE_OK;

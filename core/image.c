@@ -181,7 +181,7 @@ static int check_writable(const ae_tensor_t *t, int *C, int *H, int *W, ae_error
   int s = ae_image_dims(t, "image write", C, H, W, e);
   if (s) return s;
   if (*C != 1 && *C != 3)
-    return ae_fail(e, AE_ESHAPE, "image write: an image has 1 (gray) or 3 (RGB) channels, got %d", *C);
+    return ae_fail_shape(e, "image write: an image has 1 (gray) or 3 (RGB) channels, got %d", *C);
   return AE_OK;
 }
 
@@ -216,7 +216,7 @@ int ae_image_jpeg_roundtrip(ae_tensor_t *out, const ae_tensor_t *t, int quality,
   int C = 0, H = 0, W = 0;
   int s = check_writable(t, &C, &H, &W, e);
   if (s) return s;
-  if (!ae_tensor_same_shape(out, t)) return ae_fail(e, AE_ESHAPE, "jpeg_roundtrip: out and in differ in shape");
+  if (!ae_tensor_same_shape(out, t)) return ae_fail_shape(e, "jpeg_roundtrip: out and in differ in shape");
   if (quality < 1 || quality > 100) return ae_fail(e, AE_EARG, "jpeg_roundtrip: quality must be 1..100, got %d", quality);
   unsigned char *px = bytes_from_planar(t, C, H, W, e), *jpg = NULL;
   if (!px) return e ? e->code : AE_ENOMEM;

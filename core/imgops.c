@@ -17,8 +17,8 @@ int ae_image_dims(const ae_tensor_t *t, const char *who, int *C, int *H, int *W,
     *C = t->shape[1], *H = t->shape[2], *W = t->shape[3];
     return AE_OK;
   }
-  return ae_fail(e, AE_ESHAPE, "%s: an image is C×H×W or 1×C×H×W, got %s", who,
-                 ae_tensor_shape_str(t, buf, sizeof buf));
+  return ae_fail_shape(e, "%s: an image is C×H×W or 1×C×H×W, got %s", who,
+                       ae_tensor_shape_str(t, buf, sizeof buf));
 }
 
 /* N, C, H, W of a batch (N×C×H×W) or a single image (C×H×W) */
@@ -32,7 +32,7 @@ static int batch_dims(const ae_tensor_t *t, const char *who, int *N, int *C, int
     *N = 1, *C = t->shape[0], *H = t->shape[1], *W = t->shape[2];
     return AE_OK;
   }
-  return ae_fail(e, AE_ESHAPE, "%s: images are N×C×H×W or C×H×W, got %s", who, ae_tensor_shape_str(t, buf, sizeof buf));
+  return ae_fail_shape(e, "%s: images are N×C×H×W or C×H×W, got %s", who, ae_tensor_shape_str(t, buf, sizeof buf));
 }
 
 /* positions 0, stride, 2·stride, … along a side of n, the last flush with
@@ -94,7 +94,7 @@ ae_tensor_t *ae_image_random_corners(ae_rng_t *rng, int H, int W, int P, int n, 
 /* checks corners (n×2, integer positions with the patch inside H×W) */
 static int check_corners(const ae_tensor_t *corners, int H, int W, int P, const char *who, ae_error_t *e) {
   if (corners->ndim != 2 || corners->shape[1] != 2)
-    return ae_fail(e, AE_ESHAPE, "%s: corners are an n×2 tensor of (y, x), 0-based", who);
+    return ae_fail_shape(e, "%s: corners are an n×2 tensor of (y, x), 0-based", who);
   const float *c = ae_tensor_data(corners);
   for (int i = 0; i < corners->shape[0]; i++) {
     float y = c[2 * i], x = c[2 * i + 1];
@@ -129,11 +129,11 @@ ae_tensor_t *ae_image_stitch(const ae_tensor_t *patches, const ae_tensor_t *corn
                              ae_error_t *e) {
   char buf[64];
   if (patches->ndim != 4 || patches->shape[2] != patches->shape[3])
-    return ae_fail(e, AE_ESHAPE, "stitch: patches are n×C×P×P, got %s", ae_tensor_shape_str(patches, buf, sizeof buf)),
+    return ae_fail_shape(e, "stitch: patches are n×C×P×P, got %s", ae_tensor_shape_str(patches, buf, sizeof buf)),
            NULL;
   int n = patches->shape[0], C = patches->shape[1], P = patches->shape[2];
   if (corners->ndim != 2 || corners->shape[0] != n)
-    return ae_fail(e, AE_ESHAPE, "stitch: %d patches but %d corners", n, corners->ndim == 2 ? corners->shape[0] : -1),
+    return ae_fail_shape(e, "stitch: %d patches but %d corners", n, corners->ndim == 2 ? corners->shape[0] : -1),
            NULL;
   if (check_corners(corners, H, W, P, "stitch", e)) return NULL;
   if (margin < 0 || 2 * margin >= P)
@@ -179,8 +179,8 @@ ae_tensor_t *ae_image_stitch(const ae_tensor_t *patches, const ae_tensor_t *corn
 static int same_shape(const ae_tensor_t *a, const ae_tensor_t *b, const char *who, ae_error_t *e) {
   char ba[64], bb[64];
   if (ae_tensor_same_shape(a, b)) return AE_OK;
-  return ae_fail(e, AE_ESHAPE, "%s: the two images differ in shape: %s and %s", who,
-                 ae_tensor_shape_str(a, ba, sizeof ba), ae_tensor_shape_str(b, bb, sizeof bb));
+  return ae_fail_shape(e, "%s: the two images differ in shape: %s and %s", who,
+                       ae_tensor_shape_str(a, ba, sizeof ba), ae_tensor_shape_str(b, bb, sizeof bb));
 }
 
 int ae_image_mse(const ae_tensor_t *a, const ae_tensor_t *b, double *mse, ae_error_t *e) {
@@ -267,7 +267,7 @@ int ae_image_colorfulness(const ae_tensor_t *rgb, double *m, ae_error_t *e) {
   int N = 0, C = 0, H = 0, W = 0;
   int s = batch_dims(rgb, "colorfulness", &N, &C, &H, &W, e);
   if (s) return s;
-  if (C != 3) return ae_fail(e, AE_ESHAPE, "colorfulness: needs RGB images (3 channels), got %d", C);
+  if (C != 3) return ae_fail_shape(e, "colorfulness: needs RGB images (3 channels), got %d", C);
   size_t plane = (size_t)H * W;
   const float *d = ae_tensor_data(rgb);
   double total = 0;
@@ -297,7 +297,7 @@ static ae_tensor_t *convert(const ae_tensor_t *in, int to_lab, ae_error_t *e) {
   const char *who = to_lab ? "rgb_to_lab" : "lab_to_rgb";
   int N = 0, C = 0, H = 0, W = 0;
   if (batch_dims(in, who, &N, &C, &H, &W, e)) return NULL;
-  if (C != 3) return ae_fail(e, AE_ESHAPE, "%s: needs 3 channels, got %d", who, C), NULL;
+  if (C != 3) return ae_fail_shape(e, "%s: needs 3 channels, got %d", who, C), NULL;
   ae_tensor_t *t = ae_tensor_new(in->ndim, in->shape, e);
   if (!t) return NULL;
   size_t plane = (size_t)H * W;

@@ -46,8 +46,9 @@ int ae_layer_set_param(ae_layer_t *l, int j, const float *v, size_t n, ae_error_
     return ae_fail(e, AE_EARG, "%s: no parameter %d (it has %d)", ae_layer_name(l, name, sizeof name), j + 1,
                    l->nparams);
   if (n != ae_tensor_numel(l->param[j]))
-    return ae_fail(e, AE_ESHAPE, "%s: %s is %s (%zu values), got %zu values", ae_layer_name(l, name, sizeof name),
-                   l->param_name[j], ae_tensor_shape_str(l->param[j], a, sizeof a), ae_tensor_numel(l->param[j]), n);
+    return ae_fail_shape(e, "%s: %s is %s (%zu values), got %zu values", ae_layer_name(l, name, sizeof name),
+                         l->param_name[j], ae_tensor_shape_str(l->param[j], a, sizeof a),
+                         ae_tensor_numel(l->param[j]), n);
   memmove(ae_tensor_data(l->param[j]), v, n * sizeof(float)); /* v may be a view of the same block */
   return AE_OK;
 }

@@ -42,11 +42,11 @@ static int pool_infer(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *out
   char name[64], s[64];
   pool_describe(l, name, sizeof name);
   if (in->nd != 3)
-    return ae_fail(e, AE_ESHAPE, "%s: input %s is not C×H×W", name, ae_shape_str(in, s, sizeof s));
+    return ae_fail_shape(e, "%s: input %s is not C×H×W", name, ae_shape_str(in, s, sizeof s));
   geom_t g = geom(p, in);
   if (g.HO < 1 || g.WO < 1)
-    return ae_fail(e, AE_ESHAPE, "%s: input %s is smaller than the window ('valid' padding)", name,
-                   ae_shape_str(in, s, sizeof s));
+    return ae_fail_shape(e, "%s: input %s is smaller than the window ('valid' padding)", name,
+                         ae_shape_str(in, s, sizeof s));
   out->nd = 3;
   out->d[0] = g.C;
   out->d[1] = g.HO;

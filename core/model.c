@@ -61,9 +61,9 @@ ae_model_t *ae_model_new(ae_layer_t **layers, int n, int code, const ae_shape_t 
   }
   for (int i = 0; i < n; i++) {
     if (layers[i]->ops->infer(layers[i], &m->shape[i], &m->shape[i + 1], e)) {
-      char tmp[sizeof e->msg + 32];
-      snprintf(tmp, sizeof tmp, "layer %d, %s", i + 1, e->msg);
-      ae_fail(e, AE_ESHAPE, "%s", tmp);
+      char why[sizeof e->msg]; /* the layer's own message (translated), copied: ae_fail rewrites e->msg */
+      snprintf(why, sizeof why, "%s", e->msg);
+      ae_fail_shape(e, "layer %d, %s", i + 1, why);
       ae_model_free(m);
       return NULL;
     }
@@ -243,8 +243,8 @@ static int check_input(const ae_model_t *m, int from, const ae_tensor_t *x, ae_e
   ae_shape_t out;
   if (from < m->n && m->layers[from]->ops->infer(m->layers[from], &xs, &out, e)) return e->code;
   char a[64], b[64];
-  return ae_fail(e, AE_ESHAPE, "model: input rows are %s, expected %s", ae_shape_str(&xs, a, sizeof a),
-                 ae_shape_str(want, b, sizeof b));
+  return ae_fail_shape(e, "model: input rows are %s, expected %s", ae_shape_str(&xs, a, sizeof a),
+                       ae_shape_str(want, b, sizeof b));
 }
 
 static int rows_of(const ae_tensor_t *x) { return x->ndim == 1 ? 1 : x->shape[0]; }
@@ -269,8 +269,8 @@ int ae_model_forward(ae_model_t *m, ae_tensor_t *out, const ae_tensor_t *x, int 
   int N = rows_of(x);
   size_t in_row = ae_shape_numel(&m->shape[from]), out_row = ae_shape_numel(&m->shape[to]);
   if (ae_tensor_numel(out) != (size_t)N * out_row)
-    return ae_fail(e, AE_ESHAPE, "model: output tensor holds %zu values, expected %d×%zu", ae_tensor_numel(out), N,
-                   out_row);
+    return ae_fail_shape(e, "model: output tensor holds %zu values, expected %d×%zu", ae_tensor_numel(out), N,
+                         out_row);
   if (chunk <= 0) chunk = m->cap > 256 ? m->cap : 256;
   if (ae_model_reserve(m, chunk < N ? chunk : N, e)) return e->code;
   chunk = m->cap;
@@ -339,9 +339,9 @@ static int check_target(const ae_model_t *m, const ae_tensor_t *x, const ae_tens
   int trows = labels && t->ndim == 1 ? t->shape[0] : rows_of(t);
   if (trows != rows_of(x) || ae_tensor_numel(t) != (size_t)trows * row) {
     char a[64], b[64];
-    return ae_fail(e, AE_ESHAPE, "model: target is %s, expected %d rows of %zu values (%s loss, output %s)",
-                   ae_tensor_shape_str(t, a, sizeof a), rows_of(x), row, m->loss.ops->name,
-                   ae_shape_str(&m->shape[m->n], b, sizeof b));
+    return ae_fail_shape(e, "model: target is %s, expected %d rows of %zu values (%s loss, output %s)",
+                         ae_tensor_shape_str(t, a, sizeof a), rows_of(x), row, m->loss.ops->name,
+                         ae_shape_str(&m->shape[m->n], b, sizeof b));
   }
   return labels ? check_labels(m, t, e) : AE_OK;
 }
@@ -663,8 +663,8 @@ int ae_model_apply_gradients(ae_model_t *m, ae_optim_t *opt, ae_error_t *e) {
 int ae_model_gradient(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *target, ae_tensor_t *dx,
                       double *loss, ae_error_t *e) {
   if (dx && ae_tensor_numel(dx) != ae_tensor_numel(x))
-    return ae_fail(e, AE_ESHAPE, "model: input-gradient tensor has %zu values, input %zu", ae_tensor_numel(dx),
-                   ae_tensor_numel(x));
+    return ae_fail_shape(e, "model: input-gradient tensor has %zu values, input %zu", ae_tensor_numel(dx),
+                         ae_tensor_numel(x));
   return forward_backward(m, x, target, dx ? ae_tensor_data(dx) : NULL, 1, loss, e);
 }
 

@@ -182,14 +182,14 @@ ae_pca_t *ae_pca_fit(const ae_tensor_t *x, int k, ae_error_t *e) {
   char s[64];
   size_t rowsize = ae_tensor_rowsize(x);
   if (x->ndim < 2 || rowsize == 0 || rowsize > (size_t)1 << 30)
-    return ae_fail(e, AE_ESHAPE, "PCA: data %s, expected a tensor of N samples × D values",
-                   ae_tensor_shape_str(x, s, sizeof s)),
+    return ae_fail_shape(e, "PCA: data %s, expected a tensor of N samples × D values",
+                         ae_tensor_shape_str(x, s, sizeof s)),
            NULL;
   int N = x->shape[0], D = (int)rowsize;
   if (k < 1) return ae_fail(e, AE_EARG, "PCA: asked for %d components; ask for at least 1", k), NULL;
   if (k > D) return ae_fail(e, AE_EARG, "PCA: asked for %d components of %d-dimensional data", k, D), NULL;
   if (N < 2)
-    return ae_fail(e, AE_ESHAPE, "PCA: %d sample%s; the covariance needs at least 2", N, N == 1 ? "" : "s"), NULL;
+    return ae_fail_shape(e, "PCA: the covariance needs at least 2 samples, got %d", N), NULL;
   int nt = ae_gemm_threads();
   int chunks = (N + CHUNK - 1) / CHUNK;
   if (nt > chunks) nt = chunks;
@@ -258,11 +258,11 @@ int ae_pca_transform(const ae_pca_t *p, const ae_tensor_t *x, ae_tensor_t *out, 
   char d[32], s1[64], s2[64];
   int N = x->shape[0], D = p->D, k = p->k;
   if (x->ndim < 2 || ae_tensor_rowsize(x) != (size_t)D)
-    return ae_fail(e, AE_ESHAPE, "%s transform: input %s, expected [%d×%d]", ae_pca_describe(p, d, sizeof d),
-                   ae_tensor_shape_str(x, s1, sizeof s1), x->ndim < 2 ? 1 : N, D);
+    return ae_fail_shape(e, "%s transform: input %s, expected [%d×%d]", ae_pca_describe(p, d, sizeof d),
+                         ae_tensor_shape_str(x, s1, sizeof s1), x->ndim < 2 ? 1 : N, D);
   if (out->ndim != 2 || out->shape[0] != N || out->shape[1] != k)
-    return ae_fail(e, AE_ESHAPE, "%s transform: output %s, expected [%d×%d]", ae_pca_describe(p, d, sizeof d),
-                   ae_tensor_shape_str(out, s2, sizeof s2), N, k);
+    return ae_fail_shape(e, "%s transform: output %s, expected [%d×%d]", ae_pca_describe(p, d, sizeof d),
+                         ae_tensor_shape_str(out, s2, sizeof s2), N, k);
   if (N == 0) return AE_OK;
   /* Centered block by block: x·Wᵀ − mean·Wᵀ would cancel badly when the
    * mean is large next to the spread. */
@@ -288,11 +288,11 @@ int ae_pca_inverse_transform(const ae_pca_t *p, const ae_tensor_t *z, ae_tensor_
   char d[32], s1[64], s2[64];
   int N = z->shape[0], D = p->D, k = p->k;
   if (z->ndim != 2 || z->shape[1] != k)
-    return ae_fail(e, AE_ESHAPE, "%s inverse_transform: input %s, expected [%d×%d]",
-                   ae_pca_describe(p, d, sizeof d), ae_tensor_shape_str(z, s1, sizeof s1), N, k);
+    return ae_fail_shape(e, "%s inverse_transform: input %s, expected [%d×%d]",
+                         ae_pca_describe(p, d, sizeof d), ae_tensor_shape_str(z, s1, sizeof s1), N, k);
   if (out->ndim < 2 || out->shape[0] != N || ae_tensor_rowsize(out) != (size_t)D)
-    return ae_fail(e, AE_ESHAPE, "%s inverse_transform: output %s, expected [%d×%d]",
-                   ae_pca_describe(p, d, sizeof d), ae_tensor_shape_str(out, s2, sizeof s2), N, D);
+    return ae_fail_shape(e, "%s inverse_transform: output %s, expected [%d×%d]",
+                         ae_pca_describe(p, d, sizeof d), ae_tensor_shape_str(out, s2, sizeof s2), N, D);
   float *od = ae_tensor_data(out);
   /* the mean first, then the GEMM adds z·components on top (beta = 1) */
   for (int i = 0; i < N; i++) memcpy(od + (size_t)i * D, p->mean, sizeof(float) * D);

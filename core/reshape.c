@@ -32,8 +32,8 @@ static int reshape_infer(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *
   if (free_at >= 0 && known > 0 && n % known == 0) out->d[free_at] = (int)(n / known);
   if (ae_shape_numel(out) != n || (free_at >= 0 && out->d[free_at] < 1)) {
     char name[64], s[64];
-    return ae_fail(e, AE_ESHAPE, "%s: input %s has %zu values per sample, which do not fit",
-                   ae_layer_name(l, name, sizeof name), ae_shape_str(in, s, sizeof s), n);
+    return ae_fail_shape(e, "%s: input %s has %zu values per sample, which do not fit",
+                         ae_layer_name(l, name, sizeof name), ae_shape_str(in, s, sizeof s), n);
   }
   return AE_OK;
 }

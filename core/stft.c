@@ -48,8 +48,8 @@ int ae_stft(const ae_tensor_t *x, int n_fft, int hop, int window, ae_tensor_t **
   if (check_args("stft", n_fft, hop, window, e)) return e ? e->code : AE_EARG;
   if (x->ndim != 1 || x->shape[0] < 1) {
     char s[64];
-    return ae_fail(e, AE_ESHAPE, "stft: the signal %s must be mono, [N] with N ≥ 1 (read files with mono = true)",
-                   ae_tensor_shape_str(x, s, sizeof s));
+    return ae_fail_shape(e, "stft: the signal %s must be mono, [N] with N ≥ 1 (read files with mono = true)",
+                         ae_tensor_shape_str(x, s, sizeof s));
   }
   int N = x->shape[0], T = ae_stft_frames(N, hop), F = n_fft / 2 + 1;
   int shape[2] = {T, F};
@@ -99,8 +99,8 @@ ae_tensor_t *ae_istft(const ae_tensor_t *mag, const ae_tensor_t *phase, int n_ff
   int F = n_fft / 2 + 1;
   char s1[64], s2[64];
   if (mag->ndim != 2 || !ae_tensor_same_shape(mag, phase) || mag->shape[1] != F) {
-    ae_fail(e, AE_ESHAPE, "istft: magnitude %s and phase %s must both be [T×%d] (n_fft %d)",
-            ae_tensor_shape_str(mag, s1, sizeof s1), ae_tensor_shape_str(phase, s2, sizeof s2), F, n_fft);
+    ae_fail_shape(e, "istft: magnitude %s and phase %s must both be [T×%d] (n_fft %d)",
+                  ae_tensor_shape_str(mag, s1, sizeof s1), ae_tensor_shape_str(phase, s2, sizeof s2), F, n_fft);
     return NULL;
   }
   int T = mag->shape[0];
@@ -157,7 +157,7 @@ done:
 ae_tensor_t *ae_frames(const ae_tensor_t *x, int size, int hop, ae_error_t *e) {
   char s[64];
   if (x->ndim != 1 || x->shape[0] < 1) {
-    ae_fail(e, AE_ESHAPE, "frames: the signal %s must be [N]", ae_tensor_shape_str(x, s, sizeof s));
+    ae_fail_shape(e, "frames: the signal %s must be [N]", ae_tensor_shape_str(x, s, sizeof s));
     return NULL;
   }
   if (size < 1 || hop < 1 || hop > size) {
@@ -182,7 +182,7 @@ ae_tensor_t *ae_frames(const ae_tensor_t *x, int size, int hop, ae_error_t *e) {
 ae_tensor_t *ae_overlap_add(const ae_tensor_t *frames, int hop, int length, ae_error_t *e) {
   char s[64];
   if (frames->ndim != 2) {
-    ae_fail(e, AE_ESHAPE, "overlap_add: frames %s must be [T×size]", ae_tensor_shape_str(frames, s, sizeof s));
+    ae_fail_shape(e, "overlap_add: frames %s must be [T×size]", ae_tensor_shape_str(frames, s, sizeof s));
     return NULL;
   }
   int T = frames->shape[0], size = frames->shape[1];
@@ -216,7 +216,7 @@ ae_tensor_t *ae_overlap_add(const ae_tensor_t *frames, int hop, int length, ae_e
 ae_tensor_t *ae_frames_context(const ae_tensor_t *x, int k, ae_error_t *e) {
   char s[64];
   if (x->ndim != 2 || x->shape[0] < 1) {
-    ae_fail(e, AE_ESHAPE, "context: frames %s must be [T×F]", ae_tensor_shape_str(x, s, sizeof s));
+    ae_fail_shape(e, "context: frames %s must be [T×F]", ae_tensor_shape_str(x, s, sizeof s));
     return NULL;
   }
   if (k < 0 || k > 64) {

@@ -72,8 +72,8 @@ ae_tensor_t *ae_tensor_view(const ae_tensor_t *base, size_t offset, int ndim, co
   size_t n = 0;
   if (check_shape(ndim, shape, &n, e)) return NULL;
   if (base->offset + offset + n > base->storage->size)
-    return ae_fail(e, AE_ESHAPE, "tensor view: %zu elements at offset %zu exceed storage of %zu", n,
-                   offset, base->storage->size), NULL;
+    return ae_fail_shape(e, "tensor view: %zu elements at offset %zu exceed storage of %zu", n,
+                         offset, base->storage->size), NULL;
   ae_tensor_t *t = calloc(1, sizeof *t);
   if (!t) return ae_fail(e, AE_ENOMEM, "out of memory"), NULL;
   t->storage = base->storage;
@@ -161,8 +161,8 @@ ae_tensor_t *ae_tensor_reshape(const ae_tensor_t *t, int ndim, const int *shape,
   if (check_shape(ndim, shape, &n, e)) return NULL;
   if (n != ae_tensor_numel(t)) {
     char a[64];
-    return ae_fail(e, AE_ESHAPE, "reshape: %s has %zu elements, the new shape %zu",
-                   ae_tensor_shape_str(t, a, sizeof a), ae_tensor_numel(t), n), NULL;
+    return ae_fail_shape(e, "reshape: %s has %zu elements, the new shape %zu",
+                         ae_tensor_shape_str(t, a, sizeof a), ae_tensor_numel(t), n), NULL;
   }
   return ae_tensor_view(t, 0, ndim, shape, e);
 }
@@ -176,8 +176,8 @@ ae_tensor_t *ae_tensor_clone(const ae_tensor_t *t, ae_error_t *e) {
 int ae_tensor_copy(ae_tensor_t *dst, const ae_tensor_t *src, ae_error_t *e) {
   if (ae_tensor_numel(dst) != ae_tensor_numel(src)) {
     char a[64], b[64];
-    return ae_fail(e, AE_ESHAPE, "copy: %s into %s: element counts differ",
-                   ae_tensor_shape_str(src, a, sizeof a), ae_tensor_shape_str(dst, b, sizeof b));
+    return ae_fail_shape(e, "copy: %s into %s: element counts differ",
+                         ae_tensor_shape_str(src, a, sizeof a), ae_tensor_shape_str(dst, b, sizeof b));
   }
   memmove(ae_tensor_data(dst), ae_tensor_data(src), ae_tensor_numel(src) * sizeof(float));
   return AE_OK;
@@ -194,7 +194,7 @@ int ae_tensor_copy_block(ae_tensor_t *dst, int dr, int dc, const ae_tensor_t *sr
   ae_tensor_shape_str(src, a, sizeof a);
   ae_tensor_shape_str(dst, b, sizeof b);
   if (src->ndim != 2 || dst->ndim != 2)
-    return ae_fail(e, AE_ESHAPE, "copy_block: from %s into %s: both tensors must be 2-D (reshape them)", a, b);
+    return ae_fail_shape(e, "copy_block: from %s into %s: both tensors must be 2-D (reshape them)", a, b);
   int src_ok = block_inside(src, sr, sc, h, w);
   if (!src_ok || !block_inside(dst, dr, dc, h, w))
     return ae_fail(e, AE_EARG, "copy_block: a %d×%d block from row %d, column %d of %s into row %d, column %d of %s: "
@@ -237,8 +237,8 @@ int ae_tensor_gather_rows(ae_tensor_t *dst, const ae_tensor_t *src, const float 
   size_t row = ae_tensor_rowsize(src);
   if (ae_tensor_rowsize(dst) != row || n > dst->shape[0]) {
     char a[64], b[64];
-    return ae_fail(e, AE_ESHAPE, "gather: %d rows of %s do not fit into %s", n,
-                   ae_tensor_shape_str(src, a, sizeof a), ae_tensor_shape_str(dst, b, sizeof b));
+    return ae_fail_shape(e, "gather: %d rows of %s do not fit into %s", n,
+                         ae_tensor_shape_str(src, a, sizeof a), ae_tensor_shape_str(dst, b, sizeof b));
   }
   for (int i = 0; i < n; i++) {
     /* Range first, in float: casting an out-of-range float to an integer is undefined. */
@@ -255,7 +255,7 @@ int ae_tensor_gather_rows(ae_tensor_t *dst, const ae_tensor_t *src, const float 
 }
 
 ae_tensor_t *ae_tensor_transpose(const ae_tensor_t *t, ae_error_t *e) {
-  if (t->ndim != 2) return ae_fail(e, AE_ESHAPE, "transpose: needs a 2-D tensor, got %d-D", t->ndim), NULL;
+  if (t->ndim != 2) return ae_fail_shape(e, "transpose: needs a 2-D tensor, got %d-D", t->ndim), NULL;
   int R = t->shape[0], C = t->shape[1];
   ae_tensor_t *o = ae_tensor_new2(C, R, e);
   if (!o) return NULL;
@@ -269,8 +269,8 @@ ae_tensor_t *ae_tensor_transpose(const ae_tensor_t *t, ae_error_t *e) {
 ae_tensor_t *ae_tensor_matmul(const ae_tensor_t *a, const ae_tensor_t *b, ae_error_t *e) {
   if (a->ndim != 2 || b->ndim != 2 || a->shape[1] != b->shape[0]) {
     char sa[64], sb[64];
-    return ae_fail(e, AE_ESHAPE, "matmul: %s · %s: inner dimensions differ",
-                   ae_tensor_shape_str(a, sa, sizeof sa), ae_tensor_shape_str(b, sb, sizeof sb)), NULL;
+    return ae_fail_shape(e, "matmul: %s · %s: inner dimensions differ",
+                         ae_tensor_shape_str(a, sa, sizeof sa), ae_tensor_shape_str(b, sb, sizeof sb)), NULL;
   }
   int M = a->shape[0], K = a->shape[1], N = b->shape[1];
   ae_tensor_t *c = ae_tensor_new2(M, N, e);
@@ -300,9 +300,9 @@ int ae_tensor_binop(ae_tensor_t *out, const ae_tensor_t *a, const ae_tensor_t *b
   int full = ae_tensor_same_shape(a, b);
   if (!full && nb != 1 && !(nb == row && (b->ndim == 1 || b->shape[0] == 1))) {
     char sa[64], sb[64];
-    return ae_fail(e, AE_ESHAPE, "element-wise %s: shapes %s and %s do not match",
-                   (const char *[]){"+", "-", "*", "/"}[op], ae_tensor_shape_str(a, sa, sizeof sa),
-                   ae_tensor_shape_str(b, sb, sizeof sb));
+    return ae_fail_shape(e, "element-wise %s: shapes %s and %s do not match",
+                         (const char *[]){"+", "-", "*", "/"}[op], ae_tensor_shape_str(a, sa, sizeof sa),
+                         ae_tensor_shape_str(b, sb, sizeof sb));
   }
   const float *x = ae_tensor_data(a), *y = ae_tensor_data(b);
   float *o = ae_tensor_data(out);

@@ -20,8 +20,8 @@ static void up_describe(const ae_layer_t *l, char *buf, size_t n) {
 static int up_infer(const ae_layer_t *l, const ae_shape_t *in, ae_shape_t *out, ae_error_t *e) {
   char name[64], s[64];
   if (in->nd != 3)
-    return ae_fail(e, AE_ESHAPE, "%s: input %s is not C×H×W", ae_layer_name(l, name, sizeof name),
-                   ae_shape_str(in, s, sizeof s));
+    return ae_fail_shape(e, "%s: input %s is not C×H×W", ae_layer_name(l, name, sizeof name),
+                         ae_shape_str(in, s, sizeof s));
   int S = ((const up_t *)l->state)->scale;
   *out = (ae_shape_t){3, {in->d[0], in->d[1] * S, in->d[2] * S}};
   return AE_OK;

@@ -295,7 +295,7 @@ end
 TestConvErrors = {}
 
 function TestConvErrors:testChannelMismatchNamesShapes()
-  H.error_containing(lu, "Conv2D(16→8, 3×3, same): input (1×28×28) has 1 channel, expected 16", function()
+  H.error_containing(lu, "Conv2D(16→8, 3×3, same): input (1×28×28) has C = 1, expected C = 16", function()
     return ae.Autoencoder { encoder = { ae.Conv2D(16, 8, 3, { padding = "same" }) },
       decoder = { ae.Conv2D(8, 1, 3, { padding = "same" }) }, input = { 1, 28, 28 } }
   end)
