@@ -7,8 +7,9 @@
 #   scripts/po.sh pot 05_denoising    only that lesson's template and fragments
 #                                     (po/lessons/05_denoising.<ll>.po, made
 #                                     with msginit when missing)
-#   scripts/po.sh extract FILE.lua    the template of one source file, to stdout
-#                                     (what the tests compare the catalogues with)
+#   scripts/po.sh extract FILE        the template of one source file (.lua, or
+#                                     core/*.c), to stdout (what the tests
+#                                     compare the catalogues with)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,8 +20,16 @@ KEYWORDS=(--keyword=T --keyword=F --keyword=TN:1,2 --keyword=FN:1,2 --keyword=N_
 XGETTEXT=(xgettext --language=Lua --from-code=UTF-8 --add-comments=TRANSLATORS: --package-name=aelab --add-location=file
   --msgid-bugs-address=aelab-issues "${KEYWORDS[@]}")
 
-# The framework: everything a lesson shares (not the lessons themselves).
+# The C core's messages: the shape errors, ae_fail_shape(e, fmt, ...) (core/ae.h;
+# ae_fail translates fmt in the "aelab" domain). No default keywords: the core
+# calls no gettext of its own.
+XGETTEXT_C=(xgettext --language=C --from-code=UTF-8 --add-comments=TRANSLATORS: --package-name=aelab --add-location=file
+  --msgid-bugs-address=aelab-issues --keyword= --keyword=ae_fail_shape:2 --flag=ae_fail_shape:2:c-format)
+
+# The framework: everything a lesson shares (not the lessons themselves),
+# and the core's messages (po/aelab.pot holds both, the C ones after the Lua).
 framework() { ls bindings/aelab.lua bindings/aelab/*.lua plots/*.lua; }
+core_sources() { ls core/*.c; }
 
 check() { # msgfmt --check, warnings included, fail the build
   local log
@@ -51,7 +60,9 @@ pot)
   undate() { sed -i '/^"POT-Creation-Date: /d' "$@"; }
   if [ $# -eq 0 ]; then # everything: the framework and every lesson
     mapfile -t files < <(framework)
+    mapfile -t cfiles < <(core_sources)
     "${XGETTEXT[@]}" -o po/aelab.pot "${files[@]}"
+    "${XGETTEXT_C[@]}" --join-existing -o po/aelab.pot "${cfiles[@]}" # the same header; a message both say, once
     undate po/aelab.pot
     set -- $(cd lessons && ls *.lua | sed 's/\.lua$//')
     for ll in $(sed 's/#.*//' po/LINGUAS); do
@@ -83,7 +94,10 @@ pot)
   echo "po.sh: templates refreshed; translate the empty and fuzzy entries (msgattrib --untranslated --only-fuzzy FILE lists them)"
   ;;
 extract)
-  "${XGETTEXT[@]}" --force-po -o - "$2"
+  case "$2" in
+  *.c) "${XGETTEXT_C[@]}" --force-po -o - "$2" ;;
+  *) "${XGETTEXT[@]}" --force-po -o - "$2" ;;
+  esac
   ;;
 *) sed -n '2,8p' "$0" >&2; exit 2 ;;
 esac
