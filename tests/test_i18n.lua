@@ -3,6 +3,7 @@
 -- changes words and decimal signs, never a number of metrics.json.
 local lu = require "luaunit"
 local H = require "helpers"
+local ae = require "aelab"
 local i18n = require "aelab.i18n"
 
 local bin = H.BIN
@@ -147,6 +148,30 @@ function TestCatalogues:testFrameworkMessagesAreTranslated()
   end
 end
 
+-- The C core's shape errors (core/ae.h: ae_fail_shape; ae_fail translates
+-- them) are framework messages too: each in every catalogue. xgettext finds
+-- them only as ae_fail_shape(e, "literal", ...), so a shape error raised
+-- any other way, or from a format that is not a literal, fails here.
+function TestCatalogues:testCoreShapeMessagesAreTranslated()
+  local p = assert(io.popen("ls core/*.c"))
+  local files, n = {}, 0
+  for f in p:lines() do files[#files + 1] = f end
+  p:close()
+  for _, file in ipairs(files) do
+    local text = H.read(file)
+    local function where(pos) return string.format("%s:%d", file, select(2, text:sub(1, pos):gsub("\n", "")) + 1) end
+    local at = text:find("ae_fail%s*%([^,;]*,%s*AE_ESHAPE")
+    lu.assertNil(at, at and where(at) .. ": a shape error not marked for translation (write ae_fail_shape(e, \"...\", ...))")
+    for pos, first in text:gmatch("()ae_fail_shape%s*%([^,;]*,%s*(.)") do
+      lu.assertEquals(first, '"', where(pos) .. ": ae_fail_shape's format must be a string literal (xgettext reads it)")
+    end
+    local entries = extract(file)
+    n = n + #entries
+    assert_translated(file, entries)
+  end
+  lu.assertTrue(n >= 40, "the core's shape messages are about 50; xgettext found " .. n .. " (scripts/po.sh extract)")
+end
+
 -- Two files of one language that share a message translate it alike (the
 -- build keeps the first, so a disagreement would be silent).
 function TestCatalogues:testFragmentsAgree()
@@ -231,6 +256,46 @@ function TestFormat:testPlurals()
       lu.assertEquals(got:sub(-#ending), ending, ll .. ": " .. got)
     end
   end
+end
+
+-- The core's errors: a shape error in the user's language (ae_fail asks
+-- gettext), every other code in English, by design.
+TestCoreMessages = {}
+function TestCoreMessages:setUp() self.lang = i18n.lang end
+function TestCoreMessages:tearDown() i18n.set(self.lang) end
+
+local function dense_error()
+  return H.error_containing(lu, "Dense(32→784)", function() return ae.Dense(32, 784):forward(ae.zeros(4, 2)) end)
+end
+
+function TestCoreMessages:testShapeErrorsSpeakTheLanguage()
+  lu.assertEquals(i18n.set("en"), "en")
+  lu.assertStrContains(dense_error(), "Dense(32→784): input has 2 columns, expected 32")
+  lu.assertEquals(i18n.set("es"), "es")
+  lu.assertStrContains(dense_error(), "Dense(32→784): la entrada tiene 2 columnas, se esperaban 32")
+  -- a message built from two (the model's prefix, the layer's own)
+  H.error_containing(lu, "capa 2, Dense(4→2): la entrada tiene 3 columnas, se esperaban 4", ae.Sequential,
+    { ae.Dense(5, 3), ae.Dense(4, 2) })
+  lu.assertEquals(i18n.set("pt"), "pt")
+  lu.assertStrContains(dense_error(), "Dense(32→784): a entrada tem 2 colunas, mas eram esperadas 32")
+  -- and back to English
+  i18n.set("en")
+  lu.assertStrContains(dense_error(), "Dense(32→784): input has 2 columns, expected 32")
+end
+
+function TestCoreMessages:testOtherCodesStayEnglish()
+  i18n.set("es")
+  -- ae.PCA: too few samples is a shape error, zero components a bad argument (AE_EARG)
+  H.error_containing(lu, "PCA: la covarianza necesita al menos 2 muestras, y hay 1", ae.PCA, ae.zeros(1, 3), 2)
+  H.error_containing(lu, "PCA: asked for 0 components; ask for at least 1", ae.PCA, ae.zeros(5, 3), 0)
+end
+
+-- The host as a user starts it: AELAB_LANG picks the language of C's messages too.
+function TestCoreMessages:testTheHostTranslatesShapeErrors()
+  local out, err, code = H.run(string.format("env AELAB_LANG=es %s -e %s", bin,
+    q("ae.Dense(32, 784):forward(ae.zeros(4, 2))")))
+  lu.assertEquals(code, 1, out .. err)
+  lu.assertStrContains(err, "Dense(32→784): la entrada tiene 2 columnas, se esperaban 32")
 end
 
 TestChoice = {}

@@ -170,6 +170,20 @@ static void idx_huge_claim(void) {
   check_end();
 }
 
+static void shape_messages_unbound(void) {
+  /* ae_fail looks a shape error's format up in the "aelab" gettext domain
+   * (core/ae.c); a program that never binds it, as this one, gets the
+   * English id back, even for a message the catalogues translate */
+  check_begin("errors: shape messages stay English where no catalogue is bound");
+  ae_error_t e = {0, ""};
+  check(ae_fail_shape(&e, "layer %d, %s", 2, "Dense(4→2)") == AE_ESHAPE && e.code == AE_ESHAPE, "the code");
+  check(strcmp(e.msg, "layer 2, Dense(4→2)") == 0, "the message: %s", e.msg);
+  check(ae_fail(&e, AE_EARG, "layer %d, %s", 3, "x") == AE_EARG && strcmp(e.msg, "layer 3, x") == 0, "another code: %s",
+        e.msg);
+  check(ae_fail_shape(NULL, "layer %d, %s", 1, "x") == AE_ESHAPE, "no error record");
+  check_end();
+}
+
 void test_inputs(void) {
   idx_huge_claim();
   blas_arch();
@@ -177,4 +191,5 @@ void test_inputs(void) {
   bce_clamp();
   tanh_near_zero();
   npy_memory();
+  shape_messages_unbound();
 }
