@@ -91,7 +91,7 @@ SHIM       = $(BUILD)/libenospc.so
 .PHONY: all pot deps demo docs test check check-bin test-asan test-fuzz fuzz-bin debug bench bench-conv bench-vae bench-classifier bench-optim bench-images clean FORCE
 
 # Messages (README "Languages"): po/<ll>.po translates the framework
-# (bindings/aelab, plots), po/lessons/<lesson>.<ll>.po one lesson each, so
+# (bindings/aelab, plots, the core's shape errors), po/lessons/<lesson>.<ll>.po one lesson each, so
 # people converting different lessons never edit the same file. For each
 # language in po/LINGUAS they are checked (scripts/po.sh: any msgfmt warning
 # fails), concatenated (framework first) and compiled into

@@ -161,7 +161,8 @@ function TestCatalogues:testCoreShapeMessagesAreTranslated()
     local text = H.read(file)
     local function where(pos) return string.format("%s:%d", file, select(2, text:sub(1, pos):gsub("\n", "")) + 1) end
     local at = text:find("ae_fail%s*%([^,;]*,%s*AE_ESHAPE")
-    lu.assertNil(at, at and where(at) .. ": a shape error not marked for translation (write ae_fail_shape(e, \"...\", ...))")
+    lu.assertNil(at, at and where(at) .. ": a shape error not marked for translation " ..
+      "(write ae_fail_shape(e, \"...\", ...))")
     for pos, first in text:gmatch("()ae_fail_shape%s*%([^,;]*,%s*(.)") do
       lu.assertEquals(first, '"', where(pos) .. ": ae_fail_shape's format must be a string literal (xgettext reads it)")
     end
