@@ -14,9 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The Lua functions that mark messages (bindings/aelab/i18n.lua):
-# T(msg), F(fmt, ...), TN(singular, plural, n), FN(singular, plural, n, ...),
+# T(msg), F(fmt, ...), EF(fmt, ...), TN(singular, plural, n), FN(singular, plural, n, ...),
 # N_(msg) (marks only) and P(context, msg).
-KEYWORDS=(--keyword=T --keyword=F --keyword=TN:1,2 --keyword=FN:1,2 --keyword=N_ --keyword=P:1c,2)
+KEYWORDS=(--keyword=T --keyword=F --keyword=EF --keyword=TN:1,2 --keyword=FN:1,2 --keyword=N_ --keyword=P:1c,2)
 XGETTEXT=(xgettext --language=Lua --from-code=UTF-8 --add-comments=TRANSLATORS: --package-name=aelab --add-location=file
   --msgid-bugs-address=aelab-issues "${KEYWORDS[@]}")
 

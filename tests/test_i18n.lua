@@ -299,6 +299,40 @@ function TestCoreMessages:testTheHostTranslatesShapeErrors()
   lu.assertStrContains(err, "Dense(32→784): la entrada tiene 2 columnas, se esperaban 32")
 end
 
+-- fit's warnings and stops are kept twice: English (metrics.json's
+-- training_notes) and in the student's language (the report, the terminal).
+function TestFormat:testFitNotesInBothLanguages()
+  local ae = require "aelab"
+  for _, ll in ipairs { "es", "pt" } do
+    i18n.set(ll)
+    local net = ae.Sequential { ae.Dense(4, 4) }
+    net:freeze()
+    local h = net:fit(ae.rand(8, 4), { epochs = 1, verbose = false })
+    lu.assertStrContains(h.warning, "every layer with weights is frozen, so nothing trains")
+    lu.assertNotStrContains(h.warning_shown, "nothing trains")
+    lu.assertStrContains(h.warning_shown, ll == "es" and "nada se entrena" or "nada é treinado")
+    -- a diverging run: both texts name the same epoch and batch, the shown
+    -- one with the language's decimal sign in the learning rate
+    local d = ae.Sequential { ae.Dense(20, 8), ae.ReLU(), ae.Dense(8, 20), ae.Sigmoid() }
+    local hd = d:fit(ae.rand(256, 20), { epochs = 3, batch = 32, loss = "bce", optimizer = ae.optim.Adam { lr = 1e6 },
+      verbose = false })
+    lu.assertNotNil(hd.stopped, "Adam at lr = 1e6 diverges")
+    lu.assertStrContains(hd.stopped, "diverged: in epoch 1, batch 2 the loss jumped to")
+    lu.assertStrContains(hd.stopped_shown, ll == "es" and "divergió: en la época 1, lote 2, la pérdida saltó a"
+      or "divergiu: na época 1, lote 2, a perda saltou para")
+    lu.assertStrContains(hd.stopped_shown, ll == "es" and "la tasa de aprendizaje (1e+06)" or
+      "a taxa de aprendizado (1e+06)")
+  end
+  i18n.set("en")
+  local en, shown = i18n.EF("the learning rate (%g) is likely too large: try %g", 0.5, 0.05)
+  lu.assertEquals(en, "the learning rate (0.5) is likely too large: try 0.05")
+  lu.assertEquals(shown, en)
+  i18n.set("es")
+  en, shown = i18n.EF("the learning rate (%g) is likely too large: try %g", 0.5, 0.05)
+  lu.assertEquals(en, "the learning rate (0.5) is likely too large: try 0.05")
+  lu.assertEquals(shown, "la tasa de aprendizaje (0,5) probablemente es demasiado grande: pruebe 0,05")
+end
+
 TestChoice = {}
 
 local function lang_of(env, opts)

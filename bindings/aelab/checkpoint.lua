@@ -136,9 +136,9 @@ function Checkpoint:epoch_end(epoch, history, last)
     if require("aelab.signal").is_interrupt(err) then error(err, 0) end
     if not self.failed then
       self.failed = true
-      local msg = "checkpoint not written: " .. tostring(err)
-      history.warning = history.warning and (history.warning .. "; " .. msg) or msg
-      io.stderr:write("fit: " .. msg .. "\n")
+      local en, shown = require("aelab.i18n").EF("checkpoint not written: %s", tostring(err))
+      require("aelab.guard").warn(history, en, shown)
+      io.stderr:write("fit: " .. shown .. "\n")
     end
   end
 end

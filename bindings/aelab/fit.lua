@@ -33,7 +33,7 @@ local FIT_OPTIONS = {
 }
 
 local i18n = require "aelab.i18n"
-local F = i18n.F -- messages (T is the tensor module here: F without arguments translates)
+local F, EF, N_ = i18n.F, i18n.EF, i18n.N_ -- messages (T is the tensor module here: F without arguments translates)
 
 local function check(cond, msg, level)
   if not cond then error(msg, (level or 1) + 1) end
@@ -92,7 +92,7 @@ local function shard(n, r, size) return (n * r) // size, (n * (r + 1)) // size e
 function distributed_setup(model, opts, batch, x, target, autoenc, vae)
   local mpi = require "aelab.mpi"
   local on = opts.distributed
-  check(on == nil or type(on) == "boolean", "fit: distributed must be true or false, got " .. tostring(on), 3)
+  check(on == nil or type(on) == "boolean", F("fit: distributed must be true or false, got %s", tostring(on)), 3)
   if on == nil then on = mpi.launched() end
   if not on then return nil end
   -- ρ̂ (each code unit's mean activation) would be each shard's, not the batch's
@@ -207,8 +207,11 @@ local function nothing_trains(model)
       any = true
     end
   end
-  return any and "fit: every layer with weights is frozen, so nothing trains; net:unfreeze() (or "
-    .. "net:unfreeze(from, to)) the layers to train" or "fit: the model has no weights, so nothing trains"
+  if any then
+    return EF("fit: every layer with weights is frozen, so nothing trains; net:unfreeze() (or net:unfreeze(from, to)) " ..
+      "the layers to train")
+  end
+  return EF("fit: the model has no weights, so nothing trains")
 end
 
 -- fit(model, x, opts) → history
@@ -249,14 +252,14 @@ end
 -- history.stopped = "interrupted", is kept in guard.interrupted_history.
 local function fit(model, x, opts)
   opts = optcheck.check("fit", opts, FIT_OPTIONS, 2) or {}
-  check(is_tensor(x), "fit: argument #1 must be a tensor of training samples, got " .. type(x), 2)
+  check(is_tensor(x), F("fit: argument #1 must be a tensor of training samples, got %s", type(x)), 2)
   local epochs, batch = opts.epochs or 10, opts.batch or 32
-  check(math.type(epochs) == "integer" and epochs >= 1, "fit: epochs must be a positive integer", 2)
-  check(math.type(batch) == "integer" and batch >= 1, "fit: batch must be a positive integer", 2)
+  check(math.type(epochs) == "integer" and epochs >= 1, F"fit: epochs must be a positive integer", 2)
+  check(math.type(batch) == "integer" and batch >= 1, F"fit: batch must be a positive integer", 2)
   local target = opts.target or x
-  check(is_tensor(target), "fit: target must be a tensor", 2)
+  check(is_tensor(target), F"fit: target must be a tensor", 2)
   local N = x:size(1)
-  local classes, vx, vt, skip_validation, default_optimizer
+  local classes, vx, vt, skip_validation, skip_shown, default_optimizer
   local full = fullbatch.is(opts.optimizer) -- LBFGS, CG, Powell: fullbatch.lua's loop
   local noise, penalty = opts.noise, opts.penalty
   local reg = require "aelab.regularize"
@@ -278,13 +281,13 @@ local function fit(model, x, opts)
       model:compile { loss = opts.loss, optimizer = opts.optimizer }
     end
     classes = model:classes() -- a classifier: targets are labels
-    check(not (full and classes), "fit: the full-batch optimizers (LBFGS, CG, Powell) train autoencoders here; " ..
-      "train a classifier with a step optimizer such as ae.optim.Adam{}", 2)
-    check(not classes or opts.target, string.format("fit: loss '%s' trains a classifier: pass the labels as " ..
+    check(not (full and classes), F("fit: the full-batch optimizers (LBFGS, CG, Powell) train autoencoders here; " ..
+      "train a classifier with a step optimizer such as ae.optim.Adam{}"), 2)
+    check(not classes or opts.target, F("fit: loss '%s' trains a classifier: pass the labels as " ..
       "target = y (0-based classes, as ae.data's train.y)", model:loss_name()), 2)
     if classes then target = labels_of(model, "labels", target, N, 2) end
-    check(target:size(1) == N, string.format("fit: %d samples but %d targets", N, target:size(1)), 2)
-    check(N >= 1, "fit: no training samples", 2)
+    check(target:size(1) == N, F("fit: %d samples but %d targets", N, target:size(1)), 2)
+    check(N >= 1, F"fit: no training samples", 2)
     -- no optimizer given nor set before: Adam with its defaults, as Keras
     -- users expect (said when fit starts, and kept in the history)
     if not full and not model:optimizer() then
@@ -294,22 +297,22 @@ local function fit(model, x, opts)
     if not model:loss_chosen() then model:set_loss(model:loss_name()) end -- the default loss is fit's choice now
     vx, vt = validation_of(opts.validation)
     if classes and vx then
-      check(not rawequal(vt, vx), "fit: a classifier's validation is {x = tensor, target = labels}", 2)
+      check(not rawequal(vt, vx), F"fit: a classifier's validation is {x = tensor, target = labels}", 2)
       vt = labels_of(model, "validation labels", vt, vx:size(1), 2)
     end
     check_rows("x", x)
     if not rawequal(target, x) then check_rows("target", target) end
 
     -- NaN and Inf first, named as such; then the range BCE needs
-    skip_validation = guard.check_data(x, target, vx, vt)
+    skip_validation, skip_shown = guard.check_data(x, target, vx, vt)
     if skip_validation then vx, vt = nil, nil end
     check_bce_targets(model, { ["training target"] = target, ["validation target"] = vt })
-    check(noise == nil or reg.is_noise(noise), "fit: noise must be made by ae.noise.gaussian/masking/salt_pepper", 2)
-    check(penalty == nil or reg.is_penalty(penalty), "fit: penalty must be made by ae.penalty.l1/kl_sparsity/contractive", 2)
+    check(noise == nil or reg.is_noise(noise), F"fit: noise must be made by ae.noise.gaussian/masking/salt_pepper", 2)
+    check(penalty == nil or reg.is_penalty(penalty), F"fit: penalty must be made by ae.penalty.l1/kl_sparsity/contractive", 2)
     if full then fullbatch.check(model, opts, 2) end
   end
   if full then
-    local h = fullbatch.fit(model, x, target, vx, vt, opts, skip_validation)
+    local h = fullbatch.fit(model, x, target, vx, vt, opts, skip_validation, skip_shown)
     return h -- not a tail call: errors inside name the caller's line
   end
 
@@ -350,8 +353,9 @@ local function fit(model, x, opts)
   -- a classifier's history adds accuracy (running, over the epoch's batches
   -- as they trained, like Keras') and val_accuracy (after the epoch)
   if classes then history.accuracy, history.val_accuracy = {}, {} end
-  local idle = nothing_trains(model)
-  history.warning = skip_validation and idle and (skip_validation .. "; " .. idle) or skip_validation or idle
+  local idle, idle_shown = nothing_trains(model)
+  guard.warn(history, skip_validation, skip_shown)
+  guard.warn(history, idle, idle_shown)
   local vae = require("aelab.vae").tracker(model, opts, history) -- nil unless the model has a GaussianSample
   local dist = distributed_setup(model, opts, batch, x, target, autoenc, vae)
   if dist then history.ranks = dist.size end
@@ -377,8 +381,8 @@ local function fit(model, x, opts)
   local ckpt = require("aelab.checkpoint").new(model, opts, 2)
   local first = ckpt and ckpt:resume(history, 2) or 1
   local keep <close> = ckpt and ckpt:on_interrupt() or nil
-  say(skip_validation)
-  say(idle)
+  say(skip_shown)
+  say(idle_shown)
   local watch = guard.watch(model, first - 1)
   local t_start = sys.clock()
   for epoch = first, epochs do
@@ -387,7 +391,7 @@ local function fit(model, x, opts)
     if dist and shuffle then dist.mpi.bcast(perm, 0) end -- every rank walks rank 0's order
     local t0 = sys.clock()
     local sum, count, hits = 0.0, 0, 0
-    local diverged
+    local diverged, diverged_shown
     if vae then vae:epoch_start(epoch) end
     local per_set = penalty and penalty.estimate == "dataset"
     if per_set then penalty:measure_dataset(model, x) end
@@ -411,7 +415,7 @@ local function fit(model, x, opts)
         if per_set then penalty:hold_for_batch(model, perm, start, n) end
         loss, terms, correct = model:step(xs, ts)
       end
-      diverged = watch:batch(loss, epoch, (start - 1) // batch + 1)
+      diverged, diverged_shown = watch:batch(loss, epoch, (start - 1) // batch + 1)
       if diverged then break end
       sum, count, hits = sum + loss * n, count + n, hits + correct
       if vae then vae:batch(loss, terms, n) end
@@ -427,13 +431,16 @@ local function fit(model, x, opts)
     end
     if vae and val then val = vae:validation(val, vx) end
     if val and (val ~= val or math.abs(val) == math.huge) then
-      diverged = string.format("in epoch %d the validation loss became %s", epoch, guard.describe(val))
+      diverged, diverged_shown = EF("in epoch %d the validation loss became %s", epoch, guard.describe(val))
     end
     if diverged then
       if vae then vae:restore() end
-      history.stopped = string.format("diverged: %s; %s; %s, and the optimizer's state is reset", diverged,
-        guard.cause(model), watch:restore())
-      say("fit: training stopped. " .. history.stopped)
+      local cause, cause_shown = guard.cause(model)
+      local restored, restored_shown = watch:restore()
+      local fmt = N_"diverged: %s; %s; %s, and the optimizer's state is reset"
+      history.stopped = string.format(fmt, diverged, cause, restored)
+      history.stopped_shown = F(fmt, diverged_shown, cause_shown, restored_shown)
+      say(F("fit: training stopped. %s", history.stopped_shown))
       break
     end
     history.loss[epoch] = loss
@@ -450,7 +457,11 @@ local function fit(model, x, opts)
     if opts.on_epoch then opts.on_epoch(epoch, history) end
   end
   history.total_seconds = sys.clock() - t_start
-  if vae then say(vae:finish()) end
+  if vae then
+    local en, shown = vae:finish()
+    guard.warn(history, en, shown)
+    say(shown)
+  end
   -- a lesson that is running puts a stopped or warned fit in its report
   local lesson = package.loaded["aelab.lesson"]
   if lesson and (history.stopped or history.warning) then lesson.note_training(history) end

@@ -145,7 +145,7 @@ function M.check(model, opts, level)
   end
 end
 
-function M.fit(model, x, target, vx, vt, opts, warning)
+function M.fit(model, x, target, vx, vt, opts, warning, warning_shown)
   local o = opts.optimizer
   local epochs = opts.epochs or 10
   local N = x:size(1)
@@ -182,8 +182,8 @@ function M.fit(model, x, target, vx, vt, opts, warning)
   end
   local history = { loss = {}, val_loss = {}, seconds = {}, samples_per_s = {}, evals = {}, grads = {}, gnorm = {},
     step = {}, elapsed = {}, epochs = 0, batch = batch, samples = N, full_batch = true, optimizer = o.kind,
-    warning = warning }
-  if warning then say("%s", warning) end
+    warning = warning, warning_shown = warning and (warning_shown or warning) }
+  if warning then say("%s", warning_shown or warning) end
   if o.kind == "Powell" then
     cfg.evals_per_iteration = o.evals_per_iteration > 0 and o.evals_per_iteration or 10 * n
     -- an estimate from a few evaluations timed now
@@ -197,10 +197,10 @@ function M.fit(model, x, target, vx, vt, opts, warning)
     say("Powell: %d parameters, %d evaluations per iteration, at most %d evaluations: about %s at %.0f µs each",
       n, cfg.evals_per_iteration, total, fmt_time(est), per * 1e6)
     if est > 3600 then
-      local msg = string.format("Powell: this run may take %s (%d parameters need ~10 evaluations each per " ..
-        "iteration); lower epochs, set max_evals, or use ae.optim.LBFGS{}", fmt_time(est), n)
-      say("warning: %s", msg)
-      history.warning = (history.warning and history.warning .. "; " or "") .. msg
+      local en, shown = require("aelab.i18n").EF("Powell: this run may take %s (%d parameters need ~10 " ..
+        "evaluations each per iteration); lower epochs, set max_evals, or use ae.optim.LBFGS{}", fmt_time(est), n)
+      say("warning: %s", shown)
+      guard.warn(history, en, shown)
     end
   end
 

@@ -3,6 +3,8 @@
 -- weights put back), an interrupt (Ctrl-C; the history so far kept for the
 -- lesson's partial report). fit.lua calls these; the loop stays readable.
 local guard = {}
+local i18n = require "aelab.i18n"
+local F, EF, N_ = i18n.F, i18n.EF, i18n.N_
 
 -- A batch's loss diverged when it is NaN or ±Inf, or when it is more than
 -- FACTOR times the lowest batch loss so far *and* above the first batch's
@@ -20,31 +22,57 @@ local function describe(v)
 end
 guard.describe = describe
 
--- nil when t is all finite; else "has NaN at sample 17 (value 5 of 784)".
+-- describe, with the student's decimal sign (for shown messages)
+local function describe_shown(v)
+  if v ~= v or v == math.huge or v == -math.huge then return describe(v) end
+  return i18n.num(v, "%.6g")
+end
+
+-- Adds a warning to a history: English in history.warning (what
+-- metrics.json's training_notes keeps), the student's language in
+-- history.warning_shown (what the report and the terminal say).
+function guard.warn(history, en, shown)
+  if not en then return end
+  shown = shown or en
+  history.warning = history.warning and (history.warning .. "; " .. en) or en
+  history.warning_shown = history.warning_shown and (history.warning_shown .. "; " .. shown) or shown
+end
+
+-- nil when t is all finite; else "has NaN at sample 17 (value 5 of 784)",
+-- and the same in the student's language.
 function guard.bad_values(t)
   local ok, i, v = t:finite()
   if ok then return nil end
   local per = t:numel() // math.max(t:size(1), 1)
-  if t:dim() == 1 or per <= 1 then return string.format("has %s at index %d", describe(v), i) end
-  return string.format("has %s at sample %d (value %d of %d)", describe(v), (i - 1) // per + 1, (i - 1) % per + 1, per)
+  if t:dim() == 1 or per <= 1 then return EF("has %s at index %d", describe(v), i) end
+  return EF("has %s at sample %d (value %d of %d)", describe(v), (i - 1) // per + 1, (i - 1) % per + 1, per)
 end
 
 -- Raises (level 3: fit's caller) when the training data or targets hold
 -- NaN or Inf: nothing is trained on them, and the learning rate is not to
 -- blame. Returns a warning (or nil) for the validation data, which fit then
 -- skips instead of printing `val_loss nan` every epoch.
+-- The warning comes as English and shown (guard.warn's two).
 function guard.check_data(x, target, vx, vt)
-  local bad = guard.bad_values(x)
-  if bad then error("fit: the training data " .. bad .. "; remove or fix those values before training", 3) end
+  local _, bad = guard.bad_values(x)
+  if bad then error(F("fit: the training data %s; remove or fix those values before training", bad), 3) end
   if not rawequal(target, x) then
-    bad = guard.bad_values(target)
-    if bad then error("fit: the target data " .. bad .. "; remove or fix those values before training", 3) end
+    _, bad = guard.bad_values(target)
+    if bad then error(F("fit: the target data %s; remove or fix those values before training", bad), 3) end
   end
   if vx then
-    bad = guard.bad_values(vx)
-    local what = "validation data"
-    if not bad and not rawequal(vt, vx) then bad, what = guard.bad_values(vt), "validation target" end
-    if bad then return string.format("fit: the %s %s; validation is skipped (no val_loss)", what, bad) end
+    local en, shown = guard.bad_values(vx)
+    if en then
+      return string.format("fit: the validation data %s; validation is skipped (no val_loss)", en),
+        F("fit: the validation data %s; validation is skipped (no val_loss)", shown)
+    end
+    if not rawequal(vt, vx) then
+      en, shown = guard.bad_values(vt)
+      if en then
+        return string.format("fit: the validation target %s; validation is skipped (no val_loss)", en),
+          F("fit: the validation target %s; validation is skipped (no val_loss)", shown)
+      end
+    end
   end
   return nil
 end
@@ -61,19 +89,20 @@ function guard.watch(model, epoch)
     first = nil, epoch = epoch or 0 }, Watch)
 end
 
--- After each batch: nil while all is well, else why training must stop.
+-- After each batch: nil while all is well, else why training must stop
+-- (English, and in the student's language).
 function Watch:batch(loss, epoch, batch)
   self.first = self.first or loss
-  local bad
+  local en, shown
   if loss ~= loss or loss == math.huge or loss == -math.huge then
-    bad = string.format("the loss became %s", describe(loss))
+    en, shown = EF("in epoch %d, batch %d the loss became %s", epoch, batch, describe(loss))
   elseif self.best > 0 and loss > guard.FACTOR * self.best and loss > self.first then
-    bad = string.format("the loss jumped to %s, over %g times its best so far (%s)", describe(loss), guard.FACTOR,
-      describe(self.best))
+    local fmt = N_"in epoch %d, batch %d the loss jumped to %s, over %g times its best so far (%s)"
+    en = string.format(fmt, epoch, batch, describe(loss), guard.FACTOR, describe(self.best))
+    shown = F(fmt, epoch, batch, describe_shown(loss), guard.FACTOR, describe_shown(self.best))
   end
   if loss < self.best then self.best = loss end
-  if bad then return string.format("in epoch %d, batch %d %s", epoch, batch, bad) end
-  return nil
+  return en, shown
 end
 
 -- After an epoch whose losses were all fine: its weights are the new "good".
@@ -88,8 +117,8 @@ function Watch:restore()
   self.params:copy(self.saved)
   local opt = self.model:optimizer()
   if opt then opt:reset() end
-  if self.epoch == 0 then return "the weights are back to those before training" end
-  return string.format("the weights are back to those after epoch %d", self.epoch)
+  if self.epoch == 0 then return EF("the weights are back to those before training") end
+  return EF("the weights are back to those after epoch %d", self.epoch)
 end
 
 -- The likely cause, named with the optimizer's learning rate.
@@ -97,9 +126,9 @@ function guard.cause(model)
   local opt = model:optimizer()
   local lr = opt and opt:lr()
   if lr then
-    return string.format("the learning rate (%g) is likely too large: try %g", lr, lr / 10)
+    return EF("the learning rate (%g) is likely too large: try %g", lr, lr / 10)
   end
-  return "the learning rate is likely too large"
+  return EF("the learning rate is likely too large")
 end
 
 -- The history of the last fit stopped by an interrupt, for the lesson's

@@ -93,6 +93,11 @@ end
 -- F(fmt, ...): fmt translated, then formatted by fmt above.
 function M.F(f, ...) return M.fmt(M.T(f), ...) end
 
+-- EF(fmt, ...) → english, shown: fmt formatted as it is (for metrics.json
+-- and other files read by programs) and translated (for the student), from
+-- one message, so the two never drift apart.
+function M.EF(f, ...) return string.format(f, ...), M.F(f, ...) end
+
 -- FN(singular, plural, n, ...): the plural form for n, then formatted.
 function M.FN(singular, plural, n, ...) return M.fmt(M.TN(singular, plural, n), ...) end
 

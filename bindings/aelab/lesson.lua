@@ -181,7 +181,9 @@ function Lesson:report(status)
   md[#md + 1] = T"| metric | value | key in metrics.json |"
   md[#md + 1] = "|---|---|---|"
   for _, k in ipairs(self.order) do
-    md[#md + 1] = string.format("| %s | %s | `%s` |", self.descriptions[k], fmt_value(self.metrics[k]), k)
+    -- a text value may have its own words for the report (training_notes)
+    local shown = fmt_value(self.shown_values and self.shown_values[k] or self.metrics[k])
+    md[#md + 1] = string.format("| %s | %s | `%s` |", self.descriptions[k], shown, k)
   end
   for _, s in ipairs(self.sections) do
     md[#md + 1] = ""
@@ -281,12 +283,15 @@ function Lesson.note_training(history)
   if not current or current.done then return end
   local note = history.stopped and string.format("training stopped after epoch %d: %s", history.epochs,
     history.stopped) or history.warning
-  local shown = history.stopped and F("training stopped after epoch %d: %s", history.epochs, T(history.stopped))
-    or T(history.warning)
+  -- fit keeps each message twice: English (above) and in the student's language
+  local shown = history.stopped and F("training stopped after epoch %d: %s", history.epochs,
+    history.stopped_shown or T(history.stopped)) or history.warning_shown or T(history.warning)
   current.notes, current.shown = current.notes or {}, current.shown or {}
   current.notes[#current.notes + 1] = note
   current.shown[#current.shown + 1] = shown
   current.metrics.training_notes = table.concat(current.notes, "; ")
+  current.shown_values = current.shown_values or {}
+  current.shown_values.training_notes = table.concat(current.shown, "; ")
   if #current.notes == 1 then
     current.order[#current.order + 1] = "training_notes"
     current.descriptions.training_notes = T"what fit reported (its numbers are partial)"

@@ -144,11 +144,10 @@ function Tracker:finish()
   local e = hist.epochs
   local active = e and e >= 1 and hist.active_units[e]
   if active and active == 0 then
-    local msg = string.format("posterior collapse: 0 of %d units active (each unit's KL below %g nats): the " ..
-      "decoder ignores z; try a smaller β, a KL warm-up (fit{beta = ae.schedule.linear{...}}) or a weaker decoder",
+    -- English and shown: fit adds them to the history (guard.warn)
+    return require("aelab.i18n").EF("posterior collapse: 0 of %d units active (each unit's KL below %g nats): " ..
+      "the decoder ignores z; try a smaller β, a KL warm-up (fit{beta = ae.schedule.linear{...}}) or a weaker decoder",
       self.g:config().latent, V.ACTIVE_NATS)
-    hist.warning = hist.warning and (hist.warning .. "; " .. msg) or msg
-    return msg
   end
 end
 
