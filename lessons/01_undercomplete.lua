@@ -78,7 +78,7 @@ for e = 1, last do
 end
 L:section(T"Training by epoch", table.concat(rows, "\n"))
 L:save()
-L:save_model(net, "autoencoder")
+L:save_model(net, "autoencoder", T"784-32-784 autoencoder on Fashion-MNIST")
 L:say(T"\nFigures:")
 L:figure("loss.png", T"Training and validation loss (BCE per pixel) by epoch",
   ae.plot.history(history, { out = L:path("loss.png"), title = T"784-32-784 autoencoder on Fashion-MNIST",

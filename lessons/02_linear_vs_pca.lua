@@ -65,7 +65,7 @@ for _, k in ipairs { 2, 32 } do
   L:say(T"Linear autoencoder 784-%d-784 (no activations, MSE, Adam 1e-3, batch 256, %d epochs):", k, epochs)
   local h = lin:fit(train.x, { epochs = epochs, batch = 256, validation = test.x, summary_every = 10 })
   local lin_test = lin:loss(test.x)
-  L:save_model(lin, "linear k" .. k)
+  L:save_model(lin, "linear k" .. k, F("linear autoencoder 784-%d-784", k))
   -- the decoder's weight is 784×k: its columns span the reconstructions
   local layers = lin:layers()
   local W = layers[2]:parameters()[1]
@@ -84,7 +84,7 @@ for _, k in ipairs { 2, 32 } do
   L:say(T"Non-linear autoencoder 784-256-%d-256-784 (ReLU, sigmoid output, MSE):", k)
   local hn = nl:fit(train.x, { epochs = epochs, batch = 256, validation = test.x, summary_every = 10 })
   local nl_test = nl:loss(test.x)
-  L:save_model(nl, "relu k" .. k)
+  L:save_model(nl, "relu k" .. k, F("ReLU autoencoder 784-256-%d-256-784", k))
   L:say(nl_test < pca_test and T"  test MSE %.5f: %.1f%% lower than PCA" or T"  test MSE %.5f: %.1f%% higher than PCA",
     nl_test, math.abs(100 * (1 - nl_test / pca_test)))
 

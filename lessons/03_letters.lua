@@ -372,7 +372,8 @@ L:figure("adam_steps.png", T"The length of Adam's step |Δw| in each epoch (cons
 -- 5. The plane: codes, decoded grid, a new letter (from the best of section 1)
 ---------------------------------------------------------------------------
 local net = best.net
-L:save_model(net, "letters " .. arch_name(MAIN) .. " " .. best.name)
+L:save_model(net, "letters " .. arch_name(MAIN) .. " " .. best.name,
+  F("%s autoencoder of the letter font, trained with %s", arch_name(MAIN), best.name))
 local z = net:encode(x)
 local lo1, hi1, lo2, hi2 = math.huge, -math.huge, math.huge, -math.huge
 for i = 1, z:size(1) do

@@ -50,8 +50,8 @@ local function deep()
 end
 
 local datasets = {
-  { key = "mnist", name = T"MNIST digits", load = ae.data.mnist },
-  { key = "fashion", name = T"Fashion-MNIST", load = ae.data.fashion_mnist },
+  { key = "mnist", name = T"MNIST digits", data = "MNIST", load = ae.data.mnist },
+  { key = "fashion", name = T"Fashion-MNIST", data = "Fashion-MNIST", load = ae.data.fashion_mnist },
 }
 
 local header = { T"data", T"model", T"parameters" }
@@ -82,7 +82,10 @@ for _, ds in ipairs(datasets) do
         end
       end })
     for _, s in ipairs(snaps) do rows[#rows + 1] = s end
-    L:save_model(net, ds.key .. " " .. kind) -- one file per data set and model
+    -- one file per data set and model, named in English; the report says what it is
+    L:save_model(net, ds.key .. " " .. kind, kind == "shallow" and
+      F("shallow autoencoder 784-32-784 trained on %s", ds.data) or
+      F("deep autoencoder 784-128-64-32-64-128-784 trained on %s", ds.data))
     runs[#runs + 1] = { label = label, history = h }
     local vals = {}
     for i, e in ipairs(snapshots) do vals[i] = ae.i18n.num(h.val_loss[e], "%.4f") end

@@ -230,7 +230,8 @@ for k, level in ipairs(levels) do
   frows[#frows + 1] = { F("DAE %.1f", level), find("25-15-10", 10, 20, level).net:reconstruct(noisy) }
 end
 for k, level in ipairs(levels) do
-  L:save_model(find("25-15-10", 10, 20, level).net, string.format("letters DAE 25-15-10 latent 10 20 copies level %.1f", level))
+  L:save_model(find("25-15-10", 10, 20, level).net, string.format("letters DAE 25-15-10 latent 10 20 copies level %.1f", level),
+    F("letters DAE 25-15-10, latent 10, 20 copies, noise level %.1f", level))
 end
 
 L:say(T"\nFigures:")
@@ -279,7 +280,7 @@ local function train_fashion(file, name, noise)
   L:say(T"  %s ...", name)
   local h = net:fit(train.x, { epochs = epochs, batch = 128, loss = "bce", optimizer = ae.optim.Adam { lr = 1e-3 },
     noise = noise, validation = { x = val_noisy, target = test.x }, verbose = false })
-  L:save_model(net, "fashion " .. file)
+  L:save_model(net, "fashion " .. file, F("Fashion-MNIST 784-256-784: %s", name))
   return { name = name, net = net, history = h }
 end
 

@@ -106,7 +106,7 @@ for _, r in ipairs(runs) do
   L:say(T"\nTraining with %s ...", r.name)
   r.history = r.net:fit(train.x, { epochs = epochs, batch = 128, loss = "bce", optimizer = ae.optim.Adam { lr = 1e-3, weight_decay = WD },
     penalty = r.penalty, verbose = false })
-  L:save_model(r.net, r.key)
+  L:save_model(r.net, r.key, F("784-%d-784 autoencoder, %s", hidden, r.name))
   -- ρ̂ as the slides define it: over the training set
   local train_codes = r.net:encode(train.x)
   r.rho_hat = train_codes:mean(true) -- [1×1024]

@@ -83,8 +83,7 @@ for _, r in ipairs(runs) do
   L:say(T"\nTraining the %s ...", r.name)
   r.history = r.net:fit(train.x, { epochs = epochs, batch = 128, loss = "bce", optimizer = ae.optim.Adam { lr = 1e-3 },
     noise = r.noise, penalty = r.penalty, verbose = false })
-  L:save_model(r.net, r.model)
-  L.models[#L.models].name = r.name -- the report names it in the student's language; the file keeps its name
+  L:save_model(r.net, r.model, r.name) -- the file keeps its English name; the report says r.name
   local recon = r.net:reconstruct(test.x)
   r.bce, r.mse = bce(recon, test.x), ae.mse(recon, test.x)
   r.jnorms = jacobian_norms(r.net, test.x)

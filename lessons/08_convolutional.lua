@@ -78,6 +78,8 @@ local val_rows = { F("| data | model | parameters | %s | samples/s | seconds |",
 
 -- make() returns the model, its name in the tables and a phrase for the
 -- narration ("the convolutional autoencoder"); o.what replaces the phrase.
+-- o.name: the saved model's file name (English); o.label: what the report
+-- says it is.
 local function train(make, x, o)
   local net, label, what = make()
   net:compile { loss = "bce", optimizer = adam() }
@@ -91,7 +93,7 @@ local function train(make, x, o)
           hist.val_loss[e], int(math.floor(hist.samples_per_s[e])))
       end
     end })
-  L:save_model(net, o.name or label)
+  L:save_model(net, o.name or label, o.label)
   L:say(T"    %.0f s", h.total_seconds)
   return net, label, h
 end
@@ -138,8 +140,10 @@ for _, ds in ipairs(datasets) do
   local tr, te = assert(ds.load(lim))
   L:say(T"  train %d, test %d images; rows of 784 pixels feed the (1×28×28) input", tr.x:size(1), te.x:size(1))
   local sample = te.x:narrow(1, 1, 10)
-  local cnet, clabel, ch = train(conv_ae, tr.x, { validation = te.x, name = ds.key .. " convolutional" })
-  local dnet, dlabel, dh = train(dense_ae, tr.x, { validation = te.x, name = ds.key .. " dense" })
+  local cnet, clabel, ch = train(conv_ae, tr.x, { validation = te.x, name = ds.key .. " convolutional",
+    label = F("%s: convolutional autoencoder", ds.name) })
+  local dnet, dlabel, dh = train(dense_ae, tr.x, { validation = te.x, name = ds.key .. " dense",
+    label = F("%s: dense autoencoder 784-128-784", ds.name) })
   record(ds.name, clabel, cnet, ch)
   record(ds.name, dlabel, dnet, dh)
   local function drop(h) return epochs > 1 and h.val_loss[epochs - 1] - h.val_loss[epochs] or 0 end
@@ -196,7 +200,8 @@ for _, ds in ipairs(datasets) do
   L:say(T"\n  Denoising on %s: inputs x + %.1f·N(0, 1), clipped to [0, 1]; targets the clean images", ds.name, NOISE)
   local ntrain, ntest = noisy(tr.x), noisy(te.x)
   local znet, _, zh = train(conv_ae, ntrain, { target = tr.x, validation = { x = ntest, target = te.x },
-    what = T"the denoising convolutional autoencoder", name = ds.key .. " denoising convolutional" })
+    what = T"the denoising convolutional autoencoder", name = ds.key .. " denoising convolutional",
+    label = F("%s: denoising convolutional autoencoder", ds.name) })
   local noisy_name = F("%s, noisy → clean", ds.name)
   record(noisy_name, T"convolutional", znet, zh)
   r.denoise = zh.val_loss[epochs]

@@ -88,8 +88,7 @@ local function train(net, model, label, x, xval, beta, n_epochs)
       end
     end })
   -- a warning of fit (a collapsed posterior) is already said, by fit, and in the report's training notes
-  L:save_model(net, model)
-  L.models[#L.models].name = label -- the report names it in the student's language; the file keeps its name
+  L:save_model(net, model, label) -- the file keeps its English name; the report says label
   return h
 end
 

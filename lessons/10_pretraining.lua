@@ -228,7 +228,8 @@ for _, ds in ipairs(datasets) do
     L:say(T"  %s labels: %s", int(n), table.concat(line, ae.i18n.decimal == "," and "; " or ", "))
   end
   r.classifier_seconds = ae.clock() - t_clf
-  L:save_model(r.sae_net, ds.name .. " stacked AE fine-tuned on " .. FEW[2] .. " labels")
+  L:save_model(r.sae_net, ds.name .. " stacked AE fine-tuned on " .. FEW[2] .. " labels",
+    F("%s classifier 784-256-64-10: stacked AE, fine-tuned on %s labels", ds.name, int(FEW[2])))
   r.sae_encoders, r.sdae_encoders = sae, sdae
   info[ds.key] = { test = test }
 

@@ -87,7 +87,7 @@ local h = net:fit(x:narrow(1, nval + 1, x:size(1) - nval), { target = y:narrow(1
     L:say(T"  epoch %d: train MSE %.5f, validation MSE %.5f (%s patches/s)", e, hist.loss[e], hist.val_loss[e],
       ae.i18n.int(math.floor(hist.samples_per_s[e])))
   end })
-L:save_model(net, "denoiser")
+L:save_model(net, "denoiser", T"convolutional denoising autoencoder for scanned pages")
 
 -- Evaluation on whole held-out pages: RMSE against the clean page (0 is
 -- perfect; a page that is all paper scores about 0.25 against a text page).

@@ -72,7 +72,9 @@ local nval = n // 10
 local perm = ae.randperm(n)
 local function shuffled(t) return t:reshape(n, t:numel() // n):rows(perm):reshape(table.unpack(t:size())) end
 xg, yrgb, yab = shuffled(xg), shuffled(yrgb), shuffled(yab)
-local function train_model(label, target, out)
+-- label: the model's name in the narration and its file's (English);
+-- shown: what the report says it is
+local function train_model(label, target, out, shown)
   local net = model(out)
   net:compile { loss = "mse", optimizer = ae.optim.Adam { lr = 2e-3 } }
   L:say(FN("\nTraining the %s model (%s parameters) for %d epoch...",
@@ -83,11 +85,11 @@ local function train_model(label, target, out)
       L:say(T"  epoch %d: train MSE %.5f, validation MSE %.5f (%s patches/s)", e, hist.loss[e], hist.val_loss[e],
         int(math.floor(hist.samples_per_s[e])))
     end })
-  L:save_model(net, label)
+  L:save_model(net, label, shown)
   return net, h
 end
-local net_rgb, h_rgb = train_model("rgb", yrgb, 3)
-local net_lab, h_lab = train_model("lab", yab, 2)
+local net_rgb, h_rgb = train_model("rgb", yrgb, 3, T"RGB model: gray in, RGB out")
+local net_lab, h_lab = train_model("lab", yab, 2, T"Lab model: gray (L) in, Lab's a and b out")
 
 -- Held-out photos, whole.
 L:say(T"\nHeld-out photos:")

@@ -94,7 +94,7 @@ local h = net:fit(x:narrow(1, nval + 1, x:size(1) - nval), { target = y:narrow(1
     L:say(T"  epoch %d: train MSE %.5f, validation MSE %.5f (%s patches/s)", e, hist.loss[e], hist.val_loss[e],
       int(math.floor(hist.samples_per_s[e])))
   end })
-L:save_model(net, "unmarker")
+L:save_model(net, "unmarker", T"unmarker: a convolutional autoencoder that outputs a watermark's correction")
 -- doing nothing is predicting 1/2 everywhere
 local identity_mse = ae.image.mse(y:narrow(1, 1, nval), ae.full(0.5, nval, 3, P, P))
 L:say(T"  (doing nothing — a correction of 0 everywhere — scores a validation MSE of %.5f)", identity_mse)

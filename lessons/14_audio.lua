@@ -149,7 +149,7 @@ local history = net:fit(Xtr, { target = Ytr, epochs = epochs, batch = 256, valid
     L:say(T"    epoch %2d: gain MSE train %.4f, validation %.4f", e, h.loss[e], h.val_loss[e])
   end })
 local train_seconds = ae.clock() - t_train0
-L:save_model(net, "speech DAE")
+L:save_model(net, "speech DAE", METHODS[1].name)
 X, Y, Xtr, Ytr, Xval, Yval = nil, nil, nil, nil, nil, nil
 collectgarbage()
 
@@ -195,7 +195,7 @@ local wave_history = wave_net:fit(WX:narrow(1, 1, wframes - wval), { target = WY
     end
   end })
 local wave_seconds = ae.clock() - t_wave0
-L:save_model(wave_net, "waveform DAE")
+L:save_model(wave_net, "waveform DAE", METHODS[2].name)
 WX, WY = nil, nil
 collectgarbage()
 

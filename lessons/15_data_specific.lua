@@ -55,7 +55,7 @@ for _, s in ipairs(sets) do
   s.history = s.net:fit(s.train.x, { epochs = epochs, batch = 256, loss = "bce", optimizer = ae.optim.Adam { lr = 1e-3 },
     validation = s.test.x, verbose = false })
   L:say(T"  validation BCE %.4f (%.0f s)", s.history.val_loss[epochs], s.history.total_seconds)
-  L:save_model(s.net, "trained on " .. s.key)
+  L:save_model(s.net, "trained on " .. s.key, F("784-%d-784 autoencoder trained on %s", code, s.name))
 end
 
 -- the 2×2 table: model (row) × test set (column)

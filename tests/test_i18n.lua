@@ -216,6 +216,50 @@ function TestCatalogues:testConvertedLessonsWrapTheirStrings()
   end
 end
 
+-- The arguments of each call `prefix(...)` in text, split at their top-level
+-- commas (strings and nested brackets skipped), with the call's line.
+local function calls(text, prefix)
+  local found, at = {}, 1
+  while true do
+    local s, e = text:find(prefix, at, true)
+    if not s then return found end
+    local args, depth, i, start = {}, 1, e + 1, e + 1
+    while depth > 0 and i <= #text do
+      local c = text:sub(i, i)
+      if c == '"' or c == "'" then -- a string: to its closing quote
+        local j = i + 1
+        while j <= #text and text:sub(j, j) ~= c do j = j + (text:sub(j, j) == "\\" and 2 or 1) end
+        i = j
+      elseif c == "(" or c == "{" or c == "[" then depth = depth + 1
+      elseif c == ")" or c == "}" or c == "]" then depth = depth - 1
+      elseif c == "," and depth == 1 then args[#args + 1] = text:sub(start, i - 1); start = i + 1 end
+      i = i + 1
+    end
+    args[#args + 1] = text:sub(start, i - 2)
+    local _, line = text:sub(1, s):gsub("\n", "")
+    found[#found + 1] = { args = args, line = line + 1 }
+    at = e + 1
+  end
+end
+
+-- A converted lesson names every model it saves for the student: the
+-- report's Models section would otherwise list the English file name
+-- (L:save_model(net, name, label): name the file's, label the report's).
+function TestCatalogues:testConvertedLessonsLabelTheirModels()
+  local saved = 0
+  for _, file in ipairs(lessons()) do
+    if #extract(file) > 0 then
+      for _, c in ipairs(calls(H.read(file):gsub("%-%-[^\n]*", ""), "L:save_model(")) do
+        saved = saved + 1
+        lu.assertTrue(#c.args >= 3 and c.args[3]:match("%S") ~= nil, string.format("%s:%d: L:save_model without a " ..
+          "label: the report would show the file's English name (pass T\"...\" or F(...) as the third argument)",
+          file, c.line))
+      end
+    end
+  end
+  lu.assertTrue(saved >= 15, "every lesson saves a model; found " .. saved .. " calls")
+end
+
 TestFormat = {}
 function TestFormat:setUp() self.lang = i18n.lang end
 function TestFormat:tearDown() i18n.set(self.lang) end
@@ -404,6 +448,15 @@ function TestLessonLanguages:testSpanishChangesNoNumber()
     lu.assertStrContains(es, w)
   end
   lu.assertStrContains(en, "## What the numbers say")
+  -- the model: its file keeps the English name, the report says what it is in the language
+  lu.assertStrContains(es, "## Modelos")
+  lu.assertStrContains(es, "- [`autoencoder.safetensors`](autoencoder.safetensors): Autocodificador 784-32-784 sobre " ..
+    "Fashion-MNIST")
+  lu.assertStrContains(en, "- [`autoencoder.safetensors`](autoencoder.safetensors): 784-32-784 autoencoder on " ..
+    "Fashion-MNIST")
+  for _, ll in ipairs { "en", "es" } do
+    lu.assertNotNil(H.read(self.out .. "/" .. ll .. "/01_undercomplete/autoencoder.safetensors"), ll)
+  end
   local val_es = es:match("| ([%d,]+) | `val_loss` |")
   lu.assertNotNil(val_es, "the validation loss in the Spanish report has no decimal comma")
   lu.assertEquals(tonumber((val_es:gsub(",", "."))), tonumber(string.format("%.4g", metrics.es.val_loss)))
@@ -416,4 +469,51 @@ function TestLessonLanguages:testSpanishChangesNoNumber()
   lu.assertStrContains(gp, "'época'")
   lu.assertNotNil(gp:match("\n1 0%.%d+ 0%.%d+\n"), "loss.gp's data must keep the decimal point")
   lu.assertNil(H.read(self.out .. "/en/01_undercomplete/loss.gp"):match("decimalsign"))
+end
+
+-- L:save_model(net, name, label): the report lists the model by its label,
+-- in the language of the run, and the file is named from `name` in every
+-- language (scripts find it); without a label the report shows the name.
+TestModelLabels = {}
+function TestModelLabels:setUp() self.out = H.tmpdir() end
+function TestModelLabels:tearDown() H.rmdir(self.out) end
+
+function TestModelLabels:testLabelInTheReportFileFromTheName()
+  local sys = require "aelab.sys"
+  sys.mkdir(self.out .. "/lessons")
+  local script = self.out .. "/lessons/99_models.lua"
+  -- the label is a message lesson 08 has in every catalogue
+  H.write_file(script, [[
+local ae = require "aelab"
+local L = ae.Lesson.new { name = "99_models", title = "Models" }
+local function net() return ae.Autoencoder { encoder = { ae.Dense(4, 2) }, decoder = { ae.Dense(2, 4) } } end
+L:save_model(net(), "mnist convolutional", ae.i18n.F("%s: convolutional autoencoder", "MNIST"))
+L:save_model(net(), "DAE trained at 0.5")
+L:finish()
+]])
+  local files = {}
+  for _, ll in ipairs { "en", "es", "pt" } do
+    local dir = self.out .. "/" .. ll
+    local out, err, code = H.run(string.format("%s --lang %s --out %s %s", bin, ll, q(dir), q(script)))
+    lu.assertEquals(code, 0, out .. err)
+    local lesson = dir .. "/99_models/"
+    local label = ({ en = "MNIST: convolutional autoencoder", es = "MNIST: autocodificador convolucional",
+      pt = "MNIST: autocodificador convolucional" })[ll]
+    local report = H.read(lesson .. "report.md")
+    lu.assertStrContains(report, "- [`mnist-convolutional.safetensors`](mnist-convolutional.safetensors): " .. label)
+    lu.assertStrContains(report, "- [`dae-trained-at-0-5.safetensors`](dae-trained-at-0-5.safetensors): DAE trained at 0.5")
+    -- the narration: where the file went, then what it is
+    lu.assertStrContains(out, lesson .. "mnist-convolutional.safetensors — " .. label)
+    lu.assertStrContains(out, lesson .. "dae-trained-at-0-5.safetensors\n")
+    local names = {}
+    for _, e in ipairs(sys.listdir(lesson)) do
+      if e.name:match("%.safetensors$") then names[#names + 1] = e.name end
+    end
+    table.sort(names)
+    files[ll] = names
+    lu.assertNotNil(require("aelab").load(lesson .. "mnist-convolutional.safetensors"))
+  end
+  lu.assertEquals(files.en, { "dae-trained-at-0-5.safetensors", "mnist-convolutional.safetensors" })
+  lu.assertEquals(files.es, files.en)
+  lu.assertEquals(files.pt, files.en)
 end

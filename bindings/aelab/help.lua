@@ -195,8 +195,10 @@ E.file_exists = one("ae.file_exists(path) → boolean", "whether a file exists",
 E["data.file_exists"] = E.file_exists
 E["data.mnist_dir"] = one("ae.data.mnist_dir() → path", "where the MNIST IDX files are (fetched once)", nil)
 E["Lesson.new"] = one("ae.Lesson.new{name =, title =, question =} → lesson",
-  "a lesson's folder, narration, figures, metrics and report (lessons/*.lua use it)",
-  "L = ae.Lesson.new{name = '99_mine', title = 'Mine'}")
+  "a lesson's folder, narration, figures, metrics and report (lessons/*.lua use it);\n  " ..
+  "L:save_model(net, name [, label]) saves a model as <name>.safetensors (name in English, for scripts) and " ..
+  "lists it in the report as label (the student's language), else as name",
+  "L = ae.Lesson.new{name = '99_mine', title = 'Mine'}; L:save_model(net, 'mnist deep', 'autocodificador profundo')")
 E["plot.available"] = one("ae.plot.available() → boolean", "whether gnuplot can be run", "print(ae.plot.available())")
 E["plot.figure"] = one("ae.plot.figure(opts [, kind]) → figure", "a gnuplot figure to build by hand (plots/engine.lua); " ..
   "kind \"picture\" (images, heat maps): without a file it is shown by chafa, not as text", nil)

@@ -115,13 +115,22 @@ end
 -- Saves a trained model beside the figures as <name>.safetensors (name made
 -- file-safe: "DAE trained at 0.5" → dae-trained-at-0-5) and lists it in the
 -- report; a model that cannot be written is reported and the lesson goes on.
-function Lesson:save_model(net, name)
+-- `label` (optional) is what the report and the narration show, in the
+-- student's language: L:save_model(net, "mnist deep", F("deep autoencoder
+-- on %s", "MNIST")). The file name always comes from `name`, which stays
+-- English so scripts find the file whatever the language; without a label
+-- the report shows `name`. Returns whether the file was written.
+function Lesson:save_model(net, name, label)
   local file = tostring(name):lower():gsub("[^%w]+", "-"):gsub("^%-+", ""):gsub("%-+$", "") .. ".safetensors"
   local ok, err = net:save(self:path(file))
   self.models = self.models or {}
-  self.models[#self.models + 1] = { file = file, name = name, error = not ok and tostring(err) or nil }
+  -- name: what the report shows (the label, else the name the file comes from)
+  self.models[#self.models + 1] = { file = file, name = label ~= nil and tostring(label) or name,
+    error = not ok and tostring(err) or nil }
   if self.rank then return ok end
-  if ok then print(F("  model: %s", self.final .. "/" .. file)) else print(F("  model %s not saved: %s", file, tostring(err))) end
+  -- the path, then what it is when the lesson said it (else the path says it)
+  if ok then print(F("  model: %s", self.final .. "/" .. file) .. (label ~= nil and (" — " .. tostring(label)) or ""))
+  else print(F("  model %s not saved: %s", file, tostring(err))) end
   return ok
 end
 
