@@ -78,7 +78,8 @@ local function train_model(label, target, out, shown)
   local net = model(out)
   net:compile { loss = "mse", optimizer = ae.optim.Adam { lr = 2e-3 } }
   L:say(FN("\nTraining the %s model (%s parameters) for %d epoch...",
-    "\nTraining the %s model (%s parameters) for %d epochs...", epochs, label, int(net:param_count()), epochs))
+    "\nTraining the %s model (%s parameters) for %d epochs...", epochs, ({ rgb = "RGB", lab = "Lab" })[label] or label,
+    int(net:param_count()), epochs))
   local h = net:fit(xg:narrow(1, nval + 1, n - nval), { target = target:narrow(1, nval + 1, n - nval),
     validation = { x = xg:narrow(1, 1, nval), target = target:narrow(1, 1, nval) }, epochs = epochs, batch = quick and 16 or 64,
     verbose = false, on_epoch = function(e, hist)
