@@ -273,6 +273,8 @@ clean:
 %/core/conv_direct.o: CFLAGS += -ffp-contract=fast
 # Max-pooling's selects need it too to become vector blends.
 %/core/maxpool2d.o: CFLAGS += -fno-trapping-math
+# And Conv2D's fused ReLU (its output and its mask on the gradient).
+%/core/conv2d.o: CFLAGS += -fno-trapping-math
 # The host looks for the catalogues in its own build folder.
 %/bindings/main.o: CPPFLAGS += -DAE_BUILD_DIR=\"$(BUILD)\"
 # chafa's and GLib's headers, for the one file that uses them.

@@ -146,7 +146,7 @@ static ae_tensor_t *push_batch(lua_State *L, int B, const ae_shape_t *s) {
  * of its own (its training flag, a fresh seed when it draws). */
 static ae_tensor_t *push_forward(lua_State *L, ae_layer_t *l, const ae_tensor_t *x, const ae_shape_t *in,
                                  const ae_shape_t *out, int B, ae_pass_t *pass) {
-  *pass = (ae_pass_t){0, 0, layer_training(L, 1), l->ops->random ? ae_rng_u64(ae_lua_rng(L)) : 0, B};
+  *pass = (ae_pass_t){0, 0, layer_training(L, 1), l->ops->random ? ae_rng_u64(ae_lua_rng(L)) : 0, B, 0};
   ae_tensor_t *y = push_batch(L, B, out);
   ae_error_t e;
   if (ae_layer_reserve(l, in, B, 1, &e)) ae_lua_raise(L, &e);

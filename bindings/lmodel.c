@@ -477,7 +477,8 @@ static int l_corrupt(lua_State *L) {
 /* layer_seconds([reset]) → {{forward=s, backward=s, rows=n, forward_flops=f,
  * backward_flops=f}, ...}: wall time per layer in thread 0's rows (n of
  * them) of the training steps so far, and the layer's operations per row;
- * reset: start over. */
+ * reset: start over. A ReLU fused into the Conv2D before it (model.c's
+ * fused) shows ~0 here, its cost in the conv's row. */
 static int m_layer_seconds(lua_State *L) {
   ae_model_t *m = check_model(L, 1);
   lua_createtable(L, m->n, 0);

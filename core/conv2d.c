@@ -186,18 +186,25 @@ static void pad_planes(float *xp, const float *x, const geom_t *g, const wide_t 
 }
 
 /* out (n, R, cols) ← rows of `cols` values starting at src, `stride` apart
- * within a plane and `ps` apart between planes. */
-static void crop(float *out, const float *src, int n, int R, int cols, int stride, size_t ps) {
+ * within a plane and `ps` apart between planes; relu: through a fused ReLU,
+ * the expression of vmath.c's relu_k (slope 0), so the bits are its. */
+static void crop(float *out, const float *src, int n, int R, int cols, int stride, size_t ps, int relu) {
   for (int c = 0; c < n; c++)
     for (int r = 0; r < R; r++) {
       const float *s = src + (size_t)c * ps + (size_t)r * stride;
       float *d = out + ((size_t)c * R + r) * cols;
-      for (int x = 0; x < cols; x++) d[x] = s[x];
+      if (relu)
+        for (int x = 0; x < cols; x++) {
+          float z = 0.0f * s[x] + 0.0f; /* computed either way: a select, not a branch on random signs */
+          d[x] = s[x] > 0.0f ? s[x] : z;
+        }
+      else
+        for (int x = 0; x < cols; x++) d[x] = s[x];
     }
 }
 
 static void conv_forward_direct(float *out, const float *in, const float *w, const float *b, geom_t g, int B,
-                                float *ws) {
+                                float *ws, int relu) {
   wide_t v = wide(&g);
   int CK = g.C * g.K * g.K;
   parts_t at = direct_parts(&g, &v);
@@ -209,12 +216,14 @@ static void conv_forward_direct(float *out, const float *in, const float *w, con
   for (int n = 0; n < B; n++) {
     pad_planes(xp, in + (size_t)n * g.C * g.H * g.W, &g, &v);
     ae_corr(level, yw, (size_t)v.Lr, g.OC, xp, v.XS, g.C, wt, b, g.K, v.WP, v.L);
-    crop(out + (size_t)n * g.OC * g.HO * g.WO, yw, g.OC, g.HO, g.WO, v.WP, (size_t)v.Lr);
+    crop(out + (size_t)n * g.OC * g.HO * g.WO, yw, g.OC, g.HO, g.WO, v.WP, (size_t)v.Lr, relu);
   }
 }
 
-static void conv_backward_direct(float *din, float *dw, float *db, const float *dout, const float *in,
-                                 const float *w, geom_t g, int B, float *ws) {
+/* mask: a fused ReLU's output (NULL: none); dout is then the ReLU's, masked
+ * by mask > 0 as dyq is filled, as vmath.c's relu_bw_k (slope 0) would. */
+static void conv_backward_direct(float *din, float *dw, float *db, const float *dout, const float *mask,
+                                 const float *in, const float *w, geom_t g, int B, float *ws) {
   wide_t v = wide(&g);
   int K = g.K, CK = g.C * K * K;
   parts_t at = direct_parts(&g, &v);
@@ -231,6 +240,7 @@ static void conv_backward_direct(float *din, float *dw, float *db, const float *
   int level = ae_simd_level();
   for (int n = 0; n < B; n++) {
     const float *dy = dout + (size_t)n * g.OC * g.HO * g.WO;
+    const float *my = mask ? mask + (size_t)n * g.OC * g.HO * g.WO : NULL;
     pad_planes(xp, in + (size_t)n * g.C * g.H * g.W, &g, &v);
     for (int o = 0; o < g.OC; o++) {
       float *p = dyq + (size_t)o * v.DS, s = 0.0f;
@@ -239,10 +249,20 @@ static void conv_backward_direct(float *din, float *dw, float *db, const float *
         const float *r = dy + ((size_t)o * g.HO + oy) * g.WO;
         float *d = p + pre + (size_t)oy * v.WP;
         /* a SIMD reduction: a plain float sum is one serial chain (4 cycles an add) */
+        if (my) {
+          const float *q = my + ((size_t)o * g.HO + oy) * g.WO;
 #pragma omp simd reduction(+ : s)
-        for (int ox = 0; ox < g.WO; ox++) {
-          d[ox] = r[ox];
-          s += r[ox];
+          for (int ox = 0; ox < g.WO; ox++) {
+            float z = 0.0f * r[ox], t = q[ox] > 0.0f ? r[ox] : z; /* a select, as in crop */
+            d[ox] = t;
+            s += t;
+          }
+        } else {
+#pragma omp simd reduction(+ : s)
+          for (int ox = 0; ox < g.WO; ox++) {
+            d[ox] = r[ox];
+            s += r[ox];
+          }
         }
         for (int ox = g.WO; ox < v.WP; ox++) d[ox] = 0.0f;
       }
@@ -253,7 +273,7 @@ static void conv_backward_direct(float *din, float *dw, float *db, const float *
     ae_corr_dw(level, dwv, dyq + pre, v.DS, g.OC, xp, v.XS, g.C, K, v.WP, v.L);
     if (din) {
       ae_corr(level, dxw, (size_t)v.Lx, g.C, dyq + (size_t)g.PT * v.WP, v.DS, g.OC, wt, NULL, K, v.WP, g.H * v.WP);
-      crop(din + (size_t)n * g.C * g.H * g.W, dxw + g.PL, g.C, g.H, g.W, v.WP, (size_t)v.Lx);
+      crop(din + (size_t)n * g.C * g.H * g.W, dxw + g.PL, g.C, g.H, g.W, v.WP, (size_t)v.Lx, 0);
     }
   }
   /* the lanes, summed in a fixed order */
@@ -275,7 +295,7 @@ static void conv_forward(ae_layer_t *l, float *out, const float *in, const ae_sh
     return;
   }
   if (kernel == AE_CONV_DIRECT) {
-    conv_forward_direct(out, in, w, b, g, B, c->ws.buf[pass->thread]);
+    conv_forward_direct(out, in, w, b, g, B, c->ws.buf[pass->thread], pass->relu);
     return;
   }
   int CK = g.C * g.K * g.K, P = g.HO * g.WO;
@@ -291,7 +311,6 @@ static void conv_forward(ae_layer_t *l, float *out, const float *in, const ae_sh
 
 static void conv_backward(ae_layer_t *l, float *din, const float *dout, const float *in, const float *out,
                           const ae_shape_t *in_shape, int B, float *const *dparam, const ae_pass_t *pass) {
-  (void)out;
   conv_t *c = l->state;
   geom_t g = geom(c, in_shape);
   const float *w = ae_tensor_data(l->param[0]);
@@ -303,7 +322,7 @@ static void conv_backward(ae_layer_t *l, float *din, const float *dout, const fl
     return;
   }
   if (kernel == AE_CONV_DIRECT) {
-    conv_backward_direct(din, dw, db, dout, in, w, g, B, c->ws.buf[pass->thread]);
+    conv_backward_direct(din, dw, db, dout, pass->relu ? out : NULL, in, w, g, B, c->ws.buf[pass->thread]);
     return;
   }
   int CK = g.C * g.K * g.K, P = g.HO * g.WO;
@@ -325,6 +344,17 @@ static void conv_backward(ae_layer_t *l, float *din, const float *dout, const fl
   }
 }
 
+/* A following ReLU runs inside the direct kernel: applied as each sample's
+ * output is cropped out of the cache-resident wide rows, and its mask as dy
+ * is copied into dyq, instead of two more passes over the batch's
+ * activations (16×28×28 floats a sample on lesson 08's first layer, 12.8 MB
+ * a batch of 256, from L3 or memory). The other kernels do not take it. */
+static int conv_fuses_relu(const ae_layer_t *l, const ae_shape_t *in) {
+  const conv_t *c = l->state;
+  geom_t g = geom(c, in);
+  return choose(c, &g) == AE_CONV_DIRECT;
+}
+
 /* per output position, one multiply-add per weight (bias aside) */
 static double conv_flops(const ae_layer_t *l, const ae_shape_t *in) {
   const conv_t *c = l->state;
@@ -343,6 +373,7 @@ static const ae_layer_ops_t conv_ops = {
     .reset = ae_conv_reset,
     .destroy = ae_conv_destroy,
     .config = ae_conv_config,
+    .fuses_relu = conv_fuses_relu,
 };
 
 ae_layer_t *ae_conv2d_new(int cin, int cout, int k, int stride, int pad, int init, int kernel, ae_rng_t *rng,

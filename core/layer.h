@@ -50,6 +50,8 @@ typedef struct ae_pass {
   uint64_t seed; /* per-step random seed: draw masks from (seed, row0 + row) so
                     results do not depend on how rows are split */
   int batch;     /* rows of the whole batch (terms averaged over it) */
+  int relu;      /* 1: the ReLU that follows runs inside this layer (ops->fuses_relu; set by the
+                    model only): forward writes relu(out), backward masks dout by out > 0 */
 } ae_pass_t;
 
 typedef struct ae_layer_ops {
@@ -93,6 +95,12 @@ typedef struct ae_layer_ops {
   /* Optional: sets the key that keeps this layer's draws apart from another
    * layer's of the same kind in one model (config's salt). */
   void (*set_salt)(ae_layer_t *l, uint64_t salt);
+  /* Optional: 1 when the layer, on this input, can run a ReLU that follows
+   * it (pass->relu): forward then writes the ReLU's output, and backward is
+   * given the ReLU's dout and output (out) and masks dout by out > 0 itself.
+   * Bit for bit what the separate ReLU gives; it saves the ReLU's passes
+   * over the whole batch (see model.c's fused). */
+  int (*fuses_relu)(const ae_layer_t *l, const ae_shape_t *in);
 } ae_layer_ops_t;
 
 #define AE_MAXPARAM 2

@@ -33,6 +33,7 @@ typedef struct ae_model {
   float *replicas;     /* (threads-1, params): other threads' gradients */
   ae_rng_t *rng;       /* borrowed: seeds each training step (Dropout, noise) */
   int training;        /* 1: forward/evaluate also run Dropout as in training (Lua's training()) */
+  int unfused;         /* 1: every ReLU runs as a layer of its own (tests compare fusion against it) */
   size_t replica_len, replica_param_len;
   ae_noise_t noise;     /* corrupts the input of training steps (kind NONE: off) */
   ae_penalty_t penalty; /* on one layer's activations (ops NULL: off); see penalty.c */
@@ -116,6 +117,9 @@ int ae_model_gradient(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *ta
  * backward wall time of layer i in the rows thread 0 ran, over the steps
  * since the last reset (two clock reads per layer and pass, ~50 ns). */
 void ae_model_reset_seconds(ae_model_t *m);
+/* on 0: layers that can run the ReLU after them (ops->fuses_relu) no longer
+ * do; the results are the same bits either way (1, the default, is faster). */
+void ae_model_set_fusion(ae_model_t *m, int on);
 
 /* Layer i's floating-point operations per row in a training step of the
  * last kind run: forward, and backward (the weights' gradient, and the

@@ -123,6 +123,7 @@ int main(int argc, char **argv) {
   if (wanted(argc, argv, first, "inputs")) test_inputs();
   if (wanted(argc, argv, first, "minimize")) test_minimize();
   if (wanted(argc, argv, first, "pool")) test_pool();
+  if (wanted(argc, argv, first, "fuse")) test_fuse();
   if (sites) fa_print_sites();
   check_begin("no core block left live and no bad free at exit");
   check(fa_live() == 0, "%ld blocks live", fa_live());

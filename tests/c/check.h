@@ -45,6 +45,7 @@ void test_hooks(void);
 void test_inputs(void);
 void test_minimize(void);
 void test_pool(void);
+void test_fuse(void);
 
 /* The counting allocator (failalloc.c) the core was compiled against:
  * fa_arm(k) fails the k-th allocation from now on (0: none) and restarts
