@@ -152,6 +152,28 @@ end
 -- Shell quoting for one argument.
 function H.q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
+-- Whether util-linux `script` is installed: it gives the REPL tests a
+-- pseudo-terminal. Skips the calling test when it is not.
+function H.need_script(lu)
+  if os.execute("command -v script >/dev/null 2>&1") ~= true then lu.skip("util-linux `script` is not installed") end
+end
+
+-- Feeds input to an aelab REPL at a pseudo-terminal (util-linux `script`)
+-- and returns what the terminal showed. env: more arguments for env(1)
+-- ("TERM=dumb", "-u DISPLAY TERM=xterm"); HOME is a fresh folder, so no
+-- history of the user's is read or written; a hung REPL is killed after 60 s.
+function H.repl_at_terminal(input, env, bin)
+  local dir = H.tmpdir()
+  local log = dir .. "/repl.log"
+  local w = assert(io.popen(string.format("env %s HOME=%s timeout -s KILL 60 script -qfec %s /dev/null > %s 2>&1",
+    env or "", H.q(dir), H.q(bin or H.BIN), H.q(log)), "w"))
+  w:write(input)
+  w:close()
+  local text = H.read(log) or ""
+  H.rmdir(dir)
+  return text
+end
+
 -- Seeds the generator (H.SEED unless told), so a failing check can be replayed.
 function H.seed(seed)
   seed = seed or H.SEED

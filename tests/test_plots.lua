@@ -716,16 +716,9 @@ end
 
 function TestPlotGnuplot:testTextFigureInColourOnATerminal()
   need_gnuplot()
-  if os.execute("command -v script >/dev/null 2>&1") ~= true then lu.skip("util-linux `script` is not installed") end
-  local dir = H.tmpdir()
-  local log = dir .. "/repl.log"
-  local w = assert(io.popen(string.format("env -u DISPLAY -u NO_COLOR HOME=%s TERM=xterm timeout -s KILL 60 " ..
-    "script -qfec %s /dev/null > %s 2>&1", H.q(dir), H.q(bin), H.q(log)), "w"))
-  w:write("ae.plot.history({ loss = { 3, 2.5, 2, 1.5, 1 }, val_loss = { 3.2, 2.8, 2.4, 2, 1.7 } })\n" ..
-    "print(('done'):upper())\n\4")
-  w:close()
-  local text = H.read(log) or ""
-  H.rmdir(dir)
+  H.need_script(lu)
+  local text = H.repl_at_terminal("ae.plot.history({ loss = { 3, 2.5, 2, 1.5, 1 }, val_loss = { 3.2, 2.8, 2.4, 2, 1.7 } })\n" ..
+    "print(('done'):upper())\n\4", "-u DISPLAY -u NO_COLOR TERM=xterm", bin)
   lu.assertNotNil(text:find("\27[38;5;", 1, true), "ansi256 colours at a terminal")
   lu.assertStrContains(text, "validation")
   lu.assertStrContains(text, "DONE")

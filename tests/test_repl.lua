@@ -78,29 +78,12 @@ function TestPretty:test_print_scalars_as_print_does()
 end
 
 -- The REPL through a pseudo-terminal (util-linux `script`).
-local LIMIT = 60
-
-local function have_script()
-  return os.execute("command -v script >/dev/null 2>&1") == true
-end
-
--- Feeds `input` to a REPL and returns what the terminal showed.
-local function repl_session(input)
-  local dir = H.tmpdir()
-  local log = dir .. "/repl.log"
-  local w = assert(io.popen(string.format("HOME=%s TERM=dumb timeout -s KILL %d script -qfec %s /dev/null > %s 2>&1",
-    H.q(dir), LIMIT, H.q(H.BIN), H.q(log)), "w"))
-  w:write(input)
-  w:close()
-  local text = H.read(log) or ""
-  H.rmdir(dir)
-  return text
-end
+local function repl_session(input) return H.repl_at_terminal(input, "TERM=dumb") end
 
 TestRepl = {}
 
 function TestRepl:test_tables_print_readably()
-  if not have_script() then lu.skip("util-linux `script` is not installed") end
+  H.need_script(lu)
   local text = repl_session("{epochs = 2, loss = {0.5, 0.25}, x = ae.zeros(3, 2)}\n\4")
   lu.assertStrContains(text, "{epochs = 2, loss = {0.5, 0.25}, x = Tensor[3×2] {0, 0, 0, 0, 0, 0}}")
   lu.assertNil(text:find("table: 0x", 1, true))
@@ -146,7 +129,7 @@ function TestComplete:test_completing_runs_no_code()
 end
 
 function TestRepl:test_tab_completes_names_and_methods()
-  if not have_script() then lu.skip("util-linux `script` is not installed") end
+  H.need_script(lu)
   local text = repl_session("x = ae.ze\t(2, 3)\nprint(x:nu\t() * 7)\nprint(ae.plot.histo\tr\t ~= nil)\n\4")
   lu.assertStrContains(text, "ae> x = ae.zeros(2, 3)")
   lu.assertStrContains(text, "42")

@@ -125,12 +125,8 @@ end
 -- The REPL through a pseudo-terminal (util-linux `script`): Ctrl-C during
 -- fit returns to the prompt, the model still works; Ctrl-C while typing
 -- drops the line; the history file is made in a HOME that had none.
-local function have_script()
-  return os.execute("command -v script >/dev/null 2>&1") == true
-end
-
 function TestInterrupt:test_repl_ctrl_c()
-  if not have_script() then lu.skip("util-linux `script` is not installed") end
+  H.need_script(lu)
   local home, log = self.dir .. "/home", self.dir .. "/repl.log"
   os.execute("mkdir -p " .. H.q(home))
   local w = assert(io.popen(string.format("HOME=%s TERM=dumb timeout -s KILL %d script -qfec %s /dev/null > %s 2>&1",
@@ -173,7 +169,7 @@ end
 -- append_history only appends to a file that exists: before, a HOME without
 -- ~/.aelab_history never got one, and no REPL line was ever kept.
 function TestInterrupt:test_repl_history_file_made()
-  if not have_script() then lu.skip("util-linux `script` is not installed") end
+  H.need_script(lu)
   local home = self.dir .. "/home"
   os.execute("mkdir -p " .. H.q(home))
   local w = assert(io.popen(string.format("HOME=%s TERM=dumb timeout -s KILL %d script -qfec %s /dev/null >/dev/null 2>&1",

@@ -124,14 +124,9 @@ end
 -- of output, whatever the output was.
 function TestTerm:test_image_figure_at_a_terminal_in_colour()
   need_gnuplot()
-  if os.execute("command -v script >/dev/null 2>&1") ~= true then lu.skip("util-linux `script` is not installed") end
-  local log = self.dir .. "/repl.log"
-  local w = assert(io.popen(string.format("env -u DISPLAY -u NO_COLOR -u KITTY_WINDOW_ID -u TERM_PROGRAM " ..
-    "HOME=%s TERM=xterm-256color COLUMNS=30 timeout -s KILL 60 script -qfec %s /dev/null > %s 2>&1",
-    H.q(self.dir), H.q(BIN), H.q(log)), "w"))
-  w:write("x = ae.rand(4, 784)\nae.plot.reconstructions(x, x)\nprint(('done'):upper())\n\4")
-  w:close()
-  local text = H.read(log) or ""
+  H.need_script(lu)
+  local text = H.repl_at_terminal("x = ae.rand(4, 784)\nae.plot.reconstructions(x, x)\nprint(('done'):upper())\n\4",
+    "-u DISPLAY -u NO_COLOR -u KITTY_WINDOW_ID -u TERM_PROGRAM TERM=xterm-256color COLUMNS=30", BIN)
   lu.assertTrue(text:find("\27[38;5;", 1, true) ~= nil or text:find("\27[38;2;", 1, true) ~= nil, "colours at a terminal")
   lu.assertTrue(has_blocks(text), "block symbols")
   lu.assertStrContains(text, "DONE")
