@@ -88,6 +88,13 @@ double max_abs_diff(const float *a, const float *b, size_t n) {
   return m;
 }
 
+double model_loss(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *t) {
+  ae_error_t e;
+  double l = NAN;
+  if (ae_model_gradient(m, x, t, NULL, &l, &e)) check(0, "gradient: %s", e.msg);
+  return l;
+}
+
 static int wanted(int argc, char **argv, int first, const char *suite) {
   if (first >= argc) return 1;
   for (int i = first; i < argc; i++)

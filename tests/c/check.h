@@ -64,5 +64,8 @@ void fa_print_sites(void);
 
 /* Largest |a − b| over n values (NaN if any is NaN). */
 double max_abs_diff(const float *a, const float *b, size_t n);
+/* Model m's loss on x against target t, through a gradient call (what
+ * central differences compare); NaN and a failed check on an error. */
+double model_loss(ae_model_t *m, const ae_tensor_t *x, const ae_tensor_t *t);
 
 #endif

@@ -95,13 +95,7 @@ static const ae_loss_ops_t pick_ops = {.name = "pick", .value = pick_value, .fus
 #define RTOL 1e-2
 #define ATOL 1e-2 /* gradients below this count as absolute */
 
-/* Loss of the model on x (MSE against x, plus the term) through a gradient call. */
-static double loss_at(ae_model_t *m, const ae_tensor_t *x) {
-  ae_error_t e;
-  double l = NAN;
-  if (ae_model_gradient(m, x, x, NULL, &l, &e)) check(0, "gradient: %s", e.msg);
-  return l;
-}
+/* Loss of the model on x (MSE against x, plus the term): model_loss(m, x, x). */
 
 void test_hooks(void) {
   ae_error_t e = {0, ""};
@@ -120,7 +114,7 @@ void test_hooks(void) {
   ae_set_threads(1);
 
   /* the step's loss is the MSE plus the term, computed from the code */
-  double total = loss_at(m, x), mse = 0;
+  double total = model_loss(m, x, x), mse = 0;
   if (!check(ae_model_evaluate(m, x, x, 0, &mse, &e) == AE_OK, "evaluate: %s", e.msg)) goto out;
   ae_tensor_t *code = ae_tensor_new2(ROWS, 4, &e);
   if (!check(code && ae_model_forward(m, code, x, 0, 1, 0, &e) == AE_OK, "forward: %s", e.msg)) goto out;
@@ -136,15 +130,15 @@ void test_hooks(void) {
   float *p = ae_tensor_data(m->params);
   float *g = malloc(P * sizeof(float));
   if (!check(g != NULL, "out of memory")) goto out;
-  loss_at(m, x);
+  model_loss(m, x, x);
   memcpy(g, ae_tensor_data(m->grads), P * sizeof(float));
   double worst = 0;
   for (size_t i = 0; i < P; i++) {
     float keep = p[i];
     p[i] = keep + EPS;
-    double up = loss_at(m, x);
+    double up = model_loss(m, x, x);
     p[i] = keep - EPS;
-    double down = loss_at(m, x);
+    double down = model_loss(m, x, x);
     p[i] = keep;
     double num = (up - down) / (2.0 * EPS), err = fabs(num - g[i]) / (fabs(num) + fabs(g[i]) + ATOL);
     if (err > worst) worst = err, worst_at = i;
@@ -155,7 +149,7 @@ void test_hooks(void) {
 
   /* two threads: each holds part of the rows, the term averages over all */
   ae_set_threads(2);
-  double two = loss_at(m, x);
+  double two = model_loss(m, x, x);
   int same = 1;
   for (size_t i = 0; i < P; i++) same &= fabsf(ae_tensor_data(m->grads)[i] - g[i]) <= 1e-6f * (1.0f + fabsf(g[i]));
   check(fabs(two - total) < 1e-6 * total && same, "2 threads: loss %.9g (1 thread %.9g), gradients %s", two, total,
