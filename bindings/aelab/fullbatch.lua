@@ -181,9 +181,9 @@ function M.fit(model, x, target, vx, vt, opts, warning, warning_shown)
     end
   end
   local history = { loss = {}, val_loss = {}, seconds = {}, samples_per_s = {}, evals = {}, grads = {}, gnorm = {},
-    step = {}, elapsed = {}, epochs = 0, batch = batch, samples = N, full_batch = true, optimizer = o.kind,
-    warning = warning, warning_shown = warning and (warning_shown or warning) }
-  if warning then say("%s", warning_shown or warning) end
+    step = {}, elapsed = {}, epochs = 0, batch = batch, samples = N, full_batch = true, optimizer = o.kind }
+  guard.warn(history, warning, warning_shown)
+  if warning then say("%s", history.warning_shown) end
   if o.kind == "Powell" then
     cfg.evals_per_iteration = o.evals_per_iteration > 0 and o.evals_per_iteration or 10 * n
     -- an estimate from a few evaluations timed now

@@ -61,18 +61,11 @@ function guard.check_data(x, target, vx, vt)
     if bad then error(F("fit: the target data %s; remove or fix those values before training", bad), 3) end
   end
   if vx then
-    local en, shown = guard.bad_values(vx)
-    if en then
-      return string.format("fit: the validation data %s; validation is skipped (no val_loss)", en),
-        F("fit: the validation data %s; validation is skipped (no val_loss)", shown)
+    local what, en, shown = N_"fit: the validation data %s; validation is skipped (no val_loss)", guard.bad_values(vx)
+    if not en and not rawequal(vt, vx) then
+      what, en, shown = N_"fit: the validation target %s; validation is skipped (no val_loss)", guard.bad_values(vt)
     end
-    if not rawequal(vt, vx) then
-      en, shown = guard.bad_values(vt)
-      if en then
-        return string.format("fit: the validation target %s; validation is skipped (no val_loss)", en),
-          F("fit: the validation target %s; validation is skipped (no val_loss)", shown)
-      end
-    end
+    if en then return string.format(what, en), F(what, shown) end
   end
   return nil
 end
