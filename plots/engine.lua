@@ -234,6 +234,33 @@ E.shown = setmetatable({}, { __tostring = function() return "(figure shown)" end
 -- Renders through gnuplot; writes figure.gp (+ data) beside o.out.
 -- Returns the output path (E.shown without one), or nil and a reason: a
 -- missing gnuplot, a file that cannot be written, gnuplot's own error.
+
+-- Runs gnuplot on the figure into the file target (its stdout goes nowhere,
+-- so a picture that lost its file never lands on the terminal) and checks
+-- the file is whole; true, or nil and why, with target removed. what names
+-- the figure in messages; terminal: a set-terminal line (o's by default).
+local function draw_into(self, target, what, terminal)
+  local pipe, err = sys.spawn({ gnuplot_cmd() }, { stdout = "null", stderr = "capture" })
+  if not pipe then
+    os.remove(target) -- os.tmpname's file, when the caller made one
+    return nil, err
+  end
+  feed(self, pipe, self.o, target, terminal)
+  local ok, how, code, text = pipe:close()
+  local why
+  if not ok then
+    why = string.format("gnuplot failed (%s %s) drawing %s:\n%s", how, tostring(code), what, text)
+  else
+    local good, bad = whole(target, what)
+    if not good then why = string.format("gnuplot wrote %s for %s%s", bad, what, text ~= "" and (":\n" .. text) or "") end
+  end
+  if why then
+    os.remove(target)
+    return nil, why
+  end
+  return true
+end
+
 function Figure:render()
   local o = self.o
   if E.is_text(o) and (self.kind == "picture" or E.pixels()) then return self:show() end
@@ -245,32 +272,25 @@ function Figure:render()
     skip_notice()
     return nil, "gnuplot is not installed"
   end
-  -- gnuplot draws into a temporary name beside o.out, renamed when whole;
-  -- its stdout goes nowhere, so a picture that lost its file never lands on
-  -- the terminal; without a file it is the text plot or window, shown.
-  local target = o.out and string.format("%s.tmp-%d", o.out, sys.getpid())
-  local pipe, err = sys.spawn({ gnuplot_cmd() }, { stdout = o.out and "null" or "inherit", stderr = "capture" })
-  if not pipe then return nil, err end
-  feed(self, pipe, o, target)
-  local ok, how, code, text = pipe:close()
-  local what = o.out or "a figure"
-  if not ok then
-    if target then os.remove(target) end
-    return nil, string.format("gnuplot failed (%s %s) drawing %s:\n%s", how, tostring(code), what, text)
-  end
-  if target then
-    local good, bad = whole(target, o.out)
-    if not good then
-      os.remove(target)
-      return nil, string.format("gnuplot wrote %s for %s%s", bad, what, text ~= "" and (":\n" .. text) or "")
-    end
+  -- with a file: drawn into a temporary name beside o.out, renamed when whole
+  if o.out then
+    local target = string.format("%s.tmp-%d", o.out, sys.getpid())
+    local drawn, err = draw_into(self, target, o.out)
+    if not drawn then return nil, err end
     local moved, why = os.rename(target, o.out)
     if not moved then
       os.remove(target)
       return nil, "cannot write " .. o.out .. ": " .. tostring(why)
     end
+    return o.out
   end
-  return o.out or E.shown
+  -- without a file: the text plot or window, shown
+  local pipe, err = sys.spawn({ gnuplot_cmd() }, { stdout = "inherit", stderr = "capture" })
+  if not pipe then return nil, err end
+  feed(self, pipe, o)
+  local ok, how, code, text = pipe:close()
+  if not ok then return nil, string.format("gnuplot failed (%s %s) drawing a figure:\n%s", how, tostring(code), text) end
+  return E.shown
 end
 
 ---------------------------------------------------------------------------
@@ -359,22 +379,10 @@ function Figure:show()
   end
   local made, tmp = pcall(os.tmpname)
   if not made then return nil, "cannot make a temporary file for the figure: " .. tostring(tmp) end
-  local pipe, err = sys.spawn({ gnuplot_cmd() }, { stdout = "null", stderr = "capture" })
-  if not pipe then
-    os.remove(tmp)
-    return nil, err
-  end
-  feed(self, pipe, o, tmp, terminal_for({ terminal = "pngcairo", size = o.size }))
-  local ok, how, code, text = pipe:close()
-  local good, bad = whole(tmp, "figure.png")
-  local shown, why
-  if not ok then
-    why = string.format("gnuplot failed (%s %s) drawing a figure:\n%s", how, tostring(code), text)
-  elseif not good then
-    why = string.format("gnuplot wrote %s for a figure%s", bad, text ~= "" and (":\n" .. text) or "")
-  else
-    shown, why = E.show(tmp)
-  end
+  local drawn, why = draw_into(self, tmp, "a figure", terminal_for({ terminal = "pngcairo", size = o.size }))
+  if not drawn then return nil, why end
+  local shown
+  shown, why = E.show(tmp)
   os.remove(tmp)
   if shown then return shown end
   return nil, why
