@@ -295,8 +295,10 @@ example:
 
 -- Model methods (ae.help("net:forward"), net:forward's value): the ones
 -- written in C have no Lua comment to read.
+-- entry(prefix)(sig, text): a method's entry, "net:forward(...)" and its text below
+local function entry(prefix) return function(sig, text) return prefix .. sig .. "\n  " .. text end end
 local M = {}
-local function m(sig, text) return "net:" .. sig .. "\n  " .. text end
+local m = entry("net:")
 M.forward = m("forward(x [, from, to]) → Tensor", "the output of layers from..to (1-based, inclusive; all by default) on x")
 M.decode = m("decode(z) → Tensor", "an autoencoder's decoder on codes z")
 M.reconstruct = m("reconstruct(x) → Tensor", "x through the whole autoencoder (encode, then decode); in evaluation mode")
@@ -335,7 +337,7 @@ help.methods = M
 
 -- Tensor methods (bindings/ltensor.c): ae.help("x:argmax").
 local TM = {}
-local function t(sig, text) return "x:" .. sig .. "\n  " .. text end
+local t = entry("x:")
 TM.size = t("size() → {d1, d2, ...}", "the sizes (x:size()[1] rows); x:shape() is the same call")
 TM.shape = TM.size
 TM.dim = t("dim() → n", "the number of dimensions (1 to 4)")
@@ -373,7 +375,7 @@ help.tensor_methods = TM
 
 -- Layer methods (bindings/llayer.c): ae.help("layer:config").
 local L = {}
-local function l(sig, text) return "layer:" .. sig .. "\n  " .. text end
+local l = entry("layer:")
 L.forward = l("forward(x) → Tensor", "the layer's output on x")
 L.backward = l("backward(x, dout) → din", "the gradient to the input (weights' gradients accumulate); runs forward again")
 L.parameters = l("parameters() → {W, b}, {dW, db}", "the weights and their gradients, views in PyTorch's layouts")
